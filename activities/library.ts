@@ -1,0 +1,21 @@
+import type { z } from 'zod';
+import type { StepDef } from '../dsl';
+import type { ArtifactStore } from './artifacts/store';
+
+/** What a step implementation gets besides its input. */
+export interface StepContext {
+  artifacts: ArtifactStore;
+  /** Reports progress; also how a long step learns of cancellation. */
+  heartbeat(details?: unknown): void;
+  signal: AbortSignal;
+  log(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** A step definition bound to the function that does its work. */
+export interface StepImpl<D extends StepDef = StepDef> {
+  def: D;
+  run(input: z.output<D['input']>, ctx: StepContext): Promise<z.input<D['output']>>;
+}
+
+/** Binds a definition to its implementation, so that both sides of the types meet here. */
+export const implement = <D extends StepDef>(def: D, run: StepImpl<D>['run']): StepImpl<D> => ({ def, run });

@@ -1,0 +1,99 @@
+/** Where a value in a plan comes from; resolved by the interpreter when the node is ready. */
+export type Source =
+  | { kind: 'ref'; node: string; path: string[] }
+  | { kind: 'param'; name: string; path: string[] }
+  | { kind: 'item'; map: string; path: string[] }
+  | { kind: 'index'; map: string };
+
+/** A step input as data: a literal, a source, or a structure holding sources. */
+export type Binding =
+  | { kind: 'literal'; value: unknown }
+  | { kind: 'source'; source: Source }
+  | { kind: 'object'; fields: Record<string, Binding> }
+  | { kind: 'array'; items: Binding[] };
+
+export type CompareOp = 'truthy' | 'falsy' | '==' | '!=' | '>' | '>=' | '<' | '<=';
+
+/** A condition under which a node runs; a node whose conditions fail is skipped. */
+export interface Condition {
+  source: Source;
+  op: CompareOp;
+  value?: unknown;
+}
+
+/** Durations are milliseconds or Temporal duration strings such as '30s' or '2h'. */
+export type Duration = number | string;
+
+export interface RetryOptions {
+  maximumAttempts?: number;
+  initialInterval?: Duration;
+  backoffCoefficient?: number;
+  maximumInterval?: Duration;
+  nonRetryableErrorTypes?: string[];
+}
+
+export interface StepOptions {
+  retry?: RetryOptions;
+  startToCloseTimeout?: Duration;
+  scheduleToCloseTimeout?: Duration;
+  heartbeatTimeout?: Duration;
+  taskQueue?: string;
+  /** Reuse a recorded result for identical inputs; on by default where a store records runs. */
+  cache?: boolean;
+}
+
+interface NodeBase {
+  id: string;
+  when?: Condition[];
+}
+
+export interface StepNode extends NodeBase {
+  type: 'step';
+  step: { name: string; version: string };
+  inputs: Record<string, Binding>;
+  /** Top-level keys of the step's output object, for checking references. */
+  outputKeys?: string[];
+  options: StepOptions;
+}
+
+export interface ApprovalNode extends NodeBase {
+  type: 'approval';
+  gate: string;
+  /** Values resolved and shown to whoever decides, such as the metrics under review. */
+  show: Record<string, Binding>;
+  after: Source[];
+  timeout?: Duration;
+}
+
+export interface MapNode extends NodeBase {
+  type: 'map';
+  over: Binding;
+  nodes: PlanNode[];
+  output: Binding;
+  parallelism?: number;
+}
+
+export type PlanNode = StepNode | ApprovalNode | MapNode;
+
+export interface ParamSpec {
+  type?: string;
+  default?: unknown;
+  required: boolean;
+  description?: string;
+}
+
+export interface PipelinePlan {
+  kind: 'kiln.plan';
+  formatVersion: 1;
+  name: string;
+  version: string;
+  description?: string;
+  params: Record<string, ParamSpec>;
+  nodes: PlanNode[];
+  output?: Binding;
+  defaults: StepOptions & { parallelism?: number };
+  /** sha256 of the plan's canonical JSON without this field. */
+  hash: string;
+}
+
+export const planWithoutHash = ({ hash: _hash, ...rest }: PipelinePlan) => rest;

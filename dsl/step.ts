@@ -1,0 +1,42 @@
+import type { z } from 'zod';
+import type { StepOptions } from './plan';
+
+type ObjectSchema = z.ZodObject<z.ZodRawShape>;
+
+/** A step definition: a named, versioned activity with typed input and output. */
+export interface StepDef<I extends ObjectSchema = ObjectSchema, O extends ObjectSchema = ObjectSchema> {
+  readonly name: string;
+  readonly version: string;
+  readonly description?: string;
+  readonly input: I;
+  readonly output: O;
+  readonly options: StepOptions;
+}
+
+export type StepInput<D> = D extends StepDef<infer I, ObjectSchema> ? z.input<I> : never;
+export type StepOutput<D> = D extends StepDef<ObjectSchema, infer O> ? z.output<O> : never;
+
+const NAME = /^[a-z][a-zA-Z0-9]*(\.[a-z][a-zA-Z0-9]*)*$/;
+
+/**
+ * Declares a step: its activity name, version (part of the cache key), schemas and default options.
+ * @example
+ * export const split = defineStep({
+ *   name: 'data.split', version: '1',
+ *   input: z.object({ dataset: datasetRef, testFraction: z.number().gt(0).lt(1) }),
+ *   output: z.object({ train: datasetRef, test: datasetRef }),
+ * });
+ */
+export function defineStep<I extends ObjectSchema, O extends ObjectSchema>(def: {
+  name: string;
+  version: string;
+  description?: string;
+  input: I;
+  output: O;
+  options?: StepOptions;
+}): StepDef<I, O> {
+  if (!NAME.test(def.name)) {
+    throw new Error(`step name '${def.name}' must be dotted camelCase words, such as 'data.readCsv'`);
+  }
+  return { ...def, options: def.options ?? {} };
+}
