@@ -1,4 +1,5 @@
-export { compile, planHash, resolveParams } from './compile';
+export { compile, planHash } from './compile';
+export { resolveParams } from './params';
 export { canonicalJson, sha256Hex } from './canonical';
 export { PlanError } from './errors';
 export { handle, isHandle, type Deep, type Handle, type Unwire, type Wire } from './handle';
@@ -6,3 +7,4 @@ export { cond, not, pipeline, type ApprovalDecision, type Builder, type Pipeline
 export type * from './plan';
 export { defineStep, type StepDef, type StepInput, type StepOutput } from './step';
 export { validatePlan, type StepCatalog } from './validate';
+export { bindingSources, dependencies, nodeSources } from './graph';

@@ -115,6 +115,7 @@ const toCondition = (when: When): Condition => ('source' in when && 'op' in when
 /** Runs a pipeline's build function and returns its nodes and output binding. */
 export function buildNodes(def: PipelineDef): { nodes: PlanNode[]; output?: Binding } {
   const ids = new Set<string>();
+  let maps = 0;
   const root: Scope = { nodes: [], when: [] };
   let scope = root;
 
@@ -168,7 +169,7 @@ export function buildNodes(def: PipelineDef): { nodes: PlanNode[]; output?: Bind
     },
 
     map(over, body, options = {}) {
-      const id = claim(options.id ?? `map${ids.size + 1}`);
+      const id = claim(options.id ?? `map${++maps}`);
       const outer = scope;
       scope = { nodes: [], when: [], mapId: id };
       try {

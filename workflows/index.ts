@@ -1,0 +1,1 @@
+export { runPipeline, statusQuery, approveUpdate, decideSignal } from './run-pipeline';

@@ -1,0 +1,364 @@
+import * as wf from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, TemporalFailure, TimeoutFailure, isCancellation } from '@temporalio/workflow';
+import { RetryState } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
+import { dependencies, nodeSources } from '../dsl/graph';
+import type { ApprovalNode, MapNode, PipelinePlan, PlanNode, RetryOptions, StepNode } from '../dsl/plan';
+import type { Carried, Decision, NodeState, RunOptions, RunStatus, StepActivity } from './protocol';
+import { describeCondition, holds, resolve, type Env } from './resolve';
+import { Semaphore } from './semaphore';
+
+type Outcome = { skipped: false; value: unknown } | { skipped: true };
+
+interface Scope {
+  prefix: string;
+  parent?: Scope;
+  map?: { id: string; item: unknown; index: number };
+  outcomes: Map<string, Promise<Outcome>>;
+  settled: Map<string, Outcome>;
+}
+
+/** Kiln's defaults where neither the step nor the pipeline says: three tries, then fail. */
+const DEFAULT_RETRY: RetryOptions = { maximumAttempts: 3, initialInterval: '1s', backoffCoefficient: 2 };
+const DEFAULT_START_TO_CLOSE = '1h';
+
+class SkippedValue extends Error {}
+
+/** A node's failure, carrying the node so that the run fails naming it. */
+export class NodeFailed extends Error {
+  constructor(readonly node: string, readonly failure: { type: string; message: string }, options: { cause: unknown }) {
+    super(`step '${node}' failed: ${failure.message}`, options);
+    this.name = 'NodeFailed';
+  }
+}
+
+const now = () => new Date().toISOString();
+
+export function failureOf(error: unknown): { type: string; message: string } {
+  if (error instanceof NodeFailed) return error.failure;
+  if (error instanceof ActivityFailure) {
+    const cause = error.cause;
+    if (cause instanceof ApplicationFailure) return { type: cause.type ?? 'Error', message: cause.message };
+    if (cause instanceof TimeoutFailure) return { type: 'Timeout', message: `timed out (${String(cause.timeoutType)})` };
+    if (cause instanceof TemporalFailure) return { type: cause.name, message: cause.message };
+  }
+  if (error instanceof ApplicationFailure) return { type: error.type ?? 'Error', message: error.message };
+  return { type: (error as Error)?.name ?? 'Error', message: (error as Error)?.message ?? String(error) };
+}
+
+/** Interprets a plan: runs ready nodes, records their states, and drains for continue-as-new. */
+export class Interpreter {
+  readonly states = new Map<string, NodeState>();
+  readonly decisions = new Map<string, Decision>();
+  private readonly carried = new Map<string, NodeState>();
+  private readonly slots: Semaphore;
+  private running = 0;
+  private draining = false;
+  private readonly startedAt: string;
+  private readonly generation: number;
+  status: RunStatus['status'] = 'running';
+  error?: RunStatus['error'];
+
+  constructor(
+    private readonly plan: PipelinePlan,
+    private readonly params: Record<string, unknown>,
+    private readonly options: RunOptions,
+    carried?: Carried,
+  ) {
+    this.slots = new Semaphore(options.parallelism ?? plan.defaults.parallelism ?? Infinity);
+    this.startedAt = carried?.startedAt ?? now();
+    this.generation = carried?.generation ?? 0;
+    for (const state of carried?.finished ?? []) {
+      this.carried.set(state.id, state);
+      this.states.set(state.id, { ...state });
+    }
+    for (const d of carried?.decisions ?? []) this.decisions.set(d.gate, d);
+  }
+
+  /** Runs every node; resolves 'continue' when the run drained for continue-as-new. */
+  async execute(): Promise<{ done: true; output: unknown } | { done: false }> {
+    const root: Scope = { prefix: '', outcomes: new Map(), settled: new Map() };
+    const scope = new wf.CancellationScope();
+    const all = scope.run(() => this.runScope(this.plan.nodes, root));
+    try {
+      const winner = await Promise.race([
+        all.then(() => 'done' as const),
+        wf.condition(() => this.draining && this.running === 0).then(() => 'drained' as const),
+      ]);
+      if (winner === 'drained') return { done: false };
+      this.status = 'succeeded';
+      return { done: true, output: this.plan.output ? this.resolveLoose(this.plan.output, root) : undefined };
+    } catch (error) {
+      scope.cancel();
+      const cancelled = isCancellation(error);
+      this.status = cancelled ? 'cancelled' : 'failed';
+      this.error = { ...failureOf(error), ...(error instanceof NodeFailed ? { node: error.node } : {}) };
+      for (const state of this.states.values()) {
+        if (['pending', 'running', 'waiting'].includes(state.status)) state.status = 'cancelled';
+      }
+      throw error;
+    }
+  }
+
+  snapshot(): RunStatus {
+    return {
+      pipeline: this.plan.name,
+      planHash: this.plan.hash,
+      status: this.status,
+      startedAt: this.startedAt,
+      generation: this.generation,
+      nodes: [...this.states.values()],
+      ...(this.error ? { error: this.error } : {}),
+    };
+  }
+
+  carry(): Carried {
+    return {
+      startedAt: this.startedAt,
+      generation: this.generation + 1,
+      finished: [...this.states.values()].filter((s) => s.status === 'succeeded' || s.status === 'skipped' || s.status === 'waiting'),
+      decisions: [...this.decisions.values()],
+    };
+  }
+
+  /** Throws when a decision cannot be taken, so an Update is rejected before it is recorded. */
+  checkDecision(d: Decision): void {
+    if (!d || typeof d.gate !== 'string') throw ApplicationFailure.nonRetryable('a decision names its gate', 'InvalidDecision');
+    if (typeof d.by !== 'string' || !d.by.trim()) throw ApplicationFailure.nonRetryable('a decision names who made it (by)', 'InvalidDecision');
+    if (typeof d.approved !== 'boolean') throw ApplicationFailure.nonRetryable('a decision says approved true or false', 'InvalidDecision');
+    const state = this.states.get(d.gate);
+    if (state?.type !== 'approval') {
+      const gates = [...this.states.values()].filter((s) => s.type === 'approval').map((s) => s.id);
+      throw ApplicationFailure.nonRetryable(`no approval gate '${d.gate}' in this run${gates.length ? `; gates: ${gates.join(', ')}` : ''}`, 'InvalidDecision');
+    }
+    if (state.status !== 'waiting') throw ApplicationFailure.nonRetryable(`gate '${d.gate}' is ${state.status}, not waiting for a decision`, 'InvalidDecision');
+  }
+
+  decide(d: Decision): NodeState {
+    this.decisions.set(d.gate, { gate: d.gate, approved: d.approved, by: d.by.trim(), ...(d.comment ? { comment: d.comment } : {}) });
+    return this.states.get(d.gate)!;
+  }
+
+  private async runScope(nodes: PlanNode[], scope: Scope): Promise<void> {
+    const ids = new Set(nodes.map((n) => n.id));
+    const byId = new Map(nodes.map((n) => [n.id, n]));
+    const start = (node: PlanNode) => {
+      if (scope.outcomes.has(node.id)) return;
+      for (const dep of dependencies(node, ids)) start(byId.get(dep)!);
+      scope.outcomes.set(node.id, this.runNode(node, scope));
+    };
+    for (const node of nodes) start(node);
+    await Promise.all(scope.outcomes.values());
+  }
+
+  private env(scope: Scope): Env {
+    return {
+      value: (node) => {
+        for (let s: Scope | undefined = scope; s; s = s.parent) {
+          const outcome = s.settled.get(node);
+          if (outcome) {
+            if (outcome.skipped) throw new SkippedValue(node);
+            return outcome.value;
+          }
+        }
+        throw new Error(`no value for '${node}'`);
+      },
+      param: (name) => this.params[name],
+      item: (map) => {
+        for (let s: Scope | undefined = scope; s; s = s.parent) if (s.map?.id === map) return s.map;
+        throw new Error(`not inside map '${map}'`);
+      },
+    };
+  }
+
+  /** Resolves a binding where skipped values become null: for outputs that gather optional results. */
+  private resolveLoose(binding: Parameters<typeof resolve>[0], scope: Scope): unknown {
+    try {
+      return resolve(binding, this.env(scope));
+    } catch (error) {
+      if (error instanceof SkippedValue) return null;
+      throw error;
+    }
+  }
+
+  private lookup(id: string, scope: Scope): Promise<Outcome> | undefined {
+    for (let s: Scope | undefined = scope; s; s = s.parent) {
+      const outcome = s.outcomes.get(id);
+      if (outcome) return outcome;
+    }
+    return undefined;
+  }
+
+  private async runNode(node: PlanNode, scope: Scope): Promise<Outcome> {
+    const id = scope.prefix + node.id;
+    const carried = this.carried.get(id);
+    if (carried && carried.status !== 'waiting') {
+      const outcome: Outcome = carried.status === 'skipped' ? { skipped: true } : { skipped: false, value: carried.output };
+      scope.settled.set(node.id, outcome);
+      return outcome;
+    }
+    const state: NodeState = this.states.get(id) ?? { id, type: node.type, status: 'pending', attempts: 0, ...(node.type === 'step' ? { step: node.step.name } : {}) };
+    this.states.set(id, state);
+
+    const skip = (because: string): Outcome => {
+      state.status = 'skipped';
+      state.skippedBecause = because;
+      const outcome: Outcome = { skipped: true };
+      scope.settled.set(node.id, outcome);
+      return outcome;
+    };
+
+    for (const { source } of nodeSources(node)) {
+      if (source.kind !== 'ref' || source.node === node.id) continue;
+      const dep = this.lookup(source.node, scope);
+      if (dep && (await dep).skipped) return skip(`'${source.node}' was skipped`);
+    }
+    const env = this.env(scope);
+    for (const condition of node.when ?? []) {
+      if (!holds(condition, env)) return skip(`condition '${describeCondition(condition)}' is false`);
+    }
+
+    let value: unknown;
+    switch (node.type) {
+      case 'step': value = await this.runStep(node, id, state, env); break;
+      case 'approval': value = await this.runApproval(node, id, state, env, carried); break;
+      case 'map': value = await this.runMap(node, id, state, scope, env); break;
+    }
+    const outcome: Outcome = { skipped: false, value };
+    scope.settled.set(node.id, outcome);
+    return outcome;
+  }
+
+  private activityOptions(node: StepNode, id: string): wf.ActivityOptions {
+    const o = { ...this.plan.defaults, ...node.options };
+    const retry = { ...DEFAULT_RETRY, ...this.plan.defaults.retry, ...node.options.retry };
+    return {
+      activityId: id,
+      summary: `${id} (${node.step.name})`,
+      taskQueue: o.taskQueue ?? this.options.taskQueue,
+      startToCloseTimeout: (o.startToCloseTimeout ?? (o.scheduleToCloseTimeout ? undefined : DEFAULT_START_TO_CLOSE)) as wf.ActivityOptions['startToCloseTimeout'],
+      scheduleToCloseTimeout: o.scheduleToCloseTimeout as wf.ActivityOptions['scheduleToCloseTimeout'],
+      heartbeatTimeout: o.heartbeatTimeout as wf.ActivityOptions['heartbeatTimeout'],
+      retry: retry as wf.ActivityOptions['retry'],
+    };
+  }
+
+  private async runStep(node: StepNode, id: string, state: NodeState, env: Env): Promise<unknown> {
+    const input = resolve({ kind: 'object', fields: node.inputs }, env);
+    const options = this.activityOptions(node, id);
+    await this.admit();
+    state.status = 'running';
+    state.startedAt = now();
+    this.running++;
+    try {
+      const activity = wf.proxyActivities<Record<string, StepActivity>>(options)[node.step.name]!;
+      const info = wf.workflowInfo();
+      const envelope = await activity({
+        input,
+        context: {
+          workflowId: info.workflowId,
+          runId: info.runId,
+          pipeline: this.plan.name,
+          planHash: this.plan.hash,
+          node: id,
+          step: node.step,
+          cache: (this.options.cache ?? true) && (node.options.cache ?? this.plan.defaults.cache ?? true),
+        },
+      });
+      state.status = 'succeeded';
+      state.attempts = envelope.attempt;
+      state.output = envelope.output;
+      if (envelope.cached) state.cached = envelope.cached;
+      return envelope.output;
+    } catch (error) {
+      if (isCancellation(error)) {
+        state.status = 'cancelled';
+        throw error;
+      }
+      state.status = 'failed';
+      state.error = failureOf(error);
+      state.attempts = error instanceof ActivityFailure && error.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED ? (options.retry?.maximumAttempts ?? 0) : Math.max(state.attempts, 1);
+      throw new NodeFailed(id, state.error, { cause: error });
+    } finally {
+      state.finishedAt = now();
+      this.running--;
+      this.slots.release();
+      this.checkHistory();
+    }
+  }
+
+  private async runApproval(node: ApprovalNode, id: string, state: NodeState, env: Env, carried?: NodeState): Promise<unknown> {
+    const show = Object.fromEntries(Object.entries(node.show).map(([k, b]) => [k, resolve(b, env)]));
+    const since = carried?.gate?.since ?? now();
+    state.gate = { name: id, show, since };
+    state.status = 'waiting';
+    state.startedAt ??= since;
+    const decided = () => this.decisions.has(id);
+    if (node.timeout !== undefined) {
+      const remaining = msToNumber(node.timeout as Parameters<typeof msToNumber>[0]) - (Date.parse(now()) - Date.parse(since));
+      if (remaining <= 0 || !(await wf.condition(decided, remaining))) {
+        return this.failGate(state, id, 'ApprovalTimedOut', `approval gate '${id}' got no decision within ${String(node.timeout)}`);
+      }
+    } else {
+      await wf.condition(decided);
+    }
+    const decision = this.decisions.get(id)!;
+    state.gate.decision = decision;
+    state.finishedAt = now();
+    if (!decision.approved) {
+      return this.failGate(state, id, 'ApprovalRejected', `approval gate '${id}' was rejected by ${decision.by}${decision.comment ? `: ${decision.comment}` : ''}`);
+    }
+    state.status = 'succeeded';
+    state.attempts = 1;
+    state.output = { approved: true, by: decision.by, comment: decision.comment, at: state.finishedAt };
+    return state.output;
+  }
+
+  private failGate(state: NodeState, id: string, type: string, message: string): never {
+    state.status = 'failed';
+    state.finishedAt ??= now();
+    state.error = { type, message };
+    throw new NodeFailed(id, state.error, { cause: ApplicationFailure.nonRetryable(message, type) });
+  }
+
+  private async runMap(node: MapNode, id: string, state: NodeState, scope: Scope, env: Env): Promise<unknown> {
+    const over = resolve(node.over, env);
+    if (!Array.isArray(over)) {
+      state.status = 'failed';
+      state.error = { type: 'InvalidInput', message: `map '${id}' expects a list to fan out over, got ${over === null ? 'null' : typeof over}` };
+      throw new NodeFailed(id, state.error, { cause: ApplicationFailure.nonRetryable(state.error.message, 'InvalidInput') });
+    }
+    state.status = 'running';
+    state.startedAt = now();
+    state.items = over.length;
+    const lanes = new Semaphore(node.parallelism ?? Infinity);
+    const results = await Promise.all(
+      over.map(async (item, index) => {
+        await lanes.acquire();
+        try {
+          const child: Scope = { prefix: `${id}[${index}].`, parent: scope, map: { id: node.id, item, index }, outcomes: new Map(), settled: new Map() };
+          await this.runScope(node.nodes, child);
+          return this.resolveLoose(node.output, child);
+        } finally {
+          lanes.release();
+        }
+      }),
+    );
+    state.status = 'succeeded';
+    state.finishedAt = now();
+    state.attempts = 1;
+    state.output = results;
+    return results;
+  }
+
+  private async admit(): Promise<void> {
+    if (this.draining) await new Promise<never>(() => {});
+    await this.slots.acquire();
+  }
+
+  private checkHistory(): void {
+    const info = wf.workflowInfo();
+    const limit = this.options.maxHistoryEvents;
+    if (info.continueAsNewSuggested || (limit !== undefined && info.historyLength >= limit)) this.draining = true;
+  }
+}

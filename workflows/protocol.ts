@@ -1,0 +1,102 @@
+import type { PipelinePlan } from '../dsl/plan';
+
+// The contract between the interpreter workflow and the worker's step activities. Types only.
+
+/** What the workflow sends to a step activity. */
+export interface StepRequest {
+  input: unknown;
+  context: {
+    workflowId: string;
+    runId: string;
+    pipeline: string;
+    planHash: string;
+    /** Instance id of the node: `train`, or `trials[3].train` inside a map. */
+    node: string;
+    step: { name: string; version: string };
+    cache: boolean;
+  };
+}
+
+/** What a step activity returns. */
+export interface StepEnvelope {
+  output: Record<string, unknown>;
+  /** Temporal's attempt number of the execution that succeeded. */
+  attempt: number;
+  /** Set when the output was reused from an earlier execution with the same cache key. */
+  cached?: { runId: string; node: string };
+}
+
+export type StepActivity = (request: StepRequest) => Promise<StepEnvelope>;
+
+export interface RunOptions {
+  /** At most this many steps run at once; unbounded by default. */
+  parallelism?: number;
+  /** Set false to run every step even when a recorded result matches. */
+  cache?: boolean;
+  /** Continue as new once history grows past this many events (Temporal suggests it on its own too). */
+  maxHistoryEvents?: number;
+  /** Task queue for steps that name none; defaults to the workflow's own queue. */
+  taskQueue?: string;
+}
+
+export type NodeStatus = 'pending' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+
+export interface NodeState {
+  id: string;
+  type: 'step' | 'approval' | 'map';
+  step?: string;
+  status: NodeStatus;
+  attempts: number;
+  startedAt?: string;
+  finishedAt?: string;
+  output?: unknown;
+  error?: { type: string; message: string };
+  cached?: { runId: string; node: string };
+  skippedBecause?: string;
+  /** For an approval gate: what the approver is shown, and since when it waits. */
+  gate?: { name: string; show: Record<string, unknown>; since?: string; decision?: Decision };
+  /** For a map: how many items it fanned out to. */
+  items?: number;
+}
+
+export interface Decision {
+  gate: string;
+  approved: boolean;
+  by: string;
+  comment?: string;
+}
+
+export interface RunStatus {
+  pipeline: string;
+  planHash: string;
+  status: 'running' | 'succeeded' | 'failed' | 'cancelled';
+  startedAt: string;
+  /** How many times this run has continued as new. */
+  generation: number;
+  nodes: NodeState[];
+  error?: { type: string; message: string; node?: string };
+}
+
+export interface RunResult {
+  pipeline: string;
+  planHash: string;
+  output: unknown;
+  nodes: NodeState[];
+}
+
+/** Carried across continue-as-new: finished nodes, decisions, and when the run began. */
+export interface Carried {
+  startedAt: string;
+  generation: number;
+  finished: NodeState[];
+  decisions: Decision[];
+}
+
+export interface RunInput {
+  plan: PipelinePlan;
+  params?: Record<string, unknown>;
+  options?: RunOptions;
+  resume?: Carried;
+}
+
+export type { PipelinePlan };

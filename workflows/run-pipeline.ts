@@ -1,0 +1,66 @@
+import * as wf from '@temporalio/workflow';
+import { ApplicationFailure } from '@temporalio/workflow';
+import { PlanError } from '../dsl/errors';
+import { resolveParams } from '../dsl/params';
+import { validatePlan } from '../dsl/validate';
+import { Interpreter, NodeFailed } from './interpreter';
+import type { Decision, NodeState, RunInput, RunResult, RunStatus } from './protocol';
+
+/** Every node's state, attempts, timings and outputs. */
+export const statusQuery = wf.defineQuery<RunStatus>('kiln.status');
+/** Approves or rejects a waiting gate; refused unless the gate is waiting and the approver is named. */
+export const approveUpdate = wf.defineUpdate<NodeState, [Decision]>('kiln.approve');
+/** The same decision as a signal, for clients without Updates; an invalid one is logged and dropped. */
+export const decideSignal = wf.defineSignal<[Decision]>('kiln.decide');
+
+const { 'kiln.catalog': catalog } = wf.proxyLocalActivities<{ 'kiln.catalog': () => Promise<string[]> }>({
+  startToCloseTimeout: '10s',
+});
+
+/** Plan and parameter problems fail the run at once, naming node and field; retrying cannot fix them. */
+function invalid(error: unknown): never {
+  if (error instanceof PlanError) {
+    throw ApplicationFailure.nonRetryable(error.message, 'InvalidPlan', { node: error.node, field: error.field });
+  }
+  throw error;
+}
+
+/** The one pipeline workflow: interprets a compiled plan. */
+export async function runPipeline(input: RunInput): Promise<RunResult> {
+  const { plan, options = {} } = input;
+  let params: Record<string, unknown> = {};
+  try {
+    validatePlan(plan);
+    params = resolveParams(plan, input.params);
+    const known = new Set(await catalog());
+    validatePlan(plan, { has: (name) => known.has(name) });
+  } catch (error) {
+    invalid(error);
+  }
+
+  const run = new Interpreter(plan, params, options, input.resume);
+  wf.setHandler(statusQuery, () => run.snapshot());
+  wf.setHandler(approveUpdate, (d) => run.decide(d), { validator: (d) => run.checkDecision(d) });
+  wf.setHandler(decideSignal, (d) => {
+    try {
+      run.checkDecision(d);
+      run.decide(d);
+    } catch (error) {
+      wf.log.warn('ignored an invalid decision signal', { error: (error as Error).message });
+    }
+  });
+
+  let outcome;
+  try {
+    outcome = await run.execute();
+  } catch (error) {
+    if (error instanceof NodeFailed) {
+      throw ApplicationFailure.create({ message: error.message, type: error.failure.type, nonRetryable: true, details: [{ node: error.node }], cause: error.cause as Error });
+    }
+    throw error;
+  }
+  await wf.condition(wf.allHandlersFinished);
+  if (!outcome.done) await wf.continueAsNew<typeof runPipeline>({ ...input, resume: run.carry() });
+  const { nodes } = run.snapshot();
+  return { pipeline: plan.name, planHash: plan.hash, output: outcome.done ? outcome.output : undefined, nodes };
+}
