@@ -1,0 +1,173 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { ColumnType } from '../refs';
+import { implement, type StepContext } from '../library';
+import { isMissing, parseCell, TypeInference, type Cell } from './cells';
+import { CsvSyntaxError, parseCsv, type CsvRecord } from './csv';
+import { writeDataset, type Column } from './dataset';
+import { invalidData } from './invalid';
+import { readCsv } from './steps';
+
+const PROGRESS_EVERY = 10_000;
+
+/** The records of a file, with parse errors turned into non-retryable failures that name the place. */
+async function* records(path: string, header: () => string[] | undefined): AsyncGenerator<CsvRecord> {
+  try {
+    yield* parseCsv(createReadStream(path));
+  } catch (error) {
+    if (error instanceof CsvSyntaxError) {
+      const name = header()?.[error.field];
+      const where = name === undefined ? `field ${error.field + 1}` : `column '${name}'`;
+      throw invalidData(`${path}: line ${error.line}, ${where}: ${error.message.replace(/^line \d+: /, '')}`, {
+        path, line: error.line, column: name ?? null, field: error.field + 1,
+      });
+    }
+    if (error instanceof TypeError && /decode|encoded/i.test(error.message)) {
+      throw invalidData(`${path} is not valid UTF-8 text; re-save it as UTF-8`, { path });
+    }
+    throw error;
+  }
+}
+
+function checkHeader(path: string, record: CsvRecord): string[] {
+  const seen = new Map<string, number>();
+  record.fields.forEach((name, i) => {
+    if (name.trim() === '') {
+      throw invalidData(`${path}: line ${record.line}: column ${i + 1} of the header has no name; name every column`, {
+        path, line: record.line, field: i + 1,
+      });
+    }
+    const earlier = seen.get(name);
+    if (earlier !== undefined) {
+      throw invalidData(
+        `${path}: line ${record.line}: column name '${name}' appears twice (columns ${earlier + 1} and ${i + 1}); column names must be unique`,
+        { path, line: record.line, column: name },
+      );
+    }
+    seen.set(name, i);
+  });
+  return record.fields;
+}
+
+function checkWidth(path: string, record: CsvRecord, header: string[], headerLine: number): void {
+  const n = record.fields.length;
+  if (n === header.length) return;
+  const where = n < header.length
+    ? `column '${header[n]}' onwards is missing`
+    : `${n - header.length} extra field(s) after column '${header[header.length - 1]}'`;
+  throw invalidData(
+    `${path}: line ${record.line} has ${n} fields but the header on line ${headerLine} has ${header.length}: ${where}`,
+    { path, line: record.line, column: header[Math.min(n, header.length - 1)] ?? null, fields: n, expected: header.length },
+  );
+}
+
+function checkAborted(ctx: StepContext): void {
+  if (ctx.signal.aborted) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error('data.readCsv was cancelled');
+}
+
+export const readCsvImpl = implement(readCsv, async (input, ctx) => {
+  const path = resolve(input.path);
+  const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') throw invalidData(`${path} does not exist; check the path (relative paths start at the worker's working directory)`, { path });
+    throw error;
+  });
+  if (!info.isFile()) throw invalidData(`${path} is not a file`, { path });
+
+  const declared = input.columns ?? {};
+  let header: string[] | undefined;
+  let headerLine = 0;
+  let rows = 0;
+  let types: Array<ColumnType | TypeInference> = [];
+  let missing: number[] = [];
+  let labelIndex = -1;
+
+  for await (const record of records(path, () => header)) {
+    if (!header) {
+      header = checkHeader(path, record);
+      headerLine = record.line;
+      for (const name of Object.keys(declared)) {
+        if (!header.includes(name)) {
+          throw invalidData(`${path}: declared column '${name}' is not in the header; columns are ${header.join(', ')}`, { path, column: name });
+        }
+      }
+      if (input.label !== undefined) {
+        labelIndex = header.indexOf(input.label);
+        if (labelIndex < 0) {
+          throw invalidData(`${path}: label column '${input.label}' is not in the header; columns are ${header.join(', ')}`, { path, column: input.label });
+        }
+      }
+      types = header.map((name) => declared[name] ?? new TypeInference());
+      missing = header.map(() => 0);
+      continue;
+    }
+    checkWidth(path, record, header, headerLine);
+    record.fields.forEach((raw, i) => {
+      const type = types[i]!;
+      if (isMissing(raw)) {
+        missing[i]!++;
+        if (i === labelIndex) {
+          throw invalidData(`${path}: line ${record.line}, column '${header![i]}': the label is missing ('${raw}'); every row needs a label`, {
+            path, line: record.line, column: header![i],
+          });
+        }
+      } else if (typeof type === 'string') {
+        if (parseCell(raw, type) === undefined) {
+          throw invalidData(`${path}: line ${record.line}, column '${header![i]}': '${raw}' is not ${article(type)} (the column is declared ${type})`, {
+            path, line: record.line, column: header![i], value: raw, declared: type,
+          });
+        }
+      } else {
+        type.observe(raw);
+      }
+    });
+    rows++;
+    if (rows % PROGRESS_EVERY === 0) {
+      ctx.heartbeat({ phase: 'scan', rows });
+      checkAborted(ctx);
+    }
+  }
+
+  if (!header) throw invalidData(`${path} is empty; a CSV file needs a header line and at least one row`, { path });
+  if (rows === 0) throw invalidData(`${path} has a header on line ${headerLine} but no data rows`, { path, line: headerLine });
+
+  const names = header;
+  const columns: Column[] = names.map((name, i) => {
+    const type = types[i]!;
+    return { name, type: typeof type === 'string' ? type : type.type };
+  });
+  let written = 0;
+  async function* values(): AsyncGenerator<Cell[]> {
+    let first = true;
+    for await (const record of records(path, () => names)) {
+      if (first) {
+        first = false;
+        continue;
+      }
+      checkWidth(path, record, names, headerLine);
+      yield record.fields.map((raw, i) => {
+        const value = parseCell(raw, columns[i]!.type);
+        if (value === undefined) throw new Error(`${path} changed while it was being read (line ${record.line}); read it again`);
+        return value;
+      });
+      written++;
+      if (written % PROGRESS_EVERY === 0) {
+        ctx.heartbeat({ phase: 'write', rows: written, of: rows });
+        checkAborted(ctx);
+      }
+    }
+  }
+  const dataset = await writeDataset(ctx.artifacts, columns, values());
+  if (dataset.rows !== rows) throw new Error(`${path} changed while it was being read (${rows} rows, then ${dataset.rows}); read it again`);
+  ctx.log('read CSV', { path, rows, columns: columns.length, sha256: dataset.sha256 });
+  return {
+    dataset,
+    summary: {
+      rows,
+      columns: columns.length,
+      missing: Object.fromEntries(names.flatMap((name, i) => (missing[i]! > 0 ? [[name, missing[i]!]] : []))),
+    },
+  };
+});
+
+const article = (type: ColumnType) => (type === 'integer' ? 'an integer' : `a ${type}`);

@@ -1,0 +1,21 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ArtifactStore } from '../artifacts/store';
+import type { StepContext } from '../library';
+
+/** A step context over a fresh artifact store in a temp folder, recording heartbeats; for tests. */
+export async function testContext(): Promise<StepContext & { heartbeats: unknown[]; abort: AbortController; dispose(): Promise<void> }> {
+  const root = await mkdtemp(join(tmpdir(), 'kiln-test-'));
+  const abort = new AbortController();
+  const heartbeats: unknown[] = [];
+  return {
+    artifacts: new ArtifactStore(root),
+    heartbeat: (details) => { heartbeats.push(details); },
+    signal: abort.signal,
+    log: () => {},
+    heartbeats,
+    abort,
+    dispose: () => rm(root, { recursive: true, force: true }),
+  };
+}
