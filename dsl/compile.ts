@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { canonicalJson, sha256Hex } from './canonical';
 import { PlanError } from './errors';
 import type { ParamSpec, PipelinePlan } from './plan';
-import { buildNodes, type PipelineDef } from './pipeline';
+import { buildNodes, type AnyPipeline } from './pipeline';
 import { validatePlan, type StepCatalog } from './validate';
 
 function paramSpecs(schema: z.ZodObject<z.ZodRawShape>): Record<string, ParamSpec> {
@@ -30,7 +30,7 @@ export const planHash = (plan: Omit<PipelinePlan, 'hash'>) => sha256Hex(canonica
  * Compiles a pipeline to its JSON plan, validated and content-hashed.
  * @example const plan = compile(creditRisk); await client.workflow.start(runPipeline, { args: [{ plan, params }], ... });
  */
-export function compile(def: PipelineDef, catalog?: StepCatalog): PipelinePlan {
+export function compile(def: AnyPipeline, catalog?: StepCatalog): PipelinePlan {
   let built;
   try {
     built = buildNodes(def);

@@ -61,9 +61,13 @@ export interface PipelineDef<P extends ObjectSchema = ObjectSchema, R = unknown>
   readonly description?: string;
   readonly params: P;
   readonly defaults: StepOptions & { parallelism?: number };
-  /** Builds the node list; called by `compile`. */
-  readonly build: (p: Builder, params: Deep<z.output<P>>) => Wire<R> | void;
+  /** Builds the node list; called by `compile`. A method, so that any pipeline is a PipelineDef. */
+  build(p: Builder, params: Deep<z.output<P>>): Wire<R> | void;
 }
+
+/** Any pipeline, whatever its parameters and result; what `compile` accepts. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- params are contravariant in build; only `any` admits every pipeline
+export type AnyPipeline = PipelineDef<any, any>;
 
 export type PipelineParams<D> = D extends PipelineDef<infer P, unknown> ? z.input<P> : never;
 export type PipelineResult<D> = D extends PipelineDef<ObjectSchema, infer R> ? R : never;
@@ -113,7 +117,7 @@ interface Scope {
 const toCondition = (when: When): Condition => ('source' in when && 'op' in when ? (when as Condition) : { source: sourceOf(when as Handle<boolean>), op: 'truthy' });
 
 /** Runs a pipeline's build function and returns its nodes and output binding. */
-export function buildNodes(def: PipelineDef): { nodes: PlanNode[]; output?: Binding } {
+export function buildNodes(def: AnyPipeline): { nodes: PlanNode[]; output?: Binding } {
   const ids = new Set<string>();
   let maps = 0;
   const root: Scope = { nodes: [], when: [] };
