@@ -1,0 +1,47 @@
+import { streamRows } from '../data/dataset';
+import { invalidData } from '../data/invalid';
+import { implement } from '../library';
+import { transformRef } from '../refs';
+import { fitFeatures } from './steps';
+import { TransformFitter, transformWidth, type TransformSpec } from './transform';
+
+const PROGRESS_EVERY = 50_000;
+
+export const fitFeaturesImpl = implement(fitFeatures, async (input, ctx) => {
+  const { dataset, label } = input;
+  const exclude = new Set(input.exclude ?? []);
+  const names = dataset.columns.map((c) => c.name);
+  for (const name of [label, ...exclude]) {
+    if (!names.includes(name)) {
+      throw invalidData(`column '${name}' is not in the dataset; columns are ${names.join(', ')}`, { column: name });
+    }
+  }
+  const columns = dataset.columns.filter((c) => c.name !== label && !exclude.has(c.name));
+  if (columns.length === 0) throw invalidData(`no feature columns are left after the label '${label}' and the exclusions`, { label });
+
+  const fitter = new TransformFitter(label, columns);
+  let rows = 0;
+  for await (const row of streamRows(ctx.artifacts, dataset)) {
+    fitter.observe(row);
+    if (++rows % PROGRESS_EVERY === 0) ctx.heartbeat({ rows, of: dataset.rows });
+  }
+  const spec: TransformSpec = fitter.finish();
+  const empty = spec.features.filter((f) => f.type === 'categorical' && f.categories.length === 0).map((f) => f.name);
+  if (empty.length > 0) {
+    throw invalidData(`column(s) ${empty.join(', ')} have no values at all; exclude them`, { columns: empty });
+  }
+  const stored = await ctx.artifacts.putJson(spec);
+  ctx.log('fitted features', { features: spec.features.length, width: transformWidth(spec), sha256: stored.sha256 });
+  return {
+    transform: transformRef.parse({ kind: 'transform', ...stored, features: columns.map((c) => c.name), width: transformWidth(spec) }),
+  };
+});
+
+/** Reads a transform artifact, checking that it is one. */
+export async function loadTransform(artifacts: { readJson<T>(uri: string): Promise<T> }, uri: string): Promise<TransformSpec> {
+  const spec = await artifacts.readJson<Partial<TransformSpec>>(uri);
+  if (spec.kind !== 'kiln.transform' || spec.version !== 1 || !Array.isArray(spec.features)) {
+    throw new Error(`artifact ${uri} is not a kiln.transform version 1`);
+  }
+  return spec as TransformSpec;
+}
