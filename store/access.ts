@@ -1,0 +1,155 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { and, asc, eq, gt, isNull, or, sql } from 'drizzle-orm';
+import { appendAuditIn } from './audit';
+import { AccessDeniedError, AuthenticationError, NotFoundError } from './errors';
+import type { Executor } from './executor';
+import { apiTokens, principals, roleNames, type PrincipalRow, type RoleName } from './schema/access';
+
+/** Who is acting: a principal resolved from a token, or the local system itself. */
+export interface Principal {
+  id: string | null;
+  name: string;
+  role: RoleName;
+  tokenId?: string;
+}
+
+/** The in-process caller with a direct database connection (the worker, a local CLI); already all-powerful. */
+export const SYSTEM: Principal = { id: null, name: 'system', role: 'admin' };
+
+/** The least role each action needs; roles are ranked viewer < operator < approver < admin. */
+export const actionRoles = {
+  'read': 'viewer',
+  'run.start': 'operator',
+  'run.cancel': 'operator',
+  'schedule.manage': 'operator',
+  'gate.approve': 'approver',
+  'gate.reject': 'approver',
+  'alias.move': 'approver',
+  'deploy': 'approver',
+  'principal.manage': 'admin',
+  'token.create': 'admin',
+  'token.revoke': 'admin',
+} as const satisfies Record<string, RoleName>;
+export type Action = keyof typeof actionRoles;
+
+const rank = (role: RoleName) => roleNames.indexOf(role);
+
+export const can = (role: RoleName, action: Action): boolean => rank(role) >= rank(actionRoles[action]);
+
+export const tokenSha256 = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
+
+export interface CreatedToken {
+  /** The secret: shown once, never stored. */
+  token: string;
+  tokenId: string;
+  principal: Principal;
+}
+
+export const accessApi = (db: Executor) => {
+  async function authorize(principal: Principal, action: Action, subject?: string): Promise<void> {
+    if (can(principal.role, action)) return;
+    const required = actionRoles[action];
+    // Own transaction: the refusal is on record even though the caller's operation stops here.
+    await db.transaction((tx) =>
+      appendAuditIn(tx, {
+        actor: principal.name,
+        action: 'access.denied',
+        subject: subject ?? action,
+        after: { action, role: principal.role, required, tokenId: principal.tokenId ?? null },
+      }),
+    );
+    throw new AccessDeniedError(principal.name, principal.role, action, required, subject);
+  }
+
+  async function ensurePrincipal(tx: Executor, name: string, kind: 'user' | 'service', actor: Principal): Promise<PrincipalRow> {
+    const [created] = await tx.insert(principals).values({ name, kind }).onConflictDoNothing({ target: principals.name }).returning();
+    if (created) {
+      await appendAuditIn(tx, { actor: actor.name, action: 'principal.create', subject: `principal:${name}`, after: { name, kind } });
+      return created;
+    }
+    const [existing] = await tx.select().from(principals).where(eq(principals.name, name));
+    return existing!;
+  }
+
+  return {
+    authorize,
+    can,
+
+    /** Creates a principal (admin only); creating an existing name returns it unchanged. */
+    async createPrincipal(name: string, options: { kind?: 'user' | 'service'; actor?: Principal } = {}): Promise<PrincipalRow> {
+      const actor = options.actor ?? SYSTEM;
+      await authorize(actor, 'principal.manage', `principal:${name}`);
+      return db.transaction((tx) => ensurePrincipal(tx, name, options.kind ?? 'user', actor));
+    },
+
+    /**
+     * Issues a token for `name` (created if new) with `role`; returns the plaintext once and
+     * keeps only its sha256. Audited as `token.create`.
+     */
+    async createToken(input: { name: string; role: RoleName; label?: string; expiresAt?: Date; actor?: Principal }): Promise<CreatedToken> {
+      const actor = input.actor ?? SYSTEM;
+      if (!roleNames.includes(input.role)) throw new Error(`unknown role '${input.role}'; roles are ${roleNames.join(', ')}`);
+      await authorize(actor, 'token.create', `principal:${input.name}`);
+      const token = `kiln_${randomBytes(32).toString('base64url')}`;
+      return db.transaction(async (tx) => {
+        const principal = await ensurePrincipal(tx, input.name, 'user', actor);
+        const [row] = await tx.insert(apiTokens).values({
+          principalId: principal.id,
+          tokenSha256: tokenSha256(token),
+          role: input.role,
+          label: input.label ?? null,
+          expiresAt: input.expiresAt ?? null,
+          createdBy: actor.name,
+        }).returning();
+        await appendAuditIn(tx, {
+          actor: actor.name,
+          action: 'token.create',
+          subject: `principal:${input.name}`,
+          after: { tokenId: row!.id, role: input.role, label: input.label ?? null, expiresAt: input.expiresAt?.toISOString() ?? null },
+        });
+        return { token, tokenId: row!.id, principal: { id: principal.id, name: principal.name, role: input.role, tokenId: row!.id } };
+      });
+    },
+
+    /** Resolves a token to its principal and role; an unknown, revoked or expired token is refused and audited. */
+    async authenticate(token: string): Promise<Principal> {
+      const sha = tokenSha256(token);
+      const [found] = await db
+        .select({ tokenId: apiTokens.id, role: apiTokens.role, id: principals.id, name: principals.name })
+        .from(apiTokens)
+        .innerJoin(principals, eq(principals.id, apiTokens.principalId))
+        .where(and(
+          eq(apiTokens.tokenSha256, sha),
+          isNull(apiTokens.revokedAt),
+          isNull(principals.disabledAt),
+          or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, sql`now()`)),
+        ));
+      if (found) return { id: found.id, name: found.name, role: found.role, tokenId: found.tokenId };
+      await db.transaction((tx) =>
+        appendAuditIn(tx, { actor: 'anonymous', action: 'auth.refused', subject: `token:${sha.slice(0, 12)}`, after: { reason: 'unknown, revoked or expired token' } }),
+      );
+      throw new AuthenticationError('the token is not valid (unknown, revoked or expired); create one with `kiln token create --name <you> --role <role>`');
+    },
+
+    /** Revokes a token (admin only); audited. */
+    async revokeToken(tokenId: string, options: { actor?: Principal } = {}): Promise<void> {
+      const actor = options.actor ?? SYSTEM;
+      await authorize(actor, 'token.revoke', `token:${tokenId}`);
+      await db.transaction(async (tx) => {
+        const [row] = await tx.update(apiTokens).set({ revokedAt: sql`coalesce(${apiTokens.revokedAt}, now())` }).where(eq(apiTokens.id, tokenId)).returning();
+        if (!row) throw new NotFoundError('token', tokenId);
+        await appendAuditIn(tx, { actor: actor.name, action: 'token.revoke', subject: `token:${tokenId}` });
+      });
+    },
+
+    async listPrincipals(): Promise<Array<PrincipalRow & { tokens: Array<{ id: string; role: RoleName; label: string | null; createdAt: Date; revokedAt: Date | null; expiresAt: Date | null }> }>> {
+      const people = await db.select().from(principals).orderBy(asc(principals.name));
+      const tokens = await db.select().from(apiTokens).orderBy(asc(apiTokens.createdAt));
+      return people.map((p) => ({
+        ...p,
+        tokens: tokens.filter((t) => t.principalId === p.id).map((t) => ({ id: t.id, role: t.role, label: t.label, createdAt: t.createdAt, revokedAt: t.revokedAt, expiresAt: t.expiresAt })),
+      }));
+    },
+  };
+};
+export type AccessApi = ReturnType<typeof accessApi>;

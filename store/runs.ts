@@ -1,0 +1,98 @@
+import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
+import type { PipelinePlan } from '../dsl/plan';
+import { ConflictError, NotFoundError } from './errors';
+import type { Executor } from './executor';
+import { pipelines, planVersions } from './schema/pipelines';
+import { runs, type Run, type RunStatus } from './schema/runs';
+
+export interface CodeVersion {
+  commit: string | null;
+  dirty: boolean;
+}
+
+export interface RunStart {
+  /** Kiln's run id; stays the same across continue-as-new. */
+  runId: string;
+  workflowId: string;
+  temporalRunId?: string;
+  plan: PipelinePlan;
+  params?: Record<string, unknown>;
+  code?: CodeVersion;
+  startedAt?: Date;
+}
+
+export interface RunFinish {
+  runId: string;
+  status: Exclude<RunStatus, 'running'>;
+  error?: { type?: string; message: string };
+  finishedAt?: Date;
+}
+
+export async function recordPlanIn(tx: Executor, plan: PipelinePlan): Promise<void> {
+  await tx.insert(pipelines).values({ name: plan.name }).onConflictDoNothing();
+  await tx.insert(planVersions).values({ hash: plan.hash, pipelineName: plan.name, version: plan.version, plan }).onConflictDoNothing();
+}
+
+export const runsApi = (db: Executor) => ({
+  /** Stores a compiled plan under its hash (idempotent). */
+  async recordPlan(plan: PipelinePlan): Promise<void> {
+    await db.transaction((tx) => recordPlanIn(tx, plan));
+  },
+
+  /**
+   * Records that a run started; idempotent on `runId` (a replayed call returns the same row and
+   * only refreshes the Temporal run id). The same run id with another plan is a ConflictError.
+   */
+  async recordRunStart(start: RunStart): Promise<Run> {
+    const run = await db.transaction(async (tx) => {
+      await recordPlanIn(tx, start.plan);
+      const [row] = await tx.insert(runs).values({
+        id: start.runId,
+        workflowId: start.workflowId,
+        temporalRunId: start.temporalRunId ?? null,
+        pipelineName: start.plan.name,
+        planHash: start.plan.hash,
+        status: 'running',
+        params: start.params ?? {},
+        codeCommit: start.code?.commit ?? null,
+        codeDirty: start.code?.dirty ?? null,
+        startedAt: start.startedAt ?? new Date(),
+      }).onConflictDoUpdate({
+        target: runs.id,
+        set: { temporalRunId: sql`coalesce(excluded.temporal_run_id, ${runs.temporalRunId})` },
+      }).returning();
+      return row!;
+    });
+    if (run.planHash !== start.plan.hash) {
+      throw new ConflictError(`run '${start.runId}' is recorded with plan ${run.planHash.slice(0, 12)}, not ${start.plan.hash.slice(0, 12)}; a run id names one plan`);
+    }
+    return run;
+  },
+
+  /** Records how a run ended; repeating the same finish keeps the first finish time. */
+  async recordRunFinish(finish: RunFinish): Promise<Run> {
+    const at = finish.finishedAt ?? new Date();
+    const [row] = await db.update(runs).set({
+      status: finish.status,
+      finishedAt: sql`case when ${runs.status} = ${finish.status} and ${runs.finishedAt} is not null then ${runs.finishedAt} else ${at.toISOString()}::timestamptz end`,
+      errorType: finish.error?.type ?? null,
+      errorMessage: finish.error?.message ?? null,
+    }).where(eq(runs.id, finish.runId)).returning();
+    if (!row) throw new NotFoundError('run', finish.runId, 'record its start first (recordRunStart)');
+    return row;
+  },
+
+  async getRun(runId: string): Promise<Run | undefined> {
+    const [row] = await db.select().from(runs).where(eq(runs.id, runId));
+    return row;
+  },
+
+  /** Newest first. */
+  async listRuns(query: { pipeline?: string; status?: RunStatus; limit?: number } = {}): Promise<Run[]> {
+    const where: SQL[] = [];
+    if (query.pipeline !== undefined) where.push(eq(runs.pipelineName, query.pipeline));
+    if (query.status !== undefined) where.push(eq(runs.status, query.status));
+    return db.select().from(runs).where(and(...where)).orderBy(desc(runs.startedAt)).limit(query.limit ?? 100);
+  },
+});
+export type RunsApi = ReturnType<typeof runsApi>;

@@ -1,0 +1,205 @@
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { recordArtifactsIn, type ArtifactInput } from './artifacts';
+import { ConflictError, NotFoundError } from './errors';
+import type { Executor } from './executor';
+import { copyLineageIn, recordLineageIn, resolveStep, type LineageInput, type StepRef } from './lineage/record';
+import { lineageEdges } from './schema/lineage';
+import { stepExecutions, type StepExecution, type StepStatus } from './schema/steps';
+
+export interface StepIdentity {
+  runId: string;
+  nodeId: string;
+  step: { name: string; version: string };
+}
+
+export interface StepStart extends StepIdentity {
+  /** Temporal's attempt number, from 1; the row keeps the highest seen. */
+  attempt?: number;
+  cacheKey?: string;
+  startedAt?: Date;
+}
+
+export interface StepFinish {
+  runId: string;
+  nodeId: string;
+  status: 'succeeded' | 'failed' | 'skipped';
+  /** Needed only when the step never started (a skipped node). */
+  step?: { name: string; version: string };
+  attempt?: number;
+  output?: unknown;
+  error?: { type?: string; message: string };
+  finishedAt?: Date;
+  /** Recorded in the same transaction as the finish, so a step's outcome and lineage appear together. */
+  artifacts?: ArtifactInput[];
+  lineage?: LineageInput;
+}
+
+export interface CacheHitInput extends StepIdentity {
+  cacheKey: string;
+  /** The succeeded execution whose result is reused (from lookupCache). */
+  from: string;
+  at?: Date;
+}
+
+export interface CachedResult {
+  executionId: string;
+  runId: string;
+  nodeId: string;
+  step: { name: string; version: string };
+  output: unknown;
+  outputs: Array<{ sha256: string; port: string }>;
+  finishedAt: Date | null;
+}
+
+const terminal = sql.raw(`('succeeded', 'failed', 'cached', 'skipped')`);
+
+export const stepsApi = (db: Executor) => ({
+  /**
+   * Records an attempt of a step. One row per (run, node) whatever the number of attempts or
+   * replays: `attempts` is the highest attempt seen; `started_at` stays the first start.
+   */
+  async recordStepStart(start: StepStart): Promise<StepExecution> {
+    const attempt = start.attempt ?? 1;
+    const at = (start.startedAt ?? new Date()).toISOString();
+    const [row] = await db.insert(stepExecutions).values({
+      runId: start.runId,
+      nodeId: start.nodeId,
+      stepName: start.step.name,
+      stepVersion: start.step.version,
+      status: 'running',
+      attempts: attempt,
+      cacheKey: start.cacheKey ?? null,
+      startedAt: sql`${at}::timestamptz`,
+      attemptStartedAt: sql`${at}::timestamptz`,
+    }).onConflictDoUpdate({
+      target: [stepExecutions.runId, stepExecutions.nodeId],
+      set: {
+        // A later attempt reopens the step; a replay of an attempt already seen changes nothing.
+        status: sql`case when excluded.attempts > ${stepExecutions.attempts} or ${stepExecutions.status} not in ${terminal} then 'running' else ${stepExecutions.status} end`,
+        attemptStartedAt: sql`case when excluded.attempts > ${stepExecutions.attempts} then excluded.attempt_started_at else ${stepExecutions.attemptStartedAt} end`,
+        finishedAt: sql`case when excluded.attempts > ${stepExecutions.attempts} then null else ${stepExecutions.finishedAt} end`,
+        attempts: sql`greatest(${stepExecutions.attempts}, excluded.attempts)`,
+        cacheKey: sql`coalesce(excluded.cache_key, ${stepExecutions.cacheKey})`,
+      },
+    }).returning();
+    if (row!.stepName !== start.step.name || row!.stepVersion !== start.step.version) {
+      throw new ConflictError(`node '${start.nodeId}' of run '${start.runId}' is recorded as ${row!.stepName}@${row!.stepVersion}, not ${start.step.name}@${start.step.version}`);
+    }
+    return row!;
+  },
+
+  /** Records a step's outcome, with its artifacts and lineage, in one transaction; repeating it is a no-op. */
+  async recordStepFinish(finish: StepFinish): Promise<StepExecution> {
+    const at = (finish.finishedAt ?? new Date()).toISOString();
+    return db.transaction(async (tx) => {
+      const values = {
+        status: finish.status,
+        output: finish.output === undefined ? null : finish.output,
+        errorType: finish.error?.type ?? null,
+        errorMessage: finish.error?.message ?? null,
+        finishedAt: sql`case when ${stepExecutions.status} = ${finish.status} and ${stepExecutions.finishedAt} is not null then ${stepExecutions.finishedAt} else ${at}::timestamptz end`,
+        attempts: sql`greatest(${stepExecutions.attempts}, ${finish.attempt ?? 1})`,
+      };
+      let [row] = await tx.update(stepExecutions).set(values)
+        .where(and(eq(stepExecutions.runId, finish.runId), eq(stepExecutions.nodeId, finish.nodeId))).returning();
+      if (!row) {
+        if (!finish.step) throw new NotFoundError('step execution', `${finish.runId}/${finish.nodeId}`, 'record its start first, or pass `step` for a node that never started');
+        [row] = await tx.insert(stepExecutions).values({
+          runId: finish.runId,
+          nodeId: finish.nodeId,
+          stepName: finish.step.name,
+          stepVersion: finish.step.version,
+          status: finish.status,
+          attempts: finish.attempt ?? 1,
+          output: values.output,
+          errorType: values.errorType,
+          errorMessage: values.errorMessage,
+          startedAt: sql`${at}::timestamptz`,
+          attemptStartedAt: sql`${at}::timestamptz`,
+          finishedAt: sql`${at}::timestamptz`,
+        }).returning();
+      }
+      await recordArtifactsIn(tx, finish.artifacts ?? []);
+      if (finish.lineage) await recordLineageIn(tx, row!.id, finish.lineage);
+      return row!;
+    });
+  },
+
+  /** Records lineage for a step execution (idempotent). Artifacts must be recorded first. */
+  async recordLineage(step: StepRef, lineage: LineageInput): Promise<void> {
+    await db.transaction(async (tx) => recordLineageIn(tx, await resolveStep(tx, step), lineage));
+  },
+
+  /** The newest succeeded execution recorded under `cacheKey`, with its output and output artifacts. */
+  async lookupCache(key: string): Promise<CachedResult | undefined> {
+    const [hit] = await db.select().from(stepExecutions)
+      .where(and(eq(stepExecutions.cacheKey, key), eq(stepExecutions.status, 'succeeded')))
+      .orderBy(desc(stepExecutions.finishedAt)).limit(1);
+    if (!hit) return undefined;
+    const outputs = await db.select({ sha256: lineageEdges.artifactSha256, port: lineageEdges.port }).from(lineageEdges)
+      .where(and(eq(lineageEdges.stepExecutionId, hit.id), eq(lineageEdges.direction, 'output')))
+      .orderBy(asc(lineageEdges.port));
+    return {
+      executionId: hit.id,
+      runId: hit.runId,
+      nodeId: hit.nodeId,
+      step: { name: hit.stepName, version: hit.stepVersion },
+      output: hit.output,
+      outputs,
+      finishedAt: hit.finishedAt,
+    };
+  },
+
+  /**
+   * Records that a node reused a cached result: status `cached`, `cached_from` the original, its
+   * output and lineage copied, so status and lineage both show the hit. Idempotent.
+   */
+  async recordCacheHit(hit: CacheHitInput): Promise<StepExecution> {
+    const at = (hit.at ?? new Date()).toISOString();
+    return db.transaction(async (tx) => {
+      const [source] = await tx.select().from(stepExecutions).where(eq(stepExecutions.id, hit.from));
+      if (!source) throw new NotFoundError('step execution', hit.from);
+      if (source.status !== 'succeeded') throw new ConflictError(`step execution ${hit.from} is ${source.status}; only a succeeded execution can be reused`);
+      const [row] = await tx.insert(stepExecutions).values({
+        runId: hit.runId,
+        nodeId: hit.nodeId,
+        stepName: hit.step.name,
+        stepVersion: hit.step.version,
+        status: 'cached',
+        attempts: 1,
+        cacheKey: hit.cacheKey,
+        cachedFrom: source.id,
+        output: source.output,
+        startedAt: sql`${at}::timestamptz`,
+        attemptStartedAt: sql`${at}::timestamptz`,
+        finishedAt: sql`${at}::timestamptz`,
+      }).onConflictDoUpdate({
+        target: [stepExecutions.runId, stepExecutions.nodeId],
+        set: {
+          status: 'cached',
+          cachedFrom: source.id,
+          cacheKey: hit.cacheKey,
+          output: sql`excluded.output`,
+          finishedAt: sql`coalesce(${stepExecutions.finishedAt}, excluded.finished_at)`,
+        },
+      }).returning();
+      await copyLineageIn(tx, source.id, row!.id);
+      return row!;
+    });
+  },
+
+  async getStep(ref: StepRef): Promise<StepExecution | undefined> {
+    const where = 'executionId' in ref
+      ? eq(stepExecutions.id, ref.executionId)
+      : and(eq(stepExecutions.runId, ref.runId), eq(stepExecutions.nodeId, ref.nodeId));
+    const [row] = await db.select().from(stepExecutions).where(where);
+    return row;
+  },
+
+  /** A run's steps in the order they started. */
+  async listSteps(runId: string): Promise<StepExecution[]> {
+    return db.select().from(stepExecutions).where(eq(stepExecutions.runId, runId)).orderBy(asc(stepExecutions.startedAt), asc(stepExecutions.nodeId));
+  },
+});
+export type StepsApi = ReturnType<typeof stepsApi>;
+export type { StepStatus };
