@@ -1,0 +1,39 @@
+import { createInterface, type Interface } from 'node:readline/promises';
+import { userInfo } from 'node:os';
+import { approveUpdate } from '../workflows';
+import type { NodeState } from '../workflows/protocol';
+import type { RunHandle } from './follow';
+
+export const whoami = () => process.env.KILN_USER ?? userInfo().username;
+
+/**
+ * Answers approval gates at the terminal when there is one; otherwise says what the run waits
+ * for and how to answer it from another shell. Never waits silently.
+ */
+export function approvalPrompter(handle: RunHandle, print: (line: string) => void, options: { interactive: boolean; autoApprove?: string }) {
+  let rl: Interface | undefined;
+  const ask = async (node: NodeState) => {
+    print(`\n  Gate '${node.id}' waits for approval. Under review: ${JSON.stringify(node.gate?.show)}`);
+    print(`  From another shell: kiln approve ${handle.workflowId} ${node.id} [--reject] [--comment "..."]`);
+    if (options.autoApprove) {
+      await handle.executeUpdate(approveUpdate, { args: [{ gate: node.id, approved: true, by: options.autoApprove, comment: 'approved by --approve' }] });
+      print(`  approved as ${options.autoApprove} (--approve)`);
+      return;
+    }
+    if (!options.interactive) return;
+    rl ??= createInterface({ input: process.stdin, output: process.stdout });
+    const answer = (await rl.question(`  Approve '${node.id}'? [y]es / [n]o, optionally followed by a comment: `)).trim();
+    const approved = /^y(es)?\b/i.test(answer);
+    const comment = answer.replace(/^(y(es)?|no?)\b\s*/i, '');
+    try {
+      await handle.executeUpdate(approveUpdate, { args: [{ gate: node.id, approved, by: whoami(), ...(comment ? { comment } : {}) }] });
+      print(`  ${approved ? 'approved' : 'rejected'} as ${whoami()}`);
+    } catch (error) {
+      print(`  decision not taken: ${(error as Error).message}`);
+    }
+  };
+  return {
+    onWaiting: (node: NodeState) => void ask(node).catch((error: Error) => print(`  approval prompt failed: ${error.message}`)),
+    close: () => rl?.close(),
+  };
+}

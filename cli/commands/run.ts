@@ -1,0 +1,69 @@
+import { parseArgs } from 'node:util';
+import { connectClient, loadConfig, runUrl } from '../config';
+import { follow } from '../follow';
+import { loadPlan } from '../load-pipeline';
+import { checkParams, parseParamArgs } from '../params';
+import { approvalPrompter } from '../approval-prompt';
+import { renderStatus } from '../render';
+import { startRun } from '../start-run';
+
+export const help = `kiln run <pipeline.ts | plan.json> [options]
+  Compiles the pipeline, starts a run, follows it live and prints its result and Web UI link.
+  -p, --param name=value   a pipeline parameter (JSON values are parsed; repeatable)
+      --detach             start the run and return at once
+      --id ID              the run's workflow id (default: <pipeline>-<time>-<random>)
+      --no-cache           run every step even when a recorded result matches
+      --parallelism N      at most N steps at once
+      --approve NAME       approve every gate as NAME (for scripts)`;
+
+export async function run(args: string[], print = console.log): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      param: { type: 'string', short: 'p', multiple: true },
+      detach: { type: 'boolean' },
+      id: { type: 'string' },
+      'no-cache': { type: 'boolean' },
+      parallelism: { type: 'string' },
+      approve: { type: 'string' },
+    },
+  });
+  const file = positionals[0];
+  if (!file) throw new Error(`which pipeline? usage:\n${help}`);
+  const config = loadConfig();
+  const { plan, pipeline } = await loadPlan(file);
+  const given = parseParamArgs(values.param);
+  const params = pipeline ? checkParams(pipeline, given) : given;
+  const client = await connectClient(config);
+  try {
+    const handle = await startRun(client, config.taskQueue, plan, params, {
+      ...(values.id ? { workflowId: values.id } : {}),
+      ...(values['no-cache'] ? { cache: false } : {}),
+      ...(values.parallelism ? { parallelism: Number(values.parallelism) } : {}),
+    });
+    print(`Started ${plan.name} as ${handle.workflowId}\n  ${runUrl(config, handle.workflowId, handle.firstExecutionRunId)}`);
+    if (values.detach) return 0;
+    return await watch(handle, print, { autoApprove: values.approve });
+  } finally {
+    await client.connection.close();
+  }
+}
+
+/** Follows a run to its end, answering gates; returns the process exit code. */
+export async function watch(handle: Parameters<typeof follow>[0], print: (line: string) => void, options: { autoApprove?: string } = {}): Promise<number> {
+  const prompter = approvalPrompter(handle, print, { interactive: Boolean(process.stdin.isTTY), ...options });
+  try {
+    const status = await follow(handle, { print, onWaiting: prompter.onWaiting });
+    print('');
+    print(renderStatus(status));
+    if (status.status === 'succeeded') {
+      const result = await handle.result();
+      print(`\nResult: ${JSON.stringify(result.output, null, 2)}`);
+      return 0;
+    }
+    return 1;
+  } finally {
+    prompter.close();
+  }
+}

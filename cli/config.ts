@@ -1,0 +1,70 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+/** Where Kiln finds Temporal, its files and its store; everything comes from the environment. */
+export interface KilnConfig {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  /** Web UI base URL, for links to runs. */
+  uiUrl: string;
+  home: string;
+  artifactsDir: string;
+  databaseUrl?: string;
+  tls?: { serverRootCACertificate?: Buffer; clientCertPair?: { crt: Buffer; key: Buffer }; serverNameOverride?: string };
+  apiKey?: string;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): KilnConfig {
+  const home = resolve(env.KILN_HOME ?? '.kiln');
+  const read = (name: string) => {
+    const path = env[name];
+    if (!path) return undefined;
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw new Error(`${name}=${path} cannot be read: ${(error as Error).message}`, { cause: error });
+    }
+  };
+  const cert = read('TEMPORAL_TLS_CERT');
+  const key = read('TEMPORAL_TLS_KEY');
+  if (Boolean(cert) !== Boolean(key)) throw new Error('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together: set both or neither');
+  const ca = read('TEMPORAL_TLS_CA');
+  const apiKey = env.TEMPORAL_API_KEY;
+  const tlsWanted = Boolean(cert || ca || apiKey || env.TEMPORAL_TLS === 'true');
+  return {
+    address: env.TEMPORAL_ADDRESS ?? 'localhost:7233',
+    namespace: env.TEMPORAL_NAMESPACE ?? 'default',
+    taskQueue: env.KILN_TASK_QUEUE ?? 'kiln',
+    uiUrl: (env.TEMPORAL_UI_URL ?? 'http://localhost:8233').replace(/\/$/, ''),
+    home,
+    artifactsDir: resolve(env.KILN_ARTIFACTS ?? resolve(home, 'artifacts')),
+    ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
+    ...(tlsWanted
+      ? { tls: { ...(ca ? { serverRootCACertificate: ca } : {}), ...(cert && key ? { clientCertPair: { crt: cert, key } } : {}), ...(env.TEMPORAL_TLS_SERVER_NAME ? { serverNameOverride: env.TEMPORAL_TLS_SERVER_NAME } : {}) } }
+      : {}),
+    ...(apiKey ? { apiKey } : {}),
+  };
+}
+
+const connectionOptions = (config: KilnConfig) => ({
+  address: config.address,
+  ...(config.tls ? { tls: config.tls } : {}),
+  ...(config.apiKey ? { apiKey: config.apiKey, metadata: { 'temporal-namespace': config.namespace } } : {}),
+});
+
+export async function connectClient(config: KilnConfig): Promise<Client> {
+  try {
+    const connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: '5s' });
+    return new Client({ connection, namespace: config.namespace });
+  } catch (error) {
+    throw new Error(`cannot reach Temporal at ${config.address} (namespace ${config.namespace}): ${(error as Error).message}. Start one with \`kiln dev\`, or set TEMPORAL_ADDRESS.`, { cause: error });
+  }
+}
+
+export const connectWorker = (config: KilnConfig) => NativeConnection.connect(connectionOptions(config));
+
+export const runUrl = (config: KilnConfig, workflowId: string, runId?: string) =>
+  `${config.uiUrl}/namespaces/${encodeURIComponent(config.namespace)}/workflows/${encodeURIComponent(workflowId)}${runId ? `/${runId}` : ''}/history`;

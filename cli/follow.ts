@@ -1,0 +1,66 @@
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { runPipeline } from '../workflows';
+import { statusQuery } from '../workflows';
+import type { NodeState, RunStatus } from '../workflows/protocol';
+import { renderNode } from './render';
+
+export type RunHandle = WorkflowHandle<typeof runPipeline>;
+
+/** Heartbeat details and attempts of running steps, read from Temporal's view of pending activities. */
+export async function pendingProgress(handle: RunHandle): Promise<Record<string, string>> {
+  const description = await handle.describe();
+  const progress: Record<string, string> = {};
+  for (const activity of description.raw.pendingActivities ?? []) {
+    const id = activity.activityId ?? '';
+    const payload = activity.heartbeatDetails?.payloads?.[0];
+    const details = payload ? defaultPayloadConverter.fromPayload<Record<string, unknown>>(payload) : undefined;
+    const parts = [];
+    if ((activity.attempt ?? 1) > 1) parts.push(`attempt ${activity.attempt}${activity.lastFailure?.message ? ` (last: ${activity.lastFailure.message})` : ''}`);
+    if (details && typeof details === 'object') parts.push(Object.entries(details).map(([k, v]) => `${k} ${typeof v === 'number' ? +v.toFixed(4) : String(v)}`).join(', '));
+    progress[id] = parts.join(' ');
+  }
+  return progress;
+}
+
+/**
+ * Polls a run and prints each node's changes as they happen, until the run ends.
+ * `onWaiting` is called once for each gate that starts waiting.
+ */
+export async function follow(handle: RunHandle, options: { print: (line: string) => void; onWaiting?: (node: NodeState) => void; intervalMs?: number; signal?: AbortSignal }): Promise<RunStatus> {
+  const shown = new Map<string, string>();
+  const asked = new Set<string>();
+  for (;;) {
+    let status: RunStatus;
+    try {
+      status = await handle.query(statusQuery);
+    } catch (error) {
+      // A run that has not yet reached its first workflow task cannot answer queries.
+      if (/not found|no poller|did not register|query handler/i.test((error as Error).message)) {
+        await new Promise((r) => setTimeout(r, options.intervalMs ?? 500));
+        continue;
+      }
+      throw error;
+    }
+    const progress: Record<string, string> = status.status === 'running' ? await pendingProgress(handle).catch(() => ({})) : {};
+    for (const node of status.nodes) {
+      const line = renderNode(node, progress[node.id]);
+      const key = `${node.status}|${progress[node.id] ?? ''}|${node.status === 'running' ? '' : line}`;
+      if (shown.get(node.id) !== key) {
+        shown.set(node.id, key);
+        options.print(`  ${line}`);
+      }
+      if (node.status === 'waiting' && !asked.has(node.id)) {
+        asked.add(node.id);
+        options.onWaiting?.(node);
+      }
+    }
+    if (status.status !== 'running') return status;
+    const description = await handle.describe().catch(() => undefined);
+    if (description && description.status.name !== 'RUNNING' && description.status.name !== 'CONTINUED_AS_NEW') {
+      return { ...status, status: description.status.name === 'CANCELLED' ? 'cancelled' : description.status.name === 'COMPLETED' ? 'succeeded' : 'failed' };
+    }
+    if (options.signal?.aborted) return status;
+    await new Promise((r) => setTimeout(r, options.intervalMs ?? 500));
+  }
+}

@@ -1,0 +1,54 @@
+import * as approve from './commands/approve';
+import * as demo from './commands/demo';
+import * as dev from './commands/dev';
+import * as plan from './commands/plan';
+import * as run from './commands/run';
+import * as status from './commands/status';
+import * as worker from './commands/worker';
+
+type Command = { help: string } & Record<string, unknown>;
+const commands: Record<string, [Command, (args: string[]) => Promise<number>]> = {
+  demo: [demo, demo.demo],
+  dev: [dev, dev.dev],
+  run: [run, run.run],
+  status: [status, status.status],
+  approve: [approve, approve.approve],
+  plan: [plan, plan.plan],
+  worker: [worker, worker.worker],
+};
+
+const usage = `kiln: typed ML pipelines on Temporal
+
+Usage: kiln <command> [options]   (kiln <command> --help for its options)
+
+${Object.values(commands).map(([c]) => `  ${c.help.split('\n')[0]}`).join('\n')}
+
+Environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default), TEMPORAL_TLS_CERT,
+TEMPORAL_TLS_KEY, TEMPORAL_TLS_CA, TEMPORAL_API_KEY, TEMPORAL_UI_URL, KILN_TASK_QUEUE (kiln),
+KILN_HOME (.kiln), DATABASE_URL (PostgreSQL; PGlite under .kiln/ when unset).`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage);
+    return name ? 0 : 2;
+  }
+  const entry = commands[name];
+  if (!entry) {
+    console.error(`kiln: unknown command '${name}'\n\n${usage}`);
+    return 2;
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(entry[0].help);
+    return 0;
+  }
+  return entry[1](args);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (error: Error) => {
+    console.error(`kiln: ${error.message}`);
+    process.exitCode = 1;
+  },
+);
