@@ -1,0 +1,128 @@
+import type { Tensor2D } from '@tensorflow/tfjs';
+import { loadDataset, type Row } from '../data/dataset';
+import { invalidData } from '../data/invalid';
+import { loadTransform } from '../features/fit';
+import { categoryOf, TransformInputError, transformRows, transformWidth } from '../features/transform';
+import { argmax, DEFAULT_THRESHOLD, logLoss, multiclassLogLoss } from '../evaluate/metrics';
+import { implement } from '../library';
+import { modelRef } from '../refs';
+import { tensorflow } from './backend';
+import type { ModelSpec } from './model';
+import { buildNetwork, exportLayers, fitNetwork, type NetworkConfig } from './network';
+import { predictProba } from './predict';
+import { trainClassifier } from './steps';
+
+/** Largest difference allowed between TensorFlow.js and the plain forward pass on the training rows. */
+const PARITY_TOLERANCE = 1e-4;
+
+/**
+ * The classes of a label column, sorted; for two classes, the positive one last. A binary
+ * model's positive class is `positiveClass` when given, else the second in sorted order
+ * ('true' for booleans, '1' for 0/1).
+ */
+export function classesOf(rows: readonly Row[], label: string, positiveClass?: string): string[] {
+  const seen = new Set<string>();
+  rows.forEach((row, i) => {
+    const value = row[label];
+    if (value === null || value === undefined) throw invalidData(`row ${i + 1} has no value for the label '${label}'`, { label, row: i + 1 });
+    seen.add(categoryOf(value));
+  });
+  const classes = [...seen].sort();
+  if (classes.length < 2) throw invalidData(`the label '${label}' has only the class ${JSON.stringify(classes[0])}; a classifier needs two or more`, { label, classes });
+  if (positiveClass === undefined) return classes;
+  if (!seen.has(positiveClass)) {
+    throw invalidData(`positive class '${positiveClass}' is not a value of '${label}'; its classes are ${classes.join(', ')}`, { label, classes, positiveClass });
+  }
+  if (classes.length > 2) {
+    throw invalidData(`positiveClass is for two classes; '${label}' has ${classes.length}: ${classes.join(', ')}`, { label, classes, positiveClass });
+  }
+  return [classes.find((c) => c !== positiveClass)!, positiveClass];
+}
+
+export const trainClassifierImpl = implement(trainClassifier, async (input, ctx) => {
+  const { label, architecture, epochs, learningRate, batchSize, seed } = input;
+  const l2 = input.l2 ?? 0;
+  if (architecture === 'logistic' && input.hidden && input.hidden.length > 0) {
+    throw invalidData(`logistic regression has no hidden layers, but hidden is [${input.hidden.join(', ')}]; use architecture 'mlp'`, { hidden: input.hidden });
+  }
+  const hidden = architecture === 'mlp' ? (input.hidden ?? [16]) : [];
+
+  const spec = await loadTransform(ctx.artifacts, input.transform.uri);
+  if (spec.label !== label) {
+    throw invalidData(`the transform was fitted for the label '${spec.label}', not '${label}'`, { label, transformLabel: spec.label });
+  }
+  const { columns, rows } = await loadDataset(ctx.artifacts, input.train);
+  if (!columns.some((c) => c.name === label)) {
+    throw invalidData(`the training data has no label column '${label}'; columns are ${columns.map((c) => c.name).join(', ')}`, { label });
+  }
+  const classes = classesOf(rows, label, input.positiveClass);
+  const task = classes.length === 2 ? 'binary' : 'multiclass';
+  const width = transformWidth(spec);
+  const outputs = task === 'binary' ? 1 : classes.length;
+
+  let features: Float32Array;
+  try {
+    features = transformRows(spec, rows);
+  } catch (error) {
+    if (error instanceof TransformInputError) throw invalidData(`training data: ${error.message}`, { feature: error.feature });
+    throw error;
+  }
+  const index = new Map(classes.map((c, i) => [c, i]));
+  const targets = new Float32Array(rows.length * outputs);
+  rows.forEach((row, i) => {
+    const k = index.get(categoryOf(row[label]!))!;
+    if (task === 'binary') targets[i] = k;
+    else targets[i * outputs + k] = 1;
+  });
+
+  const { tf, backend, skipped } = await tensorflow();
+  ctx.log('training', { backend, skipped, rows: rows.length, width, task, architecture, hidden });
+  const config: NetworkConfig = { inputs: width, hidden, outputs, learningRate, l2, seed };
+  const network = buildNetwork(tf, config);
+  const x = tf.tensor2d(features, [rows.length, width]) as Tensor2D;
+  const y = tf.tensor2d(targets, [rows.length, outputs]) as Tensor2D;
+  const started = performance.now();
+  let layers;
+  let reference: Float32Array;
+  try {
+    await fitNetwork(tf, network, x, y, {
+      epochs, batchSize, seed, signal: ctx.signal,
+      onEpoch: (epoch, loss) => ctx.heartbeat({ epoch, epochs, loss }),
+    });
+    layers = exportLayers(network, config);
+    reference = tf.tidy(() => network.predict(x) as Tensor2D).dataSync() as Float32Array;
+  } finally {
+    tf.dispose([x, y]);
+    network.optimizer.dispose();
+    network.dispose();
+  }
+  const seconds = (performance.now() - started) / 1000;
+
+  const model: ModelSpec = {
+    kind: 'kiln.model', version: 1, task, architecture, label, classes,
+    transform: { sha256: input.transform.sha256, spec },
+    layers, backend, seed,
+    params: { hidden, epochs, learningRate, batchSize, l2 },
+  };
+
+  // The stored model must predict what the trained network predicts: check on every row.
+  const proba = predictProba(model, rows);
+  let drift = 0;
+  proba.forEach((p, i) => {
+    for (let k = 0; k < outputs; k++) drift = Math.max(drift, Math.abs(p[task === 'binary' ? 1 : k]! - reference[i * outputs + k]!));
+  });
+  if (!(drift <= PARITY_TOLERANCE)) throw new Error(`the exported model differs from the trained network by ${drift} (tolerance ${PARITY_TOLERANCE}); this is a bug in the exporter`);
+
+  const yTrue = rows.map((row) => index.get(categoryOf(row[label]!))!);
+  const predicted = proba.map((p) => (task === 'binary' ? (p[1]! >= DEFAULT_THRESHOLD ? 1 : 0) : argmax(p)));
+  const correct = predicted.reduce((sum, k, i) => sum + (k === yTrue[i] ? 1 : 0), 0);
+  const loss = task === 'binary' ? logLoss(yTrue, proba.map((p) => p[1]!)) : multiclassLogLoss(yTrue, proba);
+
+  const stored = await ctx.artifacts.putJson(model);
+  ctx.log('trained', { backend, seconds, loss, sha256: stored.sha256, parity: drift });
+  return {
+    model: modelRef.parse({ kind: 'model', ...stored, task, architecture, label, classes, backend }),
+    trainMetrics: { loss, accuracy: correct / rows.length },
+    backend,
+  };
+});

@@ -1,0 +1,11 @@
+import { classesOf, trainClassifierImpl } from './classifier';
+
+export { trainClassifier } from './steps';
+export { classesOf, trainClassifierImpl };
+export { DEFAULT_BACKENDS, preferredBackends, tensorflow, type BackendName, type Tf, type TfRuntime } from './backend';
+export { loadModel, type Activation, type DenseLayer, type ModelSpec, type TrainParams } from './model';
+export { buildNetwork, exportLayers, fitNetwork, type FitOptions, type NetworkConfig } from './network';
+export { forward, predictProba } from './predict';
+
+/** The training steps' implementations, for a worker to register. */
+export const trainSteps = [trainClassifierImpl];

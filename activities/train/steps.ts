@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { defineStep } from '../../dsl';
+import { datasetRef, modelRef, transformRef } from '../refs';
+
+/**
+ * Trains a logistic-regression or MLP classifier with TensorFlow.js; binary (sigmoid) for two
+ * classes, softmax for more. Reproducible from its seed on a given backend.
+ * @example
+ * const trained = p.step(trainClassifier, {
+ *   train: split.train, transform: features.transform, label: 'class', positiveClass: 'bad',
+ *   architecture: 'logistic', epochs: 200, learningRate: 0.05, batchSize: 1024, l2: 0.001, seed: 7,
+ * });
+ */
+export const trainClassifier = defineStep({
+  name: 'train.classifier',
+  version: '1',
+  description: 'Train a logistic regression or MLP classifier (TensorFlow.js)',
+  input: z.object({
+    train: datasetRef,
+    transform: transformRef,
+    label: z.string().min(1),
+    architecture: z.enum(['logistic', 'mlp']),
+    hidden: z.array(z.number().int().positive()).optional().describe('hidden layer sizes, for mlp; default [16]'),
+    epochs: z.number().int().positive(),
+    learningRate: z.number().positive(),
+    batchSize: z.number().int().positive().describe('rows per gradient step; at least the row count means full batch'),
+    l2: z.number().nonnegative().optional().describe('L2 penalty on the weights; default 0'),
+    seed: z.number().int(),
+    positiveClass: z.string().optional().describe('for two classes: the class whose probability the model outputs'),
+  }),
+  output: z.object({
+    model: modelRef,
+    trainMetrics: z.object({ loss: z.number(), accuracy: z.number() }),
+    backend: z.string(),
+  }),
+  options: { startToCloseTimeout: '2h', heartbeatTimeout: '2m' },
+});
