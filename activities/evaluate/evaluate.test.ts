@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { readCsvImpl } from '../data/read-csv';
+import { splitImpl } from '../data/split';
+import { testContext } from '../data/test-context';
+import { writeDataset } from '../data/dataset';
+import { fitFeaturesImpl } from '../features/fit';
+import { trainClassifierImpl } from '../train/classifier';
+import { evaluateClassifierImpl, type EvaluationReport } from './evaluate';
+
+type Ctx = Awaited<ReturnType<typeof testContext>>;
+
+/** readCsv → split → features.fit → train.classifier (logistic) → evaluate.classifier, as a pipeline would. */
+async function creditRisk(ctx: Ctx) {
+  const raw = await readCsvImpl.run({ path: 'examples/data/german-credit.csv', label: 'class' }, ctx);
+  const { train, test } = await splitImpl.run({ dataset: raw.dataset, testFraction: 0.2, seed: 7, stratifyBy: 'class' }, ctx);
+  const { transform } = await fitFeaturesImpl.run({ dataset: train, label: 'class' }, ctx);
+  const trained = await trainClassifierImpl.run({
+    train, transform, label: 'class', positiveClass: 'bad',
+    architecture: 'logistic', epochs: 100, learningRate: 0.05, batchSize: 1024, l2: 0.001, seed: 7,
+  }, ctx);
+  const evaluation = await evaluateClassifierImpl.run({ model: trained.model, dataset: test }, ctx);
+  return { test, trained, evaluation };
+}
+
+describe('credit-risk logistic regression on the German credit data', () => {
+  let first: Ctx;
+  let second: Ctx;
+  before(async () => { [first, second] = await Promise.all([testContext(), testContext()]); });
+  after(async () => { await Promise.all([first.dispose(), second.dispose()]); });
+
+  it('reaches a held-out ROC AUC of at least 0.75 and gives identical metrics on a second run', async () => {
+    const a = await creditRisk(first);
+    assert.equal(a.test.rows, 200);
+    assert.deepEqual(a.trained.model.classes, ['good', 'bad']);
+    const m = a.evaluation.metrics;
+    assert.ok(m.rocAuc >= 0.75, `held-out ROC AUC ${m.rocAuc}`);
+    assert.equal(m.rows, 200);
+    assert.ok(m.accuracy > 0.7, `accuracy ${m.accuracy}`);
+
+    const report = await first.artifacts.readJson<EvaluationReport>(a.evaluation.report.uri);
+    assert.equal(report.positiveClass, 'bad');
+    assert.deepEqual(report.confusionMatrix.classes, ['good', 'bad']);
+    assert.deepEqual(report.confusionMatrix.counts.map((row) => row[0]! + row[1]!), [140, 60]);
+    const roc = report.roc[0]!;
+    assert.equal(roc.thresholds[0], null);
+    assert.deepEqual([roc.fpr.at(-1), roc.tpr.at(-1)], [1, 1]);
+
+    const b = await creditRisk(second);
+    assert.deepEqual(b.evaluation.metrics, a.evaluation.metrics);
+    assert.deepEqual(b.trained.trainMetrics, a.trained.trainMetrics);
+    assert.equal(b.trained.model.sha256, a.trained.model.sha256);
+    assert.equal(b.evaluation.report.sha256, a.evaluation.report.sha256);
+  });
+});
+
+describe('evaluate.classifier', () => {
+  let ctx: Ctx;
+  before(async () => { ctx = await testContext(); });
+  after(async () => { await ctx.dispose(); });
+
+  const columns = [{ name: 'x', type: 'number' as const }, { name: 'y', type: 'string' as const }];
+  const train3 = Array.from({ length: 90 }, (_, i) => [(i % 3) * 4 + (i % 7) / 7, ['a', 'b', 'c'][i % 3]!]);
+
+  async function model(rows: Array<Array<number | string>>) {
+    const train = await writeDataset(ctx.artifacts, columns, rows);
+    const { transform } = await fitFeaturesImpl.run({ dataset: train, label: 'y' }, ctx);
+    return (await trainClassifierImpl.run({
+      train, transform, label: 'y', architecture: 'mlp', hidden: [8], epochs: 150, learningRate: 0.05, batchSize: 1000, seed: 1,
+    }, ctx)).model;
+  }
+
+  it('reports macro metrics, per-class ROC curves and the confusion matrix for three classes', async () => {
+    const trained = await model(train3);
+    const dataset = await writeDataset(ctx.artifacts, columns, [[0.2, 'a'], [4.5, 'b'], [8.1, 'c'], [3.9, 'b'], [7.7, 'c'], [0.1, 'a']]);
+    const { metrics, report } = await evaluateClassifierImpl.run({ model: trained, dataset }, ctx);
+    assert.equal(metrics.rows, 6);
+    assert.equal(metrics.accuracy, 1);
+    assert.equal(metrics.rocAuc, 1);
+    const stored = await ctx.artifacts.readJson<EvaluationReport>(report.uri);
+    assert.deepEqual(stored.confusionMatrix.counts, [[2, 0, 0], [0, 2, 0], [0, 0, 2]]);
+    assert.deepEqual(stored.roc.map((r) => r.class), ['a', 'b', 'c']);
+    assert.equal(stored.threshold, null);
+  });
+
+  it('rejects a class the model was not trained on, and data missing a class', async () => {
+    const trained = await model(train3);
+    const unseen = await writeDataset(ctx.artifacts, columns, [[0.2, 'a'], [1, 'z']]);
+    await assert.rejects(evaluateClassifierImpl.run({ model: trained, dataset: unseen }, ctx), (error: unknown) =>
+      error instanceof ApplicationFailure && error.type === 'InvalidData' && /row 2 has the class 'z'/.test(error.message));
+    const partial = await writeDataset(ctx.artifacts, columns, [[0.2, 'a'], [4, 'b']]);
+    await assert.rejects(evaluateClassifierImpl.run({ model: trained, dataset: partial }, ctx), /no rows of class 'c'/);
+  });
+});

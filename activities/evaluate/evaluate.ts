@@ -1,0 +1,145 @@
+import { z } from 'zod';
+import { defineStep } from '../../dsl';
+import { streamRows } from '../data/dataset';
+import { invalidData } from '../data/invalid';
+import { categoryOf, TransformInputError } from '../features/transform';
+import { implement } from '../library';
+import { datasetRef, modelRef, reportRef } from '../refs';
+import { loadModel } from '../train/model';
+import { predictProba } from '../train/predict';
+import { binaryMetrics, DEFAULT_THRESHOLD, multiclassMetrics, rocCurve, type ClassificationMetrics } from './metrics';
+
+// The definition and its implementation share this file, and it stays free of Node modules
+// (the artifact store is reached only through the context) so pipelines may import it.
+
+export const classificationMetrics = z.object({
+  accuracy: z.number(),
+  precision: z.number(),
+  recall: z.number(),
+  f1: z.number(),
+  rocAuc: z.number(),
+  logLoss: z.number(),
+  rows: z.number().int().positive(),
+});
+
+/**
+ * Scores a classifier on a dataset: accuracy, precision, recall and F1 at 0.5 (macro-averaged
+ * over classes for multiclass), ROC AUC (one-vs-rest macro for multiclass), log loss; the ROC
+ * points and confusion matrix go to a report artifact.
+ * @example const evaluation = p.step(evaluateClassifier, { model: trained.model, dataset: split.test });
+ */
+export const evaluateClassifier = defineStep({
+  name: 'evaluate.classifier',
+  version: '1',
+  description: 'Score a classifier on held-out data; metrics plus a JSON report with ROC curve and confusion matrix',
+  input: z.object({ model: modelRef, dataset: datasetRef }),
+  output: z.object({ metrics: classificationMetrics, report: reportRef }),
+  options: { startToCloseTimeout: '30m', heartbeatTimeout: '1m' },
+});
+
+export interface RocReport {
+  /** The class scored as positive: for multiclass, one against the rest. */
+  class: string;
+  auc: number;
+  fpr: number[];
+  tpr: number[];
+  /** Descending; the first, null, stands for +∞ (nothing predicted positive). */
+  thresholds: Array<number | null>;
+}
+
+/** The report artifact of `evaluate.classifier`. */
+export interface EvaluationReport {
+  kind: 'kiln.evaluation';
+  version: 1;
+  model: { sha256: string; task: string; architecture: string; label: string; classes: string[]; backend: string };
+  dataset: { sha256: string; rows: number };
+  /** Binary only: a row is predicted positive when its score is at or above this. Multiclass predicts the most probable class. */
+  threshold: number | null;
+  positiveClass: string | null;
+  metrics: ClassificationMetrics;
+  /** counts[true class][predicted class], in the order of `classes`. */
+  confusionMatrix: { classes: string[]; counts: number[][] };
+  roc: RocReport[];
+  perClass?: Array<{ class: string; precision: number; recall: number; f1: number; rocAuc: number; support: number }>;
+}
+
+const PROGRESS_EVERY = 50_000;
+
+const rocReport = (cls: string, auc: number, yTrue: number[], yScore: number[]): RocReport => {
+  const curve = rocCurve(yTrue, yScore);
+  return { class: cls, auc, fpr: curve.fpr, tpr: curve.tpr, thresholds: curve.thresholds.map((t) => (Number.isFinite(t) ? t : null)) };
+};
+
+export const evaluateClassifierImpl = implement(evaluateClassifier, async (input, ctx) => {
+  const { dataset } = input;
+  const model = await loadModel(ctx.artifacts, input.model.uri);
+  const { label, classes } = model;
+  if (!dataset.columns.some((c) => c.name === label)) {
+    throw invalidData(`the evaluation data has no label column '${label}'; columns are ${dataset.columns.map((c) => c.name).join(', ')}`, { label });
+  }
+  const index = new Map(classes.map((c, i) => [c, i]));
+  const yTrue: number[] = [];
+  const proba: number[][] = [];
+  for await (const row of streamRows(ctx.artifacts, dataset)) {
+    const value = row[label];
+    const n = yTrue.length + 1;
+    if (value === null || value === undefined) throw invalidData(`row ${n} has no value for the label '${label}'`, { label, row: n });
+    const k = index.get(categoryOf(value));
+    if (k === undefined) {
+      throw invalidData(`row ${n} has the class '${categoryOf(value)}', which the model was not trained on (classes: ${classes.join(', ')})`, { label, row: n, class: categoryOf(value) });
+    }
+    try {
+      proba.push(predictProba(model, [row])[0]!);
+    } catch (error) {
+      if (error instanceof TransformInputError) throw invalidData(`row ${n}: ${error.message}`, { row: n, feature: error.feature });
+      throw error;
+    }
+    yTrue.push(k);
+    if (n % PROGRESS_EVERY === 0) ctx.heartbeat({ rows: n, of: dataset.rows });
+  }
+  if (yTrue.length === 0) throw invalidData('the evaluation data has no rows', {});
+  const absent = classes.filter((_, k) => !yTrue.includes(k));
+  if (absent.length > 0) {
+    throw invalidData(`the evaluation data has no rows of class ${absent.map((c) => `'${c}'`).join(', ')}, so ROC AUC is undefined; use a larger or stratified test set`, { absent });
+  }
+
+  let metrics: ClassificationMetrics;
+  let report: EvaluationReport;
+  const header = {
+    kind: 'kiln.evaluation' as const,
+    version: 1 as const,
+    model: { sha256: input.model.sha256, task: model.task, architecture: model.architecture, label, classes, backend: model.backend },
+    dataset: { sha256: dataset.sha256, rows: yTrue.length },
+  };
+  if (model.task === 'binary') {
+    const scores = proba.map((p) => p[1]!);
+    const { confusion: c, ...m } = binaryMetrics(yTrue, scores, DEFAULT_THRESHOLD);
+    metrics = m;
+    report = {
+      ...header,
+      threshold: DEFAULT_THRESHOLD,
+      positiveClass: classes[1]!,
+      metrics,
+      confusionMatrix: { classes, counts: [[c.tn, c.fp], [c.fn, c.tp]] },
+      roc: [rocReport(classes[1]!, m.rocAuc, yTrue, scores)],
+    };
+  } else {
+    const { confusionMatrix, perClass, ...m } = multiclassMetrics(yTrue, proba);
+    metrics = m;
+    report = {
+      ...header,
+      threshold: null,
+      positiveClass: null,
+      metrics,
+      confusionMatrix: { classes, counts: confusionMatrix },
+      roc: classes.map((cls, k) => rocReport(cls, perClass[k]!.rocAuc, yTrue.map((y) => (y === k ? 1 : 0)), proba.map((p) => p[k]!))),
+      perClass: perClass.map((p, k) => ({ class: classes[k]!, ...p })),
+    };
+  }
+  const stored = await ctx.artifacts.putJson(report);
+  ctx.log('evaluated', { ...metrics, report: stored.sha256 });
+  return { metrics, report: reportRef.parse({ kind: 'report', ...stored }) };
+});
+
+/** The evaluation step's implementation, for a worker to register. */
+export const evaluateSteps = [evaluateClassifierImpl];
