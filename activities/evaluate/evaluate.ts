@@ -1,41 +1,14 @@
-import { z } from 'zod';
-import { defineStep } from '../../dsl';
 import { streamRows } from '../data/dataset';
 import { invalidData } from '../data/invalid';
 import { categoryOf, TransformInputError } from '../features/transform';
 import { implement } from '../library';
-import { datasetRef, modelRef, reportRef } from '../refs';
+import { reportRef } from '../refs';
 import { loadModel } from '../train/model';
 import { predictProba } from '../train/predict';
 import { binaryMetrics, DEFAULT_THRESHOLD, multiclassMetrics, rocCurve, type ClassificationMetrics } from './metrics';
+import { evaluateClassifier } from './steps';
 
-// The definition and its implementation share this file, and it stays free of Node modules
-// (the artifact store is reached only through the context) so pipelines may import it.
-
-export const classificationMetrics = z.object({
-  accuracy: z.number(),
-  precision: z.number(),
-  recall: z.number(),
-  f1: z.number(),
-  rocAuc: z.number(),
-  logLoss: z.number(),
-  rows: z.number().int().positive(),
-});
-
-/**
- * Scores a classifier on a dataset: accuracy, precision, recall and F1 at 0.5 (macro-averaged
- * over classes for multiclass), ROC AUC (one-vs-rest macro for multiclass), log loss; the ROC
- * points and confusion matrix go to a report artifact.
- * @example const evaluation = p.step(evaluateClassifier, { model: trained.model, dataset: split.test });
- */
-export const evaluateClassifier = defineStep({
-  name: 'evaluate.classifier',
-  version: '1',
-  description: 'Score a classifier on held-out data; metrics plus a JSON report with ROC curve and confusion matrix',
-  input: z.object({ model: modelRef, dataset: datasetRef }),
-  output: z.object({ metrics: classificationMetrics, report: reportRef }),
-  options: { startToCloseTimeout: '30m', heartbeatTimeout: '1m' },
-});
+export { classificationMetrics, evaluateClassifier } from './steps';
 
 export interface RocReport {
   /** The class scored as positive: for multiclass, one against the rest. */
