@@ -1,6 +1,9 @@
 import type { StepImpl } from './library';
 import { dataSteps } from './data';
 import { featureSteps } from './features';
+import { trainSteps } from './train';
+import { evaluateSteps } from './evaluate/evaluate';
+import { checkGatesImpl } from './evaluate/check-gates';
 
 /** Every step implementation Kiln ships, for a worker to register. */
-export const builtinSteps: StepImpl[] = [...dataSteps, ...featureSteps];
+export const builtinSteps: StepImpl[] = [...dataSteps, ...featureSteps, ...trainSteps, ...evaluateSteps, checkGatesImpl];

@@ -3,4 +3,5 @@ export { readCsv, splitDataset } from './data/steps';
 export { fitFeatures } from './features/steps';
 export { trainClassifier } from './train/steps';
 export { evaluateClassifier } from './evaluate/steps';
+export { checkGates } from './evaluate/gate-steps';
 export * from './refs';

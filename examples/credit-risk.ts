@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { cond, pipeline } from '../dsl';
-import { evaluateClassifier, fitFeatures, readCsv, splitDataset, trainClassifier } from '../activities/steps';
+import { pipeline } from '../dsl';
+import { checkGates, evaluateClassifier, fitFeatures, readCsv, splitDataset, trainClassifier } from '../activities/steps';
 
 /**
  * Credit risk on the German credit data: ingest, split, fit features, train, evaluate on the
- * held-out rows, and ask a person to approve the model when it clears the AUC bar.
+ * held-out rows, stop unless ROC AUC clears the bar, and ask a person to approve the model.
  */
 export default pipeline(
   {
@@ -34,11 +34,10 @@ export default pipeline(
       batchSize: 1024,
       l2: 0.001,
       seed: params.seed,
-    });
-    const heldOut = p.step(evaluateClassifier, { model: trained.model, dataset: split.test });
-    p.when(cond(heldOut.metrics.rocAuc, '>=', 0.75), () => {
-      p.approval('release', { show: { rocAuc: heldOut.metrics.rocAuc, f1: heldOut.metrics.f1, rows: heldOut.metrics.rows }, timeout: '24h' });
-    });
+    }, { id: 'train' });
+    const heldOut = p.step(evaluateClassifier, { model: trained.model, dataset: split.test }, { id: 'evaluate' });
+    const gate = p.step(checkGates, { metrics: heldOut.metrics, gates: [{ metric: 'roc_auc', min: params.minAuc }] });
+    p.approval('release', { show: { rocAuc: heldOut.metrics.rocAuc, f1: heldOut.metrics.f1, heldOutRows: heldOut.metrics.rows }, after: [gate.outcomes], timeout: '24h' });
     return { model: trained.model, metrics: heldOut.metrics, backend: trained.backend };
   },
 );

@@ -58,8 +58,10 @@ export async function watch(handle: Parameters<typeof follow>[0], print: (line: 
     print('');
     print(renderStatus(status));
     if (status.status === 'succeeded') {
-      const result = await handle.result();
-      print(`\nResult: ${JSON.stringify(result.output, null, 2)}`);
+      const { output } = await handle.result();
+      const metrics = (output as { metrics?: Record<string, number> } | null)?.metrics;
+      if (metrics) print(`\nHeld-out metrics:\n${Object.entries(metrics).map(([k, v]) => `  ${k.padEnd(12)} ${+v.toFixed(4)}`).join('\n')}`);
+      print(`\nResult: ${JSON.stringify(output, null, 2)}`);
       return 0;
     }
     return 1;
