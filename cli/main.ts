@@ -48,7 +48,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (error: Error) => {
-    console.error(`kiln: ${error.message}`);
+    const causes = [];
+    for (let e: unknown = error.cause; e instanceof Error; e = e.cause) causes.push(e.message);
+    console.error(`kiln: ${[error.message, ...causes].join(': ')}`);
     process.exitCode = 1;
   },
 );
