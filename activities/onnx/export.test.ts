@@ -134,6 +134,7 @@ describe('buildOnnx', () => {
     const scorer = await createScorer(buildOnnx(binary), onnxSignatureOf(binary));
     try {
       await assert.rejects(scorer.predictProba([records[0]!, { ...records[0]!, amount: 'lots' }]), /input 'amount', row 2: expected a number, got "lots"/);
+      await assert.rejects(scorer.predictProba([{ ...records[0]!, age: ' ' }]), /input 'age', row 1: expected a number, got " "/);
     } finally {
       await scorer.close();
     }

@@ -14,7 +14,7 @@ import type { DatasetRef, TransformRef } from '../refs';
 import { exportOnnxImpl } from './export-step';
 import { importOnnxImpl } from './import-step';
 import { openOnnx } from './session';
-import type { OnnxRef, OnnxSignature } from './steps';
+import { exportOnnx, importOnnx, type OnnxRef, type OnnxSignature } from './steps';
 
 // The acceptance test of the exporter: on German credit's held-out rows, onnxruntime-node running
 // the exported graph from raw values must give the trainer's probabilities within 1e-5.
@@ -53,7 +53,7 @@ async function trainAndExport(input: { architecture: 'logistic' | 'mlp'; hidden?
   const trained = await trainClassifierImpl.run({ train: data.train, transform: data.transform, label: 'class', positiveClass: 'bad', l2: 0.001, seed: 7, ...input }, ctx);
   const trainSeconds = (performance.now() - started) / 1000;
   started = performance.now();
-  const exported = await exportOnnxImpl.run({ model: trained.model }, ctx);
+  const exported = exportOnnx.output.parse(await exportOnnxImpl.run({ model: trained.model }, ctx));
   const exportMs = performance.now() - started;
   return { model: await loadModel(ctx.artifacts, trained.model.uri), ...exported, trainSeconds, exportMs };
 }
@@ -116,7 +116,7 @@ describe('model.importOnnx', () => {
       outputs: [{ name: 'probabilities', type: 'float32', shape: [null, 2] }, { name: 'label', type: 'string' }],
       classes: exported.signature.classes!,
     };
-    const imported = await importOnnxImpl.run({ path: file, signature: declared }, ctx);
+    const imported = importOnnx.output.parse(await importOnnxImpl.run(importOnnx.input.parse({ path: file, signature: declared }), ctx));
     assert.equal(imported.onnx.sha256, exported.onnx.sha256);
     assert.deepEqual(imported.signature, exported.signature);
     const scorer = await openOnnx(ctx.artifacts, imported.onnx);

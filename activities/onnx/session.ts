@@ -31,11 +31,8 @@ function widthOf(input: OnnxValue): number {
 function number(input: string, row: number, value: unknown): number {
   if (isAbsent(value)) return Number.NaN;
   if (typeof value === 'number') return value;
-  if (typeof value === 'string') {
-    if (value.trim() === '') return Number.NaN;
-    const x = Number(value);
-    if (Number.isFinite(x)) return x;
-  }
+  // As applyTransform reads them: numeric text is a number, blank text is an error, not a gap.
+  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
   throw new OnnxInputError(input, row, `expected a number, got ${JSON.stringify(value)}`);
 }
 
@@ -57,8 +54,8 @@ function cellsOf(input: OnnxValue, width: number, record: OnnxRecord, row: numbe
 
 /**
  * The input tensors of a batch of records: each input from the record field of the same name,
- * shaped [N, k] (or [N] for a rank-1 input). Numbers accept numeric strings; missing numbers are
- * NaN and missing strings ''.
+ * shaped [N, k] (or [N] for a rank-1 input). Numbers accept numeric strings; missing values (null,
+ * undefined, NaN, an absent field) become NaN for numbers and '' for strings.
  */
 export function inputTensors(signature: OnnxSignature, records: readonly OnnxRecord[]): Record<string, ort.Tensor> {
   const feeds: Record<string, ort.Tensor> = {};

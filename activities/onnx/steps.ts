@@ -73,5 +73,6 @@ export const importOnnx = defineStep({
     signature: onnxSignature,
   }),
   output: z.object({ onnx: onnxRef, signature: onnxSignature }),
-  options: { startToCloseTimeout: '10m' },
+  // The file at a path can change between runs; its content is what gets registered.
+  options: { startToCloseTimeout: '10m', cache: false },
 });
