@@ -4,6 +4,7 @@ import { featureSteps } from './features';
 import { trainSteps } from './train';
 import { evaluateSteps } from './evaluate/evaluate';
 import { checkGatesImpl } from './evaluate/check-gates';
+import { onnxSteps } from './onnx';
 
 /** Every step implementation Kiln ships, for a worker to register. */
-export const builtinSteps: StepImpl[] = [...dataSteps, ...featureSteps, ...trainSteps, ...evaluateSteps, checkGatesImpl];
+export const builtinSteps: StepImpl[] = [...dataSteps, ...featureSteps, ...trainSteps, ...evaluateSteps, checkGatesImpl, ...onnxSteps];

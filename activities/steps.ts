@@ -4,4 +4,5 @@ export { fitFeatures } from './features/steps';
 export { trainClassifier } from './train/steps';
 export { evaluateClassifier } from './evaluate/steps';
 export { checkGates } from './evaluate/gate-steps';
+export { exportOnnx, importOnnx, onnxRef } from './onnx/steps';
 export * from './refs';

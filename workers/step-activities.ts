@@ -39,8 +39,8 @@ export function stepActivities(steps: StepImpl[], deps: { artifacts: ArtifactSto
       const attempt = context.info.attempt;
       const parsed = impl.def.input.safeParse(request.input);
       if (!parsed.success) throw invalid(request, 'input', parsed.error);
-      const key = cacheKey(request);
       const { recorder } = deps;
+      const key = recorder ? cacheKey(request) : '';
       if (recorder && request.context.cache) {
         const hit = await recorder.cached(request, key);
         if (hit) {

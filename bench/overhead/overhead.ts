@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { compile, pipeline } from '../../dsl';
+import { startDevServer } from '../../cli/temporal-server';
+import { createKilnWorker } from '../../workers/create-worker';
+import { runPipeline } from '../../workflows';
+import { noop, testSteps } from '../../test/fixtures/steps';
+import { handChain, handFan } from './workflows';
+
+// Kiln's per-step overhead against hand-written Temporal workflows calling the same no-op
+// activity, on the same dev server, in the same run. Prints per-step ms and the ratio.
+const N = Number(process.env.STEPS ?? 100);
+const REPS = Number(process.env.REPS ?? 5);
+
+const chain = pipeline({ name: 'bench-chain' }, (p) => {
+  let last = p.step(noop, {}, { id: 's0' }).ok;
+  for (let i = 1; i < N; i++) last = p.step(noop, { after: last }, { id: `s${i}` }).ok;
+});
+const fan = pipeline({ name: 'bench-fan' }, (p) => {
+  for (let i = 0; i < N; i++) p.step(noop, {}, { id: `s${i}` });
+});
+
+const server = process.env.TEMPORAL_ADDRESS ? { address: process.env.TEMPORAL_ADDRESS, stop: async () => {} } : await startDevServer({ headless: true, dbFile: ':memory:' });
+const connection = await NativeConnection.connect({ address: server.address });
+const client = new Client({ connection: await Connection.connect({ address: server.address }) });
+const kilnQueue = `bench-kiln-${randomUUID()}`;
+const handQueue = `bench-hand-${randomUUID()}`;
+const kilnWorker = await createKilnWorker({ connection, taskQueue: kilnQueue, steps: testSteps, artifactsDir: await mkdtemp(join(tmpdir(), 'kiln-bench-')) });
+const handWorker = await Worker.create({
+  connection,
+  taskQueue: handQueue,
+  workflowsPath: new URL('./workflows.ts', import.meta.url).pathname,
+  activities: { noop: async () => ({ ok: true }) },
+});
+
+const timed = async (start: () => Promise<{ result(): Promise<unknown> }>) => {
+  const t0 = performance.now();
+  await (await start()).result();
+  return performance.now() - t0;
+};
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const cases = [
+  { name: `chain of ${N}`, kiln: compile(chain), hand: handChain },
+  { name: `fan-out of ${N}`, kiln: compile(fan), hand: handFan },
+] as const;
+
+await Promise.all([kilnWorker.runUntil(async () => {
+  await handWorker.runUntil(async () => {
+    console.log(`Kiln step overhead, ${REPS} runs each (median), ${cpus().length} cores, ${cpus()[0]?.model}, ${new Date().toISOString().slice(0, 10)}`);
+    console.log('case'.padEnd(16), 'kiln ms/step'.padStart(13), 'hand ms/step'.padStart(13), 'ratio'.padStart(7));
+    for (const c of cases) {
+      const kilnRun = () => client.workflow.start(runPipeline, { taskQueue: kilnQueue, workflowId: `bench-${randomUUID()}`, args: [{ plan: c.kiln, options: { cache: false } }] });
+      const handRun = () => client.workflow.start(c.hand, { taskQueue: handQueue, workflowId: `bench-${randomUUID()}`, args: [N] });
+      await timed(kilnRun);
+      await timed(handRun);
+      const kilnTimes: number[] = [];
+      const handTimes: number[] = [];
+      for (let i = 0; i < REPS; i++) {
+        kilnTimes.push(await timed(kilnRun));
+        handTimes.push(await timed(handRun));
+      }
+      const k = median(kilnTimes) / N;
+      const h = median(handTimes) / N;
+      console.log(c.name.padEnd(16), k.toFixed(2).padStart(13), h.toFixed(2).padStart(13), `${(k / h).toFixed(2)}x`.padStart(7));
+    }
+  });
+})]);
+await connection.close();
+await client.connection.close();
+await server.stop();
