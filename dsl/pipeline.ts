@@ -80,6 +80,7 @@ export type PipelineResult<D> = D extends PipelineDef<ObjectSchema, infer R> ? R
  *   return p.step(profile, { dataset: raw.dataset });
  * });
  */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- a pipeline without parameters has an empty shape
 export function pipeline<P extends ObjectSchema = z.ZodObject<{}>, W = void>(
   meta: { name: string; version?: string; description?: string; params?: P; defaults?: StepOptions & { parallelism?: number } },
   build: (p: Builder, params: Deep<z.output<P>>) => W,

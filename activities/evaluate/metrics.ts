@@ -44,8 +44,8 @@ export function confusion(yTrue: readonly number[], yScore: readonly number[], t
   const c = { tp: 0, fp: 0, tn: 0, fn: 0 };
   yTrue.forEach((y, i) => {
     const predicted = yScore[i]! >= threshold;
-    if (predicted) y === 1 ? c.tp++ : c.fp++;
-    else y === 1 ? c.fn++ : c.tn++;
+    if (predicted) c[y === 1 ? 'tp' : 'fp']++;
+    else c[y === 1 ? 'fn' : 'tn']++;
   });
   return c;
 }

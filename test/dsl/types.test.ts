@@ -29,8 +29,8 @@ export const typed = pipeline({ name: 'typed', params: z.object({ fraction: z.nu
   void fit.accuracy;
   type _auc = Expect<Equal<typeof score.auc extends Handle<infer T> ? T : never, number>>;
   type _model = Expect<Equal<typeof fit.model extends Handle<infer T> ? T : never, { kind: 'model'; uri: string }>>;
-  const trials = p.map(p.step(load, { path: 'x' }, { id: 'grid' }).dataset.uri as unknown as Handle<{ lr: number }[]>, (trial) => ({ lr: trial.lr, loss: p.step(train, { train: parts.train, epochs: trial.lr }, { id: 't' }).loss }));
-  type _trials = Expect<Equal<typeof trials extends Handle<infer T> ? T : never, { lr: number; loss: number }[]>>;
+  const _trials = p.map(p.step(load, { path: 'x' }, { id: 'grid' }).dataset.uri as unknown as Handle<{ lr: number }[]>, (trial) => ({ lr: trial.lr, loss: p.step(train, { train: parts.train, epochs: trial.lr }, { id: 't' }).loss }));
+  type _trialsType = Expect<Equal<typeof _trials extends Handle<infer T> ? T : never, { lr: number; loss: number }[]>>;
   return { auc: score.auc };
 });
 
