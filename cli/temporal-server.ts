@@ -84,12 +84,23 @@ export function freePort(): Promise<number> {
 /** True when a Temporal front end answers at `address` within `timeoutMs`. */
 export async function isServerUp(address: string, timeoutMs = 1000): Promise<boolean> {
   try {
-    const connection = await Connection.connect({ address, connectTimeout: timeoutMs });
-    await connection.close();
+    await probe(address, timeoutMs);
     return true;
   } catch {
     // Unreachable is the answer this function exists to give, not an error.
     return false;
+  }
+}
+
+// Connection.connect leaves its channel open when the first call fails, which keeps the
+// process alive; a lazy connection can always be closed.
+async function probe(address: string, timeoutMs: number, namespace?: string): Promise<void> {
+  const connection = Connection.lazy({ address, connectTimeout: timeoutMs });
+  try {
+    await connection.ensureConnected();
+    if (namespace) await connection.workflowService.describeNamespace({ namespace });
+  } finally {
+    await connection.close();
   }
 }
 
@@ -184,12 +195,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       });
     }
     try {
-      const connection = await Connection.connect({ address, connectTimeout: 1000 });
-      try {
-        await connection.workflowService.describeNamespace({ namespace });
-      } finally {
-        await connection.close();
-      }
+      await probe(address, 1000, namespace);
       break;
     } catch (error) {
       lastError = error;
