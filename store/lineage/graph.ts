@@ -67,8 +67,12 @@ export type LineageNode = ArtifactNode | StepNode | RunNode | ModelNode;
 export interface LineageEdgeView {
   from: string;
   to: string;
-  /** input: artifact -> step; output: step -> artifact; run: step -> its run; cached_from: step -> the step it reused; registered: artifact -> model version. */
-  type: 'input' | 'output' | 'run' | 'cached_from' | 'registered';
+  /**
+   * input: artifact -> step; output: step -> artifact; reused: a cache hit -> the artifact it
+   * reused; run: step -> its run; cached_from: a cache hit -> the step it reused; registered:
+   * artifact -> model version.
+   */
+  type: 'input' | 'output' | 'reused' | 'run' | 'cached_from' | 'registered';
   port?: string;
 }
 

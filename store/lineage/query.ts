@@ -16,7 +16,7 @@ export interface LineageOptions {
 interface EdgeRow {
   exec: string;
   depth: number;
-  direction: 'input' | 'output' | null;
+  direction: 'input' | 'output' | 'reused' | null;
   sha: string | null;
   port: string | null;
   truncated: boolean;
@@ -168,12 +168,12 @@ export const lineageApi = (db: Executor) => {
     const edges: LineageEdgeView[] = [];
     for (const r of edgeRows) {
       if (!r.direction || !r.sha) continue;
-      const wanted = r.direction === followed || keep.has(r.sha) || rootRunSteps.has(r.exec);
+      const wanted = r.direction === followed || rootRunSteps.has(r.exec) || (keep.has(r.sha) && (r.direction !== 'reused' || direction === 'downstream'));
       if (!wanted) continue;
       keep.add(r.sha);
       edges.push(r.direction === 'input'
         ? { from: nodeId.artifact(r.sha), to: nodeId.step(r.exec), type: 'input', port: r.port ?? '' }
-        : { from: nodeId.step(r.exec), to: nodeId.artifact(r.sha), type: 'output', port: r.port ?? '' });
+        : { from: nodeId.step(r.exec), to: nodeId.artifact(r.sha), type: r.direction, port: r.port ?? '' });
     }
 
     const runIds = [...new Set(stepRows.map((s) => s.runId).concat(resolved.run ? [resolved.run] : []))];

@@ -46,11 +46,12 @@ export async function recordLineageIn(tx: Executor, stepExecutionId: string, lin
   }
 }
 
-/** Copies a step execution's edges to another (a cache hit reuses the inputs and outputs of the original). */
+/** Gives a cache hit the inputs of the original and its outputs as `reused`: the original stays their producer. */
 export async function copyLineageIn(tx: Executor, fromExecutionId: string, toExecutionId: string): Promise<void> {
   await tx.execute(sql`
     insert into ${lineageEdges} (step_execution_id, direction, artifact_sha256, port)
-    select ${toExecutionId}::uuid, direction, artifact_sha256, port from ${lineageEdges}
-    where step_execution_id = ${fromExecutionId}::uuid
+    select ${toExecutionId}::uuid, case when direction = 'input' then 'input' else 'reused' end, artifact_sha256, port
+    from ${lineageEdges}
+    where step_execution_id = ${fromExecutionId}::uuid and direction in ('input', 'output')
     on conflict do nothing`);
 }

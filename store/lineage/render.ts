@@ -44,7 +44,7 @@ export function renderLineage(graph: LineageGraph): string {
   };
   const up = graph.direction === 'upstream';
   for (const e of graph.edges) {
-    if (e.type !== 'registered' && e.type !== 'input' && e.type !== 'output') continue;
+    if (e.type !== 'registered' && e.type !== 'input' && e.type !== 'output' && e.type !== 'reused') continue;
     // Upstream trees hang what a node came from under it; downstream trees, what came from it.
     if (up) add(e.to, e.from, e.port);
     else add(e.from, e.to, e.port);
@@ -68,7 +68,7 @@ export function renderLineage(graph: LineageGraph): string {
   if (root?.type === 'run') {
     lines.push(`${heading} run ${root.runId}`);
     const steps = graph.nodes.filter((n): n is StepNode => n.type === 'step' && n.runId === root.runId && n.depth === 1);
-    const sinks = steps.filter((s) => !graph.edges.some((e) => e.type === 'output' && e.from === s.id && graph.edges.some((f) => f.type === 'input' && f.from === e.to && steps.some((t) => t.id === f.to))));
+    const sinks = steps.filter((s) => !graph.edges.some((e) => (e.type === 'output' || e.type === 'reused') && e.from === s.id && graph.edges.some((f) => f.type === 'input' && f.from === e.to && steps.some((t) => t.id === f.to))));
     sinks.forEach((s, i) => walk(s.id, undefined, '', i === sinks.length - 1));
   } else if (root) {
     lines.push(`${heading} ${label(root)}`);
@@ -82,11 +82,11 @@ export function renderLineage(graph: LineageGraph): string {
   const runs = graph.nodes.filter((n): n is RunNode => n.type === 'run');
   if (runs.length) lines.push('', 'runs:', ...runs.map(runLine));
   if (up) {
-    const produced = new Set(graph.edges.filter((e) => e.type === 'output').map((e) => e.to));
+    const produced = new Set(graph.edges.filter((e) => e.type === 'output' || e.type === 'reused').map((e) => e.to));
     const sources = graph.nodes.filter((n): n is ArtifactNode => n.type === 'artifact' && !produced.has(n.id));
     if (sources.length) lines.push('', 'sources:', ...sources.map((a) => `  ${a.kind} ${a.sha256}  ${a.uri}`));
   } else {
-    const models = graph.nodes.filter((n): n is ModelNode => n.type === 'model');
+    const models = graph.nodes.filter((n): n is ModelNode => n.type === 'model').sort((a, b) => a.name.localeCompare(b.name) || a.version - b.version);
     if (models.length) lines.push('', 'models:', ...models.map((m) => `  ${label(m)}`));
   }
   if (graph.truncated) lines.push('', `(stopped at depth ${graph.maxDepth}; pass a larger depth to see more)`);

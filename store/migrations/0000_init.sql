@@ -66,7 +66,7 @@ CREATE TABLE "lineage_edges" (
 	"artifact_sha256" text NOT NULL,
 	"port" text DEFAULT '' NOT NULL,
 	CONSTRAINT "lineage_edges_pk" PRIMARY KEY("step_execution_id","direction","artifact_sha256","port"),
-	CONSTRAINT "lineage_edges_direction_check" CHECK ("lineage_edges"."direction" in ('input', 'output'))
+	CONSTRAINT "lineage_edges_direction_check" CHECK ("lineage_edges"."direction" in ('input', 'output', 'reused'))
 );
 --> statement-breakpoint
 CREATE TABLE "experiments" (

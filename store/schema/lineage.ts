@@ -3,11 +3,12 @@ import { check, index, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-co
 import { artifacts } from './artifacts';
 import { stepExecutions } from './steps';
 
-export type LineageDirection = 'input' | 'output';
+export type LineageDirection = 'input' | 'output' | 'reused';
 
 /**
- * artifact -> step execution (`input`) or step execution -> artifact (`output`); `port` is the
- * input or output field it travelled through. Both covering indexes serve the recursive walks.
+ * artifact -> step execution (`input`), step execution -> artifact (`output`), or a cache hit's
+ * step -> the artifact it reused (`reused`: not a producer, so upstream walks skip it). `port`
+ * is the input or output field. Both covering indexes serve the recursive walks.
  */
 export const lineageEdges = pgTable('lineage_edges', {
   stepExecutionId: uuid('step_execution_id').notNull().references(() => stepExecutions.id),
@@ -17,6 +18,6 @@ export const lineageEdges = pgTable('lineage_edges', {
 }, (t) => [
   primaryKey({ name: 'lineage_edges_pk', columns: [t.stepExecutionId, t.direction, t.artifactSha256, t.port] }),
   index('lineage_edges_artifact_idx').on(t.artifactSha256, t.direction, t.stepExecutionId),
-  check('lineage_edges_direction_check', sql`${t.direction} in ('input', 'output')`),
+  check('lineage_edges_direction_check', sql`${t.direction} in ('input', 'output', 'reused')`),
 ]);
 export type LineageEdge = typeof lineageEdges.$inferSelect;

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { eq, sql } from 'drizzle-orm';
+import { cacheKey } from './cache-key';
+import type { Store } from './db';
+import { lineageEdges } from './schema/lineage';
+import { stepExecutions } from './schema/steps';
+import { fakePlan, runStep, sha, startRun } from './test-fixtures';
+import { testBackends } from './testing';
+
+for (const backend of testBackends()) {
+  describe(`run and step recording on ${backend.name}`, () => {
+    let store: Store;
+    before(async () => { store = await backend.open(); });
+    after(() => backend.close());
+
+    it('records a run once however often its start is replayed, and keeps the first finish time', async () => {
+      await startRun(store, 'run-replay');
+      await startRun(store, 'run-replay');
+      const first = await store.recordRunFinish({ runId: 'run-replay', status: 'succeeded' });
+      await new Promise((r) => setTimeout(r, 5));
+      const again = await store.recordRunFinish({ runId: 'run-replay', status: 'succeeded' });
+      assert.equal(again.finishedAt?.getTime(), first.finishedAt?.getTime());
+      const runs = await store.listRuns({ pipeline: 'test-pipeline' });
+      assert.equal(runs.filter((r) => r.id === 'run-replay').length, 1);
+      assert.deepEqual({ commit: runs[0]!.codeCommit, dirty: runs[0]!.codeDirty }, { commit: 'abc1234def', dirty: false });
+    });
+
+    it('refuses the same run id with another plan', async () => {
+      await assert.rejects(startRun(store, 'run-replay', fakePlan('other-pipeline')), { name: 'ConflictError' });
+    });
+
+    it('writes one step record with attempts = n for a step retried n times', async () => {
+      await startRun(store, 'run-retry');
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        await store.recordStepStart({ runId: 'run-retry', nodeId: 'train', step: { name: 'trainClassifier', version: '1' }, attempt });
+        if (attempt < 3) await store.recordStepFinish({ runId: 'run-retry', nodeId: 'train', status: 'failed', attempt, error: { type: 'Timeout', message: 'worker lost' } });
+      }
+      await store.recordStepStart({ runId: 'run-retry', nodeId: 'train', step: { name: 'trainClassifier', version: '1' }, attempt: 2 });
+      const done = await store.recordStepFinish({ runId: 'run-retry', nodeId: 'train', status: 'succeeded', attempt: 3, output: { ok: true } });
+      await store.recordStepFinish({ runId: 'run-retry', nodeId: 'train', status: 'succeeded', attempt: 3, output: { ok: true } });
+      const rows = await store.db.select().from(stepExecutions).where(eq(stepExecutions.runId, 'run-retry'));
+      assert.equal(rows.length, 1);
+      assert.equal(rows[0]!.attempts, 3);
+      assert.equal(rows[0]!.status, 'succeeded');
+      assert.equal(rows[0]!.errorMessage, null);
+      assert.equal(rows[0]!.finishedAt?.getTime(), done.finishedAt?.getTime());
+    });
+
+    it('records a skipped node that never started', async () => {
+      const row = await store.recordStepFinish({ runId: 'run-retry', nodeId: 'deploy', status: 'skipped', step: { name: 'deploy', version: '1' } });
+      assert.equal(row.status, 'skipped');
+      await assert.rejects(store.recordStepFinish({ runId: 'run-retry', nodeId: 'nowhere', status: 'succeeded' }), { name: 'NotFoundError' });
+    });
+
+    it('does not duplicate artifacts or lineage edges when a finish is replayed', async () => {
+      await startRun(store, 'run-edges');
+      const csv = sha('edges.csv');
+      await store.recordArtifact({ sha256: csv, kind: 'file', size: 10, mediaType: 'text/csv' });
+      await runStep(store, 'run-edges', 'ingest', 'ingest', { file: csv }, { dataset: { sha256: sha('edges-ds'), kind: 'dataset' } });
+      await runStep(store, 'run-edges', 'ingest', 'ingest', { file: csv }, { dataset: { sha256: sha('edges-ds'), kind: 'dataset' } });
+      await store.recordLineage({ runId: 'run-edges', nodeId: 'ingest' }, { inputs: [{ sha256: csv, port: 'file' }] });
+      const step = await store.getStep({ runId: 'run-edges', nodeId: 'ingest' });
+      const edges = await store.db.select().from(lineageEdges).where(eq(lineageEdges.stepExecutionId, step!.id));
+      assert.equal(edges.length, 2);
+    });
+
+    it('refuses lineage that names an artifact never recorded', async () => {
+      await assert.rejects(
+        store.recordLineage({ runId: 'run-edges', nodeId: 'ingest' }, { outputs: [sha('never recorded')] }),
+        (e: Error) => e.name === 'ConflictError' && /not recorded/.test(e.message),
+      );
+    });
+
+    it('finds a succeeded execution by cache key and records a hit that reuses its output and lineage', async () => {
+      const step = { name: 'split', version: '1' };
+      const dataset = sha('edges-ds');
+      const key = cacheKey(step, { dataset: { kind: 'dataset', sha256: dataset }, testFraction: 0.2 });
+      assert.equal(key, cacheKey(step, { testFraction: 0.2, dataset: { sha256: dataset, kind: 'dataset' } }));
+      assert.equal(await store.lookupCache(key), undefined);
+      await runStep(store, 'run-edges', 'split', 'split', { dataset }, { train: { sha256: sha('train'), kind: 'dataset' }, test: { sha256: sha('test'), kind: 'dataset' } }, { cacheKey: key });
+      const hit = await store.lookupCache(key);
+      assert.ok(hit);
+      assert.deepEqual(hit.outputs.map((o) => o.port), ['test', 'train']);
+      assert.deepEqual(hit.output, { train: { kind: 'dataset', sha256: sha('train') }, test: { kind: 'dataset', sha256: sha('test') } });
+
+      await startRun(store, 'run-cached');
+      const cached = await store.recordCacheHit({ runId: 'run-cached', nodeId: 'split', step, cacheKey: key, from: hit.executionId });
+      await store.recordCacheHit({ runId: 'run-cached', nodeId: 'split', step, cacheKey: key, from: hit.executionId });
+      assert.equal(cached.status, 'cached');
+      assert.equal(cached.cachedFrom, hit.executionId);
+      const steps = await store.listSteps('run-cached');
+      assert.equal(steps.length, 1);
+      const edges = await store.db.select().from(lineageEdges).where(eq(lineageEdges.stepExecutionId, cached.id));
+      assert.equal(edges.length, 3);
+      assert.equal((await store.lookupCache(key))?.executionId, hit.executionId);
+    });
+
+    it('keeps concurrent runs apart: no lost, duplicated or interleaved records', async () => {
+      const other = await backend.openAnother();
+      const runs = Array.from({ length: 12 }, (_, i) => `run-concurrent-${i}`);
+      await Promise.all(runs.map(async (runId, i) => {
+        const s = i % 2 ? other : store;
+        await startRun(s, runId);
+        let previous = sha('shared-source');
+        await s.recordArtifact({ sha256: previous, kind: 'file', size: 1 });
+        for (let n = 0; n < 6; n++) {
+          const out = sha(`${runId}/${n}`);
+          await runStep(s, runId, `node-${n}`, `step${n}`, { in: previous }, { out: { sha256: out, kind: 'dataset' } }, { attempts: 1 + (n % 3) });
+          previous = out;
+        }
+        await s.recordRunFinish({ runId, status: 'succeeded' });
+      }));
+      const counts = await store.db.select({ runId: stepExecutions.runId, n: sql<number>`count(*)::int`, attempts: sql<number>`sum(${stepExecutions.attempts})::int` })
+        .from(stepExecutions).where(sql`${stepExecutions.runId} like 'run-concurrent-%'`).groupBy(stepExecutions.runId);
+      assert.equal(counts.length, 12);
+      for (const c of counts) assert.deepEqual({ n: c.n, attempts: c.attempts }, { n: 6, attempts: 1 + 2 + 3 + 1 + 2 + 3 });
+      for (const runId of runs) {
+        const graph = await store.upstream({ run: runId });
+        const foreign = graph.nodes.filter((n) => n.type === 'step' && n.runId !== runId);
+        assert.deepEqual(foreign, [], `${runId} lineage reaches another run`);
+        assert.equal(graph.nodes.filter((n) => n.type === 'step').length, 6);
+        const outputs = graph.nodes.filter((n) => n.type === 'artifact').map((n) => n.id);
+        for (let n = 0; n < 6; n++) assert.ok(outputs.includes(`artifact:${sha(`${runId}/${n}`)}`));
+      }
+    });
+  });
+}

@@ -1,0 +1,41 @@
+import { createHash } from 'node:crypto';
+import type { PipelinePlan } from '../dsl/plan';
+import type { Store } from './db';
+
+export const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** A minimal valid plan object, hashed by its name and version. */
+export function fakePlan(name: string, version = '1.0.0'): PipelinePlan {
+  return { kind: 'kiln.plan', formatVersion: 1, name, version, params: {}, nodes: [], defaults: {}, hash: sha(`${name}@${version}`) };
+}
+
+export async function startRun(store: Store, runId: string, plan = fakePlan('test-pipeline')) {
+  return store.recordRunStart({ runId, workflowId: `wf-${runId}`, temporalRunId: `t-${runId}`, plan, params: { seed: 1 }, code: { commit: 'abc1234def', dirty: false } });
+}
+
+/** Runs one step through start, artifacts, lineage and finish, the way the activity wrapper will. */
+export async function runStep(
+  store: Store,
+  runId: string,
+  nodeId: string,
+  name: string,
+  inputs: Record<string, string>,
+  outputs: Record<string, { sha256: string; kind: string }>,
+  options: { attempts?: number; cacheKey?: string } = {},
+) {
+  for (let attempt = 1; attempt <= (options.attempts ?? 1); attempt++) {
+    await store.recordStepStart({ runId, nodeId, step: { name, version: '1' }, attempt, ...(options.cacheKey ? { cacheKey: options.cacheKey } : {}) });
+  }
+  return store.recordStepFinish({
+    runId,
+    nodeId,
+    status: 'succeeded',
+    attempt: options.attempts ?? 1,
+    output: Object.fromEntries(Object.entries(outputs).map(([port, a]) => [port, { kind: a.kind, sha256: a.sha256 }])),
+    artifacts: Object.values(outputs).map((a) => ({ ...a, size: 100 })),
+    lineage: {
+      inputs: Object.entries(inputs).map(([port, sha256]) => ({ sha256, port })),
+      outputs: Object.entries(outputs).map(([port, a]) => ({ sha256: a.sha256, port })),
+    },
+  });
+}
