@@ -28,6 +28,25 @@ function invalid(error: unknown): never {
 /** The one pipeline workflow: interprets a compiled plan. */
 export async function runPipeline(input: RunInput): Promise<RunResult> {
   const { plan, options = {} } = input;
+  let run: Interpreter | undefined;
+  // Handlers first, so that a status query during validation gets an answer rather than an error.
+  wf.setHandler(statusQuery, () => run?.snapshot() ?? { pipeline: plan.name, planHash: plan.hash, status: 'running', startedAt: input.resume?.startedAt ?? new Date().toISOString(), generation: input.resume?.generation ?? 0, nodes: [] });
+  wf.setHandler(approveUpdate, (d) => run!.decide(d), {
+    validator: (d) => {
+      if (!run) throw ApplicationFailure.nonRetryable('the run is still starting; no gate waits yet', 'InvalidDecision');
+      run.checkDecision(d);
+    },
+  });
+  wf.setHandler(decideSignal, (d) => {
+    try {
+      if (!run) throw new Error('the run is still starting');
+      run.checkDecision(d);
+      run.decide(d);
+    } catch (error) {
+      wf.log.warn('ignored an invalid decision signal', { error: (error as Error).message });
+    }
+  });
+
   let params: Record<string, unknown> = {};
   try {
     validatePlan(plan);
@@ -37,18 +56,7 @@ export async function runPipeline(input: RunInput): Promise<RunResult> {
   } catch (error) {
     invalid(error);
   }
-
-  const run = new Interpreter(plan, params, options, input.resume);
-  wf.setHandler(statusQuery, () => run.snapshot());
-  wf.setHandler(approveUpdate, (d) => run.decide(d), { validator: (d) => run.checkDecision(d) });
-  wf.setHandler(decideSignal, (d) => {
-    try {
-      run.checkDecision(d);
-      run.decide(d);
-    } catch (error) {
-      wf.log.warn('ignored an invalid decision signal', { error: (error as Error).message });
-    }
-  });
+  run = new Interpreter(plan, params, options, input.resume);
 
   let outcome;
   try {
