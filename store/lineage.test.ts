@@ -122,7 +122,6 @@ for (const backend of testBackends()) {
       const down = renderLineage(await store.downstream(sha('raw')));
       assert.match(down, /^downstream of dataset/);
       assert.match(down, /models:\n {2}model credit@1 auc=0.8100\n {2}model credit@2 \[production\] auc=0.8400/);
-      console.log(text);
     });
 
     it('reports what it cannot find by name', async () => {

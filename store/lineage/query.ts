@@ -162,7 +162,6 @@ export const lineageApi = (db: Executor) => {
         ? db.select({ name: models.name, v: modelVersions }).from(modelVersions).innerJoin(models, eq(models.id, modelVersions.modelId)).where(inArray(modelVersions.artifactSha256, [...keep]))
         : [],
     ]);
-    const steps = new Map(stepRows.map((s) => [s.id, s]));
     const rootRunSteps = new Set(resolved.run ? stepRows.filter((s) => s.runId === resolved.run && depth.has(s.id)).map((s) => s.id) : []);
 
     const edges: LineageEdgeView[] = [];
