@@ -1,27 +1,40 @@
-#!/usr/bin/env bash
-# Brings a fresh clone to a runnable state: node modules, the Temporal CLI and PostgreSQL.
-# Sourced by demo.sh and test.sh; every install step Kiln needs lives here.
-set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$root"
+# Sourced by test.sh and demo.sh: brings a fresh clone to a runnable state. Every install step
+# Kiln needs lives here, as functions the caller runs; sourcing changes no shell options.
 
-# onnxruntime-node's install script downloads CUDA libraries, which fails offline and is not needed for CPU.
+kiln_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# onnxruntime-node's install script downloads CUDA libraries: that fails offline, and CPU needs none.
 export ONNXRUNTIME_NODE_INSTALL=skip
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "setup: installing node modules (npm ci)" >&2
-  npm ci --no-audit --no-fund --onnxruntime-node-install=skip >&2
-fi
+# npm ci when node_modules is missing or older than the lockfile (npm writes
+# node_modules/.package-lock.json on every install).
+ensure_node_modules() {
+  if [ ! -d "$kiln_root/node_modules" ] || [ "$kiln_root/package-lock.json" -nt "$kiln_root/node_modules/.package-lock.json" ]; then
+    echo "setup: installing node modules (npm ci)" >&2
+    (cd "$kiln_root" && npm ci --no-audit --no-fund) >&2
+  fi
+}
 
-KILN_TEMPORAL_CLI=$(bash scripts/ensure-temporal.sh)
-export KILN_TEMPORAL_CLI
+# Exports TEMPORAL_CLI, which cli/temporal-server.ts and ensure-temporal.sh honour first.
+ensure_temporal_cli() {
+  TEMPORAL_CLI=$(bash "$kiln_root/scripts/ensure-temporal.sh")
+  export TEMPORAL_CLI
+}
 
+# Exports KILN_PG_BIN (as given, else the newest /usr/lib/postgresql/*/bin), installing PostgreSQL with apt-get if needed.
+newest_pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 ensure_postgres() {
-  KILN_PG_BIN=$(dirname "$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1)" 2>/dev/null || true)
+  KILN_PG_BIN=${KILN_PG_BIN:-$(newest_pg_bin)}
   if [ -z "$KILN_PG_BIN" ] || [ ! -x "$KILN_PG_BIN/initdb" ]; then
-    echo "setup: installing PostgreSQL (apt-get)" >&2
-    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
-    KILN_PG_BIN=$(dirname "$(ls /usr/lib/postgresql/*/bin/initdb | sort -V | tail -n 1)")
+    local sudo=""
+    if [ "$(id -u)" != 0 ]; then
+      command -v sudo >/dev/null 2>&1 || { echo "setup: PostgreSQL is missing; install it (apt-get install -y postgresql) or set KILN_PG_BIN" >&2; return 1; }
+      sudo=sudo
+    fi
+    echo "setup: installing PostgreSQL (apt-get install -y postgresql)" >&2
+    $sudo apt-get update -qq >&2
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
+    KILN_PG_BIN=$(newest_pg_bin)
   fi
   export KILN_PG_BIN
 }

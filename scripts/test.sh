@@ -1,42 +1,73 @@
 #!/usr/bin/env bash
-# The whole suite: typecheck, lint, then every *.test.ts against one real Temporal dev server
-# and one real PostgreSQL server that this script starts and always stops.
+# `npm test`: typecheck, lint, then every *.test.ts against one real Temporal dev server and one
+# real PostgreSQL that this script starts for the whole suite and always stops.
+#   scripts/test.sh [FILE.test.ts ...]   only these test files (typecheck and lint still run)
+#   KILN_SKIP_CHECKS=1                   skip typecheck and lint
+#   KILN_TEST_CONCURRENCY=N              test files run at once (default 2)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+cd "$kiln_root"
+
+ensure_node_modules
+ensure_temporal_cli
 ensure_postgres
 
-echo "== typecheck"; npx tsc -p .
-echo "== lint"; npx eslint .
+failed=()
+stage() {
+  local name=$1 start=$SECONDS
+  shift
+  echo "== $name"
+  if "$@"; then echo "== $name passed in $((SECONDS - start)) s"; else echo "== $name FAILED"; failed+=("$name"); fi
+}
+if [ -z "${KILN_SKIP_CHECKS:-}" ]; then
+  stage typecheck npx tsc -p .
+  stage lint npx eslint .
+fi
 
 work=$(mktemp -d /tmp/kiln-test.XXXXXX)
-temporal_pid=""
+servers_pid=""
 cleanup() {
-  [ -n "$temporal_pid" ] && kill "$temporal_pid" 2>/dev/null && wait "$temporal_pid" 2>/dev/null || true
-  [ -f "$work/pg/postmaster.pid" ] && su postgres -c "$KILN_PG_BIN/pg_ctl -D $work/pg -m fast -w stop" >/dev/null 2>&1 || true
+  if [ -n "$servers_pid" ]; then kill -TERM "$servers_pid" 2>/dev/null || true; wait "$servers_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
-free_port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
-
-tport=$(free_port)
-"$KILN_TEMPORAL_CLI" server start-dev --headless --ip 127.0.0.1 --port "$tport" --namespace default --log-level error >"$work/temporal.log" 2>&1 &
-temporal_pid=$!
-for _ in $(seq 1 120); do
-  "$KILN_TEMPORAL_CLI" operator cluster health --address "127.0.0.1:$tport" >/dev/null 2>&1 && break
-  kill -0 "$temporal_pid" 2>/dev/null || { cat "$work/temporal.log"; echo "Temporal dev server exited" >&2; exit 1; }
-  sleep 0.5
+echo "== starting the suite's Temporal dev server and PostgreSQL"
+node --import tsx scripts/test-servers.ts "$work" >"$work/env" &
+servers_pid=$!
+for _ in $(seq 1 600); do
+  grep -qx ready "$work/env" 2>/dev/null && break
+  if ! kill -0 "$servers_pid" 2>/dev/null; then
+    echo "the test servers did not start; Temporal's log ended with:" >&2
+    tail -n 20 "$work/temporal.log" >&2 || true
+    exit 1
+  fi
+  sleep 0.2
 done
-export TEMPORAL_ADDRESS="127.0.0.1:$tport"
+grep -qx ready "$work/env" || { echo "the test servers did not start within 120 s" >&2; exit 1; }
+while IFS='=' read -r key value; do
+  [ -n "$value" ] && export "$key=$value"
+done <"$work/env"
 
-pport=$(free_port)
-install -d -o postgres -g postgres -m 700 "$work/pg"
-chmod 755 "$work"
-su postgres -c "$KILN_PG_BIN/initdb -D $work/pg -U postgres --auth=trust" >/dev/null
-su postgres -c "$KILN_PG_BIN/pg_ctl -D $work/pg -o \"-h 127.0.0.1 -p $pport -k $work/pg\" -l $work/pg/log -w start" >/dev/null
-su postgres -c "$KILN_PG_BIN/createdb -h 127.0.0.1 -p $pport -U postgres kiln_test"
-export KILN_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$pport/kiln_test"
-echo "== tests (Temporal $TEMPORAL_ADDRESS, PostgreSQL 127.0.0.1:$pport)"
+if [ $# -gt 0 ]; then
+  files=("$@")
+else
+  mapfile -t files < <(find . \( -name node_modules -o -name .tools -o -name .kiln -o -name .git -o -name dist \) -prune -o -name '*.test.ts' -print | sort)
+fi
+start=$SECONDS
+echo "== tests: ${#files[@]} files (Temporal $TEMPORAL_ADDRESS, PostgreSQL $KILN_TEST_DATABASE_URL)"
+set +e
+node --import tsx --test --test-concurrency="${KILN_TEST_CONCURRENCY:-2}" --test-timeout=600000 --test-reporter=spec "${files[@]}" 2>&1 | tee "$work/tests.log"
+tests_status=${PIPESTATUS[0]}
+set -e
+[ "$tests_status" = 0 ] || failed+=(tests)
 
-mapfile -t files < <(find . -name '*.test.ts' -not -path './node_modules/*' -not -path './.kiln/*' -not -path './.tools/*' -not -path './bench/.venv/*' | sort)
-node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
+echo
+echo "== summary (tests took $((SECONDS - start)) s)"
+grep -E '^ℹ (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) ' "$work/tests.log" || true
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "FAILED: ${failed[*]}"
+  exit 1
+fi
+echo "all passed"
