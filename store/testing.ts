@@ -1,18 +1,13 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { chown, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { openStore, type Store } from './db';
 import { migrationsFolder } from './migrate';
-
-const run = promisify(execFile);
+import { startPostgres } from './postgres-server';
 
 /** A database for one test file; `open` is shared by every test in the file. */
 export interface TestBackend {
@@ -104,7 +99,7 @@ function postgresBackend(): TestBackend {
 
 async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const given = process.env.KILN_TEST_DATABASE_URL;
-  const server = given ? { url: given, stop: async () => {} } : await startServer();
+  const server = given ? { url: given, stop: async () => {} } : await startPostgres();
   const name = `kiln_test_${process.pid}_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: server.url });
   await admin.connect();
@@ -117,57 +112,15 @@ async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void>
     async drop() {
       const c = new pg.Client({ connectionString: server.url });
       await c.connect();
+      // pool.end() resolves before its sockets close: wait for them, so none is killed mid-goodbye.
+      for (let i = 0; i < 100; i++) {
+        const { rows } = await c.query('select count(*)::int as n from pg_stat_activity where datname = $1', [name]);
+        if (rows[0].n === 0) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
       await c.query(`drop database if exists ${name} with (force)`);
       await c.end();
       await server.stop();
-    },
-  };
-}
-
-async function startServer(): Promise<{ url: string; stop: () => Promise<void> }> {
-  // Prefer the project's server helper once it exists; until then start one here.
-  const shared = new URL('./postgres-server.ts', import.meta.url);
-  if (existsSync(shared)) {
-    const mod = (await import(shared.href)) as { startPostgres: () => Promise<{ url: string; stop: () => Promise<void> }> };
-    return mod.startPostgres();
-  }
-  return startThrowawayPostgres();
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function startThrowawayPostgres(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const bin = process.env.KILN_PG_BIN ?? '/usr/lib/postgresql/15/bin';
-  const dir = await mkdtemp(join(tmpdir(), 'kiln-pg-'));
-  const root = process.getuid?.() === 0;
-  // initdb refuses to run as root: run the server as the postgres user then.
-  const as = async (args: string[]) => {
-    if (!root) return run(args[0]!, args.slice(1));
-    return run('su', ['postgres', '-s', '/bin/sh', '-c', args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')]);
-  };
-  if (root) {
-    const { stdout } = await run('id', ['-u', 'postgres']);
-    const { stdout: gid } = await run('id', ['-g', 'postgres']);
-    await chown(dir, Number(stdout.trim()), Number(gid.trim()));
-  }
-  const data = join(dir, 'data');
-  await as([`${bin}/initdb`, '-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
-  const port = await freePort();
-  await as([`${bin}/pg_ctl`, '-D', data, '-l', join(dir, 'log'), '-w', '-o', `-h 127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off`, 'start']);
-  return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    async stop() {
-      await as([`${bin}/pg_ctl`, '-D', data, '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
-      await rm(dir, { recursive: true, force: true });
     },
   };
 }
