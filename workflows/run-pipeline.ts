@@ -28,6 +28,8 @@ function invalid(error: unknown): never {
 /** The one pipeline workflow: interprets a compiled plan. */
 export async function runPipeline(input: RunInput): Promise<RunResult> {
   const { plan, options = {} } = input;
+  // Assigned once the plan is validated; the handlers below read it when they are called.
+  // eslint-disable-next-line prefer-const
   let run: Interpreter | undefined;
   // Handlers first, so that a status query during validation gets an answer rather than an error.
   wf.setHandler(statusQuery, () => run?.snapshot() ?? { pipeline: plan.name, planHash: plan.hash, status: 'running', startedAt: input.resume?.startedAt ?? new Date().toISOString(), generation: input.resume?.generation ?? 0, nodes: [] });
