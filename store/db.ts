@@ -8,7 +8,7 @@ import { accessApi } from './access';
 import { artifactsApi } from './artifacts';
 import { auditApi } from './audit';
 import { decisionsApi } from './decisions';
-import type { Executor } from './executor';
+import { plainReader, preparedReader, type Executor, type ReadRunner } from './executor';
 import { experimentsApi } from './experiments';
 import { lineageApi } from './lineage/query';
 import { migrate } from './migrate';
@@ -30,13 +30,13 @@ export interface StoreOptions {
   migrate?: boolean;
 }
 
-function api(db: Executor) {
+function api(db: Executor, read: ReadRunner = plainReader(db)) {
   const access = accessApi(db);
   return {
     ...runsApi(db),
     ...stepsApi(db),
     ...artifactsApi(db),
-    ...lineageApi(db),
+    ...lineageApi(db, read),
     ...experimentsApi(db),
     ...registryApi(db, access),
     ...decisionsApi(db, access),
@@ -62,14 +62,23 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
   const url = options.url ?? (options.pglite || options.dir ? undefined : process.env.DATABASE_URL);
   if (url) {
     const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+    // pool.end() resolves before its sockets close; close() waits for each, so a server stopped
+    // or a database dropped right after close() kills no live connection.
+    const closed = new Set<Promise<void>>();
+    pool.on('connect', (client) => { closed.add(new Promise((done) => client.once('end', () => done()))); });
     const db = drizzleNodePg(pool, { schema });
     try {
       if (options.migrate !== false) await migrate(db);
     } catch (error) {
       await pool.end();
+      await Promise.all(closed);
       throw new Error(`could not open the store at ${redact(url)}: ${(error as Error).message}`, { cause: error });
     }
-    return { ...api(db), driver: 'postgres', db, close: () => pool.end() };
+    const close = async () => {
+      await pool.end();
+      await Promise.all(closed);
+    };
+    return { ...api(db, preparedReader(pool)), driver: 'postgres', db, close };
   }
   let client = options.pglite;
   const owned = !client;

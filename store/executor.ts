@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import type { SQL } from 'drizzle-orm';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { PgDialect, type PgDatabase, type PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type pg from 'pg';
 import type * as schema from './schema';
 
 export type Schema = typeof schema;
@@ -24,3 +26,22 @@ export function pgErrorCode(error: unknown): string | undefined {
 
 export const toIso = (value: Date | string | null | undefined): string | null =>
   value == null ? null : (value instanceof Date ? value : new Date(value)).toISOString();
+
+/** Runs a read-only statement by name; on PostgreSQL as a prepared statement, so a hot query is planned once per connection. */
+export type ReadRunner = <T>(name: string, query: SQL) => Promise<T[]>;
+
+export const plainReader = (db: Executor): ReadRunner => (_name, query) => rows(db, query);
+
+export function preparedReader(pool: pg.Pool): ReadRunner {
+  const dialect = new PgDialect();
+  const names = new Map<string, string>();
+  return async <T>(name: string, query: SQL) => {
+    const { sql: text, params } = dialect.sqlToQuery(query);
+    let statement = names.get(text);
+    if (!statement) {
+      statement = `kiln_${name}_${createHash('sha256').update(text).digest('hex').slice(0, 12)}`;
+      names.set(text, statement);
+    }
+    return (await pool.query({ name: statement, text, values: params as unknown[] })).rows as T[];
+  };
+}
