@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'drizzle-orm';
+import pg from 'pg';
+import { gitCodeVersion } from './code-version';
+import { openStore } from './db';
+import { startPostgres } from './postgres-server';
+import { sha } from './test-fixtures';
+
+describe('openStore', () => {
+  let dir: string;
+  before(async () => { dir = await mkdtemp(join(tmpdir(), 'kiln-store-')); });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('keeps a PGlite store in a directory across reopenings, migrating once', async () => {
+    const first = await openStore({ dir: join(dir, 'db') });
+    assert.equal(first.driver, 'pglite');
+    await first.recordArtifact({ sha256: sha('kept'), kind: 'dataset', size: 3 });
+    await first.appendAudit({ actor: 'a', action: 'x', subject: 's' });
+    await first.close();
+    const again = await openStore({ dir: join(dir, 'db') });
+    assert.equal((await again.getArtifact(sha('kept')))?.size, 3);
+    assert.deepEqual(await again.verifyAudit(), { ok: true, count: 1 });
+    const applied = await again.db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+    assert.equal((applied as unknown as { rows: Array<{ n: number }> }).rows[0]!.n, 2);
+    await again.close();
+  });
+
+  it('lets two processes open one fresh PostgreSQL database at once: migrations run once', async () => {
+    const given = process.env.KILN_TEST_DATABASE_URL;
+    const server = given ? undefined : await startPostgres();
+    const base = given ?? server!.url;
+    const name = `kiln_open_${process.pid}`;
+    const admin = new pg.Client({ connectionString: base });
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+    const url = new URL(base);
+    url.pathname = `/${name}`;
+    try {
+      const stores = await Promise.all([openStore({ url: url.toString() }), openStore({ url: url.toString() })]);
+      assert.deepEqual(stores.map((s) => s.driver), ['postgres', 'postgres']);
+      await stores[0]!.appendAudit({ actor: 'a', action: 'x', subject: 's' });
+      assert.deepEqual(await stores[1]!.verifyAudit(), { ok: true, count: 1 });
+      for (const s of stores) await s.close();
+    } finally {
+      await admin.query(`drop database if exists ${name} with (force)`);
+      await admin.end();
+      await server?.stop();
+    }
+  });
+
+  it('names the server it could not reach, without the password', async () => {
+    await assert.rejects(openStore({ url: 'postgres://kiln:secret@127.0.0.1:1/kiln' }), (e: Error) =>
+      /could not open the store at postgres:\/\/kiln:\*\*\*@127\.0\.0\.1:1\/kiln/.test(e.message) && !e.message.includes('secret'));
+  });
+
+  it('reads the code version from git', async () => {
+    const here = await gitCodeVersion();
+    assert.match(here.commit ?? '', /^[0-9a-f]{40}$/);
+    assert.equal(typeof here.dirty, 'boolean');
+    assert.deepEqual(await gitCodeVersion(dir), { commit: null, dirty: false });
+  });
+});
