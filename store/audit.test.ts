@@ -14,6 +14,7 @@ for (const backend of testBackends()) {
       const b = await store.appendAudit({ actor: 'bob', action: 'model.deploy', subject: 'model:m@1', before: { status: 'none' }, after: { status: 'live' } });
       assert.equal(b.seq, a.seq + 1);
       assert.equal(b.prevHash, a.hash);
+      assert.deepEqual((await store.listAudit({ newestFirst: true, limit: 1 })).map((e) => e.seq), [b.seq]);
       const result = await store.verifyAudit();
       assert.equal(result.ok, true);
     });

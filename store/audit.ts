@@ -56,6 +56,8 @@ export interface AuditQuery {
   actor?: string;
   afterSeq?: number;
   limit?: number;
+  /** Newest first (the last `limit` events); default oldest first. */
+  newestFirst?: boolean;
 }
 
 export const auditApi = (db: Executor) => ({
@@ -64,14 +66,15 @@ export const auditApi = (db: Executor) => ({
     return db.transaction((tx) => appendAuditIn(tx, input));
   },
 
-  /** Events in order, oldest first, filtered by subject, action or actor. */
+  /** Events in seq order, filtered by subject, action or actor; at most `limit` (default 1000). */
   async listAudit(query: AuditQuery = {}): Promise<AuditEvent[]> {
     const where: SQL[] = [];
     if (query.subject !== undefined) where.push(eq(auditEvents.subject, query.subject));
     if (query.action !== undefined) where.push(eq(auditEvents.action, query.action));
     if (query.actor !== undefined) where.push(eq(auditEvents.actor, query.actor));
     if (query.afterSeq !== undefined) where.push(gt(auditEvents.seq, query.afterSeq));
-    return db.select().from(auditEvents).where(and(...where)).orderBy(asc(auditEvents.seq)).limit(query.limit ?? 1000);
+    return db.select().from(auditEvents).where(and(...where))
+      .orderBy(query.newestFirst ? desc(auditEvents.seq) : asc(auditEvents.seq)).limit(query.limit ?? 1000);
   },
 
   /**
