@@ -143,8 +143,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   child.stderr.on('data', keep);
 
   let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  // 'close' rather than 'exit': the last of its output has been read by then.
   const exited = new Promise<void>((done) => {
-    child.once('exit', (code, signal) => {
+    child.once('close', (code, signal) => {
       exit = { code, signal };
       done();
     });
@@ -177,7 +178,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   try {
     await spawned;
   } catch (cause) {
-    await stop();
+    process.removeListener('exit', killOnExit);
     throw new TemporalServerError(described('could not be spawned'), { cause });
   }
 

@@ -98,8 +98,9 @@ async function startServer(bin: string, data: string, socketDir: string, port: n
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   let exit: string | undefined;
+  // 'close' rather than 'exit': the last of its log has been read, and no backend holds the pipes.
   const exited = new Promise<void>((done) => {
-    child.once('exit', (code, signal) => {
+    child.once('close', (code, signal) => {
       exit = signal ?? `code ${code}`;
       done();
     });
