@@ -29,6 +29,15 @@ describe('openStore', () => {
     await again.close();
   });
 
+  it('refuses a second opening of a PGlite directory while the first is open', async () => {
+    const path = join(dir, 'locked');
+    const first = await openStore({ dir: path });
+    await assert.rejects(openStore({ dir: path }), (e: Error) => e.name === 'StoreLockedError' && e.message.includes(`process ${process.pid}`));
+    await first.close();
+    const again = await openStore({ dir: path });
+    await again.close();
+  });
+
   it('lets two processes open one fresh PostgreSQL database at once: migrations run once', async () => {
     const given = process.env.KILN_TEST_DATABASE_URL;
     const server = given ? undefined : await startPostgres();

@@ -12,6 +12,7 @@ import { plainReader, preparedReader, type Executor, type ReadRunner } from './e
 import { experimentsApi } from './experiments';
 import { lineageApi } from './lineage/query';
 import { migrate } from './migrate';
+import { lockPgliteDir } from './pglite-lock';
 import { registryApi } from './registry';
 import { runsApi } from './runs';
 import * as schema from './schema';
@@ -55,7 +56,8 @@ export type Store = ReturnType<typeof api> & {
 
 /**
  * Opens the store and applies pending migrations: PostgreSQL when `url` (or $DATABASE_URL) is
- * set, else PGlite in `dir`. PGlite is single-process: one process may open a directory at a time.
+ * set, else PGlite in `dir`. PGlite is single-process: a second process opening the same directory
+ * gets a StoreLockedError.
  * @example const store = await openStore({}); await store.upstream('credit-risk@production');
  */
 export async function openStore(options: StoreOptions = {}): Promise<Store> {
@@ -82,18 +84,29 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
   }
   let client = options.pglite;
   const owned = !client;
+  let unlock = async () => {};
   if (!client) {
     const dir = options.dir ?? '.kiln/db';
     if (dir.startsWith('memory://')) client = new PGlite(dir);
     else {
       await mkdir(resolve(dir), { recursive: true });
+      unlock = await lockPgliteDir(resolve(dir));
       client = new PGlite(resolve(dir));
     }
   }
-  const db = drizzlePglite(client, { schema });
-  if (options.migrate !== false) await migrate(db);
   const pglite = client;
-  return { ...api(db), driver: 'pglite', db, close: async () => { if (owned) await pglite.close(); } };
+  const close = async () => {
+    if (owned) await pglite.close();
+    await unlock();
+  };
+  const db = drizzlePglite(pglite, { schema });
+  try {
+    if (options.migrate !== false) await migrate(db);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { ...api(db), driver: 'pglite', db, close };
 }
 
 const redact = (url: string) => url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
