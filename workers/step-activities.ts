@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
-import { canonicalJson } from '../dsl';
+import { cacheKey } from '../store/cache-key';
 import type { ArtifactStore } from '../activities/artifacts/store';
 import type { StepContext, StepImpl } from '../activities/library';
 import type { StepEnvelope, StepRequest } from '../workflows/protocol';
@@ -14,10 +13,6 @@ export interface StepRecorder {
   succeeded(request: StepRequest, key: string, envelope: StepEnvelope): Promise<void>;
   failed(request: StepRequest, key: string, attempt: number, error: { type: string; message: string }, final: boolean): Promise<void>;
 }
-
-/** The cache key of a step execution: its definition version and its resolved inputs (artifact refs carry their hashes). */
-export const cacheKey = (request: StepRequest) =>
-  createHash('sha256').update(canonicalJson({ step: request.context.step, input: request.input })).digest('hex');
 
 const invalid = (request: StepRequest, what: 'input' | 'output', error: z.ZodError) =>
   ApplicationFailure.nonRetryable(
@@ -40,7 +35,7 @@ export function stepActivities(steps: StepImpl[], deps: { artifacts: ArtifactSto
       const parsed = impl.def.input.safeParse(request.input);
       if (!parsed.success) throw invalid(request, 'input', parsed.error);
       const { recorder } = deps;
-      const key = recorder ? cacheKey(request) : '';
+      const key = recorder ? cacheKey(request.context.step, request.input) : '';
       if (recorder && request.context.cache) {
         const hit = await recorder.cached(request, key);
         if (hit) {

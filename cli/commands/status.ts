@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { statusQuery } from '../../workflows';
+import { statusQuery, type runPipeline } from '../../workflows';
 import { connectClient, loadConfig, runUrl } from '../config';
 import { pendingProgress } from '../follow';
 import { renderStatus } from '../render';
@@ -14,12 +14,12 @@ export async function status(args: string[], print = console.log): Promise<numbe
   const config = loadConfig();
   const client = await connectClient(config);
   try {
-    const handle = client.workflow.getHandle(id);
+    const handle = client.workflow.getHandle<typeof runPipeline>(id);
     const state = await handle.query(statusQuery);
     if (values.json) {
       print(JSON.stringify(state, null, 2));
     } else {
-      const progress = state.status === 'running' ? await pendingProgress(handle as never) : {};
+      const progress = state.status === 'running' ? await pendingProgress(handle) : {};
       print(renderStatus(state, progress));
       print(`  ${runUrl(config, id)}`);
     }
