@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { StepDef } from '../dsl';
+import type { Store } from '../store';
 import type { ArtifactStore } from './artifacts/store';
 
 /** What a step implementation gets besides its input. */
@@ -9,6 +10,13 @@ export interface StepContext {
   heartbeat(details?: unknown): void;
   signal: AbortSignal;
   log(message: string, fields?: Record<string, unknown>): void;
+  /** Which run and node this execution belongs to. */
+  run: { workflowId: string; runId: string; pipeline: string; node: string };
+  /**
+   * The lineage, registry and experiment store, when the worker has one. Steps that only make
+   * sense with it (registry, experiment tracking) fail with a clear error when it is absent.
+   */
+  store?: Store;
 }
 
 /** A step definition bound to the function that does its work. */

@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { cacheKey } from '../store/cache-key';
+import type { Store } from '../store';
 import type { ArtifactStore } from '../activities/artifacts/store';
 import type { StepContext, StepImpl } from '../activities/library';
 import type { StepEnvelope, StepRequest } from '../workflows/protocol';
@@ -25,7 +26,7 @@ const invalid = (request: StepRequest, what: 'input' | 'output', error: z.ZodErr
  * step's schemas (data crossing a process boundary), reuses cached results, records each
  * attempt, and reports the attempt that succeeded.
  */
-export function stepActivities(steps: StepImpl[], deps: { artifacts: ArtifactStore; recorder?: StepRecorder }) {
+export function stepActivities(steps: StepImpl[], deps: { artifacts: ArtifactStore; recorder?: StepRecorder; store?: Store }) {
   const activities: Record<string, (request: StepRequest) => Promise<StepEnvelope>> = {};
   for (const impl of steps) {
     if (activities[impl.def.name]) throw new Error(`two implementations of step '${impl.def.name}'`);
@@ -50,6 +51,8 @@ export function stepActivities(steps: StepImpl[], deps: { artifacts: ArtifactSto
         heartbeat: (details) => context.heartbeat(details),
         signal: context.cancellationSignal,
         log: (message, fields) => context.log.info(message, { node: request.context.node, ...fields }),
+        run: { workflowId: request.context.workflowId, runId: request.context.runId, pipeline: request.context.pipeline, node: request.context.node },
+        ...(deps.store ? { store: deps.store } : {}),
       };
       try {
         const output = impl.def.output.safeParse(await impl.run(parsed.data, ctx));

@@ -14,6 +14,7 @@ export async function testContext(): Promise<StepContext & { heartbeats: unknown
     heartbeat: (details) => { heartbeats.push(details); },
     signal: abort.signal,
     log: () => {},
+    run: { workflowId: 'test-workflow', runId: 'test-run', pipeline: 'test', node: 'step' },
     heartbeats,
     abort,
     dispose: () => rm(root, { recursive: true, force: true }),
