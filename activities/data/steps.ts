@@ -45,3 +45,29 @@ export const splitDataset = defineStep({
   output: z.object({ train: datasetRef, test: datasetRef }),
   options: { startToCloseTimeout: '30m', heartbeatTimeout: '1m' },
 });
+
+/**
+ * Derives a two-class label from a numeric column: rows above the threshold (a number, or the
+ * column's median) get one class, the rest the other. The source column is dropped, so the
+ * label's own values cannot leak into the features.
+ * @example const labelled = p.step(thresholdLabel, { dataset: raw.dataset, column: 'wage', label: 'pay', threshold: 'median' });
+ */
+export const thresholdLabel = defineStep({
+  name: 'data.threshold',
+  version: '1',
+  description: 'Binary label from a numeric column by a threshold; the source column is dropped',
+  input: z.object({
+    dataset: datasetRef,
+    column: z.string().min(1).describe('the numeric column to threshold; it is left out of the output'),
+    label: z.string().min(1).describe('the name of the new label column, appended last'),
+    threshold: z.union([z.number().finite(), z.literal('median')]).describe('a value, or the column\'s median'),
+    above: z.string().min(1).default('high').describe('the class of rows strictly above the threshold'),
+    atOrBelow: z.string().min(1).default('low').describe('the class of the other rows'),
+  }),
+  output: z.object({
+    dataset: datasetRef,
+    threshold: z.number().describe('the value used, resolved when the median was asked for'),
+    counts: z.record(z.string(), z.number().int().nonnegative()).describe('rows per class'),
+  }),
+  options: { startToCloseTimeout: '30m', heartbeatTimeout: '1m' },
+});
