@@ -3,7 +3,8 @@ import { invalidData } from '../data/invalid';
 import { implement } from '../library';
 import { transformRef } from '../refs';
 import { fitFeatures } from './steps';
-import { TransformFitter, transformWidth, type TransformSpec } from './transform';
+import { TransformFitError, TransformFitter } from './fitter';
+import { transformWidth, type TransformSpec } from './transform';
 
 const PROGRESS_EVERY = 50_000;
 
@@ -19,13 +20,19 @@ export const fitFeaturesImpl = implement(fitFeatures, async (input, ctx) => {
   const columns = dataset.columns.filter((c) => c.name !== label && !exclude.has(c.name));
   if (columns.length === 0) throw invalidData(`no feature columns are left after the label '${label}' and the exclusions`, { label });
 
-  const fitter = new TransformFitter(label, columns);
-  let rows = 0;
-  for await (const row of streamRows(ctx.artifacts, dataset)) {
-    fitter.observe(row);
-    if (++rows % PROGRESS_EVERY === 0) ctx.heartbeat({ rows, of: dataset.rows });
+  let spec: TransformSpec;
+  try {
+    const fitter = new TransformFitter(label, columns, { ...(input.impute && { impute: input.impute }), ...(input.bucketize && { bucketize: input.bucketize }) });
+    let rows = 0;
+    for await (const row of streamRows(ctx.artifacts, dataset)) {
+      fitter.observe(row);
+      if (++rows % PROGRESS_EVERY === 0) ctx.heartbeat({ rows, of: dataset.rows });
+    }
+    spec = fitter.finish();
+  } catch (error) {
+    if (error instanceof TransformFitError) throw invalidData(error.message, { column: error.column });
+    throw error;
   }
-  const spec: TransformSpec = fitter.finish();
   const empty = spec.features.filter((f) => f.type === 'categorical' && f.categories.length === 0).map((f) => f.name);
   if (empty.length > 0) {
     throw invalidData(`column(s) ${empty.join(', ')} have no values at all; exclude them`, { columns: empty });
@@ -40,8 +47,8 @@ export const fitFeaturesImpl = implement(fitFeatures, async (input, ctx) => {
 /** Reads a transform artifact, checking that it is one. */
 export async function loadTransform(artifacts: { readJson<T>(uri: string): Promise<T> }, uri: string): Promise<TransformSpec> {
   const spec = await artifacts.readJson<Partial<TransformSpec>>(uri);
-  if (spec.kind !== 'kiln.transform' || spec.version !== 1 || !Array.isArray(spec.features)) {
-    throw new Error(`artifact ${uri} is not a kiln.transform version 1`);
+  if (spec.kind !== 'kiln.transform' || (spec.version !== 1 && spec.version !== 2) || !Array.isArray(spec.features)) {
+    throw new Error(`artifact ${uri} is not a kiln.transform version 1 or 2`);
   }
   return spec as TransformSpec;
 }

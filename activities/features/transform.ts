@@ -1,27 +1,46 @@
 import type { Cell } from '../data/cells';
-import type { Column } from '../data/dataset';
 
 // The fitted preprocessing, as data. `applyTransform` is the one definition of what a model
-// sees: training, evaluation and serving all call it, so they cannot drift apart.
+// sees: training, evaluation and serving all call it, so they cannot drift apart. The ONNX
+// exporter (activities/onnx/export.ts) builds the same computation as graph nodes.
+
+/** How a missing value of a feature is filled, with the value fitted on the training data. */
+export type NumericImpute = { strategy: 'mean' | 'median' | 'constant'; value: number };
+export type CategoricalImpute = { strategy: 'mostFrequent' | 'constant'; value: string };
 
 export interface NumericFeature {
   name: string;
   type: 'numeric';
   mean: number;
   std: number;
+  /** Absent: a missing value is the mean (standardizes to 0). */
+  impute?: NumericImpute;
 }
 
 export interface CategoricalFeature {
   name: string;
   type: 'categorical';
   categories: string[];
+  /** Absent: a missing value encodes as all zeros, like an unseen one. */
+  impute?: CategoricalImpute;
 }
 
-export type FeatureSpec = NumericFeature | CategoricalFeature;
+/** A number one-hot encoded by bucket: bucket k holds boundaries[k − 1] ≤ x < boundaries[k]. */
+export interface BucketizedFeature {
+  name: string;
+  type: 'bucketized';
+  /** Strictly increasing; boundaries.length + 1 buckets. */
+  boundaries: number[];
+  /** Absent: a missing value encodes as all zeros. */
+  impute?: NumericImpute;
+}
+
+export type FeatureSpec = NumericFeature | CategoricalFeature | BucketizedFeature;
 
 export interface TransformSpec {
   kind: 'kiln.transform';
-  version: 1;
+  /** 1: standardize and one-hot only. 2: a feature imputes or bucketizes, which a version-1 reader would not apply. */
+  version: 1 | 2;
   label: string;
   features: FeatureSpec[];
 }
@@ -34,40 +53,72 @@ export class TransformInputError extends Error {
   }
 }
 
-/** The length of the vectors a transform produces: one per numeric feature, one per category. */
-export const transformWidth = (spec: TransformSpec): number =>
-  spec.features.reduce((width, f) => width + (f.type === 'numeric' ? 1 : f.categories.length), 0);
+/** The number of output slots of one feature. */
+export const featureWidth = (f: FeatureSpec): number =>
+  f.type === 'numeric' ? 1 : f.type === 'categorical' ? f.categories.length : f.boundaries.length + 1;
 
-/** A name for each slot of the output vector: `age`, `purpose=radio/tv`, ... */
+/** The length of the vectors a transform produces: one per numeric feature, one per category or bucket. */
+export const transformWidth = (spec: TransformSpec): number => spec.features.reduce((width, f) => width + featureWidth(f), 0);
+
+const bucketNames = (f: BucketizedFeature): string[] => {
+  const b = f.boundaries;
+  return Array.from({ length: b.length + 1 }, (_, k) =>
+    k === 0 ? `${f.name}<${b[0]}` : k === b.length ? `${f.name}>=${b[k - 1]}` : `${f.name}[${b[k - 1]},${b[k]})`);
+};
+
+/** A name for each slot of the output vector: `age`, `purpose=radio/tv`, `duration[12,24)`, ... */
 export const featureNames = (spec: TransformSpec): string[] =>
-  spec.features.flatMap((f) => (f.type === 'numeric' ? [f.name] : f.categories.map((c) => `${f.name}=${c}`)));
+  spec.features.flatMap((f) => (f.type === 'numeric' ? [f.name] : f.type === 'categorical' ? f.categories.map((c) => `${f.name}=${c}`) : bucketNames(f)));
 
 const isAbsent = (value: unknown): boolean => value === null || value === undefined || (typeof value === 'number' && Number.isNaN(value));
 
 /** The category string of a value: booleans become 'true' / 'false', numbers their decimal text. */
 export const categoryOf = (value: Cell): string => (typeof value === 'string' ? value : String(value));
 
+/** A number from a cell; null when missing. Numeric strings count, as JSON requests often carry them. */
+function numberOf(f: FeatureSpec, value: unknown): number | null {
+  if (isAbsent(value)) return null;
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
+  throw new TransformInputError(f.name, value, `expected a number, got ${JSON.stringify(value)}`);
+}
+
+/**
+ * The bucket of x: how many boundaries it reaches. Compared in float32, as the ONNX graph
+ * receives its inputs, so that a value within float32 rounding of a boundary lands in the same
+ * bucket in both.
+ */
+export function bucketOf(boundaries: readonly number[], x: number): number {
+  const v = Math.fround(x);
+  let k = 0;
+  while (k < boundaries.length && v >= Math.fround(boundaries[k]!)) k++;
+  return k;
+}
+
 /**
  * Writes the feature vector of one row into `out` at `offset` (for building batches without copies).
- * Numeric: (x − mean) / std, missing → 0 (the mean). Categorical: one-hot in sorted category
- * order, missing or unseen → all zeros. Numeric strings are accepted for numeric features, as
- * JSON requests often carry them.
+ * Numeric: missing → the fitted impute value (default the mean), then (x − mean) / std.
+ * Categorical: one-hot in sorted category order; missing → the impute category when fitted, else
+ * all zeros; unseen → all zeros. Bucketized: one-hot of the bucket; missing → the impute value's
+ * bucket when fitted, else all zeros.
  */
 export function applyTransformInto(spec: TransformSpec, row: Readonly<Record<string, unknown>>, out: { [i: number]: number }, offset = 0): void {
   let k = offset;
   for (const f of spec.features) {
     const value = row[f.name];
     if (f.type === 'numeric') {
-      let x: number;
-      if (isAbsent(value)) x = f.mean;
-      else if (typeof value === 'number') x = value;
-      else if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) x = Number(value);
-      else throw new TransformInputError(f.name, value, `expected a number, got ${JSON.stringify(value)}`);
+      const x = numberOf(f, value) ?? f.impute?.value ?? f.mean;
       out[k++] = (x - f.mean) / f.std;
-    } else {
-      const at = isAbsent(value) ? -1 : f.categories.indexOf(categoryOf(value as Cell));
+    } else if (f.type === 'categorical') {
+      const category = isAbsent(value) ? f.impute?.value : categoryOf(value as Cell);
+      const at = category === undefined ? -1 : f.categories.indexOf(category);
       for (let c = 0; c < f.categories.length; c++) out[k + c] = c === at ? 1 : 0;
       k += f.categories.length;
+    } else {
+      const x = numberOf(f, value) ?? f.impute?.value;
+      const at = x === undefined ? -1 : bucketOf(f.boundaries, x);
+      for (let c = 0; c <= f.boundaries.length; c++) out[k + c] = c === at ? 1 : 0;
+      k += f.boundaries.length + 1;
     }
   }
 }
@@ -85,50 +136,4 @@ export function transformRows(spec: TransformSpec, rows: readonly Readonly<Recor
   const out = new Float32Array(rows.length * width);
   rows.forEach((row, i) => applyTransformInto(spec, row, out, i * width));
   return out;
-}
-
-interface NumericStats { n: number; mean: number; m2: number }
-
-/**
- * Fits a transform from rows as they stream by: Welford mean and population std for numeric
- * columns (std 0 becomes 1, as in scikit-learn's StandardScaler), sorted categories for the rest.
- */
-export class TransformFitter {
-  private readonly numeric = new Map<string, NumericStats>();
-  private readonly categories = new Map<string, Set<string>>();
-
-  constructor(readonly label: string, readonly columns: readonly Column[]) {
-    for (const c of columns) {
-      if (c.type === 'number' || c.type === 'integer') this.numeric.set(c.name, { n: 0, mean: 0, m2: 0 });
-      else this.categories.set(c.name, new Set());
-    }
-  }
-
-  observe(row: Readonly<Record<string, Cell>>): void {
-    for (const [name, s] of this.numeric) {
-      const x = row[name];
-      if (typeof x !== 'number' || !Number.isFinite(x)) continue;
-      s.n++;
-      const delta = x - s.mean;
-      s.mean += delta / s.n;
-      s.m2 += delta * (x - s.mean);
-    }
-    for (const [name, seen] of this.categories) {
-      const x = row[name];
-      if (x !== null && x !== undefined) seen.add(categoryOf(x));
-    }
-  }
-
-  finish(): TransformSpec {
-    const features = this.columns.map((c): FeatureSpec => {
-      const s = this.numeric.get(c.name);
-      if (s) {
-        const std = s.n > 0 ? Math.sqrt(s.m2 / s.n) : 0;
-        return { name: c.name, type: 'numeric', mean: s.n > 0 ? s.mean : 0, std: std > 0 ? std : 1 };
-      }
-      // Code-unit order, not locale order: the same on every machine.
-      return { name: c.name, type: 'categorical', categories: [...this.categories.get(c.name)!].sort() };
-    });
-    return { kind: 'kiln.transform', version: 1, label: this.label, features };
-  }
 }

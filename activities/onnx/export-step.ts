@@ -11,14 +11,19 @@ import { exportOnnx, onnxRef } from './steps';
 /** Largest difference allowed between onnxruntime and the trainer's forward pass on the probe rows (float32 vs float64). */
 const PROBE_TOLERANCE = 1e-4;
 
+/** A value in bucket k: below the first boundary for 0, else on boundary k − 1. */
+const probeBucket = (boundaries: readonly number[], k: number): number => (k === 0 ? boundaries[0]! - 1 : boundaries[k - 1]!);
+
 /**
- * Records that visit every fitted category, numbers from two standard deviations below the mean
+ * Records that visit every fitted category and bucket, numbers from two standard deviations below the mean
  * to two above, and one record with every value missing.
  */
 export function probeRecords(spec: TransformSpec, count = 8): OnnxRecord[] {
   const records: OnnxRecord[] = Array.from({ length: count }, (_, i) => Object.fromEntries(spec.features.map((f) => [
     f.name,
-    f.type === 'numeric' ? f.mean + f.std * (-2 + (4 * i) / Math.max(1, count - 1)) : f.categories[i % f.categories.length]!,
+    f.type === 'numeric' ? f.mean + f.std * (-2 + (4 * i) / Math.max(1, count - 1))
+      : f.type === 'categorical' ? f.categories[i % f.categories.length]!
+        : probeBucket(f.boundaries, i % (f.boundaries.length + 1)),
   ])));
   records.push(Object.fromEntries(spec.features.map((f) => [f.name, null])));
   return records;

@@ -1,5 +1,6 @@
 import { DEFAULT_THRESHOLD } from '../evaluate/metrics';
-import type { FeatureSpec } from '../features/transform';
+import { increasingInFloat32 } from '../features/fitter';
+import { featureWidth, type BucketizedFeature, type CategoricalFeature, type FeatureSpec } from '../features/transform';
 import type { ModelSpec } from '../train/model';
 import { DataType, encodeModel, type NodeProto, type TensorProto, type ValueInfoProto } from './proto';
 import type { OnnxSignature } from './steps';
@@ -9,9 +10,12 @@ import type { OnnxSignature } from './steps';
 //
 // Signature of an exported model, for N rows:
 //   inputs   one per feature column, named as the column, shape [N, 1]:
-//            numeric column      float32; NaN where the value is missing (imputed with the mean)
-//            categorical column  string (booleans as 'true' / 'false'); '' where missing;
-//                                a missing or unseen category encodes as all zeros
+//            numeric column      float32; NaN where the value is missing (imputed with the fitted
+//                                value, by default the mean)
+//            bucketized column   float32; NaN where missing (imputed when the transform says so,
+//                                else all zeros)
+//            categorical column  string (booleans as 'true' / 'false'); '' where missing (imputed
+//                                when the transform says so, else all zeros); unseen → all zeros
 //   outputs  probabilities  float32 [N, classes], columns in `classes` order
 //                           (binary: [1 − p, p], p the probability of classes[1])
 //            label          string [N]: binary, classes[1] when p ≥ 0.5; multiclass, the argmax
@@ -35,12 +39,12 @@ export class OnnxExportError extends Error {
   }
 }
 
-const inputType = (f: FeatureSpec) => (f.type === 'numeric' ? DataType.FLOAT : DataType.STRING);
+const inputType = (f: FeatureSpec) => (f.type === 'categorical' ? DataType.STRING : DataType.FLOAT);
 
 /** The inputs, outputs and classes of the graph `buildOnnx` builds for this model. */
 export function onnxSignatureOf(model: ModelSpec): OnnxSignature {
   return {
-    inputs: model.transform.spec.features.map((f) => ({ name: f.name, type: f.type === 'numeric' ? 'float32' : 'string', shape: [BATCH, 1] })),
+    inputs: model.transform.spec.features.map((f) => ({ name: f.name, type: f.type === 'categorical' ? 'string' : 'float32', shape: [BATCH, 1] })),
     outputs: [
       { name: PROBABILITIES, type: 'float32', shape: [BATCH, model.classes.length] },
       { name: LABEL, type: 'string', shape: [BATCH] },
@@ -65,11 +69,19 @@ function check(model: ModelSpec): void {
       if (f.categories.length === 0) throw new OnnxExportError(`the categorical feature '${f.name}' has no categories`);
       // '' is what a missing category is sent as; a fitted '' category would make missing look seen.
       if (f.categories.includes('')) throw new OnnxExportError(`the categorical feature '${f.name}' has the empty string as a category; '' is reserved for a missing value`);
-    } else if (!(Number.isFinite(f.mean) && Number.isFinite(f.std) && f.std !== 0)) {
+      if (f.impute && !f.categories.includes(f.impute.value)) {
+        throw new OnnxExportError(`the categorical feature '${f.name}' imputes '${f.impute.value}', which is not one of its categories`);
+      }
+    } else if (f.type === 'numeric' && !(Number.isFinite(f.mean) && Number.isFinite(f.std) && f.std !== 0)) {
       throw new OnnxExportError(`the numeric feature '${f.name}' has mean ${f.mean} and std ${f.std}; both must be finite and std non-zero`);
+    } else if (f.type === 'bucketized' && !(f.boundaries.length > 0 && increasingInFloat32(f.boundaries))) {
+      throw new OnnxExportError(`the bucketized feature '${f.name}' has boundaries [${f.boundaries.join(', ')}]; they must be finite and strictly increasing in float32`);
+    }
+    if (f.type !== 'categorical' && f.impute && !Number.isFinite(f.impute.value)) {
+      throw new OnnxExportError(`the feature '${f.name}' imputes ${f.impute.value}; an impute value must be finite`);
     }
   }
-  let width = features.reduce((w, f) => w + (f.type === 'numeric' ? 1 : f.categories.length), 0);
+  let width = features.reduce((w, f) => w + featureWidth(f), 0);
   model.layers.forEach((layer, i) => {
     if (layer.weights.length !== width) throw new OnnxExportError(`layer ${i} expects ${layer.weights.length} inputs but receives ${width}`);
     const out = layer.bias.length;
@@ -113,6 +125,51 @@ class GraphBuilder {
   }
 }
 
+function inputDoc(f: FeatureSpec): string {
+  switch (f.type) {
+    case 'numeric':
+      return `numeric; NaN when missing (imputed with the ${f.impute ? `${f.impute.strategy} ${f.impute.value}` : `mean ${f.mean}`})`;
+    case 'bucketized':
+      return `numeric, one-hot in ${f.boundaries.length + 1} buckets split at ${f.boundaries.join(', ')}; NaN when missing (${f.impute ? `imputed with the ${f.impute.strategy} ${f.impute.value}` : 'encodes as all zeros'})`;
+    case 'categorical':
+      return `categorical, one of ${f.categories.length} fitted categories; '' when missing (${f.impute ? `imputed with the ${f.impute.strategy} '${f.impute.value}'` : 'encodes as all zeros'}); unseen encodes as all zeros`;
+  }
+}
+
+/** [N, K] one-hot of a string column; '' (missing) becomes the impute category when there is one, else all zeros like an unseen value. */
+function oneHotCategories(g: GraphBuilder, f: CategoricalFeature): string {
+  const shape = (k: number) => g.constant('onehot_shape', DataType.INT64, [2], [-1, k]);
+  const oneHot = (categories: string[]) => g.op('OneHotEncoder', [f.name], {
+    domain: 'ai.onnx.ml',
+    attributes: { cats_strings: { strings: categories }, zeros: { int: 1 } },
+  });
+  const encoded = g.op('Reshape', [oneHot(f.categories), shape(f.categories.length)]);
+  if (!f.impute) return encoded;
+  // ai.onnx.ml's Imputer takes no strings, and ai.onnx's Equal only from opset 19: a second
+  // encoder over [''] flags the missing rows, which then get the impute category's slot.
+  const missing = g.op('Reshape', [oneHot(['']), shape(1)]);
+  const at = f.categories.indexOf(f.impute.value);
+  const slot = g.floats('impute_slot', f.categories.map((_, k) => (k === at ? 1 : 0)));
+  return g.op('Add', [encoded, g.op('Mul', [missing, slot])]);
+}
+
+/**
+ * [N, B + 1] one-hot of the bucket of a float column. With r the [N, B] indicator x ≥ boundary
+ * (monotone: 1 up to the bucket, then 0), the one-hot is e0 + r·D, D[k][k] = −1 and
+ * D[k][k + 1] = 1: exact in float32. NaN reaches no boundary, so it is imputed first, or masked
+ * to all zeros.
+ */
+function oneHotBuckets(g: GraphBuilder, f: BucketizedFeature): string {
+  const b = f.boundaries.length;
+  const nan = g.op('IsNaN', [f.name]);
+  const x = f.impute ? g.op('Where', [nan, g.floats('bucket_fill', [f.impute.value], []), f.name]) : f.name;
+  const reached = g.op('Cast', [g.op('GreaterOrEqual', [x, g.floats('boundaries', f.boundaries)])], { attributes: { to: { int: DataType.FLOAT } } });
+  const d = Array.from({ length: b }, (_, k) => Array.from({ length: b + 1 }, (_, j) => (j === k ? -1 : j === k + 1 ? 1 : 0)));
+  const first = g.floats('bucket_first', Array.from({ length: b + 1 }, (_, j) => (j === 0 ? 1 : 0)));
+  const encoded = g.op('Add', [g.op('MatMul', [reached, g.floats('bucket_steps', d.flat(), [b, b + 1])]), first]);
+  return f.impute ? encoded : g.op('Where', [nan, g.floats('zero', [0], []), encoded]);
+}
+
 /**
  * Builds the ONNX graph of a model: raw columns in, probabilities and label out (see the
  * signature at the top of this file and `onnxSignatureOf`). Pure: returns the .onnx bytes.
@@ -122,23 +179,22 @@ export function buildOnnx(model: ModelSpec): Uint8Array {
   const { features } = model.transform.spec;
   const g = new GraphBuilder();
 
-  // Features in transform order, each [N, width]: numeric raw values, categorical one-hot.
+  // Features in transform order, each [N, width]: numeric raw values, categories and buckets one-hot.
   const pieces = features.map((f) => {
     if (f.type === 'numeric') return f.name;
-    const encoded = g.op('OneHotEncoder', [f.name], {
-      domain: 'ai.onnx.ml',
-      attributes: { cats_strings: { strings: f.categories }, zeros: { int: 1 } },
-    });
-    return g.op('Reshape', [encoded, g.constant('onehot_shape', DataType.INT64, [2], [-1, f.categories.length])]);
+    return f.type === 'categorical' ? oneHotCategories(g, f) : oneHotBuckets(g, f);
   });
   const raw = pieces.length === 1 ? pieces[0]! : g.op('Concat', pieces, { attributes: { axis: { int: 1 } } });
 
-  // (x − mean) / std over the whole vector, with mean 0 and std 1 on one-hot slots (exact there);
-  // a missing value arrives as NaN and becomes 0, the standardized mean, as in applyTransform.
-  const offsets = features.flatMap((f) => (f.type === 'numeric' ? [f.mean] : f.categories.map(() => 0)));
-  const scales = features.flatMap((f) => (f.type === 'numeric' ? [f.std] : f.categories.map(() => 1)));
-  const standardized = g.op('Div', [g.op('Sub', [raw, g.floats('mean', offsets)]), g.floats('std', scales)]);
-  let x = g.op('Where', [g.op('IsNaN', [standardized]), g.floats('zero', [0], []), standardized]);
+  // A missing number arrives as NaN and takes its fitted impute value, by default the mean (which
+  // standardizes to exactly 0); then (x − mean) / std over the whole vector, with mean 0 and
+  // std 1 on one-hot slots (exact there), as in applyTransform.
+  const slots = (f: FeatureSpec, value: number) => Array.from({ length: featureWidth(f) }, () => value);
+  const fills = features.flatMap((f) => (f.type === 'numeric' ? [f.impute?.value ?? f.mean] : slots(f, 0)));
+  const offsets = features.flatMap((f) => (f.type === 'numeric' ? [f.mean] : slots(f, 0)));
+  const scales = features.flatMap((f) => (f.type === 'numeric' ? [f.std] : slots(f, 1)));
+  const imputed = g.op('Where', [g.op('IsNaN', [raw]), g.floats('fill', fills), raw]);
+  let x = g.op('Div', [g.op('Sub', [imputed, g.floats('mean', offsets)]), g.floats('std', scales)]);
 
   model.layers.forEach((layer) => {
     const w = g.floats('weights', layer.weights.flat(), [layer.weights.length, layer.bias.length]);
@@ -171,9 +227,7 @@ export function buildOnnx(model: ModelSpec): Uint8Array {
     name: f.name,
     elemType: inputType(f),
     shape: [BATCH, 1],
-    docString: f.type === 'numeric'
-      ? `numeric; NaN when missing (imputed with the mean ${f.mean})`
-      : `categorical, one of ${f.categories.length} fitted categories; '' when missing; unseen or missing encode as all zeros`,
+    docString: inputDoc(f),
   }));
   const outputs: ValueInfoProto[] = [
     { name: PROBABILITIES, elemType: DataType.FLOAT, shape: [BATCH, model.classes.length], docString: `class probabilities, columns ${model.classes.join(', ')}` },
