@@ -95,7 +95,7 @@ export class TransformFitter {
     }
     for (const [name, seen] of this.categories) {
       const x = row[name];
-      if (x === null || x === undefined) continue;
+      if (x === null || x === undefined || x === '') continue;
       const c = categoryOf(x);
       seen.set(c, (seen.get(c) ?? 0) + 1);
     }

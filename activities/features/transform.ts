@@ -98,7 +98,7 @@ export function bucketOf(boundaries: readonly number[], x: number): number {
 /**
  * Writes the feature vector of one row into `out` at `offset` (for building batches without copies).
  * Numeric: missing → the fitted impute value (default the mean), then (x − mean) / std.
- * Categorical: one-hot in sorted category order; missing → the impute category when fitted, else
+ * Categorical: one-hot in sorted category order; missing (or '') → the impute category when fitted, else
  * all zeros; unseen → all zeros. Bucketized: one-hot of the bucket; missing → the impute value's
  * bucket when fitted, else all zeros.
  */
@@ -110,7 +110,8 @@ export function applyTransformInto(spec: TransformSpec, row: Readonly<Record<str
       const x = numberOf(f, value) ?? f.impute?.value ?? f.mean;
       out[k++] = (x - f.mean) / f.std;
     } else if (f.type === 'categorical') {
-      const category = isAbsent(value) ? f.impute?.value : categoryOf(value as Cell);
+      // '' is missing too: it is how ONNX inputs and JSON requests send a missing category.
+      const category = isAbsent(value) || value === '' ? f.impute?.value : categoryOf(value as Cell);
       const at = category === undefined ? -1 : f.categories.indexOf(category);
       for (let c = 0; c < f.categories.length; c++) out[k + c] = c === at ? 1 : 0;
       k += f.categories.length;

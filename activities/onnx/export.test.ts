@@ -139,4 +139,47 @@ describe('buildOnnx', () => {
       await scorer.close();
     }
   });
+
+  it('imputes and bucketizes as applyTransform does, at the boundaries and on missing values', async () => {
+    const spec: TransformSpec = {
+      kind: 'kiln.transform', version: 2, label: 'y',
+      features: [
+        { name: 'age', type: 'bucketized', boundaries: [0.1, 25, 40.5], impute: { strategy: 'median', value: 33 } },
+        { name: 'amount', type: 'bucketized', boundaries: [1000, 5000] },
+        { name: 'rate', type: 'numeric', mean: 2, std: 0.5, impute: { strategy: 'constant', value: 3.25 } },
+        { name: 'color', type: 'categorical', categories: ['blue', 'green', 'red'], impute: { strategy: 'mostFrequent', value: 'green' } },
+      ],
+    };
+    const model: ModelSpec = {
+      ...base, transform: { sha256: 'e'.repeat(64), spec }, task: 'binary', architecture: 'logistic', classes: ['no', 'yes'],
+      layers: [{ weights: [[0.5], [-0.4], [0.3], [1.2], [-0.6], [0.2], [0.9], [0.7], [-0.8], [0.35], [-1.1]], bias: [0.05], activation: 'sigmoid' }],
+    };
+    const rows: OnnxRecord[] = [
+      { age: 0.1, amount: 1000, rate: 2.5, color: 'red' },
+      { age: 0.099, amount: 999.5, rate: null, color: null },
+      { age: 25, amount: 5000, rate: '1', color: 'purple' },
+      { age: null, amount: null, rate: Number.NaN, color: '' },
+      { age: 40.5, amount: 4999.99, rate: 2, color: 'blue' },
+      { age: 99, amount: 1e6, rate: -3, color: 'green' },
+    ];
+    const scorer = await createScorer(buildOnnx(model), onnxSignatureOf(model));
+    try {
+      assert.deepEqual(onnxSignatureOf(model).inputs.map((i) => i.type), ['float32', 'float32', 'float32', 'string']);
+      const actual = await scorer.predictProba(rows);
+      const expected = predictProba(model, rows);
+      assert.ok(maxDiff(actual, expected) < 1e-6, `max diff ${maxDiff(actual, expected)}`);
+    } finally {
+      await scorer.close();
+    }
+  });
+
+  it('refuses bucket boundaries that are not increasing and an impute category outside the categories', () => {
+    const unordered = structuredClone(binary);
+    unordered.transform.spec.features[0] = { name: 'age', type: 'bucketized', boundaries: [40, 20] };
+    unordered.layers = [{ ...binary.layers[0]!, weights: [[0.1], [0.2], ...binary.layers[0]!.weights] }];
+    assert.throws(() => buildOnnx(unordered), /bucketized feature 'age' has boundaries \[40, 20\]/);
+    const stray = structuredClone(binary);
+    (stray.transform.spec.features[1] as { impute?: unknown }).impute = { strategy: 'constant', value: 'unknown' };
+    assert.throws(() => buildOnnx(stray), /'color' imputes 'unknown', which is not one of its categories/);
+  });
 });
