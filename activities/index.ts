@@ -4,7 +4,8 @@ import { featureSteps } from './features';
 import { trainSteps } from './train';
 import { evaluateSteps } from './evaluate/evaluate';
 import { checkGatesImpl } from './evaluate/check-gates';
+import { evaluateRegressorImpl } from './evaluate/evaluate-regressor';
 import { onnxSteps } from './onnx';
 
 /** Every step implementation Kiln ships, for a worker to register. */
-export const builtinSteps: StepImpl[] = [...dataSteps, ...featureSteps, ...trainSteps, ...evaluateSteps, checkGatesImpl, ...onnxSteps];
+export const builtinSteps: StepImpl[] = [...dataSteps, ...featureSteps, ...trainSteps, ...evaluateSteps, evaluateRegressorImpl, checkGatesImpl, ...onnxSteps];

@@ -3,6 +3,8 @@ export { readCsv, splitDataset } from './data/steps';
 export { thresholdLabel } from './data/steps';
 export { fitFeatures } from './features/steps';
 export { trainClassifier } from './train/steps';
+export { trainRegressor } from './train/steps';
+export { evaluateRegressor } from './evaluate/steps';
 export { evaluateClassifier } from './evaluate/steps';
 export { checkGates } from './evaluate/gate-steps';
 export { exportOnnx, importOnnx, onnxRef } from './onnx/steps';

@@ -4,6 +4,9 @@ import type { DatasetRef, TransformRef } from '../refs';
 import { writeDataset } from '../data/dataset';
 import { mulberry32 } from '../data/random';
 import { testContext } from '../data/test-context';
+import { readCsvImpl } from '../data/read-csv';
+import { splitImpl } from '../data/split';
+import { evaluateClassifierImpl } from '../evaluate/evaluate';
 import { fitFeaturesImpl } from '../features/fit';
 import { trainClassifierImpl } from './classifier';
 import { loadModel } from './model';
@@ -107,6 +110,31 @@ describe('train.classifier', () => {
     await assert.rejects(trainClassifierImpl.run({ ...binary, ...logistic, positiveClass: 'maybe' }, ctx), /positive class 'maybe' is not a value of 'y'/);
     const one = await writeDataset(ctx.artifacts, columns, [[0, 0, 'x', 'no'], [1, 1, 'y', 'no']]);
     const { transform } = await fitFeaturesImpl.run({ dataset: one, label: 'y' }, ctx);
-    await assert.rejects(trainClassifierImpl.run({ train: one, transform, ...logistic }, ctx), /only the class "no"/);
+    await assert.rejects(trainClassifierImpl.run({ train: one, transform, ...logistic }, ctx), (error: Error & { nonRetryable?: boolean; type?: string }) => {
+      assert.equal(error.message, `the label 'y' has only the class "no"; a classifier needs two or more`);
+      assert.equal(error.nonRetryable, true);
+      assert.equal(error.type, 'InvalidData');
+      return true;
+    });
+  });
+
+  it('is reproducible on German credit: two runs give the same held-out metrics to the last digit', async () => {
+    const raw = await readCsvImpl.run({ path: 'examples/data/german-credit.csv', label: 'class' }, ctx);
+    const split = await splitImpl.run({ dataset: raw.dataset, testFraction: 0.2, seed: 7, stratifyBy: 'class' }, ctx);
+    const { transform } = await fitFeaturesImpl.run({ dataset: split.train, label: 'class' }, ctx);
+    for (const params of [
+      { architecture: 'logistic' as const, epochs: 100, learningRate: 0.05, batchSize: 1024 },
+      { architecture: 'mlp' as const, hidden: [16, 8], epochs: 20, learningRate: 0.01, batchSize: 64 },
+    ]) {
+      const run = async () => {
+        const trained = await trainClassifierImpl.run({ train: split.train, transform, label: 'class', positiveClass: 'bad', l2: 0.001, seed: 7, ...params }, ctx);
+        return { trained, evaluated: await evaluateClassifierImpl.run({ model: trained.model, dataset: split.test }, ctx) };
+      };
+      const [a, b] = [await run(), await run()];
+      assert.equal(a.trained.model.sha256, b.trained.model.sha256, params.architecture);
+      assert.deepEqual(a.trained.trainMetrics, b.trained.trainMetrics);
+      assert.deepEqual(a.evaluated.metrics, b.evaluated.metrics);
+      assert.ok(a.evaluated.metrics.rocAuc > 0.7, `${params.architecture} AUC ${a.evaluated.metrics.rocAuc}`);
+    }
   });
 });

@@ -1,19 +1,13 @@
-import type { Tensor2D } from '@tensorflow/tfjs';
-import { loadDataset, type Row } from '../data/dataset';
+import type { Row } from '../data/dataset';
 import { invalidData } from '../data/invalid';
-import { loadTransform } from '../features/fit';
-import { categoryOf, TransformInputError, transformRows, transformWidth } from '../features/transform';
+import { categoryOf, transformWidth } from '../features/transform';
 import { argmax, DEFAULT_THRESHOLD, logLoss, multiclassLogLoss } from '../evaluate/metrics';
 import { implement } from '../library';
 import { modelRef } from '../refs';
-import { tensorflow } from './backend';
+import { checkParity, loadTrainingData, trainDense } from './dense';
 import type { ModelSpec } from './model';
-import { buildNetwork, exportLayers, fitNetwork, type NetworkConfig } from './network';
 import { predictProba } from './predict';
 import { trainClassifier } from './steps';
-
-/** Largest difference allowed between TensorFlow.js and the plain forward pass on the training rows. */
-const PARITY_TOLERANCE = 1e-4;
 
 /**
  * The classes of a label column, sorted; for two classes, the positive one last. A binary
@@ -47,26 +41,12 @@ export const trainClassifierImpl = implement(trainClassifier, async (input, ctx)
   }
   const hidden = architecture === 'mlp' ? (input.hidden ?? [16]) : [];
 
-  const spec = await loadTransform(ctx.artifacts, input.transform.uri);
-  if (spec.label !== label) {
-    throw invalidData(`the transform was fitted for the label '${spec.label}', not '${label}'`, { label, transformLabel: spec.label });
-  }
-  const { columns, rows } = await loadDataset(ctx.artifacts, input.train);
-  if (!columns.some((c) => c.name === label)) {
-    throw invalidData(`the training data has no label column '${label}'; columns are ${columns.map((c) => c.name).join(', ')}`, { label });
-  }
+  const { spec, rows, features } = await loadTrainingData(ctx, input);
   const classes = classesOf(rows, label, input.positiveClass);
   const task = classes.length === 2 ? 'binary' : 'multiclass';
   const width = transformWidth(spec);
   const outputs = task === 'binary' ? 1 : classes.length;
 
-  let features: Float32Array;
-  try {
-    features = transformRows(spec, rows);
-  } catch (error) {
-    if (error instanceof TransformInputError) throw invalidData(`training data: ${error.message}`, { feature: error.feature });
-    throw error;
-  }
   const index = new Map(classes.map((c, i) => [c, i]));
   const targets = new Float32Array(rows.length * outputs);
   rows.forEach((row, i) => {
@@ -75,28 +55,11 @@ export const trainClassifierImpl = implement(trainClassifier, async (input, ctx)
     else targets[i * outputs + k] = 1;
   });
 
-  const { tf, backend, skipped } = await tensorflow();
-  ctx.log('training', { backend, skipped, rows: rows.length, width, task, architecture, hidden });
-  const config: NetworkConfig = { inputs: width, hidden, outputs, learningRate, l2, seed };
-  const network = buildNetwork(tf, config);
-  const x = tf.tensor2d(features, [rows.length, width]) as Tensor2D;
-  const y = tf.tensor2d(targets, [rows.length, outputs]) as Tensor2D;
-  const started = performance.now();
-  let layers;
-  let reference: Float32Array;
-  try {
-    await fitNetwork(tf, network, x, y, {
-      epochs, batchSize, seed, signal: ctx.signal,
-      onEpoch: (epoch, loss) => ctx.heartbeat({ epoch, epochs, loss }),
-    });
-    layers = exportLayers(network, config);
-    reference = tf.tidy(() => network.predict(x) as Tensor2D).dataSync() as Float32Array;
-  } finally {
-    tf.dispose([x, y]);
-    network.optimizer.dispose();
-    network.dispose();
-  }
-  const seconds = (performance.now() - started) / 1000;
+  const { layers, reference, backend, seconds } = await trainDense(
+    ctx, { features, targets, rows: rows.length },
+    { inputs: width, hidden, outputs, learningRate, l2, seed },
+    { epochs, batchSize, describe: { task, architecture } },
+  );
 
   const model: ModelSpec = {
     kind: 'kiln.model', version: 1, task, architecture, label, classes,
@@ -111,7 +74,7 @@ export const trainClassifierImpl = implement(trainClassifier, async (input, ctx)
   proba.forEach((p, i) => {
     for (let k = 0; k < outputs; k++) drift = Math.max(drift, Math.abs(p[task === 'binary' ? 1 : k]! - reference[i * outputs + k]!));
   });
-  if (!(drift <= PARITY_TOLERANCE)) throw new Error(`the exported model differs from the trained network by ${drift} (tolerance ${PARITY_TOLERANCE}); this is a bug in the exporter`);
+  checkParity(drift);
 
   const yTrue = rows.map((row) => index.get(categoryOf(row[label]!))!);
   const predicted = proba.map((p) => (task === 'binary' ? (p[1]! >= DEFAULT_THRESHOLD ? 1 : 0) : argmax(p)));

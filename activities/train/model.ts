@@ -1,6 +1,6 @@
 import type { TransformSpec } from '../features/transform';
 
-// A trained classifier as one self-contained JSON document: the fitted transform and the dense
+// A trained model as one self-contained JSON document: the fitted transform and the dense
 // layers, enough for `predictProba` (or an ONNX exporter) to run it without TensorFlow.js.
 
 export type Activation = 'relu' | 'sigmoid' | 'softmax' | 'linear';
@@ -23,16 +23,22 @@ export interface TrainParams {
 export interface ModelSpec {
   kind: 'kiln.model';
   version: 1;
-  task: 'binary' | 'multiclass';
-  architecture: 'logistic' | 'mlp';
+  task: 'binary' | 'multiclass' | 'regression';
+  /** 'logistic' and 'mlp' classify; 'linear' and 'mlp' regress. */
+  architecture: 'logistic' | 'linear' | 'mlp';
   label: string;
-  /** For a binary model, classes[1] is the positive class: the one whose probability the model outputs. */
+  /** For a binary model, classes[1] is the positive class: the one whose probability the model outputs. Empty for a regressor. */
   classes: string[];
   transform: { sha256: string; spec: TransformSpec };
   layers: DenseLayer[];
   backend: string;
   seed: number;
   params: TrainParams;
+  /**
+   * Regression: the label's training mean and std. The network learned the standardized label;
+   * its last layer is already scaled back, so `forward` gives the label in its own units.
+   */
+  target?: { mean: number; std: number };
 }
 
 /** Reads a model artifact, checking that it is one. */

@@ -6,8 +6,10 @@ import type { Activation, DenseLayer } from './model';
 export interface NetworkConfig {
   inputs: number;
   hidden: readonly number[];
-  /** 1 for a binary classifier (sigmoid), the number of classes otherwise (softmax). */
+  /** 1 for a binary classifier (sigmoid) or a regressor (linear), the number of classes otherwise (softmax). */
   outputs: number;
+  /** The output layer and its loss: 'linear' trains on mean squared error; by default sigmoid or softmax by `outputs`, on cross-entropy. */
+  head?: 'sigmoid' | 'softmax' | 'linear';
   learningRate: number;
   l2: number;
   seed: number;
@@ -21,12 +23,13 @@ export interface FitOptions {
   onEpoch?: (epoch: number, loss: number) => void;
 }
 
-const activations = (config: NetworkConfig): Activation[] => [
-  ...config.hidden.map((): Activation => 'relu'),
-  config.outputs === 1 ? 'sigmoid' : 'softmax',
-];
+const headOf = (config: NetworkConfig): Activation => config.head ?? (config.outputs === 1 ? 'sigmoid' : 'softmax');
 
-/** A dense network with seeded initial weights, compiled with Adam and cross-entropy. */
+const activations = (config: NetworkConfig): Activation[] => [...config.hidden.map((): Activation => 'relu'), headOf(config)];
+
+const losses = { sigmoid: 'binaryCrossentropy', softmax: 'categoricalCrossentropy', linear: 'meanSquaredError', relu: 'meanSquaredError' } as const;
+
+/** A dense network with seeded initial weights, compiled with Adam and cross-entropy (mean squared error for a linear head). */
 export function buildNetwork(tf: Tf, config: NetworkConfig): LayersModel {
   const model = tf.sequential();
   const units = [...config.hidden, config.outputs];
@@ -43,7 +46,7 @@ export function buildNetwork(tf: Tf, config: NetworkConfig): LayersModel {
   });
   model.compile({
     optimizer: tf.train.adam(config.learningRate),
-    loss: config.outputs === 1 ? 'binaryCrossentropy' : 'categoricalCrossentropy',
+    loss: losses[headOf(config)],
   });
   return model;
 }

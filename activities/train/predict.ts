@@ -47,6 +47,7 @@ export function forward(layers: readonly DenseLayer[], x: ArrayLike<number>): nu
  * the model's own transform turns them into features.
  */
 export function predictProba(model: ModelSpec, rows: readonly Readonly<Record<string, unknown>>[]): number[][] {
+  if (model.task === 'regression') throw new Error(`the model of '${model.label}' is a regressor, which has no class probabilities; use predictValues`);
   const spec = model.transform.spec;
   return rows.map((row) => {
     const out = forward(model.layers, applyTransform(spec, row));
@@ -56,4 +57,11 @@ export function predictProba(model: ModelSpec, rows: readonly Readonly<Record<st
     }
     return out;
   });
+}
+
+/** A regressor's prediction for each row, in the label's units. */
+export function predictValues(model: ModelSpec, rows: readonly Readonly<Record<string, unknown>>[]): number[] {
+  if (model.task !== 'regression') throw new Error(`the model of '${model.label}' is a ${model.task} classifier; use predictProba`);
+  const spec = model.transform.spec;
+  return rows.map((row) => forward(model.layers, applyTransform(spec, row))[0]!);
 }

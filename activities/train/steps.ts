@@ -35,3 +35,37 @@ export const trainClassifier = defineStep({
   }),
   options: { startToCloseTimeout: '2h', heartbeatTimeout: '2m' },
 });
+
+/**
+ * Trains a linear-regression or MLP regressor with TensorFlow.js on mean squared error, the label
+ * standardized for training and scaled back into the stored model. Reproducible from its seed on
+ * a given backend.
+ * @example
+ * const trained = p.step(trainRegressor, {
+ *   train: split.train, transform: features.transform, label: 'wage',
+ *   architecture: 'linear', epochs: 300, learningRate: 0.05, batchSize: 1024, seed: 7,
+ * });
+ */
+export const trainRegressor = defineStep({
+  name: 'train.regressor',
+  version: '1',
+  description: 'Train a linear regression or MLP regressor (TensorFlow.js)',
+  input: z.object({
+    train: datasetRef,
+    transform: transformRef,
+    label: z.string().min(1).describe('a numeric column'),
+    architecture: z.enum(['linear', 'mlp']),
+    hidden: z.array(z.number().int().positive()).optional().describe('hidden layer sizes, for mlp; default [16]'),
+    epochs: z.number().int().positive(),
+    learningRate: z.number().positive(),
+    batchSize: z.number().int().positive().describe('rows per gradient step; at least the row count means full batch'),
+    l2: z.number().nonnegative().optional().describe('L2 penalty on the weights; default 0'),
+    seed: z.number().int(),
+  }),
+  output: z.object({
+    model: modelRef,
+    trainMetrics: z.object({ mae: z.number(), rmse: z.number(), r2: z.number() }),
+    backend: z.string(),
+  }),
+  options: { startToCloseTimeout: '2h', heartbeatTimeout: '2m' },
+});

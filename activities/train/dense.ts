@@ -1,0 +1,87 @@
+import type { Tensor2D } from '@tensorflow/tfjs';
+import { loadDataset, type Column, type Row } from '../data/dataset';
+import { invalidData } from '../data/invalid';
+import { loadTransform } from '../features/fit';
+import { TransformInputError, transformRows, type TransformSpec } from '../features/transform';
+import type { StepContext } from '../library';
+import type { DatasetRef, TransformRef } from '../refs';
+import { tensorflow } from './backend';
+import type { DenseLayer } from './model';
+import { buildNetwork, exportLayers, fitNetwork, type NetworkConfig } from './network';
+
+// What the classifier and the regressor share: reading the training rows through the fitted
+// transform, and training dense layers on TensorFlow.js with heartbeats and cancellation.
+
+/** Largest difference allowed between TensorFlow.js and the plain forward pass on the training rows. */
+export const PARITY_TOLERANCE = 1e-4;
+
+export interface TrainingData {
+  spec: TransformSpec;
+  columns: Column[];
+  rows: Row[];
+  /** Row-major, transformWidth(spec) per row. */
+  features: Float32Array;
+}
+
+/** The training rows and their features; fails as invalid data when the transform or label do not fit them. */
+export async function loadTrainingData(ctx: StepContext, input: { train: DatasetRef; transform: TransformRef; label: string }): Promise<TrainingData> {
+  const { label } = input;
+  const spec = await loadTransform(ctx.artifacts, input.transform.uri);
+  if (spec.label !== label) {
+    throw invalidData(`the transform was fitted for the label '${spec.label}', not '${label}'`, { label, transformLabel: spec.label });
+  }
+  const { columns, rows } = await loadDataset(ctx.artifacts, input.train);
+  if (!columns.some((c) => c.name === label)) {
+    throw invalidData(`the training data has no label column '${label}'; columns are ${columns.map((c) => c.name).join(', ')}`, { label });
+  }
+  let features: Float32Array;
+  try {
+    features = transformRows(spec, rows);
+  } catch (error) {
+    if (error instanceof TransformInputError) throw invalidData(`training data: ${error.message}`, { feature: error.feature });
+    throw error;
+  }
+  return { spec, columns, rows, features };
+}
+
+export interface DenseTraining {
+  layers: DenseLayer[];
+  /** TensorFlow.js's outputs on the training rows, row-major, for the parity check of the stored model. */
+  reference: Float32Array;
+  backend: string;
+  seconds: number;
+}
+
+/** Trains dense layers on features and targets, heartbeating each epoch; stops when the activity is cancelled. */
+export async function trainDense(
+  ctx: StepContext,
+  data: { features: Float32Array; targets: Float32Array; rows: number },
+  config: NetworkConfig,
+  fit: { epochs: number; batchSize: number; describe?: Record<string, unknown> },
+): Promise<DenseTraining> {
+  const { epochs, batchSize } = fit;
+  const { tf, backend, skipped } = await tensorflow();
+  ctx.log('training', { backend, skipped, rows: data.rows, width: config.inputs, hidden: config.hidden, ...fit.describe });
+  const network = buildNetwork(tf, config);
+  const x = tf.tensor2d(data.features, [data.rows, config.inputs]) as Tensor2D;
+  const y = tf.tensor2d(data.targets, [data.rows, config.outputs]) as Tensor2D;
+  const started = performance.now();
+  try {
+    await fitNetwork(tf, network, x, y, {
+      epochs, batchSize, seed: config.seed, signal: ctx.signal,
+      onEpoch: (epoch, loss) => ctx.heartbeat({ epoch, epochs, loss }),
+    });
+    const layers = exportLayers(network, config);
+    const reference = tf.tidy(() => network.predict(x) as Tensor2D).dataSync() as Float32Array;
+    return { layers, reference, backend, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    tf.dispose([x, y]);
+    network.optimizer.dispose();
+    network.dispose();
+  }
+}
+
+/** Fails loudly when the stored model's predictions drift from the trained network's. */
+export function checkParity(drift: number): void {
+  if (!(drift <= PARITY_TOLERANCE)) throw new Error(`the exported model differs from the trained network by ${drift} (tolerance ${PARITY_TOLERANCE}); this is a bug in the exporter`);
+}

@@ -1,0 +1,81 @@
+import type { Row } from '../data/dataset';
+import { invalidData } from '../data/invalid';
+import { transformWidth } from '../features/transform';
+import { regressionMetrics } from '../evaluate/regression';
+import { implement } from '../library';
+import { modelRef } from '../refs';
+import { checkParity, loadTrainingData, trainDense } from './dense';
+import type { DenseLayer, ModelSpec } from './model';
+import { predictValues } from './predict';
+import { trainRegressor } from './steps';
+
+/** The label of every row as a finite number; fails naming the first row that has none. */
+export function targetsOf(rows: readonly Row[], label: string): Float64Array {
+  return Float64Array.from(rows, (row, i) => {
+    const value = row[label];
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      const what = value === null || value === undefined ? 'no value' : `the value ${JSON.stringify(value)}`;
+      throw invalidData(`row ${i + 1} has ${what} for the label '${label}'; a regressor needs a number in every row`, { label, row: i + 1 });
+    }
+    return value;
+  });
+}
+
+/** The last layer rescaled so that it outputs y = mean + std · z for the z it was trained on. */
+function unstandardize(layer: DenseLayer, target: { mean: number; std: number }): DenseLayer {
+  return {
+    ...layer,
+    weights: layer.weights.map((row) => row.map((w) => w * target.std)),
+    bias: layer.bias.map((b) => b * target.std + target.mean),
+  };
+}
+
+export const trainRegressorImpl = implement(trainRegressor, async (input, ctx) => {
+  const { label, architecture, epochs, learningRate, batchSize, seed } = input;
+  const l2 = input.l2 ?? 0;
+  if (architecture === 'linear' && input.hidden && input.hidden.length > 0) {
+    throw invalidData(`linear regression has no hidden layers, but hidden is [${input.hidden.join(', ')}]; use architecture 'mlp'`, { hidden: input.hidden });
+  }
+  const hidden = architecture === 'mlp' ? (input.hidden ?? [16]) : [];
+  const { spec, columns, rows, features } = await loadTrainingData(ctx, input);
+  const type = columns.find((c) => c.name === label)!.type;
+  if (type !== 'number' && type !== 'integer') {
+    throw invalidData(`the label '${label}' is a ${type} column; a regressor needs a numeric label (use train.classifier for classes)`, { label, type });
+  }
+  const y = targetsOf(rows, label);
+  // Train on the standardized label, so that learning rates carry across units.
+  const mean = y.reduce((a, b) => a + b, 0) / y.length;
+  const std = Math.sqrt(y.reduce((a, b) => a + (b - mean) ** 2, 0) / y.length) || 1;
+  const target = { mean, std };
+  const width = transformWidth(spec);
+
+  const trained = await trainDense(
+    ctx, { features, targets: Float32Array.from(y, (v) => (v - mean) / std), rows: rows.length },
+    { inputs: width, hidden, outputs: 1, head: 'linear', learningRate, l2, seed },
+    { epochs, batchSize, describe: { task: 'regression', architecture, target } },
+  );
+  const layers = [...trained.layers.slice(0, -1), unstandardize(trained.layers.at(-1)!, target)];
+  const { backend } = trained;
+  const model: ModelSpec = {
+    kind: 'kiln.model', version: 1, task: 'regression', architecture, label, classes: [],
+    transform: { sha256: input.transform.sha256, spec },
+    layers, backend, seed,
+    params: { hidden, epochs, learningRate, batchSize, l2 },
+    target,
+  };
+
+  // The stored model must predict what the trained network predicts: check on every row, in standardized units.
+  const predicted = predictValues(model, rows);
+  let drift = 0;
+  predicted.forEach((v, i) => { drift = Math.max(drift, Math.abs((v - mean) / std - trained.reference[i]!)); });
+  checkParity(drift);
+
+  const trainMetrics = regressionMetrics(y, predicted);
+  const stored = await ctx.artifacts.putJson(model);
+  ctx.log('trained', { backend, seconds: trained.seconds, ...trainMetrics, sha256: stored.sha256, parity: drift });
+  return {
+    model: modelRef.parse({ kind: 'model', ...stored, task: 'regression', architecture, label, classes: [], backend }),
+    trainMetrics,
+    backend,
+  };
+});
