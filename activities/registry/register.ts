@@ -1,0 +1,49 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { ConflictError } from '../../store/errors';
+import { implement } from '../library';
+import { loadModel } from '../train/model';
+import { modelSignature } from './signature';
+import { requireStore } from './store-required';
+import { registerModel } from './steps';
+
+export { registerModel } from './steps';
+
+const STEP = 'registry.register';
+
+export const registerModelImpl = implement(registerModel, async (input, ctx) => {
+  const store = requireStore(ctx, STEP);
+  const { model, report } = input;
+  const spec = await loadModel(ctx.artifacts, model.uri);
+  // The version table has no column for the validation report, so the signature document names it.
+  const signature = { ...(input.signature ?? modelSignature(spec)), ...(report ? { validationReport: report.uri } : {}) };
+  await store.recordArtifacts([
+    { sha256: model.sha256, kind: 'model', size: model.size, uri: model.uri },
+    ...(report ? [{ sha256: report.sha256, kind: 'report', size: report.size, uri: report.uri }] : []),
+  ]);
+  // Lineage when the worker records this run; a store that does not know the run gets the version without it.
+  const run = await store.getRun(ctx.run.runId);
+  const execution = run ? await store.getStep({ runId: ctx.run.runId, nodeId: ctx.run.node }) : undefined;
+  if (!run) ctx.log('the store has no record of this run; registering without run lineage', { runId: ctx.run.runId });
+  let registered;
+  try {
+    // Idempotent per (name, artifact): a retried attempt of this (run, node) gets the version the first one made.
+    registered = await store.registerModelVersion({
+      model: input.name,
+      artifactSha256: model.sha256,
+      metrics: input.metrics,
+      signature,
+      ...(run ? { runId: run.id } : {}),
+      ...(execution ? { stepExecutionId: execution.id } : {}),
+    });
+  } catch (error) {
+    if (error instanceof ConflictError) throw ApplicationFailure.nonRetryable(`${STEP}: ${error.message}`, 'RegistryConflict', { model: input.name });
+    throw error;
+  }
+  if (execution) {
+    await store.recordLineage({ executionId: execution.id }, {
+      inputs: [{ sha256: model.sha256, port: 'model' }, ...(report ? [{ sha256: report.sha256, port: 'report' }] : [])],
+    });
+  }
+  ctx.log('registered', { model: input.name, version: registered.version, artifact: model.sha256 });
+  return { name: registered.model, version: registered.version };
+});

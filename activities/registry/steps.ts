@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { defineStep } from '../../dsl';
+import { modelRef, reportRef } from '../refs';
+
+// Definitions only (zod, dsl, refs): pipelines import these; the implementations need the worker's store.
+
+/** What `p.approval(...)` outputs: the gate's decision, with who took it. */
+export const approvalDecision = z.object({
+  approved: z.boolean(),
+  by: z.string().min(1),
+  comment: z.string().optional(),
+  at: z.string().optional(),
+});
+
+/**
+ * Registers a model artifact as a version of a named model, with its metrics, its signature
+ * (derived from the model's transform unless given), the run that produced it and the validation
+ * report. Idempotent: the same artifact under the same name is one version however often it runs.
+ * @example const registered = p.step(registerModel, { name: 'credit-risk', model: trained.model, metrics: heldOut.metrics, report: heldOut.report });
+ */
+export const registerModel = defineStep({
+  name: 'registry.register',
+  version: '1',
+  description: 'Register a model version with metrics, signature, run lineage and validation report',
+  input: z.object({
+    name: z.string().min(1),
+    model: modelRef,
+    metrics: z.record(z.string(), z.number()).default({}),
+    report: reportRef.optional().describe('the validation report the version was accepted on'),
+    signature: z.record(z.string(), z.unknown()).optional().describe('inputs and output of the model; derived from its transform if omitted'),
+  }),
+  output: z.object({ name: z.string(), version: z.number().int().positive() }),
+  // Writes to the registry are effects of this run: never replayed from another run's cache.
+  options: { startToCloseTimeout: '5m', cache: false },
+});
+
+/**
+ * Points an alias (such as `production`) at a model version, acting as the principal who approved
+ * it when an approval decision is given (who must hold the approver role), else as the worker.
+ * @example
+ * const release = p.approval('release', { show: { auc: heldOut.metrics.rocAuc } });
+ * p.step(setAlias, { name: 'credit-risk', version: registered.version, alias: 'production', approval: release });
+ */
+export const setAlias = defineStep({
+  name: 'registry.setAlias',
+  version: '1',
+  description: 'Move a model alias to a version, as the approving principal',
+  input: z.object({
+    name: z.string().min(1),
+    version: z.number().int().positive(),
+    alias: z.string().min(1),
+    approval: approvalDecision.optional(),
+  }),
+  output: z.object({
+    name: z.string(),
+    alias: z.string(),
+    version: z.number().int().positive(),
+    previous: z.number().int().nullable(),
+    changed: z.boolean(),
+    by: z.string(),
+  }),
+  options: { startToCloseTimeout: '5m', cache: false },
+});
