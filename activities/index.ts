@@ -6,6 +6,7 @@ import { evaluateSteps } from './evaluate/evaluate';
 import { checkGatesImpl } from './evaluate/check-gates';
 import { evaluateRegressorImpl } from './evaluate/evaluate-regressor';
 import { onnxSteps } from './onnx';
+import { tuneSteps } from './tune';
 
 /** Every step implementation Kiln ships, for a worker to register. */
-export const builtinSteps: StepImpl[] = [...dataSteps, ...featureSteps, ...trainSteps, ...evaluateSteps, evaluateRegressorImpl, checkGatesImpl, ...onnxSteps];
+export const builtinSteps: StepImpl[] = [...dataSteps, ...featureSteps, ...trainSteps, ...evaluateSteps, evaluateRegressorImpl, checkGatesImpl, ...onnxSteps, ...tuneSteps];

@@ -8,4 +8,5 @@ export { evaluateRegressor } from './evaluate/steps';
 export { evaluateClassifier } from './evaluate/steps';
 export { checkGates } from './evaluate/gate-steps';
 export { exportOnnx, importOnnx, onnxRef } from './onnx/steps';
+export { gridSearch, randomSearch, recordTrial, selectTrial, tuneGrid, tuneRandom } from './tune/steps';
 export * from './refs';

@@ -3,7 +3,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { runPipeline } from '../workflows';
 import { statusQuery } from '../workflows';
 import type { NodeState, RunStatus } from '../workflows/protocol';
-import { renderNode } from './render';
+import { progressDetails, renderNode } from './render';
 
 export type RunHandle = WorkflowHandle<typeof runPipeline>;
 
@@ -42,7 +42,7 @@ export async function follow(handle: RunHandle, options: { print: (line: string)
       }
       throw error;
     }
-    const progress: Record<string, string> = status.status === 'running' ? await pendingProgress(handle).catch(() => ({})) : {};
+    const progress = progressDetails(status, status.status === 'running' ? await pendingProgress(handle).catch(() => ({})) : {});
     for (const node of status.nodes) {
       const line = renderNode(node, progress[node.id]);
       const key = `${node.status}|${progress[node.id] ?? ''}|${node.status === 'running' ? '' : line}`;

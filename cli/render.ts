@@ -18,14 +18,66 @@ export function renderNode(node: NodeState, progress?: string): string {
     node.status === 'failed' ? `${node.error?.type}: ${node.error?.message}` :
     node.status === 'skipped' ? `skipped: ${node.skippedBecause}` :
     node.status === 'waiting' ? `waiting for approval: ${short(node.gate?.show)}` :
-    node.status === 'running' ? [progress, node.items !== undefined ? `${node.items} items` : ''].filter(Boolean).join(' ') :
-    node.status === 'succeeded' ? [node.cached ? `cached from ${node.cached.runId}` : '', node.attempts > 1 ? `${node.attempts} attempts` : '', node.type === 'step' ? short(node.output, 60) : ''].filter(Boolean).join('  ') :
+    node.status === 'running' ? progress || (node.items !== undefined ? `${node.items} items` : '') :
+    node.status === 'succeeded' ? [node.cached ? `cached from ${node.cached.runId}` : '', node.attempts > 1 ? `${node.attempts} attempts` : '', node.type === 'step' ? short(node.output, 60) : progress ?? ''].filter(Boolean).join('  ') :
     '';
   return `${label} ${node.status.padEnd(9)} ${seconds(node.startedAt, node.finishedAt).padStart(7)}  ${detail}`.trimEnd();
 }
 
-export function renderStatus(status: RunStatus, progress: Record<string, string> = {}): string {
+const FINISHED: ReadonlySet<NodeState['status']> = new Set(['succeeded', 'skipped']);
+
+interface Score { metric: string; goal: 'max' | 'min'; value: number; trial: number }
+
+/** The `objective: { metric, goal, value }` a step reports (tune.record does), if its output has one. */
+function scoreIn(output: unknown, trial: number): Score | undefined {
+  const o = (output as { objective?: Partial<Score> } | null | undefined)?.objective;
+  if (!o || typeof o.metric !== 'string' || (o.goal !== 'max' && o.goal !== 'min') || typeof o.value !== 'number') return undefined;
+  return { metric: o.metric, goal: o.goal, value: o.value, trial };
+}
+
+const better = (a: Score, b: Score) => (a.goal === 'max' ? a.value > b.value : a.value < b.value) || (a.value === b.value && a.trial < b.trial);
+
+/**
+ * A map's progress, read from the status alone: how many of its instances have finished (every
+ * node of `map[i].` succeeded or skipped) of how many, and, when a step inside reports an
+ * objective, the best value so far and its trial.
+ */
+export function mapProgress(map: NodeState, nodes: readonly NodeState[]): string | undefined {
+  if (map.type !== 'map' || map.items === undefined) return undefined;
+  const prefix = `${map.id}[`;
+  const instances = new Map<number, NodeState[]>();
+  for (const node of nodes) {
+    if (!node.id.startsWith(prefix)) continue;
+    const index = Number(node.id.slice(prefix.length, node.id.indexOf(']', prefix.length)));
+    instances.set(index, [...(instances.get(index) ?? []), node]);
+  }
+  let finished = 0;
+  let best: Score | undefined;
+  for (const [index, inside] of instances) {
+    if (inside.every((n) => FINISHED.has(n.status))) finished++;
+    for (const node of inside) {
+      const score = node.status === 'succeeded' ? scoreIn(node.output, index) : undefined;
+      if (score && (!best || better(score, best))) best = score;
+    }
+  }
+  const done = `${finished} of ${map.items} done`;
+  if (!best) return done;
+  return `${done}, best${map.status === 'succeeded' ? '' : ' so far'} ${best.metric} ${+best.value.toFixed(4)} (trial ${best.trial})`;
+}
+
+/** Progress details by node id: the running activities' (from Temporal) and every map's. */
+export function progressDetails(status: RunStatus, pending: Record<string, string> = {}): Record<string, string> {
+  const details = { ...pending };
+  for (const node of status.nodes) {
+    const progress = mapProgress(node, status.nodes);
+    if (progress !== undefined) details[node.id] = progress;
+  }
+  return details;
+}
+
+export function renderStatus(status: RunStatus, pending: Record<string, string> = {}): string {
   const head = `${status.pipeline}  ${status.status}  plan ${status.planHash.slice(0, 12)}${status.generation ? `  (continued as new ${status.generation}x)` : ''}`;
+  const progress = progressDetails(status, pending);
   const lines = status.nodes.map((n) => `  ${renderNode(n, progress[n.id])}`);
   if (status.error) lines.push(`  error: ${status.error.type}: ${status.error.message}`);
   return [head, ...lines].join('\n');

@@ -1,0 +1,24 @@
+import { implement } from '../library';
+import { objectiveValue } from './ranking';
+import { recordTrial } from './steps';
+
+export const recordTrialImpl = implement(recordTrial, async ({ experiment, objective, trial, metrics, model }, ctx) => {
+  const scored = { ...trial, metrics, model };
+  const value = objectiveValue(scored, objective);
+  const { store } = ctx;
+  if (store) {
+    // Kiln's run id is the workflow id; a run the worker did not record is not linked.
+    const run = await store.getRun(ctx.run.workflowId);
+    await store.recordArtifact({ kind: model.kind, uri: model.uri, sha256: model.sha256, size: model.size });
+    await store.recordTrial({
+      experiment,
+      key: `${ctx.run.workflowId}/${trial.index}`,
+      status: 'succeeded',
+      ...(run ? { runId: run.id } : {}),
+      params: trial.params,
+      metrics,
+      artifactSha256: model.sha256,
+    });
+  }
+  return { trial: scored, objective: { ...objective, value } };
+});
