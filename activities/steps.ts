@@ -7,6 +7,8 @@ export { trainRegressor } from './train/steps';
 export { evaluateRegressor } from './evaluate/steps';
 export { evaluateClassifier } from './evaluate/steps';
 export { checkGates } from './evaluate/gate-steps';
+export { evaluateFairness, evaluateRobustness, validateChampion, sensitiveGroups } from './evaluate/steps';
+export { registerModel, setAlias } from './registry/steps';
 export { exportOnnx, importOnnx, onnxRef } from './onnx/steps';
 export { gridSearch, randomSearch, recordTrial, selectTrial, tuneGrid, tuneRandom } from './tune/steps';
 export * from './refs';
