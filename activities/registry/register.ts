@@ -20,10 +20,12 @@ export const registerModelImpl = implement(registerModel, async (input, ctx) => 
     { sha256: model.sha256, kind: 'model', size: model.size, uri: model.uri },
     ...(report ? [{ sha256: report.sha256, kind: 'report', size: report.size, uri: report.uri }] : []),
   ]);
-  // Lineage when the worker records this run; a store that does not know the run gets the version without it.
-  const run = await store.getRun(ctx.run.runId);
-  const execution = run ? await store.getStep({ runId: ctx.run.runId, nodeId: ctx.run.node }) : undefined;
-  if (!run) ctx.log('the store has no record of this run; registering without run lineage', { runId: ctx.run.runId });
+  // The worker records a run under its workflow id (kept across continue-as-new). A store that does
+  // not know the run gets the version without run lineage.
+  const runId = ctx.run.workflowId;
+  const run = await store.getRun(runId);
+  const execution = run ? await store.getStep({ runId, nodeId: ctx.run.node }) : undefined;
+  if (!run) ctx.log('the store has no record of this run; registering without run lineage', { runId });
   let registered;
   try {
     // Idempotent per (name, artifact): a retried attempt of this (run, node) gets the version the first one made.

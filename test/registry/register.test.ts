@@ -29,7 +29,7 @@ describe('registry.register', () => {
     const runId = 'run-register-1';
     await startRun(store, runId);
     await store.recordStepStart({ runId, nodeId: 'register', step: { name: 'registry.register', version: '1' } });
-    const step = { ...ctx, run: { workflowId: `wf-${runId}`, runId, pipeline: 'test-pipeline', node: 'register' } };
+    const step = { ...ctx, run: { workflowId: runId, runId: 'temporal-run-1', pipeline: 'test-pipeline', node: 'register' } };
     const model = await linearModel(ctx.artifacts);
     const report = { kind: 'report' as const, ...(await ctx.artifacts.putJson({ kind: 'kiln.evaluation', auc: 0.8 })) };
     const input = { name: 'credit', model, metrics: { rocAuc: 0.8 }, report };
