@@ -1,5 +1,6 @@
 // Every built-in step definition, for pipelines to import. Node-free: definitions only.
 export { readCsv, splitDataset } from './data/steps';
+export { readJsonl, readPostgres, checkQuality } from './data/steps';
 export { thresholdLabel } from './data/steps';
 export { fitFeatures } from './features/steps';
 export { trainClassifier } from './train/steps';

@@ -65,3 +65,23 @@ export class TypeInference {
     return 'string';
   }
 }
+
+/**
+ * Converts a value that arrived already typed (a JSON value, a database value) to a declared
+ * column type; `undefined` when it cannot be one. Strings go through `parseCell`, so a declared
+ * number may arrive quoted; numbers and booleans become strings as JSON writes them.
+ */
+export function coerceCell(value: Cell, type: ColumnType): Cell | undefined {
+  if (value === null) return null;
+  if (typeof value === 'string') return parseCell(value, type);
+  switch (type) {
+    case 'string':
+      return String(value);
+    case 'boolean':
+      return typeof value === 'boolean' ? value : undefined;
+    case 'integer':
+      return typeof value === 'number' && Number.isSafeInteger(value) ? value : undefined;
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+  }
+}

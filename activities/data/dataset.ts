@@ -70,7 +70,8 @@ export async function writeDataset(
   return datasetRef.parse({ kind: 'dataset', ...stored, rows: count, columns: schema });
 }
 
-async function* textLines(chunks: AsyncIterable<Uint8Array | string>): AsyncGenerator<string> {
+/** Splits UTF-8 bytes or text into lines at LF, decoding across chunk boundaries; fails on invalid UTF-8. */
+export async function* textLines(chunks: AsyncIterable<Uint8Array | string>): AsyncGenerator<string> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let rest = '';
   for await (const chunk of chunks) {

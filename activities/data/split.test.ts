@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { loadDataset, writeDataset } from './dataset';
+import { readCsvImpl } from './read-csv';
 import { chooseTestRows, splitImpl } from './split';
 import { testContext } from './test-context';
 
@@ -36,6 +37,16 @@ describe('data.split', () => {
   it('rejects a stratum column the dataset does not have', async () => {
     const dataset = await writeDataset(ctx.artifacts, columns, rows);
     await assert.rejects(splitImpl.run({ dataset, testFraction: 0.2, seed: 1, stratifyBy: 'class' }, ctx), /no such column/);
+  });
+
+  it('rejects stratifying by a label with a single class, on the German credit rows of one class', async () => {
+    const credit = (await readCsvImpl.run({ path: '../shared/datasets/german-credit.csv', label: 'class' }, ctx)).dataset;
+    const good = (await loadDataset(ctx.artifacts, credit)).rows.filter((r) => r.class === 'good');
+    const dataset = await writeDataset(ctx.artifacts, credit.columns, good);
+    await assert.rejects(splitImpl.run({ dataset, testFraction: 0.2, seed: 1, stratifyBy: 'class' }, ctx),
+      /cannot stratify by 'class': all 700 rows have the value "good"; a label needs at least two classes/);
+    const { train } = await splitImpl.run({ dataset, testFraction: 0.2, seed: 1 }, ctx);
+    assert.equal(train.rows, 560);
   });
 
   it('rejects a split that leaves one side empty', async () => {

@@ -43,6 +43,13 @@ export const splitImpl = implement(splitDataset, async (input, ctx) => {
     if (Array.isArray(item)) strata.push(column < 0 ? '' : JSON.stringify(item[column]));
     else columns = item.columns;
   }
+  // Stratifying by a column means keeping its classes balanced; one class is a label nothing can learn from.
+  if (stratifyBy !== undefined && strata.length > 0 && strata.every((key) => key === strata[0])) {
+    throw invalidData(
+      `cannot stratify by '${stratifyBy}': all ${strata.length} rows have the value ${strata[0]}; a label needs at least two classes, so check the data or the column`,
+      { column: stratifyBy, value: JSON.parse(strata[0]!) as unknown, rows: strata.length },
+    );
+  }
   const isTest = chooseTestRows(strata, testFraction, seed);
   const tests = isTest.reduce((sum, v) => sum + v, 0);
   if (tests === 0 || tests === strata.length) {

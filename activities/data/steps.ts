@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineStep } from '../../dsl';
-import { columnType, datasetRef } from '../refs';
+import { columnType, datasetRef, reportRef } from '../refs';
+import { qualityCheck, qualityFailure } from './quality-schema';
 
 // Definitions only (zod, dsl, refs): pipelines import these; implementations live beside them.
 
@@ -68,6 +69,69 @@ export const thresholdLabel = defineStep({
     dataset: datasetRef,
     threshold: z.number().describe('the value used, resolved when the median was asked for'),
     counts: z.record(z.string(), z.number().int().nonnegative()).describe('rows per class'),
+  }),
+  options: { startToCloseTimeout: '30m', heartbeatTimeout: '1m' },
+});
+
+/**
+ * Reads a JSON Lines file (one object per line, UTF-8) into a dataset artifact. Columns appear in
+ * the order their keys first appear; integers widen to number, other mixes read as strings. An
+ * absent key, null, or a string "", "?", "NaN" or "NA" is a missing value.
+ * @example const raw = p.step(readJsonl, { path: 'data/applications.jsonl', label: 'class', columns: { age: 'integer' } });
+ */
+export const readJsonl = defineStep({
+  name: 'data.readJsonl',
+  version: '1',
+  description: 'Read a JSON Lines file into a typed, content-addressed dataset',
+  input: readCsv.input,
+  output: readCsv.output,
+  // Not cached, like readCsv: the input names a path, not its content.
+  options: { startToCloseTimeout: '30m', heartbeatTimeout: '1m', cache: false },
+});
+
+const sqlParam = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+/**
+ * Runs a query on PostgreSQL and streams its rows into a dataset artifact through a server-side
+ * cursor in a read-only transaction. Column types come from the result's types; SQL NULL and
+ * float NaN are missing, text is kept as stored.
+ * @example const raw = p.step(readPostgres, { query: 'select * from applications where created_at < $1', params: ['2026-01-01'], label: 'class' });
+ */
+export const readPostgres = defineStep({
+  name: 'data.readPostgres',
+  version: '1',
+  description: 'Read the rows of a PostgreSQL query into a typed, content-addressed dataset',
+  input: z.object({
+    url: z.string().min(1).optional().describe(
+      "postgres://user@host/db; default the worker's DATABASE_URL. Inputs are recorded in the run's history, so a password here is refused: give it through the worker's PGPASSWORD or DATABASE_URL",
+    ),
+    query: z.string().min(1).describe('one SELECT (or VALUES) statement; $1, $2... refer to params'),
+    params: z.array(sqlParam).default([]),
+    label: readCsv.input.shape.label,
+    columns: z.record(z.string(), columnType).optional().describe('types by column name, converting the database\'s values; others follow the database types'),
+  }),
+  output: readCsv.output,
+  // Not cached: the same query reads whatever the tables hold now.
+  options: { startToCloseTimeout: '2h', heartbeatTimeout: '2m', cache: false },
+});
+
+/**
+ * Checks a dataset against declared rules and writes a report; fails the run (or only warns) when any rule fails.
+ * @example p.step(checkQuality, { dataset: raw.dataset, checks: [{ column: 'age', notNull: true, min: 18, max: 100 }, { rowCount: { min: 500 } }] });
+ */
+export const checkQuality = defineStep({
+  name: 'data.quality',
+  version: '1',
+  description: 'Data quality checks with a report: types, missing values, ranges, allowed values, uniqueness, row count, drift (PSI)',
+  input: z.object({
+    dataset: datasetRef,
+    checks: z.array(qualityCheck).min(1),
+    onFailure: z.enum(['fail', 'warn']).default('fail').describe("'fail' stops the run with DataQualityFailed; 'warn' reports and continues"),
+  }),
+  output: z.object({
+    report: reportRef,
+    passed: z.boolean(),
+    failures: z.array(qualityFailure),
   }),
   options: { startToCloseTimeout: '30m', heartbeatTimeout: '1m' },
 });

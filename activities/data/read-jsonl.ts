@@ -1,0 +1,176 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { ColumnType } from '../refs';
+import { implement, type StepContext } from '../library';
+import { coerceCell, isMissing, type Cell } from './cells';
+import { textLines, writeDataset, type Column } from './dataset';
+import { invalidData } from './invalid';
+import { readJsonl } from './steps';
+
+const PROGRESS_EVERY = 10_000;
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** One non-blank line of the file, parsed: the object and its 1-based line number. */
+interface JsonlRecord {
+  value: Record<string, Json>;
+  line: number;
+}
+
+const describeJson = (value: Json): string =>
+  value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+
+/** The objects of a file, one per non-blank line; a line that is not a JSON object fails, naming it. */
+async function* records(path: string): AsyncGenerator<JsonlRecord> {
+  let line = 0;
+  try {
+    for await (const raw of textLines(createReadStream(path))) {
+      line++;
+      const text = (line === 1 ? raw.replace(/^\uFEFF/, '') : raw).replace(/\r$/, '');
+      if (text.trim() === '') continue;
+      let value: Json;
+      try {
+        value = JSON.parse(text) as Json;
+      } catch (error) {
+        throw invalidData(`${path}: line ${line} is not valid JSON (${(error as Error).message}); each line must be one JSON object`, { path, line });
+      }
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+        throw invalidData(`${path}: line ${line} is ${describeJson(value)}, not a JSON object; each line must be one object such as {"age": 42}`, { path, line });
+      }
+      yield { value, line };
+    }
+  } catch (error) {
+    if (error instanceof TypeError && /decode|encoded/i.test(error.message)) {
+      throw invalidData(`${path} is not valid UTF-8 text (after line ${line}); re-save it as UTF-8`, { path, line });
+    }
+    throw error;
+  }
+}
+
+/** Missing: an absent key, null, or a string that is one of the missing tokens of cells.ts. */
+const missing = (value: Json | undefined): boolean =>
+  value === undefined || value === null || (typeof value === 'string' && isMissing(value));
+
+const enum Kind {
+  Integer = 1,
+  Number = 2,
+  Boolean = 4,
+  String = 8,
+  Nested = 16,
+}
+
+const kindOf = (value: Json): Kind =>
+  typeof value === 'number' ? (Number.isSafeInteger(value) ? Kind.Integer : Kind.Number)
+    : typeof value === 'boolean' ? Kind.Boolean
+      : typeof value === 'string' ? Kind.String : Kind.Nested;
+
+/** JSON values carry their type: integers widen to number; any other mix, or a nested value, is read as strings. */
+function inferred(kinds: number): ColumnType {
+  if (kinds === 0) return 'string';
+  if ((kinds & ~(Kind.Integer | Kind.Number)) === 0) return kinds & Kind.Number ? 'number' : 'integer';
+  if (kinds === Kind.Boolean) return 'boolean';
+  return 'string';
+}
+
+/** A value as the column's type, nested values as their JSON text; `undefined` when it does not fit. */
+const toCell = (value: Json, type: ColumnType): Cell | undefined =>
+  typeof value === 'object' && value !== null ? (type === 'string' ? JSON.stringify(value) : undefined) : coerceCell(value, type);
+
+const article = (type: ColumnType) => (type === 'integer' ? 'an integer' : `a ${type}`);
+
+function checkAborted(ctx: StepContext): void {
+  if (ctx.signal.aborted) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error('data.readJsonl was cancelled');
+}
+
+export const readJsonlImpl = implement(readJsonl, async (input, ctx) => {
+  const path = resolve(input.path);
+  const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') throw invalidData(`${path} does not exist; check the path (relative paths start at the worker's working directory)`, { path });
+    throw error;
+  });
+  if (!info.isFile()) throw invalidData(`${path} is not a file`, { path });
+
+  const declared: Record<string, ColumnType> = input.columns ?? {};
+  // Columns in the order their keys first appear; a line without a key has a missing value there.
+  const kinds = new Map<string, number>();
+  const missingCount = new Map<string, number>();
+  const labelMissingAt: number[] = [];
+  let rows = 0;
+  for await (const { value, line } of records(path)) {
+    for (const [name, cell] of Object.entries(value)) {
+      if (!kinds.has(name)) {
+        kinds.set(name, 0);
+        // Earlier lines lacked this key: their values are missing too.
+        if (rows > 0) missingCount.set(name, rows);
+      }
+      if (missing(cell)) continue;
+      const type = declared[name];
+      if (type !== undefined) {
+        if (toCell(cell, type) === undefined) {
+          throw invalidData(
+            `${path}: line ${line}, column '${name}': ${JSON.stringify(cell)} is not ${article(type)} (the column is declared ${type})`,
+            { path, line, column: name, value: JSON.stringify(cell), declared: type },
+          );
+        }
+      } else if (typeof cell === 'number' && !Number.isFinite(cell)) {
+        throw invalidData(`${path}: line ${line}, column '${name}': the number is too large for a double`, { path, line, column: name });
+      } else {
+        kinds.set(name, kinds.get(name)! | kindOf(cell));
+      }
+    }
+    for (const name of kinds.keys()) {
+      if (missing(value[name])) missingCount.set(name, (missingCount.get(name) ?? 0) + 1);
+    }
+    if (input.label !== undefined && missing(value[input.label]) && labelMissingAt.length === 0) labelMissingAt.push(line);
+    rows++;
+    if (rows % PROGRESS_EVERY === 0) {
+      ctx.heartbeat({ phase: 'scan', rows });
+      checkAborted(ctx);
+    }
+  }
+
+  if (rows === 0) throw invalidData(`${path} is empty; a JSON Lines file needs at least one line holding an object`, { path });
+  const names = [...kinds.keys()];
+  const listed = names.join(', ');
+  for (const name of Object.keys(declared)) {
+    if (!kinds.has(name)) throw invalidData(`${path}: declared column '${name}' not found in any line; columns are ${listed}`, { path, column: name });
+  }
+  if (input.label !== undefined) {
+    if (!kinds.has(input.label)) throw invalidData(`${path}: label column '${input.label}' not found; columns are ${listed}`, { path, column: input.label });
+    const line = labelMissingAt[0];
+    if (line !== undefined) {
+      throw invalidData(`${path}: line ${line}, column '${input.label}': the label is missing; every row needs a label`, { path, line, column: input.label });
+    }
+  }
+  const columns: Column[] = names.map((name) => ({ name, type: declared[name] ?? inferred(kinds.get(name)!) }));
+
+  let written = 0;
+  async function* values(): AsyncGenerator<Cell[]> {
+    for await (const { value, line } of records(path)) {
+      yield columns.map(({ name, type }) => {
+        const raw = value[name];
+        if (missing(raw)) return null;
+        const cell = toCell(raw!, type);
+        if (cell === undefined) throw new Error(`${path} changed while it was being read (line ${line}); read it again`);
+        return cell;
+      });
+      written++;
+      if (written % PROGRESS_EVERY === 0) {
+        ctx.heartbeat({ phase: 'write', rows: written, of: rows });
+        checkAborted(ctx);
+      }
+    }
+  }
+  const dataset = await writeDataset(ctx.artifacts, columns, values());
+  if (dataset.rows !== rows) throw new Error(`${path} changed while it was being read (${rows} rows, then ${dataset.rows}); read it again`);
+  ctx.log('read JSON Lines', { path, rows, columns: columns.length, sha256: dataset.sha256 });
+  return {
+    dataset,
+    summary: {
+      rows,
+      columns: columns.length,
+      missing: Object.fromEntries(names.flatMap((name) => (missingCount.get(name) ? [[name, missingCount.get(name)!]] : []))),
+    },
+  };
+});

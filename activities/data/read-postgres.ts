@@ -1,0 +1,235 @@
+import { ApplicationFailure } from '@temporalio/common';
+import pg from 'pg';
+import type { ColumnType } from '../refs';
+import { implement, type StepContext } from '../library';
+import { coerceCell, type Cell } from './cells';
+import { writeDataset, type Column } from './dataset';
+import { invalidData } from './invalid';
+import { readPostgres } from './steps';
+
+/** Rows per FETCH: one round trip and one heartbeat each. */
+export const FETCH_ROWS = 1000;
+
+/** A query the server rejects: bad SQL, a missing table, a denied permission. Retrying cannot help. */
+export const INVALID_QUERY = 'InvalidQuery';
+/** The server refused the connection's credentials or database. Retrying cannot help. */
+export const DATABASE_ACCESS_DENIED = 'DatabaseAccessDenied';
+/** The server could not be reached or dropped the work; retried by policy. */
+export const DATABASE_UNAVAILABLE = 'DatabaseUnavailable';
+
+const CURSOR = 'kiln_read';
+
+/** Column types by PostgreSQL type OID; every other type is read as its text. */
+const TYPES: ReadonlyMap<number, ColumnType> = new Map([
+  [16, 'boolean'],
+  [20, 'integer'], [21, 'integer'], [23, 'integer'], [26, 'integer'],
+  [700, 'number'], [701, 'number'], [1700, 'number'],
+]);
+
+/** Where a URL points, without its password: safe for messages and logs. */
+export function describeDatabase(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.password = '';
+    parsed.search = '';
+    return parsed.toString();
+  } catch {
+    return 'the database (its URL could not be parsed)';
+  }
+}
+
+/** Replaces every copy of the URL and of its password in a text, in case a driver message echoes one. */
+function scrubber(url: string): (text: string) => string {
+  const secrets = [url];
+  try {
+    const password = new URL(url).password;
+    if (password) secrets.push(password, decodeURIComponent(password));
+  } catch {
+    // Not a URL: only the whole string can be recognised.
+  }
+  const ordered = [...new Set(secrets)].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
+  return (text) => ordered.reduce((out, secret) => out.split(secret).join('***'), text);
+}
+
+interface PgError extends Error {
+  code?: string;
+  position?: string;
+  detail?: string;
+  hint?: string;
+}
+
+/** SQLSTATE classes that a later attempt may not meet: connection, rollback, resources, operator, system. */
+const RETRYABLE = /^(08|40|53|57|58|XX)/;
+const ACCESS = /^(28|3D)/;
+
+/** A driver error as a failure that names no secret, typed by whether a retry can help. */
+function failure(error: unknown, where: string, scrub: (text: string) => string, queryOffset: number): Error {
+  if (error instanceof ApplicationFailure) return error;
+  const e = error as PgError;
+  const message = scrub(e.message ?? String(error));
+  const code = typeof e.code === 'string' ? e.code : undefined;
+  if (code && /^[0-9A-Z]{5}$/.test(code)) {
+    const extra = [
+      e.position ? `at character ${Math.max(1, Number(e.position) - queryOffset)} of the query` : '',
+      e.detail ? `detail: ${scrub(e.detail)}` : '',
+      e.hint ? `hint: ${scrub(e.hint)}` : '',
+    ].filter(Boolean).join('; ');
+    const text = `${where}: ${message} (SQLSTATE ${code}${extra ? `; ${extra}` : ''})`;
+    if (RETRYABLE.test(code)) return ApplicationFailure.retryable(text, DATABASE_UNAVAILABLE, { code });
+    return ApplicationFailure.nonRetryable(text, ACCESS.test(code) ? DATABASE_ACCESS_DENIED : INVALID_QUERY, { code });
+  }
+  // Network and protocol errors (ECONNREFUSED, timeouts, a dropped socket): the next attempt may succeed.
+  return ApplicationFailure.retryable(`${where}: ${message}`, DATABASE_UNAVAILABLE, { code: code ?? null });
+}
+
+function checkAborted(ctx: StepContext): void {
+  if (ctx.signal.aborted) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error('data.readPostgres was cancelled');
+}
+
+function databaseUrl(given: string | undefined): string {
+  if (given !== undefined) {
+    let password = '';
+    try {
+      password = new URL(given).password;
+    } catch {
+      throw invalidData('the url input is not a valid postgres://user@host:port/database URL');
+    }
+    if (password) {
+      throw invalidData(
+        "the url input holds a password, and step inputs are recorded in the run's history; " +
+          "remove it and give the password through the worker's PGPASSWORD (or put the whole URL in its DATABASE_URL)",
+      );
+    }
+    return given;
+  }
+  const env = process.env.DATABASE_URL;
+  if (!env) throw invalidData("no database to read: set DATABASE_URL in the worker's environment or pass a url");
+  return env;
+}
+
+const article = (type: ColumnType) => (type === 'integer' ? 'an integer' : `a ${type}`);
+
+/** A value as the database printed it, as its column type; `undefined` when it does not fit. */
+function fromText(text: string, type: ColumnType): Cell | undefined {
+  switch (type) {
+    case 'boolean':
+      return text === 't' ? true : text === 'f' ? false : undefined;
+    case 'integer': {
+      const value = Number(text);
+      return Number.isSafeInteger(value) ? value : undefined;
+    }
+    case 'number': {
+      if (text === 'NaN') return null;
+      const value = Number(text);
+      return Number.isFinite(value) ? value : undefined;
+    }
+    case 'string':
+      return text;
+  }
+}
+
+export const readPostgresImpl = implement(readPostgres, async (input, ctx) => {
+  const url = databaseUrl(input.url);
+  const scrub = scrubber(url);
+  const where = `reading ${scrub(describeDatabase(url))}`;
+  const query = input.query.trim().replace(/;\s*$/, '');
+  const declare = `DECLARE ${CURSOR} NO SCROLL CURSOR FOR `;
+  const declared: Record<string, ColumnType> = input.columns ?? {};
+
+  const client = new pg.Client({
+    connectionString: url,
+    application_name: 'kiln data.readPostgres',
+    // Every value arrives as the server's text; the column type decides how it is read.
+    types: { getTypeParser: () => (text: string) => text } as unknown as pg.CustomTypesConfig,
+  });
+  // A socket error while idle would otherwise crash the worker; the next query reports it.
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => {});
+    throw failure(error, `connecting to ${scrub(describeDatabase(url))}`, scrub, 0);
+  }
+
+  // Every database call turns its errors into failures here, so that errors of our own making
+  // (bad data, cancellation) pass through unchanged.
+  const db = <T>(call: Promise<T>): Promise<T> => call.catch((error: unknown) => {
+    throw failure(error, where, scrub, declare.length);
+  });
+  const fetch = () => db(client.query<Array<string | null>>({ text: `FETCH ${FETCH_ROWS} FROM ${CURSOR}`, rowMode: 'array' }));
+  try {
+    await db(client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'));
+    // Timestamps print in UTC, so the same rows hash the same whatever the server's zone.
+    await db(client.query("SET LOCAL TimeZone = 'UTC'"));
+    await db(client.query({ text: declare + query, values: input.params, queryMode: 'extended' } as pg.QueryConfig));
+    let batch = await fetch();
+
+    const names = batch.fields.map((f) => f.name);
+    if (names.length === 0) throw invalidData('the query returns no columns; select the columns the dataset should have');
+    const seen = new Set<string>();
+    for (const name of names) {
+      if (seen.has(name)) throw invalidData(`column '${name}' appears twice in the query's result; give one of them another name with AS`, { column: name });
+      seen.add(name);
+    }
+    for (const name of Object.keys(declared)) {
+      if (!seen.has(name)) throw invalidData(`declared column '${name}' is not in the query's result; columns are ${names.join(', ')}`, { column: name });
+    }
+    const labelIndex = input.label === undefined ? -1 : names.indexOf(input.label);
+    if (input.label !== undefined && labelIndex < 0) {
+      throw invalidData(`label column '${input.label}' not found; columns are ${names.join(', ')}`, { column: input.label });
+    }
+    const native = batch.fields.map((f) => TYPES.get(f.dataTypeID) ?? 'string');
+    if (batch.rows.length === 0) throw invalidData('the query returned no rows; a dataset needs at least one');
+    const columns: Column[] = names.map((name, i) => ({ name, type: declared[name] ?? native[i]! }));
+    const missing = names.map(() => 0);
+
+    let rows = 0;
+    async function* values(): AsyncGenerator<Cell[]> {
+      for (;;) {
+        for (const record of batch.rows) {
+          rows++;
+          yield record.map((text, i) => {
+            const name = names[i]!;
+            const value = text === null ? null : fromText(text, native[i]!);
+            if (value === undefined) {
+              const why = native[i] === 'integer'
+                ? 'does not fit a JavaScript number exactly; cast it to text or float8 in the query'
+                : 'is not a finite number; datasets hold finite numbers only, so filter it out or map it in the query';
+              throw invalidData(`row ${rows}, column '${name}': ${text} ${why}`, { row: rows, column: name });
+            }
+            const cell = declared[name] === undefined ? value : coerceCell(value, declared[name]);
+            if (cell === undefined) {
+              throw invalidData(`row ${rows}, column '${name}': '${text}' is not ${article(declared[name]!)} (the column is declared ${declared[name]})`, {
+                row: rows, column: name, declared: declared[name],
+              });
+            }
+            if (cell === null) {
+              missing[i]!++;
+              if (i === labelIndex) throw invalidData(`row ${rows}, column '${name}': the label is missing (NULL); every row needs a label`, { row: rows, column: name });
+            }
+            return cell;
+          });
+        }
+        ctx.heartbeat({ phase: 'fetch', rows });
+        checkAborted(ctx);
+        if (batch.rows.length < FETCH_ROWS) return;
+        batch = await fetch();
+      }
+    }
+    const dataset = await writeDataset(ctx.artifacts, columns, values());
+    await db(client.query(`CLOSE ${CURSOR}`));
+    await db(client.query('COMMIT'));
+    ctx.log('read PostgreSQL', { database: scrub(describeDatabase(url)), rows: dataset.rows, columns: columns.length, sha256: dataset.sha256 });
+    return {
+      dataset,
+      summary: {
+        rows: dataset.rows,
+        columns: columns.length,
+        missing: Object.fromEntries(names.flatMap((name, i) => (missing[i]! > 0 ? [[name, missing[i]!]] : []))),
+      },
+    };
+  } finally {
+    // Ending the session rolls back a transaction left open by a failure.
+    await client.end().catch(() => {});
+  }
+});
