@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { canonicalJson, defineStep, type StepDef } from '../../dsl';
 import { modelRef } from '../refs';
-import type { Choice, GridSpace, ParamValue, RandomSpace } from './space';
+import type { Choice, GridSpace, RandomSpace } from './space';
 
 // Definitions only (zod, dsl, refs): pipelines import these; implementations live beside them.
 
@@ -141,5 +141,3 @@ export const selectTrial = defineStep({
   }),
   options: { startToCloseTimeout: '1m', retry: { maximumAttempts: 1 } },
 });
-
-export type { ParamValue };
