@@ -95,7 +95,7 @@ export const readJsonlImpl = implement(readJsonl, async (input, ctx) => {
   // Columns in the order their keys first appear; a line without a key has a missing value there.
   const kinds = new Map<string, number>();
   const missingCount = new Map<string, number>();
-  const labelMissingAt: number[] = [];
+  let labelMissingLine: number | undefined;
   let rows = 0;
   for await (const { value, line } of records(path)) {
     for (const [name, cell] of Object.entries(value)) {
@@ -122,7 +122,7 @@ export const readJsonlImpl = implement(readJsonl, async (input, ctx) => {
     for (const name of kinds.keys()) {
       if (missing(value[name])) missingCount.set(name, (missingCount.get(name) ?? 0) + 1);
     }
-    if (input.label !== undefined && missing(value[input.label]) && labelMissingAt.length === 0) labelMissingAt.push(line);
+    if (input.label !== undefined && labelMissingLine === undefined && missing(value[input.label])) labelMissingLine = line;
     rows++;
     if (rows % PROGRESS_EVERY === 0) {
       ctx.heartbeat({ phase: 'scan', rows });
@@ -138,9 +138,10 @@ export const readJsonlImpl = implement(readJsonl, async (input, ctx) => {
   }
   if (input.label !== undefined) {
     if (!kinds.has(input.label)) throw invalidData(`${path}: label column '${input.label}' not found; columns are ${listed}`, { path, column: input.label });
-    const line = labelMissingAt[0];
-    if (line !== undefined) {
-      throw invalidData(`${path}: line ${line}, column '${input.label}': the label is missing; every row needs a label`, { path, line, column: input.label });
+    if (labelMissingLine !== undefined) {
+      throw invalidData(`${path}: line ${labelMissingLine}, column '${input.label}': the label is missing; every row needs a label`, {
+        path, line: labelMissingLine, column: input.label,
+      });
     }
   }
   const columns: Column[] = names.map((name) => ({ name, type: declared[name] ?? inferred(kinds.get(name)!) }));
