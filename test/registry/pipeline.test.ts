@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
+import { builtinSteps } from '../../activities';
+import {
+  evaluateClassifier, evaluateFairness, evaluateRobustness, fitFeatures, readCsv, registerModel, setAlias, splitDataset, trainClassifier, validateChampion,
+} from '../../activities/steps';
+import { pipeline } from '../../dsl';
+import type { Store } from '../../store';
+import { testBackends, type TestBackend } from '../../store/testing';
+import { approveUpdate, statusQuery } from '../../workflows';
+import { engine } from '../fixtures/engine';
+
+// Train, validate (fairness by sex with the four-fifths rule, robustness, champion), register, ask a
+// person, and move `production` as that person.
+const release = pipeline(
+  { name: 'credit-release', params: z.object({ epochs: z.number().int().default(100) }) },
+  (p, params) => {
+    const raw = p.step(readCsv, { path: 'examples/data/german-credit.csv', label: 'class' });
+    const split = p.step(splitDataset, { dataset: raw.dataset, testFraction: 0.2, seed: 7, stratifyBy: 'class' });
+    const features = p.step(fitFeatures, { dataset: split.train, label: 'class' });
+    const trained = p.step(trainClassifier, {
+      train: split.train, transform: features.transform, label: 'class', positiveClass: 'bad',
+      architecture: 'logistic', epochs: params.epochs, learningRate: 0.05, batchSize: 1024, l2: 0.001, seed: 7,
+    }, { id: 'train' });
+    const heldOut = p.step(evaluateClassifier, { model: trained.model, dataset: split.test }, { id: 'evaluate' });
+    const fairness = p.step(evaluateFairness, {
+      model: trained.model, dataset: split.test,
+      sensitive: { column: 'personal_status', match: [{ pattern: '^female', group: 'female' }, { pattern: '^male', group: 'male' }] },
+      gates: [{ metric: 'demographic_parity_ratio', min: 0.8 }],
+    }, { id: 'fairness' });
+    const robustness = p.step(evaluateRobustness, { model: trained.model, dataset: split.test, seed: 7, gates: [{ metric: 'noise_flip_rate', max: 0.05 }] }, { id: 'robustness' });
+    const champion = p.step(validateChampion, { model: trained.model, dataset: split.test, registeredName: 'credit-release', margin: 0.05 }, { id: 'champion' });
+    const registered = p.step(registerModel, { name: 'credit-release', model: trained.model, metrics: heldOut.metrics, report: heldOut.report }, { id: 'register' });
+    const decision = p.approval('release', { show: { rocAuc: heldOut.metrics.rocAuc, parity: fairness.metrics.demographicParityRatio, flips: robustness.metrics.noiseFlipRate, champion: champion.message }, after: [registered.version] });
+    const moved = p.step(setAlias, { name: 'credit-release', version: registered.version, alias: 'production', approval: decision }, { id: 'promote' });
+    return { version: registered.version, alias: moved.alias, by: moved.by, champion: champion.message, parity: fairness.metrics.demographicParityRatio };
+  },
+);
+
+let backend: TestBackend;
+let store: Store;
+let kiln: Awaited<ReturnType<typeof engine>>;
+before(async () => {
+  backend = testBackends().find((b) => b.name === 'pglite')!;
+  store = await backend.open();
+  await store.createToken({ name: 'alice', role: 'approver' });
+  await store.createToken({ name: 'victor', role: 'viewer' });
+  kiln = await engine(builtinSteps, { store });
+});
+after(async () => {
+  await kiln?.stop();
+  await backend?.close();
+});
+
+async function approveWhenAsked(handle: Awaited<ReturnType<typeof kiln.start>>, by: string) {
+  for (let waited = 0; ; waited += 200) {
+    const status = await handle.query(statusQuery).catch(() => undefined);
+    if (status?.nodes.find((n) => n.id === 'release')?.status === 'waiting') break;
+    const failed = status?.nodes.find((n) => n.status === 'failed');
+    assert.equal(failed, undefined, `step '${failed?.id}' failed: ${failed?.error?.message}`);
+    assert.ok(waited < 120_000, 'the release gate never started waiting');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await handle.executeUpdate(approveUpdate, { args: [{ gate: 'release', approved: true, by }] });
+}
+
+it('validates, registers and, on an approver\'s word, promotes the model to production as that approver', async () => {
+  const handle = await kiln.start(release);
+  await approveWhenAsked(handle, 'alice');
+  const result = await handle.result();
+  const output = result.output as { version: number; alias: string; by: string; champion: string; parity: number };
+  assert.equal(output.version, 1);
+  assert.equal(output.by, 'alice');
+  assert.match(output.champion, /no version of 'credit-release' holds the alias 'production' yet/);
+  assert.ok(output.parity >= 0.8);
+  const production = await store.getModelVersion('credit-release', 'production');
+  assert.equal(production.version, 1);
+  assert.equal(production.runId, handle.workflowId);
+  assert.deepEqual((await store.aliasHistory('credit-release', 'production')).map((m) => m.actor), ['alice']);
+});
+
+it('refuses a viewer\'s approval: the run fails AccessDenied, production stays, the refusal is audited', async () => {
+  const handle = await kiln.start(release, { epochs: 60 });
+  await approveWhenAsked(handle, 'victor');
+  const error = await handle.result().then(() => assert.fail('expected the promotion to be refused'), (e: unknown) => e);
+  assert.ok(error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure, String(error));
+  assert.equal(error.cause.type, 'AccessDenied');
+  assert.match(error.cause.message, /victor \(role viewer\) may not alias\.move on model:credit-release@2/);
+  const status = await handle.query(statusQuery);
+  assert.equal(status.nodes.find((n) => n.id === 'champion')?.status, 'succeeded');
+  assert.equal((await store.getModelVersion('credit-release', 'production')).version, 1);
+  assert.ok((await store.listAudit()).some((e) => e.action === 'access.denied' && e.actor === 'victor' && e.subject === 'model:credit-release@2'));
+});
