@@ -4,11 +4,11 @@ import { featureSteps } from './features';
 import { trainSteps } from './train';
 import { evaluateSteps } from './evaluate/evaluate';
 import { checkGatesImpl } from './evaluate/check-gates';
+import { evaluateRegressorImpl } from './evaluate/evaluate-regressor';
 import { evaluateFairnessImpl } from './evaluate/fairness-step';
 import { evaluateRobustnessImpl } from './evaluate/robustness-step';
 import { validateChampionImpl } from './evaluate/champion-step';
 import { registrySteps } from './registry';
-import { evaluateRegressorImpl } from './evaluate/evaluate-regressor';
 import { onnxSteps } from './onnx';
 import { tuneSteps } from './tune';
 

@@ -3,6 +3,14 @@ import type { StepDef } from '../dsl';
 import type { Store } from '../store';
 import type { ArtifactStore } from './artifacts/store';
 
+/** An external input of a step, identified by the hash of what was read. */
+export interface SourceRef {
+  kind: string;
+  uri: string;
+  sha256: string;
+  size: number;
+}
+
 /** What a step implementation gets besides its input. */
 export interface StepContext {
   artifacts: ArtifactStore;
@@ -10,6 +18,11 @@ export interface StepContext {
   heartbeat(details?: unknown): void;
   signal: AbortSignal;
   log(message: string, fields?: Record<string, unknown>): void;
+  /**
+   * Declares something outside the artifact store that this step read (a file, a query result),
+   * so lineage reaches the exact bytes: `{ kind: 'file', uri: 'file:///…', sha256, size }`.
+   */
+  readFrom(source: SourceRef): void;
   /** Which run and node this execution belongs to. */
   run: { workflowId: string; runId: string; pipeline: string; node: string };
   /**

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +11,8 @@ import { gitCodeVersion } from './code-version';
 import { openStore } from './db';
 import { startPostgres } from './postgres-server';
 import { sha } from './test-fixtures';
+
+const run = promisify(execFile);
 
 describe('openStore', () => {
   let dir: string;
@@ -29,13 +33,34 @@ describe('openStore', () => {
     await again.close();
   });
 
-  it('refuses a second opening of a PGlite directory while the first is open', async () => {
+  it('refuses a second opening of a PGlite directory while an unshared first is open, after waiting', async () => {
     const path = join(dir, 'locked');
     const first = await openStore({ dir: path });
-    await assert.rejects(openStore({ dir: path }), (e: Error) => e.name === 'StoreLockedError' && e.message.includes(`process ${process.pid}`));
+    await assert.rejects(openStore({ dir: path, waitMs: 200 }), (e: Error) => e.name === 'StoreLockedError' && e.message.includes(`process ${process.pid}`));
     await first.close();
     const again = await openStore({ dir: path });
     await again.close();
+  });
+
+  it('serves a shared PGlite directory to other processes, whose writes land in the same database', async () => {
+    const path = join(dir, 'shared');
+    const owner = await openStore({ dir: path, share: true });
+    assert.equal(owner.driver, 'pglite-shared');
+    // Another process: a CLI command while the worker holds the store.
+    const script = `import { openStore } from './store/db';
+const s = await openStore({ dir: ${JSON.stringify(path)} });
+await Promise.all([0, 1, 2, 3].map((i) => s.appendAudit({ actor: 'cli', action: 'x', subject: String(i) })));
+console.log(s.driver); await s.close();`;
+    // Asynchronous: this process serves the child's queries, so it must not block on it.
+    const child = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.equal(child.stdout.trim(), 'pglite-shared');
+    await Promise.all([0, 1, 2, 3].map((i) => owner.appendAudit({ actor: 'worker', action: 'x', subject: String(i) })));
+    assert.deepEqual(await owner.verifyAudit(), { ok: true, count: 8 });
+    await owner.close();
+    const reopened = await openStore({ dir: path });
+    assert.equal(reopened.driver, 'pglite');
+    assert.equal((await reopened.listAudit({})).length, 8);
+    await reopened.close();
   });
 
   it('lets two processes open one fresh PostgreSQL database at once: migrations run once', async () => {

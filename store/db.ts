@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
@@ -25,6 +26,13 @@ export interface StoreOptions {
   dir?: string;
   /** An already open PGlite instance to use (tests share one); the store does not close it. */
   pglite?: PGlite;
+  /**
+   * Serve the PGlite directory to other processes over a local socket while open: for the
+   * long-lived owner (the worker, `kiln dev`), so that CLI commands can open the store meanwhile.
+   */
+  share?: boolean;
+  /** How long to wait for a process that holds the PGlite directory without sharing it; default 30 s. */
+  waitMs?: number;
   /** node-postgres pool size; default 10. */
   poolSize?: number;
   /** Apply migrations on open; default true. */
@@ -48,58 +56,79 @@ function api(db: Executor, read: ReadRunner = plainReader(db)) {
 
 /** The lineage, registry, access and audit store over PGlite or PostgreSQL: one API for both. */
 export type Store = ReturnType<typeof api> & {
-  readonly driver: 'pglite' | 'postgres';
+  /** `pglite-shared`: a PGlite directory served by another process (or by this one, to others). */
+  readonly driver: 'pglite' | 'pglite-shared' | 'postgres';
   /** The drizzle database, for queries the API does not cover. */
   readonly db: Executor;
   close(): Promise<void>;
 };
 
+async function openPostgres(url: string, options: StoreOptions, driver: Store['driver'], after: () => Promise<void> = async () => {}): Promise<Store> {
+  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+  // pool.end() resolves before its sockets close; close() waits for each, so a server stopped
+  // or a database dropped right after close() kills no live connection.
+  const closed = new Set<Promise<void>>();
+  pool.on('connect', (client) => { closed.add(new Promise((done) => client.once('end', () => done()))); });
+  const db = drizzleNodePg(pool, { schema });
+  const close = async () => {
+    await pool.end();
+    await Promise.all(closed);
+    await after();
+  };
+  try {
+    if (options.migrate !== false) await migrate(db);
+  } catch (error) {
+    await close();
+    throw new Error(`could not open the store at ${redact(url)}: ${(error as Error).message}`, { cause: error });
+  }
+  return { ...api(db, preparedReader(pool)), driver, db, close };
+}
+
 /**
  * Opens the store and applies pending migrations: PostgreSQL when `url` (or $DATABASE_URL) is
- * set, else PGlite in `dir`. PGlite is single-process: a second process opening the same directory
- * gets a StoreLockedError.
+ * set, else PGlite in `dir`. PGlite is single-process: the process that opens a directory with
+ * `share` serves it to the others; one that does not is waited for, then refused with a
+ * StoreLockedError.
  * @example const store = await openStore({}); await store.upstream('credit-risk@production');
  */
 export async function openStore(options: StoreOptions = {}): Promise<Store> {
   const url = options.url ?? (options.pglite || options.dir ? undefined : process.env.DATABASE_URL);
-  if (url) {
-    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
-    // pool.end() resolves before its sockets close; close() waits for each, so a server stopped
-    // or a database dropped right after close() kills no live connection.
-    const closed = new Set<Promise<void>>();
-    pool.on('connect', (client) => { closed.add(new Promise((done) => client.once('end', () => done()))); });
-    const db = drizzleNodePg(pool, { schema });
-    try {
-      if (options.migrate !== false) await migrate(db);
-    } catch (error) {
-      await pool.end();
-      await Promise.all(closed);
-      throw new Error(`could not open the store at ${redact(url)}: ${(error as Error).message}`, { cause: error });
-    }
-    const close = async () => {
-      await pool.end();
-      await Promise.all(closed);
-    };
-    return { ...api(db, preparedReader(pool)), driver: 'postgres', db, close };
+  if (url) return openPostgres(url, options, 'postgres');
+  if (options.pglite) return pgliteStore(options.pglite, options, async () => {});
+  const dir = options.dir ?? '.kiln/db';
+  if (dir.startsWith('memory://')) {
+    const client = new PGlite(dir);
+    return pgliteStore(client, options, () => client.close());
   }
-  let client = options.pglite;
-  const owned = !client;
-  let unlock = async () => {};
-  if (!client) {
-    const dir = options.dir ?? '.kiln/db';
-    if (dir.startsWith('memory://')) client = new PGlite(dir);
-    else {
-      await mkdir(resolve(dir), { recursive: true });
-      unlock = await lockPgliteDir(resolve(dir));
-      client = new PGlite(resolve(dir));
-    }
+  await mkdir(resolve(dir), { recursive: true });
+  const lock = await lockPgliteDir(resolve(dir), options.waitMs === undefined ? {} : { waitMs: options.waitMs });
+  if (!lock.owner) return openPostgres(lock.url, { ...options, poolSize: options.poolSize ?? 4 }, 'pglite-shared');
+  let client: PGlite | undefined;
+  try {
+    client = new PGlite(resolve(dir));
+    const owned = client;
+    if (!options.share) return await pgliteStore(owned, options, async () => { await owned.close(); await lock.release(); });
+    if (options.migrate !== false) await migrate(drizzlePglite(owned, { schema }));
+    const server = new PGLiteSocketServer({ db: owned, host: '127.0.0.1', port: 0, maxConnections: 64 });
+    await server.start();
+    const served = `postgres://postgres@${server.getServerConn()}/postgres`;
+    await lock.publish(served);
+    // This process goes through the socket too: the server's queue keeps each connection's
+    // transaction whole, which direct calls beside it would not.
+    return await openPostgres(served, { ...options, migrate: false }, 'pglite-shared', async () => {
+      await server.stop();
+      await owned.close();
+      await lock.release();
+    });
+  } catch (error) {
+    await client?.close().catch(() => {});
+    await lock.release();
+    throw error;
   }
-  const pglite = client;
-  const close = async () => {
-    if (owned) await pglite.close();
-    await unlock();
-  };
-  const db = drizzlePglite(pglite, { schema });
+}
+
+async function pgliteStore(client: PGlite, options: StoreOptions, close: () => Promise<void>): Promise<Store> {
+  const db = drizzlePglite(client, { schema });
   try {
     if (options.migrate !== false) await migrate(db);
   } catch (error) {

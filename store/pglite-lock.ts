@@ -1,12 +1,19 @@
 import { readFileSync, rmSync } from 'node:fs';
-import { open, readFile, rm } from 'node:fs/promises';
+import { open, readFile, rm, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 
-/** Another live process has the PGlite directory open. */
+/** Another live process has the PGlite directory open and does not share it. */
 export class StoreLockedError extends Error {
   constructor(readonly dir: string, readonly pid: number) {
-    super(`the store at ${dir} is open in process ${pid}; PGlite allows one process at a time: stop that process, or set DATABASE_URL to a PostgreSQL server to share the store`);
+    super(`the store at ${dir} is open in process ${pid}, which does not share it; PGlite allows one process at a time: stop that process, or set DATABASE_URL to a PostgreSQL server to share the store`);
     this.name = 'StoreLockedError';
   }
+}
+
+/** The lock file's content: who holds the directory, and where it serves it when it does. */
+interface Holder {
+  pid: number;
+  url?: string;
 }
 
 const alive = (pid: number) => {
@@ -18,32 +25,69 @@ const alive = (pid: number) => {
   }
 };
 
+async function holderOf(path: string): Promise<Holder | undefined> {
+  const text = (await readFile(path, 'utf8').catch(() => '')).trim();
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as Holder;
+  } catch {
+    return { pid: Number(text) };
+  }
+}
+
+export type PgliteLock =
+  | { owner: true; release(): Promise<void>; publish(url: string): Promise<void> }
+  | { owner: false; url: string; pid: number };
+
 /**
- * Takes `<dir>.lock` for this process. PGlite keeps the database in memory and writes it back
- * to the directory, so two processes on one directory silently lose each other's writes.
+ * Takes `<dir>.lock` for this process, or finds the process that holds it. PGlite keeps the
+ * database in memory and writes it back to the directory, so two processes on one directory
+ * silently lose each other's writes: the holder may serve it over a local socket (`publish`),
+ * and then others connect there; a holder that does not serve (a short CLI command) is waited
+ * for, up to `waitMs`.
  */
-export async function lockPgliteDir(dir: string): Promise<() => Promise<void>> {
+export async function lockPgliteDir(dir: string, options: { waitMs?: number } = {}): Promise<PgliteLock> {
   const path = `${dir}.lock`;
-  for (let attempt = 0; ; attempt++) {
+  const deadline = Date.now() + (options.waitMs ?? 30_000);
+  for (;;) {
     try {
       const handle = await open(path, 'wx');
-      await handle.writeFile(String(process.pid));
+      await handle.writeFile(JSON.stringify({ pid: process.pid }));
       await handle.close();
       break;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 2) throw error;
-      const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-      if (pid && pid !== process.pid && alive(pid)) throw new StoreLockedError(dir, pid);
-      if (pid === process.pid) throw new StoreLockedError(dir, pid);
-      await rm(path, { force: true });
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = await holderOf(path);
+      // Between open('wx') and writeFile the file is empty: the holder is about to write itself.
+      if (!holder) {
+        await sleep(20);
+        continue;
+      }
+      if (holder.pid === process.pid) throw new StoreLockedError(dir, holder.pid);
+      if (!alive(holder.pid)) {
+        await rm(path, { force: true });
+        continue;
+      }
+      if (holder.url) return { owner: false, url: holder.url, pid: holder.pid };
+      if (Date.now() > deadline) throw new StoreLockedError(dir, holder.pid);
+      await sleep(100);
     }
   }
+  const mine = () => (holderOf(path).then((h) => h?.pid === process.pid));
   const releaseOnExit = () => {
-    if (readFileSync(path, 'utf8').trim() === String(process.pid)) rmSync(path, { force: true });
+    try {
+      if ((JSON.parse(readFileSync(path, 'utf8')) as Holder).pid === process.pid) rmSync(path, { force: true });
+    } catch { /* already gone */ }
   };
   process.once('exit', releaseOnExit);
-  return async () => {
-    process.removeListener('exit', releaseOnExit);
-    await rm(path, { force: true });
+  return {
+    owner: true,
+    async publish(url) {
+      if (await mine()) await writeFile(path, JSON.stringify({ pid: process.pid, url }));
+    },
+    async release() {
+      process.removeListener('exit', releaseOnExit);
+      if (await mine()) await rm(path, { force: true });
+    },
   };
 }

@@ -2,7 +2,9 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { ArtifactStore } from '../activities/artifacts/store';
 import type { StepImpl } from '../activities/library';
 import { workflowBundle } from './bundle';
-import { catalogActivity, stepActivities, type StepRecorder } from './step-activities';
+import type { Store } from '../store';
+import { runActivities, stepActivities } from './step-activities';
+import { storeRecorder } from './store-recorder';
 
 export const DEFAULT_TASK_QUEUE = 'kiln';
 
@@ -12,7 +14,8 @@ export interface KilnWorkerOptions {
   taskQueue?: string;
   steps: StepImpl[];
   artifactsDir: string;
-  recorder?: StepRecorder;
+  /** Where runs, steps, artifacts and lineage are recorded, and what registry steps use. */
+  store?: Store;
   /** Poll for workflow tasks too (the default); a steps-only worker on a resource queue sets false. */
   workflows?: boolean;
   maxConcurrentActivityTaskExecutions?: number;
@@ -28,7 +31,7 @@ export async function createKilnWorker(options: KilnWorkerOptions): Promise<Work
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
     ...(withWorkflows ? { workflowBundle: await workflowBundle() } : {}),
-    activities: { ...stepActivities(options.steps, { artifacts, recorder: options.recorder }), ...catalogActivity(options.steps) },
+    activities: { ...stepActivities(options.steps, { artifacts, ...(options.store ? { store: options.store, recorder: storeRecorder(options.store, artifacts) } : {}) }), ...runActivities(options.steps, options.store) },
     ...(options.maxConcurrentActivityTaskExecutions ? { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions } : {}),
     ...(options.identity ? { identity: options.identity } : {}),
   });

@@ -2,16 +2,18 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { cacheKey } from '../store/cache-key';
-import type { Store } from '../store';
+import { gitCodeVersion, type Store } from '../store';
 import type { ArtifactStore } from '../activities/artifacts/store';
-import type { StepContext, StepImpl } from '../activities/library';
-import type { StepEnvelope, StepRequest } from '../workflows/protocol';
+import type { SourceRef, StepContext, StepImpl } from '../activities/library';
+import type { RunEvent, StepEnvelope, StepRequest } from '../workflows/protocol';
 
-/** Where the worker records steps and finds cached results; the store implements it. */
+/** Where the worker records steps and finds cached results; workers/store-recorder.ts implements it over the store. */
 export interface StepRecorder {
-  cached(request: StepRequest, key: string): Promise<StepEnvelope['cached'] & { output: Record<string, unknown> } | undefined>;
+  /** A recorded result for this cache key, already recorded as this node's cache hit; undefined when there is none. */
+  reuse(request: StepRequest, key: string): Promise<{ output: Record<string, unknown>; cached: NonNullable<StepEnvelope['cached']> } | undefined>;
   started(request: StepRequest, key: string, attempt: number): Promise<void>;
-  succeeded(request: StepRequest, key: string, envelope: StepEnvelope): Promise<void>;
+  /** `sources`: what the step read from outside the artifact store (ctx.readFrom). */
+  succeeded(request: StepRequest, key: string, envelope: StepEnvelope, sources: SourceRef[]): Promise<void>;
   failed(request: StepRequest, key: string, attempt: number, error: { type: string; message: string }, final: boolean): Promise<void>;
 }
 
@@ -38,19 +40,17 @@ export function stepActivities(steps: StepImpl[], deps: { artifacts: ArtifactSto
       const { recorder } = deps;
       const key = recorder ? cacheKey(request.context.step, request.input) : '';
       if (recorder && request.context.cache) {
-        const hit = await recorder.cached(request, key);
-        if (hit) {
-          const envelope = { output: hit.output, attempt, cached: { runId: hit.runId, node: hit.node } };
-          await recorder.succeeded(request, key, envelope);
-          return envelope;
-        }
+        const hit = await recorder.reuse(request, key);
+        if (hit) return { ...hit, attempt };
       }
       await recorder?.started(request, key, attempt);
+      const sources: SourceRef[] = [];
       const ctx: StepContext = {
         artifacts: deps.artifacts,
         heartbeat: (details) => context.heartbeat(details),
         signal: context.cancellationSignal,
         log: (message, fields) => context.log.info(message, { node: request.context.node, ...fields }),
+        readFrom: (source) => { sources.push(source); },
         run: { workflowId: request.context.workflowId, runId: request.context.runId, pipeline: request.context.pipeline, node: request.context.node },
         ...(deps.store ? { store: deps.store } : {}),
       };
@@ -58,7 +58,7 @@ export function stepActivities(steps: StepImpl[], deps: { artifacts: ArtifactSto
         const output = impl.def.output.safeParse(await impl.run(parsed.data, ctx));
         if (!output.success) throw invalid(request, 'output', output.error);
         const envelope: StepEnvelope = { output: output.data as Record<string, unknown>, attempt };
-        await recorder?.succeeded(request, key, envelope);
+        await recorder?.succeeded(request, key, envelope, sources);
         return envelope;
       } catch (error) {
         if (recorder) {
@@ -74,7 +74,21 @@ export function stepActivities(steps: StepImpl[], deps: { artifacts: ArtifactSto
   return activities;
 }
 
-/** The local activity the workflow asks which steps exist, to refuse a plan naming an unknown one. */
-export const catalogActivity = (steps: StepImpl[]) => ({
-  'kiln.catalog': async () => steps.map((s) => s.def.name),
-});
+/**
+ * The workflow's local activities: which steps exist (to refuse a plan naming an unknown one),
+ * and the run's start and finish, recorded when the worker has a store.
+ */
+export function runActivities(steps: StepImpl[], store?: Store) {
+  const code = store ? gitCodeVersion() : undefined;
+  return {
+    'kiln.catalog': async () => steps.map((s) => s.def.name),
+    'kiln.recordRun': async (event: RunEvent) => {
+      if (!store) return;
+      if (event.event === 'start') {
+        await store.recordRunStart({ runId: event.workflowId, workflowId: event.workflowId, temporalRunId: event.temporalRunId, plan: event.plan, params: event.params, code: await code! });
+      } else {
+        await store.recordRunFinish({ runId: event.workflowId, status: event.status, ...(event.error ? { error: event.error } : {}) });
+      }
+    },
+  };
+}

@@ -28,6 +28,11 @@ export interface StepEnvelope {
 
 export type StepActivity = (request: StepRequest) => Promise<StepEnvelope>;
 
+/** What the workflow reports of the run itself, for the worker to record (a local activity). */
+export type RunEvent =
+  | { event: 'start'; workflowId: string; temporalRunId: string; plan: PipelinePlan; params: Record<string, unknown> }
+  | { event: 'finish'; workflowId: string; status: 'succeeded' | 'failed' | 'cancelled'; error?: { type: string; message: string } };
+
 export interface RunOptions {
   /** At most this many steps run at once; unbounded by default. */
   parallelism?: number;

@@ -3,8 +3,8 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import { PlanError } from '../dsl/errors';
 import { resolveParams } from '../dsl/params';
 import { validatePlan } from '../dsl/validate';
-import { Interpreter, NodeFailed } from './interpreter';
-import type { Decision, NodeState, RunInput, RunResult, RunStatus } from './protocol';
+import { Interpreter, NodeFailed, failureOf } from './interpreter';
+import type { Decision, NodeState, RunEvent, RunInput, RunResult, RunStatus } from './protocol';
 
 /** Every node's state, attempts, timings and outputs. */
 export const statusQuery = wf.defineQuery<RunStatus>('kiln.status');
@@ -13,9 +13,18 @@ export const approveUpdate = wf.defineUpdate<NodeState, [Decision]>('kiln.approv
 /** The same decision as a signal, for clients without Updates; an invalid one is logged and dropped. */
 export const decideSignal = wf.defineSignal<[Decision]>('kiln.decide');
 
-const { 'kiln.catalog': catalog } = wf.proxyLocalActivities<{ 'kiln.catalog': () => Promise<string[]> }>({
-  startToCloseTimeout: '10s',
-});
+const { 'kiln.catalog': catalog, 'kiln.recordRun': recordRun } = wf.proxyLocalActivities<{
+  'kiln.catalog': () => Promise<string[]>;
+  'kiln.recordRun': (event: RunEvent) => Promise<void>;
+}>({ startToCloseTimeout: '10s' });
+
+/** Records how the run ended, even while the run is being cancelled. */
+function recordFinish(workflowId: string, error?: unknown) {
+  const event: RunEvent = error === undefined
+    ? { event: 'finish', workflowId, status: 'succeeded' }
+    : { event: 'finish', workflowId, status: wf.isCancellation(error) ? 'cancelled' : 'failed', error: failureOf(error) };
+  return wf.CancellationScope.nonCancellable(() => recordRun(event));
+}
 
 /** Plan and parameter problems fail the run at once, naming node and field; retrying cannot fix them. */
 function invalid(error: unknown): never {
@@ -58,18 +67,24 @@ export async function runPipeline(input: RunInput): Promise<RunResult> {
   } catch (error) {
     invalid(error);
   }
+  // Runs started before run records existed replay without them.
+  const recorded = wf.patched('kiln.record-runs');
+  const { workflowId, runId } = wf.workflowInfo();
+  if (recorded && !input.resume) await recordRun({ event: 'start', workflowId, temporalRunId: runId, plan, params });
   run = new Interpreter(plan, params, options, input.resume);
 
   let outcome;
   try {
     outcome = await run.execute();
   } catch (error) {
+    if (recorded) await recordFinish(workflowId, error);
     if (error instanceof NodeFailed) {
       throw ApplicationFailure.create({ message: error.message, type: error.failure.type, nonRetryable: true, details: [{ node: error.node }], cause: error.cause as Error });
     }
     throw error;
   }
   await wf.condition(wf.allHandlersFinished);
+  if (recorded && outcome.done) await recordFinish(workflowId);
   if (!outcome.done) await wf.continueAsNew<typeof runPipeline>({ ...input, resume: run.carry() });
   const { nodes } = run.snapshot();
   return { pipeline: plan.name, planHash: plan.hash, output: outcome.done ? outcome.output : undefined, nodes };

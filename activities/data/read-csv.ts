@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ColumnType } from '../refs';
+import { fileFingerprint } from '../artifacts/hashing';
 import { implement, type StepContext } from '../library';
 import { isMissing, parseCell, TypeInference, type Cell } from './cells';
 import { CsvSyntaxError, parseCsv, type CsvRecord } from './csv';
@@ -12,9 +13,9 @@ import { readCsv } from './steps';
 const PROGRESS_EVERY = 10_000;
 
 /** The records of a file, with parse errors turned into non-retryable failures that name the place. */
-async function* records(path: string, header: () => string[] | undefined): AsyncGenerator<CsvRecord> {
+async function* records(path: string, header: () => string[] | undefined, through = (s: AsyncIterable<Uint8Array>) => s): AsyncGenerator<CsvRecord> {
   try {
-    yield* parseCsv(createReadStream(path));
+    yield* parseCsv(through(createReadStream(path)));
   } catch (error) {
     if (error instanceof CsvSyntaxError) {
       const name = header()?.[error.field];
@@ -82,7 +83,9 @@ export const readCsvImpl = implement(readCsv, async (input, ctx) => {
   let missing: number[] = [];
   let labelIndex = -1;
 
-  for await (const record of records(path, () => header)) {
+  // The first pass also fingerprints the file, so lineage names the exact bytes that were read.
+  const fingerprint = fileFingerprint(path);
+  for await (const record of records(path, () => header, (s) => fingerprint.read(s))) {
     if (!header) {
       header = checkHeader(path, record);
       headerLine = record.line;
@@ -158,6 +161,7 @@ export const readCsvImpl = implement(readCsv, async (input, ctx) => {
     }
   }
   const dataset = await writeDataset(ctx.artifacts, columns, values());
+  ctx.readFrom(fingerprint.source());
   if (dataset.rows !== rows) throw new Error(`${path} changed while it was being read (${rows} rows, then ${dataset.rows}); read it again`);
   ctx.log('read CSV', { path, rows, columns: columns.length, sha256: dataset.sha256 });
   return {

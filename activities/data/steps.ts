@@ -26,7 +26,9 @@ export const readCsv = defineStep({
       missing: z.record(z.string(), z.number().int().positive()).describe('missing values by column, for columns with any'),
     }),
   }),
-  options: { startToCloseTimeout: '30m', heartbeatTimeout: '1m' },
+  // Not cached: the input names a path, not its content. Steps downstream are cached by the
+  // dataset's hash, so unchanged data still skips them.
+  options: { startToCloseTimeout: '30m', heartbeatTimeout: '1m', cache: false },
 });
 
 /**

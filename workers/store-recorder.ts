@@ -1,0 +1,53 @@
+import type { ArtifactStore } from '../activities/artifacts/store';
+import { artifactUri } from '../activities/refs';
+import type { SourceRef } from '../activities/library';
+import type { Store } from '../store';
+import type { StepRequest } from '../workflows/protocol';
+import { findRefs } from './artifact-refs';
+import type { StepRecorder } from './step-activities';
+
+/**
+ * Records steps in the store. Kiln's run id is the workflow id, which continue-as-new keeps;
+ * every write is idempotent, so a retried or replayed activity never adds a row.
+ */
+export function storeRecorder(store: Store, artifacts: ArtifactStore): StepRecorder {
+  const identity = (request: StepRequest) => ({ runId: request.context.workflowId, nodeId: request.context.node, step: request.context.step });
+
+  return {
+    async reuse(request, key) {
+      const hit = await store.lookupCache(key);
+      if (!hit) return undefined;
+      // A result whose files are gone (a cleaned artifact folder) is no result: run the step.
+      for (const { sha256 } of hit.outputs) if (!(await artifacts.has(artifactUri(sha256)))) return undefined;
+      await store.recordCacheHit({ ...identity(request), cacheKey: key, from: hit.executionId });
+      return { output: hit.output as Record<string, unknown>, cached: { runId: hit.runId, node: hit.nodeId } };
+    },
+
+    async started(request, key, attempt) {
+      await store.recordStepStart({ ...identity(request), attempt, ...(request.context.cache ? { cacheKey: key } : {}) });
+    },
+
+    async succeeded(request, _key, envelope, sources: SourceRef[]) {
+      const inputs = findRefs(request.input);
+      const outputs = findRefs(envelope.output);
+      await store.recordStepFinish({
+        runId: request.context.workflowId,
+        nodeId: request.context.node,
+        status: 'succeeded',
+        attempt: envelope.attempt,
+        output: envelope.output,
+        artifacts: [...sources.map(({ kind, uri, sha256, size }) => ({ kind, uri, sha256, size })), ...inputs.map((r) => r.artifact), ...outputs.map((r) => r.artifact)],
+        lineage: {
+          inputs: [...sources.map((s) => ({ sha256: s.sha256, port: 'source' })), ...inputs.map((r) => ({ sha256: r.artifact.sha256, port: r.port }))],
+          outputs: outputs.map((r) => ({ sha256: r.artifact.sha256, port: r.port })),
+        },
+      });
+    },
+
+    async failed(request, _key, attempt, error, final) {
+      // Between retries the step is still running; only the last attempt's failure is its outcome.
+      if (!final) return;
+      await store.recordStepFinish({ runId: request.context.workflowId, nodeId: request.context.node, status: 'failed', attempt, error });
+    },
+  };
+}
