@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { loadDataset } from './dataset';
@@ -69,6 +71,16 @@ describe('data.readJsonl', () => {
     assert.equal(fromJsonl.dataset.rows, 1000);
     assert.deepEqual(fromJsonl.dataset.columns, fromCsv.dataset.columns);
     assert.equal(fromJsonl.dataset.sha256, fromCsv.dataset.sha256);
+  });
+
+  it('reports the file it read, with the sha256 and size of its bytes, for lineage', async () => {
+    const path = await jsonl('{"id": 1, "class": "good"}\n{"id": 2, "class": "bad"}\n');
+    ctx.sources.length = 0;
+    await readJsonlImpl.run({ path, label: 'class' }, ctx);
+    const bytes = await readFile(path);
+    assert.deepEqual(ctx.sources, [{
+      kind: 'file', uri: pathToFileURL(path).href, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.byteLength,
+    }]);
   });
 
   it('honours declared types, accepting quoted numbers, and names the line and column of a value that does not fit', async () => {

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ColumnType } from '../refs';
+import { fileFingerprint } from '../artifacts/hashing';
 import { implement, type StepContext } from '../library';
 import { coerceCell, isMissing, type Cell } from './cells';
 import { textLines, writeDataset, type Column } from './dataset';
@@ -22,10 +23,10 @@ const describeJson = (value: Json): string =>
   value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
 
 /** The objects of a file, one per non-blank line; a line that is not a JSON object fails, naming it. */
-async function* records(path: string): AsyncGenerator<JsonlRecord> {
+async function* records(path: string, through = (s: AsyncIterable<Uint8Array>) => s): AsyncGenerator<JsonlRecord> {
   let line = 0;
   try {
-    for await (const raw of textLines(createReadStream(path))) {
+    for await (const raw of textLines(through(createReadStream(path)))) {
       line++;
       const text = (line === 1 ? raw.replace(/^\uFEFF/, '') : raw).replace(/\r$/, '');
       if (text.trim() === '') continue;
@@ -97,7 +98,9 @@ export const readJsonlImpl = implement(readJsonl, async (input, ctx) => {
   const missingCount = new Map<string, number>();
   let labelMissingLine: number | undefined;
   let rows = 0;
-  for await (const { value, line } of records(path)) {
+  // The first pass also fingerprints the file, so lineage names the exact bytes that were read.
+  const fingerprint = fileFingerprint(path);
+  for await (const { value, line } of records(path, (s) => fingerprint.read(s))) {
     for (const [name, cell] of Object.entries(value)) {
       if (!kinds.has(name)) {
         kinds.set(name, 0);
@@ -164,6 +167,7 @@ export const readJsonlImpl = implement(readJsonl, async (input, ctx) => {
     }
   }
   const dataset = await writeDataset(ctx.artifacts, columns, values());
+  ctx.readFrom(fingerprint.source());
   if (dataset.rows !== rows) throw new Error(`${path} changed while it was being read (${rows} rows, then ${dataset.rows}); read it again`);
   ctx.log('read JSON Lines', { path, rows, columns: columns.length, sha256: dataset.sha256 });
   return {

@@ -92,6 +92,28 @@ describe('data.readPostgres', () => {
     assert.deepEqual(out.summary, csv.summary);
   });
 
+  it('reports the query it read for lineage: server, database and query hash, and a fingerprint of the result', async () => {
+    const { hostname, port, pathname } = new URL(url);
+    const sourceOf = async (query: string, params: unknown[] = []) => {
+      ctx.sources.length = 0;
+      const out = await read({ query, params });
+      assert.equal(ctx.sources.length, 1);
+      return { source: ctx.sources[0]!, dataset: out.dataset };
+    };
+    const first = await sourceOf('select n, n * 2 as twice from generate_series(1, $1::int) n', [1500]);
+    assert.equal(first.source.kind, 'query');
+    assert.match(first.source.uri, new RegExp(`^postgres://${hostname}:${port || 5432}${pathname}\\?query-sha=[0-9a-f]{64}$`));
+    assert.match(first.source.sha256, /^[0-9a-f]{64}$/);
+    assert.notEqual(first.source.sha256, first.dataset.sha256, 'the source is not recorded under the dataset artifact\'s hash');
+    assert.ok(first.source.size > 1500);
+
+    const again = await sourceOf('select n, n * 2 as twice from generate_series(1, $1::int) n', [1500]);
+    assert.deepEqual(again.source, first.source, 'the same rows from the same query fingerprint the same');
+    const fewer = await sourceOf('select n, n * 2 as twice from generate_series(1, $1::int) n', [1499]);
+    assert.notEqual(fewer.source.sha256, first.source.sha256);
+    assert.notEqual(fewer.source.uri, first.source.uri, 'the params are part of the query hash');
+  });
+
   it('streams in batches of 1000 rows with a heartbeat per batch, binding params', async () => {
     ctx.heartbeats.length = 0;
     const out = await read({ query: 'select n from generate_series(1, $1::int) as n where n % $2 <> 0;', params: [2600, 1000] });
@@ -149,7 +171,8 @@ describe('data.readPostgres', () => {
       const out = await read({ query: 'select 1 as x' });
       process.env.DATABASE_URL = withPassword(password, 1);
       const down = await rejectsWith(read({ query: 'select 1 as x' }), DATABASE_UNAVAILABLE, /connecting to postgres:\/\/.*:1\//, false);
-      for (const text of [refused.message, bad.message, down.message, JSON.stringify(out), ...logs]) assert.ok(!text.includes(password), text);
+      for (const text of [refused.message, bad.message, down.message, JSON.stringify(out), JSON.stringify(ctx.sources), ...logs]) assert.ok(!text.includes(password), text);
+      assert.ok(ctx.sources.length > 0 && ctx.sources.every((s) => !s.uri.includes('@')), `no user in a source: ${JSON.stringify(ctx.sources)}`);
       assert.ok(logs.some((l) => l.startsWith('read PostgreSQL')));
     } finally {
       process.env.DATABASE_URL = url;

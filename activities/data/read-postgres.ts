@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import pg from 'pg';
 import type { ColumnType } from '../refs';
-import { implement, type StepContext } from '../library';
+import { implement, type SourceRef, type StepContext } from '../library';
 import { coerceCell, type Cell } from './cells';
 import { writeDataset, type Column } from './dataset';
 import { invalidData } from './invalid';
@@ -80,6 +81,32 @@ function failure(error: unknown, where: string, scrub: (text: string) => string,
   }
   // Network and protocol errors (ECONNREFUSED, timeouts, a dropped socket): the next attempt may succeed.
   return ApplicationFailure.retryable(`${where}: ${message}`, DATABASE_UNAVAILABLE, { code: code ?? null });
+}
+
+/**
+ * Fingerprints a query's result as the server sent it (column names, type OIDs, each row's text),
+ * the source lineage names: a result has no file to hash, and its dataset artifact is recorded
+ * under its own hash. The URI names the server, database and query (hashed with its params), never
+ * the user or password.
+ */
+function resultFingerprint(client: pg.Client, query: string, params: unknown[]) {
+  const hash = createHash('sha256');
+  let size = 0;
+  const add = (value: unknown) => {
+    const line = `${JSON.stringify(value)}\n`;
+    hash.update(line);
+    size += Buffer.byteLength(line);
+  };
+  return {
+    fields: (fields: Array<{ name: string; dataTypeID: number }>) => add(fields.map((f) => [f.name, f.dataTypeID])),
+    row: add,
+    source: (): SourceRef => {
+      const querySha = createHash('sha256').update(JSON.stringify([query, params])).digest('hex');
+      const host = client.host.includes('/') ? encodeURIComponent(client.host) : client.host.includes(':') ? `[${client.host}]` : client.host;
+      const uri = `postgres://${host}:${client.port}/${encodeURIComponent(client.database ?? '')}?query-sha=${querySha}`;
+      return { kind: 'query', uri, sha256: hash.digest('hex'), size };
+    },
+  };
 }
 
 function checkAborted(ctx: StepContext): void {
@@ -163,6 +190,8 @@ export const readPostgresImpl = implement(readPostgres, async (input, ctx) => {
     await db(client.query("SET LOCAL TimeZone = 'UTC'"));
     await db(client.query({ text: declare + query, values: input.params, queryMode: 'extended' } as pg.QueryConfig));
     let batch = await fetch();
+    const fingerprint = resultFingerprint(client, query, input.params);
+    fingerprint.fields(batch.fields);
 
     const names = batch.fields.map((f) => f.name);
     if (names.length === 0) throw invalidData('the query returns no columns; select the columns the dataset should have');
@@ -188,6 +217,7 @@ export const readPostgresImpl = implement(readPostgres, async (input, ctx) => {
       for (;;) {
         for (const record of batch.rows) {
           rows++;
+          fingerprint.row(record);
           yield record.map((text, i) => {
             const name = names[i]!;
             const value = text === null ? null : fromText(text, native[i]!);
@@ -219,6 +249,7 @@ export const readPostgresImpl = implement(readPostgres, async (input, ctx) => {
     const dataset = await writeDataset(ctx.artifacts, columns, values());
     await db(client.query(`CLOSE ${CURSOR}`));
     await db(client.query('COMMIT'));
+    ctx.readFrom(fingerprint.source());
     ctx.log('read PostgreSQL', { database: scrub(describeDatabase(url)), rows: dataset.rows, columns: columns.length, sha256: dataset.sha256 });
     return {
       dataset,
