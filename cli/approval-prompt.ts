@@ -1,6 +1,6 @@
 import { createInterface, type Interface } from 'node:readline/promises';
 import { userInfo } from 'node:os';
-import { approveUpdate } from '../workflows';
+import { decide, type Approver } from './decide';
 import type { NodeState } from '../workflows/protocol';
 import type { RunHandle } from './follow';
 
@@ -10,14 +10,14 @@ export const whoami = () => process.env.KILN_USER ?? userInfo().username;
  * Answers approval gates at the terminal when there is one; otherwise says what the run waits
  * for and how to answer it from another shell. Never waits silently.
  */
-export function approvalPrompter(handle: RunHandle, print: (line: string) => void, options: { interactive: boolean; autoApprove?: string }) {
+export function approvalPrompter(handle: RunHandle, print: (line: string) => void, options: { approver: Approver; interactive: boolean; autoApprove?: boolean }) {
   let rl: Interface | undefined;
   const ask = async (node: NodeState) => {
     print(`\n  Gate '${node.id}' waits for approval. Under review: ${JSON.stringify(node.gate?.show)}`);
     print(`  From another shell: kiln approve ${handle.workflowId} ${node.id} [--reject] [--comment "..."]`);
     if (options.autoApprove) {
-      await handle.executeUpdate(approveUpdate, { args: [{ gate: node.id, approved: true, by: options.autoApprove, comment: 'approved by --approve' }] });
-      print(`  approved as ${options.autoApprove} (--approve)`);
+      const by = await decide(handle, options.approver, node.id, true, 'approved by --approve');
+      print(`  approved as ${by} (--approve)`);
       return;
     }
     if (!options.interactive) return;
@@ -26,8 +26,8 @@ export function approvalPrompter(handle: RunHandle, print: (line: string) => voi
     const approved = /^y(es)?\b/i.test(answer);
     const comment = answer.replace(/^(y(es)?|no?)\b\s*/i, '');
     try {
-      await handle.executeUpdate(approveUpdate, { args: [{ gate: node.id, approved, by: whoami(), ...(comment ? { comment } : {}) }] });
-      print(`  ${approved ? 'approved' : 'rejected'} as ${whoami()}`);
+      const by = await decide(handle, options.approver, node.id, approved, comment || undefined);
+      print(`  ${approved ? 'approved' : 'rejected'} as ${by}`);
     } catch (error) {
       print(`  decision not taken: ${(error as Error).message}`);
     }

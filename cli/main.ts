@@ -1,9 +1,13 @@
 import * as approve from './commands/approve';
+import * as audit from './commands/audit';
 import * as demo from './commands/demo';
 import * as dev from './commands/dev';
+import * as lineage from './commands/lineage';
+import * as models from './commands/models';
 import * as plan from './commands/plan';
 import * as run from './commands/run';
 import * as status from './commands/status';
+import * as token from './commands/token';
 import * as worker from './commands/worker';
 
 type Command = { help: string } & Record<string, unknown>;
@@ -15,6 +19,10 @@ const commands: Record<string, [Command, (args: string[]) => Promise<number>]> =
   approve: [approve, approve.approve],
   plan: [plan, plan.plan],
   worker: [worker, worker.worker],
+  lineage: [lineage, lineage.lineage],
+  models: [models, models.models],
+  audit: [audit, audit.audit],
+  token: [token, token.token],
 };
 
 const usage = `kiln: typed ML pipelines on Temporal
@@ -25,7 +33,8 @@ ${Object.values(commands).map(([c]) => `  ${c.help.split('\n')[0]}`).join('\n')}
 
 Environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default), TEMPORAL_TLS_CERT,
 TEMPORAL_TLS_KEY, TEMPORAL_TLS_CA, TEMPORAL_API_KEY, TEMPORAL_UI_URL, KILN_TASK_QUEUE (kiln),
-KILN_HOME (.kiln), DATABASE_URL (PostgreSQL; PGlite under .kiln/ when unset).`;
+KILN_HOME (.kiln), DATABASE_URL (PostgreSQL; PGlite under .kiln/ when unset), KILN_TOKEN
+(the caller's API token; else KILN_HOME/token, created for the local user on a fresh store).`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;

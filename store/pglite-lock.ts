@@ -63,7 +63,11 @@ export async function lockPgliteDir(dir: string, options: { waitMs?: number } = 
         await sleep(20);
         continue;
       }
-      if (holder.pid === process.pid) throw new StoreLockedError(dir, holder.pid);
+      // This process serving it already (a command inside `kiln dev`) connects like any other.
+      if (holder.pid === process.pid) {
+        if (holder.url) return { owner: false, url: holder.url, pid: holder.pid };
+        throw new StoreLockedError(dir, holder.pid);
+      }
       if (!alive(holder.pid)) {
         await rm(path, { force: true });
         continue;

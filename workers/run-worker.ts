@@ -4,7 +4,7 @@ import type { NativeConnection } from '@temporalio/worker';
 import type { StepImpl } from '../activities/library';
 import { builtinSteps } from '../activities';
 import { createKilnWorker } from './create-worker';
-import type { StepRecorder } from './step-activities';
+import type { Store } from '../store';
 
 /** Loads extra step implementations from a module whose default export is a list of them. */
 export async function loadSteps(file: string): Promise<StepImpl[]> {
@@ -17,14 +17,14 @@ export async function loadSteps(file: string): Promise<StepImpl[]> {
 }
 
 /** Starts a worker with the built-in steps and any extra ones; Temporal's runtime stops it gracefully on SIGINT/SIGTERM. */
-export async function startWorker(options: { connection: NativeConnection; namespace: string; taskQueue: string; artifactsDir: string; extraSteps?: StepImpl[]; recorder?: StepRecorder; workflows?: boolean }) {
+export async function startWorker(options: { connection: NativeConnection; namespace: string; taskQueue: string; artifactsDir: string; extraSteps?: StepImpl[]; store?: Store; workflows?: boolean }) {
   const worker = await createKilnWorker({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     steps: [...builtinSteps, ...(options.extraSteps ?? [])],
     artifactsDir: options.artifactsDir,
-    ...(options.recorder ? { recorder: options.recorder } : {}),
+    ...(options.store ? { store: options.store } : {}),
     ...(options.workflows !== undefined ? { workflows: options.workflows } : {}),
   });
   return { worker, running: worker.run() };

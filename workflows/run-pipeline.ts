@@ -58,6 +58,9 @@ export async function runPipeline(input: RunInput): Promise<RunResult> {
     }
   });
 
+  // Runs started before run records existed replay without them. Asked before any await: a
+  // patch marker must keep its place relative to the local activities' markers.
+  const recorded = wf.patched('kiln.record-runs');
   let params: Record<string, unknown> = {};
   try {
     validatePlan(plan);
@@ -67,8 +70,6 @@ export async function runPipeline(input: RunInput): Promise<RunResult> {
   } catch (error) {
     invalid(error);
   }
-  // Runs started before run records existed replay without them.
-  const recorded = wf.patched('kiln.record-runs');
   const { workflowId, runId } = wf.workflowInfo();
   if (recorded && !input.resume) await recordRun({ event: 'start', workflowId, temporalRunId: runId, plan, params });
   run = new Interpreter(plan, params, options, input.resume);

@@ -5,15 +5,15 @@ import { loadPlan } from '../load-pipeline';
 import { startRun } from '../start-run';
 import { watch } from './run';
 
-export const help = `kiln demo [--exit] [--approve NAME] [--example FILE]
+export const help = `kiln demo [--exit] [--approve] [--example FILE]
   Kiln's main job on embedded defaults: starts the Temporal dev server and a worker, runs the
   credit-risk example with live progress, asks for approval at its gate, prints the held-out
   metrics and the Web UI link, then keeps serving until Ctrl-C.
   --exit          exit when the run ends (for scripts)
-  --approve NAME  approve the gate as NAME instead of asking`;
+  --approve       approve the gate as the local admin instead of asking`;
 
 export async function demo(args: string[], print = console.log): Promise<number> {
-  const { values } = parseArgs({ args, options: { exit: { type: 'boolean' }, approve: { type: 'string' }, example: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { exit: { type: 'boolean' }, approve: { type: 'boolean' }, example: { type: 'string' } } });
   const config = loadConfig();
   const stack = await startDevStack(config, print);
   let code = 1;
@@ -21,7 +21,7 @@ export async function demo(args: string[], print = console.log): Promise<number>
     const { plan } = await loadPlan(values.example ?? 'examples/credit-risk.ts');
     const handle = await startRun(stack.client, config.taskQueue, plan, {});
     print(`\nRunning ${plan.name} (${handle.workflowId})\n  Web UI: ${runUrl(config, handle.workflowId, handle.firstExecutionRunId)}\n`);
-    code = await watch(handle, print, values.approve ? { autoApprove: values.approve } : {});
+    code = await watch(handle, { config, print }, { autoApprove: Boolean(values.approve) });
     print(`\nSee the run in the Temporal Web UI: ${runUrl(config, handle.workflowId, handle.firstExecutionRunId)}`);
   } catch (error) {
     await stack.stop();

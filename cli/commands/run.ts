@@ -4,6 +4,7 @@ import { follow } from '../follow';
 import { loadPlan } from '../load-pipeline';
 import { checkParams, parseParamArgs } from '../params';
 import { approvalPrompter } from '../approval-prompt';
+import type { Approver } from '../decide';
 import { renderStatus } from '../render';
 import { startRun } from '../start-run';
 
@@ -14,7 +15,8 @@ export const help = `kiln run <pipeline.ts | plan.json> [options]
       --id ID              the run's workflow id (default: <pipeline>-<time>-<random>)
       --no-cache           run every step even when a recorded result matches
       --parallelism N      at most N steps at once
-      --approve NAME       approve every gate as NAME (for scripts)`;
+      --approve            approve every gate as the caller (for scripts; needs the approver role)
+      --token TOKEN        act as this token's principal (default KILN_TOKEN, then KILN_HOME/token)`;
 
 export async function run(args: string[], print = console.log): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -26,7 +28,8 @@ export async function run(args: string[], print = console.log): Promise<number> 
       id: { type: 'string' },
       'no-cache': { type: 'boolean' },
       parallelism: { type: 'string' },
-      approve: { type: 'string' },
+      approve: { type: 'boolean' },
+      token: { type: 'string' },
     },
   });
   const file = positionals[0];
@@ -44,15 +47,16 @@ export async function run(args: string[], print = console.log): Promise<number> 
     });
     print(`Started ${plan.name} as ${handle.workflowId}\n  ${runUrl(config, handle.workflowId, handle.firstExecutionRunId)}`);
     if (values.detach) return 0;
-    return await watch(handle, print, { autoApprove: values.approve });
+    return await watch(handle, { config, print, ...(values.token ? { token: values.token } : {}) }, { autoApprove: Boolean(values.approve) });
   } finally {
     await client.connection.close();
   }
 }
 
 /** Follows a run to its end, answering gates; returns the process exit code. */
-export async function watch(handle: Parameters<typeof follow>[0], print: (line: string) => void, options: { autoApprove?: string } = {}): Promise<number> {
-  const prompter = approvalPrompter(handle, print, { interactive: Boolean(process.stdin.isTTY), ...options });
+export async function watch(handle: Parameters<typeof follow>[0], approver: Approver, options: { autoApprove?: boolean } = {}): Promise<number> {
+  const { print } = approver;
+  const prompter = approvalPrompter(handle, print, { approver, interactive: Boolean(process.stdin.isTTY), ...options });
   try {
     const status = await follow(handle, { print, onWaiting: prompter.onWaiting });
     print('');

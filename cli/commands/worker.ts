@@ -1,23 +1,27 @@
 import { parseArgs } from 'node:util';
 import { connectWorker, loadConfig } from '../config';
+import { openKilnStore } from '../store';
 import { loadSteps, startWorker } from '../../workers/run-worker';
 
 export const help = `kiln worker [--task-queue Q] [--steps module.ts] [--no-workflows]
   Runs a worker for the pipeline workflow and the built-in steps (plus the steps a module
-  exports), until SIGINT/SIGTERM; running steps finish first.`;
+  exports), recording runs, steps and lineage in the store, until SIGINT/SIGTERM; running
+  steps finish first. Several workers share one store through DATABASE_URL (PostgreSQL).`;
 
 export async function worker(args: string[], print = console.log): Promise<number> {
   const { values } = parseArgs({ args, options: { 'task-queue': { type: 'string' }, steps: { type: 'string' }, 'no-workflows': { type: 'boolean' } } });
   const config = loadConfig();
   const taskQueue = values['task-queue'] ?? config.taskQueue;
+  const store = await openKilnStore(config, { share: true });
   const connection = await connectWorker(config);
   const { running } = await startWorker({
-    connection, namespace: config.namespace, taskQueue, artifactsDir: config.artifactsDir,
+    connection, namespace: config.namespace, taskQueue, artifactsDir: config.artifactsDir, store,
     extraSteps: values.steps ? await loadSteps(values.steps) : [],
     workflows: !values['no-workflows'],
   });
   print(`Kiln worker polling '${taskQueue}' on ${config.address} (namespace ${config.namespace}); Ctrl-C stops it.`);
   await running;
   await connection.close();
+  await store.close();
   return 0;
 }

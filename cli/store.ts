@@ -1,0 +1,52 @@
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { openStore, type Principal, type Store } from '../store';
+import { whoami } from './approval-prompt';
+import type { KilnConfig } from './config';
+
+/**
+ * The store a command works on: PostgreSQL at DATABASE_URL, else PGlite under KILN_HOME.
+ * Opening applies pending migrations. `share` is for the long-lived process (worker, `kiln dev`)
+ * that serves a PGlite directory to CLI commands run meanwhile.
+ */
+export const openKilnStore = (config: KilnConfig, options: { share?: boolean } = {}) =>
+  openStore(config.databaseUrl ? { url: config.databaseUrl } : { dir: join(config.home, 'db'), ...options });
+
+/** Opens the store for one command and closes it whatever happens. */
+export async function withStore<T>(config: KilnConfig, work: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openKilnStore(config);
+  try {
+    return await work(store);
+  } finally {
+    await store.close();
+  }
+}
+
+const tokenFile = (config: KilnConfig) => join(config.home, 'token');
+
+/**
+ * On a store with no principals at all, makes the local user its admin, with a token kept in
+ * KILN_HOME/token (mode 600): a fresh local setup works at once, and whoever can read the
+ * store's files could act as anyone anyway. Returns the token, or undefined when principals exist.
+ */
+export async function bootstrapLocalAdmin(store: Store, config: KilnConfig, print: (line: string) => void): Promise<string | undefined> {
+  if ((await store.listPrincipals()).length > 0) return undefined;
+  const created = await store.createToken({ name: whoami(), role: 'admin', label: 'local admin (first use)' });
+  await writeFile(tokenFile(config), `${created.token}\n`, { mode: 0o600 });
+  await chmod(tokenFile(config), 0o600);
+  print(`Created admin '${created.principal.name}' for this store; its token is in ${tokenFile(config)} (KILN_TOKEN overrides it).`);
+  return created.token;
+}
+
+/**
+ * Who is calling: the principal of the token given (--token), in KILN_TOKEN, or in
+ * KILN_HOME/token. Every command checks its action against this principal's role.
+ */
+export async function caller(store: Store, config: KilnConfig, print: (line: string) => void, given?: string): Promise<Principal> {
+  const token = given ?? process.env.KILN_TOKEN ?? (await readFile(tokenFile(config), 'utf8').catch(() => undefined))?.trim()
+    ?? (await bootstrapLocalAdmin(store, config, print));
+  if (!token) {
+    throw new Error(`no token: this store has principals, so commands need one; pass --token, set KILN_TOKEN, or ask an admin for \`kiln token create --name ${whoami()} --role <role>\``);
+  }
+  return store.authenticate(token);
+}
