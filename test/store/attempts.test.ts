@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
+import { pipeline } from '../../dsl';
+import type { Store } from '../../store';
+import { testBackends } from '../../store/testing';
+import { engine } from '../fixtures/engine';
+import { executions, fail, flaky, noop, testSteps } from '../fixtures/steps';
+
+for (const backend of testBackends()) {
+  describe(`step attempts and failures in the store (${backend.name})`, () => {
+    let store: Store;
+    let kiln: Awaited<ReturnType<typeof engine>>;
+    before(async () => {
+      store = await backend.open();
+      kiln = await engine(testSteps, { store });
+    });
+    after(async () => {
+      await kiln?.stop();
+      await backend.close();
+    });
+
+    it('records a step retried twice as one row, succeeded on attempt 3', async () => {
+      const key = `attempts-${backend.name}-${Date.now()}`;
+      const handle = await kiln.start(pipeline({ name: 'store-retried' }, (p) => p.step(flaky, { key, failTimes: 2 })));
+      await handle.result();
+      assert.equal(executions.get(key), 3);
+      const steps = await store.listSteps(handle.workflowId);
+      assert.deepEqual(steps.map((s) => [s.nodeId, s.status, s.attempts, s.errorType]), [['flaky', 'succeeded', 3, null]]);
+      assert.deepEqual(steps[0]!.output, { attempts: 3 });
+      assert.ok(steps[0]!.attemptStartedAt >= steps[0]!.startedAt && steps[0]!.finishedAt! >= steps[0]!.attemptStartedAt);
+      assert.equal((await store.getRun(handle.workflowId))?.status, 'succeeded');
+    });
+
+    it('records a step that fails on every attempt once, failed after its last attempt', async () => {
+      const key = `exhausted-${backend.name}-${Date.now()}`;
+      const handle = await kiln.start(pipeline({ name: 'store-exhausted' }, (p) => p.step(flaky, { key, failTimes: 99 })));
+      await assert.rejects(handle.result(), WorkflowFailedError);
+      assert.equal(executions.get(key), 5);
+      const steps = await store.listSteps(handle.workflowId);
+      assert.deepEqual(steps.map((s) => [s.nodeId, s.status, s.attempts, s.errorType, s.errorMessage]), [['flaky', 'failed', 5, 'Error', 'flaky failure 5 of 99']]);
+      const run = await store.getRun(handle.workflowId);
+      assert.equal(run?.status, 'failed');
+      assert.equal(run?.errorMessage, 'flaky failure 5 of 99');
+    });
+
+    it('records a step failing for good with its error type and message, and the run failed with the error', async () => {
+      const handle = await kiln.start(pipeline({ name: 'store-failing' }, (p) => {
+        const first = p.step(fail, { type: 'GateFailed', message: 'AUC 0.61 is below the gate 0.75' });
+        p.step(noop, { after: first });
+      }));
+      await assert.rejects(handle.result(), WorkflowFailedError);
+      const steps = await store.listSteps(handle.workflowId);
+      assert.deepEqual(steps.map((s) => [s.nodeId, s.status, s.attempts, s.errorType, s.errorMessage]), [['fail', 'failed', 1, 'GateFailed', 'AUC 0.61 is below the gate 0.75']]);
+      assert.ok(steps[0]!.finishedAt);
+      const run = await store.getRun(handle.workflowId);
+      assert.equal(run?.status, 'failed');
+      assert.equal(run?.errorType, 'GateFailed');
+      assert.equal(run?.errorMessage, 'AUC 0.61 is below the gate 0.75');
+      assert.ok(run?.finishedAt);
+    });
+  });
+}
