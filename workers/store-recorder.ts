@@ -15,6 +15,13 @@ export function storeRecorder(store: Store, artifacts: ArtifactStore): StepRecor
 
   return {
     async reuse(request, key) {
+      // An earlier attempt of this node recorded its success but Temporal never got the completion
+      // (a lost worker): return that result. Recording it as a cache hit of itself would point the
+      // row at itself and take it out of the cache, since only succeeded rows are reused.
+      const own = await store.getStep({ runId: request.context.workflowId, nodeId: request.context.node });
+      if (own?.status === 'succeeded' && own.cacheKey === key) {
+        return { output: own.output as Record<string, unknown>, cached: { runId: own.runId, node: own.nodeId } };
+      }
       const hit = await store.lookupCache(key);
       if (!hit) return undefined;
       // A result whose files are gone (a cleaned artifact folder) is no result: run the step.
