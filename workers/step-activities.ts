@@ -1,11 +1,12 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
+import { validatePlan, type PipelinePlan } from '../dsl';
 import { cacheKey } from '../store/cache-key';
 import { gitCodeVersion, type Store } from '../store';
 import type { ArtifactStore } from '../activities/artifacts/store';
 import type { SourceRef, StepContext, StepImpl } from '../activities/library';
-import type { RunEvent, StepEnvelope, StepRequest } from '../workflows/protocol';
+import type { RunBegun, RunEvent, RunStart, StepEnvelope, StepRequest } from '../workflows/protocol';
 
 /** Where the worker records steps and finds cached results; workers/store-recorder.ts implements it over the store. */
 export interface StepRecorder {
@@ -74,21 +75,35 @@ export function stepActivities(steps: StepImpl[], deps: { artifacts: ArtifactSto
   return activities;
 }
 
+function isValid(plan: PipelinePlan, known: ReadonlySet<string>): boolean {
+  try {
+    validatePlan(plan, known);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The workflow's local activities: which steps exist (to refuse a plan naming an unknown one),
  * and the run's start and finish, recorded when the worker has a store.
  */
 export function runActivities(steps: StepImpl[], store?: Store) {
+  const names = steps.map((s) => s.def.name);
+  const known = new Set(names);
   const code = store ? gitCodeVersion() : undefined;
   return {
-    'kiln.catalog': async () => steps.map((s) => s.def.name),
-    'kiln.recordRun': async (event: RunEvent) => {
-      if (!store) return;
-      if (event.event === 'start') {
-        await store.recordRunStart({ runId: event.workflowId, workflowId: event.workflowId, temporalRunId: event.temporalRunId, plan: event.plan, params: event.params, code: await code! });
-      } else {
-        await store.recordRunFinish({ runId: event.workflowId, status: event.status, ...(event.error ? { error: event.error } : {}) });
+    'kiln.catalog': async () => names,
+    'kiln.begin': async (start: RunStart): Promise<RunBegun> => {
+      // A plan the workflow is about to refuse (say, naming a step this worker lacks) is no run to record.
+      const runnable = isValid(start.plan, known);
+      if (store && runnable && !start.resumed) {
+        await store.recordRunStart({ runId: start.workflowId, workflowId: start.workflowId, temporalRunId: start.temporalRunId, plan: start.plan, params: start.params, code: await code! });
       }
+      return { steps: names, recording: Boolean(store) && runnable };
+    },
+    'kiln.recordRun': async (event: RunEvent) => {
+      await store?.recordRunFinish({ runId: event.workflowId, status: event.status, ...(event.error ? { error: event.error } : {}) });
     },
   };
 }

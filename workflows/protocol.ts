@@ -28,10 +28,29 @@ export interface StepEnvelope {
 
 export type StepActivity = (request: StepRequest) => Promise<StepEnvelope>;
 
-/** What the workflow reports of the run itself, for the worker to record (a local activity). */
-export type RunEvent =
-  | { event: 'start'; workflowId: string; temporalRunId: string; plan: PipelinePlan; params: Record<string, unknown> }
-  | { event: 'finish'; workflowId: string; status: 'succeeded' | 'failed' | 'cancelled'; error?: { type: string; message: string } };
+/** What the workflow tells the worker as a run (or a continued run) begins. */
+export interface RunStart {
+  workflowId: string;
+  temporalRunId: string;
+  plan: PipelinePlan;
+  params: Record<string, unknown>;
+  /** A continuation after continue-as-new: the start is on record already. */
+  resumed: boolean;
+}
+
+/** The worker's answer: the steps it has, and whether it records runs (then the finish is reported too). */
+export interface RunBegun {
+  steps: string[];
+  recording: boolean;
+}
+
+/** How a run ended, for the worker to record. */
+export interface RunEvent {
+  event: 'finish';
+  workflowId: string;
+  status: 'succeeded' | 'failed' | 'cancelled';
+  error?: { type: string; message: string };
+}
 
 export interface RunOptions {
   /** At most this many steps run at once; unbounded by default. */

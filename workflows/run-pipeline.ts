@@ -4,7 +4,7 @@ import { PlanError } from '../dsl/errors';
 import { resolveParams } from '../dsl/params';
 import { validatePlan } from '../dsl/validate';
 import { Interpreter, NodeFailed, failureOf } from './interpreter';
-import type { Decision, NodeState, RunEvent, RunInput, RunResult, RunStatus } from './protocol';
+import type { Decision, NodeState, RunBegun, RunEvent, RunInput, RunResult, RunStart, RunStatus } from './protocol';
 
 /** Every node's state, attempts, timings and outputs. */
 export const statusQuery = wf.defineQuery<RunStatus>('kiln.status');
@@ -13,8 +13,10 @@ export const approveUpdate = wf.defineUpdate<NodeState, [Decision]>('kiln.approv
 /** The same decision as a signal, for clients without Updates; an invalid one is logged and dropped. */
 export const decideSignal = wf.defineSignal<[Decision]>('kiln.decide');
 
-const { 'kiln.catalog': catalog, 'kiln.recordRun': recordRun } = wf.proxyLocalActivities<{
+const { 'kiln.catalog': catalog, 'kiln.begin': begin, 'kiln.recordRun': recordRun } = wf.proxyLocalActivities<{
+  /** Runs started before `kiln.begin` existed replay with this. */
   'kiln.catalog': () => Promise<string[]>;
+  'kiln.begin': (start: RunStart) => Promise<RunBegun>;
   'kiln.recordRun': (event: RunEvent) => Promise<void>;
 }>({ startToCloseTimeout: '10s' });
 
@@ -60,18 +62,24 @@ export async function runPipeline(input: RunInput): Promise<RunResult> {
 
   // Runs started before run records existed replay without them. Asked before any await: a
   // patch marker must keep its place relative to the local activities' markers.
-  const recorded = wf.patched('kiln.record-runs');
+  const current = wf.patched('kiln.begin');
+  const { workflowId, runId } = wf.workflowInfo();
   let params: Record<string, unknown> = {};
+  let recorded = false;
   try {
     validatePlan(plan);
     params = resolveParams(plan, input.params);
-    const known = new Set(await catalog());
+    // One round trip: the worker answers which steps it has and, when it has a store and the
+    // plan names only known steps, records the run's start.
+    const begun = current
+      ? await begin({ workflowId, temporalRunId: runId, plan, params, resumed: input.resume !== undefined })
+      : { steps: await catalog(), recording: false };
+    recorded = begun.recording;
+    const known = new Set(begun.steps);
     validatePlan(plan, { has: (name) => known.has(name) });
   } catch (error) {
     invalid(error);
   }
-  const { workflowId, runId } = wf.workflowInfo();
-  if (recorded && !input.resume) await recordRun({ event: 'start', workflowId, temporalRunId: runId, plan, params });
   run = new Interpreter(plan, params, options, input.resume);
 
   let outcome;
