@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
@@ -7,42 +8,129 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { builtinSteps } from '../../activities';
 import { ArtifactStore } from '../../activities/artifacts/store';
+import type { Store } from '../../store';
+import { testBackends, type TestBackend } from '../../store/testing';
 import { approveUpdate, statusQuery } from '../../workflows';
 import creditRisk from '../../examples/credit-risk';
 import { engine } from '../fixtures/engine';
 
+let backend: TestBackend;
+let store: Store;
 let kiln: Awaited<ReturnType<typeof engine>>;
-before(async () => { kiln = await engine(builtinSteps); });
-after(async () => { await kiln?.stop(); });
+before(async () => {
+  backend = testBackends().find((b) => b.name === 'pglite')!;
+  store = await backend.open();
+  await store.createToken({ name: 'alice', role: 'approver' });
+  await store.createToken({ name: 'victor', role: 'viewer' });
+  kiln = await engine(builtinSteps, { store });
+});
+after(async () => {
+  await kiln?.stop();
+  await backend?.close();
+});
 
-it('runs the credit-risk example end to end: held-out ROC AUC >= 0.75, approved, model stored', async () => {
-  const handle = await kiln.start(creditRisk);
+type Handle = Awaited<ReturnType<typeof kiln.start>>;
+
+/** Waits for the release gate, failing fast if a step fails first; returns what the gate shows. */
+async function atRelease(handle: Handle) {
   for (let waited = 0; ; waited += 200) {
-    const release = (await handle.query(statusQuery).catch(() => undefined))?.nodes.find((n) => n.id === 'release');
-    if (release?.status === 'waiting') {
-      assert.ok((release.gate?.show.rocAuc as number) >= 0.75);
-      break;
-    }
-    assert.ok(waited < 120_000, 'the release gate never started waiting');
+    const status = await handle.query(statusQuery).catch(() => undefined);
+    const release = status?.nodes.find((n) => n.id === 'release');
+    if (release?.status === 'waiting') return { show: release.gate!.show, nodes: status!.nodes };
+    const failed = status?.nodes.find((n) => n.status === 'failed');
+    assert.equal(failed, undefined, `step '${failed?.id}' failed: ${failed?.error?.message}`);
+    assert.ok(waited < 60_000, 'the release gate never started waiting');
     await new Promise((r) => setTimeout(r, 200));
   }
-  await handle.executeUpdate(approveUpdate, { args: [{ gate: 'release', approved: true, by: 'risk-officer' }] });
+}
+
+const approve = (handle: Handle, by: string) => handle.executeUpdate(approveUpdate, { args: [{ gate: 'release', approved: true, by }] });
+
+interface Output {
+  model: { uri: string; sha256: string };
+  metrics: { rocAuc: number; f1: number; rows: number };
+  version: number;
+  promotedBy: string;
+  fairness: { sexParityRatio: number; ageParityRatio: number; ageEqualizedOddsDifference: number };
+  best: { learningRate: number; l2: number };
+}
+
+it('tunes, validates and, on an approver\'s word, registers and promotes the credit-risk model: held-out ROC AUC >= 0.75', async () => {
+  const handle = await kiln.start(creditRisk);
+  const { show, nodes } = await atRelease(handle);
+  assert.ok((show.rocAuc as number) >= 0.75, `held-out ROC AUC ${String(show.rocAuc)}`);
+  assert.ok((show.sexParityRatio as number) >= 0.8, `parity by sex ${String(show.sexParityRatio)}`);
+  assert.equal(typeof show.ageParityRatio, 'number', 'the age disparity is shown, not hidden');
+  assert.deepEqual(Object.keys(show.bestParams as object).sort(), ['l2', 'learningRate']);
+  assert.match(show.champion as string, /no version of 'credit-risk' holds the alias 'production' yet/);
+  assert.equal(nodes.find((n) => n.id === 'quality')?.status, 'succeeded');
+  assert.notEqual(nodes.find((n) => n.id === 'register')?.status, 'succeeded', 'nothing is registered before the approval');
+
+  await approve(handle, 'alice');
   const result = await handle.result();
-  const output = result.output as { metrics: { rocAuc: number; accuracy: number; rows: number }; model: { uri: string; sha256: string } };
-  assert.ok(output.metrics.rocAuc >= 0.75, `held-out ROC AUC ${output.metrics.rocAuc}`);
-  assert.equal(output.metrics.rows, 200);
   assert.ok(result.nodes.every((n) => n.status === 'succeeded'), JSON.stringify(result.nodes.map((n) => [n.id, n.status])));
-  const model = await new ArtifactStore(kiln.artifactsDir).readJson<{ kind: string; layers: unknown[] }>(output.model.uri);
+  const output = result.output as Output;
+  assert.ok(output.metrics.rocAuc >= 0.75, `held-out ROC AUC ${output.metrics.rocAuc}`);
+  assert.equal(output.metrics.rows, 200, 'scored on the 200 held-out rows');
+  assert.ok(output.fairness.sexParityRatio >= 0.8 && output.fairness.sexParityRatio <= 1, `parity by sex ${output.fairness.sexParityRatio}`);
+  assert.ok(output.fairness.ageParityRatio > 0 && output.fairness.ageParityRatio < 0.8, `parity by age ${output.fairness.ageParityRatio}`);
+  assert.ok(output.fairness.ageEqualizedOddsDifference <= 0.3, `equalized odds by age ${output.fairness.ageEqualizedOddsDifference}`);
+
+  // Four trials, each scored on the validation rows (640 fit, 160 validation), the best by ROC AUC.
+  const trials = (await store.listTrials('credit-risk', { metric: 'rocAuc', goal: 'max' })).filter((t) => t.runId === handle.workflowId);
+  assert.equal(trials.length, 4);
+  assert.deepEqual(trials.map((t) => `${t.params.learningRate}/${t.params.l2}`).sort(), ['0.01/0.001', '0.01/0.1', '0.1/0.001', '0.1/0.1']);
+  for (const t of trials) {
+    assert.equal(t.status, 'succeeded');
+    assert.equal(t.metrics.rows, 160);
+    assert.ok(t.metrics.rocAuc! > 0.5 && t.metrics.rocAuc! <= 1, `trial ${t.key}: rocAuc ${t.metrics.rocAuc}`);
+  }
+  const best = trials.reduce((a, b) => (b.metrics.rocAuc! > a.metrics.rocAuc! ? b : a));
+  assert.deepEqual(output.best, best.params);
+  assert.equal(output.model.sha256, best.artifactSha256, 'the model scored on the test rows is the best trial\'s');
+
+  assert.equal(output.version, 1);
+  assert.equal(output.promotedBy, 'alice');
+  const production = await store.getModelVersion('credit-risk', 'production');
+  assert.equal(production.version, 1);
+  assert.equal(production.runId, handle.workflowId);
+  assert.equal(production.artifactSha256, output.model.sha256);
+  assert.equal(production.metrics.rocAuc, output.metrics.rocAuc);
+  assert.equal(production.metrics.sexParityRatio, output.fairness.sexParityRatio);
+  assert.deepEqual((await store.aliasHistory('credit-risk', 'production')).map((m) => m.actor), ['alice']);
+
+  // Lineage reaches the exact bytes of the CSV the model was trained from.
+  const csv = await readFile('examples/data/german-credit.csv');
+  const sources = (await store.upstream('credit-risk@production')).nodes.filter((n) => n.type === 'artifact' && n.kind === 'file');
+  assert.deepEqual(sources.map((n) => n.type === 'artifact' && n.sha256), [createHash('sha256').update(csv).digest('hex')]);
+
+  const model = await new ArtifactStore(kiln.artifactsDir).readJson<{ kind: string }>(output.model.uri);
   assert.equal(model.kind, 'kiln.model');
 });
 
-it('stops the run at the AUC gate when the bar is out of reach, naming metric, value and bar', async () => {
-  const handle = await kiln.start(creditRisk, { minAuc: 0.99, epochs: 20 });
+it('refuses a viewer\'s approval: the run fails AccessDenied and production stays on version 1', async () => {
+  const handle = await kiln.start(creditRisk, { epochs: 60 });
+  const { show } = await atRelease(handle);
+  assert.match(show.champion as string, /of the champion credit-risk@1 \(alias 'production'\), margin 0\.01: passed/);
+  await approve(handle, 'victor');
+  const error = await handle.result().then(() => assert.fail('expected the promotion to be refused'), (e: unknown) => e);
+  assert.ok(error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure, String(error));
+  assert.equal(error.cause.type, 'AccessDenied');
+  assert.match(error.cause.message, /victor \(role viewer\) may not alias\.move on model:credit-risk@2/);
+  assert.equal((await store.getModelVersion('credit-risk', 'production')).version, 1);
+  assert.deepEqual((await store.aliasHistory('credit-risk', 'production')).map((m) => m.actor), ['alice']);
+});
+
+it('stops the run at the AUC gate when the bar is out of reach, naming metric, value and bar, and registers nothing', async () => {
+  const handle = await kiln.start(creditRisk, { minAuc: 0.99 });
   const error = await handle.result().then(() => assert.fail('expected the gate to stop the run'), (e: unknown) => e);
   assert.ok(error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure);
   assert.equal(error.cause.type, 'GateFailed');
   assert.match(error.cause.message, /step 'gates' failed: roc_auc 0\.\d+ is below the gate 0\.99/);
-  assert.equal((await handle.query(statusQuery)).nodes.find((n) => n.id === 'release')?.status, 'cancelled');
+  const status = await handle.query(statusQuery);
+  assert.equal(status.nodes.find((n) => n.id === 'release')?.status, 'cancelled');
+  const versions = (await store.getModel('credit-risk'))!.versions;
+  assert.ok(versions.every((v) => v.runId !== handle.workflowId), 'a model that failed its gate is not registered');
 });
 
 it('fails at ingest on a malformed CSV, naming the line, before anything else runs', async () => {
@@ -56,5 +144,6 @@ it('fails at ingest on a malformed CSV, naming the line, before anything else ru
   assert.match(error.cause.message, /step 'readCsv' failed: .*line 3/);
   const status = await handle.query(statusQuery);
   assert.equal(status.nodes.find((n) => n.id === 'readCsv')?.attempts, 1);
+  assert.equal(status.nodes.find((n) => n.id === 'quality')?.status, 'cancelled');
   assert.equal(status.nodes.find((n) => n.id === 'split')?.status, 'cancelled');
 });
