@@ -7,7 +7,9 @@ import { testContext } from '../data/test-context';
 import { writeDataset } from '../data/dataset';
 import { fitFeaturesImpl } from '../features/fit';
 import { trainClassifierImpl } from '../train/classifier';
+import { checkGatesImpl } from './check-gates';
 import { evaluateClassifierImpl, type EvaluationReport } from './evaluate';
+import { linearModel } from './validation-fixtures';
 
 type Ctx = Awaited<ReturnType<typeof testContext>>;
 
@@ -91,5 +93,57 @@ describe('evaluate.classifier', () => {
       error instanceof ApplicationFailure && error.type === 'InvalidData' && /row 2 has the class 'z'/.test(error.message));
     const partial = await writeDataset(ctx.artifacts, columns, [[0.2, 'a'], [4, 'b']]);
     await assert.rejects(evaluateClassifierImpl.run({ model: trained, dataset: partial }, ctx), /no rows of class 'c'/);
+  });
+});
+
+describe('evaluate.classifier probability metrics', () => {
+  let ctx: Ctx;
+  before(async () => { ctx = await testContext(); });
+  after(async () => { await ctx.dispose(); });
+
+  // sigmoid(x) with x = logit(p) scores each row with exactly p; expected values from scikit-learn 1.9.1:
+  // average_precision_score, brier_score_loss, calibration_curve(n_bins=10).
+  const labels = [0, 0, 1, 1, 0, 1, 1, 0, 1, 1];
+  const scores = [0.12, 0.35, 0.42, 0.82, 0.55, 0.65, 0.95, 0.22, 0.33, 0.75];
+  const close = (actual: number, expected: number) => assert.ok(Math.abs(actual - expected) <= 1e-9, `expected ${expected}, got ${actual}`);
+
+  async function evaluated() {
+    const model = await linearModel(ctx.artifacts);
+    const dataset = await writeDataset(ctx.artifacts, [{ name: 'x', type: 'number' }, { name: 'y', type: 'string' }],
+      scores.map((p, i) => [Math.log(p / (1 - p)), labels[i] ? 'yes' : 'no']));
+    return evaluateClassifierImpl.run({ model, dataset }, ctx);
+  }
+
+  it('reports PR AUC, Brier score and expected calibration error of the positive class as scikit-learn does', async () => {
+    const { metrics } = await evaluated();
+    close(metrics.prAuc, 0.9305555555555555);
+    close(metrics.brierScore, 0.1493);
+    close(metrics.calibrationError, 0.262);
+  });
+
+  it('puts the reliability curve beside the ROC curve in the report, every bin included', async () => {
+    const { report } = await evaluated();
+    const stored = await ctx.artifacts.readJson<EvaluationReport>(report.uri);
+    assert.equal(stored.version, 2);
+    assert.deepEqual(stored.calibration.map((c) => c.class), stored.roc.map((r) => r.class));
+    const curve = stored.calibration[0]!;
+    assert.equal(curve.class, 'yes');
+    close(curve.ece, 0.262);
+    assert.deepEqual(curve.bins.map((b) => b.count), [0, 1, 1, 2, 1, 1, 1, 1, 1, 1]);
+    assert.deepEqual([curve.bins[0]!.meanPredicted, curve.bins[0]!.fractionPositive], [null, null]);
+    const filled = curve.bins.filter((b) => b.count > 0);
+    filled.forEach((b, i) => close(b.meanPredicted!, [0.12, 0.22, 0.34, 0.42, 0.55, 0.65, 0.75, 0.82, 0.95][i]!));
+    assert.deepEqual(filled.map((b) => b.fractionPositive), [0, 0, 0.5, 1, 0, 1, 1, 1, 1]);
+  });
+
+  it('lets validate.gates gate on pr_auc, brier_score and calibration_error', async () => {
+    const { metrics } = await evaluated();
+    const { outcomes } = await checkGatesImpl.run({
+      metrics,
+      gates: [{ metric: 'pr_auc', min: 0.9 }, { metric: 'brier_score', max: 0.2 }, { metric: 'calibration_error', max: 0.3 }],
+    }, ctx);
+    assert.deepEqual(outcomes.map((o) => [o.metric, o.passed]), [['pr_auc', true], ['brier_score', true], ['calibration_error', true]]);
+    await assert.rejects(checkGatesImpl.run({ metrics, gates: [{ metric: 'calibration_error', max: 0.1 }] }, ctx), (error: unknown) =>
+      error instanceof ApplicationFailure && error.type === 'GateFailed' && /calibration_error 0\.262 is above the gate 0\.100/.test(error.message));
   });
 });

@@ -5,7 +5,8 @@ import { implement } from '../library';
 import { reportRef } from '../refs';
 import { loadModel } from '../train/model';
 import { predictProba } from '../train/predict';
-import { binaryMetrics, DEFAULT_THRESHOLD, multiclassMetrics, rocCurve, type ClassificationMetrics } from './metrics';
+import { calibration } from './calibration';
+import { binaryMetrics, CALIBRATION_BINS, DEFAULT_THRESHOLD, multiclassMetrics, rocCurve, type ClassificationMetrics, type ClassMetrics } from './metrics';
 import { evaluateClassifier } from './steps';
 
 export { classificationMetrics, evaluateClassifier } from './steps';
@@ -20,10 +21,23 @@ export interface RocReport {
   thresholds: Array<number | null>;
 }
 
+/** A reliability curve: for each equal-width bin of predicted probability, how often the class occurred. */
+export interface CalibrationCurveReport {
+  /** The class whose probability is binned: for multiclass, one against the rest. */
+  class: string;
+  /** Expected calibration error: the row-weighted mean gap between meanPredicted and fractionPositive. */
+  ece: number;
+  /** Maximum calibration error: the largest gap over non-empty bins. */
+  mce: number;
+  /** Every bin, empty ones included; an empty bin's mean and fraction are null. */
+  bins: Array<{ lower: number; upper: number; count: number; meanPredicted: number | null; fractionPositive: number | null }>;
+}
+
 /** The report artifact of `evaluate.classifier`. */
 export interface EvaluationReport {
   kind: 'kiln.evaluation';
-  version: 1;
+  /** 2 added the probability metrics and `calibration`. */
+  version: 2;
   model: { sha256: string; task: string; architecture: string; label: string; classes: string[]; backend: string };
   dataset: { sha256: string; rows: number };
   /** Binary only: a row is predicted positive when its score is at or above this. Multiclass predicts the most probable class. */
@@ -33,7 +47,9 @@ export interface EvaluationReport {
   /** counts[true class][predicted class], in the order of `classes`. */
   confusionMatrix: { classes: string[]; counts: number[][] };
   roc: RocReport[];
-  perClass?: Array<{ class: string; precision: number; recall: number; f1: number; rocAuc: number; support: number }>;
+  /** Reliability curves, one per entry of `roc` and for the same classes. */
+  calibration: CalibrationCurveReport[];
+  perClass?: Array<{ class: string } & ClassMetrics>;
 }
 
 const PROGRESS_EVERY = 50_000;
@@ -41,6 +57,16 @@ const PROGRESS_EVERY = 50_000;
 const rocReport = (cls: string, auc: number, yTrue: number[], yScore: number[]): RocReport => {
   const curve = rocCurve(yTrue, yScore);
   return { class: cls, auc, fpr: curve.fpr, tpr: curve.tpr, thresholds: curve.thresholds.map((t) => (Number.isFinite(t) ? t : null)) };
+};
+
+const orNull = (x: number) => (Number.isNaN(x) ? null : x);
+
+const calibrationReport = (cls: string, yTrue: number[], yProb: number[]): CalibrationCurveReport => {
+  const { ece, mce, bins } = calibration(yTrue, yProb, { bins: CALIBRATION_BINS });
+  return {
+    class: cls, ece, mce,
+    bins: bins.map((b) => ({ lower: b.lower, upper: b.upper, count: b.count, meanPredicted: orNull(b.meanPredicted), fractionPositive: orNull(b.fractionPositive) })),
+  };
 };
 
 export const evaluateClassifierImpl = implement(evaluateClassifier, async (input, ctx) => {
@@ -80,7 +106,7 @@ export const evaluateClassifierImpl = implement(evaluateClassifier, async (input
   let report: EvaluationReport;
   const header = {
     kind: 'kiln.evaluation' as const,
-    version: 1 as const,
+    version: 2 as const,
     model: { sha256: input.model.sha256, task: model.task, architecture: model.architecture, label, classes, backend: model.backend },
     dataset: { sha256: dataset.sha256, rows: yTrue.length },
   };
@@ -95,6 +121,7 @@ export const evaluateClassifierImpl = implement(evaluateClassifier, async (input
       metrics,
       confusionMatrix: { classes, counts: [[c.tn, c.fp], [c.fn, c.tp]] },
       roc: [rocReport(classes[1]!, m.rocAuc, yTrue, scores)],
+      calibration: [calibrationReport(classes[1]!, yTrue, scores)],
     };
   } else {
     const { confusionMatrix, perClass, ...m } = multiclassMetrics(yTrue, proba);
@@ -106,6 +133,7 @@ export const evaluateClassifierImpl = implement(evaluateClassifier, async (input
       metrics,
       confusionMatrix: { classes, counts: confusionMatrix },
       roc: classes.map((cls, k) => rocReport(cls, perClass[k]!.rocAuc, yTrue.map((y) => (y === k ? 1 : 0)), proba.map((p) => p[k]!))),
+      calibration: classes.map((cls, k) => calibrationReport(cls, yTrue.map((y) => (y === k ? 1 : 0)), proba.map((p) => p[k]!))),
       perClass: perClass.map((p, k) => ({ class: classes[k]!, ...p })),
     };
   }

@@ -75,6 +75,10 @@ describe('binary metrics', () => {
     close(m.f1, 0.8148148148148148);
     close(m.rocAuc, 0.8869047619047619);
     close(m.logLoss, 0.41273126858706793);
+    // average_precision_score, brier_score_loss, and ECE from calibration_curve's 10 uniform bins.
+    close(m.prAuc, 0.9485994397759103);
+    close(m.brierScore, 0.1375);
+    close(m.calibrationError, 0.195);
   });
 });
 
@@ -91,6 +95,16 @@ describe('multiclass metrics', () => {
     close(m.f1, (1 + 2 / 3 + 2 / 3) / 3);
     close(m.rocAuc, (1 + 2 / 3 + 0.875) / 3);
     close(m.logLoss, -(Math.log(0.7) + Math.log(0.4) + Math.log(0.6) + Math.log(0.3)) / 4);
+  });
+
+  it('macro-averages PR AUC, Brier score and calibration error of each class against the rest, as scikit-learn 1.9.1 gives them', () => {
+    // average_precision_score(label_binarize(y), proba, average='macro'); the mean over classes of
+    // brier_score_loss(y == k, proba[:, k]) and of the 10-bin ECE of the same.
+    const m = multiclassMetrics(yTrue, proba);
+    close(m.prAuc, 0.7777777777777777);
+    close(m.brierScore, 0.14833333333333334);
+    close(m.calibrationError, 0.2833333333333333);
+    close(m.perClass[0]!.brierScore, (0.09 + 0.09 + 0.04 + 0.01) / 4);
   });
 
   it('renormalizes clipped rows in log loss', () => {

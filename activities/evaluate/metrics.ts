@@ -1,7 +1,11 @@
 // Classification metrics as pure functions over plain arrays, defined as scikit-learn defines
 // them so numbers can be checked against it: a class is predicted positive when its score is
 // at or above the threshold; a ratio with a zero denominator is 0; ROC AUC averages the ranks
-// of tied scores; log loss clips probabilities to [eps, 1 − eps].
+// of tied scores; log loss clips probabilities to [eps, 1 − eps]. PR AUC (average precision),
+// Brier score and expected calibration error come from calibration.ts; for multiclass each is the
+// macro average over classes of its one-vs-rest value, as ROC AUC is.
+
+import { averagePrecision, brierScore, calibration } from './calibration';
 
 export interface Confusion {
   tp: number;
@@ -24,11 +28,28 @@ export interface ClassificationMetrics {
   f1: number;
   rocAuc: number;
   logLoss: number;
+  /** Average precision (scikit-learn's `average_precision_score`); NaN when no row is positive. */
+  prAuc: number;
+  /** Mean squared gap between the predicted probability and the 0/1 label. */
+  brierScore: number;
+  /** Expected calibration error over {@link CALIBRATION_BINS} equal-width bins. */
+  calibrationError: number;
   rows: number;
 }
 
 export const DEFAULT_THRESHOLD = 0.5;
 export const LOG_LOSS_EPS = 1e-15;
+/** Equal-width bins of the reliability curve and of the expected calibration error. */
+export const CALIBRATION_BINS = 10;
+
+/** The one-vs-rest probability metrics of one class: yTrue 0/1, yProb that class's probability. */
+export function probabilityMetrics(yTrue: readonly number[], yProb: readonly number[]): { prAuc: number; brierScore: number; calibrationError: number } {
+  return {
+    prAuc: yTrue.includes(1) ? averagePrecision(yTrue, yProb) : Number.NaN,
+    brierScore: brierScore(yTrue, yProb),
+    calibrationError: calibration(yTrue, yProb, { bins: CALIBRATION_BINS }).ece,
+  };
+}
 
 function checkBinary(yTrue: readonly number[], yScore: readonly number[]): void {
   if (yTrue.length !== yScore.length) throw new RangeError(`yTrue has ${yTrue.length} values but yScore has ${yScore.length}`);
@@ -158,6 +179,7 @@ export function binaryMetrics(yTrue: readonly number[], yScore: readonly number[
     f1: ratio(2 * c.tp, 2 * c.tp + c.fp + c.fn),
     rocAuc: rocAuc(yTrue, yScore),
     logLoss: logLoss(yTrue, yScore),
+    ...probabilityMetrics(yTrue, yScore),
     rows: yTrue.length,
     confusion: c,
   };
@@ -197,13 +219,26 @@ export function multiclassLogLoss(yTrue: readonly number[], proba: readonly (rea
   return sum / yTrue.length;
 }
 
+/** One class's metrics against the rest, as a multiclass evaluation reports them. */
+export interface ClassMetrics {
+  precision: number;
+  recall: number;
+  f1: number;
+  rocAuc: number;
+  prAuc: number;
+  brierScore: number;
+  calibrationError: number;
+  support: number;
+}
+
 /**
  * Multiclass metrics from class probabilities: accuracy of the argmax, macro-averaged precision,
- * recall and F1, macro one-vs-rest ROC AUC (NaN if a class is absent), log loss.
+ * recall and F1; macro one-vs-rest ROC AUC and PR AUC (NaN if a class is absent), Brier score and
+ * expected calibration error; log loss.
  */
 export function multiclassMetrics(yTrue: readonly number[], proba: readonly (readonly number[])[]): ClassificationMetrics & {
   confusionMatrix: number[][];
-  perClass: Array<{ precision: number; recall: number; f1: number; rocAuc: number; support: number }>;
+  perClass: ClassMetrics[];
 } {
   const k = checkMulticlass(yTrue, proba);
   const yPred = proba.map(argmax);
@@ -213,15 +248,17 @@ export function multiclassMetrics(yTrue: readonly number[], proba: readonly (rea
     const support = row.reduce((a, b) => a + b, 0);
     const predicted = matrix.reduce((sum, r) => sum + r[c]!, 0);
     const oneVsRest = yTrue.map((y) => (y === c ? 1 : 0));
+    const score = proba.map((p) => p[c]!);
     return {
       precision: ratio(tp, predicted),
       recall: ratio(tp, support),
       f1: ratio(2 * tp, predicted + support),
-      rocAuc: rocAuc(oneVsRest, proba.map((p) => p[c]!)),
+      rocAuc: rocAuc(oneVsRest, score),
+      ...probabilityMetrics(oneVsRest, score),
       support,
     };
   });
-  const macro = (key: 'precision' | 'recall' | 'f1' | 'rocAuc') => perClass.reduce((sum, c) => sum + c[key], 0) / k;
+  const macro = (key: Exclude<keyof ClassMetrics, 'support'>) => perClass.reduce((sum, c) => sum + c[key], 0) / k;
   const correct = matrix.reduce((sum, row, c) => sum + row[c]!, 0);
   return {
     accuracy: correct / yTrue.length,
@@ -230,6 +267,9 @@ export function multiclassMetrics(yTrue: readonly number[], proba: readonly (rea
     f1: macro('f1'),
     rocAuc: macro('rocAuc'),
     logLoss: multiclassLogLoss(yTrue, proba),
+    prAuc: macro('prAuc'),
+    brierScore: macro('brierScore'),
+    calibrationError: macro('calibrationError'),
     rows: yTrue.length,
     confusionMatrix: matrix,
     perClass,

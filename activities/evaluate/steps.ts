@@ -12,19 +12,26 @@ export const classificationMetrics = z.object({
   f1: z.number(),
   rocAuc: z.number(),
   logLoss: z.number(),
+  prAuc: z.number().describe('average precision, as scikit-learn\'s average_precision_score'),
+  brierScore: z.number().describe('mean squared gap between predicted probability and 0/1 label'),
+  calibrationError: z.number().describe('expected calibration error over 10 equal-width probability bins'),
   rows: z.number().int().positive(),
 });
 
 /**
- * Scores a classifier on a dataset: accuracy, precision, recall and F1 at 0.5 (macro-averaged
- * over classes for multiclass), ROC AUC (one-vs-rest macro for multiclass), log loss; the ROC
- * points and confusion matrix go to a report artifact.
+ * Scores a classifier on a dataset: accuracy, precision, recall and F1 at 0.5, ROC AUC, PR AUC
+ * (average precision), Brier score and expected calibration error (10 equal-width bins), log loss.
+ * For a binary model the probability metrics are of the positive class; for multiclass, precision,
+ * recall and F1 are macro-averaged and ROC AUC, PR AUC, Brier score and calibration error are the
+ * macro average of each class against the rest. The ROC points, reliability curve and confusion
+ * matrix go to a report artifact. Validation gates name these metrics in snake_case (pr_auc,
+ * brier_score, calibration_error).
  * @example const evaluation = p.step(evaluateClassifier, { model: trained.model, dataset: split.test });
  */
 export const evaluateClassifier = defineStep({
   name: 'evaluate.classifier',
-  version: '1',
-  description: 'Score a classifier on held-out data; metrics plus a JSON report with ROC curve and confusion matrix',
+  version: '2',
+  description: 'Score a classifier on held-out data; metrics plus a JSON report with ROC curve, reliability curve and confusion matrix',
   input: z.object({ model: modelRef, dataset: datasetRef }),
   output: z.object({ metrics: classificationMetrics, report: reportRef }),
   options: { startToCloseTimeout: '30m', heartbeatTimeout: '1m' },
