@@ -10,7 +10,8 @@ import { evaluateRobustnessImpl } from './evaluate/robustness-step';
 import { validateChampionImpl } from './evaluate/champion-step';
 import { registrySteps } from './registry';
 import { onnxSteps } from './onnx';
+import { scoreSteps } from './score';
 import { tuneSteps } from './tune';
 
 /** Every step implementation Kiln ships, for a worker to register. */
-export const builtinSteps: StepImpl[] = [...dataSteps, ...featureSteps, ...trainSteps, ...evaluateSteps, evaluateRegressorImpl, checkGatesImpl, evaluateFairnessImpl, evaluateRobustnessImpl, validateChampionImpl, ...registrySteps, ...onnxSteps, ...tuneSteps];
+export const builtinSteps: StepImpl[] = [...dataSteps, ...featureSteps, ...trainSteps, ...evaluateSteps, evaluateRegressorImpl, checkGatesImpl, evaluateFairnessImpl, evaluateRobustnessImpl, validateChampionImpl, ...registrySteps, ...onnxSteps, ...tuneSteps, ...scoreSteps];

@@ -11,5 +11,6 @@ export { checkGates } from './evaluate/gate-steps';
 export { evaluateFairness, evaluateRobustness, validateChampion, sensitiveGroups } from './evaluate/steps';
 export { registerModel, setAlias } from './registry/steps';
 export { exportOnnx, importOnnx, onnxRef } from './onnx/steps';
+export { scoreModel } from './score/steps';
 export { gridSearch, randomSearch, recordTrial, selectTrial, tuneGrid, tuneRandom } from './tune/steps';
 export * from './refs';
