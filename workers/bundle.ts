@@ -53,19 +53,21 @@ async function sourceHash(dirs: string[]): Promise<string> {
 /**
  * Bundles the workflows for the worker, refusing imports that cross the determinism boundary.
  * The bundle is cached by a hash of the workflow and DSL sources, so workers start quickly.
+ * `traced` adds the OpenTelemetry workflow interceptors (workers/telemetry.ts); an untraced bundle has none.
  */
-export async function workflowBundle(options: { workflowsPath?: string; cacheDir?: string } = {}): Promise<{ code: string }> {
+export async function workflowBundle(options: { workflowsPath?: string; cacheDir?: string; traced?: boolean } = {}): Promise<{ code: string }> {
   const workflowsPath = options.workflowsPath ?? join(root, 'workflows', 'index.ts');
   const cacheDir = options.cacheDir ?? join(root, '.kiln', 'cache');
   const custom = options.workflowsPath !== undefined;
   const key = custom ? undefined : await sourceHash(DETERMINISTIC);
-  const cached = key && join(cacheDir, `workflows-${key}.js`);
+  const cached = key && join(cacheDir, `workflows-${key}${options.traced ? '-traced' : ''}.js`);
   if (cached) {
     const code = await readFile(cached, 'utf8').catch(() => undefined);
     if (code) return { code };
   }
   const { code } = await bundleWorkflowCode({
     workflowsPath,
+    ...(options.traced ? { workflowInterceptorModules: [join(root, 'workflows', 'telemetry-interceptors.ts')] } : {}),
     logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never,
     webpackConfigHook: (config) => ({ ...config, plugins: [...(config.plugins ?? []), boundaryPlugin as never] }),
   });

@@ -5,6 +5,7 @@ import { workflowBundle } from './bundle';
 import type { Store } from '../store';
 import { runActivities, stepActivities } from './step-activities';
 import { storeRecorder } from './store-recorder';
+import { tracingFromEnv, type Tracing } from './telemetry';
 
 export const DEFAULT_TASK_QUEUE = 'kiln';
 
@@ -20,19 +21,23 @@ export interface KilnWorkerOptions {
   workflows?: boolean;
   maxConcurrentActivityTaskExecutions?: number;
   identity?: string;
+  /** Traces workflows and steps; by default from the OTEL_* environment (workers/telemetry.ts), `false` for none. */
+  tracing?: Tracing | false;
 }
 
 /** A worker that runs the pipeline workflow and the given steps on one task queue. */
 export async function createKilnWorker(options: KilnWorkerOptions): Promise<Worker> {
   const artifacts = new ArtifactStore(options.artifactsDir);
   const withWorkflows = options.workflows ?? true;
+  const tracing = options.tracing ?? (await tracingFromEnv('kiln-worker'));
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
-    ...(withWorkflows ? { workflowBundle: await workflowBundle() } : {}),
+    ...(withWorkflows ? { workflowBundle: await workflowBundle({ traced: Boolean(tracing) }) } : {}),
     activities: { ...stepActivities(options.steps, { artifacts, ...(options.store ? { store: options.store, recorder: storeRecorder(options.store, artifacts) } : {}) }), ...runActivities(options.steps, options.store) },
     ...(options.maxConcurrentActivityTaskExecutions ? { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions } : {}),
     ...(options.identity ? { identity: options.identity } : {}),
+    ...(tracing ? tracing.worker : {}),
   });
 }
