@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ConflictError } from '../../store/errors';
 import { implement } from '../library';
 import { loadModel } from '../train/model';
+import { onnxVersionSignature } from './onnx-signature';
 import { modelSignature } from './signature';
 import { requireStore } from './store-required';
 import { registerModel } from './steps';
@@ -13,11 +14,13 @@ const STEP = 'registry.register';
 export const registerModelImpl = implement(registerModel, async (input, ctx) => {
   const store = requireStore(ctx, STEP);
   const { model, report } = input;
-  const spec = await loadModel(ctx.artifacts, model.uri);
+  const declared = model.kind === 'onnx'
+    ? await onnxVersionSignature(ctx.artifacts, model, input.signature, STEP)
+    : await loadModel(ctx.artifacts, model.uri).then((spec) => input.signature ?? modelSignature(spec));
   // The version table has no column for the validation report, so the signature document names it.
-  const signature = { ...(input.signature ?? modelSignature(spec)), ...(report ? { validationReport: report.uri } : {}) };
+  const signature = { ...declared, ...(report ? { validationReport: report.uri } : {}) };
   await store.recordArtifacts([
-    { sha256: model.sha256, kind: 'model', size: model.size, uri: model.uri },
+    { sha256: model.sha256, kind: model.kind, size: model.size, uri: model.uri },
     ...(report ? [{ sha256: report.sha256, kind: 'report', size: report.size, uri: report.uri }] : []),
   ]);
   // The worker records a run under its workflow id (kept across continue-as-new). A store that does

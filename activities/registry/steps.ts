@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineStep } from '../../dsl';
+import { onnxRef } from '../onnx/steps';
 import { modelRef, reportRef } from '../refs';
 
 // Definitions only (zod, dsl, refs): pipelines import these; the implementations need the worker's store.
@@ -16,7 +17,10 @@ export const approvalDecision = z.object({
  * Registers a model artifact as a version of a named model, with its metrics, its signature
  * (derived from the model's transform unless given), the run that produced it and the validation
  * report. Idempotent: the same artifact under the same name is one version however often it runs.
+ * A model trained elsewhere registers as the ONNX graph `model.importOnnx` outputs; its version
+ * records the declared signature (`format: 'onnx'`, inputs, outputs, classes), which must match the graph.
  * @example const registered = p.step(registerModel, { name: 'credit-risk', model: trained.model, metrics: heldOut.metrics, report: heldOut.report });
+ * @example const registered = p.step(registerModel, { name: 'credit-risk-xgb', model: imported.onnx, signature: imported.signature });
  */
 export const registerModel = defineStep({
   name: 'registry.register',
@@ -24,10 +28,10 @@ export const registerModel = defineStep({
   description: 'Register a model version with metrics, signature, run lineage and validation report',
   input: z.object({
     name: z.string().min(1),
-    model: modelRef,
+    model: z.union([modelRef, onnxRef]).describe('a trained model, or an ONNX graph from model.importOnnx or model.exportOnnx'),
     metrics: z.record(z.string(), z.number()).default({}),
     report: reportRef.optional().describe('the validation report the version was accepted on'),
-    signature: z.record(z.string(), z.unknown()).optional().describe('inputs and output of the model; derived from its transform if omitted'),
+    signature: z.record(z.string(), z.unknown()).optional().describe('inputs and output of the model; derived from its transform (or, for ONNX, read from the graph\'s stored signature) if omitted'),
   }),
   output: z.object({ name: z.string(), version: z.number().int().positive() }),
   // Writes to the registry are effects of this run: never replayed from another run's cache.
