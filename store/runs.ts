@@ -4,6 +4,7 @@ import { ConflictError, NotFoundError } from './errors';
 import type { Executor } from './executor';
 import { pipelines, planVersions } from './schema/pipelines';
 import { runs, type Run, type RunStatus } from './schema/runs';
+import { stepExecutions } from './schema/steps';
 
 export interface CodeVersion {
   commit: string | null;
@@ -69,17 +70,30 @@ export const runsApi = (db: Executor) => ({
     return run;
   },
 
-  /** Records how a run ended; repeating the same finish keeps the first finish time. */
+  /**
+   * Records how a run ended; repeating the same finish keeps the first finish time. Steps still
+   * `running` are closed with it: a step that timed out, was cancelled, or lost its worker never
+   * reports its own end.
+   */
   async recordRunFinish(finish: RunFinish): Promise<Run> {
     const at = finish.finishedAt ?? new Date();
-    const [row] = await db.update(runs).set({
-      status: finish.status,
-      finishedAt: sql`case when ${runs.status} = ${finish.status} and ${runs.finishedAt} is not null then ${runs.finishedAt} else ${at.toISOString()}::timestamptz end`,
-      errorType: finish.error?.type ?? null,
-      errorMessage: finish.error?.message ?? null,
-    }).where(eq(runs.id, finish.runId)).returning();
-    if (!row) throw new NotFoundError('run', finish.runId, 'record its start first (recordRunStart)');
-    return row;
+    return db.transaction(async (tx) => {
+      const [row] = await tx.update(runs).set({
+        status: finish.status,
+        finishedAt: sql`case when ${runs.status} = ${finish.status} and ${runs.finishedAt} is not null then ${runs.finishedAt} else ${at.toISOString()}::timestamptz end`,
+        errorType: finish.error?.type ?? null,
+        errorMessage: finish.error?.message ?? null,
+      }).where(eq(runs.id, finish.runId)).returning();
+      if (!row) throw new NotFoundError('run', finish.runId, 'record its start first (recordRunStart)');
+      const cancelled = finish.status === 'cancelled';
+      await tx.update(stepExecutions).set({
+        status: cancelled ? 'cancelled' : 'failed',
+        errorType: cancelled ? 'Cancelled' : 'RunEnded',
+        errorMessage: `the run ${finish.status} while this step was running (${cancelled ? 'cancelled with it' : 'it timed out, was cancelled, or lost its worker'})`,
+        finishedAt: sql`${at.toISOString()}::timestamptz`,
+      }).where(and(eq(stepExecutions.runId, finish.runId), eq(stepExecutions.status, 'running')));
+      return row;
+    });
   },
 
   async getRun(runId: string): Promise<Run | undefined> {

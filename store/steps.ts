@@ -22,7 +22,7 @@ export interface StepStart extends StepIdentity {
 export interface StepFinish {
   runId: string;
   nodeId: string;
-  status: 'succeeded' | 'failed' | 'skipped';
+  status: 'succeeded' | 'failed' | 'cancelled' | 'skipped';
   /** Needed only when the step never started (a skipped node). */
   step?: { name: string; version: string };
   attempt?: number;
@@ -51,7 +51,7 @@ export interface CachedResult {
   finishedAt: Date | null;
 }
 
-const terminal = sql.raw(`('succeeded', 'failed', 'cached', 'skipped')`);
+const terminal = sql.raw(`('succeeded', 'failed', 'cancelled', 'cached', 'skipped')`);
 
 export const stepsApi = (db: Executor) => ({
   /**

@@ -10,12 +10,17 @@ import type { RunBegun, RunEvent, RunStart, StepEnvelope, StepRequest } from '..
 
 /** Where the worker records steps and finds cached results; workers/store-recorder.ts implements it over the store. */
 export interface StepRecorder {
-  /** A recorded result for this cache key, already recorded as this node's cache hit; undefined when there is none. */
-  reuse(request: StepRequest, key: string): Promise<{ output: Record<string, unknown>; cached: NonNullable<StepEnvelope['cached']> } | undefined>;
+  /**
+   * A recorded result for this cache key, already recorded as this node's cache hit (`cached`
+   * names its source), or this node's own result from an attempt whose completion was lost;
+   * undefined when there is none.
+   */
+  reuse(request: StepRequest, key: string): Promise<{ output: Record<string, unknown>; cached?: NonNullable<StepEnvelope['cached']> } | undefined>;
   started(request: StepRequest, key: string, attempt: number): Promise<void>;
   /** `sources`: what the step read from outside the artifact store (ctx.readFrom). */
   succeeded(request: StepRequest, key: string, envelope: StepEnvelope, sources: SourceRef[]): Promise<void>;
-  failed(request: StepRequest, key: string, attempt: number, error: { type: string; message: string }, final: boolean): Promise<void>;
+  /** `retrying`: Temporal will try again, so the step is still running. */
+  failed(request: StepRequest, key: string, attempt: number, error: { type: string; message: string }, outcome: 'retrying' | 'failed' | 'cancelled'): Promise<void>;
 }
 
 const invalid = (request: StepRequest, what: 'input' | 'output', error: z.ZodError) =>
@@ -64,9 +69,13 @@ export function stepActivities(steps: StepImpl[], deps: { artifacts: ArtifactSto
       } catch (error) {
         if (recorder) {
           const failure = error instanceof ApplicationFailure ? { type: error.type ?? 'Error', message: error.message } : { type: (error as Error).name, message: (error as Error).message };
-          const maxAttempts = context.info.retryPolicy?.maximumAttempts;
-          const final = (error instanceof ApplicationFailure && error.nonRetryable) || (maxAttempts !== undefined && maxAttempts > 0 && attempt >= maxAttempts);
-          await recorder.failed(request, key, attempt, failure, final);
+          const policy = context.info.retryPolicy;
+          const maxAttempts = policy?.maximumAttempts;
+          const final = (error instanceof ApplicationFailure && error.nonRetryable)
+            || (policy?.nonRetryableErrorTypes ?? []).includes(failure.type)
+            || (maxAttempts !== undefined && maxAttempts > 0 && attempt >= maxAttempts);
+          const outcome = context.cancellationSignal.aborted ? 'cancelled' : final ? 'failed' : 'retrying';
+          await recorder.failed(request, key, attempt, failure, outcome);
         }
         throw error;
       }

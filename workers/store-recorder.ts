@@ -20,7 +20,7 @@ export function storeRecorder(store: Store, artifacts: ArtifactStore): StepRecor
       // row at itself and take it out of the cache, since only succeeded rows are reused.
       const own = await store.getStep({ runId: request.context.workflowId, nodeId: request.context.node });
       if (own?.status === 'succeeded' && own.cacheKey === key) {
-        return { output: own.output as Record<string, unknown>, cached: { runId: own.runId, node: own.nodeId } };
+        return { output: own.output as Record<string, unknown> };
       }
       const hit = await store.lookupCache(key);
       if (!hit) return undefined;
@@ -51,10 +51,10 @@ export function storeRecorder(store: Store, artifacts: ArtifactStore): StepRecor
       });
     },
 
-    async failed(request, _key, attempt, error, final) {
+    async failed(request, _key, attempt, error, outcome) {
       // Between retries the step is still running; only the last attempt's failure is its outcome.
-      if (!final) return;
-      await store.recordStepFinish({ runId: request.context.workflowId, nodeId: request.context.node, status: 'failed', attempt, error });
+      if (outcome === 'retrying') return;
+      await store.recordStepFinish({ runId: request.context.workflowId, nodeId: request.context.node, status: outcome, attempt, error });
     },
   };
 }

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { type AnyPgColumn, check, index, integer, jsonb, pgTable, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
 import { runs } from './runs';
 
-export const stepStatuses = ['running', 'succeeded', 'failed', 'cached', 'skipped'] as const;
+export const stepStatuses = ['running', 'succeeded', 'failed', 'cancelled', 'cached', 'skipped'] as const;
 export type StepStatus = (typeof stepStatuses)[number];
 
 /** One node of one run: a single row however many attempts Temporal makes. */
@@ -26,7 +26,7 @@ export const stepExecutions = pgTable('step_executions', {
   unique('step_executions_run_node_key').on(t.runId, t.nodeId),
   index('step_executions_cache_idx').on(t.cacheKey, t.finishedAt).where(sql`${t.status} = 'succeeded'`),
   index('step_executions_step_idx').on(t.stepName, t.stepVersion),
-  check('step_executions_status_check', sql`${t.status} in ('running', 'succeeded', 'failed', 'cached', 'skipped')`),
+  check('step_executions_status_check', sql`${t.status} in ('running', 'succeeded', 'failed', 'cancelled', 'cached', 'skipped')`),
   check('step_executions_attempts_check', sql`${t.attempts} >= 1`),
 ]);
 export type StepExecution = typeof stepExecutions.$inferSelect;

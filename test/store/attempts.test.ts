@@ -5,7 +5,7 @@ import { pipeline } from '../../dsl';
 import type { Store } from '../../store';
 import { testBackends } from '../../store/testing';
 import { engine } from '../fixtures/engine';
-import { executions, fail, flaky, noop, testSteps } from '../fixtures/steps';
+import { executions, fail, flaky, noop, slow, testSteps } from '../fixtures/steps';
 
 for (const backend of testBackends()) {
   describe(`step attempts and failures in the store (${backend.name})`, () => {
@@ -58,6 +58,29 @@ for (const backend of testBackends()) {
       assert.equal(run?.errorType, 'GateFailed');
       assert.equal(run?.errorMessage, 'AUC 0.61 is below the gate 0.75');
       assert.ok(run?.finishedAt);
+    });
+
+    it('records a failure whose type the step declares non-retryable as final after one attempt', async () => {
+      const key = `non-retryable-${backend.name}-${Date.now()}`;
+      const handle = await kiln.start(pipeline({ name: 'store-non-retryable' }, (p) =>
+        p.step(flaky, { key, failTimes: 99 }, { retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['Error'] } })));
+      await assert.rejects(handle.result(), WorkflowFailedError);
+      assert.equal(executions.get(key), 1);
+      const steps = await store.listSteps(handle.workflowId);
+      assert.deepEqual(steps.map((s) => [s.status, s.attempts, s.errorMessage]), [['failed', 1, 'flaky failure 1 of 99']]);
+    });
+
+    it('closes a step cancelled with its run as cancelled, not running forever', async () => {
+      const key = `cancelled-${backend.name}-${Date.now()}`;
+      const handle = await kiln.start(pipeline({ name: 'store-cancelled' }, (p) => p.step(slow, { key, ms: 30_000 })));
+      for (let i = 0; i < 100 && !executions.get(key); i++) await new Promise((r) => setTimeout(r, 100));
+      await handle.cancel();
+      await assert.rejects(handle.result(), WorkflowFailedError);
+      const run = await store.getRun(handle.workflowId);
+      assert.equal(run?.status, 'cancelled');
+      const steps = await store.listSteps(handle.workflowId);
+      assert.deepEqual(steps.map((s) => [s.nodeId, s.status]), [['slow', 'cancelled']]);
+      assert.ok(steps[0]!.finishedAt);
     });
   });
 }

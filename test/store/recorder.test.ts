@@ -68,11 +68,11 @@ for (const backend of testBackends()) {
     it('keeps a step running between retries and records only the final failure', async () => {
       const { req, key } = await begin(`rec-fail-${backend.name}`);
       await recorder.started(req, key, 1);
-      await recorder.failed(req, key, 1, { type: 'Error', message: 'first' }, false);
+      await recorder.failed(req, key, 1, { type: 'Error', message: 'first' }, 'retrying');
       assert.equal((await store.getStep({ runId: req.context.workflowId, nodeId: 'digest' }))?.status, 'running');
       await recorder.started(req, key, 2);
-      await recorder.failed(req, key, 2, { type: 'Boom', message: 'for good' }, true);
-      await recorder.failed(req, key, 2, { type: 'Boom', message: 'for good' }, true);
+      await recorder.failed(req, key, 2, { type: 'Boom', message: 'for good' }, 'failed');
+      await recorder.failed(req, key, 2, { type: 'Boom', message: 'for good' }, 'failed');
       const rows = await store.listSteps(req.context.workflowId);
       assert.deepEqual(rows.map((r) => [r.status, r.attempts, r.errorType, r.errorMessage]), [['failed', 2, 'Boom', 'for good']]);
     });
@@ -104,7 +104,7 @@ for (const backend of testBackends()) {
       const edges = await edgesOf(req.context.workflowId);
       const hit = await recorder.reuse(req, key);
       assert.deepEqual(hit?.output, { report });
-      assert.deepEqual(hit?.cached, { runId: req.context.workflowId, node: 'digest' });
+      assert.equal(hit?.cached, undefined, 'its own result is no cache hit');
       const after = await store.getStep({ runId: req.context.workflowId, nodeId: 'digest' });
       assert.equal(after?.status, 'succeeded');
       assert.equal(after?.cachedFrom, null);

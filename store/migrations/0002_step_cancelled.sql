@@ -1,0 +1,2 @@
+ALTER TABLE "step_executions" DROP CONSTRAINT "step_executions_status_check";--> statement-breakpoint
+ALTER TABLE "step_executions" ADD CONSTRAINT "step_executions_status_check" CHECK ("step_executions"."status" in ('running', 'succeeded', 'failed', 'cancelled', 'cached', 'skipped'));
