@@ -15,6 +15,7 @@ export function* nodeSources(node: PlanNode): Generator<{ field: string; source:
   switch (node.type) {
     case 'step':
       for (const [field, b] of Object.entries(node.inputs)) for (const source of bindingSources(b)) yield { field, source };
+      for (const source of node.after ?? []) yield { field: 'after', source };
       break;
     case 'approval':
       for (const [field, b] of Object.entries(node.show)) for (const source of bindingSources(b)) yield { field: `show.${field}`, source };

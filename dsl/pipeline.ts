@@ -37,7 +37,11 @@ export interface Builder {
    * Adds a step; returns handles to its outputs.
    * @example const split = p.step(splitDataset, { dataset: raw.dataset, testFraction: 0.2 });
    */
-  step<D extends StepDef>(def: D, inputs: StepInputs<D>, options?: StepOptions & { id?: string }): Deep<StepOutput<D>>;
+  /**
+   * `after`: outputs this step must wait for although it reads none of them, e.g. a quality check
+   * that must pass before training starts (skipped when any of them is skipped).
+   */
+  step<D extends StepDef>(def: D, inputs: StepInputs<D>, options?: StepOptions & { id?: string; after?: Handle<unknown>[] }): Deep<StepOutput<D>>;
   /**
    * Runs the nodes built inside only when the condition holds at run time; otherwise they are skipped.
    * @example p.when(params.approve, () => { p.approval('release', { show: { auc: m.auc } }) });
@@ -134,7 +138,7 @@ export function buildNodes(def: AnyPipeline): { nodes: PlanNode[]; output?: Bind
 
   const p: Builder = {
     step(def, inputs, options = {}) {
-      const { id: explicitId, ...stepOptions } = options;
+      const { id: explicitId, after, ...stepOptions } = options;
       const id = claim(explicitId ?? def.name.split('.').pop()!);
       const shape = (def.input as ObjectSchema).shape;
       const bindings: Record<string, Binding> = {};
@@ -159,6 +163,7 @@ export function buildNodes(def: AnyPipeline): { nodes: PlanNode[]; output?: Bind
         inputs: bindings,
         outputKeys: Object.keys((def.output as ObjectSchema).shape),
         options: { ...def.options, ...stepOptions },
+        ...(after?.length ? { after: after.map(sourceOf) } : {}),
         ...when(),
       });
       return handle({ kind: 'ref', node: id, path: [] });

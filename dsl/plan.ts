@@ -54,6 +54,8 @@ export interface StepNode extends NodeBase {
   /** Top-level keys of the step's output object, for checking references. */
   outputKeys?: string[];
   options: StepOptions;
+  /** Nodes to wait for without reading their values. */
+  after?: Source[];
 }
 
 export interface ApprovalNode extends NodeBase {

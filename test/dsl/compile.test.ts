@@ -88,6 +88,20 @@ describe('validation errors name the node and field', () => {
     throwsPlanError(() => compile(missing), 'add', 'b', /not wired/);
   });
 
+  it('records a step\'s `after` as ordering only, and refuses one naming no node', () => {
+    const ordered = pipeline({ name: 'ordered' }, (p) => {
+      const check = p.step(noop, {}, { id: 'check' });
+      p.step(add, { a: 1, b: 2 }, { after: [check.ok] });
+    });
+    const plan = clone(compile(ordered));
+    const step = plan.nodes.find((n) => n.id === 'add');
+    assert.ok(step?.type === 'step');
+    assert.deepEqual(step.after, [{ kind: 'ref', node: 'check', path: ['ok'] }]);
+    assert.deepEqual(Object.keys(step.inputs), ['a', 'b'], 'after adds no input');
+    step.after = [{ kind: 'ref', node: 'ghost', path: [] }];
+    throwsPlanError(() => validatePlan(plan), 'add', 'after', /'ghost'.*dangling/);
+  });
+
   it('rejects a plan whose step reads an output nobody produces', () => {
     const plan = clone(compile(chain));
     const second = plan.nodes[1]!;

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { z } from 'zod';
-import { compile, cond, pipeline } from '../../dsl';
+import { compile, cond, pipeline, type Handle } from '../../dsl';
 import { approveUpdate, runPipeline, statusQuery } from '../../workflows';
 import type { RunStatus } from '../../workflows/protocol';
 import { engine } from '../fixtures/engine';
@@ -93,6 +93,22 @@ describe('runPipeline on a real Temporal server', () => {
     assert.match(node(result, 'deploy').skippedBecause!, /params.deploy/);
     assert.equal(node(result, 'noop').status, 'skipped');
     assert.equal(node(result, 'report').status, 'succeeded');
+  });
+
+  it('starts a step declared `after` another only once that one succeeded, and skips it with it', async () => {
+    const key = `after-${Date.now()}`;
+    const ordered = pipeline({ name: 'ordered', params: z.object({ check: z.boolean().default(true) }) }, (p, params) => {
+      const checks: Handle<unknown>[] = [];
+      p.when(params.check, () => { checks.push(p.step(slow, { key, ms: 500 }, { id: 'check' }).done); });
+      // Outside the condition: only `after` ties it to the check.
+      p.step(add, { a: 1, b: 2 }, { id: 'after', after: checks });
+    });
+    const waited = await (await kiln.start(ordered)).result();
+    assert.equal(node(waited, 'after').status, 'succeeded');
+    assert.ok(node(waited, 'after').startedAt! >= node(waited, 'check').finishedAt!, 'it started after the check finished');
+    const skipped = await (await kiln.start(ordered, { check: false })).result();
+    assert.equal(node(skipped, 'after').status, 'skipped');
+    assert.match(node(skipped, 'after').skippedBecause!, /'check' was skipped/);
   });
 
   it('refuses a plan naming a step no worker defines, naming the node', async () => {
