@@ -28,8 +28,8 @@ export default pipeline(
   },
   (p, params) => {
     const raw = p.step(readCsv, { path: params.data, label: 'class' });
-    // A failed check fails the run, cancelling whatever started beside it.
-    p.step(checkQuality, {
+    // Nothing is split, fitted or trained until the data has passed: a failed check stops the run.
+    const quality = p.step(checkQuality, {
       dataset: raw.dataset,
       checks: [
         { column: 'class', notNull: true, allowed: ['good', 'bad'] },
@@ -39,7 +39,7 @@ export default pipeline(
         { rowCount: { min: 500 } },
       ],
     });
-    const split = p.step(splitDataset, { dataset: raw.dataset, testFraction: 0.2, seed: params.seed, stratifyBy: 'class' });
+    const split = p.step(splitDataset, { dataset: raw.dataset, testFraction: 0.2, seed: params.seed, stratifyBy: 'class' }, { after: [quality.passed] });
     // Hyperparameters are chosen on a validation part of the training rows: the test rows are
     // looked at once, by the chosen model, or their score would flatter it.
     const tuning = p.step(splitDataset, { dataset: split.train, testFraction: 0.2, seed: params.seed, stratifyBy: 'class' }, { id: 'tuningSplit' });

@@ -147,3 +147,21 @@ it('fails at ingest on a malformed CSV, naming the line, before anything else ru
   assert.equal(status.nodes.find((n) => n.id === 'quality')?.status, 'cancelled');
   assert.equal(status.nodes.find((n) => n.id === 'split')?.status, 'cancelled');
 });
+
+it('stops at the data-quality gate, naming the column and row, before the data is split', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kiln-bad-age-'));
+  const path = join(dir, 'credit.csv');
+  const [header, ...rows] = (await readFile('examples/data/german-credit.csv', 'utf8')).trimEnd().split('\n');
+  const age = header!.split(',').indexOf('age');
+  const cells = rows[9]!.split(',');
+  cells[age] = '150';
+  rows[9] = cells.join(',');
+  await writeFile(path, `${[header, ...rows].join('\n')}\n`);
+  const handle = await kiln.start(creditRisk, { data: path });
+  const error = await handle.result().then(() => assert.fail('expected the quality gate to fail'), (e: unknown) => e);
+  assert.ok(error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure);
+  assert.equal(error.cause.type, 'DataQualityFailed');
+  assert.match(error.cause.message, /column 'age' range \[18, 100\]: 1 row.*row 10\b/);
+  const split = (await handle.query(statusQuery)).nodes.find((n) => n.id === 'split');
+  assert.equal(split?.startedAt, undefined, 'the split never started');
+});
