@@ -9,6 +9,8 @@ import { fitFeaturesImpl } from '../features/fit';
 import { trainClassifierImpl } from '../train/classifier';
 import { checkGatesImpl } from './check-gates';
 import { evaluateClassifierImpl, type EvaluationReport } from './evaluate';
+import { modelRef } from '../refs';
+import type { ModelSpec } from '../train/model';
 import { linearModel } from './validation-fixtures';
 
 type Ctx = Awaited<ReturnType<typeof testContext>>;
@@ -134,6 +136,16 @@ describe('evaluate.classifier probability metrics', () => {
     const filled = curve.bins.filter((b) => b.count > 0);
     filled.forEach((b, i) => close(b.meanPredicted!, [0.12, 0.22, 0.34, 0.42, 0.55, 0.65, 0.75, 0.82, 0.95][i]!));
     assert.deepEqual(filled.map((b) => b.fractionPositive), [0, 0, 0.5, 1, 0, 1, 1, 1, 1]);
+  });
+
+  it('refuses a model whose output is not a probability, naming the row', async () => {
+    // inf − inf in the second layer: the forward pass gives NaN for any x other than 0.
+    const spec = await ctx.artifacts.readJson<ModelSpec>((await linearModel(ctx.artifacts)).uri);
+    spec.layers = [{ weights: [[1e308, -1e308]], bias: [0, 0], activation: 'linear' }, { weights: [[1e10], [1e10]], bias: [0], activation: 'sigmoid' }];
+    const broken = modelRef.parse({ kind: 'model', ...(await ctx.artifacts.putJson(spec)), task: 'binary', architecture: 'mlp', label: 'y', classes: ['no', 'yes'], backend: 'test' });
+    const dataset = await writeDataset(ctx.artifacts, [{ name: 'x', type: 'number' }, { name: 'y', type: 'string' }], [[5, 'yes'], [-5, 'no']]);
+    await assert.rejects(evaluateClassifierImpl.run({ model: broken, dataset }, ctx), (error: unknown) =>
+      error instanceof ApplicationFailure && error.type === 'InvalidData' && /row 1: the model gives class 'no' the probability NaN/.test(error.message));
   });
 
   it('lets validate.gates gate on pr_auc, brier_score and calibration_error', async () => {

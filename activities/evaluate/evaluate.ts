@@ -88,7 +88,12 @@ export const evaluateClassifierImpl = implement(evaluateClassifier, async (input
       throw invalidData(`row ${n} has the class '${categoryOf(value)}', which the model was not trained on (classes: ${classes.join(', ')})`, { label, row: n, class: categoryOf(value) });
     }
     try {
-      proba.push(predictProba(model, [row])[0]!);
+      const p = predictProba(model, [row])[0]!;
+      const bad = p.findIndex((v) => !(v >= 0 && v <= 1));
+      if (bad >= 0) {
+        throw invalidData(`row ${n}: the model gives class '${classes[bad]}' the probability ${p[bad]}, not one in [0, 1]; the model is broken (diverged training?) and cannot be evaluated`, { row: n });
+      }
+      proba.push(p);
     } catch (error) {
       if (error instanceof TransformInputError) throw invalidData(`row ${n}: ${error.message}`, { row: n, feature: error.feature });
       throw error;

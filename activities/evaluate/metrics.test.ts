@@ -80,6 +80,11 @@ describe('binary metrics', () => {
     close(m.brierScore, 0.1375);
     close(m.calibrationError, 0.195);
   });
+
+  it('gives NaN probability metrics, which fail any gate, for a score that is not a probability', () => {
+    const m = binaryMetrics([0, 1, 1], [0.2, Number.NaN, 0.9]);
+    assert.deepEqual([m.prAuc, m.brierScore, m.calibrationError], [Number.NaN, Number.NaN, Number.NaN]);
+  });
 });
 
 describe('multiclass metrics', () => {
