@@ -36,7 +36,9 @@ export function storeRecorder(store: Store, artifacts: ArtifactStore): StepRecor
 
     async succeeded(request, _key, envelope, sources: SourceRef[]) {
       const inputs = findRefs(request.input);
-      const outputs = findRefs(envelope.output);
+      // A ref passed through (tune.select's best model) was read, not made: its producer stays the step that wrote it.
+      const read = new Set(inputs.map((r) => r.artifact.sha256));
+      const outputs = findRefs(envelope.output).filter((r) => !read.has(r.artifact.sha256));
       await store.recordStepFinish({
         runId: request.context.workflowId,
         nodeId: request.context.node,

@@ -65,6 +65,15 @@ for (const backend of testBackends()) {
       assert.deepEqual((await store.getArtifact(dataset.sha256))?.stats, { rows: 2, columns: [{ name: 'x', type: 'number' }] });
     });
 
+    it('records a ref passed through from input to output as read, not made by this step', async () => {
+      const { req, key } = await begin(`rec-through-${backend.name}`);
+      await recorder.started(req, key, 1);
+      await recorder.succeeded(req, key, { output: { best: { dataset }, report }, attempt: 1 }, []);
+      const edges = await edgesOf(req.context.workflowId);
+      assert.equal(edges.filter((e) => e.startsWith('output')).length, 1, edges.join('\n'));
+      assert.ok(edges.some((e) => e.startsWith('output') && e.includes(report.sha256)));
+    });
+
     it('keeps a step running between retries and records only the final failure', async () => {
       const { req, key } = await begin(`rec-fail-${backend.name}`);
       await recorder.started(req, key, 1);
