@@ -1,4 +1,6 @@
-"""scikit-learn baselines on a split that Kiln wrote: train.csv, test.csv and meta.json in one folder.
+"""scikit-learn baselines on rows Kiln wrote: train.csv, test.csv and meta.json in one folder.
+
+train.csv holds the rows Kiln's final model was trained on, test.csv the held-out rows it was scored on.
 
 Fits LogisticRegression and HistGradientBoostingClassifier behind the same preprocessing Kiln's
 features.fit does (numeric columns standardized, the others one-hot; missing values imputed),
