@@ -8,6 +8,7 @@ import { compile, pipeline } from '../../dsl';
 import { startDevServer } from '../../cli/temporal-server';
 import { createKilnWorker } from '../../workers/create-worker';
 import { runPipeline } from '../../workflows';
+import { openStore } from '../../store';
 import { noop, testSteps } from '../../test/fixtures/steps';
 import { handChain, handFan } from './workflows';
 
@@ -44,32 +45,35 @@ const timed = async (start: () => Promise<{ result(): Promise<unknown> }>) => {
 };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+// CASES=fan (or chain) runs one of them: the chain takes minutes, the fan-out seconds.
 const cases = [
   { name: `chain of ${N}`, kiln: compile(chain), hand: handChain },
   { name: `fan-out of ${N}`, kiln: compile(fan), hand: handFan },
-] as const;
+].filter((c) => !process.env.CASES || c.name.startsWith(process.env.CASES));
 
-await Promise.all([kilnWorker.runUntil(async () => {
-  await handWorker.runUntil(async () => {
-    console.log(`Kiln step overhead, ${REPS} runs each (median), ${cpus().length} cores, ${cpus()[0]?.model}, ${new Date().toISOString().slice(0, 10)}`);
-    console.log('case'.padEnd(16), 'kiln ms/step'.padStart(13), 'hand ms/step'.padStart(13), 'ratio'.padStart(7));
-    for (const c of cases) {
-      const kilnRun = () => client.workflow.start(runPipeline, { taskQueue: kilnQueue, workflowId: `bench-${randomUUID()}`, args: [{ plan: c.kiln, options: { cache: false } }] });
-      const handRun = () => client.workflow.start(c.hand, { taskQueue: handQueue, workflowId: `bench-${randomUUID()}`, args: [N] });
-      await timed(kilnRun);
-      await timed(handRun);
-      const kilnTimes: number[] = [];
-      const handTimes: number[] = [];
-      for (let i = 0; i < REPS; i++) {
-        kilnTimes.push(await timed(kilnRun));
-        handTimes.push(await timed(handRun));
-      }
-      const k = median(kilnTimes) / N;
-      const h = median(handTimes) / N;
-      console.log(c.name.padEnd(16), k.toFixed(2).padStart(13), h.toFixed(2).padStart(13), `${(k / h).toFixed(2)}x`.padStart(7));
-    }
-  });
-})]);
+// Optional third column: Kiln recording every run and step into a store (PGlite in memory).
+const store = process.env.BENCH_STORE ? await openStore({ dir: 'memory://' }) : undefined;
+const recordingQueue = `bench-recording-${randomUUID()}`;
+const recordingWorker = store && await createKilnWorker({ connection, taskQueue: recordingQueue, steps: testSteps, artifactsDir: await mkdtemp(join(tmpdir(), 'kiln-bench-')), store });
+const workers = [kilnWorker, handWorker, ...(recordingWorker ? [recordingWorker] : [])];
+const running = workers.map((w) => w.run());
+
+console.log(`Kiln step overhead, ${REPS} runs each (median), ${cpus().length} cores, ${cpus()[0]?.model}, ${new Date().toISOString().slice(0, 10)}`);
+console.log('case'.padEnd(16), 'kiln ms/step'.padStart(13), 'hand ms/step'.padStart(13), 'ratio'.padStart(7), ...(store ? ['recording ms/step'.padStart(18), 'ratio'.padStart(7)] : []));
+for (const c of cases) {
+  const kilnRun = (taskQueue: string) => () => client.workflow.start(runPipeline, { taskQueue, workflowId: `bench-${randomUUID()}`, args: [{ plan: c.kiln, options: { cache: false } }] });
+  const runs = [kilnRun(kilnQueue), () => client.workflow.start(c.hand, { taskQueue: handQueue, workflowId: `bench-${randomUUID()}`, args: [N] }), ...(store ? [kilnRun(recordingQueue)] : [])];
+  for (const run of runs) await timed(run);
+  // Interleaved, so that drift in the machine's load falls on every column alike.
+  const times = runs.map(() => [] as number[]);
+  for (let i = 0; i < REPS; i++) for (const [j, run] of runs.entries()) times[j]!.push(await timed(run));
+  const [k, h, r] = times.map((t) => median(t) / N) as [number, number, number?];
+  console.log(c.name.padEnd(16), k.toFixed(2).padStart(13), h.toFixed(2).padStart(13), `${(k / h).toFixed(2)}x`.padStart(7),
+    ...(r === undefined ? [] : [r.toFixed(2).padStart(18), `${(r / h).toFixed(2)}x`.padStart(7)]));
+}
+for (const w of workers) w.shutdown();
+await Promise.all(running);
+await store?.close();
 await connection.close();
 await client.connection.close();
 await server.stop();
