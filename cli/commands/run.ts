@@ -7,9 +7,11 @@ import { approvalPrompter } from '../approval-prompt';
 import type { Approver } from '../decide';
 import { renderStatus } from '../render';
 import { startRun } from '../start-run';
+import { caller, withStore } from '../store';
 
 export const help = `kiln run <pipeline.ts | plan.json> [options]
   Compiles the pipeline, starts a run, follows it live and prints its result and Web UI link.
+  Needs the operator role.
   -p, --param name=value   a pipeline parameter (JSON values are parsed; repeatable)
       --detach             start the run and return at once
       --id ID              the run's workflow id (default: <pipeline>-<time>-<random>)
@@ -38,6 +40,8 @@ export async function run(args: string[], print = console.log): Promise<number> 
   const { plan, pipeline } = await loadPlan(file);
   const given = parseParamArgs(values.param);
   const params = pipeline ? checkParams(pipeline, given) : given;
+  // Starting runs is the operator's; refused (and audited) before anything reaches Temporal.
+  await withStore(config, async (store) => store.authorize(await caller(store, config, print, values.token), 'run.start', `pipeline:${plan.name}`));
   const client = await connectClient(config);
   try {
     const handle = await startRun(client, config.taskQueue, plan, params, {

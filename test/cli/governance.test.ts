@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -11,6 +11,7 @@ import { approve } from '../../cli/commands/approve';
 import { audit } from '../../cli/commands/audit';
 import { lineage } from '../../cli/commands/lineage';
 import { models } from '../../cli/commands/models';
+import { run } from '../../cli/commands/run';
 import { token } from '../../cli/commands/token';
 import { engine } from '../fixtures/engine';
 import { add, noop, testSteps } from '../fixtures/steps';
@@ -87,6 +88,19 @@ describe('kiln CLI governance', () => {
     out.length = 0;
     assert.equal(await models(['list', '--token', tokens.victor!], print), 0);
     assert.match(out.join('\n'), /scorer {2}\(production → 1\)[\s\S]*v2[\s\S]*v1 .*\[production\] {2}roc_auc=0\.8100/);
+  });
+
+  it('starts runs only for operators and above', async () => {
+    const file = join(home, 'sum.ts');
+    await writeFile(file, `import { pipeline } from '${join(process.cwd(), 'dsl')}';
+import { add } from '${join(process.cwd(), 'test/fixtures/steps')}';
+export default pipeline({ name: 'cli-sum' }, (p) => p.step(add, { a: 2, b: 3 }).sum);\n`);
+    await assert.rejects(run([file, '--detach', '--token', tokens.victor!], print), /victor.*operator/s);
+    assert.equal((await store.listAudit({ action: 'access.denied', subject: 'pipeline:cli-sum' })).length, 1);
+    assert.equal((await store.listRuns({ pipeline: 'cli-sum' })).length, 0, 'a refused start leaves no run');
+    out.length = 0;
+    assert.equal(await run([file, '--token', tokens.alice!], print), 0);
+    assert.match(out.join('\n'), /Result: 5$/);
   });
 
   it('creates tokens only as admin, showing the token once', async () => {
