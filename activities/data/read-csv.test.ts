@@ -1,34 +1,17 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ApplicationFailure } from '@temporalio/common';
 import { loadDataset } from './dataset';
 import { readCsvImpl } from './read-csv';
 import { testContext } from './test-context';
+import { rejectsWith, writeInput } from './test-inputs';
 
 type Ctx = Awaited<ReturnType<typeof testContext>>;
 let ctx: Ctx;
 before(async () => { ctx = await testContext(); });
 after(async () => { await ctx.dispose(); });
 
-let files = 0;
-async function csv(text: string | Buffer): Promise<string> {
-  const path = join(ctx.artifacts.root, `input-${files++}.csv`);
-  await writeFile(path, text);
-  return path;
-}
-
-/** Asserts a non-retryable InvalidData failure whose message matches. */
-async function rejectsWith(promise: Promise<unknown>, message: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(error)}`);
-    assert.equal(error.type, 'InvalidData');
-    assert.equal(error.nonRetryable, true);
-    assert.match(error.message, message);
-    return true;
-  });
-}
+const csv = (text: string | Buffer) => writeInput(ctx, 'csv', text);
 
 describe('data.readCsv', () => {
   it('infers integer, number, boolean and string columns and reads missing tokens as null', async () => {

@@ -1,16 +1,13 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { ColumnType } from '../refs';
 import { fileFingerprint } from '../artifacts/hashing';
-import { implement, type StepContext } from '../library';
+import { implement } from '../library';
 import { isMissing, parseCell, TypeInference, type Cell } from './cells';
 import { CsvSyntaxError, parseCsv, type CsvRecord } from './csv';
-import { writeDataset, type Column } from './dataset';
+import type { Column } from './dataset';
+import { article, inputFile, progress, writeScanned } from './ingest';
 import { invalidData } from './invalid';
 import { readCsv } from './steps';
-
-const PROGRESS_EVERY = 10_000;
 
 /** The records of a file, with parse errors turned into non-retryable failures that name the place. */
 async function* records(path: string, header: () => string[] | undefined, through = (s: AsyncIterable<Uint8Array>) => s): AsyncGenerator<CsvRecord> {
@@ -63,18 +60,9 @@ function checkWidth(path: string, record: CsvRecord, header: string[], headerLin
   );
 }
 
-function checkAborted(ctx: StepContext): void {
-  if (ctx.signal.aborted) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error('data.readCsv was cancelled');
-}
-
 export const readCsvImpl = implement(readCsv, async (input, ctx) => {
-  const path = resolve(input.path);
-  const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') throw invalidData(`${path} does not exist; check the path (relative paths start at the worker's working directory)`, { path });
-    throw error;
-  });
-  if (!info.isFile()) throw invalidData(`${path} is not a file`, { path });
-
+  const path = await inputFile(input.path);
+  const heartbeat = progress(ctx, readCsv.name);
   const declared = input.columns ?? {};
   let header: string[] | undefined;
   let headerLine = 0;
@@ -125,10 +113,7 @@ export const readCsvImpl = implement(readCsv, async (input, ctx) => {
       }
     });
     rows++;
-    if (rows % PROGRESS_EVERY === 0) {
-      ctx.heartbeat({ phase: 'scan', rows });
-      checkAborted(ctx);
-    }
+    heartbeat({ phase: 'scan', rows });
   }
 
   if (!header) throw invalidData(`${path} is empty; a CSV file needs a header line and at least one row`, { path });
@@ -139,7 +124,6 @@ export const readCsvImpl = implement(readCsv, async (input, ctx) => {
     const type = types[i]!;
     return { name, type: typeof type === 'string' ? type : type.type };
   });
-  let written = 0;
   async function* values(): AsyncGenerator<Cell[]> {
     let first = true;
     for await (const record of records(path, () => names)) {
@@ -153,25 +137,7 @@ export const readCsvImpl = implement(readCsv, async (input, ctx) => {
         if (value === undefined) throw new Error(`${path} changed while it was being read (line ${record.line}); read it again`);
         return value;
       });
-      written++;
-      if (written % PROGRESS_EVERY === 0) {
-        ctx.heartbeat({ phase: 'write', rows: written, of: rows });
-        checkAborted(ctx);
-      }
     }
   }
-  const dataset = await writeDataset(ctx.artifacts, columns, values());
-  ctx.readFrom(fingerprint.source());
-  if (dataset.rows !== rows) throw new Error(`${path} changed while it was being read (${rows} rows, then ${dataset.rows}); read it again`);
-  ctx.log('read CSV', { path, rows, columns: columns.length, sha256: dataset.sha256 });
-  return {
-    dataset,
-    summary: {
-      rows,
-      columns: columns.length,
-      missing: Object.fromEntries(names.flatMap((name, i) => (missing[i]! > 0 ? [[name, missing[i]!]] : []))),
-    },
-  };
+  return writeScanned(ctx, heartbeat, 'CSV', { path, columns, rows, missing, source: fingerprint.source }, values());
 });
-
-const article = (type: ColumnType) => (type === 'integer' ? 'an integer' : `a ${type}`);

@@ -1,37 +1,20 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { ApplicationFailure } from '@temporalio/common';
 import { loadDataset } from './dataset';
 import { readCsvImpl } from './read-csv';
 import { readJsonlImpl } from './read-jsonl';
 import { testContext } from './test-context';
+import { rejectsWith, writeInput } from './test-inputs';
 
 type Ctx = Awaited<ReturnType<typeof testContext>>;
 let ctx: Ctx;
 before(async () => { ctx = await testContext(); });
 after(async () => { await ctx.dispose(); });
 
-let files = 0;
-async function jsonl(text: string | Buffer): Promise<string> {
-  const path = join(ctx.artifacts.root, `input-${files++}.jsonl`);
-  await writeFile(path, text);
-  return path;
-}
-
-/** Asserts a non-retryable InvalidData failure whose message matches. */
-async function rejectsWith(promise: Promise<unknown>, message: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(error)}`);
-    assert.equal(error.type, 'InvalidData');
-    assert.equal(error.nonRetryable, true);
-    assert.match(error.message, message);
-    return true;
-  });
-}
+const jsonl = (text: string | Buffer) => writeInput(ctx, 'jsonl', text);
 
 describe('data.readJsonl', () => {
   it('types columns from the JSON values and reads null, absent keys and missing tokens as missing', async () => {

@@ -1,15 +1,12 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { ColumnType } from '../refs';
 import { fileFingerprint } from '../artifacts/hashing';
-import { implement, type StepContext } from '../library';
+import { implement } from '../library';
 import { coerceCell, isMissing, type Cell } from './cells';
-import { textLines, writeDataset, type Column } from './dataset';
+import { textLines, type Column } from './dataset';
+import { article, inputFile, progress, writeScanned } from './ingest';
 import { invalidData } from './invalid';
 import { readJsonl } from './steps';
-
-const PROGRESS_EVERY = 10_000;
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -78,20 +75,9 @@ function inferred(kinds: number): ColumnType {
 const toCell = (value: Json, type: ColumnType): Cell | undefined =>
   typeof value === 'object' && value !== null ? (type === 'string' ? JSON.stringify(value) : undefined) : coerceCell(value, type);
 
-const article = (type: ColumnType) => (type === 'integer' ? 'an integer' : `a ${type}`);
-
-function checkAborted(ctx: StepContext): void {
-  if (ctx.signal.aborted) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error('data.readJsonl was cancelled');
-}
-
 export const readJsonlImpl = implement(readJsonl, async (input, ctx) => {
-  const path = resolve(input.path);
-  const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') throw invalidData(`${path} does not exist; check the path (relative paths start at the worker's working directory)`, { path });
-    throw error;
-  });
-  if (!info.isFile()) throw invalidData(`${path} is not a file`, { path });
-
+  const path = await inputFile(input.path);
+  const heartbeat = progress(ctx, readJsonl.name);
   const declared: Record<string, ColumnType> = input.columns ?? {};
   // Columns in the order their keys first appear; a line without a key has a missing value there.
   const kinds = new Map<string, number>();
@@ -127,10 +113,7 @@ export const readJsonlImpl = implement(readJsonl, async (input, ctx) => {
     }
     if (input.label !== undefined && labelMissingLine === undefined && missing(value[input.label])) labelMissingLine = line;
     rows++;
-    if (rows % PROGRESS_EVERY === 0) {
-      ctx.heartbeat({ phase: 'scan', rows });
-      checkAborted(ctx);
-    }
+    heartbeat({ phase: 'scan', rows });
   }
 
   if (rows === 0) throw invalidData(`${path} is empty; a JSON Lines file needs at least one line holding an object`, { path });
@@ -149,7 +132,6 @@ export const readJsonlImpl = implement(readJsonl, async (input, ctx) => {
   }
   const columns: Column[] = names.map((name) => ({ name, type: declared[name] ?? inferred(kinds.get(name)!) }));
 
-  let written = 0;
   async function* values(): AsyncGenerator<Cell[]> {
     for await (const { value, line } of records(path)) {
       yield columns.map(({ name, type }) => {
@@ -159,23 +141,8 @@ export const readJsonlImpl = implement(readJsonl, async (input, ctx) => {
         if (cell === undefined) throw new Error(`${path} changed while it was being read (line ${line}); read it again`);
         return cell;
       });
-      written++;
-      if (written % PROGRESS_EVERY === 0) {
-        ctx.heartbeat({ phase: 'write', rows: written, of: rows });
-        checkAborted(ctx);
-      }
     }
   }
-  const dataset = await writeDataset(ctx.artifacts, columns, values());
-  ctx.readFrom(fingerprint.source());
-  if (dataset.rows !== rows) throw new Error(`${path} changed while it was being read (${rows} rows, then ${dataset.rows}); read it again`);
-  ctx.log('read JSON Lines', { path, rows, columns: columns.length, sha256: dataset.sha256 });
-  return {
-    dataset,
-    summary: {
-      rows,
-      columns: columns.length,
-      missing: Object.fromEntries(names.flatMap((name) => (missingCount.get(name) ? [[name, missingCount.get(name)!]] : []))),
-    },
-  };
+  const missingPerColumn = names.map((name) => missingCount.get(name) ?? 0);
+  return writeScanned(ctx, heartbeat, 'JSON Lines', { path, columns, rows, missing: missingPerColumn, source: fingerprint.source }, values());
 });
