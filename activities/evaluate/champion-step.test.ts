@@ -2,16 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Store } from '../../store';
-import { testBackends, type TestBackend } from '../../store/testing';
-import { testContext } from '../data/test-context';
+import { storeContext } from '../data/store-context';
 import type { DatasetRef, ModelRef } from '../refs';
 import { validateChampionImpl } from './champion-step';
 import { dataset, linearModel } from './validation-fixtures';
 
-type Ctx = Awaited<ReturnType<typeof testContext>>;
+type Ctx = Awaited<ReturnType<typeof storeContext>>;
 
 describe('validate.champion', () => {
-  let backend: TestBackend;
   let store: Store;
   let ctx: Ctx;
   let holdout: DatasetRef;
@@ -19,10 +17,8 @@ describe('validate.champion', () => {
   let blunt: ModelRef;
   let inverted: ModelRef;
   before(async () => {
-    backend = testBackends().find((b) => b.name === 'pglite')!;
-    store = await backend.open();
-    ctx = await testContext();
-    ctx.store = store;
+    ctx = await storeContext();
+    store = ctx.store;
     // Labels follow sign(x), except that x in [0, 1) is labelled 'no', so no model here is perfect.
     const rows = Array.from({ length: 40 }, (_, i) => {
       const x = (i - 19.5) / 4;
@@ -35,7 +31,6 @@ describe('validate.champion', () => {
   });
   after(async () => {
     await ctx.dispose();
-    await backend.close();
   });
 
   const champion = async (name: string, model: ModelRef) => {

@@ -3,20 +3,18 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import { testContext } from '../../activities/data/test-context';
+import { storeContext } from '../../activities/data/store-context';
 import { linearModel } from '../../activities/evaluate/validation-fixtures';
 import { buildOnnx, importOnnx, importOnnxImpl, openOnnx, type OnnxSignature } from '../../activities/onnx';
 import { registerModel, registerModelImpl } from '../../activities/registry/register';
 import { loadModel } from '../../activities/train/model';
 import type { Store } from '../../store';
-import { testBackends, type TestBackend } from '../../store/testing';
 
-type Ctx = Awaited<ReturnType<typeof testContext>>;
+type Ctx = Awaited<ReturnType<typeof storeContext>>;
 
 // A model trained elsewhere arrives as an .onnx file with a declared signature: model.importOnnx
 // checks it against the graph, registry.register records it as a version with that signature.
 describe('registry.register with an imported ONNX model', () => {
-  let backend: TestBackend;
   let store: Store;
   let ctx: Ctx;
   let file: string;
@@ -27,10 +25,8 @@ describe('registry.register with an imported ONNX model', () => {
   };
 
   before(async () => {
-    backend = testBackends().find((b) => b.name === 'pglite')!;
-    store = await backend.open();
-    ctx = await testContext();
-    ctx.store = store;
+    ctx = await storeContext();
+    store = ctx.store;
     // Stands in for a graph from another framework: a logistic model on x, written to an .onnx file.
     const model = await loadModel(ctx.artifacts, (await linearModel(ctx.artifacts, { weight: 2, bias: -1 })).uri);
     file = join(ctx.artifacts.root, 'external.onnx');
@@ -38,7 +34,6 @@ describe('registry.register with an imported ONNX model', () => {
   });
   after(async () => {
     await ctx.dispose();
-    await backend.close();
   });
 
   const imported = async () => importOnnx.output.parse(await importOnnxImpl.run(importOnnx.input.parse({ path: file, signature: declared }), ctx));

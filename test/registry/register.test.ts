@@ -1,28 +1,23 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import { testContext } from '../../activities/data/test-context';
+import { storeContext } from '../../activities/data/store-context';
 import { linearModel } from '../../activities/evaluate/validation-fixtures';
 import { registerModelImpl } from '../../activities/registry';
 import type { Store } from '../../store';
 import { startRun } from '../../store/test-fixtures';
-import { testBackends, type TestBackend } from '../../store/testing';
 
-type Ctx = Awaited<ReturnType<typeof testContext>>;
+type Ctx = Awaited<ReturnType<typeof storeContext>>;
 
 describe('registry.register', () => {
-  let backend: TestBackend;
   let store: Store;
   let ctx: Ctx;
   before(async () => {
-    backend = testBackends().find((b) => b.name === 'pglite')!;
-    store = await backend.open();
-    ctx = await testContext();
-    ctx.store = store;
+    ctx = await storeContext();
+    store = ctx.store;
   });
   after(async () => {
     await ctx.dispose();
-    await backend.close();
   });
 
   it('creates one version however many times the same run and node register, with the run, signature and report', async () => {

@@ -1,25 +1,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import { testContext } from '../../activities/data/test-context';
+import { storeContext } from '../../activities/data/store-context';
 import { linearModel } from '../../activities/evaluate/validation-fixtures';
 import { setAliasImpl } from '../../activities/registry';
 import type { Store } from '../../store';
-import { testBackends, type TestBackend } from '../../store/testing';
 
-type Ctx = Awaited<ReturnType<typeof testContext>>;
+type Ctx = Awaited<ReturnType<typeof storeContext>>;
 
 const approvedBy = (by: string) => ({ approved: true, by, at: '2026-11-27T10:00:00.000Z' });
 
 describe('registry.setAlias', () => {
-  let backend: TestBackend;
   let store: Store;
   let ctx: Ctx;
   before(async () => {
-    backend = testBackends().find((b) => b.name === 'pglite')!;
-    store = await backend.open();
-    ctx = await testContext();
-    ctx.store = store;
+    ctx = await storeContext();
+    store = ctx.store;
     for (const weight of [1, 2]) {
       const model = await linearModel(ctx.artifacts, { weight });
       await store.recordArtifact({ sha256: model.sha256, kind: 'model', size: model.size });
@@ -30,7 +26,6 @@ describe('registry.setAlias', () => {
   });
   after(async () => {
     await ctx.dispose();
-    await backend.close();
   });
 
   it('moves the alias as the approving principal, who is on record as having moved it', async () => {
