@@ -22,7 +22,7 @@ let test: DatasetRef;
 
 before(async () => {
   ctx = await testContext();
-  credit = (await readCsvImpl.run({ path: '../shared/datasets/german-credit.csv', label: 'class' }, ctx)).dataset;
+  credit = (await readCsvImpl.run({ path: 'examples/data/german-credit.csv', label: 'class' }, ctx)).dataset;
   creditRows = (await loadDataset(ctx.artifacts, credit)).rows;
   ({ train, test } = await splitImpl.run({ dataset: credit, testFraction: 0.25, seed: 7, stratifyBy: 'class' }, ctx));
 });

@@ -47,7 +47,7 @@ describe('data.readJsonl', () => {
   });
 
   it('gives the German credit data the same dataset, hash included, as readCsv', async () => {
-    const fromCsv = await readCsvImpl.run({ path: '../shared/datasets/german-credit.csv', label: 'class' }, ctx);
+    const fromCsv = await readCsvImpl.run({ path: 'examples/data/german-credit.csv', label: 'class' }, ctx);
     const { rows } = await loadDataset(ctx.artifacts, fromCsv.dataset);
     const path = await jsonl(rows.map((r) => JSON.stringify(r)).join('\n'));
     const fromJsonl = await readJsonlImpl.run({ path, label: 'class' }, ctx);
@@ -75,7 +75,7 @@ describe('data.readJsonl', () => {
   });
 
   it('names the line and column of non-numeric garbage in a column declared number, in the German credit data', async () => {
-    const fromCsv = await readCsvImpl.run({ path: '../shared/datasets/german-credit.csv' }, ctx);
+    const fromCsv = await readCsvImpl.run({ path: 'examples/data/german-credit.csv' }, ctx);
     const { rows } = await loadDataset(ctx.artifacts, fromCsv.dataset);
     const lines = rows.map((r) => JSON.stringify(r));
     lines[416] = JSON.stringify({ ...rows[416], credit_amount: '12,500 DM' });

@@ -73,7 +73,7 @@ function withPassword(password: string, port?: number): string {
 
 describe('data.readPostgres', () => {
   it('reads the German credit rows loaded into a table into the same dataset, hash included, as readCsv', async () => {
-    const csv = await readCsvImpl.run({ path: '../shared/datasets/german-credit.csv', label: 'class' }, ctx);
+    const csv = await readCsvImpl.run({ path: 'examples/data/german-credit.csv', label: 'class' }, ctx);
     const { columns, rows } = await loadDataset(ctx.artifacts, csv.dataset);
     const sqlType = { integer: 'int4', number: 'float8', boolean: 'bool', string: 'text' } as const;
     await admin.query(`create table ${schema}.credit (row_no int primary key, ${columns.map((c) => `"${c.name}" ${sqlType[c.type]}`).join(', ')})`);

@@ -40,7 +40,7 @@ describe('data.split', () => {
   });
 
   it('rejects stratifying by a label with a single class, on the German credit rows of one class', async () => {
-    const credit = (await readCsvImpl.run({ path: '../shared/datasets/german-credit.csv', label: 'class' }, ctx)).dataset;
+    const credit = (await readCsvImpl.run({ path: 'examples/data/german-credit.csv', label: 'class' }, ctx)).dataset;
     const good = (await loadDataset(ctx.artifacts, credit)).rows.filter((r) => r.class === 'good');
     const dataset = await writeDataset(ctx.artifacts, credit.columns, good);
     await assert.rejects(splitImpl.run({ dataset, testFraction: 0.2, seed: 1, stratifyBy: 'class' }, ctx),

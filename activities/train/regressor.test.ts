@@ -19,7 +19,7 @@ let wages: { train: DatasetRef; test: DatasetRef; transform: TransformRef };
 
 before(async () => {
   ctx = await testContext();
-  const raw = await readCsvImpl.run({ path: '../shared/datasets/cps-wages-1985.csv', label: 'wage' }, ctx);
+  const raw = await readCsvImpl.run({ path: 'examples/data/cps-wages-1985.csv', label: 'wage' }, ctx);
   const split = await splitImpl.run({ dataset: raw.dataset, testFraction: 0.25, seed: 7 }, ctx);
   // age is education + experience + 6: leave it out rather than feed a collinear column.
   const { transform } = await fitFeaturesImpl.run({ dataset: split.train, label: 'wage', exclude: ['age'], bucketize: { experience: { quantiles: 5 } } }, ctx);

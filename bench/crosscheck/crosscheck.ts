@@ -20,7 +20,7 @@ const repo = resolve(here, '../..');
 const { values: args } = parseArgs({
   options: {
     python: { type: 'string', default: join(repo, 'bench/.venv/bin/python') },
-    data: { type: 'string', default: resolve(repo, '../shared/datasets/german-credit.csv') },
+    data: { type: 'string', default: resolve(repo, 'examples/data/german-credit.csv') },
     keep: { type: 'boolean', default: false },
   },
 });

@@ -12,7 +12,7 @@ before(async () => { kiln = await engine(dataSteps); });
 after(async () => { await kiln?.stop(); });
 
 const credit = (maxAge: number) => pipeline({ name: 'credit-quality' }, (p) => {
-  const raw = p.step(readCsv, { path: '../shared/datasets/german-credit.csv', label: 'class' });
+  const raw = p.step(readCsv, { path: 'examples/data/german-credit.csv', label: 'class' });
   const split = p.step(splitDataset, { dataset: raw.dataset, testFraction: 0.2, seed: 7, stratifyBy: 'class' });
   const quality = p.step(checkQuality, {
     dataset: split.test,
