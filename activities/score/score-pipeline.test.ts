@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
+import { it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
@@ -9,9 +9,8 @@ import { loadDataset } from '../data/dataset';
 import { checkGates, evaluateClassifier, exportOnnx, fitFeatures, readCsv, registerModel, scoreModel, splitDataset, trainClassifier } from '../steps';
 import type { DatasetRef } from '../refs';
 import { pipeline } from '../../dsl';
-import type { Store } from '../../store';
-import { testBackends, type TestBackend } from '../../store/testing';
-import { engine } from '../../test/fixtures/engine';
+import { testBackends } from '../../store/testing';
+import { recordingEngine } from '../../test/fixtures/recording-engine';
 
 // The lifecycle on a real Temporal worker with a store: evaluate (gated on PR AUC, Brier score and
 // calibration error), export to ONNX, batch-score with both engines, register the ONNX graph.
@@ -40,35 +39,24 @@ export const misuse = pipeline({ name: 'score-misuse' }, (p) => {
   return {};
 });
 
-let backend: TestBackend;
-let store: Store;
-let kiln: Awaited<ReturnType<typeof engine>>;
-before(async () => {
-  backend = testBackends().find((b) => b.name === 'pglite')!;
-  store = await backend.open();
-  kiln = await engine(builtinSteps, { store });
-});
-after(async () => {
-  await kiln?.stop();
-  await backend?.close();
-});
+const env = recordingEngine(testBackends().find((b) => b.name === 'pglite')!, builtinSteps);
 
 it('gates on the probability metrics, scores the holdout with both engines and registers the ONNX graph, on Temporal', async () => {
-  const handle = await kiln.start(lifecycle);
+  const handle = await env.kiln.start(lifecycle);
   const { output } = await handle.result() as { output: { metrics: Record<string, number>; kiln: DatasetRef; onnx: DatasetRef; byClass: Record<string, number>; onnxByClass: Record<string, number>; version: number } };
   for (const key of ['prAuc', 'brierScore', 'calibrationError']) assert.ok(output.metrics[key]! > 0 && output.metrics[key]! < 1, `${key} ${output.metrics[key]}`);
-  const artifacts = new ArtifactStore(kiln.artifactsDir);
+  const artifacts = new ArtifactStore(env.kiln.artifactsDir);
   const [a, b] = await Promise.all([loadDataset(artifacts, output.kiln), loadDataset(artifacts, output.onnx)]);
   assert.equal(a.rows.length, 200);
   a.rows.forEach((row, i) => assert.ok(Math.abs((row.p_bad as number) - (b.rows[i]!.p_bad as number)) <= 1e-5, `row ${i + 1}`));
   assert.deepEqual(output.onnxByClass, output.byClass);
-  const version = await store.getModelVersion('credit-onnx', output.version);
+  const version = await env.store.getModelVersion('credit-onnx', output.version);
   assert.equal((version.signature as { format?: string }).format, 'onnx');
   assert.equal(version.metrics.prAuc, output.metrics.prAuc);
 });
 
 it('stops the run at a calibration_error gate the model does not meet, naming the metric', async () => {
-  const handle = await kiln.start(lifecycle, { maxCalibrationError: 0.01 });
+  const handle = await env.kiln.start(lifecycle, { maxCalibrationError: 0.01 });
   await assert.rejects(handle.result(), (error: unknown) => {
     assert.ok(error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure, String(error));
     assert.equal(error.cause.type, 'GateFailed');

@@ -3,48 +3,18 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, it } from 'node:test';
+import { it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { builtinSteps } from '../../activities';
 import { ArtifactStore } from '../../activities/artifacts/store';
-import type { Store } from '../../store';
-import { testBackends, type TestBackend } from '../../store/testing';
-import { approveUpdate, statusQuery } from '../../workflows';
+import { testBackends } from '../../store/testing';
+import { statusQuery } from '../../workflows';
 import creditRisk from '../../examples/credit-risk';
-import { engine } from '../fixtures/engine';
+import { approveGate, approverAndViewer, waitForGate } from '../fixtures/gates';
+import { recordingEngine } from '../fixtures/recording-engine';
 
-let backend: TestBackend;
-let store: Store;
-let kiln: Awaited<ReturnType<typeof engine>>;
-before(async () => {
-  backend = testBackends().find((b) => b.name === 'pglite')!;
-  store = await backend.open();
-  await store.createToken({ name: 'alice', role: 'approver' });
-  await store.createToken({ name: 'victor', role: 'viewer' });
-  kiln = await engine(builtinSteps, { store });
-});
-after(async () => {
-  await kiln?.stop();
-  await backend?.close();
-});
-
-type Handle = Awaited<ReturnType<typeof kiln.start>>;
-
-/** Waits for the release gate, failing fast if a step fails first; returns what the gate shows. */
-async function atRelease(handle: Handle) {
-  for (let waited = 0; ; waited += 200) {
-    const status = await handle.query(statusQuery).catch(() => undefined);
-    const release = status?.nodes.find((n) => n.id === 'release');
-    if (release?.status === 'waiting') return { show: release.gate!.show, nodes: status!.nodes };
-    const failed = status?.nodes.find((n) => n.status === 'failed');
-    assert.equal(failed, undefined, `step '${failed?.id}' failed: ${failed?.error?.message}`);
-    assert.ok(waited < 60_000, 'the release gate never started waiting');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-const approve = (handle: Handle, by: string) => handle.executeUpdate(approveUpdate, { args: [{ gate: 'release', approved: true, by }] });
+const env = recordingEngine(testBackends().find((b) => b.name === 'pglite')!, builtinSteps, approverAndViewer);
 
 interface Output {
   model: { uri: string; sha256: string };
@@ -56,8 +26,8 @@ interface Output {
 }
 
 it('tunes, validates and, on an approver\'s word, registers and promotes the credit-risk model: held-out ROC AUC >= 0.75', async () => {
-  const handle = await kiln.start(creditRisk);
-  const { show, nodes } = await atRelease(handle);
+  const handle = await env.kiln.start(creditRisk);
+  const { show, nodes } = await waitForGate(handle);
   assert.ok((show.rocAuc as number) >= 0.75, `held-out ROC AUC ${String(show.rocAuc)}`);
   assert.ok((show.sexParityRatio as number) >= 0.8, `parity by sex ${String(show.sexParityRatio)}`);
   assert.equal(typeof show.ageParityRatio, 'number', 'the age disparity is shown, not hidden');
@@ -66,7 +36,7 @@ it('tunes, validates and, on an approver\'s word, registers and promotes the cre
   assert.equal(nodes.find((n) => n.id === 'quality')?.status, 'succeeded');
   assert.notEqual(nodes.find((n) => n.id === 'register')?.status, 'succeeded', 'nothing is registered before the approval');
 
-  await approve(handle, 'alice');
+  await approveGate(handle, 'alice');
   const result = await handle.result();
   assert.ok(result.nodes.every((n) => n.status === 'succeeded'), JSON.stringify(result.nodes.map((n) => [n.id, n.status])));
   const output = result.output as Output;
@@ -77,7 +47,7 @@ it('tunes, validates and, on an approver\'s word, registers and promotes the cre
   assert.ok(output.fairness.ageEqualizedOddsDifference <= 0.3, `equalized odds by age ${output.fairness.ageEqualizedOddsDifference}`);
 
   // Four trials, each scored on the validation rows (640 fit, 160 validation), the best by ROC AUC.
-  const trials = (await store.listTrials('credit-risk', { metric: 'rocAuc', goal: 'max' })).filter((t) => t.runId === handle.workflowId);
+  const trials = (await env.store.listTrials('credit-risk', { metric: 'rocAuc', goal: 'max' })).filter((t) => t.runId === handle.workflowId);
   assert.equal(trials.length, 4);
   assert.deepEqual(trials.map((t) => `${t.params.learningRate}/${t.params.l2}`).sort(), ['0.01/0.001', '0.01/0.1', '0.1/0.001', '0.1/0.1']);
   for (const t of trials) {
@@ -91,45 +61,45 @@ it('tunes, validates and, on an approver\'s word, registers and promotes the cre
 
   assert.equal(output.version, 1);
   assert.equal(output.promotedBy, 'alice');
-  const production = await store.getModelVersion('credit-risk', 'production');
+  const production = await env.store.getModelVersion('credit-risk', 'production');
   assert.equal(production.version, 1);
   assert.equal(production.runId, handle.workflowId);
   assert.equal(production.artifactSha256, output.model.sha256);
   assert.equal(production.metrics.rocAuc, output.metrics.rocAuc);
   assert.equal(production.metrics.sexParityRatio, output.fairness.sexParityRatio);
-  assert.deepEqual((await store.aliasHistory('credit-risk', 'production')).map((m) => m.actor), ['alice']);
+  assert.deepEqual((await env.store.aliasHistory('credit-risk', 'production')).map((m) => m.actor), ['alice']);
 
   // Lineage reaches the exact bytes of the CSV the model was trained from.
   const csv = await readFile('examples/data/german-credit.csv');
-  const sources = (await store.upstream('credit-risk@production')).nodes.filter((n) => n.type === 'artifact' && n.kind === 'file');
+  const sources = (await env.store.upstream('credit-risk@production')).nodes.filter((n) => n.type === 'artifact' && n.kind === 'file');
   assert.deepEqual(sources.map((n) => n.type === 'artifact' && n.sha256), [createHash('sha256').update(csv).digest('hex')]);
 
-  const model = await new ArtifactStore(kiln.artifactsDir).readJson<{ kind: string }>(output.model.uri);
+  const model = await new ArtifactStore(env.kiln.artifactsDir).readJson<{ kind: string }>(output.model.uri);
   assert.equal(model.kind, 'kiln.model');
 });
 
 it('refuses a viewer\'s approval: the run fails AccessDenied and production stays on version 1', async () => {
-  const handle = await kiln.start(creditRisk, { epochs: 60 });
-  const { show } = await atRelease(handle);
+  const handle = await env.kiln.start(creditRisk, { epochs: 60 });
+  const { show } = await waitForGate(handle);
   assert.match(show.champion as string, /of the champion credit-risk@1 \(alias 'production'\), margin 0\.01: passed/);
-  await approve(handle, 'victor');
+  await approveGate(handle, 'victor');
   const error = await handle.result().then(() => assert.fail('expected the promotion to be refused'), (e: unknown) => e);
   assert.ok(error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure, String(error));
   assert.equal(error.cause.type, 'AccessDenied');
   assert.match(error.cause.message, /victor \(role viewer\) may not alias\.move on model:credit-risk@2/);
-  assert.equal((await store.getModelVersion('credit-risk', 'production')).version, 1);
-  assert.deepEqual((await store.aliasHistory('credit-risk', 'production')).map((m) => m.actor), ['alice']);
+  assert.equal((await env.store.getModelVersion('credit-risk', 'production')).version, 1);
+  assert.deepEqual((await env.store.aliasHistory('credit-risk', 'production')).map((m) => m.actor), ['alice']);
 });
 
 it('stops the run at the AUC gate when the bar is out of reach, naming metric, value and bar, and registers nothing', async () => {
-  const handle = await kiln.start(creditRisk, { minAuc: 0.99 });
+  const handle = await env.kiln.start(creditRisk, { minAuc: 0.99 });
   const error = await handle.result().then(() => assert.fail('expected the gate to stop the run'), (e: unknown) => e);
   assert.ok(error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure);
   assert.equal(error.cause.type, 'GateFailed');
   assert.match(error.cause.message, /step 'gates' failed: roc_auc 0\.\d+ is below the gate 0\.99/);
   const status = await handle.query(statusQuery);
   assert.equal(status.nodes.find((n) => n.id === 'release')?.status, 'cancelled');
-  const versions = (await store.getModel('credit-risk'))!.versions;
+  const versions = (await env.store.getModel('credit-risk'))!.versions;
   assert.ok(versions.every((v) => v.runId !== handle.workflowId), 'a model that failed its gate is not registered');
 });
 
@@ -137,7 +107,7 @@ it('fails at ingest on a malformed CSV, naming the line, before anything else ru
   const dir = await mkdtemp(join(tmpdir(), 'kiln-bad-csv-'));
   const path = join(dir, 'bad.csv');
   await writeFile(path, 'checking_status,duration,class\nA11,6,good\nA12,48\nA14,12,good\n');
-  const handle = await kiln.start(creditRisk, { data: path });
+  const handle = await env.kiln.start(creditRisk, { data: path });
   const error = await handle.result().then(() => assert.fail('expected ingest to fail'), (e: unknown) => e);
   assert.ok(error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure);
   assert.equal(error.cause.type, 'InvalidData');
@@ -157,7 +127,7 @@ it('stops at the data-quality gate, naming the column and row, before the data i
   cells[age] = '150';
   rows[9] = cells.join(',');
   await writeFile(path, `${[header, ...rows].join('\n')}\n`);
-  const handle = await kiln.start(creditRisk, { data: path });
+  const handle = await env.kiln.start(creditRisk, { data: path });
   const error = await handle.result().then(() => assert.fail('expected the quality gate to fail'), (e: unknown) => e);
   assert.ok(error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure);
   assert.equal(error.cause.type, 'DataQualityFailed');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
+import { it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
@@ -8,10 +8,10 @@ import {
   evaluateClassifier, evaluateFairness, evaluateRobustness, fitFeatures, readCsv, registerModel, setAlias, splitDataset, trainClassifier, validateChampion,
 } from '../../activities/steps';
 import { pipeline } from '../../dsl';
-import type { Store } from '../../store';
-import { testBackends, type TestBackend } from '../../store/testing';
-import { approveUpdate, statusQuery } from '../../workflows';
-import { engine } from '../fixtures/engine';
+import { testBackends } from '../../store/testing';
+import { statusQuery } from '../../workflows';
+import { approveWhenWaiting, approverAndViewer } from '../fixtures/gates';
+import { recordingEngine } from '../fixtures/recording-engine';
 
 // Train, validate (fairness by sex with the four-fifths rule, robustness, champion), register, ask a
 // person, and move `production` as that person.
@@ -40,57 +40,32 @@ const release = pipeline(
   },
 );
 
-let backend: TestBackend;
-let store: Store;
-let kiln: Awaited<ReturnType<typeof engine>>;
-before(async () => {
-  backend = testBackends().find((b) => b.name === 'pglite')!;
-  store = await backend.open();
-  await store.createToken({ name: 'alice', role: 'approver' });
-  await store.createToken({ name: 'victor', role: 'viewer' });
-  kiln = await engine(builtinSteps, { store });
-});
-after(async () => {
-  await kiln?.stop();
-  await backend?.close();
-});
-
-async function approveWhenAsked(handle: Awaited<ReturnType<typeof kiln.start>>, by: string) {
-  for (let waited = 0; ; waited += 200) {
-    const status = await handle.query(statusQuery).catch(() => undefined);
-    if (status?.nodes.find((n) => n.id === 'release')?.status === 'waiting') break;
-    const failed = status?.nodes.find((n) => n.status === 'failed');
-    assert.equal(failed, undefined, `step '${failed?.id}' failed: ${failed?.error?.message}`);
-    assert.ok(waited < 120_000, 'the release gate never started waiting');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  await handle.executeUpdate(approveUpdate, { args: [{ gate: 'release', approved: true, by }] });
-}
+const env = recordingEngine(testBackends().find((b) => b.name === 'pglite')!, builtinSteps, approverAndViewer);
 
 it('validates, registers and, on an approver\'s word, promotes the model to production as that approver', async () => {
-  const handle = await kiln.start(release);
-  await approveWhenAsked(handle, 'alice');
+  const handle = await env.kiln.start(release);
+  await approveWhenWaiting(handle, 'alice', { timeoutMs: 120_000 });
   const result = await handle.result();
   const output = result.output as { version: number; alias: string; by: string; champion: string; parity: number };
   assert.equal(output.version, 1);
   assert.equal(output.by, 'alice');
   assert.match(output.champion, /no version of 'credit-release' holds the alias 'production' yet/);
   assert.ok(output.parity >= 0.8);
-  const production = await store.getModelVersion('credit-release', 'production');
+  const production = await env.store.getModelVersion('credit-release', 'production');
   assert.equal(production.version, 1);
   assert.equal(production.runId, handle.workflowId);
-  assert.deepEqual((await store.aliasHistory('credit-release', 'production')).map((m) => m.actor), ['alice']);
+  assert.deepEqual((await env.store.aliasHistory('credit-release', 'production')).map((m) => m.actor), ['alice']);
 });
 
 it('refuses a viewer\'s approval: the run fails AccessDenied, production stays, the refusal is audited', async () => {
-  const handle = await kiln.start(release, { epochs: 60 });
-  await approveWhenAsked(handle, 'victor');
+  const handle = await env.kiln.start(release, { epochs: 60 });
+  await approveWhenWaiting(handle, 'victor', { timeoutMs: 120_000 });
   const error = await handle.result().then(() => assert.fail('expected the promotion to be refused'), (e: unknown) => e);
   assert.ok(error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure, String(error));
   assert.equal(error.cause.type, 'AccessDenied');
   assert.match(error.cause.message, /victor \(role viewer\) may not alias\.move on model:credit-release@2/);
   const status = await handle.query(statusQuery);
   assert.equal(status.nodes.find((n) => n.id === 'champion')?.status, 'succeeded');
-  assert.equal((await store.getModelVersion('credit-release', 'production')).version, 1);
-  assert.ok((await store.listAudit()).some((e) => e.action === 'access.denied' && e.actor === 'victor' && e.subject === 'model:credit-release@2'));
+  assert.equal((await env.store.getModelVersion('credit-release', 'production')).version, 1);
+  assert.ok((await env.store.listAudit()).some((e) => e.action === 'access.denied' && e.actor === 'victor' && e.subject === 'model:credit-release@2'));
 });

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { pipeline } from '../../dsl';
-import type { Store } from '../../store';
 import { testBackends } from '../../store/testing';
-import { engine } from '../fixtures/engine';
+import { recordingEngine } from '../fixtures/recording-engine';
 import { add, list, testSteps } from '../fixtures/steps';
 
 const RUNS = 6;
@@ -17,32 +16,23 @@ const fan = pipeline({ name: 'store-fan', params: z.object({ offset: z.number() 
 
 for (const backend of testBackends()) {
   describe(`concurrent runs recorded in one store (${backend.name})`, () => {
-    let store: Store;
-    let kiln: Awaited<ReturnType<typeof engine>>;
-    before(async () => {
-      store = await backend.open();
-      kiln = await engine(testSteps, { store });
-    });
-    after(async () => {
-      await kiln?.stop();
-      await backend.close();
-    });
+    const env = recordingEngine(backend, testSteps);
 
     it(`records ${RUNS} runs of a ${ITEMS}-way fan-out started at once, each with exactly its own steps`, async () => {
       const offsets = Array.from({ length: RUNS }, (_, i) => (i + 1) * 1000);
       // Cache off: every run executes every step, whatever finishes first.
-      const handles = await Promise.all(offsets.map((offset) => kiln.start(fan, { offset }, { cache: false })));
+      const handles = await Promise.all(offsets.map((offset) => env.kiln.start(fan, { offset }, { cache: false })));
       const results = await Promise.all(handles.map((h) => h.result()));
       results.forEach((r, i) => assert.deepEqual(r.output, Array.from({ length: ITEMS }, (_, x) => x + offsets[i]!)));
 
       const expectedNodes = ['list', ...Array.from({ length: ITEMS }, (_, x) => `trials[${x}].add`)].sort();
       for (const [i, handle] of handles.entries()) {
         const runId = handle.workflowId;
-        const run = await store.getRun(runId);
+        const run = await env.store.getRun(runId);
         assert.equal(run?.status, 'succeeded', `run ${runId}`);
         assert.ok(run?.finishedAt);
         assert.deepEqual(run?.params, { offset: offsets[i] });
-        const steps = await store.listSteps(runId);
+        const steps = await env.store.listSteps(runId);
         assert.deepEqual(steps.map((s) => s.nodeId).sort(), expectedNodes);
         for (const step of steps) {
           assert.equal(step.runId, runId);
@@ -53,22 +43,22 @@ for (const backend of testBackends()) {
           if (item) assert.deepEqual(step.output, { sum: Number(item[1]) + offsets[i]! }, `${runId}/${step.nodeId}`);
         }
       }
-      const recorded = await store.listRuns({ pipeline: 'store-fan' });
+      const recorded = await env.store.listRuns({ pipeline: 'store-fan' });
       assert.deepEqual(recorded.map((r) => r.id).sort(), handles.map((h) => h.workflowId).sort());
     });
 
     it('records identical runs started at once as succeeded or cached, each hit pointing at a succeeded execution of the same node', async () => {
       const offset = 7_000_000 + Math.floor(Math.random() * 1000);
-      const handles = await Promise.all(Array.from({ length: RUNS }, () => kiln.start(fan, { offset })));
+      const handles = await Promise.all(Array.from({ length: RUNS }, () => env.kiln.start(fan, { offset })));
       await Promise.all(handles.map((h) => h.result()));
       for (const handle of handles) {
-        const steps = await store.listSteps(handle.workflowId);
+        const steps = await env.store.listSteps(handle.workflowId);
         assert.equal(steps.length, ITEMS + 1);
-        assert.equal((await store.getRun(handle.workflowId))?.status, 'succeeded');
+        assert.equal((await env.store.getRun(handle.workflowId))?.status, 'succeeded');
         for (const step of steps) {
           assert.ok(step.status === 'succeeded' || step.status === 'cached', `${handle.workflowId}/${step.nodeId} is ${step.status}`);
           if (step.status !== 'cached') continue;
-          const source = await store.getStep({ executionId: step.cachedFrom! });
+          const source = await env.store.getStep({ executionId: step.cachedFrom! });
           assert.equal(source?.status, 'succeeded');
           assert.equal(source?.nodeId, step.nodeId);
           assert.notEqual(source?.runId, handle.workflowId);

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { pipeline } from '../../dsl';
-import type { Store } from '../../store';
 import { testBackends } from '../../store/testing';
 import { statusQuery } from '../../workflows';
-import { engine } from '../fixtures/engine';
+import { recordingEngine } from '../fixtures/recording-engine';
 import { add, testSteps } from '../fixtures/steps';
 
 const STEPS = 25;
@@ -17,32 +16,23 @@ const long = pipeline({ name: 'store-long' }, (p) => {
 
 for (const backend of testBackends()) {
   describe(`a run that continues as new, in the store (${backend.name})`, () => {
-    let store: Store;
-    let kiln: Awaited<ReturnType<typeof engine>>;
-    before(async () => {
-      store = await backend.open();
-      kiln = await engine(testSteps, { store });
-    });
-    after(async () => {
-      await kiln?.stop();
-      await backend.close();
-    });
+    const env = recordingEngine(backend, testSteps);
 
     it('keeps one run record across generations, with every step recorded once', async () => {
-      const handle = await kiln.start(long, {}, { maxHistoryEvents: 40, cache: false });
+      const handle = await env.kiln.start(long, {}, { maxHistoryEvents: 40, cache: false });
       const first = await handle.describe();
       const result = await handle.result();
       assert.equal(result.output, STEPS);
       const status = await handle.query(statusQuery);
       assert.ok(status.generation >= 2, `expected at least two continue-as-new, got ${status.generation}`);
 
-      const runs = await store.listRuns({ pipeline: 'store-long' });
+      const runs = await env.store.listRuns({ pipeline: 'store-long' });
       assert.deepEqual(runs.map((r) => [r.id, r.workflowId, r.status]), [[handle.workflowId, handle.workflowId, 'succeeded']]);
       // The first generation's Temporal run id: the run started there.
       assert.equal(runs[0]!.temporalRunId, first.runId);
       assert.ok(runs[0]!.finishedAt);
 
-      const steps = await store.listSteps(handle.workflowId);
+      const steps = await env.store.listSteps(handle.workflowId);
       assert.deepEqual(steps.map((s) => s.nodeId).sort(), Array.from({ length: STEPS }, (_, i) => `s${i}`).sort());
       assert.ok(steps.every((s) => s.status === 'succeeded' && s.attempts === 1), JSON.stringify(steps.map((s) => [s.nodeId, s.status, s.attempts])));
       assert.deepEqual(steps.find((s) => s.nodeId === `s${STEPS - 1}`)?.output, { sum: STEPS });
