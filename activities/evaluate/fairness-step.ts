@@ -6,7 +6,7 @@ import { implement } from '../library';
 import { reportRef, type DatasetRef } from '../refs';
 import { loadModel } from '../train/model';
 import { fairnessMetricValues, fairnessReport, type FairnessReport } from './fairness';
-import { MetricInputError } from './input-check';
+import { metricReport, reportSubject, type ReportSubject } from './model-report';
 import { labelledRows, requireBinary, scoreRows } from './scored-rows';
 import { definedOrZero, judgeStepGates } from './step-gates';
 import { evaluateFairness, type SensitiveGroups } from './steps';
@@ -16,11 +16,9 @@ export { evaluateFairness, sensitiveGroups, type SensitiveGroups } from './steps
 const STEP = 'evaluate.fairness';
 
 /** The report artifact of `evaluate.fairness`; NaN values (0/0 ratios) are stored as null. */
-export interface FairnessReportArtifact extends FairnessReport {
+export interface FairnessReportArtifact extends FairnessReport, ReportSubject {
   kind: 'kiln.fairness';
   version: 1;
-  model: { sha256: string; label: string; positiveClass: string };
-  dataset: { sha256: string; rows: number };
   sensitive: string | SensitiveGroups;
   threshold: number;
   metrics: Record<string, number>;
@@ -80,20 +78,13 @@ export const evaluateFairnessImpl = implement(evaluateFairness, async (input, ct
   const groups = sensitiveValues(rows, input.sensitive, input.dataset.columns);
   const predicted = scoreRows(model, rows, STEP).map((p) => (p[1]! >= input.threshold ? 1 : 0));
   ctx.heartbeat({ rows: rows.length });
-  let report: FairnessReport;
-  try {
-    report = fairnessReport(labels, predicted, groups, input.reference === undefined ? {} : { reference: input.reference });
-  } catch (error) {
-    if (error instanceof MetricInputError) throw invalidData(`${STEP}: ${error.message}`, {});
-    throw error;
-  }
+  const report = await metricReport(STEP, () => fairnessReport(labels, predicted, groups, input.reference === undefined ? {} : { reference: input.reference }));
   const exact = fairnessMetricValues(report);
   const { values, undefinedMetrics } = definedOrZero(exact);
   const artifact: FairnessReportArtifact = {
     kind: 'kiln.fairness',
     version: 1,
-    model: { sha256: input.model.sha256, label: model.label, positiveClass: model.classes[1]! },
-    dataset: { sha256: input.dataset.sha256, rows: rows.length },
+    ...reportSubject(input, model, rows.length),
     sensitive: input.sensitive,
     threshold: input.threshold,
     metrics: exact,

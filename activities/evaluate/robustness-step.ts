@@ -4,7 +4,7 @@ import { mulberry32 } from '../data/random';
 import { implement } from '../library';
 import { reportRef } from '../refs';
 import { loadModel, type ModelSpec } from '../train/model';
-import { MetricInputError } from './input-check';
+import { metricReport, reportSubject, type ReportSubject } from './model-report';
 import { robustness, robustnessMetricValues, type RobustnessReport, type SliceSpec } from './robustness';
 import { labelledRows, requireBinary, requireEveryClass, scoreRows } from './scored-rows';
 import { judgeStepGates } from './step-gates';
@@ -16,11 +16,9 @@ const STEP = 'evaluate.robustness';
 const DEFAULT_BINS = 4;
 
 /** The report artifact of `evaluate.robustness`. */
-export interface RobustnessReportArtifact extends RobustnessReport {
+export interface RobustnessReportArtifact extends RobustnessReport, ReportSubject {
   kind: 'kiln.robustness';
   version: 1;
-  model: { sha256: string; label: string; positiveClass: string };
-  dataset: { sha256: string; rows: number };
   seed: number;
   /** Where each numeric column's noise scale came from: the model's fitted transform, else this data. */
   stdSource: Record<string, 'transform' | 'data'>;
@@ -65,35 +63,28 @@ export const evaluateRobustnessImpl = implement(evaluateRobustness, async (input
     return declared.type === 'number' || declared.type === 'integer' ? { column, kind: 'quantile', bins: DEFAULT_BINS } : { column, kind: 'categorical' };
   });
   const { scale, stdSource, categorical } = featureColumns(model, rows);
-  let report: RobustnessReport;
-  try {
-    report = await robustness({
-      rows,
-      labels,
-      predict: (batch) => {
-        ctx.heartbeat({ rows: batch.length });
-        return scoreRows(model, batch, STEP).map((p) => p[1]!);
-      },
-      std: scale,
-      categorical,
-      random: mulberry32(input.seed),
-      threshold: input.threshold,
-      noise: { scale: input.noise },
-      missing: { fraction: input.missingRate },
-      slices,
-      worstBy: input.worstBy,
-      minSliceSize: input.minSliceSize,
-    });
-  } catch (error) {
-    if (error instanceof MetricInputError) throw invalidData(`${STEP}: ${error.message}`, {});
-    throw error;
-  }
+  const report = await metricReport(STEP, () => robustness({
+    rows,
+    labels,
+    predict: (batch) => {
+      ctx.heartbeat({ rows: batch.length });
+      return scoreRows(model, batch, STEP).map((p) => p[1]!);
+    },
+    std: scale,
+    categorical,
+    random: mulberry32(input.seed),
+    threshold: input.threshold,
+    noise: { scale: input.noise },
+    missing: { fraction: input.missingRate },
+    slices,
+    worstBy: input.worstBy,
+    minSliceSize: input.minSliceSize,
+  }));
   const values = robustnessMetricValues(report);
   const artifact: RobustnessReportArtifact = {
     kind: 'kiln.robustness',
     version: 1,
-    model: { sha256: input.model.sha256, label: model.label, positiveClass: model.classes[1]! },
-    dataset: { sha256: input.dataset.sha256, rows: rows.length },
+    ...reportSubject(input, model, rows.length),
     seed: input.seed,
     stdSource,
     metrics: values,
