@@ -58,6 +58,13 @@ console.log(s.driver); await s.close();`;
     assert.equal(child.stdout.trim(), 'pglite-shared');
     await Promise.all([0, 1, 2, 3].map((i) => owner.appendAudit({ actor: 'worker', action: 'x', subject: String(i) })));
     assert.deepEqual(await owner.verifyAudit(), { ok: true, count: 8 });
+    // Two clients run the same lineage query: one PGlite session under both, so no named statements.
+    const clients = [await openStore({ dir: path }), await openStore({ dir: path })];
+    await clients[0]!.recordArtifact({ sha256: sha('shared'), kind: 'dataset', size: 1 });
+    for (const c of clients) assert.equal((await c.downstream(sha('shared'))).nodes.length, 1);
+    for (const c of clients) await c.close();
+    // A second long-lived owner is refused: it would lose the store when this one stops.
+    await assert.rejects(openStore({ dir: path, share: true }), (e: Error) => e.name === 'StoreSharedError' && /DATABASE_URL/.test(e.message));
     await owner.close();
     const reopened = await openStore({ dir: path });
     assert.equal(reopened.driver, 'pglite');

@@ -1,5 +1,5 @@
-import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { chmod, mkdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -13,7 +13,7 @@ import { plainReader, preparedReader, type Executor, type ReadRunner } from './e
 import { experimentsApi } from './experiments';
 import { lineageApi } from './lineage/query';
 import { migrate } from './migrate';
-import { lockPgliteDir } from './pglite-lock';
+import { lockPgliteDir, StoreSharedError } from './pglite-lock';
 import { registryApi } from './registry';
 import { runsApi } from './runs';
 import * as schema from './schema';
@@ -81,7 +81,9 @@ async function openPostgres(url: string, options: StoreOptions, driver: Store['d
     await close();
     throw new Error(`could not open the store at ${redact(url)}: ${(error as Error).message}`, { cause: error });
   }
-  return { ...api(db, preparedReader(pool)), driver, db, close };
+  // Named prepared statements live in the server session; a shared PGlite is one session for
+  // every connection, where a second connection's Parse of the same name would collide.
+  return { ...api(db, driver === 'postgres' ? preparedReader(pool) : plainReader(db)), driver, db, close };
 }
 
 /**
@@ -102,20 +104,24 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
   }
   await mkdir(resolve(dir), { recursive: true });
   const lock = await lockPgliteDir(resolve(dir), options.waitMs === undefined ? {} : { waitMs: options.waitMs });
-  if (!lock.owner) return openPostgres(lock.url, { ...options, poolSize: options.poolSize ?? 4 }, 'pglite-shared');
+  if (!lock.owner) {
+    // A second long-lived owner would lose the store when the first one stops.
+    if (options.share) throw new StoreSharedError(resolve(dir), lock.pid);
+    return openPostgres(lock.url, { ...options, poolSize: options.poolSize ?? 4 }, 'pglite-shared');
+  }
   let client: PGlite | undefined;
   try {
     client = new PGlite(resolve(dir));
     const owned = client;
     if (!options.share) return await pgliteStore(owned, options, async () => { await owned.close(); await lock.release(); });
     if (options.migrate !== false) await migrate(drizzlePglite(owned, { schema }));
-    const server = new PGLiteSocketServer({ db: owned, host: '127.0.0.1', port: 0, maxConnections: 64 });
-    await server.start();
-    const served = `postgres://postgres@${server.getServerConn()}/postgres`;
+    const { server, url: served } = await serveOnUnixSocket(owned, `${resolve(dir)}.sock`);
     await lock.publish(served);
     // This process goes through the socket too: the server's queue keeps each connection's
     // transaction whole, which direct calls beside it would not.
     return await openPostgres(served, { ...options, migrate: false }, 'pglite-shared', async () => {
+      // Withdrawn first: a command opening now waits for the directory instead of a dying socket.
+      await lock.withdraw();
       await server.stop();
       await owned.close();
       await lock.release();
@@ -125,6 +131,21 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
     await lock.release();
     throw error;
   }
+}
+
+/**
+ * Serves PGlite on a Unix socket in a folder only this user can enter: pglite-socket asks for
+ * no password, so a TCP port would hand the store to every local user.
+ */
+async function serveOnUnixSocket(db: PGlite, folder: string) {
+  await mkdir(folder, { recursive: true, mode: 0o700 });
+  await chmod(folder, 0o700);
+  // The name libpq and node-postgres look for in a socket folder, for the default port.
+  const path = join(folder, '.s.PGSQL.5432');
+  await rm(path, { force: true });
+  const server = new PGLiteSocketServer({ db, path, maxConnections: 64 });
+  await server.start();
+  return { server, url: `postgres://postgres@${encodeURIComponent(folder)}/postgres` };
 }
 
 async function pgliteStore(client: PGlite, options: StoreOptions, close: () => Promise<void>): Promise<Store> {

@@ -1,7 +1,7 @@
 export { openStore, type Store, type StoreOptions } from './db';
 export { migrate, migrationsFolder } from './migrate';
 export { AccessDeniedError, AuthenticationError, ConflictError, NotFoundError } from './errors';
-export { StoreLockedError } from './pglite-lock';
+export { StoreLockedError, StoreSharedError } from './pglite-lock';
 export { SYSTEM, actionRoles, can, tokenSha256, type Action, type CreatedToken, type Principal } from './access';
 export { GENESIS_HASH, auditHash, type AuditInput, type AuditQuery, type AuditVerification } from './audit';
 export { cacheKey } from './cache-key';

@@ -1,5 +1,5 @@
 import { readFileSync, rmSync } from 'node:fs';
-import { open, readFile, rm, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Another live process has the PGlite directory open and does not share it. */
@@ -7,6 +7,14 @@ export class StoreLockedError extends Error {
   constructor(readonly dir: string, readonly pid: number) {
     super(`the store at ${dir} is open in process ${pid}, which does not share it; PGlite allows one process at a time: stop that process, or set DATABASE_URL to a PostgreSQL server to share the store`);
     this.name = 'StoreLockedError';
+  }
+}
+
+/** A long-lived process (a second worker) found the PGlite directory served by another. */
+export class StoreSharedError extends Error {
+  constructor(readonly dir: string, readonly pid: number) {
+    super(`the store at ${dir} is already served by process ${pid} (kiln dev or kiln worker); a second worker would lose it when that one stops: point every worker at one PostgreSQL server with DATABASE_URL`);
+    this.name = 'StoreSharedError';
   }
 }
 
@@ -25,19 +33,40 @@ const alive = (pid: number) => {
   }
 };
 
+/** The holder, or undefined while the file is being written (or unreadable): the caller retries. */
 async function holderOf(path: string): Promise<Holder | undefined> {
   const text = (await readFile(path, 'utf8').catch(() => '')).trim();
-  if (!text) return undefined;
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as Holder;
+    parsed = JSON.parse(text);
   } catch {
-    return { pid: Number(text) };
+    return undefined;
   }
+  // Older locks hold a bare pid.
+  const holder = typeof parsed === 'number' ? { pid: parsed } : parsed as Holder;
+  return Number.isInteger(holder?.pid) && holder.pid > 0 ? holder : undefined;
 }
 
 export type PgliteLock =
-  | { owner: true; release(): Promise<void>; publish(url: string): Promise<void> }
+  | { owner: true; release(): Promise<void>; publish(url: string): Promise<void>; withdraw(): Promise<void> }
   | { owner: false; url: string; pid: number };
+
+/**
+ * Moves a dead holder's lock aside atomically and removes it only if it still names that holder:
+ * two processes taking over at once must not delete the lock the faster one has just created.
+ */
+async function takeOverStale(path: string, pid: number): Promise<void> {
+  const aside = `${path}.stale.${process.pid}`;
+  try {
+    await rename(path, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  const moved = await holderOf(aside);
+  if (moved && moved.pid !== pid) await rename(aside, path).catch(() => {}); // a live owner's: put it back
+  else await rm(aside, { force: true });
+}
 
 /**
  * Takes `<dir>.lock` for this process, or finds the process that holds it. PGlite keeps the
@@ -60,6 +89,7 @@ export async function lockPgliteDir(dir: string, options: { waitMs?: number } = 
       const holder = await holderOf(path);
       // Between open('wx') and writeFile the file is empty: the holder is about to write itself.
       if (!holder) {
+        if (Date.now() > deadline) throw new Error(`${path} holds no readable owner; if no Kiln process uses ${dir}, delete the file`);
         await sleep(20);
         continue;
       }
@@ -69,7 +99,7 @@ export async function lockPgliteDir(dir: string, options: { waitMs?: number } = 
         throw new StoreLockedError(dir, holder.pid);
       }
       if (!alive(holder.pid)) {
-        await rm(path, { force: true });
+        await takeOverStale(path, holder.pid);
         continue;
       }
       if (holder.url) return { owner: false, url: holder.url, pid: holder.pid };
@@ -78,6 +108,13 @@ export async function lockPgliteDir(dir: string, options: { waitMs?: number } = 
     }
   }
   const mine = () => (holderOf(path).then((h) => h?.pid === process.pid));
+  // Through a rename, so a reader never sees half a file.
+  const rewrite = async (holder: Holder) => {
+    if (!(await mine())) return;
+    const tmp = `${path}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(holder));
+    await rename(tmp, path);
+  };
   const releaseOnExit = () => {
     try {
       if ((JSON.parse(readFileSync(path, 'utf8')) as Holder).pid === process.pid) rmSync(path, { force: true });
@@ -86,9 +123,8 @@ export async function lockPgliteDir(dir: string, options: { waitMs?: number } = 
   process.once('exit', releaseOnExit);
   return {
     owner: true,
-    async publish(url) {
-      if (await mine()) await writeFile(path, JSON.stringify({ pid: process.pid, url }));
-    },
+    publish: (url) => rewrite({ pid: process.pid, url }),
+    withdraw: () => rewrite({ pid: process.pid }),
     async release() {
       process.removeListener('exit', releaseOnExit);
       if (await mine()) await rm(path, { force: true });
