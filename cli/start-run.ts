@@ -20,6 +20,8 @@ export async function startRun(client: Client, taskQueue: string, plan: Pipeline
     workflowId: workflowId ?? `${plan.name}-${stamp()}-${Math.random().toString(36).slice(2, 6)}`,
     args: [{ plan, params, options: runOptions }],
     memo: { pipeline: plan.name, planHash: plan.hash },
+    // The workflow id is Kiln's run id: never reused, even once the run has closed.
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
     staticSummary: `Kiln pipeline ${plan.name} (plan ${plan.hash.slice(0, 12)})`,
   });
   if (!tracing) return handle;

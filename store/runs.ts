@@ -85,6 +85,8 @@ export const runsApi = (db: Executor) => ({
         errorMessage: finish.error?.message ?? null,
       }).where(eq(runs.id, finish.runId)).returning();
       if (!row) throw new NotFoundError('run', finish.runId, 'record its start first (recordRunStart)');
+      // A run that succeeded has no step to close: whatever still runs is a stale attempt.
+      if (finish.status === 'succeeded') return row;
       const cancelled = finish.status === 'cancelled';
       await tx.update(stepExecutions).set({
         status: cancelled ? 'cancelled' : 'failed',

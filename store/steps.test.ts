@@ -47,6 +47,19 @@ for (const backend of testBackends()) {
       assert.equal(rows[0]!.finishedAt?.getTime(), done.finishedAt?.getTime());
     });
 
+    it('keeps a later attempt\'s success when a stale earlier attempt reports late', async () => {
+      await startRun(store, 'run-stale');
+      const step = { name: 'trainClassifier', version: '1' };
+      await store.recordStepStart({ runId: 'run-stale', nodeId: 'train', step, attempt: 1 });
+      await store.recordStepStart({ runId: 'run-stale', nodeId: 'train', step, attempt: 2 });
+      await store.recordStepFinish({ runId: 'run-stale', nodeId: 'train', status: 'succeeded', attempt: 2, output: { ok: 2 } });
+      // Attempt 1 timed out long ago but only now gets to say so.
+      await store.recordStepFinish({ runId: 'run-stale', nodeId: 'train', status: 'failed', attempt: 1, error: { type: 'Error', message: 'late' } });
+      await store.recordStepFinish({ runId: 'run-stale', nodeId: 'train', status: 'cancelled', attempt: 2, error: { type: 'Cancelled', message: 'late' } });
+      const row = await store.getStep({ runId: 'run-stale', nodeId: 'train' });
+      assert.deepEqual([row?.status, row?.attempts, row?.output, row?.errorMessage], ['succeeded', 2, { ok: 2 }, null]);
+    });
+
     it('records a skipped node that never started', async () => {
       const row = await store.recordStepFinish({ runId: 'run-retry', nodeId: 'deploy', status: 'skipped', step: { name: 'deploy', version: '1' } });
       assert.equal(row.status, 'skipped');

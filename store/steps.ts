@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, lte, notInArray, sql } from 'drizzle-orm';
 import { recordArtifactsIn, type ArtifactInput } from './artifacts';
 import { ConflictError, NotFoundError } from './errors';
 import type { Executor } from './executor';
@@ -88,21 +88,29 @@ export const stepsApi = (db: Executor) => ({
     return row!;
   },
 
-  /** Records a step's outcome, with its artifacts and lineage, in one transaction; repeating it is a no-op. */
+  /**
+   * Records a step's outcome, with its artifacts and lineage, in one transaction. Repeating it is a
+   * no-op, and so is a stale attempt's: a row that succeeded (or reused a result), or that a later
+   * attempt has reopened, keeps what it has.
+   */
   async recordStepFinish(finish: StepFinish): Promise<StepExecution> {
     const at = (finish.finishedAt ?? new Date()).toISOString();
+    const attempt = finish.attempt ?? 1;
     return db.transaction(async (tx) => {
       const values = {
         status: finish.status,
         output: finish.output === undefined ? null : finish.output,
         errorType: finish.error?.type ?? null,
         errorMessage: finish.error?.message ?? null,
-        finishedAt: sql`case when ${stepExecutions.status} = ${finish.status} and ${stepExecutions.finishedAt} is not null then ${stepExecutions.finishedAt} else ${at}::timestamptz end`,
-        attempts: sql`greatest(${stepExecutions.attempts}, ${finish.attempt ?? 1})`,
+        finishedAt: sql`${at}::timestamptz`,
+        attempts: sql`greatest(${stepExecutions.attempts}, ${attempt})`,
       };
+      const node = and(eq(stepExecutions.runId, finish.runId), eq(stepExecutions.nodeId, finish.nodeId));
       let [row] = await tx.update(stepExecutions).set(values)
-        .where(and(eq(stepExecutions.runId, finish.runId), eq(stepExecutions.nodeId, finish.nodeId))).returning();
+        .where(and(node, lte(stepExecutions.attempts, attempt), notInArray(stepExecutions.status, ['succeeded', 'cached']))).returning();
       if (!row) {
+        const [existing] = await tx.select().from(stepExecutions).where(node);
+        if (existing) return existing;
         if (!finish.step) throw new NotFoundError('step execution', `${finish.runId}/${finish.nodeId}`, 'record its start first, or pass `step` for a node that never started');
         [row] = await tx.insert(stepExecutions).values({
           runId: finish.runId,
@@ -110,7 +118,7 @@ export const stepsApi = (db: Executor) => ({
           stepName: finish.step.name,
           stepVersion: finish.step.version,
           status: finish.status,
-          attempts: finish.attempt ?? 1,
+          attempts: attempt,
           output: values.output,
           errorType: values.errorType,
           errorMessage: values.errorMessage,

@@ -11,9 +11,9 @@ import type { RunBegun, RunEvent, RunStart, StepEnvelope, StepRequest } from '..
 /** Where the worker records steps and finds cached results; workers/store-recorder.ts implements it over the store. */
 export interface StepRecorder {
   /**
-   * A recorded result for this cache key, already recorded as this node's cache hit (`cached`
-   * names its source), or this node's own result from an attempt whose completion was lost;
-   * undefined when there is none.
+   * This node's own result from an attempt whose completion was lost, or, when the node's cache
+   * is on, a recorded result for this cache key, recorded as this node's cache hit (`cached`
+   * names its source); undefined when there is none.
    */
   reuse(request: StepRequest, key: string): Promise<{ output: Record<string, unknown>; cached?: NonNullable<StepEnvelope['cached']> } | undefined>;
   started(request: StepRequest, key: string, attempt: number): Promise<void>;
@@ -45,10 +45,8 @@ export function stepActivities(steps: StepImpl[], deps: { artifacts: ArtifactSto
       if (!parsed.success) throw invalid(request, 'input', parsed.error);
       const { recorder } = deps;
       const key = recorder ? cacheKey(request.context.step, request.input) : '';
-      if (recorder && request.context.cache) {
-        const hit = await recorder.reuse(request, key);
-        if (hit) return { ...hit, attempt };
-      }
+      const hit = await recorder?.reuse(request, key);
+      if (hit) return { ...hit, attempt };
       await recorder?.started(request, key, attempt);
       const sources: SourceRef[] = [];
       const ctx: StepContext = {
@@ -74,7 +72,10 @@ export function stepActivities(steps: StepImpl[], deps: { artifacts: ArtifactSto
           const final = (error instanceof ApplicationFailure && error.nonRetryable)
             || (policy?.nonRetryableErrorTypes ?? []).includes(failure.type)
             || (maxAttempts !== undefined && maxAttempts > 0 && attempt >= maxAttempts);
-          const outcome = context.cancellationSignal.aborted ? 'cancelled' : final ? 'failed' : 'retrying';
+          // Only a cancellation the workflow asked for (or of an activity it no longer has) ends the
+          // step: a timeout, worker shutdown, pause or reset is retried by Temporal.
+          const details = context.cancellationDetails;
+          const outcome = details?.cancelRequested || details?.notFound ? 'cancelled' : final ? 'failed' : 'retrying';
           await recorder.failed(request, key, attempt, failure, outcome);
         }
         throw error;
@@ -106,8 +107,14 @@ export function runActivities(steps: StepImpl[], store?: Store) {
     'kiln.begin': async (start: RunStart): Promise<RunBegun> => {
       // A plan the workflow is about to refuse (say, naming a step this worker lacks) is no run to record.
       const runnable = isValid(start.plan, known);
-      if (store && runnable && !start.resumed) {
-        await store.recordRunStart({ runId: start.workflowId, workflowId: start.workflowId, temporalRunId: start.temporalRunId, plan: start.plan, params: start.params, code: await code! });
+      if (store && runnable) {
+        const earlier = await store.getRun(start.workflowId);
+        // Temporal lets a closed workflow id be used again; Kiln's run id is that workflow id.
+        if (earlier && !start.resumed && earlier.temporalRunId !== start.temporalRunId) {
+          throw ApplicationFailure.nonRetryable(`run id '${start.workflowId}' already names a run started ${earlier.startedAt.toISOString()}; start this one with another workflow id`, 'DuplicateRunId');
+        }
+        // A continuation records the start too (idempotent), for runs begun before a store was attached.
+        await store.recordRunStart({ runId: start.workflowId, workflowId: start.workflowId, ...(start.resumed ? {} : { temporalRunId: start.temporalRunId }), plan: start.plan, params: start.params, code: await code! });
       }
       return { steps: names, recording: Boolean(store) && runnable };
     },

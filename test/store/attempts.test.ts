@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
-import { pipeline } from '../../dsl';
+import { ApplicationFailure } from '@temporalio/common';
+import { compile, pipeline } from '../../dsl';
+import { runPipeline } from '../../workflows';
 import { testBackends } from '../../store/testing';
 import { recordingEngine } from '../fixtures/recording-engine';
 import { executions, fail, flaky, noop, slow, testSteps } from '../fixtures/steps';
@@ -71,6 +73,17 @@ for (const backend of testBackends()) {
       const steps = await env.store.listSteps(handle.workflowId);
       assert.deepEqual(steps.map((s) => [s.nodeId, s.status]), [['slow', 'cancelled']]);
       assert.ok(steps[0]!.finishedAt);
+    });
+
+    it('refuses a run that reuses a closed run\'s workflow id, which is Kiln\'s run id', async () => {
+      const plan = compile(pipeline({ name: 'store-reused-id' }, (p) => p.step(noop, {})));
+      const workflowId = `reused-${backend.name}-${Date.now()}`;
+      const start = () => env.kiln.client.workflow.start(runPipeline, { taskQueue: env.kiln.taskQueue, workflowId, args: [{ plan }] });
+      await (await start()).result();
+      const error = await (await start()).result().then(() => assert.fail('expected the second run to be refused'), (e: unknown) => e);
+      assert.ok(error instanceof WorkflowFailedError);
+      assert.equal((error.cause as ApplicationFailure).type, 'DuplicateRunId');
+      assert.equal((await env.store.listRuns({ pipeline: 'store-reused-id' })).length, 1);
     });
   });
 }
