@@ -1,5 +1,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
-import { approveUpdate } from '../workflows';
+import type { Principal, Store } from '../store';
+import { approveUpdate, statusQuery } from '../workflows';
 import type { KilnConfig } from './config';
 import { caller, withStore } from './store';
 
@@ -12,23 +13,34 @@ export interface Approver {
 
 /**
  * Approves or rejects a gate as the authenticated caller: a caller without the role is refused
- * before the run hears of it (and the refusal is audited); the decision is recorded once the
- * run has accepted it. The store is opened only for the decision, so a command waiting at a
- * gate never holds it. Returns who decided.
+ * before the run hears of it (and the refusal is audited). The decision is recorded before it
+ * is sent, because that record is what steps acting on an approval (registry.setAlias) trust:
+ * the name in the run's own decision is only what a client sent. The store is opened only for
+ * the decision, so a command waiting at a gate never holds it. Returns who decided.
  */
 export function decide(handle: WorkflowHandle, approver: Approver, gate: string, approved: boolean, comment?: string): Promise<string> {
   return withStore(approver.config, async (store) => {
     const principal = await caller(store, approver.config, approver.print, approver.token);
-    await store.authorize(principal, approved ? 'gate.approve' : 'gate.reject', `run:${handle.workflowId}#${gate}`);
-    const state = await handle.executeUpdate(approveUpdate, { args: [{ gate, approved, by: principal.name, ...(comment ? { comment } : {}) }] });
-    await store.recordDecision({
-      runId: handle.workflowId,
-      gate,
-      decision: approved ? 'approved' : 'rejected',
-      by: principal,
-      ...(comment ? { reason: comment } : {}),
-      ...(state.gate?.show ? { shown: state.gate.show } : {}),
-    });
+    await recordAndSend(handle, store, principal, gate, approved, comment);
     return principal.name;
   });
+}
+
+/** Records a principal's decision at a gate (checking the role), then sends it to the run. */
+export async function recordAndSend(handle: WorkflowHandle, store: Store, principal: Principal, gate: string, approved: boolean, comment?: string): Promise<void> {
+  const status = await handle.query(statusQuery);
+  const node = status.nodes.find((n) => n.id === gate);
+  if (node?.type !== 'approval' || node.status !== 'waiting') {
+    const waiting = status.nodes.filter((n) => n.type === 'approval' && n.status === 'waiting').map((n) => n.id);
+    throw new Error(`run ${handle.workflowId} has no gate '${gate}' waiting for a decision${node ? ` (it is ${node.status})` : ''}; ${waiting.length ? `waiting: ${waiting.join(', ')}` : 'no gate waits now'}`);
+  }
+  await store.recordDecision({
+    runId: handle.workflowId,
+    gate,
+    decision: approved ? 'approved' : 'rejected',
+    by: principal,
+    ...(comment ? { reason: comment } : {}),
+    ...(node?.gate?.show ? { shown: node.gate.show } : {}),
+  });
+  await handle.executeUpdate(approveUpdate, { args: [{ gate, approved, by: principal.name, ...(comment ? { comment } : {}) }] });
 }

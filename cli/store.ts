@@ -1,4 +1,4 @@
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openStore, type Principal, type Store } from '../store';
 import { whoami } from './approval-prompt';
@@ -25,17 +25,30 @@ export async function withStore<T>(config: KilnConfig, work: (store: Store) => P
 const tokenFile = (config: KilnConfig) => join(config.home, 'token');
 
 /**
- * On a store with no principals at all, makes the local user its admin, with a token kept in
- * KILN_HOME/token (mode 600): a fresh local setup works at once, and whoever can read the
- * store's files could act as anyone anyway. Returns the token, or undefined when principals exist.
+ * On a PGlite store with no principals at all, makes the local user its admin, with a token kept
+ * in KILN_HOME/token (mode 600): a fresh local setup works at once, and the store's files are
+ * this user's anyway. A PostgreSQL store is shared, so its first admin is made on purpose
+ * (`kiln token create --bootstrap`). Returns the token, or undefined when there is none to make.
  */
 export async function bootstrapLocalAdmin(store: Store, config: KilnConfig, print: (line: string) => void): Promise<string | undefined> {
-  if ((await store.listPrincipals()).length > 0) return undefined;
-  const created = await store.createToken({ name: whoami(), role: 'admin', label: 'local admin (first use)' });
-  await writeFile(tokenFile(config), `${created.token}\n`, { mode: 0o600 });
-  await chmod(tokenFile(config), 0o600);
+  if (config.databaseUrl) return undefined;
+  const created = await store.bootstrapAdmin(whoami());
+  if (!created) return undefined;
+  await saveToken(store, config, created.token, created.tokenId);
   print(`Created admin '${created.principal.name}' for this store; its token is in ${tokenFile(config)} (KILN_TOKEN overrides it).`);
   return created.token;
+}
+
+/** Keeps a token in KILN_HOME/token; a token that cannot be kept is revoked, not left unreachable. */
+export async function saveToken(store: Store, config: KilnConfig, token: string, tokenId: string): Promise<void> {
+  try {
+    await mkdir(config.home, { recursive: true });
+    await writeFile(tokenFile(config), `${token}\n`, { mode: 0o600 });
+    await chmod(tokenFile(config), 0o600);
+  } catch (error) {
+    await store.revokeToken(tokenId);
+    throw new Error(`could not keep the token in ${tokenFile(config)}; it was revoked: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 /**
@@ -46,7 +59,10 @@ export async function caller(store: Store, config: KilnConfig, print: (line: str
   const token = given ?? process.env.KILN_TOKEN ?? (await readFile(tokenFile(config), 'utf8').catch(() => undefined))?.trim()
     ?? (await bootstrapLocalAdmin(store, config, print));
   if (!token) {
-    throw new Error(`no token: this store has principals, so commands need one; pass --token, set KILN_TOKEN, or ask an admin for \`kiln token create --name ${whoami()} --role <role>\``);
+    const first = config.databaseUrl && (await store.listPrincipals()).length === 0
+      ? `this PostgreSQL store has no principals yet: make its first admin with \`kiln token create --bootstrap --name ${whoami()}\``
+      : `pass --token, set KILN_TOKEN, or ask an admin for \`kiln token create --name ${whoami()} --role <role>\``;
+    throw new Error(`no token: ${first}`);
   }
   return store.authenticate(token);
 }

@@ -18,6 +18,15 @@ for (const backend of testBackends()) {
       assert.equal(can('viewer', 'read'), true);
     });
 
+    it('makes exactly one first admin when two first commands race, and none once principals exist', async () => {
+      const made = await Promise.all([store.bootstrapAdmin('first'), store.bootstrapAdmin('second')]);
+      const winners = made.filter((m) => m !== undefined);
+      assert.equal(winners.length, 1);
+      assert.equal((await store.authenticate(winners[0]!.token)).role, 'admin');
+      assert.equal(await store.bootstrapAdmin('third'), undefined);
+      assert.equal((await store.principalByName('third')).role, 'viewer', 'a name the store does not know holds no more than viewer');
+    });
+
     it('returns a token once, keeps only its sha256, and authenticates it to the principal and role', async () => {
       const created = await store.createToken({ name: 'alice', role: 'approver', label: 'laptop' });
       assert.match(created.token, /^kiln_[A-Za-z0-9_-]{43}$/);

@@ -38,6 +38,17 @@ export const can = (role: RoleName, action: Action): boolean => rank(role) >= ra
 
 export const tokenSha256 = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
 
+export interface TokenInput {
+  name: string;
+  role: RoleName;
+  label?: string;
+  expiresAt?: Date;
+  actor?: Principal;
+}
+
+// Any constant: the first-admin check and insert run under this transaction-scoped lock.
+const BOOTSTRAP_LOCK = 7_463_519_003;
+
 export interface CreatedToken {
   /** The secret: shown once, never stored. */
   token: string;
@@ -71,6 +82,26 @@ export const accessApi = (db: Executor) => {
     return existing!;
   }
 
+  async function issueToken(tx: Executor, input: TokenInput, actor: Principal): Promise<CreatedToken> {
+    const token = `kiln_${randomBytes(32).toString('base64url')}`;
+    const principal = await ensurePrincipal(tx, input.name, 'user', actor);
+    const [row] = await tx.insert(apiTokens).values({
+      principalId: principal.id,
+      tokenSha256: tokenSha256(token),
+      role: input.role,
+      label: input.label ?? null,
+      expiresAt: input.expiresAt ?? null,
+      createdBy: actor.name,
+    }).returning();
+    await appendAuditIn(tx, {
+      actor: actor.name,
+      action: 'token.create',
+      subject: `principal:${input.name}`,
+      after: { tokenId: row!.id, role: input.role, label: input.label ?? null, expiresAt: input.expiresAt?.toISOString() ?? null },
+    });
+    return { token, tokenId: row!.id, principal: { id: principal.id, name: principal.name, role: input.role, tokenId: row!.id } };
+  }
+
   return {
     authorize,
     can,
@@ -86,28 +117,23 @@ export const accessApi = (db: Executor) => {
      * Issues a token for `name` (created if new) with `role`; returns the plaintext once and
      * keeps only its sha256. Audited as `token.create`.
      */
-    async createToken(input: { name: string; role: RoleName; label?: string; expiresAt?: Date; actor?: Principal }): Promise<CreatedToken> {
+    async createToken(input: TokenInput): Promise<CreatedToken> {
       const actor = input.actor ?? SYSTEM;
       if (!roleNames.includes(input.role)) throw new Error(`unknown role '${input.role}'; roles are ${roleNames.join(', ')}`);
       await authorize(actor, 'token.create', `principal:${input.name}`);
-      const token = `kiln_${randomBytes(32).toString('base64url')}`;
+      return db.transaction((tx) => issueToken(tx, input, actor));
+    },
+
+    /**
+     * Makes `name` the first admin of a store that has no principals yet; undefined when it has
+     * some. One transaction under a lock, so two first commands at once make one admin.
+     */
+    async bootstrapAdmin(name: string): Promise<CreatedToken | undefined> {
       return db.transaction(async (tx) => {
-        const principal = await ensurePrincipal(tx, input.name, 'user', actor);
-        const [row] = await tx.insert(apiTokens).values({
-          principalId: principal.id,
-          tokenSha256: tokenSha256(token),
-          role: input.role,
-          label: input.label ?? null,
-          expiresAt: input.expiresAt ?? null,
-          createdBy: actor.name,
-        }).returning();
-        await appendAuditIn(tx, {
-          actor: actor.name,
-          action: 'token.create',
-          subject: `principal:${input.name}`,
-          after: { tokenId: row!.id, role: input.role, label: input.label ?? null, expiresAt: input.expiresAt?.toISOString() ?? null },
-        });
-        return { token, tokenId: row!.id, principal: { id: principal.id, name: principal.name, role: input.role, tokenId: row!.id } };
+        await tx.execute(sql`select pg_advisory_xact_lock(${BOOTSTRAP_LOCK})`);
+        const [any] = await tx.select({ id: principals.id }).from(principals).limit(1);
+        if (any) return undefined;
+        return issueToken(tx, { name, role: 'admin', label: 'first admin (bootstrap)' }, SYSTEM);
       });
     },
 
@@ -129,6 +155,25 @@ export const accessApi = (db: Executor) => {
         appendAuditIn(tx, { actor: 'anonymous', action: 'auth.refused', subject: `token:${sha.slice(0, 12)}`, after: { reason: 'unknown, revoked or expired token' } }),
       );
       throw new AuthenticationError('the token is not valid (unknown, revoked or expired); create one with `kiln token create --name <you> --role <role>`');
+    },
+
+    /**
+     * The principal named `name` with the highest role among its live tokens. A name the store
+     * does not know, or a principal disabled or without a live token, holds no more than viewer.
+     */
+    async principalByName(name: string): Promise<Principal> {
+      const rows = await db
+        .select({ id: principals.id, role: apiTokens.role, disabledAt: principals.disabledAt })
+        .from(principals)
+        .leftJoin(apiTokens, and(
+          eq(apiTokens.principalId, principals.id),
+          isNull(apiTokens.revokedAt),
+          or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, sql`now()`)),
+        ))
+        .where(eq(principals.name, name));
+      const live = rows.filter((r) => !r.disabledAt && r.role);
+      const role = live.reduce<RoleName>((best, r) => (rank(r.role!) > rank(best) ? r.role! : best), 'viewer');
+      return { id: rows[0]?.id ?? null, name, role };
     },
 
     /** Revokes a token (admin only); audited. */

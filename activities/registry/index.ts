@@ -2,7 +2,7 @@ import { registerModelImpl } from './register';
 import { setAliasImpl } from './set-alias';
 
 export { registerModelImpl } from './register';
-export { principalNamed, setAliasImpl, ACCESS_DENIED } from './set-alias';
+export { setAliasImpl, ACCESS_DENIED } from './set-alias';
 export { requireStore, STORE_REQUIRED } from './store-required';
 export { modelSignature } from './signature';
 

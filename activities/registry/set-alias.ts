@@ -1,8 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { Store } from '../../store';
-import { SYSTEM, type Principal } from '../../store/access';
 import { AccessDeniedError, NotFoundError } from '../../store/errors';
-import { roleNames, type RoleName } from '../../store/schema/access';
 import { implement } from '../library';
 import { setAlias } from './steps';
 import { requireStore } from './store-required';
@@ -14,26 +11,25 @@ const STEP = 'registry.setAlias';
 /** The failure type when the acting principal may not move the alias; the store has audited the refusal. */
 export const ACCESS_DENIED = 'AccessDenied';
 
-/**
- * The principal named `name` with the highest role among its live tokens. A name the store does not
- * know, or one disabled or without a live token, holds no role: it acts as the lowest, viewer, so
- * that the store refuses and audits it like any other principal without the right.
- */
-export async function principalNamed(store: Store, name: string): Promise<Principal> {
-  const found = (await store.listPrincipals()).find((p) => p.name === name);
-  const now = Date.now();
-  const live = found && !found.disabledAt ? found.tokens.filter((t) => !t.revokedAt && (!t.expiresAt || t.expiresAt.getTime() > now)) : [];
-  const role = live.reduce<RoleName>((best, t) => (roleNames.indexOf(t.role) > roleNames.indexOf(best) ? t.role : best), 'viewer');
-  return { id: found?.id ?? null, name, role };
-}
-
 export const setAliasImpl = implement(setAlias, async (input, ctx) => {
   const store = requireStore(ctx, STEP);
   const { name, version, alias, approval } = input;
-  if (approval && !approval.approved) {
+  if (!approval.approved) {
     throw ApplicationFailure.nonRetryable(`${STEP}: the approval given was a rejection by ${approval.by}; the alias '${alias}' of '${name}' stays where it is`, 'ApprovalRejected', { by: approval.by });
   }
-  const actor = approval ? await principalNamed(store, approval.by) : SYSTEM;
+  // The decision the run holds is only a name anyone reaching Temporal could send: it counts
+  // when the store has the same decision on record, written by `kiln approve` after checking
+  // the approver's token and role.
+  const recorded = (await store.listDecisions(ctx.run.workflowId)).find((d) => d.decision === 'approved' && d.decidedBy === approval.by);
+  if (!recorded) {
+    const subject = `model:${name}@${version}`;
+    await store.appendAudit({ actor: approval.by, action: 'access.denied', subject, after: { action: 'alias.move', reason: 'no approval on record for this run', run: ctx.run.workflowId } });
+    throw ApplicationFailure.nonRetryable(
+      `${STEP}: no approval by ${approval.by} is on record for run ${ctx.run.workflowId}; approvals count when given with \`kiln approve\`, which checks the approver's token`,
+      ACCESS_DENIED, { who: approval.by, action: 'alias.move' },
+    );
+  }
+  const actor = await store.principalByName(approval.by);
   try {
     const move = await store.promote(name, version, alias, { actor });
     ctx.log(move.changed ? 'alias moved' : 'alias already there', { model: name, alias, version, previous: move.previous, by: actor.name });

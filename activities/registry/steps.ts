@@ -40,7 +40,8 @@ export const registerModel = defineStep({
 
 /**
  * Points an alias (such as `production`) at a model version, acting as the principal who approved
- * it when an approval decision is given (who must hold the approver role), else as the worker.
+ * it at a gate of this run: that decision must be on record in the store, and its author must
+ * hold the approver role.
  * @example
  * const release = p.approval('release', { show: { auc: heldOut.metrics.rocAuc } });
  * p.step(setAlias, { name: 'credit-risk', version: registered.version, alias: 'production', approval: release });
@@ -53,7 +54,7 @@ export const setAlias = defineStep({
     name: z.string().min(1),
     version: z.number().int().positive(),
     alias: z.string().min(1),
-    approval: approvalDecision.optional(),
+    approval: approvalDecision.describe('the p.approval gate\'s decision; it counts only when the store has it on record (kiln approve)'),
   }),
   output: z.object({
     name: z.string(),

@@ -23,7 +23,8 @@ import { compile, type AnyPipeline } from '../../dsl';
 import { openStore, type Store } from '../../store';
 import type { ArtifactNode, LineageGraph, StepNode } from '../../store/lineage/graph';
 import { createKilnWorker } from '../../workers/create-worker';
-import { approveUpdate, runPipeline, statusQuery } from '../../workflows';
+import { recordAndSend } from '../../cli/decide';
+import { runPipeline, statusQuery } from '../../workflows';
 import type { NodeState, RunResult } from '../../workflows/protocol';
 import { temporal } from '../../test/support/temporal';
 import creditRisk from '../../examples/credit-risk';
@@ -50,7 +51,7 @@ class BenchError extends Error {
 }
 
 /** Starts the example with its default parameters and approves every gate that waits, until the run ends. */
-async function runToEnd(handle: WorkflowHandle<typeof runPipeline>): Promise<RunResult> {
+async function runToEnd(handle: WorkflowHandle<typeof runPipeline>, store: Store): Promise<RunResult> {
   const approved = new Set<string>();
   for (;;) {
     const status = await handle.query(statusQuery);
@@ -58,7 +59,8 @@ async function runToEnd(handle: WorkflowHandle<typeof runPipeline>): Promise<Run
     for (const node of status.nodes) {
       if (node.type !== 'approval' || node.status !== 'waiting' || approved.has(node.id)) continue;
       approved.add(node.id);
-      await handle.executeUpdate(approveUpdate, { args: [{ gate: node.gate?.name ?? node.id, approved: true, by: APPROVER, comment: 'bench/baselines' }] });
+      // As kiln approve does: on record first, since registry steps act only on recorded approvals.
+      await recordAndSend(handle, store, await store.principalByName(APPROVER), node.id, true, 'bench/baselines');
       console.error(`  ${status.pipeline}: approved '${node.id}' as ${APPROVER} (role approver)`);
     }
     await new Promise((r) => setTimeout(r, 250));
@@ -136,7 +138,7 @@ async function baseline(def: AnyPipeline, bench: Bench, dir: string): Promise<Ba
   const example = def.name;
   const started = performance.now();
   const handle = await bench.start(def);
-  const result = await runToEnd(handle);
+  const result = await runToEnd(handle, bench.store);
   const seconds = (performance.now() - started) / 1000;
   console.error(`  ${example}: ${result.nodes.length} nodes on Temporal in ${seconds.toFixed(1)} s`);
 

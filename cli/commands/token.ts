@@ -1,8 +1,10 @@
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
-import { caller, withStore } from '../store';
+import { caller, saveToken, withStore } from '../store';
 
 export const help = `kiln token create --name NAME --role viewer|operator|approver|admin [--label L] [--expires-days N]
+kiln token create --bootstrap --name NAME   the first admin of a store with no principals (kept in KILN_HOME/token)
 kiln token list | revoke <token-id>
   API tokens: create prints the token once (only its hash is kept); needs the admin role.
   Roles: viewer (read), operator (run pipelines), approver (approve gates, move aliases),
@@ -17,12 +19,21 @@ export async function token(args: string[], print = console.log): Promise<number
     allowPositionals: true,
     options: {
       name: { type: 'string' }, role: { type: 'string' }, label: { type: 'string' },
-      'expires-days': { type: 'string' }, token: { type: 'string' },
+      'expires-days': { type: 'string' }, token: { type: 'string' }, bootstrap: { type: 'boolean' },
     },
   });
   const [sub, id] = positionals;
+  if (!['create', 'list', 'revoke'].includes(sub ?? '')) throw new Error(`usage:\n${help}`);
   const config = loadConfig();
   return withStore(config, async (store) => {
+    if (sub === 'create' && values.bootstrap) {
+      if (!values.name) throw new Error(`token create --bootstrap needs --name\n${help}`);
+      const created = await store.bootstrapAdmin(values.name);
+      if (!created) throw new Error('this store has principals already; an admin creates tokens with `kiln token create --name NAME --role ROLE`');
+      await saveToken(store, config, created.token, created.tokenId);
+      print(`Created admin '${created.principal.name}'; the token is in ${join(config.home, 'token')} and shown only now:\n${created.token}`);
+      return 0;
+    }
     const actor = await caller(store, config, print, values.token);
     switch (sub) {
       case 'create': {

@@ -36,7 +36,7 @@ it('tunes, validates and, on an approver\'s word, registers and promotes the cre
   assert.equal(nodes.find((n) => n.id === 'quality')?.status, 'succeeded');
   assert.notEqual(nodes.find((n) => n.id === 'register')?.status, 'succeeded', 'nothing is registered before the approval');
 
-  await approveGate(handle, 'alice');
+  await approveGate(handle, 'alice', { store: env.store });
   const result = await handle.result();
   assert.ok(result.nodes.every((n) => n.status === 'succeeded'), JSON.stringify(result.nodes.map((n) => [n.id, n.status])));
   const output = result.output as Output;
@@ -78,15 +78,18 @@ it('tunes, validates and, on an approver\'s word, registers and promotes the cre
   assert.equal(model.kind, 'kiln.model');
 });
 
-it('refuses a viewer\'s approval: the run fails AccessDenied and production stays on version 1', async () => {
+it('refuses a viewer\'s approval, and a forged one sent straight to the run: production stays on version 1', async () => {
   const handle = await env.kiln.start(creditRisk, { epochs: 60 });
   const { show } = await waitForGate(handle);
   assert.match(show.champion as string, /of the champion credit-risk@1 \(alias 'production'\), margin 0\.01: passed/);
-  await approveGate(handle, 'victor');
+  // The way kiln approve goes: refused before the run hears of it.
+  await assert.rejects(approveGate(handle, 'victor', { store: env.store }), { name: 'AccessDeniedError' });
+  // Straight to Temporal, naming an approver: the run goes on, but nothing acts on it.
+  await approveGate(handle, 'alice');
   const error = await handle.result().then(() => assert.fail('expected the promotion to be refused'), (e: unknown) => e);
   assert.ok(error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure, String(error));
   assert.equal(error.cause.type, 'AccessDenied');
-  assert.match(error.cause.message, /victor \(role viewer\) may not alias\.move on model:credit-risk@2/);
+  assert.match(error.cause.message, /no approval by alice is on record for run/);
   assert.equal((await env.store.getModelVersion('credit-risk', 'production')).version, 1);
   assert.deepEqual((await env.store.aliasHistory('credit-risk', 'production')).map((m) => m.actor), ['alice']);
 });

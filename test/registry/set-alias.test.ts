@@ -5,6 +5,7 @@ import { storeContext } from '../../activities/data/store-context';
 import { linearModel } from '../../activities/evaluate/validation-fixtures';
 import { setAliasImpl } from '../../activities/registry';
 import type { Store } from '../../store';
+import { startRun } from '../../store/test-fixtures';
 
 type Ctx = Awaited<ReturnType<typeof storeContext>>;
 
@@ -23,6 +24,9 @@ describe('registry.setAlias', () => {
     }
     await store.createToken({ name: 'alice', role: 'approver' });
     await store.createToken({ name: 'victor', role: 'viewer' });
+    // The approval on record, as `kiln approve` writes it after checking alice's token.
+    await startRun(store, ctx.run.workflowId);
+    await store.recordDecision({ runId: ctx.run.workflowId, gate: 'release', decision: 'approved', by: await store.principalByName('alice') });
   });
   after(async () => {
     await ctx.dispose();
@@ -38,27 +42,34 @@ describe('registry.setAlias', () => {
     assert.equal(again.changed, false);
   });
 
-  it('refuses a viewer\'s approval, leaves the alias where it was and audits the refusal', async () => {
-    await assert.rejects(setAliasImpl.run({ name: 'credit', version: 2, alias: 'production', approval: approvedBy('victor') }, ctx), (error: unknown) => {
-      assert.ok(error instanceof ApplicationFailure && error.nonRetryable);
-      assert.equal(error.type, 'AccessDenied');
-      assert.match(error.message, /victor \(role viewer\) may not alias\.move on model:credit@2: it needs the approver role/);
-      return true;
-    });
+  it('refuses an approval the store has no record of (one sent to the run directly), and audits it', async () => {
+    // victor could not have recorded it: recordDecision refuses a viewer.
+    await assert.rejects(store.recordDecision({ runId: ctx.run.workflowId, gate: 'release', decision: 'approved', by: await store.principalByName('victor') }), { name: 'AccessDeniedError' });
+    for (const forger of ['victor', 'mallory']) {
+      await assert.rejects(setAliasImpl.run({ name: 'credit', version: 2, alias: 'production', approval: approvedBy(forger) }, ctx), (error: unknown) => {
+        assert.ok(error instanceof ApplicationFailure && error.nonRetryable);
+        assert.equal(error.type, 'AccessDenied');
+        assert.match(error.message, new RegExp(`no approval by ${forger} is on record for run ${ctx.run.workflowId}`));
+        return true;
+      });
+      assert.ok((await store.listAudit()).some((e) => e.action === 'access.denied' && e.actor === forger && e.subject === 'model:credit@2'));
+    }
     assert.equal((await store.getModelVersion('credit', 'production')).version, 1);
-    const denied = (await store.listAudit()).filter((e) => e.action === 'access.denied' && e.actor === 'victor');
-    assert.equal(denied.length, 1);
-    assert.equal(denied[0]!.subject, 'model:credit@2');
   });
 
-  it('refuses an approver the store does not know, and audits that too', async () => {
-    await assert.rejects(setAliasImpl.run({ name: 'credit', version: 2, alias: 'production', approval: approvedBy('mallory') }, ctx), /mallory \(role viewer\) may not alias\.move/);
-    assert.ok((await store.listAudit()).some((e) => e.action === 'access.denied' && e.actor === 'mallory'));
+  it('refuses a recorded approver who has since lost the role, and audits that too', async () => {
+    await store.createToken({ name: 'olga', role: 'approver' });
+    const olgaRun = { ...ctx, run: { ...ctx.run, workflowId: 'olga-run' } };
+    await startRun(store, 'olga-run');
+    await store.recordDecision({ runId: 'olga-run', gate: 'release', decision: 'approved', by: await store.principalByName('olga') });
+    for (const p of await store.listPrincipals()) if (p.name === 'olga') for (const t of p.tokens) await store.revokeToken(t.id);
+    await assert.rejects(setAliasImpl.run({ name: 'credit', version: 2, alias: 'production', approval: approvedBy('olga') }, olgaRun), /olga \(role viewer\) may not alias\.move/);
+    assert.ok((await store.listAudit()).some((e) => e.action === 'access.denied' && e.actor === 'olga'));
   });
 
   it('fails clearly without a store', async () => {
     await assert.rejects(
-      setAliasImpl.run({ name: 'credit', version: 2, alias: 'production' }, { ...ctx, store: undefined }),
+      setAliasImpl.run({ name: 'credit', version: 2, alias: 'production', approval: approvedBy('alice') }, { ...ctx, store: undefined }),
       /registry steps need a store; start the worker with one/,
     );
   });
