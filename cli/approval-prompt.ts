@@ -1,10 +1,8 @@
 import { createInterface, type Interface } from 'node:readline/promises';
-import { userInfo } from 'node:os';
 import { decide, type Approver } from './decide';
 import type { NodeState } from '../workflows/protocol';
 import type { RunHandle } from './follow';
 
-export const whoami = () => process.env.KILN_USER ?? userInfo().username;
 
 /**
  * Answers approval gates at the terminal when there is one; otherwise says what the run waits

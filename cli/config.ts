@@ -1,7 +1,11 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
+
+/** The local user's name, for the first admin of a fresh store (KILN_USER overrides it). */
+export const whoami = () => process.env.KILN_USER ?? userInfo().username;
 
 /** Where Kiln finds Temporal, its files and its store; everything comes from the environment. */
 export interface KilnConfig {

@@ -22,22 +22,34 @@ export async function startDevStack(config: KilnConfig, print: (line: string) =>
     print(`Temporal dev server at ${server.address}, Web UI ${config.uiUrl}`);
   }
   // Shared: CLI commands in other shells reach the PGlite store through this process.
-  const store = await openKilnStore(config, { share: true });
-  await bootstrapLocalAdmin(store, config, print);
-  print(`Store: ${config.databaseUrl ? 'PostgreSQL at DATABASE_URL' : `PGlite in ${config.home}/db`}`);
-  const connection = await connectWorker(config);
-  const { worker, running } = await startWorker({ connection, namespace: config.namespace, taskQueue: config.taskQueue, artifactsDir: config.artifactsDir, store });
-  const client = await connectClient(config);
+  const opened: Array<() => Promise<unknown>> = [async () => server?.stop()];
+  const unwind = async () => { for (const close of opened.reverse()) await close(); };
+  let store, connection, started, client;
+  try {
+    store = await openKilnStore(config, { share: true });
+    opened.push(store.close);
+    await bootstrapLocalAdmin(store, config, print);
+    print(`Store: ${config.databaseUrl ? 'PostgreSQL at DATABASE_URL' : `PGlite in ${config.home}/db`}`);
+    connection = await connectWorker(config);
+    opened.push(() => connection!.close());
+    started = await startWorker({ connection, namespace: config.namespace, taskQueue: config.taskQueue, artifactsDir: config.artifactsDir, store });
+    client = await connectClient(config);
+  } catch (error) {
+    // Whatever started is stopped again: no dev server or store lock outlives a failed start.
+    started?.worker.shutdown();
+    await started?.running.catch(() => {});
+    await unwind();
+    throw error;
+  }
+  const { worker, running } = started;
   return {
     client,
     worker,
     /** Resolves when the worker has stopped (Ctrl-C) and everything is shut down. */
     async closed() {
       await running;
-      await store.close();
       await client.connection.close();
-      await connection.close();
-      await server?.stop();
+      await unwind();
     },
     async stop() {
       worker.shutdown();

@@ -32,9 +32,11 @@ Usage: kiln <command> [options]   (kiln <command> --help for its options)
 ${Object.values(commands).map(([c]) => `  ${c.help.split('\n')[0]}`).join('\n')}
 
 Environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default), TEMPORAL_TLS_CERT,
-TEMPORAL_TLS_KEY, TEMPORAL_TLS_CA, TEMPORAL_API_KEY, TEMPORAL_UI_URL, KILN_TASK_QUEUE (kiln),
-KILN_HOME (.kiln), DATABASE_URL (PostgreSQL; PGlite under .kiln/ when unset), KILN_TOKEN
-(the caller's API token; else KILN_HOME/token, created for the local user on a fresh store).`;
+TEMPORAL_TLS_KEY, TEMPORAL_TLS_CA, TEMPORAL_TLS_SERVER_NAME, TEMPORAL_API_KEY, TEMPORAL_UI_URL,
+KILN_TASK_QUEUE (kiln), KILN_HOME (.kiln), KILN_ARTIFACTS (KILN_HOME/artifacts), DATABASE_URL
+(PostgreSQL for the store; PGlite under KILN_HOME when unset), KILN_TOKEN (the caller's API token;
+else KILN_HOME/token), KILN_USER (the local user's name for a fresh store's first admin),
+KILN_SOURCE_DATABASE_URL (where data.readPostgres reads), KILN_TF_BACKEND, OTEL_* (tracing).`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;

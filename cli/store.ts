@@ -1,8 +1,7 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openStore, type Principal, type Store } from '../store';
-import { whoami } from './approval-prompt';
-import type { KilnConfig } from './config';
+import { whoami, type KilnConfig } from './config';
 
 /**
  * The store a command works on: PostgreSQL at DATABASE_URL, else PGlite under KILN_HOME.

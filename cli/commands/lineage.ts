@@ -18,6 +18,7 @@ export async function lineage(args: string[], print = console.log): Promise<numb
   const target = positionals[0];
   if (!target) throw new Error(`lineage of what? usage:\n${help}`);
   const depth = values.depth === undefined ? undefined : Number(values.depth);
+  if (depth !== undefined && !(Number.isInteger(depth) && depth >= 1)) throw new Error(`--depth must be a positive integer, got '${values.depth}'`);
   const config = loadConfig();
   return withStore(config, async (store) => {
     const principal = await caller(store, config, print, values.token);

@@ -13,15 +13,21 @@ export async function worker(args: string[], print = console.log): Promise<numbe
   const config = loadConfig();
   const taskQueue = values['task-queue'] ?? config.taskQueue;
   const store = await openKilnStore(config, { share: true });
-  const connection = await connectWorker(config);
-  const { running } = await startWorker({
-    connection, namespace: config.namespace, taskQueue, artifactsDir: config.artifactsDir, store,
-    extraSteps: values.steps ? await loadSteps(values.steps) : [],
-    workflows: !values['no-workflows'],
-  });
-  print(`Kiln worker polling '${taskQueue}' on ${config.address} (namespace ${config.namespace}); Ctrl-C stops it.`);
-  await running;
-  await connection.close();
-  await store.close();
+  try {
+    const connection = await connectWorker(config);
+    try {
+      const { running } = await startWorker({
+        connection, namespace: config.namespace, taskQueue, artifactsDir: config.artifactsDir, store,
+        extraSteps: values.steps ? await loadSteps(values.steps) : [],
+        workflows: !values['no-workflows'],
+      });
+      print(`Kiln worker polling '${taskQueue}' on ${config.address} (namespace ${config.namespace}); Ctrl-C stops it.`);
+      await running;
+    } finally {
+      await connection.close();
+    }
+  } finally {
+    await store.close();
+  }
   return 0;
 }
