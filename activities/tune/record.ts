@@ -12,7 +12,8 @@ export const recordTrialImpl = implement(recordTrial, async ({ experiment, objec
     await store.recordArtifact({ kind: model.kind, uri: model.uri, sha256: model.sha256, size: model.size });
     await store.recordTrial({
       experiment,
-      key: `${ctx.run.workflowId}/${trial.index}`,
+      // The map instance, not the trial index: two searches in one run may share an experiment.
+      key: `${ctx.run.workflowId}/${ctx.run.node}`,
       status: 'succeeded',
       ...(run ? { runId: run.id } : {}),
       params: trial.params,

@@ -47,7 +47,8 @@ export const tuneGrid = defineStep({
   description: 'Grid search: every combination of the given values, as trials to map over',
   input: z.object({ space: gridSpace, objective, experiment: experimentName }),
   output: searchOutput,
-  options: { startToCloseTimeout: '1m' },
+  // Not cached: it creates the experiment in the store, an effect every run must have.
+  options: { startToCloseTimeout: '1m', cache: false },
 });
 
 export const tuneRandom = defineStep({
@@ -56,7 +57,8 @@ export const tuneRandom = defineStep({
   description: 'Random search: count samples of ranges and choices, reproducible from a seed',
   input: z.object({ space: randomSpace, count: z.number().int().positive().max(1000), seed: z.number().int(), objective, experiment: experimentName }),
   output: searchOutput,
-  options: { startToCloseTimeout: '1m' },
+  // Not cached: it creates the experiment in the store, an effect every run must have.
+  options: { startToCloseTimeout: '1m', cache: false },
 });
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -114,7 +116,8 @@ export const randomSearch = <const S extends RandomSpace>(space: S) => typed<typ
 /**
  * Closes a trial: checks that it reports the objective's metric and, when the worker has a store,
  * records it (params, metrics, model, status succeeded) in the experiment, idempotently: the
- * trial's key is the run and trial index, so a retried step updates the same trial.
+ * trial's key is the run and the map instance (`<run>/trials[3].record`), so a retried step updates
+ * the same trial and two searches of one run recording in the same experiment do not collide.
  * @example p.step(recordTrial, { experiment: search.experiment, objective: search.objective, trial, metrics: scored.metrics, model: trained.model })
  */
 export const recordTrial = defineStep({
@@ -123,7 +126,8 @@ export const recordTrial = defineStep({
   description: 'Record a finished trial in its experiment; reports its objective value',
   input: z.object({ experiment: z.string().min(1), objective, trial, metrics: z.record(z.string(), z.number()), model: modelRef }),
   output: z.object({ trial: scoredTrial, objective: objective.extend({ value: z.number() }) }),
-  options: { startToCloseTimeout: '1m' },
+  // Not cached: recording the trial in this run's experiment is the point; a reused result records nothing.
+  options: { startToCloseTimeout: '1m', cache: false },
 });
 
 /**

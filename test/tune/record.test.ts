@@ -32,16 +32,29 @@ for (const backend of testBackends()) {
       assert.ok((await store.listExperiments()).some((e) => e.name === search.experiment && e.description === 'grid search over lr for max rocAuc'));
       for (const [i, trial] of search.trials.entries()) {
         const input = { experiment: search.experiment, objective, trial, metrics: { rocAuc: [0.7, 0.8][i]! }, model };
-        await recordTrialImpl.run(input, ctx);
-        await recordTrialImpl.run(input, ctx); // a retried activity
+        const instance = { ...ctx, run: { ...ctx.run, node: `trials[${i}].record` } };
+        await recordTrialImpl.run(input, instance);
+        await recordTrialImpl.run(input, instance); // a retried activity
       }
       const trials = await store.listTrials(search.experiment, { metric: 'rocAuc', goal: 'max' });
       assert.deepEqual(trials.map((t) => [t.key, t.status, t.params, t.metrics, t.artifactSha256]), [
-        ['test-workflow/1', 'succeeded', { lr: 0.1 }, { rocAuc: 0.8 }, sha],
-        ['test-workflow/0', 'succeeded', { lr: 0.01 }, { rocAuc: 0.7 }, sha],
+        ['test-workflow/trials[1].record', 'succeeded', { lr: 0.1 }, { rocAuc: 0.8 }, sha],
+        ['test-workflow/trials[0].record', 'succeeded', { lr: 0.01 }, { rocAuc: 0.7 }, sha],
       ]);
       assert.equal(trials[0]!.runId, null, 'a run the store does not know is not linked');
       assert.equal((await store.getArtifact(sha))?.kind, 'model');
+      await ctx.dispose();
+    });
+
+    it('keeps the trials of two searches in one run that share an experiment apart, though their indexes are the same', async () => {
+      const ctx = { ...(await testContext()), store };
+      const experiment = `shared-${backend.name}`;
+      const trial = { index: 0, params: { lr: 0.1 } };
+      for (const [map, rocAuc] of [['coarse', 0.7], ['fine', 0.9]] as const) {
+        await recordTrialImpl.run({ experiment, objective, trial, metrics: { rocAuc }, model }, { ...ctx, run: { ...ctx.run, node: `${map}[0].record` } });
+      }
+      const trials = await store.listTrials(experiment, { metric: 'rocAuc', goal: 'max' });
+      assert.deepEqual(trials.map((t) => [t.key, t.metrics.rocAuc]), [['test-workflow/fine[0].record', 0.9], ['test-workflow/coarse[0].record', 0.7]]);
       await ctx.dispose();
     });
   });

@@ -73,11 +73,26 @@ it('runs a grid of 4 trials on German credit, selects the best by held-out ROC A
     assert.equal(t.status, 'succeeded');
     assert.equal(t.key.startsWith(`${handle.workflowId}/`), true);
     assert.equal(t.runId, handle.workflowId, 'the trial links to the run that tried it');
-    assert.deepEqual(t.metrics, recorded[Number(t.key.split('/').pop())]!.metrics);
+    const index = Number(/^trials\[(\d+)\]\.record$/.exec(t.key.slice(handle.workflowId.length + 1))?.[1]);
+    assert.deepEqual(t.metrics, recorded[index]!.metrics, `trial ${t.key}`);
   }
 
   const best = `best rocAuc ${+aucs[bestIndex]!.toFixed(4)} (trial ${bestIndex})`;
   assert.ok(lines.some((l) => /^ {2}✔ trials /.test(l) && l.endsWith(`4 of 4 done, ${best}`)), lines.join('\n'));
   const status = await handle.query(statusQuery);
   assert.equal(status.nodes.find((n) => n.id === 'trials')?.items, 4);
+
+  // Run again with the same inputs: training and evaluation come from the cache, but the search and
+  // its trials are recorded in the experiment again, under the new run.
+  const again = await kiln.start(tuned);
+  const rerun = await again.result();
+  const node = (id: string) => rerun.nodes.find((n) => n.id === id);
+  assert.deepEqual(node('trials[0].train')?.cached, { runId: handle.workflowId, node: 'trials[0].train' });
+  for (const id of ['grid', 'trials[0].record', 'trials[3].record']) {
+    assert.equal(node(id)?.status, 'succeeded', id);
+    assert.equal(node(id)!.cached, undefined, `${id} ran again`);
+  }
+  const both = await store.listTrials('credit-lr-l2', { metric: 'rocAuc', goal: 'max' });
+  assert.equal(both.length, 8);
+  assert.deepEqual(both.filter((t) => t.runId === again.workflowId).map((t) => t.key).sort(), [0, 1, 2, 3].map((i) => `${again.workflowId}/trials[${i}].record`));
 });
