@@ -6,7 +6,7 @@ import pg from 'pg';
 import { startPostgres } from '../../store/postgres-server';
 import { loadDataset } from './dataset';
 import { readCsvImpl } from './read-csv';
-import { DATABASE_UNAVAILABLE, INVALID_QUERY, readPostgresImpl } from './read-postgres';
+import { DATABASE_UNAVAILABLE, INVALID_QUERY, readPostgresImpl, SOURCE_DATABASE_URL } from './read-postgres';
 import { readPostgres } from './steps';
 import { testContext } from './test-context';
 
@@ -19,7 +19,16 @@ let stop: () => Promise<void> = async () => {};
 let admin: pg.Client;
 const logs: string[] = [];
 const schema = `kiln_read_${randomBytes(4).toString('hex')}`;
-const savedEnv = process.env.DATABASE_URL;
+// The worker environment the step reads its database from; saved and restored around the tests.
+const ENV = [SOURCE_DATABASE_URL, 'DATABASE_URL', 'PGHOST', 'PGPORT', 'PGUSER', 'PGDATABASE', 'PGPASSWORD'];
+const savedEnv = Object.fromEntries(ENV.map((name) => [name, process.env[name]]));
+function setEnv(values: Record<string, string | undefined>): void {
+  for (const name of ENV) {
+    const value = values[name];
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+}
 
 before(async () => {
   ctx = await testContext();
@@ -35,12 +44,11 @@ before(async () => {
   admin = new pg.Client({ connectionString: url });
   await admin.connect();
   await admin.query(`create schema ${schema}`);
-  process.env.DATABASE_URL = url;
+  setEnv({ [SOURCE_DATABASE_URL]: url });
 });
 
 after(async () => {
-  if (savedEnv === undefined) delete process.env.DATABASE_URL;
-  else process.env.DATABASE_URL = savedEnv;
+  setEnv(savedEnv);
   await admin?.query(`drop schema if exists ${schema} cascade`);
   await admin?.end();
   await stop();
@@ -165,17 +173,17 @@ describe('data.readPostgres', () => {
   it('never puts a password in an error, a log or an output', async () => {
     const password = `pw-${randomBytes(6).toString('hex')}`;
     const refused = await rejectsWith(read({ url: withPassword(password), query: 'select 1 as x' }), 'InvalidData', /holds a password/);
-    process.env.DATABASE_URL = withPassword(password);
+    process.env[SOURCE_DATABASE_URL] = withPassword(password);
     try {
       const bad = await rejectsWith(read({ query: 'select nope' }), INVALID_QUERY, /column "nope" does not exist/);
       const out = await read({ query: 'select 1 as x' });
-      process.env.DATABASE_URL = withPassword(password, 1);
+      process.env[SOURCE_DATABASE_URL] = withPassword(password, 1);
       const down = await rejectsWith(read({ query: 'select 1 as x' }), DATABASE_UNAVAILABLE, /connecting to postgres:\/\/.*:1\//, false);
       for (const text of [refused.message, bad.message, down.message, JSON.stringify(out), JSON.stringify(ctx.sources), ...logs]) assert.ok(!text.includes(password), text);
       assert.ok(ctx.sources.length > 0 && ctx.sources.every((s) => !s.uri.includes('@')), `no user in a source: ${JSON.stringify(ctx.sources)}`);
       assert.ok(logs.some((l) => l.startsWith('read PostgreSQL')));
     } finally {
-      process.env.DATABASE_URL = url;
+      process.env[SOURCE_DATABASE_URL] = url;
     }
   });
 
@@ -190,12 +198,28 @@ describe('data.readPostgres', () => {
     }
   });
 
-  it('asks for a database when neither url nor DATABASE_URL is given', async () => {
-    delete process.env.DATABASE_URL;
+  it("never reads Kiln's own store at DATABASE_URL: without a url, KILN_SOURCE_DATABASE_URL or PG* variables it asks for a database", async () => {
+    setEnv({ DATABASE_URL: url });
     try {
-      await rejectsWith(read({ query: 'select 1' }), 'InvalidData', /set DATABASE_URL in the worker's environment or pass a url/);
+      await rejectsWith(
+        read({ query: 'select 1' }), 'InvalidData',
+        /no database to read: pass a url, or set KILN_SOURCE_DATABASE_URL \(or libpq's PGHOST, PGDATABASE, PGUSER...\).*DATABASE_URL is Kiln's own store/,
+      );
     } finally {
-      process.env.DATABASE_URL = url;
+      setEnv({ [SOURCE_DATABASE_URL]: url });
+    }
+  });
+
+  it("reads the database libpq's PG* variables name when there is no url nor KILN_SOURCE_DATABASE_URL", async () => {
+    const u = new URL(url);
+    setEnv({ PGHOST: u.hostname, PGPORT: u.port || '5432', PGUSER: decodeURIComponent(u.username), PGDATABASE: decodeURIComponent(u.pathname.slice(1)), PGPASSWORD: u.password ? decodeURIComponent(u.password) : undefined });
+    try {
+      const out = await read({ query: 'select current_database() as db, current_user as who' });
+      const data = await loadDataset(ctx.artifacts, out.dataset);
+      assert.deepEqual(data.rows, [{ db: decodeURIComponent(u.pathname.slice(1)), who: decodeURIComponent(u.username) }]);
+      assert.match(logs.at(-1) ?? '', new RegExp(`^read PostgreSQL .*postgres://.*@${u.hostname}:${u.port || '5432'}/`));
+    } finally {
+      setEnv({ [SOURCE_DATABASE_URL]: url });
     }
   });
 });

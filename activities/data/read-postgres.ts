@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import pg from 'pg';
 import type { ColumnType } from '../refs';
-import { implement, type SourceRef, type StepContext } from '../library';
+import { implement, stopIfCancelled, type SourceRef } from '../library';
 import { coerceCell, type Cell } from './cells';
 import { writeDataset, type Column } from './dataset';
+import { article } from './ingest';
 import { invalidData } from './invalid';
 import { readPostgres } from './steps';
 
@@ -19,6 +20,14 @@ export const DATABASE_ACCESS_DENIED = 'DatabaseAccessDenied';
 export const DATABASE_UNAVAILABLE = 'DatabaseUnavailable';
 
 const CURSOR = 'kiln_read';
+
+/**
+ * The worker's variable naming the database to read when the step has no url. Never DATABASE_URL:
+ * that is Kiln's own store (principals, tokens, audit), which a pipeline must not be able to read.
+ */
+export const SOURCE_DATABASE_URL = 'KILN_SOURCE_DATABASE_URL';
+/** libpq's variables naming a server or database; with one set and no URL, node-postgres reads all of PG*. */
+const LIBPQ_TARGET = ['PGHOST', 'PGDATABASE'];
 
 /** Column types by PostgreSQL type OID; every other type is read as its text. */
 const TYPES: ReadonlyMap<number, ColumnType> = new Map([
@@ -39,11 +48,18 @@ export function describeDatabase(url: string): string {
   }
 }
 
-/** Replaces every copy of the URL and of its password in a text, in case a driver message echoes one. */
-function scrubber(url: string): (text: string) => string {
-  const secrets = [url];
+/** A URL's host part: a socket folder percent-encoded, an IPv6 address in brackets. */
+const hostPart = (host: string) => (host.includes('/') ? encodeURIComponent(host) : host.includes(':') ? `[${host}]` : host);
+
+/** Where a client connected from libpq's PG* variables points, as a URL without a password. */
+const describeClient = (client: pg.Client) =>
+  `postgres://${encodeURIComponent(client.user ?? '')}@${hostPart(client.host)}:${client.port}/${encodeURIComponent(client.database ?? '')}`;
+
+/** Replaces every copy of the URL, its password and PGPASSWORD in a text, in case a driver message echoes one. */
+function scrubber(url: string | undefined): (text: string) => string {
+  const secrets = [url ?? '', process.env.PGPASSWORD ?? ''];
   try {
-    const password = new URL(url).password;
+    const password = url === undefined ? '' : new URL(url).password;
     if (password) secrets.push(password, decodeURIComponent(password));
   } catch {
     // Not a URL: only the whole string can be recognised.
@@ -102,18 +118,17 @@ function resultFingerprint(client: pg.Client, query: string, params: unknown[]) 
     row: add,
     source: (): SourceRef => {
       const querySha = createHash('sha256').update(JSON.stringify([query, params])).digest('hex');
-      const host = client.host.includes('/') ? encodeURIComponent(client.host) : client.host.includes(':') ? `[${client.host}]` : client.host;
-      const uri = `postgres://${host}:${client.port}/${encodeURIComponent(client.database ?? '')}?query-sha=${querySha}`;
+      const uri = `postgres://${hostPart(client.host)}:${client.port}/${encodeURIComponent(client.database ?? '')}?query-sha=${querySha}`;
       return { kind: 'query', uri, sha256: hash.digest('hex'), size };
     },
   };
 }
 
-function checkAborted(ctx: StepContext): void {
-  if (ctx.signal.aborted) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error('data.readPostgres was cancelled');
-}
-
-function databaseUrl(given: string | undefined): string {
+/**
+ * The URL to connect to: the url input, else the worker's KILN_SOURCE_DATABASE_URL; `undefined`
+ * when libpq's PG* variables name the database instead. DATABASE_URL is never read.
+ */
+function databaseUrl(given: string | undefined): string | undefined {
   if (given !== undefined) {
     let password = '';
     try {
@@ -124,17 +139,19 @@ function databaseUrl(given: string | undefined): string {
     if (password) {
       throw invalidData(
         "the url input holds a password, and step inputs are recorded in the run's history; " +
-          "remove it and give the password through the worker's PGPASSWORD (or put the whole URL in its DATABASE_URL)",
+          `remove it and give the password through the worker's PGPASSWORD (or put the whole URL in its ${SOURCE_DATABASE_URL})`,
       );
     }
     return given;
   }
-  const env = process.env.DATABASE_URL;
-  if (!env) throw invalidData("no database to read: set DATABASE_URL in the worker's environment or pass a url");
-  return env;
+  const env = process.env[SOURCE_DATABASE_URL];
+  if (env) return env;
+  if (LIBPQ_TARGET.some((name) => process.env[name])) return undefined;
+  throw invalidData(
+    `no database to read: pass a url, or set ${SOURCE_DATABASE_URL} (or libpq's PGHOST, PGDATABASE, PGUSER...) in the worker's environment; ` +
+      "DATABASE_URL is Kiln's own store and is never read by this step",
+  );
 }
-
-const article = (type: ColumnType) => (type === 'integer' ? 'an integer' : `a ${type}`);
 
 /** A value as the database printed it, as its column type; `undefined` when it does not fit. */
 function fromText(text: string, type: ColumnType): Cell | undefined {
@@ -158,24 +175,25 @@ function fromText(text: string, type: ColumnType): Cell | undefined {
 export const readPostgresImpl = implement(readPostgres, async (input, ctx) => {
   const url = databaseUrl(input.url);
   const scrub = scrubber(url);
-  const where = `reading ${scrub(describeDatabase(url))}`;
   const query = input.query.trim().replace(/;\s*$/, '');
   const declare = `DECLARE ${CURSOR} NO SCROLL CURSOR FOR `;
   const declared: Record<string, ColumnType> = input.columns ?? {};
 
   const client = new pg.Client({
-    connectionString: url,
+    ...(url === undefined ? {} : { connectionString: url }),
     application_name: 'kiln data.readPostgres',
     // Every value arrives as the server's text; the column type decides how it is read.
     types: { getTypeParser: () => (text: string) => text } as unknown as pg.CustomTypesConfig,
   });
+  const database = scrub(url === undefined ? describeClient(client) : describeDatabase(url));
+  const where = `reading ${database}`;
   // A socket error while idle would otherwise crash the worker; the next query reports it.
   client.on('error', () => {});
   try {
     await client.connect();
   } catch (error) {
     await client.end().catch(() => {});
-    throw failure(error, `connecting to ${scrub(describeDatabase(url))}`, scrub, 0);
+    throw failure(error, `connecting to ${database}`, scrub, 0);
   }
 
   // Every database call turns its errors into failures here, so that errors of our own making
@@ -241,7 +259,7 @@ export const readPostgresImpl = implement(readPostgres, async (input, ctx) => {
           });
         }
         ctx.heartbeat({ phase: 'fetch', rows });
-        checkAborted(ctx);
+        stopIfCancelled(ctx);
         if (batch.rows.length < FETCH_ROWS) return;
         batch = await fetch();
       }
@@ -250,7 +268,7 @@ export const readPostgresImpl = implement(readPostgres, async (input, ctx) => {
     await db(client.query(`CLOSE ${CURSOR}`));
     await db(client.query('COMMIT'));
     ctx.readFrom(fingerprint.source());
-    ctx.log('read PostgreSQL', { database: scrub(describeDatabase(url)), rows: dataset.rows, columns: columns.length, sha256: dataset.sha256 });
+    ctx.log('read PostgreSQL', { database, rows: dataset.rows, columns: columns.length, sha256: dataset.sha256 });
     return {
       dataset,
       summary: {

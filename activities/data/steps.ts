@@ -96,7 +96,8 @@ const sqlParam = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 /**
  * Runs a query on PostgreSQL and streams its rows into a dataset artifact through a server-side
  * cursor in a read-only transaction. Column types come from the result's types; SQL NULL and
- * float NaN are missing, text is kept as stored.
+ * float NaN are missing, text is kept as stored. Without a url it reads the worker's
+ * KILN_SOURCE_DATABASE_URL (or libpq's PG* variables), never DATABASE_URL, which is Kiln's own store.
  * @example const raw = p.step(readPostgres, { query: 'select * from applications where created_at < $1', params: ['2026-01-01'], label: 'class' });
  */
 export const readPostgres = defineStep({
@@ -105,7 +106,8 @@ export const readPostgres = defineStep({
   description: 'Read the rows of a PostgreSQL query into a typed, content-addressed dataset',
   input: z.object({
     url: z.string().min(1).optional().describe(
-      "postgres://user@host/db; default the worker's DATABASE_URL. Inputs are recorded in the run's history, so a password here is refused: give it through the worker's PGPASSWORD or DATABASE_URL",
+      "postgres://user@host/db; default the worker's KILN_SOURCE_DATABASE_URL, else libpq's PGHOST, PGDATABASE... (never DATABASE_URL, Kiln's own store). " +
+        "Inputs are recorded in the run's history, so a password here is refused: give it through the worker's PGPASSWORD or KILN_SOURCE_DATABASE_URL",
     ),
     query: z.string().min(1).describe('one SELECT (or VALUES) statement; $1, $2... refer to params'),
     params: z.array(sqlParam).default([]),
