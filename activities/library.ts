@@ -40,3 +40,8 @@ export interface StepImpl<D extends StepDef = StepDef> {
 
 /** Binds a definition to its implementation, so that both sides of the types meet here. */
 export const implement = <D extends StepDef>(def: D, run: StepImpl<D>['run']): StepImpl<D> => ({ def, run });
+
+/** Throws the cancellation's reason (or an error naming the node) once the step has been cancelled; call it between chunks of work. */
+export function stopIfCancelled(ctx: Pick<StepContext, 'signal' | 'run'>): void {
+  if (ctx.signal.aborted) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error(`step '${ctx.run.node}' was cancelled`);
+}

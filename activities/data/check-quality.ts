@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { StepContext } from '../library';
-import { implement } from '../library';
+import { implement, stopIfCancelled } from '../library';
 import { reportRef, type ColumnType, type DatasetRef, type ReportRef } from '../refs';
 import type { Cell } from './cells';
 import { readDatasetValues } from './dataset';
@@ -74,7 +74,7 @@ export const checkQualityImpl = implement(checkQuality, async ({ dataset, checks
     for (const e of running) e.observe(item, rows);
     if (rows % PROGRESS_EVERY === 0) {
       ctx.heartbeat({ phase: 'check', rows, of: dataset.rows });
-      if (ctx.signal.aborted) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error('data.quality was cancelled');
+      stopIfCancelled(ctx);
     }
   }
   const results = running.map((e) => e.finish(rows));

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ColumnType } from '../refs';
-import type { SourceRef, StepContext } from '../library';
+import { stopIfCancelled, type SourceRef, type StepContext } from '../library';
 import type { Cell } from './cells';
 import { writeDataset, type Column } from './dataset';
 import { invalidData } from './invalid';
@@ -25,11 +25,11 @@ export async function inputFile(path: string): Promise<string> {
 export type Progress = (details: { phase: 'scan' | 'write'; rows: number; of?: number }) => void;
 
 /** Every PROGRESS_EVERY rows: heartbeats the details and stops if the step was cancelled. */
-export function progress(ctx: StepContext, step: string): Progress {
+export function progress(ctx: StepContext): Progress {
   return (details) => {
     if (details.rows % PROGRESS_EVERY !== 0) return;
     ctx.heartbeat(details);
-    if (ctx.signal.aborted) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error(`${step} was cancelled`);
+    stopIfCancelled(ctx);
   };
 }
 
@@ -39,26 +39,38 @@ export interface Scanned {
   columns: Column[];
   rows: number;
   missing: number[];
+  /** The fingerprint of the bytes the first pass read. */
+  source: () => SourceRef;
+}
+
+/** The second pass's rows, and the fingerprint of the bytes they were parsed from (once they are all read). */
+export interface Reread {
+  values: AsyncIterable<Cell[]>;
   source: () => SourceRef;
 }
 
 /**
  * The second pass: writes the rows (parsed by the reader as its columns' types) as a dataset,
- * reports the file as the step's source, and fails if the file changed between the passes.
+ * reports the file as the step's source, and fails if the file changed between the passes: the
+ * rows are counted and both passes' bytes hashed, so lineage names the bytes the dataset holds.
  */
-export async function writeScanned(ctx: StepContext, heartbeat: Progress, format: string, scanned: Scanned, values: AsyncIterable<Cell[]>) {
+export async function writeScanned(ctx: StepContext, heartbeat: Progress, format: string, scanned: Scanned, reread: Reread) {
   const { path, columns, rows, missing } = scanned;
   let written = 0;
   async function* counted(): AsyncGenerator<Cell[]> {
-    for await (const row of values) {
+    for await (const row of reread.values) {
       yield row;
       written++;
       heartbeat({ phase: 'write', rows: written, of: rows });
     }
   }
   const dataset = await writeDataset(ctx.artifacts, columns, counted());
-  ctx.readFrom(scanned.source());
   if (dataset.rows !== rows) throw new Error(`${path} changed while it was being read (${rows} rows, then ${dataset.rows}); read it again`);
+  const [first, second] = [scanned.source(), reread.source()];
+  if (first.sha256 !== second.sha256) {
+    throw new Error(`${path} changed while it was being read (sha256 ${first.sha256.slice(0, 12)}…, then ${second.sha256.slice(0, 12)}…); read it again`);
+  }
+  ctx.readFrom(first);
   ctx.log(`read ${format}`, { path, rows, columns: columns.length, sha256: dataset.sha256 });
   return {
     dataset,

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadDataset } from './dataset';
@@ -89,5 +90,18 @@ describe('data.readCsv', () => {
     assert.equal(types.credit_amount, 'integer');
     assert.equal(types.checking_status, 'string');
     assert.equal(types.class, 'string');
+  });
+
+  it('fails when the file is edited between its two reads, though the row count stays the same', async () => {
+    // 10,000 rows: the first pass heartbeats after its last row, and the test edits the file there.
+    const rows = (value: string) => `s\n${`${value}\n`.repeat(10_000)}`;
+    const path = await csv(rows('a'));
+    let edited = false;
+    const editing = { ...ctx, heartbeat: (details?: unknown) => {
+      if (!edited && (details as { phase: string }).phase === 'scan') writeFileSync(path, rows('b'));
+      edited = true;
+    } };
+    await assert.rejects(readCsvImpl.run({ path }, editing), /changed while it was being read \(sha256 [0-9a-f]{12}…, then [0-9a-f]{12}…\); read it again/);
+    assert.ok(edited);
   });
 });

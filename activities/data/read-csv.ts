@@ -62,7 +62,7 @@ function checkWidth(path: string, record: CsvRecord, header: string[], headerLin
 
 export const readCsvImpl = implement(readCsv, async (input, ctx) => {
   const path = await inputFile(input.path);
-  const heartbeat = progress(ctx, readCsv.name);
+  const heartbeat = progress(ctx);
   const declared = input.columns ?? {};
   let header: string[] | undefined;
   let headerLine = 0;
@@ -124,9 +124,11 @@ export const readCsvImpl = implement(readCsv, async (input, ctx) => {
     const type = types[i]!;
     return { name, type: typeof type === 'string' ? type : type.type };
   });
+  // The second pass is fingerprinted too: writeScanned fails if it read other bytes than the first.
+  const again = fileFingerprint(path);
   async function* values(): AsyncGenerator<Cell[]> {
     let first = true;
-    for await (const record of records(path, () => names)) {
+    for await (const record of records(path, () => names, (s) => again.read(s))) {
       if (first) {
         first = false;
         continue;
@@ -139,5 +141,5 @@ export const readCsvImpl = implement(readCsv, async (input, ctx) => {
       });
     }
   }
-  return writeScanned(ctx, heartbeat, 'CSV', { path, columns, rows, missing, source: fingerprint.source }, values());
+  return writeScanned(ctx, heartbeat, 'CSV', { path, columns, rows, missing, source: fingerprint.source }, { values: values(), source: again.source });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -99,5 +100,18 @@ describe('data.readJsonl', () => {
     await rejectsWith(readJsonlImpl.run({ path: await jsonl('{"x": 1}\n'), columns: { y: 'number' } }, ctx), /declared column 'y' not found in any line; columns are x/);
     await rejectsWith(readJsonlImpl.run({ path: await jsonl('\n \n') }, ctx), /is empty/);
     await rejectsWith(readJsonlImpl.run({ path: await jsonl(Buffer.from([0x7b, 0x7d, 0x0a, 0xff, 0xfe, 0x0a])) }, ctx), /not valid UTF-8/);
+  });
+
+  it('fails when the file is edited between its two reads, though the row count stays the same', async () => {
+    // 10,000 lines: the first pass heartbeats after its last line, and the test edits the file there.
+    const lines = (value: number) => `{"n": ${value}}\n`.repeat(10_000);
+    const path = await jsonl(lines(1));
+    let edited = false;
+    const editing = { ...ctx, heartbeat: (details?: unknown) => {
+      if (!edited && (details as { phase: string }).phase === 'scan') writeFileSync(path, lines(2));
+      edited = true;
+    } };
+    await assert.rejects(readJsonlImpl.run({ path }, editing), /changed while it was being read \(sha256 [0-9a-f]{12}…, then [0-9a-f]{12}…\); read it again/);
+    assert.ok(edited);
   });
 });

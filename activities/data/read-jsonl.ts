@@ -77,7 +77,7 @@ const toCell = (value: Json, type: ColumnType): Cell | undefined =>
 
 export const readJsonlImpl = implement(readJsonl, async (input, ctx) => {
   const path = await inputFile(input.path);
-  const heartbeat = progress(ctx, readJsonl.name);
+  const heartbeat = progress(ctx);
   const declared: Record<string, ColumnType> = input.columns ?? {};
   // Columns in the order their keys first appear; a line without a key has a missing value there.
   const kinds = new Map<string, number>();
@@ -132,8 +132,10 @@ export const readJsonlImpl = implement(readJsonl, async (input, ctx) => {
   }
   const columns: Column[] = names.map((name) => ({ name, type: declared[name] ?? inferred(kinds.get(name)!) }));
 
+  // The second pass is fingerprinted too: writeScanned fails if it read other bytes than the first.
+  const again = fileFingerprint(path);
   async function* values(): AsyncGenerator<Cell[]> {
-    for await (const { value, line } of records(path)) {
+    for await (const { value, line } of records(path, (s) => again.read(s))) {
       yield columns.map(({ name, type }) => {
         const raw = value[name];
         if (missing(raw)) return null;
@@ -144,5 +146,5 @@ export const readJsonlImpl = implement(readJsonl, async (input, ctx) => {
     }
   }
   const missingPerColumn = names.map((name) => missingCount.get(name) ?? 0);
-  return writeScanned(ctx, heartbeat, 'JSON Lines', { path, columns, rows, missing: missingPerColumn, source: fingerprint.source }, values());
+  return writeScanned(ctx, heartbeat, 'JSON Lines', { path, columns, rows, missing: missingPerColumn, source: fingerprint.source }, { values: values(), source: again.source });
 });
