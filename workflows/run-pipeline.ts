@@ -63,6 +63,7 @@ export async function runPipeline(input: RunInput): Promise<RunResult> {
   // Runs started before run records existed replay without them. Asked before any await: a
   // patch marker must keep its place relative to the local activities' markers.
   const current = wf.patched('kiln.begin');
+  const syncAdmission = wf.patched('kiln.sync-admission');
   const { workflowId, runId } = wf.workflowInfo();
   let params: Record<string, unknown> = {};
   let recorded = false;
@@ -80,7 +81,7 @@ export async function runPipeline(input: RunInput): Promise<RunResult> {
   } catch (error) {
     invalid(error);
   }
-  run = new Interpreter(plan, params, options, input.resume);
+  run = new Interpreter(plan, params, options, input.resume, { syncAdmission });
 
   let outcome;
   try {

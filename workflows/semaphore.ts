@@ -5,6 +5,13 @@ export class Semaphore {
 
   constructor(private readonly limit = Infinity) {}
 
+  /** Takes a slot if one is free, at once; false when the caller must wait in acquire(). */
+  tryAcquire(): boolean {
+    if (this.active >= this.limit || this.waiters.length > 0) return false;
+    this.active++;
+    return true;
+  }
+
   async acquire(): Promise<void> {
     if (this.active < this.limit) {
       this.active++;
