@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
-import { validatePlan, type PipelinePlan } from '../dsl';
+import { PlanError, validatePlan, type PipelinePlan } from '../dsl';
 import { cacheKey } from '../store/cache-key';
 import { gitCodeVersion, type Store } from '../store';
 import type { ArtifactStore } from '../activities/artifacts/store';
@@ -89,8 +89,10 @@ function isValid(plan: PipelinePlan, known: ReadonlySet<string>): boolean {
   try {
     validatePlan(plan, known);
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    // A PlanError is the workflow's reason to refuse the plan (it reports it); anything else is a bug here.
+    if (error instanceof PlanError) return false;
+    throw error;
   }
 }
 
