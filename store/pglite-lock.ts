@@ -47,7 +47,7 @@ async function holderOf(path: string): Promise<Holder | undefined> {
   return Number.isInteger(holder?.pid) && holder.pid > 0 ? holder : undefined;
 }
 
-export type PgliteLock =
+type PgliteLock =
   | { owner: true; release(): Promise<void>; publish(url: string): Promise<void>; withdraw(): Promise<void> }
   | { owner: false; url: string; pid: number };
 

@@ -1,7 +1,7 @@
 import type { ArtifactInput } from '../store';
 
 /** An artifact ref found in a step's input or output, with the path it sits at (its lineage port). */
-export interface FoundRef {
+interface FoundRef {
   port: string;
   artifact: ArtifactInput;
 }

@@ -10,12 +10,12 @@ import { invalidData } from './invalid';
 import { readPostgres } from './steps';
 
 /** Rows per FETCH: one round trip and one heartbeat each. */
-export const FETCH_ROWS = 1000;
+const FETCH_ROWS = 1000;
 
 /** A query the server rejects: bad SQL, a missing table, a denied permission. Retrying cannot help. */
 export const INVALID_QUERY = 'InvalidQuery';
 /** The server refused the connection's credentials or database. Retrying cannot help. */
-export const DATABASE_ACCESS_DENIED = 'DatabaseAccessDenied';
+const DATABASE_ACCESS_DENIED = 'DatabaseAccessDenied';
 /** The server could not be reached or dropped the work; retried by policy. */
 export const DATABASE_UNAVAILABLE = 'DatabaseUnavailable';
 
@@ -37,7 +37,7 @@ const TYPES: ReadonlyMap<number, ColumnType> = new Map([
 ]);
 
 /** Where a URL points, without its password: safe for messages and logs. */
-export function describeDatabase(url: string): string {
+function describeDatabase(url: string): string {
   try {
     const parsed = new URL(url);
     parsed.password = '';

@@ -34,7 +34,7 @@ export interface RegressionReport {
 const PROGRESS_EVERY = 50_000;
 const LARGEST = 10;
 
-export function residualSummary(actual: readonly number[], predicted: readonly number[]): ResidualSummary {
+function residualSummary(actual: readonly number[], predicted: readonly number[]): ResidualSummary {
   const residuals = actual.map((y, i) => y - predicted[i]!);
   const n = residuals.length;
   const mean = residuals.reduce((a, b) => a + b, 0) / n;

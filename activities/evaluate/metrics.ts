@@ -46,7 +46,7 @@ export const CALIBRATION_BINS = 10;
  * The one-vs-rest probability metrics of one class: yTrue 0/1, yProb that class's probability.
  * All three are NaN when a probability is not in [0, 1] (a broken model), so a gate on them fails.
  */
-export function probabilityMetrics(yTrue: readonly number[], yProb: readonly number[]): { prAuc: number; brierScore: number; calibrationError: number } {
+function probabilityMetrics(yTrue: readonly number[], yProb: readonly number[]): { prAuc: number; brierScore: number; calibrationError: number } {
   if (!yProb.every((p) => p >= 0 && p <= 1)) return { prAuc: Number.NaN, brierScore: Number.NaN, calibrationError: Number.NaN };
   return {
     prAuc: yTrue.includes(1) ? averagePrecision(yTrue, yProb) : Number.NaN,
