@@ -35,7 +35,9 @@ export function tracingRequested(env: NodeJS.ProcessEnv = process.env): boolean 
  */
 export async function tracingFromEnv(serviceName: string, env: NodeJS.ProcessEnv = process.env): Promise<Tracing | undefined> {
   if (!tracingRequested(env)) return undefined;
-  // The SDK's own reading of OTEL_TRACES_EXPORTER and the OTLP protocol; not re-exported from its index.
+  // The SDK's own reading of OTEL_TRACES_EXPORTER and the OTLP protocol (getSpanProcessorsFromEnv),
+  // which its index does not re-export: this deep path holds only because package.json pins
+  // @opentelemetry/sdk-node exactly (0.57.2); check it when upgrading.
   const { getSpanProcessorsFromEnv } = await import('@opentelemetry/sdk-node/build/src/utils');
   const spanProcessors = getSpanProcessorsFromEnv();
   if (spanProcessors.length === 0) return undefined;
