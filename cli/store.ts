@@ -1,6 +1,6 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openStore, type Principal, type Store } from '../store';
+import { AuthenticationError, openStore, type Principal, type Store } from '../store';
 import { whoami, type KilnConfig } from './config';
 
 /**
@@ -50,18 +50,41 @@ export async function saveToken(store: Store, config: KilnConfig, token: string,
   }
 }
 
+/** The token kept in KILN_HOME/token, or undefined when there is none. */
+async function savedToken(config: KilnConfig): Promise<string | undefined> {
+  try {
+    return (await readFile(tokenFile(config), 'utf8')).trim() || undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new Error(`cannot read the token in ${tokenFile(config)}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+const askForToken = () => `pass --token, set KILN_TOKEN, or ask an admin for \`kiln token create --name ${whoami()} --role <role>\``;
+
 /**
  * Who is calling: the principal of the token given (--token), in KILN_TOKEN, or in
  * KILN_HOME/token. Every command checks its action against this principal's role.
  */
 export async function caller(store: Store, config: KilnConfig, print: (line: string) => void, given?: string): Promise<Principal> {
-  const token = given ?? process.env.KILN_TOKEN ?? (await readFile(tokenFile(config), 'utf8').catch(() => undefined))?.trim()
-    ?? (await bootstrapLocalAdmin(store, config, print));
+  const explicit = given ?? process.env.KILN_TOKEN;
+  const saved = explicit === undefined ? await savedToken(config) : undefined;
+  const token = explicit ?? saved ?? (await bootstrapLocalAdmin(store, config, print));
   if (!token) {
     const first = config.databaseUrl && (await store.listPrincipals()).length === 0
       ? `this PostgreSQL store has no principals yet: make its first admin with \`kiln token create --bootstrap --name ${whoami()}\``
-      : `pass --token, set KILN_TOKEN, or ask an admin for \`kiln token create --name ${whoami()} --role <role>\``;
+      : askForToken();
     throw new Error(`no token: ${first}`);
   }
-  return store.authenticate(token);
+  if (token !== saved) return store.authenticate(token);
+  try {
+    return await store.authenticate(saved);
+  } catch (error) {
+    if (!(error instanceof AuthenticationError)) throw error;
+    // KILN_HOME/token outlives the store it was made for (`rm -rf .kiln/db`): a fresh PGlite store
+    // with no principals makes this user its admin again (bootstrapLocalAdmin declines otherwise).
+    const fresh = await bootstrapLocalAdmin(store, config, print);
+    if (!fresh) throw new AuthenticationError(`the token in ${tokenFile(config)} is not valid for this store (unknown, revoked or expired): ${askForToken()}`);
+    return store.authenticate(fresh);
+  }
 }
