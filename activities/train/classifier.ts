@@ -4,7 +4,7 @@ import { categoryOf, transformWidth } from '../features/transform';
 import { argmax, DEFAULT_THRESHOLD, logLoss, multiclassLogLoss } from '../evaluate/metrics';
 import { implement } from '../library';
 import { modelRef } from '../refs';
-import { checkParity, loadTrainingData, trainDense } from './dense';
+import { checkParity, hiddenLayers, loadTrainingData, trainDense } from './dense';
 import type { ModelSpec } from './model';
 import { predictProba } from './predict';
 import { trainClassifier } from './steps';
@@ -36,10 +36,7 @@ export function classesOf(rows: readonly Row[], label: string, positiveClass?: s
 export const trainClassifierImpl = implement(trainClassifier, async (input, ctx) => {
   const { label, architecture, epochs, learningRate, batchSize, seed } = input;
   const l2 = input.l2 ?? 0;
-  if (architecture === 'logistic' && input.hidden && input.hidden.length > 0) {
-    throw invalidData(`logistic regression has no hidden layers, but hidden is [${input.hidden.join(', ')}]; use architecture 'mlp'`, { hidden: input.hidden });
-  }
-  const hidden = architecture === 'mlp' ? (input.hidden ?? [16]) : [];
+  const hidden = hiddenLayers(architecture, input.hidden);
 
   const { spec, rows, features } = await loadTrainingData(ctx, input);
   const classes = classesOf(rows, label, input.positiveClass);

@@ -13,7 +13,7 @@ import { buildNetwork, exportLayers, fitNetwork, type NetworkConfig } from './ne
 // transform, and training dense layers on TensorFlow.js with heartbeats and cancellation.
 
 /** Largest difference allowed between TensorFlow.js and the plain forward pass on the training rows. */
-export const PARITY_TOLERANCE = 1e-4;
+const PARITY_TOLERANCE = 1e-4;
 
 export interface TrainingData {
   spec: TransformSpec;
@@ -42,6 +42,15 @@ export async function loadTrainingData(ctx: StepContext, input: { train: Dataset
     throw error;
   }
   return { spec, columns, rows, features };
+}
+
+/** The hidden layer sizes: none for linear or logistic regression (which refuse any), [16] for an mlp unless given. */
+export function hiddenLayers(architecture: 'linear' | 'logistic' | 'mlp', hidden: number[] | undefined): number[] {
+  if (architecture === 'mlp') return hidden ?? [16];
+  if (hidden && hidden.length > 0) {
+    throw invalidData(`${architecture} regression has no hidden layers, but hidden is [${hidden.join(', ')}]; use architecture 'mlp'`, { hidden });
+  }
+  return [];
 }
 
 export interface DenseTraining {

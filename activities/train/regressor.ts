@@ -4,7 +4,7 @@ import { transformWidth } from '../features/transform';
 import { regressionMetrics } from '../evaluate/regression';
 import { implement } from '../library';
 import { modelRef } from '../refs';
-import { checkParity, loadTrainingData, trainDense } from './dense';
+import { checkParity, hiddenLayers, loadTrainingData, trainDense } from './dense';
 import type { DenseLayer, ModelSpec } from './model';
 import { predictValues } from './predict';
 import { trainRegressor } from './steps';
@@ -33,10 +33,7 @@ function unstandardize(layer: DenseLayer, target: { mean: number; std: number })
 export const trainRegressorImpl = implement(trainRegressor, async (input, ctx) => {
   const { label, architecture, epochs, learningRate, batchSize, seed } = input;
   const l2 = input.l2 ?? 0;
-  if (architecture === 'linear' && input.hidden && input.hidden.length > 0) {
-    throw invalidData(`linear regression has no hidden layers, but hidden is [${input.hidden.join(', ')}]; use architecture 'mlp'`, { hidden: input.hidden });
-  }
-  const hidden = architecture === 'mlp' ? (input.hidden ?? [16]) : [];
+  const hidden = hiddenLayers(architecture, input.hidden);
   const { spec, columns, rows, features } = await loadTrainingData(ctx, input);
   const type = columns.find((c) => c.name === label)!.type;
   if (type !== 'number' && type !== 'integer') {

@@ -2,6 +2,16 @@ import { z } from 'zod';
 import { defineStep } from '../../dsl';
 import { datasetRef, modelRef, transformRef } from '../refs';
 
+// The network and its optimizer, the same for both trainers.
+const network = {
+  hidden: z.array(z.number().int().positive()).optional().describe('hidden layer sizes, for mlp; default [16]'),
+  epochs: z.number().int().positive(),
+  learningRate: z.number().positive(),
+  batchSize: z.number().int().positive().describe('rows per gradient step; at least the row count means full batch'),
+  l2: z.number().nonnegative().optional().describe('L2 penalty on the weights; default 0'),
+  seed: z.number().int(),
+};
+
 /**
  * Trains a logistic-regression or MLP classifier with TensorFlow.js; binary (sigmoid) for two
  * classes, softmax for more. Reproducible from its seed on a given backend.
@@ -20,12 +30,7 @@ export const trainClassifier = defineStep({
     transform: transformRef,
     label: z.string().min(1),
     architecture: z.enum(['logistic', 'mlp']),
-    hidden: z.array(z.number().int().positive()).optional().describe('hidden layer sizes, for mlp; default [16]'),
-    epochs: z.number().int().positive(),
-    learningRate: z.number().positive(),
-    batchSize: z.number().int().positive().describe('rows per gradient step; at least the row count means full batch'),
-    l2: z.number().nonnegative().optional().describe('L2 penalty on the weights; default 0'),
-    seed: z.number().int(),
+    ...network,
     positiveClass: z.string().optional().describe('for two classes: the class whose probability the model outputs'),
   }),
   output: z.object({
@@ -55,12 +60,7 @@ export const trainRegressor = defineStep({
     transform: transformRef,
     label: z.string().min(1).describe('a numeric column'),
     architecture: z.enum(['linear', 'mlp']),
-    hidden: z.array(z.number().int().positive()).optional().describe('hidden layer sizes, for mlp; default [16]'),
-    epochs: z.number().int().positive(),
-    learningRate: z.number().positive(),
-    batchSize: z.number().int().positive().describe('rows per gradient step; at least the row count means full batch'),
-    l2: z.number().nonnegative().optional().describe('L2 penalty on the weights; default 0'),
-    seed: z.number().int(),
+    ...network,
   }),
   output: z.object({
     model: modelRef,
