@@ -4,10 +4,6 @@
 # Creates bench/.venv (python3 -m venv) and installs scikit-learn from PyPI on first use.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-venv="$repo/bench/.venv"
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
-fi
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$repo/bench/baselines/requirements.txt"
+python="$(bash "$repo/bench/python.sh" "$repo/bench/baselines/requirements.txt")"
 cd "$repo"
-exec npx tsx bench/baselines/baselines.ts --python "$venv/bin/python" "$@"
+exec npx tsx bench/baselines/baselines.ts --python "$python" "$@"
