@@ -3,6 +3,16 @@ import type { StepDef } from '../dsl';
 import type { Store } from '../store';
 import type { ArtifactStore } from './artifacts/store';
 
+/**
+ * What a step may do with the store: read and write the registry, experiments and lineage, and
+ * audit a refusal. Principals, tokens and the rest stay with the CLI and the worker.
+ */
+export const STEP_STORE_METHODS = [
+  'appendAudit', 'getModelVersion', 'getRun', 'getStep', 'listDecisions', 'principalByName', 'promote',
+  'recordArtifact', 'recordArtifacts', 'recordExperiment', 'recordLineage', 'recordTrial', 'registerModelVersion',
+] as const satisfies ReadonlyArray<keyof Store>;
+export type StepStore = Pick<Store, (typeof STEP_STORE_METHODS)[number]>;
+
 /** An external input of a step, identified by the hash of what was read. */
 export interface SourceRef {
   kind: string;
@@ -26,10 +36,10 @@ export interface StepContext {
   /** Which run and node this execution belongs to. */
   run: { workflowId: string; runId: string; pipeline: string; node: string };
   /**
-   * The lineage, registry and experiment store, when the worker has one. Steps that only make
-   * sense with it (registry, experiment tracking) fail with a clear error when it is absent.
+   * The part of the store steps use (registry, experiments, lineage), when the worker has one.
+   * Steps that only make sense with it fail with a clear error when it is absent.
    */
-  store?: Store;
+  store?: StepStore;
 }
 
 /** A step definition bound to the function that does its work. */

@@ -5,7 +5,7 @@ import { PlanError, validatePlan, type PipelinePlan } from '../dsl';
 import { cacheKey } from '../store/cache-key';
 import { gitCodeVersion, type Store } from '../store';
 import type { ArtifactStore } from '../activities/artifacts/store';
-import type { SourceRef, StepContext, StepImpl } from '../activities/library';
+import { STEP_STORE_METHODS, type SourceRef, type StepContext, type StepImpl, type StepStore } from '../activities/library';
 import type { RunBegun, RunEvent, RunStart, StepEnvelope, StepRequest } from '../workflows/protocol';
 
 /** Where the worker records steps and finds cached results; workers/store-recorder.ts implements it over the store. */
@@ -23,6 +23,10 @@ export interface StepRecorder {
   failed(request: StepRequest, key: string, attempt: number, error: { type: string; message: string }, outcome: 'retrying' | 'failed' | 'cancelled'): Promise<void>;
 }
 
+/** Only the methods steps need, bound: a step cannot reach principals or tokens through its context. */
+const stepStore = (store: Store): StepStore =>
+  Object.fromEntries(STEP_STORE_METHODS.map((name) => [name, (store[name] as (...args: unknown[]) => unknown).bind(store)])) as StepStore;
+
 const invalid = (request: StepRequest, what: 'input' | 'output', error: z.ZodError) =>
   ApplicationFailure.nonRetryable(
     `step '${request.context.node}' (${request.context.step.name}): invalid ${what}: ${z.prettifyError(error).replace(/\n/g, '; ')}`,
@@ -35,6 +39,7 @@ const invalid = (request: StepRequest, what: 'input' | 'output', error: z.ZodErr
  * attempt, and reports the attempt that succeeded.
  */
 export function stepActivities(steps: StepImpl[], deps: { artifacts: ArtifactStore; recorder?: StepRecorder; store?: Store }) {
+  const store = deps.store && stepStore(deps.store);
   const activities: Record<string, (request: StepRequest) => Promise<StepEnvelope>> = {};
   for (const impl of steps) {
     if (activities[impl.def.name]) throw new Error(`two implementations of step '${impl.def.name}'`);
@@ -56,7 +61,7 @@ export function stepActivities(steps: StepImpl[], deps: { artifacts: ArtifactSto
         log: (message, fields) => context.log.info(message, { node: request.context.node, ...fields }),
         readFrom: (source) => { sources.push(source); },
         run: { workflowId: request.context.workflowId, runId: request.context.runId, pipeline: request.context.pipeline, node: request.context.node },
-        ...(deps.store ? { store: deps.store } : {}),
+        ...(store ? { store } : {}),
       };
       try {
         const output = impl.def.output.safeParse(await impl.run(parsed.data, ctx));
