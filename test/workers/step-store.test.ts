@@ -10,7 +10,7 @@ import { implement } from '../../activities/library';
 import { defineStep } from '../../dsl';
 import { openStore, type Store } from '../../store';
 import { startRun } from '../../store/test-fixtures';
-import type { StepRequest } from '../../workflows/protocol';
+import type { StepEnvelope, StepRequest } from '../../workflows/protocol';
 import { stepActivities } from '../../workers/step-activities';
 
 const probe = defineStep({ name: 'test.probeStore', version: '1', input: z.object({}), output: z.object({ reachable: z.array(z.string()) }) });
@@ -41,7 +41,7 @@ describe('the store a step gets', () => {
       input: {},
       context: { workflowId: 'probe-run', runId: 'r', pipeline: 'probe', planHash: 'h', node: 'probe', step: { name: 'test.probeStore', version: '1' }, cache: false },
     };
-    const envelope = await new MockActivityEnvironment().run(activities['test.probeStore']!, request);
+    const envelope = (await new MockActivityEnvironment().run(activities['test.probeStore']!, request)) as StepEnvelope;
     assert.deepEqual(envelope.output, { reachable: ['getModelVersion', 'recordTrial', 'promote'] });
   });
 });
