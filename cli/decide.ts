@@ -42,5 +42,11 @@ export async function recordAndSend(handle: WorkflowHandle, store: Store, princi
     ...(comment ? { reason: comment } : {}),
     ...(node?.gate?.show ? { shown: node.gate.show } : {}),
   });
-  await handle.executeUpdate(approveUpdate, { args: [{ gate, approved, by: principal.name, ...(comment ? { comment } : {}) }] });
+  try {
+    await handle.executeUpdate(approveUpdate, { args: [{ gate, approved, by: principal.name, ...(comment ? { comment } : {}) }] });
+  } catch (error) {
+    // The record stands (the trail is append-only); the trail says the run never took it.
+    await store.appendAudit({ actor: principal.name, action: 'gate.undelivered', subject: `run:${handle.workflowId}#${gate}`, after: { reason: (error as Error).message } });
+    throw new Error(`the decision is on record but the run did not take it (${(error as Error).message}); the audit trail says so`, { cause: error });
+  }
 }

@@ -9,6 +9,8 @@ type ObjectSchema = z.ZodObject<z.ZodRawShape>;
 export type StepInputs<D> = { [K in keyof StepInput<D>]: Wire<StepInput<D>[K]> };
 
 export interface ApprovalDecision {
+  /** The gate's id in the run, which the store's record of the decision names. */
+  gate: string;
   approved: boolean;
   by: string;
   comment?: string;

@@ -11,6 +11,11 @@ export interface StepDef<I extends ObjectSchema = ObjectSchema, O extends Object
   readonly input: I;
   readonly output: O;
   readonly options: StepOptions;
+  /**
+   * Inputs that must be wired from a `p.approval` gate of the same run, never a literal or a
+   * parameter: a step acting on a person's decision must get a decision the run really took.
+   */
+  readonly approvalInputs?: readonly string[];
 }
 
 export type StepInput<D> = D extends StepDef<infer I, ObjectSchema> ? z.input<I> : never;
@@ -34,6 +39,7 @@ export function defineStep<I extends ObjectSchema, O extends ObjectSchema>(def: 
   input: I;
   output: O;
   options?: StepOptions;
+  approvalInputs?: readonly string[];
 }): StepDef<I, O> {
   if (!NAME.test(def.name)) {
     throw new Error(`step name '${def.name}' must be dotted camelCase words, such as 'data.readCsv'`);

@@ -60,6 +60,17 @@ for (const backend of testBackends()) {
       assert.deepEqual([row?.status, row?.attempts, row?.output, row?.errorMessage], ['succeeded', 2, { ok: 2 }, null]);
     });
 
+    it('reopens a failed step when Temporal resets it, its attempts counting anew', async () => {
+      await startRun(store, 'run-reset');
+      const step = { name: 'trainClassifier', version: '1' };
+      await store.recordStepStart({ runId: 'run-reset', nodeId: 'train', step, attempt: 3 });
+      await store.recordStepFinish({ runId: 'run-reset', nodeId: 'train', status: 'failed', attempt: 3, error: { type: 'Error', message: 'boom' } });
+      await store.recordStepStart({ runId: 'run-reset', nodeId: 'train', step, attempt: 1 });
+      await store.recordStepFinish({ runId: 'run-reset', nodeId: 'train', status: 'succeeded', attempt: 1, output: { ok: 'after reset' } });
+      const row = await store.getStep({ runId: 'run-reset', nodeId: 'train' });
+      assert.deepEqual([row?.status, row?.attempts, row?.output], ['succeeded', 1, { ok: 'after reset' }]);
+    });
+
     it('records a skipped node that never started', async () => {
       const row = await store.recordStepFinish({ runId: 'run-retry', nodeId: 'deploy', status: 'skipped', step: { name: 'deploy', version: '1' } });
       assert.equal(row.status, 'skipped');

@@ -52,6 +52,7 @@ export interface CachedResult {
 }
 
 const terminal = sql.raw(`('succeeded', 'failed', 'cancelled', 'cached', 'skipped')`);
+const ended = sql.raw(`step_executions.status in ('failed', 'cancelled')`);
 
 export const stepsApi = (db: Executor) => ({
   /**
@@ -74,11 +75,12 @@ export const stepsApi = (db: Executor) => ({
     }).onConflictDoUpdate({
       target: [stepExecutions.runId, stepExecutions.nodeId],
       set: {
-        // A later attempt reopens the step; a replay of an attempt already seen changes nothing.
-        status: sql`case when excluded.attempts > ${stepExecutions.attempts} or ${stepExecutions.status} not in ${terminal} then 'running' else ${stepExecutions.status} end`,
-        attemptStartedAt: sql`case when excluded.attempts > ${stepExecutions.attempts} then excluded.attempt_started_at else ${stepExecutions.attemptStartedAt} end`,
-        finishedAt: sql`case when excluded.attempts > ${stepExecutions.attempts} then null else ${stepExecutions.finishedAt} end`,
-        attempts: sql`greatest(${stepExecutions.attempts}, excluded.attempts)`,
+        // A later attempt reopens the step; a replay of an attempt already seen changes nothing. A
+        // start after the step ended without success is a Temporal reset, whose attempts count anew.
+        status: sql`case when excluded.attempts > ${stepExecutions.attempts} or ${stepExecutions.status} not in ${terminal} or ${ended} then 'running' else ${stepExecutions.status} end`,
+        attemptStartedAt: sql`case when excluded.attempts > ${stepExecutions.attempts} or ${ended} then excluded.attempt_started_at else ${stepExecutions.attemptStartedAt} end`,
+        finishedAt: sql`case when excluded.attempts > ${stepExecutions.attempts} or ${ended} then null else ${stepExecutions.finishedAt} end`,
+        attempts: sql`case when ${ended} then excluded.attempts else greatest(${stepExecutions.attempts}, excluded.attempts) end`,
         cacheKey: sql`coalesce(excluded.cache_key, ${stepExecutions.cacheKey})`,
       },
     }).returning();
@@ -107,7 +109,7 @@ export const stepsApi = (db: Executor) => ({
       };
       const node = and(eq(stepExecutions.runId, finish.runId), eq(stepExecutions.nodeId, finish.nodeId));
       let [row] = await tx.update(stepExecutions).set(values)
-        .where(and(node, lte(stepExecutions.attempts, attempt), notInArray(stepExecutions.status, ['succeeded', 'cached']))).returning();
+        .where(and(node, lte(stepExecutions.attempts, attempt), notInArray(stepExecutions.status, ['succeeded', 'cached', finish.status]))).returning();
       if (!row) {
         const [existing] = await tx.select().from(stepExecutions).where(node);
         if (existing) return existing;

@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { PlanError, validatePlan, type PipelinePlan } from '../dsl';
+import { checkApprovalWiring } from './approval-wiring';
 import { cacheKey } from '../store/cache-key';
 import { gitCodeVersion, type Store } from '../store';
 import type { ArtifactStore } from '../activities/artifacts/store';
@@ -23,9 +24,24 @@ export interface StepRecorder {
   failed(request: StepRequest, key: string, attempt: number, error: { type: string; message: string }, outcome: 'retrying' | 'failed' | 'cancelled'): Promise<void>;
 }
 
-/** Only the methods steps need, bound: a step cannot reach principals or tokens through its context. */
-const stepStore = (store: Store): StepStore =>
-  Object.fromEntries(STEP_STORE_METHODS.map((name) => [name, (store[name] as (...args: unknown[]) => unknown).bind(store)])) as StepStore;
+/**
+ * Only the methods steps need, bound: a step cannot reach principals or tokens through its
+ * context, cannot move an alias as the all-powerful system, and can audit only a refusal.
+ */
+function stepStore(store: Store): StepStore {
+  const bound = Object.fromEntries(STEP_STORE_METHODS.map((name) => [name, (store[name] as (...args: unknown[]) => unknown).bind(store)])) as StepStore;
+  return {
+    ...bound,
+    promote: (name, version, alias, options = {}) => {
+      if (!options.actor || options.actor.id === null) throw new Error('a step moves an alias only as a principal on record (an approver), never as the system');
+      return store.promote(name, version, alias, options);
+    },
+    appendAudit: (event) => {
+      if (event.action !== 'access.denied') throw new Error(`a step may audit only a refusal (access.denied), not '${event.action}'`);
+      return store.appendAudit(event);
+    },
+  };
+}
 
 const invalid = (request: StepRequest, what: 'input' | 'output', error: z.ZodError) =>
   ApplicationFailure.nonRetryable(
@@ -114,9 +130,11 @@ export function runActivities(steps: StepImpl[], store?: Store) {
     'kiln.begin': async (start: RunStart): Promise<RunBegun> => {
       // A plan the workflow is about to refuse (say, naming a step this worker lacks) is no run to record.
       const runnable = isValid(start.plan, known);
+      if (runnable) checkApprovalWiring(start.plan, steps);
       if (store && runnable) {
         const earlier = await store.getRun(start.workflowId);
         // Temporal lets a closed workflow id be used again; Kiln's run id is that workflow id.
+        // A reset keeps the original execution's run id, which is what the workflow sends.
         if (earlier && !start.resumed && earlier.temporalRunId !== start.temporalRunId) {
           throw ApplicationFailure.nonRetryable(`run id '${start.workflowId}' already names a run started ${earlier.startedAt.toISOString()}; start this one with another workflow id`, 'DuplicateRunId');
         }

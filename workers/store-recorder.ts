@@ -19,7 +19,8 @@ export function storeRecorder(store: Store, artifacts: ArtifactStore): StepRecor
       // (a lost worker): return that result. Recording it as a cache hit of itself would point the
       // row at itself and take it out of the cache, since only succeeded rows are reused.
       const own = await store.getStep({ runId: request.context.workflowId, nodeId: request.context.node });
-      if (own?.status === 'succeeded') return { output: own.output as Record<string, unknown> };
+      // (A row recorded with the cache off has no key; within one run a node's input cannot change.)
+      if (own?.status === 'succeeded' && (own.cacheKey ?? key) === key) return { output: own.output as Record<string, unknown> };
       if (!request.context.cache) return undefined;
       const hit = await store.lookupCache(key);
       if (!hit) return undefined;

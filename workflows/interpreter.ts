@@ -315,7 +315,7 @@ export class Interpreter {
     }
     state.status = 'succeeded';
     state.attempts = 1;
-    state.output = { approved: true, by: decision.by, comment: decision.comment, at: state.finishedAt };
+    state.output = { gate: id, approved: true, by: decision.by, comment: decision.comment, at: state.finishedAt };
     return state.output;
   }
 

@@ -64,7 +64,7 @@ export async function runPipeline(input: RunInput): Promise<RunResult> {
   // patch marker must keep its place relative to the local activities' markers.
   const current = wf.patched('kiln.begin');
   const syncAdmission = wf.patched('kiln.sync-admission');
-  const { workflowId, runId } = wf.workflowInfo();
+  const { workflowId, originalExecutionRunId } = wf.workflowInfo();
   let params: Record<string, unknown> = {};
   let recorded = false;
   try {
@@ -73,7 +73,7 @@ export async function runPipeline(input: RunInput): Promise<RunResult> {
     // One round trip: the worker answers which steps it has and, when it has a store and the
     // plan names only known steps, records the run's start.
     const begun = current
-      ? await begin({ workflowId, temporalRunId: runId, plan, params, resumed: input.resume !== undefined })
+      ? await begin({ workflowId, temporalRunId: originalExecutionRunId, plan, params, resumed: input.resume !== undefined })
       : { steps: await catalog(), recording: false };
     recorded = begun.recording;
     const known = new Set(begun.steps);

@@ -20,12 +20,12 @@ export const setAliasImpl = implement(setAlias, async (input, ctx) => {
   // The decision the run holds is only a name anyone reaching Temporal could send: it counts
   // when the store has the same decision on record, written by `kiln approve` after checking
   // the approver's token and role.
-  const recorded = (await store.listDecisions(ctx.run.workflowId)).find((d) => d.decision === 'approved' && d.decidedBy === approval.by);
+  const recorded = (await store.listDecisions(ctx.run.workflowId)).find((d) => d.gate === approval.gate && d.decision === 'approved' && d.decidedBy === approval.by);
   if (!recorded) {
     const subject = `model:${name}@${version}`;
     await store.appendAudit({ actor: approval.by, action: 'access.denied', subject, after: { action: 'alias.move', reason: 'no approval on record for this run', run: ctx.run.workflowId } });
     throw ApplicationFailure.nonRetryable(
-      `${STEP}: no approval by ${approval.by} is on record for run ${ctx.run.workflowId}; approvals count when given with \`kiln approve\`, which checks the approver's token`,
+      `${STEP}: no approval by ${approval.by} at gate '${approval.gate}' is on record for run ${ctx.run.workflowId}; approvals count when given with \`kiln approve\`, which checks the approver's token`,
       ACCESS_DENIED, { who: approval.by, action: 'alias.move' },
     );
   }

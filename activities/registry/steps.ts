@@ -7,6 +7,7 @@ import { modelRef, reportRef } from '../refs';
 
 /** What `p.approval(...)` outputs: the gate's decision, with who took it. */
 export const approvalDecision = z.object({
+  gate: z.string().min(1),
   approved: z.boolean(),
   by: z.string().min(1),
   comment: z.string().optional(),
@@ -48,7 +49,8 @@ export const registerModel = defineStep({
  */
 export const setAlias = defineStep({
   name: 'registry.setAlias',
-  version: '1',
+  // 2: acts only on an approval the store has on record, for the gate it names.
+  version: '2',
   description: 'Move a model alias to a version, as the approving principal',
   input: z.object({
     name: z.string().min(1),
@@ -56,6 +58,7 @@ export const setAlias = defineStep({
     alias: z.string().min(1),
     approval: approvalDecision.describe('the p.approval gate\'s decision; it counts only when the store has it on record (kiln approve)'),
   }),
+  approvalInputs: ['approval'],
   output: z.object({
     name: z.string(),
     alias: z.string(),

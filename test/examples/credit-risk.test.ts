@@ -89,7 +89,7 @@ it('refuses a viewer\'s approval, and a forged one sent straight to the run: pro
   const error = await handle.result().then(() => assert.fail('expected the promotion to be refused'), (e: unknown) => e);
   assert.ok(error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure, String(error));
   assert.equal(error.cause.type, 'AccessDenied');
-  assert.match(error.cause.message, /no approval by alice is on record for run/);
+  assert.match(error.cause.message, /no approval by alice at gate 'release' is on record for run/);
   assert.equal((await env.store.getModelVersion('credit-risk', 'production')).version, 1);
   assert.deepEqual((await env.store.aliasHistory('credit-risk', 'production')).map((m) => m.actor), ['alice']);
 });

@@ -63,7 +63,7 @@ it('refuses an approval not on record (a viewer\'s, sent straight to the run): A
   const error = await handle.result().then(() => assert.fail('expected the promotion to be refused'), (e: unknown) => e);
   assert.ok(error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure, String(error));
   assert.equal(error.cause.type, 'AccessDenied');
-  assert.match(error.cause.message, /no approval by victor is on record for run/);
+  assert.match(error.cause.message, /no approval by victor at gate 'release' is on record for run/);
   const status = await handle.query(statusQuery);
   assert.equal(status.nodes.find((n) => n.id === 'champion')?.status, 'succeeded');
   assert.equal((await env.store.getModelVersion('credit-release', 'production')).version, 1);

@@ -9,7 +9,7 @@ import { startRun } from '../../store/test-fixtures';
 
 type Ctx = Awaited<ReturnType<typeof storeContext>>;
 
-const approvedBy = (by: string) => ({ approved: true, by, at: '2026-11-27T10:00:00.000Z' });
+const approvedBy = (by: string, gate = 'release') => ({ gate, approved: true, by, at: '2026-11-27T10:00:00.000Z' });
 
 describe('registry.setAlias', () => {
   let store: Store;
@@ -40,6 +40,8 @@ describe('registry.setAlias', () => {
     assert.deepEqual(moves.map((m) => [m.actor, m.version]), [['alice', 1]]);
     const again = await setAliasImpl.run({ name: 'credit', version: 1, alias: 'production', approval: approvedBy('alice') }, ctx);
     assert.equal(again.changed, false);
+    // alice's approval of one gate is not an approval of another.
+    await assert.rejects(setAliasImpl.run({ name: 'credit', version: 2, alias: 'production', approval: approvedBy('alice', 'hello') }, ctx), /no approval by alice at gate 'hello'/);
   });
 
   it('refuses an approval the store has no record of (one sent to the run directly), and audits it', async () => {
@@ -49,7 +51,7 @@ describe('registry.setAlias', () => {
       await assert.rejects(setAliasImpl.run({ name: 'credit', version: 2, alias: 'production', approval: approvedBy(forger) }, ctx), (error: unknown) => {
         assert.ok(error instanceof ApplicationFailure && error.nonRetryable);
         assert.equal(error.type, 'AccessDenied');
-        assert.match(error.message, new RegExp(`no approval by ${forger} is on record for run ${ctx.run.workflowId}`));
+        assert.match(error.message, new RegExp(`no approval by ${forger} at gate 'release' is on record for run ${ctx.run.workflowId}`));
         return true;
       });
       assert.ok((await store.listAudit()).some((e) => e.action === 'access.denied' && e.actor === forger && e.subject === 'model:credit@2'));
