@@ -31,22 +31,20 @@ const tokenFile = (config: KilnConfig) => join(config.home, 'token');
  */
 export async function bootstrapLocalAdmin(store: Store, config: KilnConfig, print: (line: string) => void): Promise<string | undefined> {
   if (config.databaseUrl) return undefined;
-  const created = await store.bootstrapAdmin(whoami());
+  const created = await store.bootstrapAdmin(whoami(), (c) => saveToken(config, c.token));
   if (!created) return undefined;
-  await saveToken(store, config, created.token, created.tokenId);
   print(`Created admin '${created.principal.name}' for this store; its token is in ${tokenFile(config)} (KILN_TOKEN overrides it).`);
   return created.token;
 }
 
-/** Keeps a token in KILN_HOME/token; a token that cannot be kept is revoked, not left unreachable. */
-export async function saveToken(store: Store, config: KilnConfig, token: string, tokenId: string): Promise<void> {
+/** Keeps a token in KILN_HOME/token (mode 600); bootstrapAdmin calls it before it commits the admin. */
+export async function saveToken(config: KilnConfig, token: string): Promise<void> {
   try {
     await mkdir(config.home, { recursive: true });
     await writeFile(tokenFile(config), `${token}\n`, { mode: 0o600 });
     await chmod(tokenFile(config), 0o600);
   } catch (error) {
-    await store.revokeToken(tokenId);
-    throw new Error(`could not keep the token in ${tokenFile(config)}; it was revoked: ${(error as Error).message}`, { cause: error });
+    throw new Error(`could not keep the token in ${tokenFile(config)}, so no admin was made: ${(error as Error).message}`, { cause: error });
   }
 }
 

@@ -126,14 +126,18 @@ export const accessApi = (db: Executor) => {
 
     /**
      * Makes `name` the first admin of a store that has no principals yet; undefined when it has
-     * some. One transaction under a lock, so two first commands at once make one admin.
+     * some. One transaction under a lock, so two first commands at once make one admin; when
+     * `keep` fails, nothing is made.
      */
-    async bootstrapAdmin(name: string): Promise<CreatedToken | undefined> {
+    async bootstrapAdmin(name: string, keep: (created: CreatedToken) => Promise<void> = async () => {}): Promise<CreatedToken | undefined> {
       return db.transaction(async (tx) => {
         await tx.execute(sql`select pg_advisory_xact_lock(${BOOTSTRAP_LOCK})`);
         const [any] = await tx.select({ id: principals.id }).from(principals).limit(1);
         if (any) return undefined;
-        return issueToken(tx, { name, role: 'admin', label: 'first admin (bootstrap)' }, SYSTEM);
+        const created = await issueToken(tx, { name, role: 'admin', label: 'first admin (bootstrap)' }, SYSTEM);
+        // Kept (say, written to a file) before commit: a token nobody holds would lock the store.
+        await keep(created);
+        return created;
       });
     },
 

@@ -1,4 +1,5 @@
-import { chmod, mkdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
@@ -137,7 +138,9 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
  * Serves PGlite on a Unix socket in a folder only this user can enter: pglite-socket asks for
  * no password, so a TCP port would hand the store to every local user.
  */
-async function serveOnUnixSocket(db: PGlite, folder: string) {
+async function serveOnUnixSocket(db: PGlite, preferred: string) {
+  // A socket path has at most 107 bytes (103 on macOS); a deep directory serves from a private temp folder.
+  const folder = join(preferred, '.s.PGSQL.5432').length <= 100 ? preferred : await mkdtemp(join(tmpdir(), 'kiln-db-'));
   await mkdir(folder, { recursive: true, mode: 0o700 });
   await chmod(folder, 0o700);
   // The name libpq and node-postgres look for in a socket folder, for the default port.

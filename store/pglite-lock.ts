@@ -1,5 +1,5 @@
 import { readFileSync, rmSync } from 'node:fs';
-import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { link, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Another live process has the PGlite directory open and does not share it. */
@@ -64,8 +64,10 @@ async function takeOverStale(path: string, pid: number): Promise<void> {
     throw error;
   }
   const moved = await holderOf(aside);
-  if (moved && moved.pid !== pid) await rename(aside, path).catch(() => {}); // a live owner's: put it back
-  else await rm(aside, { force: true });
+  // Not provably the dead holder's (a new owner's, perhaps not written yet): put it back, without
+  // overwriting a lock someone took meanwhile.
+  if (moved?.pid !== pid) await link(aside, path).catch(() => {});
+  await rm(aside, { force: true });
 }
 
 /**

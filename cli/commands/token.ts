@@ -28,9 +28,8 @@ export async function token(args: string[], print = console.log): Promise<number
   return withStore(config, async (store) => {
     if (sub === 'create' && values.bootstrap) {
       if (!values.name) throw new Error(`token create --bootstrap needs --name\n${help}`);
-      const created = await store.bootstrapAdmin(values.name);
+      const created = await store.bootstrapAdmin(values.name, (c) => saveToken(config, c.token));
       if (!created) throw new Error('this store has principals already; an admin creates tokens with `kiln token create --name NAME --role ROLE`');
-      await saveToken(store, config, created.token, created.tokenId);
       print(`Created admin '${created.principal.name}'; the token is in ${join(config.home, 'token')} and shown only now:\n${created.token}`);
       return 0;
     }
