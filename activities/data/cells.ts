@@ -12,6 +12,9 @@ const BOOLEANS: Readonly<Record<string, boolean>> = { true: true, True: true, TR
 
 export const isMissing = (raw: string): boolean => MISSING_TOKENS.has(raw.trim());
 
+/** A value that stands for no value once read: null, undefined (an absent key) or NaN. */
+export const isAbsent = (value: unknown): boolean => value === null || value === undefined || (typeof value === 'number' && Number.isNaN(value));
+
 /**
  * Reads a raw CSV field as a value of the given type; `undefined` when it is not one.
  * Strings are kept as written; numbers and booleans may have spaces around them.

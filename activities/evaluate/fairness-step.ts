@@ -1,4 +1,4 @@
-import type { Cell } from '../data/cells';
+import { isAbsent, type Cell } from '../data/cells';
 import type { Row } from '../data/dataset';
 import { invalidData } from '../data/invalid';
 import { categoryOf } from '../features/transform';
@@ -25,7 +25,6 @@ export interface FairnessReportArtifact extends FairnessReport, ReportSubject {
   undefinedMetrics: string[];
 }
 
-const isMissing = (v: Cell | undefined) => v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v));
 
 const binLabels = (bins: readonly number[]): string[] => [
   `<${bins[0]}`,
@@ -46,14 +45,14 @@ export function sensitiveValues(rows: readonly Row[], sensitive: string | Sensit
   };
   let group: (value: Cell | undefined, i: number) => string;
   if (typeof sensitive === 'string') {
-    group = (v, i) => (isMissing(v) ? uncovered(i, v, 'is missing and has no group') : categoryOf(v as Cell));
+    group = (v, i) => (isAbsent(v) ? uncovered(i, v, 'is missing and has no group') : categoryOf(v as Cell));
   } else if ('map' in sensitive) {
     const map = new Map(Object.entries(sensitive.map));
-    group = (v, i) => (isMissing(v) ? uncovered(i, v, 'is missing') : (map.get(categoryOf(v as Cell)) ?? uncovered(i, v, 'no entry of `map` names')));
+    group = (v, i) => (isAbsent(v) ? uncovered(i, v, 'is missing') : (map.get(categoryOf(v as Cell)) ?? uncovered(i, v, 'no entry of `map` names')));
   } else if ('match' in sensitive) {
     const rules = sensitive.match.map((m) => ({ re: new RegExp(m.pattern), group: m.group }));
     group = (v, i) => {
-      if (isMissing(v)) return uncovered(i, v, 'is missing');
+      if (isAbsent(v)) return uncovered(i, v, 'is missing');
       const text = categoryOf(v as Cell);
       return rules.find((r) => r.re.test(text))?.group ?? uncovered(i, v, 'no pattern of `match` matches');
     };

@@ -1,3 +1,4 @@
+import { isAbsent } from '../data/cells';
 import { MetricInputError, checkLengths, type Numbers } from './input-check';
 import { meanAbsoluteError, r2Score, rootMeanSquaredError } from './regression';
 import { accuracy, rocAuc } from './metrics';
@@ -175,7 +176,6 @@ function sampleDistinct(n: number, k: number, random: () => number): number[] {
   return [...chosen].sort((a, b) => a - b);
 }
 
-const isMissing = (v: Cell) => v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v));
 const MISSING_SLICE = '(missing)';
 
 // Quantile edges with numpy's default linear interpolation.
@@ -203,7 +203,7 @@ function sliceNames(spec: SliceSpec, values: ReadonlyArray<Cell>): Slicing {
   const ranges = new Map<string, [number, number]>();
   const withMissingLast = (names: string[], order: string[]) => ({ names, ranges, order: names.includes(MISSING_SLICE) ? [...order, MISSING_SLICE] : order });
   if (spec.kind === 'categorical') {
-    const names = values.map((v) => (isMissing(v) ? MISSING_SLICE : String(v)));
+    const names = values.map((v) => (isAbsent(v) ? MISSING_SLICE : String(v)));
     const present = [...new Set(names)].filter((n) => n !== MISSING_SLICE).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     return withMissingLast(names, present);
   }
@@ -211,7 +211,7 @@ function sliceNames(spec: SliceSpec, values: ReadonlyArray<Cell>): Slicing {
     throw new MetricInputError('robustness', `slice on '${spec.column}' declares ${spec.bins} bins; declare a positive whole number`);
   }
   const numbers = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
-  const strays = values.find((v) => !isMissing(v) && (typeof v !== 'number' || !Number.isFinite(v)));
+  const strays = values.find((v) => !isAbsent(v) && (typeof v !== 'number' || !Number.isFinite(v)));
   if (strays !== undefined) {
     throw new MetricInputError('robustness', `quantile slice on '${spec.column}' met the value ${JSON.stringify(strays)}; slice a non-numeric column with kind 'categorical'`);
   }

@@ -1,4 +1,4 @@
-import type { Cell } from '../data/cells';
+import { isAbsent, type Cell } from '../data/cells';
 
 // The fitted preprocessing, as data. `applyTransform` is the one definition of what a model
 // sees: training, evaluation and serving all call it, so they cannot drift apart. The ONNX
@@ -70,7 +70,6 @@ const bucketNames = (f: BucketizedFeature): string[] => {
 export const featureNames = (spec: TransformSpec): string[] =>
   spec.features.flatMap((f) => (f.type === 'numeric' ? [f.name] : f.type === 'categorical' ? f.categories.map((c) => `${f.name}=${c}`) : bucketNames(f)));
 
-const isAbsent = (value: unknown): boolean => value === null || value === undefined || (typeof value === 'number' && Number.isNaN(value));
 
 /** The category string of a value: booleans become 'true' / 'false', numbers their decimal text. */
 export const categoryOf = (value: Cell): string => (typeof value === 'string' ? value : String(value));

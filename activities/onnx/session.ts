@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import type { ArtifactStore } from '../artifacts/store';
 import { categoryOf } from '../features/transform';
-import type { Cell } from '../data/cells';
+import { isAbsent, type Cell } from '../data/cells';
 import { PROBABILITIES } from './export';
 import { onnxSignature, type OnnxRef, type OnnxSignature, type OnnxValue } from './steps';
 
@@ -18,7 +18,6 @@ export class OnnxInputError extends Error {
 
 export type OnnxRecord = Readonly<Record<string, unknown>>;
 
-const isAbsent = (v: unknown): boolean => v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v));
 
 /** Columns per row of an input: the last dimension of a [N, k] shape when fixed; 1 otherwise. */
 function widthOf(input: OnnxValue): number {
