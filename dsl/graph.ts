@@ -9,6 +9,14 @@ export function* bindingSources(binding: Binding): Generator<Source> {
   }
 }
 
+/** Every node of a plan, those inside map bodies included. */
+export function* allNodes(nodes: PlanNode[]): Generator<PlanNode> {
+  for (const node of nodes) {
+    yield node;
+    if (node.type === 'map') yield* allNodes(node.nodes);
+  }
+}
+
 /** Every source a node reads, with the input field it is read for. */
 export function* nodeSources(node: PlanNode): Generator<{ field: string; source: Source }> {
   for (const c of node.when ?? []) yield { field: 'when', source: c.source };

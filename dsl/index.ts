@@ -7,4 +7,4 @@ export { cond, not, pipeline, type AnyPipeline, type ApprovalDecision, type Buil
 export type * from './plan';
 export { defineStep, type StepDef, type StepInput, type StepOutput } from './step';
 export { validatePlan, type StepCatalog } from './validate';
-export { bindingSources, dependencies, nodeSources } from './graph';
+export { allNodes, bindingSources, dependencies, nodeSources } from './graph';

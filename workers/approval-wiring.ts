@@ -1,13 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { PipelinePlan, PlanNode } from '../dsl';
+import { allNodes, type PipelinePlan } from '../dsl';
 import type { StepImpl } from '../activities/library';
-
-function* allNodes(nodes: PlanNode[]): Generator<PlanNode> {
-  for (const node of nodes) {
-    yield node;
-    if (node.type === 'map') yield* allNodes(node.nodes);
-  }
-}
 
 /**
  * Refuses a plan that feeds a step's approval input (StepDef.approvalInputs) from anything but a

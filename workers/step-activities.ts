@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
-import { PlanError, validatePlan, type PipelinePlan } from '../dsl';
+import { allNodes } from '../dsl';
 import { checkApprovalWiring } from './approval-wiring';
 import { cacheKey } from '../store/cache-key';
 import { gitCodeVersion, type Store } from '../store';
@@ -12,11 +12,11 @@ import type { RunBegun, RunEvent, RunStart, StepEnvelope, StepRequest } from '..
 /** Where the worker records steps and finds cached results; workers/store-recorder.ts implements it over the store. */
 export interface StepRecorder {
   /**
-   * This node's own result from an attempt whose completion was lost, or, when the node's cache
-   * is on, a recorded result for this cache key, recorded as this node's cache hit (`cached`
-   * names its source); undefined when there is none.
+   * On a retry, this node's own result from an attempt whose completion was lost; or, when the
+   * node's cache is on, a recorded result for this cache key, recorded as this node's cache hit
+   * (`cached` names its source); undefined when there is none.
    */
-  reuse(request: StepRequest, key: string): Promise<{ output: Record<string, unknown>; cached?: NonNullable<StepEnvelope['cached']> } | undefined>;
+  reuse(request: StepRequest, key: string, attempt: number): Promise<{ output: Record<string, unknown>; cached?: NonNullable<StepEnvelope['cached']> } | undefined>;
   started(request: StepRequest, key: string, attempt: number): Promise<void>;
   /** `sources`: what the step read from outside the artifact store (ctx.readFrom). */
   succeeded(request: StepRequest, key: string, envelope: StepEnvelope, sources: SourceRef[]): Promise<void>;
@@ -66,7 +66,7 @@ export function stepActivities(steps: StepImpl[], deps: { artifacts: ArtifactSto
       if (!parsed.success) throw invalid(request, 'input', parsed.error);
       const { recorder } = deps;
       const key = recorder ? cacheKey(request.context.step, request.input) : '';
-      const hit = await recorder?.reuse(request, key);
+      const hit = await recorder?.reuse(request, key, attempt);
       if (hit) return { ...hit, attempt };
       await recorder?.started(request, key, attempt);
       const sources: SourceRef[] = [];
@@ -106,17 +106,6 @@ export function stepActivities(steps: StepImpl[], deps: { artifacts: ArtifactSto
   return activities;
 }
 
-function isValid(plan: PipelinePlan, known: ReadonlySet<string>): boolean {
-  try {
-    validatePlan(plan, known);
-    return true;
-  } catch (error) {
-    // A PlanError is the workflow's reason to refuse the plan (it reports it); anything else is a bug here.
-    if (error instanceof PlanError) return false;
-    throw error;
-  }
-}
-
 /**
  * The workflow's local activities: which steps exist (to refuse a plan naming an unknown one),
  * and the run's start and finish, recorded when the worker has a store.
@@ -128,8 +117,9 @@ export function runActivities(steps: StepImpl[], store?: Store) {
   return {
     'kiln.catalog': async () => names,
     'kiln.begin': async (start: RunStart): Promise<RunBegun> => {
-      // A plan the workflow is about to refuse (say, naming a step this worker lacks) is no run to record.
-      const runnable = isValid(start.plan, known);
+      // The workflow has validated the plan's structure already; what it learns from here is
+      // whether this worker has every step. A plan it will refuse is no run to record.
+      const runnable = [...allNodes(start.plan.nodes)].every((n) => n.type !== 'step' || known.has(n.step.name));
       if (runnable) checkApprovalWiring(start.plan, steps);
       if (store && runnable) {
         const earlier = await store.getRun(start.workflowId);

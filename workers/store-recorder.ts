@@ -14,13 +14,16 @@ export function storeRecorder(store: Store, artifacts: ArtifactStore): StepRecor
   const identity = (request: StepRequest) => ({ runId: request.context.workflowId, nodeId: request.context.node, step: request.context.step });
 
   return {
-    async reuse(request, key) {
-      // An earlier attempt of this node recorded its success but Temporal never got the completion
-      // (a lost worker): return that result. Recording it as a cache hit of itself would point the
-      // row at itself and take it out of the cache, since only succeeded rows are reused.
-      const own = await store.getStep({ runId: request.context.workflowId, nodeId: request.context.node });
-      // (A row recorded with the cache off has no key; within one run a node's input cannot change.)
-      if (own?.status === 'succeeded' && (own.cacheKey ?? key) === key) return { output: own.output as Record<string, unknown> };
+    async reuse(request, key, attempt) {
+      // A retry may follow an attempt that recorded its success but whose completion Temporal never
+      // got (a lost worker): return that result. Recording it as a cache hit of itself would point
+      // the row at itself and take it out of the cache, since only succeeded rows are reused. A
+      // first attempt has no such past, so it costs no read.
+      if (attempt > 1) {
+        const own = await store.getStep({ runId: request.context.workflowId, nodeId: request.context.node });
+        // (A row recorded with the cache off has no key; within one run a node's input cannot change.)
+        if (own?.status === 'succeeded' && (own.cacheKey ?? key) === key) return { output: own.output as Record<string, unknown> };
+      }
       if (!request.context.cache) return undefined;
       const hit = await store.lookupCache(key);
       if (!hit) return undefined;

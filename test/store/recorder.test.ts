@@ -91,8 +91,8 @@ for (const backend of testBackends()) {
       await recorder.started(original, key, 1);
       await recorder.succeeded(original, key, envelope(), [source]);
       const { req } = await begin(`rec-hit-${backend.name}`);
-      const first = await recorder.reuse(req, key);
-      const again = await recorder.reuse(req, key);
+      const first = await recorder.reuse(req, key, 1);
+      const again = await recorder.reuse(req, key, 1);
       assert.deepEqual(first?.cached, { runId: original.context.workflowId, node: 'digest' });
       assert.deepEqual(again, first);
       assert.deepEqual(first?.output, { report });
@@ -111,7 +111,7 @@ for (const backend of testBackends()) {
       await recorder.succeeded(req, key, envelope(), [source]);
       const before = await store.getStep({ runId: req.context.workflowId, nodeId: 'digest' });
       const edges = await edgesOf(req.context.workflowId);
-      const hit = await recorder.reuse(req, key);
+      const hit = await recorder.reuse(req, key, 2);
       assert.deepEqual(hit?.output, { report });
       assert.equal(hit?.cached, undefined, 'its own result is no cache hit');
       const after = await store.getStep({ runId: req.context.workflowId, nodeId: 'digest' });
@@ -132,7 +132,7 @@ for (const backend of testBackends()) {
       await recorder.succeeded(goneReq, key, { output: { report: gone }, attempt: 1 }, []);
       await rm(artifacts.pathOf(gone.sha256));
       const { req } = await begin(`rec-gone-hit-${backend.name}`);
-      assert.equal(await recorder.reuse({ ...req, input }, key), undefined);
+      assert.equal(await recorder.reuse({ ...req, input }, key, 1), undefined);
       assert.deepEqual(await store.listSteps(req.context.workflowId), []);
     });
   });
