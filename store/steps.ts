@@ -52,7 +52,7 @@ export interface CachedResult {
 }
 
 const terminal = sql.raw(`('succeeded', 'failed', 'cancelled', 'cached', 'skipped')`);
-const ended = sql.raw(`step_executions.status in ('failed', 'cancelled')`);
+const ended = sql`${stepExecutions.status} in ('failed', 'cancelled')`;
 
 export const stepsApi = (db: Executor) => ({
   /**
