@@ -14,4 +14,18 @@ import { scoreSteps } from './score';
 import { tuneSteps } from './tune';
 
 /** Every step implementation Kiln ships, for a worker to register. */
-export const builtinSteps: StepImpl[] = [...dataSteps, ...featureSteps, ...trainSteps, ...evaluateSteps, evaluateRegressorImpl, checkGatesImpl, evaluateFairnessImpl, evaluateRobustnessImpl, validateChampionImpl, ...registrySteps, ...onnxSteps, ...tuneSteps, ...scoreSteps];
+export const builtinSteps: StepImpl[] = [
+  ...dataSteps,
+  ...featureSteps,
+  ...trainSteps,
+  ...evaluateSteps,
+  evaluateRegressorImpl,
+  checkGatesImpl,
+  evaluateFairnessImpl,
+  evaluateRobustnessImpl,
+  validateChampionImpl,
+  ...registrySteps,
+  ...onnxSteps,
+  ...tuneSteps,
+  ...scoreSteps,
+];

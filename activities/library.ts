@@ -8,8 +8,19 @@ import type { ArtifactStore } from './artifacts/store';
  * audit a refusal. Principals, tokens and the rest stay with the CLI and the worker.
  */
 export const STEP_STORE_METHODS = [
-  'appendAudit', 'getModelVersion', 'getRun', 'getStep', 'listDecisions', 'principalByName', 'promote',
-  'recordArtifact', 'recordArtifacts', 'recordExperiment', 'recordLineage', 'recordTrial', 'registerModelVersion',
+  'appendAudit',
+  'getModelVersion',
+  'getRun',
+  'getStep',
+  'listDecisions',
+  'principalByName',
+  'promote',
+  'recordArtifact',
+  'recordArtifacts',
+  'recordExperiment',
+  'recordLineage',
+  'recordTrial',
+  'registerModelVersion',
 ] as const satisfies ReadonlyArray<keyof Store>;
 export type StepStore = Pick<Store, (typeof STEP_STORE_METHODS)[number]>;
 
@@ -53,5 +64,6 @@ export const implement = <D extends StepDef>(def: D, run: StepImpl<D>['run']): S
 
 /** Throws the cancellation's reason (or an error naming the node) once the step has been cancelled; call it between chunks of work. */
 export function stopIfCancelled(ctx: Pick<StepContext, 'signal' | 'run'>): void {
-  if (ctx.signal.aborted) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error(`step '${ctx.run.node}' was cancelled`);
+  if (ctx.signal.aborted)
+    throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error(`step '${ctx.run.node}' was cancelled`);
 }

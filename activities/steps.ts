@@ -2,7 +2,14 @@
 export { readCsv, splitDataset, readJsonl, readPostgres, checkQuality, thresholdLabel } from './data/steps';
 export { fitFeatures } from './features/steps';
 export { trainClassifier, trainRegressor } from './train/steps';
-export { evaluateRegressor, evaluateClassifier, evaluateFairness, evaluateRobustness, validateChampion, sensitiveGroups } from './evaluate/steps';
+export {
+  evaluateRegressor,
+  evaluateClassifier,
+  evaluateFairness,
+  evaluateRobustness,
+  validateChampion,
+  sensitiveGroups,
+} from './evaluate/steps';
 export { checkGates } from './evaluate/gate-steps';
 export { registerModel, setAlias } from './registry/steps';
 export { exportOnnx, importOnnx, onnxRef } from './onnx/steps';

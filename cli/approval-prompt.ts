@@ -3,12 +3,15 @@ import { decide, type Approver } from './decide';
 import type { NodeState } from '../workflows/protocol';
 import type { RunHandle } from './follow';
 
-
 /**
  * Answers approval gates at the terminal when there is one; otherwise says what the run waits
  * for and how to answer it from another shell. Never waits silently.
  */
-export function approvalPrompter(handle: RunHandle, print: (line: string) => void, options: { approver: Approver; interactive: boolean; autoApprove?: boolean }) {
+export function approvalPrompter(
+  handle: RunHandle,
+  print: (line: string) => void,
+  options: { approver: Approver; interactive: boolean; autoApprove?: boolean },
+) {
   let rl: Interface | undefined;
   const ask = async (node: NodeState) => {
     print(`\n  Gate '${node.id}' waits for approval. Under review: ${JSON.stringify(node.gate?.show)}`);
@@ -20,7 +23,9 @@ export function approvalPrompter(handle: RunHandle, print: (line: string) => voi
     }
     if (!options.interactive) return;
     rl ??= createInterface({ input: process.stdin, output: process.stdout });
-    const answer = (await rl.question(`  Approve '${node.id}'? [y]es / [n]o, optionally followed by a comment: `)).trim();
+    const answer = (
+      await rl.question(`  Approve '${node.id}'? [y]es / [n]o, optionally followed by a comment: `)
+    ).trim();
     const approved = /^y(es)?\b/i.test(answer);
     const comment = answer.replace(/^(y(es)?|no?)\b\s*/i, '');
     try {
@@ -31,7 +36,8 @@ export function approvalPrompter(handle: RunHandle, print: (line: string) => voi
     }
   };
   return {
-    onWaiting: (node: NodeState) => void ask(node).catch((error: Error) => print(`  approval prompt failed: ${error.message}`)),
+    onWaiting: (node: NodeState) =>
+      void ask(node).catch((error: Error) => print(`  approval prompt failed: ${error.message}`)),
     close: () => rl?.close(),
   };
 }

@@ -17,7 +17,11 @@ export interface KilnConfig {
   home: string;
   artifactsDir: string;
   databaseUrl?: string;
-  tls?: { serverRootCACertificate?: Buffer; clientCertPair?: { crt: Buffer; key: Buffer }; serverNameOverride?: string };
+  tls?: {
+    serverRootCACertificate?: Buffer;
+    clientCertPair?: { crt: Buffer; key: Buffer };
+    serverNameOverride?: string;
+  };
   apiKey?: string;
 }
 
@@ -34,7 +38,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KilnConfig {
   };
   const cert = read('TEMPORAL_TLS_CERT');
   const key = read('TEMPORAL_TLS_KEY');
-  if (Boolean(cert) !== Boolean(key)) throw new Error('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together: set both or neither');
+  if (Boolean(cert) !== Boolean(key))
+    throw new Error('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together: set both or neither');
   const ca = read('TEMPORAL_TLS_CA');
   const apiKey = env.TEMPORAL_API_KEY;
   const tlsWanted = Boolean(cert || ca || apiKey || env.TEMPORAL_TLS === 'true');
@@ -47,7 +52,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KilnConfig {
     artifactsDir: resolve(env.KILN_ARTIFACTS ?? resolve(home, 'artifacts')),
     ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
     ...(tlsWanted
-      ? { tls: { ...(ca ? { serverRootCACertificate: ca } : {}), ...(cert && key ? { clientCertPair: { crt: cert, key } } : {}), ...(env.TEMPORAL_TLS_SERVER_NAME ? { serverNameOverride: env.TEMPORAL_TLS_SERVER_NAME } : {}) } }
+      ? {
+          tls: {
+            ...(ca ? { serverRootCACertificate: ca } : {}),
+            ...(cert && key ? { clientCertPair: { crt: cert, key } } : {}),
+            ...(env.TEMPORAL_TLS_SERVER_NAME ? { serverNameOverride: env.TEMPORAL_TLS_SERVER_NAME } : {}),
+          },
+        }
       : {}),
     ...(apiKey ? { apiKey } : {}),
   };
@@ -64,7 +75,10 @@ export async function connectClient(config: KilnConfig): Promise<Client> {
     const connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: '5s' });
     return new Client({ connection, namespace: config.namespace });
   } catch (error) {
-    throw new Error(`cannot reach Temporal at ${config.address} (namespace ${config.namespace}): ${(error as Error).message}. Start one with \`kiln dev\`, or set TEMPORAL_ADDRESS.`, { cause: error });
+    throw new Error(
+      `cannot reach Temporal at ${config.address} (namespace ${config.namespace}): ${(error as Error).message}. Start one with \`kiln dev\`, or set TEMPORAL_ADDRESS.`,
+      { cause: error },
+    );
   }
 }
 

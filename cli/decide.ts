@@ -18,7 +18,13 @@ export interface Approver {
  * the name in the run's own decision is only what a client sent. The store is opened only for
  * the decision, so a command waiting at a gate never holds it. Returns who decided.
  */
-export function decide(handle: WorkflowHandle, approver: Approver, gate: string, approved: boolean, comment?: string): Promise<string> {
+export function decide(
+  handle: WorkflowHandle,
+  approver: Approver,
+  gate: string,
+  approved: boolean,
+  comment?: string,
+): Promise<string> {
   return withStore(approver.config, async (store) => {
     const principal = await caller(store, approver.config, approver.print, approver.token);
     await recordAndSend(handle, store, principal, gate, approved, comment);
@@ -27,12 +33,21 @@ export function decide(handle: WorkflowHandle, approver: Approver, gate: string,
 }
 
 /** Records a principal's decision at a gate (checking the role), then sends it to the run. */
-export async function recordAndSend(handle: WorkflowHandle, store: Store, principal: Principal, gate: string, approved: boolean, comment?: string): Promise<void> {
+export async function recordAndSend(
+  handle: WorkflowHandle,
+  store: Store,
+  principal: Principal,
+  gate: string,
+  approved: boolean,
+  comment?: string,
+): Promise<void> {
   const status = await handle.query(statusQuery);
   const node = status.nodes.find((n) => n.id === gate);
   if (node?.type !== 'approval' || node.status !== 'waiting') {
     const waiting = status.nodes.filter((n) => n.type === 'approval' && n.status === 'waiting').map((n) => n.id);
-    throw new Error(`run ${handle.workflowId} has no gate '${gate}' waiting for a decision${node ? ` (it is ${node.status})` : ''}; ${waiting.length ? `waiting: ${waiting.join(', ')}` : 'no gate waits now'}`);
+    throw new Error(
+      `run ${handle.workflowId} has no gate '${gate}' waiting for a decision${node ? ` (it is ${node.status})` : ''}; ${waiting.length ? `waiting: ${waiting.join(', ')}` : 'no gate waits now'}`,
+    );
   }
   await store.recordDecision({
     runId: handle.workflowId,
@@ -43,10 +58,20 @@ export async function recordAndSend(handle: WorkflowHandle, store: Store, princi
     ...(node?.gate?.show ? { shown: node.gate.show } : {}),
   });
   try {
-    await handle.executeUpdate(approveUpdate, { args: [{ gate, approved, by: principal.name, ...(comment ? { comment } : {}) }] });
+    await handle.executeUpdate(approveUpdate, {
+      args: [{ gate, approved, by: principal.name, ...(comment ? { comment } : {}) }],
+    });
   } catch (error) {
     // The record stands (the trail is append-only); the trail says the run never took it.
-    await store.appendAudit({ actor: principal.name, action: 'gate.undelivered', subject: `run:${handle.workflowId}#${gate}`, after: { reason: (error as Error).message } });
-    throw new Error(`the decision is on record but the run did not take it (${(error as Error).message}); the audit trail says so`, { cause: error });
+    await store.appendAudit({
+      actor: principal.name,
+      action: 'gate.undelivered',
+      subject: `run:${handle.workflowId}#${gate}`,
+      after: { reason: (error as Error).message },
+    });
+    throw new Error(
+      `the decision is on record but the run did not take it (${(error as Error).message}); the audit trail says so`,
+      { cause: error },
+    );
   }
 }

@@ -18,12 +18,20 @@ export async function startDevStack(config: KilnConfig, print: (line: string) =>
   } else {
     const [host, port] = config.address.split(':');
     print('Starting the Temporal dev server…');
-    server = await startDevServer({ dbFile: `${config.home}/temporal.db`, ip: host === 'localhost' ? '127.0.0.1' : host, port: Number(port ?? 7233), uiPort: Number(new URL(config.uiUrl).port || 8233), namespace: config.namespace });
+    server = await startDevServer({
+      dbFile: `${config.home}/temporal.db`,
+      ip: host === 'localhost' ? '127.0.0.1' : host,
+      port: Number(port ?? 7233),
+      uiPort: Number(new URL(config.uiUrl).port || 8233),
+      namespace: config.namespace,
+    });
     print(`Temporal dev server at ${server.address}, Web UI ${config.uiUrl}`);
   }
   // Shared: CLI commands in other shells reach the PGlite store through this process.
   const opened: Array<() => Promise<unknown>> = [async () => server?.stop()];
-  const unwind = async () => { for (const close of opened.reverse()) await close(); };
+  const unwind = async () => {
+    for (const close of opened.reverse()) await close();
+  };
   let store, connection, started, client;
   try {
     store = await openKilnStore(config, { share: true });
@@ -32,7 +40,13 @@ export async function startDevStack(config: KilnConfig, print: (line: string) =>
     print(`Store: ${config.databaseUrl ? 'PostgreSQL at DATABASE_URL' : `PGlite in ${config.home}/db`}`);
     connection = await connectWorker(config);
     opened.push(() => connection!.close());
-    started = await startWorker({ connection, namespace: config.namespace, taskQueue: config.taskQueue, artifactsDir: config.artifactsDir, store });
+    started = await startWorker({
+      connection,
+      namespace: config.namespace,
+      taskQueue: config.taskQueue,
+      artifactsDir: config.artifactsDir,
+      store,
+    });
     client = await connectClient(config);
   } catch (error) {
     // Whatever started is stopped again: no dev server or store lock outlives a failed start.

@@ -16,8 +16,16 @@ export async function pendingProgress(handle: RunHandle): Promise<Record<string,
     const payload = activity.heartbeatDetails?.payloads?.[0];
     const details = payload ? defaultPayloadConverter.fromPayload<Record<string, unknown>>(payload) : undefined;
     const parts = [];
-    if ((activity.attempt ?? 1) > 1) parts.push(`attempt ${activity.attempt}${activity.lastFailure?.message ? ` (last: ${activity.lastFailure.message})` : ''}`);
-    if (details && typeof details === 'object') parts.push(Object.entries(details).map(([k, v]) => `${k} ${typeof v === 'number' ? +v.toFixed(4) : String(v)}`).join(', '));
+    if ((activity.attempt ?? 1) > 1)
+      parts.push(
+        `attempt ${activity.attempt}${activity.lastFailure?.message ? ` (last: ${activity.lastFailure.message})` : ''}`,
+      );
+    if (details && typeof details === 'object')
+      parts.push(
+        Object.entries(details)
+          .map(([k, v]) => `${k} ${typeof v === 'number' ? +v.toFixed(4) : String(v)}`)
+          .join(', '),
+      );
     progress[id] = parts.join(' ');
   }
   return progress;
@@ -27,7 +35,15 @@ export async function pendingProgress(handle: RunHandle): Promise<Record<string,
  * Polls a run and prints each node's changes as they happen, until the run ends.
  * `onWaiting` is called once for each gate that starts waiting.
  */
-export async function follow(handle: RunHandle, options: { print: (line: string) => void; onWaiting?: (node: NodeState) => void; intervalMs?: number; signal?: AbortSignal }): Promise<RunStatus> {
+export async function follow(
+  handle: RunHandle,
+  options: {
+    print: (line: string) => void;
+    onWaiting?: (node: NodeState) => void;
+    intervalMs?: number;
+    signal?: AbortSignal;
+  },
+): Promise<RunStatus> {
   const shown = new Map<string, string>();
   const asked = new Set<string>();
   for (;;) {
@@ -42,7 +58,10 @@ export async function follow(handle: RunHandle, options: { print: (line: string)
       }
       throw error;
     }
-    const progress = progressDetails(status, status.status === 'running' ? await pendingProgress(handle).catch(() => ({})) : {});
+    const progress = progressDetails(
+      status,
+      status.status === 'running' ? await pendingProgress(handle).catch(() => ({})) : {},
+    );
     for (const node of status.nodes) {
       const line = renderNode(node, progress[node.id]);
       const key = `${node.status}|${progress[node.id] ?? ''}|${node.status === 'running' ? '' : line}`;
@@ -58,7 +77,15 @@ export async function follow(handle: RunHandle, options: { print: (line: string)
     if (status.status !== 'running') return status;
     const description = await handle.describe().catch(() => undefined);
     if (description && description.status.name !== 'RUNNING' && description.status.name !== 'CONTINUED_AS_NEW') {
-      return { ...status, status: description.status.name === 'CANCELLED' ? 'cancelled' : description.status.name === 'COMPLETED' ? 'succeeded' : 'failed' };
+      return {
+        ...status,
+        status:
+          description.status.name === 'CANCELLED'
+            ? 'cancelled'
+            : description.status.name === 'COMPLETED'
+              ? 'succeeded'
+              : 'failed',
+      };
     }
     if (options.signal?.aborted) return status;
     await new Promise((r) => setTimeout(r, options.intervalMs ?? 500));

@@ -12,7 +12,11 @@ export async function loadPipeline(file: string): Promise<AnyPipeline> {
   if (isPipeline(mod.default)) return mod.default;
   const found = Object.values(mod).filter(isPipeline);
   if (found.length === 1) return found[0]!;
-  throw new Error(found.length ? `${file} exports ${found.length} pipelines; export the one to run as default` : `${file} exports no pipeline; export default pipeline(...)`);
+  throw new Error(
+    found.length
+      ? `${file} exports ${found.length} pipelines; export the one to run as default`
+      : `${file} exports no pipeline; export default pipeline(...)`,
+  );
 }
 
 /** A plan from a pipeline module or a plan JSON file, with the pipeline when there is one. */

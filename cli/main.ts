@@ -29,7 +29,9 @@ const usage = `kiln: typed ML pipelines on Temporal
 
 Usage: kiln <command> [options]   (kiln <command> --help for its options)
 
-${Object.values(commands).map(([c]) => `  ${c.help.split('\n')[0]}`).join('\n')}
+${Object.values(commands)
+  .map(([c]) => `  ${c.help.split('\n')[0]}`)
+  .join('\n')}
 
 Environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default), TEMPORAL_TLS_CERT,
 TEMPORAL_TLS_KEY, TEMPORAL_TLS_CA, TEMPORAL_TLS_SERVER_NAME, TEMPORAL_API_KEY, TEMPORAL_UI_URL,
@@ -57,7 +59,9 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+  },
   (error: Error) => {
     const causes = [];
     for (let e: unknown = error.cause; e instanceof Error; e = e.cause) causes.push(e.message);

@@ -23,9 +23,11 @@ export function parseParamArgs(pairs: string[] = []): Record<string, unknown> {
 export function checkParams(pipeline: AnyPipeline, given: Record<string, unknown>): Record<string, unknown> {
   const known = Object.keys(pipeline.params.shape);
   for (const name of Object.keys(given)) {
-    if (!known.includes(name)) throw new Error(`unknown parameter '${name}'; ${pipeline.name} takes ${known.join(', ') || 'none'}`);
+    if (!known.includes(name))
+      throw new Error(`unknown parameter '${name}'; ${pipeline.name} takes ${known.join(', ') || 'none'}`);
   }
   const parsed = pipeline.params.safeParse(given);
-  if (!parsed.success) throw new Error(`invalid parameters for ${pipeline.name}: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
+  if (!parsed.success)
+    throw new Error(`invalid parameters for ${pipeline.name}: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
   return parsed.data as Record<string, unknown>;
 }

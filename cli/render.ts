@@ -1,10 +1,17 @@
 import type { NodeState, RunStatus } from '../workflows/protocol';
 
 const MARK: Record<NodeState['status'], string> = {
-  pending: '·', running: '▶', waiting: '⏸', succeeded: '✔', failed: '✘', skipped: '↷', cancelled: '■',
+  pending: '·',
+  running: '▶',
+  waiting: '⏸',
+  succeeded: '✔',
+  failed: '✘',
+  skipped: '↷',
+  cancelled: '■',
 };
 
-const seconds = (from?: string, to?: string) => (from ? `${((Date.parse(to ?? new Date().toISOString()) - Date.parse(from)) / 1000).toFixed(1)}s` : '');
+const seconds = (from?: string, to?: string) =>
+  from ? `${((Date.parse(to ?? new Date().toISOString()) - Date.parse(from)) / 1000).toFixed(1)}s` : '';
 
 const short = (value: unknown, max = 80) => {
   const text = JSON.stringify(value) ?? '';
@@ -15,27 +22,45 @@ const short = (value: unknown, max = 80) => {
 export function renderNode(node: NodeState, progress?: string): string {
   const label = `${MARK[node.status]} ${node.id}${node.step ? ` (${node.step})` : ''}`.padEnd(44);
   const detail =
-    node.status === 'failed' ? `${node.error?.type}: ${node.error?.message}` :
-    node.status === 'skipped' ? `skipped: ${node.skippedBecause}` :
-    node.status === 'waiting' ? `waiting for approval: ${short(node.gate?.show)}` :
-    node.status === 'running' ? progress || (node.items !== undefined ? `${node.items} items` : '') :
-    node.status === 'succeeded' ? [node.cached ? `cached from ${node.cached.runId}` : '', node.attempts > 1 ? `${node.attempts} attempts` : '', node.type === 'step' ? short(node.output, 60) : progress ?? ''].filter(Boolean).join('  ') :
-    '';
+    node.status === 'failed'
+      ? `${node.error?.type}: ${node.error?.message}`
+      : node.status === 'skipped'
+        ? `skipped: ${node.skippedBecause}`
+        : node.status === 'waiting'
+          ? `waiting for approval: ${short(node.gate?.show)}`
+          : node.status === 'running'
+            ? progress || (node.items !== undefined ? `${node.items} items` : '')
+            : node.status === 'succeeded'
+              ? [
+                  node.cached ? `cached from ${node.cached.runId}` : '',
+                  node.attempts > 1 ? `${node.attempts} attempts` : '',
+                  node.type === 'step' ? short(node.output, 60) : (progress ?? ''),
+                ]
+                  .filter(Boolean)
+                  .join('  ')
+              : '';
   return `${label} ${node.status.padEnd(9)} ${seconds(node.startedAt, node.finishedAt).padStart(7)}  ${detail}`.trimEnd();
 }
 
 const FINISHED: ReadonlySet<NodeState['status']> = new Set(['succeeded', 'skipped']);
 
-interface Score { metric: string; goal: 'max' | 'min'; value: number; trial: number }
+interface Score {
+  metric: string;
+  goal: 'max' | 'min';
+  value: number;
+  trial: number;
+}
 
 /** The `objective: { metric, goal, value }` a step reports (tune.record does), if its output has one. */
 function scoreIn(output: unknown, trial: number): Score | undefined {
   const o = (output as { objective?: Partial<Score> } | null | undefined)?.objective;
-  if (!o || typeof o.metric !== 'string' || (o.goal !== 'max' && o.goal !== 'min') || typeof o.value !== 'number') return undefined;
+  if (!o || typeof o.metric !== 'string' || (o.goal !== 'max' && o.goal !== 'min') || typeof o.value !== 'number')
+    return undefined;
   return { metric: o.metric, goal: o.goal, value: o.value, trial };
 }
 
-const better = (a: Score, b: Score) => (a.goal === 'max' ? a.value > b.value : a.value < b.value) || (a.value === b.value && a.trial < b.trial);
+const better = (a: Score, b: Score) =>
+  (a.goal === 'max' ? a.value > b.value : a.value < b.value) || (a.value === b.value && a.trial < b.trial);
 
 /**
  * A map's progress, read from the status alone: how many of its instances have finished (every

@@ -11,10 +11,23 @@ const stamp = () => new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/
  * default from the OTEL_* environment, workers/telemetry.ts) the start is the root span of the
  * run's trace, flushed before returning so that a short-lived CLI does not lose it.
  */
-export async function startRun(client: Client, taskQueue: string, plan: PipelinePlan, params: Record<string, unknown>, options: RunOptions & { workflowId?: string; tracing?: Tracing | false } = {}) {
+export async function startRun(
+  client: Client,
+  taskQueue: string,
+  plan: PipelinePlan,
+  params: Record<string, unknown>,
+  options: RunOptions & { workflowId?: string; tracing?: Tracing | false } = {},
+) {
   const { workflowId, tracing: given, ...runOptions } = options;
   const tracing = given ?? (await tracingFromEnv('kiln-cli'));
-  const starter = tracing ? new Client({ connection: client.connection, namespace: client.options.namespace, identity: client.options.identity, interceptors: { workflow: tracing.client } }) : client;
+  const starter = tracing
+    ? new Client({
+        connection: client.connection,
+        namespace: client.options.namespace,
+        identity: client.options.identity,
+        interceptors: { workflow: tracing.client },
+      })
+    : client;
   const handle = await starter.workflow.start(runPipeline, {
     taskQueue,
     workflowId: workflowId ?? `${plan.name}-${stamp()}-${Math.random().toString(36).slice(2, 6)}`,
@@ -28,5 +41,8 @@ export async function startRun(client: Client, taskQueue: string, plan: Pipeline
   await tracing.flush();
   // Following a run polls its status; through the untraced client those polls make no spans.
   const { firstExecutionRunId } = handle;
-  return Object.assign(client.workflow.getHandle<typeof runPipeline>(handle.workflowId, undefined, { firstExecutionRunId }), { firstExecutionRunId });
+  return Object.assign(
+    client.workflow.getHandle<typeof runPipeline>(handle.workflowId, undefined, { firstExecutionRunId }),
+    { firstExecutionRunId },
+  );
 }

@@ -29,11 +29,17 @@ const tokenFile = (config: KilnConfig) => join(config.home, 'token');
  * this user's anyway. A PostgreSQL store is shared, so its first admin is made on purpose
  * (`kiln token create --bootstrap`). Returns the token, or undefined when there is none to make.
  */
-export async function bootstrapLocalAdmin(store: Store, config: KilnConfig, print: (line: string) => void): Promise<string | undefined> {
+export async function bootstrapLocalAdmin(
+  store: Store,
+  config: KilnConfig,
+  print: (line: string) => void,
+): Promise<string | undefined> {
   if (config.databaseUrl) return undefined;
   const created = await store.bootstrapAdmin(whoami(), (c) => saveToken(config, c.token));
   if (!created) return undefined;
-  print(`Created admin '${created.principal.name}' for this store; its token is in ${tokenFile(config)} (KILN_TOKEN overrides it).`);
+  print(
+    `Created admin '${created.principal.name}' for this store; its token is in ${tokenFile(config)} (KILN_TOKEN overrides it).`,
+  );
   return created.token;
 }
 
@@ -44,7 +50,10 @@ export async function saveToken(config: KilnConfig, token: string): Promise<void
     await writeFile(tokenFile(config), `${token}\n`, { mode: 0o600 });
     await chmod(tokenFile(config), 0o600);
   } catch (error) {
-    throw new Error(`could not keep the token in ${tokenFile(config)}, so no admin was made: ${(error as Error).message}`, { cause: error });
+    throw new Error(
+      `could not keep the token in ${tokenFile(config)}, so no admin was made: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 }
 
@@ -58,20 +67,27 @@ async function savedToken(config: KilnConfig): Promise<string | undefined> {
   }
 }
 
-const askForToken = () => `pass --token, set KILN_TOKEN, or ask an admin for \`kiln token create --name ${whoami()} --role <role>\``;
+const askForToken = () =>
+  `pass --token, set KILN_TOKEN, or ask an admin for \`kiln token create --name ${whoami()} --role <role>\``;
 
 /**
  * Who is calling: the principal of the token given (--token), in KILN_TOKEN, or in
  * KILN_HOME/token. Every command checks its action against this principal's role.
  */
-export async function caller(store: Store, config: KilnConfig, print: (line: string) => void, given?: string): Promise<Principal> {
+export async function caller(
+  store: Store,
+  config: KilnConfig,
+  print: (line: string) => void,
+  given?: string,
+): Promise<Principal> {
   const explicit = given ?? process.env.KILN_TOKEN;
   const saved = explicit === undefined ? await savedToken(config) : undefined;
   const token = explicit ?? saved ?? (await bootstrapLocalAdmin(store, config, print));
   if (!token) {
-    const first = config.databaseUrl && (await store.listPrincipals()).length === 0
-      ? `this PostgreSQL store has no principals yet: make its first admin with \`kiln token create --bootstrap --name ${whoami()}\``
-      : askForToken();
+    const first =
+      config.databaseUrl && (await store.listPrincipals()).length === 0
+        ? `this PostgreSQL store has no principals yet: make its first admin with \`kiln token create --bootstrap --name ${whoami()}\``
+        : askForToken();
     throw new Error(`no token: ${first}`);
   }
   if (token !== saved) return store.authenticate(token);
@@ -82,7 +98,10 @@ export async function caller(store: Store, config: KilnConfig, print: (line: str
     // KILN_HOME/token outlives the store it was made for (`rm -rf .kiln/db`): a fresh PGlite store
     // with no principals makes this user its admin again (bootstrapLocalAdmin declines otherwise).
     const fresh = await bootstrapLocalAdmin(store, config, print);
-    if (!fresh) throw new AuthenticationError(`the token in ${tokenFile(config)} is not valid for this store (unknown, revoked or expired): ${askForToken()}`);
+    if (!fresh)
+      throw new AuthenticationError(
+        `the token in ${tokenFile(config)} is not valid for this store (unknown, revoked or expired): ${askForToken()}`,
+      );
     return store.authenticate(fresh);
   }
 }

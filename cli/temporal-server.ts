@@ -52,7 +52,11 @@ export function findTemporalCli(): Promise<string> {
     const child = execFile('bash', [ensureScript], { maxBuffer: 1 << 20 }, (error, stdout) => {
       const path = stdout.trim().split('\n').pop();
       if (error || !path) {
-        reject(new TemporalServerError(`no usable Temporal CLI: ${ensureScript} failed (its messages are above)`, { cause: error }));
+        reject(
+          new TemporalServerError(`no usable Temporal CLI: ${ensureScript} failed (its messages are above)`, {
+            cause: error,
+          }),
+        );
       } else {
         resolvePath(path);
       }
@@ -123,7 +127,18 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const uiPort = headless ? undefined : (options.uiPort ?? (await freePort()));
   const dbFile = options.dbFile ?? '.kiln/temporal.db';
 
-  const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--namespace', namespace, '--log-level', 'warn'];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    ip,
+    '--port',
+    String(port),
+    '--namespace',
+    namespace,
+    '--log-level',
+    'warn',
+  ];
   if (dbFile !== ':memory:') {
     const path = resolve(dbFile);
     await mkdir(dirname(path), { recursive: true });
@@ -174,7 +189,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
 
   const address = `${ip}:${port}`;
   const described = (why: string) =>
-    `Temporal dev server (${cli} ${args.join(' ')}) ${why}` + (tail.trim() ? `; its output ended with:\n${tail.trim()}` : '');
+    `Temporal dev server (${cli} ${args.join(' ')}) ${why}` +
+    (tail.trim() ? `; its output ended with:\n${tail.trim()}` : '');
   try {
     await spawned;
   } catch (cause) {
@@ -191,9 +207,12 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new TemporalServerError(described(`did not answer at ${address} within ${options.readyTimeoutMs ?? 60_000} ms`), {
-        cause: lastError,
-      });
+      throw new TemporalServerError(
+        described(`did not answer at ${address} within ${options.readyTimeoutMs ?? 60_000} ms`),
+        {
+          cause: lastError,
+        },
+      );
     }
     try {
       await probe(address, 1000, namespace);

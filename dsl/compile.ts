@@ -36,7 +36,9 @@ export function compile(def: AnyPipeline, catalog?: StepCatalog): PipelinePlan {
     built = buildNodes(def);
   } catch (error) {
     if (error instanceof PlanError) throw error;
-    throw new PlanError('', undefined, `building pipeline '${def.name}' failed: ${(error as Error).message}`, { cause: error });
+    throw new PlanError('', undefined, `building pipeline '${def.name}' failed: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const body = {
     kind: 'kiln.plan' as const,

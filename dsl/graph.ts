@@ -2,10 +2,17 @@ import type { Binding, PlanNode, Source } from './plan';
 
 export function* bindingSources(binding: Binding): Generator<Source> {
   switch (binding.kind) {
-    case 'source': yield binding.source; break;
-    case 'object': for (const b of Object.values(binding.fields)) yield* bindingSources(b); break;
-    case 'array': for (const b of binding.items) yield* bindingSources(b); break;
-    case 'literal': break;
+    case 'source':
+      yield binding.source;
+      break;
+    case 'object':
+      for (const b of Object.values(binding.fields)) yield* bindingSources(b);
+      break;
+    case 'array':
+      for (const b of binding.items) yield* bindingSources(b);
+      break;
+    case 'literal':
+      break;
   }
 }
 
@@ -22,11 +29,13 @@ export function* nodeSources(node: PlanNode): Generator<{ field: string; source:
   for (const c of node.when ?? []) yield { field: 'when', source: c.source };
   switch (node.type) {
     case 'step':
-      for (const [field, b] of Object.entries(node.inputs)) for (const source of bindingSources(b)) yield { field, source };
+      for (const [field, b] of Object.entries(node.inputs))
+        for (const source of bindingSources(b)) yield { field, source };
       for (const source of node.after ?? []) yield { field: 'after', source };
       break;
     case 'approval':
-      for (const [field, b] of Object.entries(node.show)) for (const source of bindingSources(b)) yield { field: `show.${field}`, source };
+      for (const [field, b] of Object.entries(node.show))
+        for (const source of bindingSources(b)) yield { field: `show.${field}`, source };
       for (const source of node.after) yield { field: 'after', source };
       break;
     case 'map':

@@ -24,7 +24,13 @@ export type Wire<T> =
 
 /** The value a wired structure will have at run time. */
 export type Unwire<W> =
-  W extends Handle<infer T> ? T : W extends readonly unknown[] ? { [K in keyof W]: Unwire<W[K]> } : W extends object ? { [K in keyof W]: Unwire<W[K]> } : W;
+  W extends Handle<infer T>
+    ? T
+    : W extends readonly unknown[]
+      ? { [K in keyof W]: Unwire<W[K]> }
+      : W extends object
+        ? { [K in keyof W]: Unwire<W[K]> }
+        : W;
 
 export const isHandle = (value: unknown): value is Handle<unknown> =>
   (typeof value === 'object' || typeof value === 'function') && value !== null && SOURCE in value;

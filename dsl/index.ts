@@ -3,7 +3,18 @@ export { resolveParams } from './params';
 export { canonicalJson, sha256Hex } from './canonical';
 export { PlanError } from './errors';
 export { handle, isHandle, type Deep, type Handle, type Unwire, type Wire } from './handle';
-export { cond, not, pipeline, type AnyPipeline, type ApprovalDecision, type Builder, type PipelineDef, type PipelineParams, type PipelineResult, type StepInputs } from './pipeline';
+export {
+  cond,
+  not,
+  pipeline,
+  type AnyPipeline,
+  type ApprovalDecision,
+  type Builder,
+  type PipelineDef,
+  type PipelineParams,
+  type PipelineResult,
+  type StepInputs,
+} from './pipeline';
 export type * from './plan';
 export { defineStep, type StepDef, type StepInput, type StepOutput } from './step';
 export { validatePlan, type StepCatalog } from './validate';

@@ -5,7 +5,12 @@ import type { PipelinePlan } from './plan';
 export function resolveParams(plan: PipelinePlan, given: Record<string, unknown> = {}): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const name of Object.keys(given)) {
-    if (!(name in plan.params)) throw new PlanError('', `params.${name}`, `unknown parameter; '${plan.name}' takes ${Object.keys(plan.params).join(', ') || 'none'}`);
+    if (!(name in plan.params))
+      throw new PlanError(
+        '',
+        `params.${name}`,
+        `unknown parameter; '${plan.name}' takes ${Object.keys(plan.params).join(', ') || 'none'}`,
+      );
   }
   for (const [name, spec] of Object.entries(plan.params)) {
     const value = name in given ? given[name] : spec.default;
@@ -15,7 +20,8 @@ export function resolveParams(plan: PipelinePlan, given: Record<string, unknown>
     }
     const actual = Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
     const fits = !spec.type || spec.type === actual || (spec.type === 'integer' && Number.isInteger(value));
-    if (!fits) throw new PlanError('', `params.${name}`, `expected ${spec.type}, got ${actual} ${JSON.stringify(value)}`);
+    if (!fits)
+      throw new PlanError('', `params.${name}`, `expected ${spec.type}, got ${actual} ${JSON.stringify(value)}`);
     out[name] = value;
   }
   return out;

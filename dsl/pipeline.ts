@@ -43,7 +43,11 @@ export interface Builder {
    * `after`: outputs this step must wait for although it reads none of them, e.g. a quality check
    * that must pass before training starts (skipped when any of them is skipped).
    */
-  step<D extends StepDef>(def: D, inputs: StepInputs<D>, options?: StepOptions & { id?: string; after?: Handle<unknown>[] }): Deep<StepOutput<D>>;
+  step<D extends StepDef>(
+    def: D,
+    inputs: StepInputs<D>,
+    options?: StepOptions & { id?: string; after?: Handle<unknown>[] },
+  ): Deep<StepOutput<D>>;
   /**
    * Runs the nodes built inside only when the condition holds at run time; otherwise they are skipped.
    * @example p.when(params.approve, () => { p.approval('release', { show: { auc: m.auc } }) });
@@ -53,12 +57,19 @@ export interface Builder {
    * Repeats a sub-pipeline for each element of a list known only at run time, and joins the results.
    * @example const trials = p.map(grid.trials, (trial) => p.step(train, { hyper: trial, data }).metrics);
    */
-  map<E, W>(over: Handle<readonly E[]>, body: (item: Deep<E>, index: Handle<number>) => W, options?: { id?: string; parallelism?: number }): Deep<Unwire<W>[]>;
+  map<E, W>(
+    over: Handle<readonly E[]>,
+    body: (item: Deep<E>, index: Handle<number>) => W,
+    options?: { id?: string; parallelism?: number },
+  ): Deep<Unwire<W>[]>;
   /**
    * Waits for a person to approve; rejection or timeout fails the run.
    * @example p.approval('deploy', { show: { auc: metrics.auc }, timeout: '24h' });
    */
-  approval(gate: string, options?: { show?: Record<string, Wire<unknown>>; after?: Handle<unknown>[]; timeout?: Duration }): Deep<ApprovalDecision>;
+  approval(
+    gate: string,
+    options?: { show?: Record<string, Wire<unknown>>; after?: Handle<unknown>[]; timeout?: Duration },
+  ): Deep<ApprovalDecision>;
 }
 
 export interface PipelineDef<P extends ObjectSchema = ObjectSchema, R = unknown> {
@@ -88,7 +99,13 @@ export type PipelineResult<D> = D extends PipelineDef<ObjectSchema, infer R> ? R
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- a pipeline without parameters has an empty shape
 export function pipeline<P extends ObjectSchema = z.ZodObject<{}>, W = void>(
-  meta: { name: string; version?: string; description?: string; params?: P; defaults?: StepOptions & { parallelism?: number } },
+  meta: {
+    name: string;
+    version?: string;
+    description?: string;
+    params?: P;
+    defaults?: StepOptions & { parallelism?: number };
+  },
   build: (p: Builder, params: Deep<z.output<P>>) => W,
 ): PipelineDef<P, Unwire<W>> {
   return {
@@ -110,7 +127,9 @@ export function bind(value: unknown): Binding {
   }
   if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
     const fields = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, bind(v)]));
-    return Object.values(fields).every((b) => b.kind === 'literal') ? { kind: 'literal', value } : { kind: 'object', fields };
+    return Object.values(fields).every((b) => b.kind === 'literal')
+      ? { kind: 'literal', value }
+      : { kind: 'object', fields };
   }
   return { kind: 'literal', value };
 }
@@ -121,7 +140,8 @@ interface Scope {
   mapId?: string;
 }
 
-const toCondition = (when: When): Condition => ('source' in when && 'op' in when ? (when as Condition) : { source: sourceOf(when as Handle<boolean>), op: 'truthy' });
+const toCondition = (when: When): Condition =>
+  'source' in when && 'op' in when ? (when as Condition) : { source: sourceOf(when as Handle<boolean>), op: 'truthy' };
 
 /** Runs a pipeline's build function and returns its nodes and output binding. */
 export function buildNodes(def: AnyPipeline): { nodes: PlanNode[]; output?: Binding } {
@@ -131,7 +151,8 @@ export function buildNodes(def: AnyPipeline): { nodes: PlanNode[]; output?: Bind
   let scope = root;
 
   const claim = (id: string) => {
-    if (!/^[A-Za-z][\w-]*$/.test(id)) throw new PlanError(id, 'id', 'an id must start with a letter and hold only letters, digits, _ and -');
+    if (!/^[A-Za-z][\w-]*$/.test(id))
+      throw new PlanError(id, 'id', 'an id must start with a letter and hold only letters, digits, _ and -');
     if (ids.has(id)) throw new PlanError(id, 'id', `the id '${id}' is used twice; pass { id } to tell the two apart`);
     ids.add(id);
     return id;
@@ -145,7 +166,12 @@ export function buildNodes(def: AnyPipeline): { nodes: PlanNode[]; output?: Bind
       const shape = (def.input as ObjectSchema).shape;
       const bindings: Record<string, Binding> = {};
       for (const [field, value] of Object.entries(inputs as Record<string, unknown>)) {
-        if (!(field in shape)) throw new PlanError(id, field, `step '${def.name}' has no input '${field}'; it takes ${Object.keys(shape).join(', ')}`);
+        if (!(field in shape))
+          throw new PlanError(
+            id,
+            field,
+            `step '${def.name}' has no input '${field}'; it takes ${Object.keys(shape).join(', ')}`,
+          );
         const binding = bind(value);
         if (binding.kind === 'literal') {
           const checked = (shape[field] as z.ZodType).safeParse(binding.value);
@@ -186,7 +212,15 @@ export function buildNodes(def: AnyPipeline): { nodes: PlanNode[]; output?: Bind
       scope = { nodes: [], when: [], mapId: id };
       try {
         const output = bind(body(handle({ kind: 'item', map: id, path: [] }), handle({ kind: 'index', map: id })));
-        outer.nodes.push({ id, type: 'map', over: bind(over), nodes: scope.nodes, output, ...(options.parallelism ? { parallelism: options.parallelism } : {}), ...(outer.when.length ? { when: [...outer.when] } : {}) });
+        outer.nodes.push({
+          id,
+          type: 'map',
+          over: bind(over),
+          nodes: scope.nodes,
+          output,
+          ...(options.parallelism ? { parallelism: options.parallelism } : {}),
+          ...(outer.when.length ? { when: [...outer.when] } : {}),
+        });
       } finally {
         scope = outer;
       }
@@ -209,7 +243,9 @@ export function buildNodes(def: AnyPipeline): { nodes: PlanNode[]; output?: Bind
     },
   };
 
-  const params = Object.fromEntries(Object.keys(def.params.shape).map((name) => [name, handle({ kind: 'param', name, path: [] })]));
+  const params = Object.fromEntries(
+    Object.keys(def.params.shape).map((name) => [name, handle({ kind: 'param', name, path: [] })]),
+  );
   const returned = def.build(p, params as never);
   const output = returned === undefined ? undefined : bind(returned);
   return { nodes: root.nodes, ...(output ? { output } : {}) };

@@ -20,27 +20,39 @@ const NODE_TYPES = new Set(['step', 'approval', 'map']);
  * Throws a PlanError naming the node and field at fault.
  */
 export function validatePlan(plan: PipelinePlan, catalog?: StepCatalog): void {
-  if (plan?.kind !== 'kiln.plan' || plan.formatVersion !== 1) throw new PlanError('', 'kind', "not a Kiln plan: expected kind 'kiln.plan' and formatVersion 1");
+  if (plan?.kind !== 'kiln.plan' || plan.formatVersion !== 1)
+    throw new PlanError('', 'kind', "not a Kiln plan: expected kind 'kiln.plan' and formatVersion 1");
   if (typeof plan.name !== 'string' || !plan.name) throw new PlanError('', 'name', 'a plan needs a name');
   if (!Array.isArray(plan.nodes)) throw new PlanError('', 'nodes', 'a plan needs a list of nodes');
   checkScope(plan, plan.nodes, undefined, new Set(), catalog);
 }
 
-function checkScope(plan: PipelinePlan, nodes: PlanNode[], parent: Frame | undefined, seen: Set<string>, catalog?: StepCatalog, map?: PlanNode & { type: 'map' }): void {
+function checkScope(
+  plan: PipelinePlan,
+  nodes: PlanNode[],
+  parent: Frame | undefined,
+  seen: Set<string>,
+  catalog?: StepCatalog,
+  map?: PlanNode & { type: 'map' },
+): void {
   if (!Array.isArray(nodes)) throw new PlanError(map?.id ?? '', 'nodes', 'a map needs a list of nodes');
   const frame: Frame = { nodes: new Map(), parent, mapId: map?.id };
   for (const [i, node] of nodes.entries()) {
     if (typeof node?.id !== 'string' || !node.id) throw new PlanError(`#${i}`, 'id', 'every node needs a string id');
-    if (!NODE_TYPES.has(node.type)) throw new PlanError(node.id, 'type', `unknown node type '${String(node.type)}'; expected step, approval or map`);
+    if (!NODE_TYPES.has(node.type))
+      throw new PlanError(node.id, 'type', `unknown node type '${String(node.type)}'; expected step, approval or map`);
     if (seen.has(node.id)) throw new PlanError(node.id, 'id', 'duplicate id: every node in a plan needs its own id');
     seen.add(node.id);
     frame.nodes.set(node.id, node);
   }
   for (const node of nodes) {
     if (node.type === 'step') {
-      if (typeof node.step?.name !== 'string') throw new PlanError(node.id, 'step', 'a step node names its step definition');
-      if (catalog && !catalog.has(node.step.name)) throw new PlanError(node.id, 'step', `unknown step '${node.step.name}': no worker library defines it`);
-      if (typeof node.inputs !== 'object' || node.inputs === null) throw new PlanError(node.id, 'inputs', 'a step node needs an inputs object');
+      if (typeof node.step?.name !== 'string')
+        throw new PlanError(node.id, 'step', 'a step node names its step definition');
+      if (catalog && !catalog.has(node.step.name))
+        throw new PlanError(node.id, 'step', `unknown step '${node.step.name}': no worker library defines it`);
+      if (typeof node.inputs !== 'object' || node.inputs === null)
+        throw new PlanError(node.id, 'inputs', 'a step node needs an inputs object');
     }
     for (const { field, source } of nodeSources(node)) checkSource(plan, frame, node, field, source);
   }
@@ -49,12 +61,20 @@ function checkScope(plan: PipelinePlan, nodes: PlanNode[], parent: Frame | undef
   for (const node of nodes) if (node.type === 'map') checkScope(plan, node.nodes, frame, seen, catalog, node);
 }
 
-function checkSource(plan: PipelinePlan, frame: Frame, node: PlanNode, field: string, source: Source, inBody = false): void {
+function checkSource(
+  plan: PipelinePlan,
+  frame: Frame,
+  node: PlanNode,
+  field: string,
+  source: Source,
+  inBody = false,
+): void {
   // A map's body and output are checked in the body's own frame.
   if (node.type === 'map' && field !== 'over' && field !== 'when' && !inBody) return;
   switch (source.kind) {
     case 'param':
-      if (!(source.name in plan.params)) throw new PlanError(node.id, field, `reads parameter '${source.name}', which the pipeline does not declare`);
+      if (!(source.name in plan.params))
+        throw new PlanError(node.id, field, `reads parameter '${source.name}', which the pipeline does not declare`);
       return;
     case 'item':
     case 'index':
@@ -63,14 +83,24 @@ function checkSource(plan: PipelinePlan, frame: Frame, node: PlanNode, field: st
     case 'ref': {
       let target: PlanNode | undefined;
       for (let f: Frame | undefined = frame; f && !target; f = f.parent) target = f.nodes.get(source.node);
-      if (!target) throw new PlanError(node.id, field, `reads '${source.node}', which is not a node in scope (a dangling reference)`);
+      if (!target)
+        throw new PlanError(
+          node.id,
+          field,
+          `reads '${source.node}', which is not a node in scope (a dangling reference)`,
+        );
       if (target === node) throw new PlanError(node.id, field, 'reads its own output');
       for (let f: Frame | undefined = frame; f; f = f.parent) {
-        if (f.mapId === target.id) throw new PlanError(node.id, field, `reads map '${target.id}' from inside it (a cycle)`);
+        if (f.mapId === target.id)
+          throw new PlanError(node.id, field, `reads map '${target.id}' from inside it (a cycle)`);
       }
       const key = source.path[0];
       if (target.type === 'step' && key !== undefined && target.outputKeys && !target.outputKeys.includes(key)) {
-        throw new PlanError(node.id, field, `reads '${source.node}.${key}', but '${source.node}' outputs only ${target.outputKeys.join(', ')}`);
+        throw new PlanError(
+          node.id,
+          field,
+          `reads '${source.node}.${key}', but '${source.node}' outputs only ${target.outputKeys.join(', ')}`,
+        );
       }
     }
   }

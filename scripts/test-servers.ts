@@ -13,10 +13,12 @@ const since = (start: number) => `${((performance.now() - start) / 1000).toFixed
 
 const start = performance.now();
 const [temporal, postgres] = await Promise.allSettled([
-  startDevServer({ headless: true, dbFile: ':memory:', onOutput: (chunk) => temporalLog.write(chunk) }).then((server) => {
-    console.error(`test-servers: Temporal dev server at ${server.address} after ${since(start)}`);
-    return server;
-  }),
+  startDevServer({ headless: true, dbFile: ':memory:', onOutput: (chunk) => temporalLog.write(chunk) }).then(
+    (server) => {
+      console.error(`test-servers: Temporal dev server at ${server.address} after ${since(start)}`);
+      return server;
+    },
+  ),
   startPostgres({ database: 'kiln_test' }).then((server) => {
     console.error(`test-servers: PostgreSQL at ${server.url} after ${since(start)}`);
     return server;
@@ -34,10 +36,13 @@ async function stopAll(code: number): Promise<never> {
 }
 
 if (temporal.status === 'rejected' || postgres.status === 'rejected') {
-  for (const s of [temporal, postgres]) if (s.status === 'rejected') console.error(`test-servers: ${(s.reason as Error).message}`);
+  for (const s of [temporal, postgres])
+    if (s.status === 'rejected') console.error(`test-servers: ${(s.reason as Error).message}`);
   await stopAll(1);
 } else {
-  process.stdout.write(`TEMPORAL_ADDRESS=${temporal.value.address}\nKILN_TEST_DATABASE_URL=${postgres.value.url}\nready\n`);
+  process.stdout.write(
+    `TEMPORAL_ADDRESS=${temporal.value.address}\nKILN_TEST_DATABASE_URL=${postgres.value.url}\nready\n`,
+  );
   process.on('SIGTERM', () => void stopAll(0));
   process.on('SIGINT', () => void stopAll(0));
   // If the shell is killed outright its trap never runs; this process notices it was orphaned.

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# `npm test`: typecheck, lint, then every *.test.ts against one real Temporal dev server and one
+# `npm test`: typecheck, lint, format check (Prettier), then every *.test.ts against one real Temporal dev server and one
 # real PostgreSQL that this script starts for the whole suite and always stops.
 #   scripts/test.sh [FILE.test.ts ...]   only these test files (typecheck and lint still run)
-#   KILN_SKIP_CHECKS=1                   skip typecheck and lint
+#   KILN_SKIP_CHECKS=1                   skip typecheck, lint and the format check
 #   KILN_TEST_CONCURRENCY=N              test files run at once (default 2)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
@@ -22,6 +22,7 @@ stage() {
 if [ -z "${KILN_SKIP_CHECKS:-}" ]; then
   stage typecheck npx tsc -p .
   stage lint npx eslint .
+  stage format npx prettier --check --log-level warn .
 fi
 
 work=$(mktemp -d /tmp/kiln-test.XXXXXX)

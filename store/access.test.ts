@@ -8,13 +8,24 @@ import { testBackends } from './testing';
 for (const backend of testBackends()) {
   describe(`access on ${backend.name}`, () => {
     let store: Store;
-    before(async () => { store = await backend.open(); });
+    before(async () => {
+      store = await backend.open();
+    });
     after(() => backend.close());
 
     it('ranks roles viewer < operator < approver < admin', () => {
-      assert.deepEqual(['viewer', 'operator', 'approver', 'admin'].map((r) => can(r as never, 'run.start')), [false, true, true, true]);
-      assert.deepEqual(['viewer', 'operator', 'approver', 'admin'].map((r) => can(r as never, 'gate.approve')), [false, false, true, true]);
-      assert.deepEqual(['viewer', 'operator', 'approver', 'admin'].map((r) => can(r as never, 'principal.manage')), [false, false, false, true]);
+      assert.deepEqual(
+        ['viewer', 'operator', 'approver', 'admin'].map((r) => can(r as never, 'run.start')),
+        [false, true, true, true],
+      );
+      assert.deepEqual(
+        ['viewer', 'operator', 'approver', 'admin'].map((r) => can(r as never, 'gate.approve')),
+        [false, false, true, true],
+      );
+      assert.deepEqual(
+        ['viewer', 'operator', 'approver', 'admin'].map((r) => can(r as never, 'principal.manage')),
+        [false, false, false, true],
+      );
       assert.equal(can('viewer', 'read'), true);
     });
 
@@ -24,15 +35,25 @@ for (const backend of testBackends()) {
       assert.equal(winners.length, 1);
       assert.equal((await store.authenticate(winners[0]!.token)).role, 'admin');
       assert.equal(await store.bootstrapAdmin('third'), undefined);
-      assert.equal((await store.principalByName('third')).role, 'viewer', 'a name the store does not know holds no more than viewer');
+      assert.equal(
+        (await store.principalByName('third')).role,
+        'viewer',
+        'a name the store does not know holds no more than viewer',
+      );
     });
 
     it('returns a token once, keeps only its sha256, and authenticates it to the principal and role', async () => {
       const created = await store.createToken({ name: 'alice', role: 'approver', label: 'laptop' });
       assert.match(created.token, /^kiln_[A-Za-z0-9_-]{43}$/);
       const principal = await store.authenticate(created.token);
-      assert.deepEqual(principal, { id: created.principal.id, name: 'alice', role: 'approver', tokenId: created.tokenId });
-      const dump = JSON.stringify(await store.db.execute(sql`select * from api_tokens`)) + JSON.stringify(await store.listAudit());
+      assert.deepEqual(principal, {
+        id: created.principal.id,
+        name: 'alice',
+        role: 'approver',
+        tokenId: created.tokenId,
+      });
+      const dump =
+        JSON.stringify(await store.db.execute(sql`select * from api_tokens`)) + JSON.stringify(await store.listAudit());
       assert.ok(!dump.includes(created.token), 'the plaintext token is stored nowhere');
       assert.ok(dump.includes(tokenSha256(created.token)));
       const [event] = await store.listAudit({ action: 'token.create', subject: 'principal:alice' });
@@ -45,7 +66,11 @@ for (const backend of testBackends()) {
       const revoked = await store.createToken({ name: 'bob', role: 'operator' });
       await store.revokeToken(revoked.tokenId);
       await assert.rejects(store.authenticate(revoked.token), { name: 'AuthenticationError' });
-      const expired = await store.createToken({ name: 'bob', role: 'operator', expiresAt: new Date(Date.now() - 1000) });
+      const expired = await store.createToken({
+        name: 'bob',
+        role: 'operator',
+        expiresAt: new Date(Date.now() - 1000),
+      });
       await assert.rejects(store.authenticate(expired.token), { name: 'AuthenticationError' });
       assert.equal((await store.listAudit({ action: 'auth.refused' })).length, 3);
     });
@@ -53,22 +78,35 @@ for (const backend of testBackends()) {
     it('lets only admins manage principals and tokens', async () => {
       const operator = await store.authenticate((await store.createToken({ name: 'olga', role: 'operator' })).token);
       const admin = await store.authenticate((await store.createToken({ name: 'root', role: 'admin' })).token);
-      await assert.rejects(store.createToken({ name: 'olga', role: 'admin', actor: operator }), (e: Error) =>
-        e.name === 'AccessDeniedError' && /olga \(role operator\) may not token\.create .* needs the admin role/.test(e.message));
+      await assert.rejects(
+        store.createToken({ name: 'olga', role: 'admin', actor: operator }),
+        (e: Error) =>
+          e.name === 'AccessDeniedError' &&
+          /olga \(role operator\) may not token\.create .* needs the admin role/.test(e.message),
+      );
       await assert.rejects(store.createPrincipal('eve', { actor: operator }), { name: 'AccessDeniedError' });
       const eve = await store.createPrincipal('eve', { kind: 'service', actor: admin });
       assert.equal((await store.createPrincipal('eve', { actor: admin })).id, eve.id);
       const token = await store.createToken({ name: 'eve', role: 'viewer', actor: admin });
       assert.equal((await store.authenticate(token.token)).name, 'eve');
       const people = await store.listPrincipals();
-      assert.deepEqual(people.find((p) => p.name === 'eve')!.tokens.map((t) => t.role), ['viewer']);
+      assert.deepEqual(
+        people.find((p) => p.name === 'eve')!.tokens.map((t) => t.role),
+        ['viewer'],
+      );
       assert.equal((await store.listAudit({ action: 'principal.create', subject: 'principal:eve' })).length, 1);
     });
 
     it('audits a refused approval by a viewer and throws a named error', async () => {
       const viewer = await store.authenticate((await store.createToken({ name: 'victor', role: 'viewer' })).token);
-      await assert.rejects(store.authorize(viewer, 'gate.approve', 'run:r1#deploy'), (e: Error & { required?: string; action?: string; who?: string }) =>
-        e.name === 'AccessDeniedError' && e.who === 'victor' && e.action === 'gate.approve' && e.required === 'approver');
+      await assert.rejects(
+        store.authorize(viewer, 'gate.approve', 'run:r1#deploy'),
+        (e: Error & { required?: string; action?: string; who?: string }) =>
+          e.name === 'AccessDeniedError' &&
+          e.who === 'victor' &&
+          e.action === 'gate.approve' &&
+          e.required === 'approver',
+      );
       const [denied] = await store.listAudit({ action: 'access.denied', actor: 'victor' });
       assert.equal(denied!.subject, 'run:r1#deploy');
       await store.authorize(viewer, 'read');

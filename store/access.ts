@@ -18,14 +18,14 @@ export const SYSTEM: Principal = { id: null, name: 'system', role: 'admin' };
 
 /** The least role each action needs; roles are ranked viewer < operator < approver < admin. */
 export const actionRoles = {
-  'read': 'viewer',
+  read: 'viewer',
   'run.start': 'operator',
   'run.cancel': 'operator',
   'schedule.manage': 'operator',
   'gate.approve': 'approver',
   'gate.reject': 'approver',
   'alias.move': 'approver',
-  'deploy': 'approver',
+  deploy: 'approver',
   'principal.manage': 'admin',
   'token.create': 'admin',
   'token.revoke': 'admin',
@@ -72,10 +72,24 @@ export const accessApi = (db: Executor) => {
     throw new AccessDeniedError(principal.name, principal.role, action, required, subject);
   }
 
-  async function ensurePrincipal(tx: Executor, name: string, kind: 'user' | 'service', actor: Principal): Promise<PrincipalRow> {
-    const [created] = await tx.insert(principals).values({ name, kind }).onConflictDoNothing({ target: principals.name }).returning();
+  async function ensurePrincipal(
+    tx: Executor,
+    name: string,
+    kind: 'user' | 'service',
+    actor: Principal,
+  ): Promise<PrincipalRow> {
+    const [created] = await tx
+      .insert(principals)
+      .values({ name, kind })
+      .onConflictDoNothing({ target: principals.name })
+      .returning();
     if (created) {
-      await appendAuditIn(tx, { actor: actor.name, action: 'principal.create', subject: `principal:${name}`, after: { name, kind } });
+      await appendAuditIn(tx, {
+        actor: actor.name,
+        action: 'principal.create',
+        subject: `principal:${name}`,
+        after: { name, kind },
+      });
       return created;
     }
     const [existing] = await tx.select().from(principals).where(eq(principals.name, name));
@@ -85,21 +99,33 @@ export const accessApi = (db: Executor) => {
   async function issueToken(tx: Executor, input: TokenInput, actor: Principal): Promise<CreatedToken> {
     const token = `kiln_${randomBytes(32).toString('base64url')}`;
     const principal = await ensurePrincipal(tx, input.name, 'user', actor);
-    const [row] = await tx.insert(apiTokens).values({
-      principalId: principal.id,
-      tokenSha256: tokenSha256(token),
-      role: input.role,
-      label: input.label ?? null,
-      expiresAt: input.expiresAt ?? null,
-      createdBy: actor.name,
-    }).returning();
+    const [row] = await tx
+      .insert(apiTokens)
+      .values({
+        principalId: principal.id,
+        tokenSha256: tokenSha256(token),
+        role: input.role,
+        label: input.label ?? null,
+        expiresAt: input.expiresAt ?? null,
+        createdBy: actor.name,
+      })
+      .returning();
     await appendAuditIn(tx, {
       actor: actor.name,
       action: 'token.create',
       subject: `principal:${input.name}`,
-      after: { tokenId: row!.id, role: input.role, label: input.label ?? null, expiresAt: input.expiresAt?.toISOString() ?? null },
+      after: {
+        tokenId: row!.id,
+        role: input.role,
+        label: input.label ?? null,
+        expiresAt: input.expiresAt?.toISOString() ?? null,
+      },
     });
-    return { token, tokenId: row!.id, principal: { id: principal.id, name: principal.name, role: input.role, tokenId: row!.id } };
+    return {
+      token,
+      tokenId: row!.id,
+      principal: { id: principal.id, name: principal.name, role: input.role, tokenId: row!.id },
+    };
   }
 
   return {
@@ -107,7 +133,10 @@ export const accessApi = (db: Executor) => {
     can,
 
     /** Creates a principal (admin only); creating an existing name returns it unchanged. */
-    async createPrincipal(name: string, options: { kind?: 'user' | 'service'; actor?: Principal } = {}): Promise<PrincipalRow> {
+    async createPrincipal(
+      name: string,
+      options: { kind?: 'user' | 'service'; actor?: Principal } = {},
+    ): Promise<PrincipalRow> {
       const actor = options.actor ?? SYSTEM;
       await authorize(actor, 'principal.manage', `principal:${name}`);
       return db.transaction((tx) => ensurePrincipal(tx, name, options.kind ?? 'user', actor));
@@ -119,7 +148,8 @@ export const accessApi = (db: Executor) => {
      */
     async createToken(input: TokenInput): Promise<CreatedToken> {
       const actor = input.actor ?? SYSTEM;
-      if (!roleNames.includes(input.role)) throw new Error(`unknown role '${input.role}'; roles are ${roleNames.join(', ')}`);
+      if (!roleNames.includes(input.role))
+        throw new Error(`unknown role '${input.role}'; roles are ${roleNames.join(', ')}`);
       await authorize(actor, 'token.create', `principal:${input.name}`);
       return db.transaction((tx) => issueToken(tx, input, actor));
     },
@@ -129,7 +159,10 @@ export const accessApi = (db: Executor) => {
      * some. One transaction under a lock, so two first commands at once make one admin; when
      * `keep` fails, nothing is made.
      */
-    async bootstrapAdmin(name: string, keep: (created: CreatedToken) => Promise<void> = async () => {}): Promise<CreatedToken | undefined> {
+    async bootstrapAdmin(
+      name: string,
+      keep: (created: CreatedToken) => Promise<void> = async () => {},
+    ): Promise<CreatedToken | undefined> {
       return db.transaction(async (tx) => {
         await tx.execute(sql`select pg_advisory_xact_lock(${BOOTSTRAP_LOCK})`);
         const [any] = await tx.select({ id: principals.id }).from(principals).limit(1);
@@ -148,17 +181,26 @@ export const accessApi = (db: Executor) => {
         .select({ tokenId: apiTokens.id, role: apiTokens.role, id: principals.id, name: principals.name })
         .from(apiTokens)
         .innerJoin(principals, eq(principals.id, apiTokens.principalId))
-        .where(and(
-          eq(apiTokens.tokenSha256, sha),
-          isNull(apiTokens.revokedAt),
-          isNull(principals.disabledAt),
-          or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, sql`now()`)),
-        ));
+        .where(
+          and(
+            eq(apiTokens.tokenSha256, sha),
+            isNull(apiTokens.revokedAt),
+            isNull(principals.disabledAt),
+            or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, sql`now()`)),
+          ),
+        );
       if (found) return { id: found.id, name: found.name, role: found.role, tokenId: found.tokenId };
       await db.transaction((tx) =>
-        appendAuditIn(tx, { actor: 'anonymous', action: 'auth.refused', subject: `token:${sha.slice(0, 12)}`, after: { reason: 'unknown, revoked or expired token' } }),
+        appendAuditIn(tx, {
+          actor: 'anonymous',
+          action: 'auth.refused',
+          subject: `token:${sha.slice(0, 12)}`,
+          after: { reason: 'unknown, revoked or expired token' },
+        }),
       );
-      throw new AuthenticationError('the token is not valid (unknown, revoked or expired); create one with `kiln token create --name <you> --role <role>`');
+      throw new AuthenticationError(
+        'the token is not valid (unknown, revoked or expired); create one with `kiln token create --name <you> --role <role>`',
+      );
     },
 
     /**
@@ -169,11 +211,14 @@ export const accessApi = (db: Executor) => {
       const rows = await db
         .select({ id: principals.id, role: apiTokens.role, disabledAt: principals.disabledAt })
         .from(principals)
-        .leftJoin(apiTokens, and(
-          eq(apiTokens.principalId, principals.id),
-          isNull(apiTokens.revokedAt),
-          or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, sql`now()`)),
-        ))
+        .leftJoin(
+          apiTokens,
+          and(
+            eq(apiTokens.principalId, principals.id),
+            isNull(apiTokens.revokedAt),
+            or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, sql`now()`)),
+          ),
+        )
         .where(eq(principals.name, name));
       const live = rows.filter((r) => !r.disabledAt && r.role);
       const role = live.reduce<RoleName>((best, r) => (rank(r.role!) > rank(best) ? r.role! : best), 'viewer');
@@ -185,18 +230,44 @@ export const accessApi = (db: Executor) => {
       const actor = options.actor ?? SYSTEM;
       await authorize(actor, 'token.revoke', `token:${tokenId}`);
       await db.transaction(async (tx) => {
-        const [row] = await tx.update(apiTokens).set({ revokedAt: sql`coalesce(${apiTokens.revokedAt}, now())` }).where(eq(apiTokens.id, tokenId)).returning();
+        const [row] = await tx
+          .update(apiTokens)
+          .set({ revokedAt: sql`coalesce(${apiTokens.revokedAt}, now())` })
+          .where(eq(apiTokens.id, tokenId))
+          .returning();
         if (!row) throw new NotFoundError('token', tokenId);
         await appendAuditIn(tx, { actor: actor.name, action: 'token.revoke', subject: `token:${tokenId}` });
       });
     },
 
-    async listPrincipals(): Promise<Array<PrincipalRow & { tokens: Array<{ id: string; role: RoleName; label: string | null; createdAt: Date; revokedAt: Date | null; expiresAt: Date | null }> }>> {
+    async listPrincipals(): Promise<
+      Array<
+        PrincipalRow & {
+          tokens: Array<{
+            id: string;
+            role: RoleName;
+            label: string | null;
+            createdAt: Date;
+            revokedAt: Date | null;
+            expiresAt: Date | null;
+          }>;
+        }
+      >
+    > {
       const people = await db.select().from(principals).orderBy(asc(principals.name));
       const tokens = await db.select().from(apiTokens).orderBy(asc(apiTokens.createdAt));
       return people.map((p) => ({
         ...p,
-        tokens: tokens.filter((t) => t.principalId === p.id).map((t) => ({ id: t.id, role: t.role, label: t.label, createdAt: t.createdAt, revokedAt: t.revokedAt, expiresAt: t.expiresAt })),
+        tokens: tokens
+          .filter((t) => t.principalId === p.id)
+          .map((t) => ({
+            id: t.id,
+            role: t.role,
+            label: t.label,
+            createdAt: t.createdAt,
+            revokedAt: t.revokedAt,
+            expiresAt: t.expiresAt,
+          })),
       }));
     },
   };

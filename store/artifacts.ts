@@ -23,15 +23,20 @@ export function checkSha256(sha256: string, what = 'artifact sha256'): void {
 export async function recordArtifactsIn(tx: Executor, inputs: ArtifactInput[]): Promise<void> {
   if (inputs.length === 0) return;
   for (const a of inputs) checkSha256(a.sha256);
-  await tx.insert(artifacts).values(inputs.map((a) => ({
-    sha256: a.sha256,
-    kind: a.kind,
-    uri: a.uri ?? `artifact:sha256:${a.sha256}`,
-    size: a.size,
-    mediaType: a.mediaType ?? null,
-    schema: a.schema ?? null,
-    stats: a.stats ?? null,
-  }))).onConflictDoNothing({ target: artifacts.sha256 });
+  await tx
+    .insert(artifacts)
+    .values(
+      inputs.map((a) => ({
+        sha256: a.sha256,
+        kind: a.kind,
+        uri: a.uri ?? `artifact:sha256:${a.sha256}`,
+        size: a.size,
+        mediaType: a.mediaType ?? null,
+        schema: a.schema ?? null,
+        stats: a.stats ?? null,
+      })),
+    )
+    .onConflictDoNothing({ target: artifacts.sha256 });
 }
 
 export const artifactsApi = (db: Executor) => ({

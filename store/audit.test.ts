@@ -6,15 +6,31 @@ import { testBackends } from './testing';
 for (const backend of testBackends()) {
   describe(`audit trail on ${backend.name}`, () => {
     let store: Store;
-    before(async () => { store = await backend.open(); });
+    before(async () => {
+      store = await backend.open();
+    });
     after(() => backend.close());
 
     it('chains each event to the previous one and verifies the whole trail', async () => {
-      const a = await store.appendAudit({ actor: 'alice', action: 'gate.approve', subject: 'run:r1#deploy', after: { decision: 'approved' } });
-      const b = await store.appendAudit({ actor: 'bob', action: 'model.deploy', subject: 'model:m@1', before: { status: 'none' }, after: { status: 'live' } });
+      const a = await store.appendAudit({
+        actor: 'alice',
+        action: 'gate.approve',
+        subject: 'run:r1#deploy',
+        after: { decision: 'approved' },
+      });
+      const b = await store.appendAudit({
+        actor: 'bob',
+        action: 'model.deploy',
+        subject: 'model:m@1',
+        before: { status: 'none' },
+        after: { status: 'live' },
+      });
       assert.equal(b.seq, a.seq + 1);
       assert.equal(b.prevHash, a.hash);
-      assert.deepEqual((await store.listAudit({ newestFirst: true, limit: 1 })).map((e) => e.seq), [b.seq]);
+      assert.deepEqual(
+        (await store.listAudit({ newestFirst: true, limit: 1 })).map((e) => e.seq),
+        [b.seq],
+      );
       const result = await store.verifyAudit();
       assert.equal(result.ok, true);
     });
@@ -22,16 +38,29 @@ for (const backend of testBackends()) {
     it('never forks the chain under concurrent appends from several connections', async () => {
       const other = await backend.openAnother();
       const start = (await store.listAudit({ limit: 100000 })).length;
-      await Promise.all(Array.from({ length: 40 }, (_, i) =>
-        (i % 2 ? other : store).appendAudit({ actor: `writer-${i % 4}`, action: 'test.concurrent', subject: `item:${i}` })));
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          (i % 2 ? other : store).appendAudit({
+            actor: `writer-${i % 4}`,
+            action: 'test.concurrent',
+            subject: `item:${i}`,
+          }),
+        ),
+      );
       const events = await store.listAudit({ limit: 100000 });
       assert.equal(events.length, start + 40);
-      assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1));
+      assert.deepEqual(
+        events.map((e) => e.seq),
+        events.map((_, i) => i + 1),
+      );
       assert.deepEqual(await store.verifyAudit({ batchSize: 7 }), { ok: true, count: start + 40 });
     });
 
     it('refuses UPDATE, DELETE and TRUNCATE of audit events', async () => {
-      await assert.rejects(backend.exec(`update audit_events set actor = 'mallory' where seq = 1`), /append-only: UPDATE refused/);
+      await assert.rejects(
+        backend.exec(`update audit_events set actor = 'mallory' where seq = 1`),
+        /append-only: UPDATE refused/,
+      );
       await assert.rejects(backend.exec('delete from audit_events where seq = 1'), /append-only: DELETE refused/);
       await assert.rejects(backend.exec('truncate audit_events'), /append-only: TRUNCATE refused/);
       assert.equal((await store.listAudit({ limit: 1 }))[0]!.actor, 'alice');

@@ -29,13 +29,19 @@ export function auditHash(prevHash: string, event: Omit<AuditEvent, 'prevHash' |
     before: event.before ?? null,
     after: event.after ?? null,
   });
-  return createHash('sha256').update(prevHash + body).digest('hex');
+  return createHash('sha256')
+    .update(prevHash + body)
+    .digest('hex');
 }
 
 /** Appends within `tx`; call it last in a transaction so the lock is held briefly. */
 export async function appendAuditIn(tx: Executor, input: AuditInput): Promise<AuditEvent> {
   await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK})`);
-  const [head] = await tx.select({ seq: auditEvents.seq, hash: auditEvents.hash }).from(auditEvents).orderBy(desc(auditEvents.seq)).limit(1);
+  const [head] = await tx
+    .select({ seq: auditEvents.seq, hash: auditEvents.hash })
+    .from(auditEvents)
+    .orderBy(desc(auditEvents.seq))
+    .limit(1);
   const event = {
     seq: (head?.seq ?? 0) + 1,
     at: new Date(),
@@ -46,7 +52,10 @@ export async function appendAuditIn(tx: Executor, input: AuditInput): Promise<Au
     after: input.after ?? null,
   };
   const prevHash = head?.hash ?? GENESIS_HASH;
-  const [row] = await tx.insert(auditEvents).values({ ...event, prevHash, hash: auditHash(prevHash, event) }).returning();
+  const [row] = await tx
+    .insert(auditEvents)
+    .values({ ...event, prevHash, hash: auditHash(prevHash, event) })
+    .returning();
   return row!;
 }
 
@@ -73,8 +82,12 @@ export const auditApi = (db: Executor) => ({
     if (query.action !== undefined) where.push(eq(auditEvents.action, query.action));
     if (query.actor !== undefined) where.push(eq(auditEvents.actor, query.actor));
     if (query.afterSeq !== undefined) where.push(gt(auditEvents.seq, query.afterSeq));
-    return db.select().from(auditEvents).where(and(...where))
-      .orderBy(query.newestFirst ? desc(auditEvents.seq) : asc(auditEvents.seq)).limit(query.limit ?? 1000);
+    return db
+      .select()
+      .from(auditEvents)
+      .where(and(...where))
+      .orderBy(query.newestFirst ? desc(auditEvents.seq) : asc(auditEvents.seq))
+      .limit(query.limit ?? 1000);
   },
 
   /**
@@ -87,11 +100,23 @@ export const auditApi = (db: Executor) => ({
     let prevHash = GENESIS_HASH;
     let expected = 1;
     for (;;) {
-      const batch = await db.select().from(auditEvents).where(gt(auditEvents.seq, expected - 1)).orderBy(asc(auditEvents.seq)).limit(batchSize);
+      const batch = await db
+        .select()
+        .from(auditEvents)
+        .where(gt(auditEvents.seq, expected - 1))
+        .orderBy(asc(auditEvents.seq))
+        .limit(batchSize);
       for (const event of batch) {
-        if (event.seq !== expected) return { ok: false, seq: expected, reason: `record ${expected} is missing (next is ${event.seq})` };
-        if (event.prevHash !== prevHash) return { ok: false, seq: event.seq, reason: `prev_hash does not match the hash of record ${event.seq - 1}` };
-        if (auditHash(prevHash, event) !== event.hash) return { ok: false, seq: event.seq, reason: 'hash does not match the record\'s content (altered after it was written)' };
+        if (event.seq !== expected)
+          return { ok: false, seq: expected, reason: `record ${expected} is missing (next is ${event.seq})` };
+        if (event.prevHash !== prevHash)
+          return { ok: false, seq: event.seq, reason: `prev_hash does not match the hash of record ${event.seq - 1}` };
+        if (auditHash(prevHash, event) !== event.hash)
+          return {
+            ok: false,
+            seq: event.seq,
+            reason: "hash does not match the record's content (altered after it was written)",
+          };
         prevHash = event.hash;
         expected += 1;
       }

@@ -17,7 +17,9 @@ const run = promisify(execFile);
 
 describe('openStore', () => {
   let dir: string;
-  before(async () => { dir = await mkdtemp(join(tmpdir(), 'kiln-store-')); });
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kiln-store-'));
+  });
   after(() => rm(dir, { recursive: true, force: true }));
 
   it('keeps a PGlite store in a directory across reopenings, migrating once', async () => {
@@ -30,7 +32,9 @@ describe('openStore', () => {
     assert.equal((await again.getArtifact(sha('kept')))?.size, 3);
     assert.deepEqual(await again.verifyAudit(), { ok: true, count: 1 });
     const applied = await again.db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
-    const journal = JSON.parse(await readFile(join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] };
+    const journal = JSON.parse(await readFile(join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as {
+      entries: unknown[];
+    };
     assert.equal((applied as unknown as { rows: Array<{ n: number }> }).rows[0]!.n, journal.entries.length);
     await again.close();
   });
@@ -38,7 +42,10 @@ describe('openStore', () => {
   it('refuses a second opening of a PGlite directory while an unshared first is open, after waiting', async () => {
     const path = join(dir, 'locked');
     const first = await openStore({ dir: path });
-    await assert.rejects(openStore({ dir: path, waitMs: 200 }), (e: Error) => e.name === 'StoreLockedError' && e.message.includes(`process ${process.pid}`));
+    await assert.rejects(
+      openStore({ dir: path, waitMs: 200 }),
+      (e: Error) => e.name === 'StoreLockedError' && e.message.includes(`process ${process.pid}`),
+    );
     await first.close();
     const again = await openStore({ dir: path });
     await again.close();
@@ -54,7 +61,9 @@ const s = await openStore({ dir: ${JSON.stringify(path)} });
 await Promise.all([0, 1, 2, 3].map((i) => s.appendAudit({ actor: 'cli', action: 'x', subject: String(i) })));
 console.log(s.driver); await s.close();`;
     // Asynchronous: this process serves the child's queries, so it must not block on it.
-    const child = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    const child = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+    });
     assert.equal(child.stdout.trim(), 'pglite-shared');
     await Promise.all([0, 1, 2, 3].map((i) => owner.appendAudit({ actor: 'worker', action: 'x', subject: String(i) })));
     assert.deepEqual(await owner.verifyAudit(), { ok: true, count: 8 });
@@ -64,7 +73,10 @@ console.log(s.driver); await s.close();`;
     for (const c of clients) assert.equal((await c.downstream(sha('shared'))).nodes.length, 1);
     for (const c of clients) await c.close();
     // A second long-lived owner is refused: it would lose the store when this one stops.
-    await assert.rejects(openStore({ dir: path, share: true }), (e: Error) => e.name === 'StoreSharedError' && /DATABASE_URL/.test(e.message));
+    await assert.rejects(
+      openStore({ dir: path, share: true }),
+      (e: Error) => e.name === 'StoreSharedError' && /DATABASE_URL/.test(e.message),
+    );
     await owner.close();
     const reopened = await openStore({ dir: path });
     assert.equal(reopened.driver, 'pglite');
@@ -84,7 +96,10 @@ console.log(s.driver); await s.close();`;
     url.pathname = `/${name}`;
     try {
       const stores = await Promise.all([openStore({ url: url.toString() }), openStore({ url: url.toString() })]);
-      assert.deepEqual(stores.map((s) => s.driver), ['postgres', 'postgres']);
+      assert.deepEqual(
+        stores.map((s) => s.driver),
+        ['postgres', 'postgres'],
+      );
       await stores[0]!.appendAudit({ actor: 'a', action: 'x', subject: 's' });
       assert.deepEqual(await stores[1]!.verifyAudit(), { ok: true, count: 1 });
       for (const s of stores) await s.close();
@@ -96,8 +111,12 @@ console.log(s.driver); await s.close();`;
   });
 
   it('names the server it could not reach, without the password', async () => {
-    await assert.rejects(openStore({ url: 'postgres://kiln:secret@127.0.0.1:1/kiln' }), (e: Error) =>
-      /could not open the store at postgres:\/\/kiln:\*\*\*@127\.0\.0\.1:1\/kiln/.test(e.message) && !e.message.includes('secret'));
+    await assert.rejects(
+      openStore({ url: 'postgres://kiln:secret@127.0.0.1:1/kiln' }),
+      (e: Error) =>
+        /could not open the store at postgres:\/\/kiln:\*\*\*@127\.0\.0\.1:1\/kiln/.test(e.message) &&
+        !e.message.includes('secret'),
+    );
   });
 
   it('reads the code version from git', async () => {

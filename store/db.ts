@@ -64,12 +64,19 @@ export type Store = ReturnType<typeof api> & {
   close(): Promise<void>;
 };
 
-async function openPostgres(url: string, options: StoreOptions, driver: Store['driver'], after: () => Promise<void> = async () => {}): Promise<Store> {
+async function openPostgres(
+  url: string,
+  options: StoreOptions,
+  driver: Store['driver'],
+  after: () => Promise<void> = async () => {},
+): Promise<Store> {
   const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
   // pool.end() resolves before its sockets close; close() waits for each, so a server stopped
   // or a database dropped right after close() kills no live connection.
   const closed = new Set<Promise<void>>();
-  pool.on('connect', (client) => { closed.add(new Promise((done) => client.once('end', () => done()))); });
+  pool.on('connect', (client) => {
+    closed.add(new Promise((done) => client.once('end', () => done())));
+  });
   const db = drizzleNodePg(pool, { schema });
   const close = async () => {
     await pool.end();
@@ -114,7 +121,11 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
   try {
     client = new PGlite(resolve(dir));
     const owned = client;
-    if (!options.share) return await pgliteStore(owned, options, async () => { await owned.close(); await lock.release(); });
+    if (!options.share)
+      return await pgliteStore(owned, options, async () => {
+        await owned.close();
+        await lock.release();
+      });
     if (options.migrate !== false) await migrate(drizzlePglite(owned, { schema }));
     const { server, url: served } = await serveOnUnixSocket(owned, `${resolve(dir)}.sock`);
     await lock.publish(served);

@@ -34,20 +34,33 @@ export const decisionsApi = (db: Executor, access: Pick<AccessApi, 'authorize'>)
    * One decision per gate per run: repeating it returns the first; a contrary one is a ConflictError.
    */
   async recordDecision(input: GateDecision): Promise<Approval> {
-    await access.authorize(input.by, input.decision === 'approved' ? 'gate.approve' : 'gate.reject', `run:${input.runId}#${input.gate}`);
+    await access.authorize(
+      input.by,
+      input.decision === 'approved' ? 'gate.approve' : 'gate.reject',
+      `run:${input.runId}#${input.gate}`,
+    );
     return db.transaction(async (tx) => {
-      const [created] = await tx.insert(approvals).values({
-        runId: input.runId,
-        gate: input.gate,
-        decision: input.decision,
-        decidedBy: input.by.name,
-        reason: input.reason ?? null,
-        shown: input.shown ?? null,
-      }).onConflictDoNothing({ target: [approvals.runId, approvals.gate] }).returning();
+      const [created] = await tx
+        .insert(approvals)
+        .values({
+          runId: input.runId,
+          gate: input.gate,
+          decision: input.decision,
+          decidedBy: input.by.name,
+          reason: input.reason ?? null,
+          shown: input.shown ?? null,
+        })
+        .onConflictDoNothing({ target: [approvals.runId, approvals.gate] })
+        .returning();
       if (!created) {
-        const [existing] = await tx.select().from(approvals).where(and(eq(approvals.runId, input.runId), eq(approvals.gate, input.gate)));
+        const [existing] = await tx
+          .select()
+          .from(approvals)
+          .where(and(eq(approvals.runId, input.runId), eq(approvals.gate, input.gate)));
         if (existing!.decision !== input.decision) {
-          throw new ConflictError(`gate '${input.gate}' of run '${input.runId}' was already ${existing!.decision} by ${existing!.decidedBy}`);
+          throw new ConflictError(
+            `gate '${input.gate}' of run '${input.runId}' was already ${existing!.decision} by ${existing!.decidedBy}`,
+          );
         }
         return existing!;
       }
@@ -70,22 +83,32 @@ export const decisionsApi = (db: Executor, access: Pick<AccessApi, 'authorize'>)
     const actor = input.actor ?? SYSTEM;
     await access.authorize(actor, 'deploy', `model:${input.model}@${input.version}`);
     return db.transaction(async (tx) => {
-      const [version] = await tx.select({ id: modelVersions.id }).from(modelVersions)
+      const [version] = await tx
+        .select({ id: modelVersions.id })
+        .from(modelVersions)
         .innerJoin(models, eq(models.id, modelVersions.modelId))
         .where(and(eq(models.name, input.model), eq(modelVersions.version, input.version)));
       if (!version) throw new NotFoundError('model version', `${input.model}@${input.version}`);
       const [before] = await tx.select().from(deployments).where(eq(deployments.key, input.key)).for('update');
-      if (before && before.modelVersionId !== version.id) throw new ConflictError(`deployment '${input.key}' is of another model version`);
+      if (before && before.modelVersionId !== version.id)
+        throw new ConflictError(`deployment '${input.key}' is of another model version`);
       if (before && before.status === input.status) return before;
-      const [row] = await tx.insert(deployments).values({
-        key: input.key,
-        modelVersionId: version.id,
-        target: input.target,
-        strategy: input.strategy ?? 'replace',
-        status: input.status,
-        details: input.details ?? null,
-        deployedBy: actor.name,
-      }).onConflictDoUpdate({ target: deployments.key, set: { status: input.status, details: sql`coalesce(excluded.details, ${deployments.details})` } }).returning();
+      const [row] = await tx
+        .insert(deployments)
+        .values({
+          key: input.key,
+          modelVersionId: version.id,
+          target: input.target,
+          strategy: input.strategy ?? 'replace',
+          status: input.status,
+          details: input.details ?? null,
+          deployedBy: actor.name,
+        })
+        .onConflictDoUpdate({
+          target: deployments.key,
+          set: { status: input.status, details: sql`coalesce(excluded.details, ${deployments.details})` },
+        })
+        .returning();
       await appendAuditIn(tx, {
         actor: actor.name,
         action: 'model.deploy',

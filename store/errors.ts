@@ -1,8 +1,16 @@
 import type { RoleName } from './schema/access';
 
 export class AccessDeniedError extends Error {
-  constructor(readonly who: string, readonly role: RoleName, readonly action: string, readonly required: RoleName, readonly subject?: string) {
-    super(`${who} (role ${role}) may not ${action}${subject ? ` on ${subject}` : ''}: it needs the ${required} role; ask an admin for a token with that role`);
+  constructor(
+    readonly who: string,
+    readonly role: RoleName,
+    readonly action: string,
+    readonly required: RoleName,
+    readonly subject?: string,
+  ) {
+    super(
+      `${who} (role ${role}) may not ${action}${subject ? ` on ${subject}` : ''}: it needs the ${required} role; ask an admin for a token with that role`,
+    );
     this.name = 'AccessDeniedError';
   }
 }
@@ -15,7 +23,11 @@ export class AuthenticationError extends Error {
 }
 
 export class NotFoundError extends Error {
-  constructor(readonly what: string, readonly key: string, hint?: string) {
+  constructor(
+    readonly what: string,
+    readonly key: string,
+    hint?: string,
+  ) {
     super(`${what} '${key}' is not in the store${hint ? `; ${hint}` : ''}`);
     this.name = 'NotFoundError';
   }

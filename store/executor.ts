@@ -30,7 +30,10 @@ export const toIso = (value: Date | string | null | undefined): string | null =>
 /** Runs a read-only statement by name; on PostgreSQL as a prepared statement, so a hot query is planned once per connection. */
 export type ReadRunner = <T>(name: string, query: SQL) => Promise<T[]>;
 
-export const plainReader = (db: Executor): ReadRunner => (_name, query) => rows(db, query);
+export const plainReader =
+  (db: Executor): ReadRunner =>
+  (_name, query) =>
+    rows(db, query);
 
 export function preparedReader(pool: pg.Pool): ReadRunner {
   const dialect = new PgDialect();

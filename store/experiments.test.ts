@@ -6,14 +6,21 @@ import { testBackends } from './testing';
 for (const backend of testBackends()) {
   describe(`experiments on ${backend.name}`, () => {
     let store: Store;
-    before(async () => { store = await backend.open(); });
+    before(async () => {
+      store = await backend.open();
+    });
     after(() => backend.close());
 
     it('records a trial once per key, merging metrics as they arrive', async () => {
       await store.recordExperiment({ name: 'lr-sweep', description: 'learning rates' });
       await store.recordTrial({ experiment: 'lr-sweep', key: 'lr=0.1', status: 'running', params: { lr: 0.1 } });
       await store.recordTrial({ experiment: 'lr-sweep', key: 'lr=0.1', status: 'running', metrics: { loss: 0.5 } });
-      const done = await store.recordTrial({ experiment: 'lr-sweep', key: 'lr=0.1', status: 'succeeded', metrics: { auc: 0.8 } });
+      const done = await store.recordTrial({
+        experiment: 'lr-sweep',
+        key: 'lr=0.1',
+        status: 'succeeded',
+        metrics: { auc: 0.8 },
+      });
       await store.recordTrial({ experiment: 'lr-sweep', key: 'lr=0.1', status: 'succeeded', metrics: { auc: 0.8 } });
       assert.deepEqual(done.params, { lr: 0.1 });
       assert.deepEqual(done.metrics, { loss: 0.5, auc: 0.8 });
@@ -24,13 +31,34 @@ for (const backend of testBackends()) {
 
     it('ranks trials by a metric, best first, those without it last', async () => {
       await Promise.all([
-        store.recordTrial({ experiment: 'lr-sweep', key: 'lr=0.01', status: 'succeeded', params: { lr: 0.01 }, metrics: { auc: 0.86 } }),
+        store.recordTrial({
+          experiment: 'lr-sweep',
+          key: 'lr=0.01',
+          status: 'succeeded',
+          params: { lr: 0.01 },
+          metrics: { auc: 0.86 },
+        }),
         store.recordTrial({ experiment: 'lr-sweep', key: 'lr=1', status: 'failed', params: { lr: 1 } }),
-        store.recordTrial({ experiment: 'lr-sweep', key: 'lr=0.001', status: 'pruned', params: { lr: 0.001 }, metrics: { auc: 0.7 } }),
+        store.recordTrial({
+          experiment: 'lr-sweep',
+          key: 'lr=0.001',
+          status: 'pruned',
+          params: { lr: 0.001 },
+          metrics: { auc: 0.7 },
+        }),
       ]);
-      assert.deepEqual((await store.listTrials('lr-sweep', { metric: 'auc' })).map((t) => t.key), ['lr=0.01', 'lr=0.1', 'lr=0.001', 'lr=1']);
-      assert.deepEqual((await store.listTrials('lr-sweep', { metric: 'auc', goal: 'min' })).map((t) => t.key), ['lr=0.001', 'lr=0.1', 'lr=0.01', 'lr=1']);
-      assert.deepEqual((await store.listExperiments()).map((e) => e.name), ['lr-sweep']);
+      assert.deepEqual(
+        (await store.listTrials('lr-sweep', { metric: 'auc' })).map((t) => t.key),
+        ['lr=0.01', 'lr=0.1', 'lr=0.001', 'lr=1'],
+      );
+      assert.deepEqual(
+        (await store.listTrials('lr-sweep', { metric: 'auc', goal: 'min' })).map((t) => t.key),
+        ['lr=0.001', 'lr=0.1', 'lr=0.01', 'lr=1'],
+      );
+      assert.deepEqual(
+        (await store.listExperiments()).map((e) => e.name),
+        ['lr-sweep'],
+      );
       await assert.rejects(store.listTrials('nope'), { name: 'NotFoundError' });
     });
   });

@@ -19,7 +19,10 @@ export interface TrialInput {
 export const experimentsApi = (db: Executor) => ({
   /** Creates an experiment, or returns the one with this name. */
   async recordExperiment(input: { name: string; description?: string }): Promise<Experiment> {
-    await db.insert(experiments).values({ name: input.name, description: input.description ?? null }).onConflictDoNothing({ target: experiments.name });
+    await db
+      .insert(experiments)
+      .values({ name: input.name, description: input.description ?? null })
+      .onConflictDoNothing({ target: experiments.name });
     const [row] = await db.select().from(experiments).where(eq(experiments.name, input.name));
     return row!;
   },
@@ -30,26 +33,30 @@ export const experimentsApi = (db: Executor) => ({
       await tx.insert(experiments).values({ name: input.experiment }).onConflictDoNothing({ target: experiments.name });
       const [experiment] = await tx.select().from(experiments).where(eq(experiments.name, input.experiment));
       const finished = input.status === 'running' ? null : (input.finishedAt ?? new Date()).toISOString();
-      const [row] = await tx.insert(trials).values({
-        experimentId: experiment!.id,
-        key: input.key,
-        runId: input.runId ?? null,
-        params: input.params ?? {},
-        metrics: input.metrics ?? {},
-        status: input.status,
-        artifactSha256: input.artifactSha256 ?? null,
-        finishedAt: finished === null ? null : sql`${finished}::timestamptz`,
-      }).onConflictDoUpdate({
-        target: [trials.experimentId, trials.key],
-        set: {
+      const [row] = await tx
+        .insert(trials)
+        .values({
+          experimentId: experiment!.id,
+          key: input.key,
+          runId: input.runId ?? null,
+          params: input.params ?? {},
+          metrics: input.metrics ?? {},
           status: input.status,
-          metrics: sql`${trials.metrics} || excluded.metrics`,
-          params: sql`case when excluded.params = '{}'::jsonb then ${trials.params} else excluded.params end`,
-          runId: sql`coalesce(excluded.run_id, ${trials.runId})`,
-          artifactSha256: sql`coalesce(excluded.artifact_sha256, ${trials.artifactSha256})`,
-          finishedAt: sql`case when excluded.finished_at is null then null else coalesce(${trials.finishedAt}, excluded.finished_at) end`,
-        },
-      }).returning();
+          artifactSha256: input.artifactSha256 ?? null,
+          finishedAt: finished === null ? null : sql`${finished}::timestamptz`,
+        })
+        .onConflictDoUpdate({
+          target: [trials.experimentId, trials.key],
+          set: {
+            status: input.status,
+            metrics: sql`${trials.metrics} || excluded.metrics`,
+            params: sql`case when excluded.params = '{}'::jsonb then ${trials.params} else excluded.params end`,
+            runId: sql`coalesce(excluded.run_id, ${trials.runId})`,
+            artifactSha256: sql`coalesce(excluded.artifact_sha256, ${trials.artifactSha256})`,
+            finishedAt: sql`case when excluded.finished_at is null then null else coalesce(${trials.finishedAt}, excluded.finished_at) end`,
+          },
+        })
+        .returning();
       return row!;
     });
   },
@@ -62,13 +69,18 @@ export const experimentsApi = (db: Executor) => ({
   async listTrials(experiment: string, options: { metric?: string; goal?: 'max' | 'min' } = {}): Promise<Trial[]> {
     const [found] = await db.select().from(experiments).where(eq(experiments.name, experiment));
     if (!found) throw new NotFoundError('experiment', experiment);
-    const list = await db.select().from(trials).where(eq(trials.experimentId, found.id)).orderBy(asc(trials.startedAt), asc(trials.key));
+    const list = await db
+      .select()
+      .from(trials)
+      .where(eq(trials.experimentId, found.id))
+      .orderBy(asc(trials.startedAt), asc(trials.key));
     const metric = options.metric;
     if (metric === undefined) return list;
     const sign = options.goal === 'min' ? 1 : -1;
     const value = (t: Trial) => t.metrics[metric];
     return [...list].sort((a, b) => {
-      const x = value(a), y = value(b);
+      const x = value(a),
+        y = value(b);
       if (x === undefined) return y === undefined ? 0 : 1;
       if (y === undefined) return -1;
       return sign * (x - y);

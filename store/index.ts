@@ -10,10 +10,30 @@ export type { ArtifactInput } from './artifacts';
 export type { CodeVersion, RunFinish, RunStart } from './runs';
 export type { CacheHitInput, CachedResult, StepFinish, StepIdentity, StepStart } from './steps';
 export type { Endpoint, LineageInput, StepRef } from './lineage/record';
-export { nodeId, parseLineageTarget, type LineageEdgeView, type LineageGraph, type LineageNode, type LineageTarget } from './lineage/graph';
+export {
+  nodeId,
+  parseLineageTarget,
+  type LineageEdgeView,
+  type LineageGraph,
+  type LineageNode,
+  type LineageTarget,
+} from './lineage/graph';
 export type { LineageOptions } from './lineage/query';
 export { renderLineage } from './lineage/render';
 export type { AliasMove, ModelSummary, ModelVersionInfo, RegisterModelVersion } from './registry';
 export type { DeploymentInput, GateDecision } from './decisions';
 export type { TrialInput } from './experiments';
-export type { Artifact, AuditEvent, Approval, Deployment, Experiment, ModelVersion, Run, RunStatus, StepExecution, StepStatus, Trial, RoleName } from './schema';
+export type {
+  Artifact,
+  AuditEvent,
+  Approval,
+  Deployment,
+  Experiment,
+  ModelVersion,
+  Run,
+  RunStatus,
+  StepExecution,
+  StepStatus,
+  Trial,
+  RoleName,
+} from './schema';

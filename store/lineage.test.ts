@@ -14,17 +14,55 @@ const plan = fakePlan('credit-risk', '2.0.0');
 // ingest(csv) -> raw; split(raw) -> train, test; fit(train) -> transform;
 // train(train, transform) -> model; evaluate(model, test, transform) -> report; registered as credit@1.
 async function creditRun(store: Store, runId: string, options: { attempts?: number } = {}) {
-  await store.recordRunStart({ runId, workflowId: `wf-${runId}`, plan, params: { minAuc: 0.7, label: 'default' }, code: { commit: 'c0ffee123456', dirty: true } });
-  await store.recordArtifact({ sha256: csv, kind: 'file', size: 2048, mediaType: 'text/csv', uri: 'file:examples/data/credit.csv' });
+  await store.recordRunStart({
+    runId,
+    workflowId: `wf-${runId}`,
+    plan,
+    params: { minAuc: 0.7, label: 'default' },
+    code: { commit: 'c0ffee123456', dirty: true },
+  });
+  await store.recordArtifact({
+    sha256: csv,
+    kind: 'file',
+    size: 2048,
+    mediaType: 'text/csv',
+    uri: 'file:examples/data/credit.csv',
+  });
   await runStep(store, runId, 'ingest', 'ingestCsv', { file: csv }, { dataset: ds('raw') });
   await runStep(store, runId, 'split', 'split', { dataset: sha('raw') }, { train: ds('train'), test: ds('test') });
-  await runStep(store, runId, 'fit', 'fitTransform', { dataset: sha('train') }, { transform: { sha256: sha('transform'), kind: 'transform' } });
-  await runStep(store, runId, 'train', 'trainClassifier', { train: sha('train'), transform: sha('transform') }, { model: { sha256: sha('model'), kind: 'model' } }, options);
-  await runStep(store, runId, 'evaluate', 'evaluate', { model: sha('model'), test: sha('test'), transform: sha('transform') }, { report: { sha256: sha('report'), kind: 'report' } });
+  await runStep(
+    store,
+    runId,
+    'fit',
+    'fitTransform',
+    { dataset: sha('train') },
+    { transform: { sha256: sha('transform'), kind: 'transform' } },
+  );
+  await runStep(
+    store,
+    runId,
+    'train',
+    'trainClassifier',
+    { train: sha('train'), transform: sha('transform') },
+    { model: { sha256: sha('model'), kind: 'model' } },
+    options,
+  );
+  await runStep(
+    store,
+    runId,
+    'evaluate',
+    'evaluate',
+    { model: sha('model'), test: sha('test'), transform: sha('transform') },
+    { report: { sha256: sha('report'), kind: 'report' } },
+  );
   await store.recordRunFinish({ runId, status: 'succeeded' });
 }
 
-const ids = (g: LineageGraph, type: string) => g.nodes.filter((n) => n.type === type).map((n) => n.id).sort();
+const ids = (g: LineageGraph, type: string) =>
+  g.nodes
+    .filter((n) => n.type === type)
+    .map((n) => n.id)
+    .sort();
 
 for (const backend of testBackends()) {
   describe(`lineage on ${backend.name}`, () => {
@@ -33,12 +71,36 @@ for (const backend of testBackends()) {
       store = await backend.open();
       await creditRun(store, 'credit-1', { attempts: 2 });
       const train = await store.getStep({ runId: 'credit-1', nodeId: 'train' });
-      await store.registerModelVersion({ model: 'credit', artifactSha256: sha('model'), metrics: { auc: 0.81 }, runId: 'credit-1', stepExecutionId: train!.id });
+      await store.registerModelVersion({
+        model: 'credit',
+        artifactSha256: sha('model'),
+        metrics: { auc: 0.81 },
+        runId: 'credit-1',
+        stepExecutionId: train!.id,
+      });
       // A second dataset version derived from the first, and a model trained on it in another run.
-      await store.recordRunStart({ runId: 'credit-2', workflowId: 'wf-credit-2', plan, params: { minAuc: 0.75 }, code: { commit: 'feedbead', dirty: false } });
+      await store.recordRunStart({
+        runId: 'credit-2',
+        workflowId: 'wf-credit-2',
+        plan,
+        params: { minAuc: 0.75 },
+        code: { commit: 'feedbead', dirty: false },
+      });
       await runStep(store, 'credit-2', 'append', 'appendRows', { base: sha('raw') }, { dataset: ds('raw-v2') });
-      await runStep(store, 'credit-2', 'train', 'trainClassifier', { train: sha('raw-v2') }, { model: { sha256: sha('model-v2'), kind: 'model' } });
-      await store.registerModelVersion({ model: 'credit', artifactSha256: sha('model-v2'), metrics: { auc: 0.84 }, runId: 'credit-2' });
+      await runStep(
+        store,
+        'credit-2',
+        'train',
+        'trainClassifier',
+        { train: sha('raw-v2') },
+        { model: { sha256: sha('model-v2'), kind: 'model' } },
+      );
+      await store.registerModelVersion({
+        model: 'credit',
+        artifactSha256: sha('model-v2'),
+        metrics: { auc: 0.84 },
+        runId: 'credit-2',
+      });
       await store.promote('credit', 2, 'production');
     });
     after(() => backend.close());
@@ -48,17 +110,32 @@ for (const backend of testBackends()) {
       assert.equal(graph.root, 'model:credit@1');
       assert.ok(ids(graph, 'artifact').includes(`artifact:${csv}`));
       assert.deepEqual(
-        graph.nodes.filter((n): n is StepNode => n.type === 'step').map((s) => s.nodeId).sort(),
+        graph.nodes
+          .filter((n): n is StepNode => n.type === 'step')
+          .map((s) => s.nodeId)
+          .sort(),
         ['fit', 'ingest', 'split', 'train'],
       );
       assert.equal(graph.nodes.find((n): n is StepNode => n.type === 'step' && n.nodeId === 'train')!.attempts, 2);
       const [run] = graph.nodes.filter((n): n is RunNode => n.type === 'run');
       assert.deepEqual(
         { id: run!.runId, plan: run!.planHash, version: run!.pipelineVersion, params: run!.params, code: run!.code },
-        { id: 'credit-1', plan: plan.hash, version: '2.0.0', params: { minAuc: 0.7, label: 'default' }, code: { commit: 'c0ffee123456', dirty: true } },
+        {
+          id: 'credit-1',
+          plan: plan.hash,
+          version: '2.0.0',
+          params: { minAuc: 0.7, label: 'default' },
+          code: { commit: 'c0ffee123456', dirty: true },
+        },
       );
-      assert.ok(!ids(graph, 'artifact').includes(`artifact:${sha('report')}`), 'evaluation is not upstream of the model');
-      assert.ok(!ids(graph, 'artifact').includes(`artifact:${sha('test')}`), 'the test split is not upstream of the model');
+      assert.ok(
+        !ids(graph, 'artifact').includes(`artifact:${sha('report')}`),
+        'evaluation is not upstream of the model',
+      );
+      assert.ok(
+        !ids(graph, 'artifact').includes(`artifact:${sha('test')}`),
+        'the test split is not upstream of the model',
+      );
       assert.equal(graph.truncated, false);
       assert.deepEqual(JSON.parse(JSON.stringify(graph)), graph);
     });
@@ -83,11 +160,23 @@ for (const backend of testBackends()) {
       const graph = await store.downstream(sha('raw'));
       assert.deepEqual(ids(graph, 'model'), ['model:credit@1', 'model:credit@2']);
       const artifacts = ids(graph, 'artifact');
-      for (const name of ['raw', 'train', 'test', 'transform', 'model', 'report', 'raw-v2', 'model-v2']) assert.ok(artifacts.includes(`artifact:${sha(name)}`), name);
+      for (const name of ['raw', 'train', 'test', 'transform', 'model', 'report', 'raw-v2', 'model-v2'])
+        assert.ok(artifacts.includes(`artifact:${sha(name)}`), name);
       assert.ok(!artifacts.includes(`artifact:${csv}`), 'the source file is upstream, not downstream');
-      assert.deepEqual(graph.nodes.find((n) => n.type === 'model' && n.version === 2)?.type === 'model' && graph.nodes.find((n) => n.type === 'model' && n.version === 2), {
-        type: 'model', id: 'model:credit@2', name: 'credit', version: 2, artifactSha256: sha('model-v2'), metrics: { auc: 0.84 }, aliases: ['production'], runId: 'credit-2',
-      });
+      assert.deepEqual(
+        graph.nodes.find((n) => n.type === 'model' && n.version === 2)?.type === 'model' &&
+          graph.nodes.find((n) => n.type === 'model' && n.version === 2),
+        {
+          type: 'model',
+          id: 'model:credit@2',
+          name: 'credit',
+          version: 2,
+          artifactSha256: sha('model-v2'),
+          metrics: { auc: 0.84 },
+          aliases: ['production'],
+          runId: 'credit-2',
+        },
+      );
     });
 
     it('gives a run its steps, their inputs and outputs, and what they came from', async () => {
@@ -101,8 +190,20 @@ for (const backend of testBackends()) {
 
     it('shows a cache hit in the run that reused the result', async () => {
       const split = await store.getStep({ runId: 'credit-1', nodeId: 'split' });
-      await store.recordRunStart({ runId: 'credit-3', workflowId: 'wf-credit-3', plan, params: {}, code: { commit: 'feedbead', dirty: false } });
-      await store.recordCacheHit({ runId: 'credit-3', nodeId: 'split', step: { name: 'split', version: '1' }, cacheKey: 'k', from: split!.id });
+      await store.recordRunStart({
+        runId: 'credit-3',
+        workflowId: 'wf-credit-3',
+        plan,
+        params: {},
+        code: { commit: 'feedbead', dirty: false },
+      });
+      await store.recordCacheHit({
+        runId: 'credit-3',
+        nodeId: 'split',
+        step: { name: 'split', version: '1' },
+        cacheKey: 'k',
+        from: split!.id,
+      });
       const graph = await store.upstream({ run: 'credit-3' });
       const hit = graph.nodes.find((n): n is StepNode => n.type === 'step' && n.runId === 'credit-3')!;
       assert.equal(hit.status, 'cached');
@@ -116,7 +217,10 @@ for (const backend of testBackends()) {
       assert.match(text, /^upstream of model credit@1/);
       assert.match(text, /step train \(trainClassifier@1\) succeeded, attempts 2/);
       assert.match(text, new RegExp(`file ${csv.slice(0, 12)}`));
-      assert.match(text, new RegExp(`credit-1 +credit-risk@2\\.0\\.0 +plan ${plan.hash.slice(0, 12)} +code c0ffee123456 \\(dirty\\)`));
+      assert.match(
+        text,
+        new RegExp(`credit-1 +credit-risk@2\\.0\\.0 +plan ${plan.hash.slice(0, 12)} +code c0ffee123456 \\(dirty\\)`),
+      );
       assert.match(text, /sources:\n {2}file [0-9a-f]{64} {2}file:examples\/data\/credit.csv/);
       assert.match(text, /\(shown above\)/, 'the train split feeds fit and train: printed once');
       const down = renderLineage(await store.downstream(sha('raw')));

@@ -4,16 +4,26 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Another live process has the PGlite directory open and does not share it. */
 export class StoreLockedError extends Error {
-  constructor(readonly dir: string, readonly pid: number) {
-    super(`the store at ${dir} is open in process ${pid}, which does not share it; PGlite allows one process at a time: stop that process, or set DATABASE_URL to a PostgreSQL server to share the store`);
+  constructor(
+    readonly dir: string,
+    readonly pid: number,
+  ) {
+    super(
+      `the store at ${dir} is open in process ${pid}, which does not share it; PGlite allows one process at a time: stop that process, or set DATABASE_URL to a PostgreSQL server to share the store`,
+    );
     this.name = 'StoreLockedError';
   }
 }
 
 /** A long-lived process (a second worker) found the PGlite directory served by another. */
 export class StoreSharedError extends Error {
-  constructor(readonly dir: string, readonly pid: number) {
-    super(`the store at ${dir} is already served by process ${pid} (kiln dev or kiln worker); a second worker would lose it when that one stops: point every worker at one PostgreSQL server with DATABASE_URL`);
+  constructor(
+    readonly dir: string,
+    readonly pid: number,
+  ) {
+    super(
+      `the store at ${dir} is already served by process ${pid} (kiln dev or kiln worker); a second worker would lose it when that one stops: point every worker at one PostgreSQL server with DATABASE_URL`,
+    );
     this.name = 'StoreSharedError';
   }
 }
@@ -43,7 +53,7 @@ async function holderOf(path: string): Promise<Holder | undefined> {
     return undefined;
   }
   // Older locks hold a bare pid.
-  const holder = typeof parsed === 'number' ? { pid: parsed } : parsed as Holder;
+  const holder = typeof parsed === 'number' ? { pid: parsed } : (parsed as Holder);
   return Number.isInteger(holder?.pid) && holder.pid > 0 ? holder : undefined;
 }
 
@@ -91,7 +101,8 @@ export async function lockPgliteDir(dir: string, options: { waitMs?: number } = 
       const holder = await holderOf(path);
       // Between open('wx') and writeFile the file is empty: the holder is about to write itself.
       if (!holder) {
-        if (Date.now() > deadline) throw new Error(`${path} holds no readable owner; if no Kiln process uses ${dir}, delete the file`);
+        if (Date.now() > deadline)
+          throw new Error(`${path} holds no readable owner; if no Kiln process uses ${dir}, delete the file`);
         await sleep(20);
         continue;
       }
@@ -109,7 +120,7 @@ export async function lockPgliteDir(dir: string, options: { waitMs?: number } = 
       await sleep(100);
     }
   }
-  const mine = () => (holderOf(path).then((h) => h?.pid === process.pid));
+  const mine = () => holderOf(path).then((h) => h?.pid === process.pid);
   // Through a rename, so a reader never sees half a file.
   const rewrite = async (holder: Holder) => {
     if (!(await mine())) return;
@@ -120,7 +131,9 @@ export async function lockPgliteDir(dir: string, options: { waitMs?: number } = 
   const releaseOnExit = () => {
     try {
       if ((JSON.parse(readFileSync(path, 'utf8')) as Holder).pid === process.pid) rmSync(path, { force: true });
-    } catch { /* already gone */ }
+    } catch {
+      /* already gone */
+    }
   };
   process.once('exit', releaseOnExit);
   return {

@@ -40,7 +40,9 @@ export function findPostgresBin(): string {
   if (process.env.KILN_PG_BIN) candidates.push(process.env.KILN_PG_BIN);
   const debian = '/usr/lib/postgresql';
   if (existsSync(debian)) {
-    const versions = readdirSync(debian).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+    const versions = readdirSync(debian)
+      .filter((v) => /^\d+$/.test(v))
+      .sort((a, b) => Number(b) - Number(a));
     candidates.push(...versions.map((v) => join(debian, v, 'bin')));
   }
   candidates.push(...(process.env.PATH ?? '').split(delimiter).filter(Boolean));
@@ -61,7 +63,9 @@ function freePort(): Promise<number> {
     probe.once('error', reject);
     probe.listen(0, '127.0.0.1', () => {
       const address = probe.address();
-      probe.close(() => (address && typeof address === 'object' ? resolvePort(address.port) : reject(new Error('no probe port'))));
+      probe.close(() =>
+        address && typeof address === 'object' ? resolvePort(address.port) : reject(new Error('no probe port')),
+      );
     });
   });
 }
@@ -73,7 +77,10 @@ async function serverUser(): Promise<{ uid: number; gid: number } | undefined> {
     const [uid, gid] = await Promise.all([run('id', ['-u', 'postgres']), run('id', ['-g', 'postgres'])]);
     return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
   } catch (cause) {
-    throw new PostgresServerError('running as root, but there is no `postgres` user to run PostgreSQL as (apt-get install postgresql creates it)', { cause });
+    throw new PostgresServerError(
+      'running as root, but there is no `postgres` user to run PostgreSQL as (apt-get install postgresql creates it)',
+      { cause },
+    );
   }
 }
 
@@ -84,7 +91,14 @@ interface Started {
 
 // The server runs as a child (not daemonised by pg_ctl) so that Ctrl-C at a terminal and
 // the process-exit hook reach it: a crashed test must not leave a postmaster behind.
-async function startServer(bin: string, data: string, socketDir: string, port: number, throwaway: boolean, user: { uid: number; gid: number } | undefined): Promise<Started> {
+async function startServer(
+  bin: string,
+  data: string,
+  socketDir: string,
+  port: number,
+  throwaway: boolean,
+  user: { uid: number; gid: number } | undefined,
+): Promise<Started> {
   const args = ['-D', data, '-h', '127.0.0.1', '-p', String(port), '-k', socketDir];
   if (throwaway) args.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   const child = spawn(join(bin, 'postgres'), args, { cwd: socketDir, stdio: ['ignore', 'pipe', 'pipe'], ...user });
@@ -110,7 +124,11 @@ async function startServer(bin: string, data: string, socketDir: string, port: n
     });
   });
   const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 60_000).unref());
-  const outcome = await Promise.race([readyPromise.then(() => 'ready' as const), exited.then(() => 'exited' as const), timeout]);
+  const outcome = await Promise.race([
+    readyPromise.then(() => 'ready' as const),
+    exited.then(() => 'exited' as const),
+    timeout,
+  ]);
   if (outcome === 'ready') {
     // Past readiness nobody reads the log; keep draining the pipes so the server never blocks on them.
     return { child, exited };
@@ -120,7 +138,9 @@ async function startServer(bin: string, data: string, socketDir: string, port: n
     await exited;
   }
   const why = outcome === 'timeout' ? 'did not become ready within 60 s' : `exited early with ${exit}`;
-  throw new PostgresServerError(`PostgreSQL (${join(bin, 'postgres')} ${args.join(' ')}) ${why}; its output ended with:\n${tail.trim()}`);
+  throw new PostgresServerError(
+    `PostgreSQL (${join(bin, 'postgres')} ${args.join(' ')}) ${why}; its output ended with:\n${tail.trim()}`,
+  );
 }
 
 /**
@@ -145,12 +165,18 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
     await mkdir(dir, { recursive: true });
     if (user) await chown(dir, user.uid, user.gid);
     if (!existsSync(join(data, 'PG_VERSION'))) {
-      await run(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--locale=C', '-E', 'UTF8', '--no-sync'], { cwd: dir, ...user }).catch(
-        (cause: Error & { stderr?: string }) => {
-          const hint = user ? ` (it runs as the postgres user, who must be able to enter every parent directory of ${dir})` : '';
-          throw new PostgresServerError(`initdb in ${data} failed${hint}: ${cause.stderr?.trim() || cause.message}`, { cause });
-        },
-      );
+      await run(
+        join(bin, 'initdb'),
+        ['-D', data, '-U', 'postgres', '--auth=trust', '--locale=C', '-E', 'UTF8', '--no-sync'],
+        { cwd: dir, ...user },
+      ).catch((cause: Error & { stderr?: string }) => {
+        const hint = user
+          ? ` (it runs as the postgres user, who must be able to enter every parent directory of ${dir})`
+          : '';
+        throw new PostgresServerError(`initdb in ${data} failed${hint}: ${cause.stderr?.trim() || cause.message}`, {
+          cause,
+        });
+      });
     }
     // A free port can be taken between the probe and the bind: try a few when we chose it.
     for (let attempt = 1; !started; attempt++) {
@@ -162,11 +188,15 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
         if (options.port || !taken || attempt >= 3) throw error;
       }
     }
-    await run(join(bin, 'createdb'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', database]).catch((cause: Error & { stderr?: string }) => {
-      if (!cause.stderr?.includes('already exists')) {
-        throw new PostgresServerError(`createdb ${database} failed: ${cause.stderr?.trim() || cause.message}`, { cause });
-      }
-    });
+    await run(join(bin, 'createdb'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', database]).catch(
+      (cause: Error & { stderr?: string }) => {
+        if (!cause.stderr?.includes('already exists')) {
+          throw new PostgresServerError(`createdb ${database} failed: ${cause.stderr?.trim() || cause.message}`, {
+            cause,
+          });
+        }
+      },
+    );
   } catch (error) {
     if (started) {
       started.child.kill('SIGKILL');

@@ -12,15 +12,25 @@ for (const backend of testBackends()) {
     let viewer: Principal;
     before(async () => {
       store = await backend.open();
-      for (let v = 1; v <= 3; v++) await store.recordArtifact({ sha256: sha(`fraud-model-${v}`), kind: 'model', size: 1000 * v });
+      for (let v = 1; v <= 3; v++)
+        await store.recordArtifact({ sha256: sha(`fraud-model-${v}`), kind: 'model', size: 1000 * v });
       approver = await store.authenticate((await store.createToken({ name: 'alice', role: 'approver' })).token);
       viewer = await store.authenticate((await store.createToken({ name: 'victor', role: 'viewer' })).token);
     });
     after(() => backend.close());
 
     it('numbers versions in order and registers an artifact once however often it is retried', async () => {
-      const v1 = await store.registerModelVersion({ model: 'fraud', artifactSha256: sha('fraud-model-1'), metrics: { auc: 0.8 }, signature: { inputs: ['amount'] } });
-      const again = await store.registerModelVersion({ model: 'fraud', artifactSha256: sha('fraud-model-1'), metrics: { auc: 0.8 } });
+      const v1 = await store.registerModelVersion({
+        model: 'fraud',
+        artifactSha256: sha('fraud-model-1'),
+        metrics: { auc: 0.8 },
+        signature: { inputs: ['amount'] },
+      });
+      const again = await store.registerModelVersion({
+        model: 'fraud',
+        artifactSha256: sha('fraud-model-1'),
+        metrics: { auc: 0.8 },
+      });
       const [v2, v3] = await Promise.all([
         store.registerModelVersion({ model: 'fraud', artifactSha256: sha('fraud-model-2'), metrics: { auc: 0.82 } }),
         store.registerModelVersion({ model: 'fraud', artifactSha256: sha('fraud-model-3'), metrics: { auc: 0.85 } }),
@@ -33,14 +43,19 @@ for (const backend of testBackends()) {
     });
 
     it('refuses to register an artifact that is not recorded', async () => {
-      await assert.rejects(store.registerModelVersion({ model: 'fraud', artifactSha256: sha('missing') }), { name: 'ConflictError' });
+      await assert.rejects(store.registerModelVersion({ model: 'fraud', artifactSha256: sha('missing') }), {
+        name: 'ConflictError',
+      });
     });
 
     it('lists models with versions, metrics and aliases', async () => {
       await store.promote('fraud', 1, 'staging', { actor: approver });
       const [fraud] = await store.listModels();
       assert.equal(fraud!.name, 'fraud');
-      assert.deepEqual(fraud!.versions.map((v) => v.version), [3, 2, 1]);
+      assert.deepEqual(
+        fraud!.versions.map((v) => v.version),
+        [3, 2, 1],
+      );
       assert.deepEqual(fraud!.versions.at(-1)!.metrics, { auc: 0.8 });
       assert.deepEqual(fraud!.versions.at(-1)!.aliases, ['staging']);
       assert.deepEqual(fraud!.aliases, { staging: 1 });
@@ -55,51 +70,139 @@ for (const backend of testBackends()) {
       assert.equal(third.previous, 2);
       assert.equal((await store.promote('fraud', 3, 'production', { actor: approver })).changed, false);
 
-      assert.deepEqual(await store.rollback('fraud', 'production', { actor: approver }), { model: 'fraud', alias: 'production', version: 2, previous: 3, changed: true });
+      assert.deepEqual(await store.rollback('fraud', 'production', { actor: approver }), {
+        model: 'fraud',
+        alias: 'production',
+        version: 2,
+        previous: 3,
+        changed: true,
+      });
       assert.equal((await store.rollback('fraud', 'production', { actor: approver })).version, 1);
       await assert.rejects(store.rollback('fraud', 'production', { actor: approver }), /no previous holder/);
       assert.equal((await store.getModel('fraud'))!.aliases.production, 1);
 
       const history = await store.aliasHistory('fraud', 'production');
-      assert.deepEqual(history.map((h) => [h.action, h.version, h.previous, h.actor]), [
-        ['promote', 1, null, 'alice'], ['promote', 2, 1, 'alice'], ['promote', 3, 2, 'alice'], ['rollback', 2, 3, 'alice'], ['rollback', 1, 2, 'alice'],
-      ]);
+      assert.deepEqual(
+        history.map((h) => [h.action, h.version, h.previous, h.actor]),
+        [
+          ['promote', 1, null, 'alice'],
+          ['promote', 2, 1, 'alice'],
+          ['promote', 3, 2, 'alice'],
+          ['rollback', 2, 3, 'alice'],
+          ['rollback', 1, 2, 'alice'],
+        ],
+      );
       const moves = await store.listAudit({ subject: 'model:fraud#production' });
-      assert.deepEqual(moves.map((m) => [m.action, m.before, m.after]), [
-        ['model.alias.promote', null, { version: 1 }],
-        ['model.alias.promote', { version: 1 }, { version: 2 }],
-        ['model.alias.promote', { version: 2 }, { version: 3 }],
-        ['model.alias.rollback', { version: 3 }, { version: 2 }],
-        ['model.alias.rollback', { version: 2 }, { version: 1 }],
-      ]);
+      assert.deepEqual(
+        moves.map((m) => [m.action, m.before, m.after]),
+        [
+          ['model.alias.promote', null, { version: 1 }],
+          ['model.alias.promote', { version: 1 }, { version: 2 }],
+          ['model.alias.promote', { version: 2 }, { version: 3 }],
+          ['model.alias.rollback', { version: 3 }, { version: 2 }],
+          ['model.alias.rollback', { version: 2 }, { version: 1 }],
+        ],
+      );
     });
 
     it('refuses an alias move by a viewer, naming who, what and the role needed, and audits it', async () => {
-      await assert.rejects(store.promote('fraud', 3, 'production', { actor: viewer }), (e: Error) =>
-        e.name === 'AccessDeniedError' && /victor \(role viewer\) may not alias\.move on model:fraud@3: it needs the approver role/.test(e.message));
+      await assert.rejects(
+        store.promote('fraud', 3, 'production', { actor: viewer }),
+        (e: Error) =>
+          e.name === 'AccessDeniedError' &&
+          /victor \(role viewer\) may not alias\.move on model:fraud@3: it needs the approver role/.test(e.message),
+      );
       await assert.rejects(store.rollback('fraud', 'production', { actor: viewer }), { name: 'AccessDeniedError' });
       assert.equal((await store.getModel('fraud'))!.aliases.production, 1);
       const denied = await store.listAudit({ action: 'access.denied', actor: 'victor' });
       assert.equal(denied.length, 2);
-      assert.deepEqual(denied[0]!.after, { action: 'alias.move', role: 'viewer', required: 'approver', tokenId: viewer.tokenId });
+      assert.deepEqual(denied[0]!.after, {
+        action: 'alias.move',
+        role: 'viewer',
+        required: 'approver',
+        tokenId: viewer.tokenId,
+      });
     });
 
     it('records gate decisions and deployments by approvers only, each audited', async () => {
-      await store.recordRunStart({ runId: 'gated', workflowId: 'wf-gated', plan: { kind: 'kiln.plan', formatVersion: 1, name: 'p', version: '1', params: {}, nodes: [], defaults: {}, hash: sha('p') } });
-      await assert.rejects(store.recordDecision({ runId: 'gated', gate: 'review', decision: 'approved', by: viewer }), { name: 'AccessDeniedError' });
-      const approved = await store.recordDecision({ runId: 'gated', gate: 'review', decision: 'approved', by: approver, reason: 'metrics fine', shown: { auc: 0.85 } });
+      await store.recordRunStart({
+        runId: 'gated',
+        workflowId: 'wf-gated',
+        plan: {
+          kind: 'kiln.plan',
+          formatVersion: 1,
+          name: 'p',
+          version: '1',
+          params: {},
+          nodes: [],
+          defaults: {},
+          hash: sha('p'),
+        },
+      });
+      await assert.rejects(store.recordDecision({ runId: 'gated', gate: 'review', decision: 'approved', by: viewer }), {
+        name: 'AccessDeniedError',
+      });
+      const approved = await store.recordDecision({
+        runId: 'gated',
+        gate: 'review',
+        decision: 'approved',
+        by: approver,
+        reason: 'metrics fine',
+        shown: { auc: 0.85 },
+      });
       await store.recordDecision({ runId: 'gated', gate: 'review', decision: 'approved', by: approver });
       assert.equal(approved.decidedBy, 'alice');
-      await assert.rejects(store.recordDecision({ runId: 'gated', gate: 'review', decision: 'rejected', by: approver }), /already approved by alice/);
-      await store.recordDecision({ runId: 'gated', gate: 'fairness', decision: 'rejected', by: approver, reason: 'gap too wide' });
-      assert.deepEqual((await store.listDecisions('gated')).map((d) => [d.gate, d.decision]), [['review', 'approved'], ['fairness', 'rejected']]);
+      await assert.rejects(
+        store.recordDecision({ runId: 'gated', gate: 'review', decision: 'rejected', by: approver }),
+        /already approved by alice/,
+      );
+      await store.recordDecision({
+        runId: 'gated',
+        gate: 'fairness',
+        decision: 'rejected',
+        by: approver,
+        reason: 'gap too wide',
+      });
+      assert.deepEqual(
+        (await store.listDecisions('gated')).map((d) => [d.gate, d.decision]),
+        [
+          ['review', 'approved'],
+          ['fairness', 'rejected'],
+        ],
+      );
 
-      await store.recordDeployment({ key: 'fraud-3-edge', model: 'fraud', version: 3, target: 'edge', status: 'rolling-out', actor: approver });
-      await store.recordDeployment({ key: 'fraud-3-edge', model: 'fraud', version: 3, target: 'edge', status: 'rolling-out', actor: approver });
-      const live = await store.recordDeployment({ key: 'fraud-3-edge', model: 'fraud', version: 3, target: 'edge', status: 'live', actor: approver });
+      await store.recordDeployment({
+        key: 'fraud-3-edge',
+        model: 'fraud',
+        version: 3,
+        target: 'edge',
+        status: 'rolling-out',
+        actor: approver,
+      });
+      await store.recordDeployment({
+        key: 'fraud-3-edge',
+        model: 'fraud',
+        version: 3,
+        target: 'edge',
+        status: 'rolling-out',
+        actor: approver,
+      });
+      const live = await store.recordDeployment({
+        key: 'fraud-3-edge',
+        model: 'fraud',
+        version: 3,
+        target: 'edge',
+        status: 'live',
+        actor: approver,
+      });
       assert.equal(live.status, 'live');
-      await assert.rejects(store.recordDeployment({ key: 'x', model: 'fraud', version: 3, target: 'edge', status: 'live', actor: viewer }), { name: 'AccessDeniedError' });
-      const actions = (await store.listAudit({ actor: 'alice' })).map((e) => e.action).filter((a) => a.startsWith('gate.') || a === 'model.deploy');
+      await assert.rejects(
+        store.recordDeployment({ key: 'x', model: 'fraud', version: 3, target: 'edge', status: 'live', actor: viewer }),
+        { name: 'AccessDeniedError' },
+      );
+      const actions = (await store.listAudit({ actor: 'alice' }))
+        .map((e) => e.action)
+        .filter((a) => a.startsWith('gate.') || a === 'model.deploy');
       assert.deepEqual(actions, ['gate.approve', 'gate.reject', 'model.deploy', 'model.deploy']);
       assert.equal((await store.verifyAudit()).ok, true);
     });

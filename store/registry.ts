@@ -4,7 +4,15 @@ import { SYSTEM } from './access';
 import { appendAuditIn } from './audit';
 import { ConflictError, NotFoundError } from './errors';
 import { pgErrorCode, type Executor } from './executor';
-import { modelAliases, modelAliasHistory, models, modelVersions, type Model, type ModelAliasMove, type ModelVersion } from './schema/registry';
+import {
+  modelAliases,
+  modelAliasHistory,
+  models,
+  modelVersions,
+  type Model,
+  type ModelAliasMove,
+  type ModelVersion,
+} from './schema/registry';
 
 export interface RegisterModelVersion {
   model: string;
@@ -55,15 +63,21 @@ export const registryApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) 
   }
 
   async function versionRow(tx: Executor, model: Model, version: number): Promise<ModelVersion> {
-    const [row] = await tx.select().from(modelVersions).where(and(eq(modelVersions.modelId, model.id), eq(modelVersions.version, version)));
+    const [row] = await tx
+      .select()
+      .from(modelVersions)
+      .where(and(eq(modelVersions.modelId, model.id), eq(modelVersions.version, version)));
     if (!row) throw new NotFoundError('model version', `${model.name}@${version}`);
     return row;
   }
 
   /** The alias's holders as a stack: a promotion pushes, a rollback pops. */
   async function aliasStack(tx: Executor, modelId: string, alias: string): Promise<string[]> {
-    const moves = await tx.select().from(modelAliasHistory)
-      .where(and(eq(modelAliasHistory.modelId, modelId), eq(modelAliasHistory.alias, alias))).orderBy(asc(modelAliasHistory.id));
+    const moves = await tx
+      .select()
+      .from(modelAliasHistory)
+      .where(and(eq(modelAliasHistory.modelId, modelId), eq(modelAliasHistory.alias, alias)))
+      .orderBy(asc(modelAliasHistory.id));
     const stack: string[] = [];
     for (const move of moves) {
       if (move.action === 'promote') stack.push(move.versionId);
@@ -72,20 +86,41 @@ export const registryApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) 
     return stack;
   }
 
-  async function moveAlias(tx: Executor, model: Model, alias: string, to: ModelVersion, from: string | null, action: 'promote' | 'rollback', actor: Principal): Promise<void> {
-    await tx.insert(modelAliases).values({ modelId: model.id, alias, versionId: to.id, updatedBy: actor.name })
-      .onConflictDoUpdate({ target: [modelAliases.modelId, modelAliases.alias], set: { versionId: to.id, updatedBy: actor.name, updatedAt: sql`now()` } });
-    await tx.insert(modelAliasHistory).values({ modelId: model.id, alias, action, versionId: to.id, previousVersionId: from, actor: actor.name });
+  async function moveAlias(
+    tx: Executor,
+    model: Model,
+    alias: string,
+    to: ModelVersion,
+    from: string | null,
+    action: 'promote' | 'rollback',
+    actor: Principal,
+  ): Promise<void> {
+    await tx
+      .insert(modelAliases)
+      .values({ modelId: model.id, alias, versionId: to.id, updatedBy: actor.name })
+      .onConflictDoUpdate({
+        target: [modelAliases.modelId, modelAliases.alias],
+        set: { versionId: to.id, updatedBy: actor.name, updatedAt: sql`now()` },
+      });
+    await tx
+      .insert(modelAliasHistory)
+      .values({ modelId: model.id, alias, action, versionId: to.id, previousVersionId: from, actor: actor.name });
   }
 
   async function versionNumber(tx: Executor, id: string | null | undefined): Promise<number | null> {
     if (!id) return null;
-    const [row] = await tx.select({ version: modelVersions.version }).from(modelVersions).where(eq(modelVersions.id, id));
+    const [row] = await tx
+      .select({ version: modelVersions.version })
+      .from(modelVersions)
+      .where(eq(modelVersions.id, id));
     return row?.version ?? null;
   }
 
   async function currentHolder(tx: Executor, modelId: string, alias: string): Promise<string | null> {
-    const [row] = await tx.select().from(modelAliases).where(and(eq(modelAliases.modelId, modelId), eq(modelAliases.alias, alias)));
+    const [row] = await tx
+      .select()
+      .from(modelAliases)
+      .where(and(eq(modelAliases.modelId, modelId), eq(modelAliases.alias, alias)));
     return row?.versionId ?? null;
   }
 
@@ -93,8 +128,16 @@ export const registryApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) 
     const list = await db.select().from(models).where(where).orderBy(asc(models.name));
     if (list.length === 0) return [];
     const ids = list.map((m) => m.id);
-    const versions = await db.select().from(modelVersions).where(inArray(modelVersions.modelId, ids)).orderBy(desc(modelVersions.version));
-    const aliases = await db.select().from(modelAliases).where(inArray(modelAliases.modelId, ids)).orderBy(asc(modelAliases.alias));
+    const versions = await db
+      .select()
+      .from(modelVersions)
+      .where(inArray(modelVersions.modelId, ids))
+      .orderBy(desc(modelVersions.version));
+    const aliases = await db
+      .select()
+      .from(modelAliases)
+      .where(inArray(modelAliases.modelId, ids))
+      .orderBy(asc(modelAliases.alias));
     return list.map((m) => {
       const own = versions.filter((v) => v.modelId === m.id);
       const ownAliases = aliases.filter((a) => a.modelId === m.id);
@@ -103,7 +146,13 @@ export const registryApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) 
         name: m.name,
         description: m.description,
         createdAt: m.createdAt,
-        versions: own.map((v) => info(m.name, v, ownAliases.filter((a) => a.versionId === v.id).map((a) => a.alias))),
+        versions: own.map((v) =>
+          info(
+            m.name,
+            v,
+            ownAliases.filter((a) => a.versionId === v.id).map((a) => a.alias),
+          ),
+        ),
         aliases: Object.fromEntries(ownAliases.map((a) => [a.alias, byId.get(a.versionId)!])),
       };
     });
@@ -116,25 +165,35 @@ export const registryApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) 
      */
     async registerModelVersion(input: RegisterModelVersion): Promise<ModelVersionInfo> {
       const actor = input.actor ?? SYSTEM;
-      await db.insert(models).values({ name: input.model, description: input.description ?? null }).onConflictDoNothing({ target: models.name });
+      await db
+        .insert(models)
+        .values({ name: input.model, description: input.description ?? null })
+        .onConflictDoNothing({ target: models.name });
       try {
         return await db.transaction(async (tx) => {
           const model = await lockModel(tx, input.model);
-          const [existing] = await tx.select().from(modelVersions)
+          const [existing] = await tx
+            .select()
+            .from(modelVersions)
             .where(and(eq(modelVersions.modelId, model.id), eq(modelVersions.artifactSha256, input.artifactSha256)));
           if (existing) return info(model.name, existing, []);
-          const [{ next }] = (await tx.select({ next: sql<number>`coalesce(max(${modelVersions.version}), 0) + 1` })
-            .from(modelVersions).where(eq(modelVersions.modelId, model.id))) as [{ next: number }];
-          const [row] = await tx.insert(modelVersions).values({
-            modelId: model.id,
-            version: Number(next),
-            artifactSha256: input.artifactSha256,
-            metrics: input.metrics ?? {},
-            signature: input.signature ?? null,
-            runId: input.runId ?? null,
-            stepExecutionId: input.stepExecutionId ?? null,
-            createdBy: actor.name,
-          }).returning();
+          const [{ next }] = (await tx
+            .select({ next: sql<number>`coalesce(max(${modelVersions.version}), 0) + 1` })
+            .from(modelVersions)
+            .where(eq(modelVersions.modelId, model.id))) as [{ next: number }];
+          const [row] = await tx
+            .insert(modelVersions)
+            .values({
+              modelId: model.id,
+              version: Number(next),
+              artifactSha256: input.artifactSha256,
+              metrics: input.metrics ?? {},
+              signature: input.signature ?? null,
+              runId: input.runId ?? null,
+              stepExecutionId: input.stepExecutionId ?? null,
+              createdBy: actor.name,
+            })
+            .returning();
           await appendAuditIn(tx, {
             actor: actor.name,
             action: 'model.register',
@@ -144,7 +203,11 @@ export const registryApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) 
           return info(model.name, row!, []);
         });
       } catch (error) {
-        if (pgErrorCode(error) === '23503') throw new ConflictError(`model '${input.model}': artifact ${input.artifactSha256.slice(0, 12)} or run '${input.runId ?? ''}' is not recorded; record the artifact (and run) first`, { cause: error });
+        if (pgErrorCode(error) === '23503')
+          throw new ConflictError(
+            `model '${input.model}': artifact ${input.artifactSha256.slice(0, 12)} or run '${input.runId ?? ''}' is not recorded; record the artifact (and run) first`,
+            { cause: error },
+          );
         throw error;
       }
     },
@@ -162,14 +225,27 @@ export const registryApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) 
     async getModelVersion(name: string, versionOrAlias: number | string): Promise<ModelVersionInfo> {
       const summary = (await summaries(eq(models.name, name)))[0];
       if (!summary) throw new NotFoundError('model', name);
-      const version = typeof versionOrAlias === 'number' || /^\d+$/.test(versionOrAlias) ? Number(versionOrAlias) : summary.aliases[versionOrAlias];
+      const version =
+        typeof versionOrAlias === 'number' || /^\d+$/.test(versionOrAlias)
+          ? Number(versionOrAlias)
+          : summary.aliases[versionOrAlias];
       const found = summary.versions.find((v) => v.version === version);
-      if (!found) throw new NotFoundError('model version', `${name}@${versionOrAlias}`, `versions: ${summary.versions.map((v) => v.version).join(', ') || 'none'}; aliases: ${Object.keys(summary.aliases).join(', ') || 'none'}`);
+      if (!found)
+        throw new NotFoundError(
+          'model version',
+          `${name}@${versionOrAlias}`,
+          `versions: ${summary.versions.map((v) => v.version).join(', ') || 'none'}; aliases: ${Object.keys(summary.aliases).join(', ') || 'none'}`,
+        );
       return found;
     },
 
     /** Points `alias` at `version` (approver role); the previous holder stays one rollback away. Audited. */
-    async promote(name: string, version: number, alias: string, options: { actor?: Principal } = {}): Promise<AliasMove> {
+    async promote(
+      name: string,
+      version: number,
+      alias: string,
+      options: { actor?: Principal } = {},
+    ): Promise<AliasMove> {
       const actor = options.actor ?? SYSTEM;
       await access.authorize(actor, 'alias.move', `model:${name}@${version}`);
       return db.transaction(async (tx) => {
@@ -200,7 +276,8 @@ export const registryApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) 
         const current = stack.at(-1);
         const back = stack.at(-2);
         if (!current) throw new NotFoundError('alias', `${name}#${alias}`, 'promote a version to it first');
-        if (!back) throw new ConflictError(`alias '${alias}' of model '${name}' has no previous holder to roll back to`);
+        if (!back)
+          throw new ConflictError(`alias '${alias}' of model '${name}' has no previous holder to roll back to`);
         const [target] = await tx.select().from(modelVersions).where(eq(modelVersions.id, back));
         const from = await versionNumber(tx, current);
         await moveAlias(tx, model, alias, target!, current, 'rollback', actor);
@@ -216,13 +293,32 @@ export const registryApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) 
     },
 
     /** Every move of a model's aliases, oldest first. */
-    async aliasHistory(name: string, alias?: string): Promise<Array<Omit<ModelAliasMove, 'versionId' | 'previousVersionId' | 'modelId'> & { version: number; previous: number | null }>> {
+    async aliasHistory(
+      name: string,
+      alias?: string,
+    ): Promise<
+      Array<
+        Omit<ModelAliasMove, 'versionId' | 'previousVersionId' | 'modelId'> & {
+          version: number;
+          previous: number | null;
+        }
+      >
+    > {
       const [model] = await db.select().from(models).where(eq(models.name, name));
       if (!model) throw new NotFoundError('model', name);
-      const moves = await db.select().from(modelAliasHistory)
-        .where(alias === undefined ? eq(modelAliasHistory.modelId, model.id) : and(eq(modelAliasHistory.modelId, model.id), eq(modelAliasHistory.alias, alias)))
+      const moves = await db
+        .select()
+        .from(modelAliasHistory)
+        .where(
+          alias === undefined
+            ? eq(modelAliasHistory.modelId, model.id)
+            : and(eq(modelAliasHistory.modelId, model.id), eq(modelAliasHistory.alias, alias)),
+        )
         .orderBy(asc(modelAliasHistory.id));
-      const versions = await db.select({ id: modelVersions.id, version: modelVersions.version }).from(modelVersions).where(eq(modelVersions.modelId, model.id));
+      const versions = await db
+        .select({ id: modelVersions.id, version: modelVersions.version })
+        .from(modelVersions)
+        .where(eq(modelVersions.modelId, model.id));
       const number = new Map(versions.map((v) => [v.id, v.version]));
       return moves.map(({ versionId, previousVersionId, modelId: _m, ...rest }) => ({
         ...rest,

@@ -31,7 +31,10 @@ export interface RunFinish {
 
 export async function recordPlanIn(tx: Executor, plan: PipelinePlan): Promise<void> {
   await tx.insert(pipelines).values({ name: plan.name }).onConflictDoNothing();
-  await tx.insert(planVersions).values({ hash: plan.hash, pipelineName: plan.name, version: plan.version, plan }).onConflictDoNothing();
+  await tx
+    .insert(planVersions)
+    .values({ hash: plan.hash, pipelineName: plan.name, version: plan.version, plan })
+    .onConflictDoNothing();
 }
 
 export const runsApi = (db: Executor) => ({
@@ -47,25 +50,31 @@ export const runsApi = (db: Executor) => ({
   async recordRunStart(start: RunStart): Promise<Run> {
     const run = await db.transaction(async (tx) => {
       await recordPlanIn(tx, start.plan);
-      const [row] = await tx.insert(runs).values({
-        id: start.runId,
-        workflowId: start.workflowId,
-        temporalRunId: start.temporalRunId ?? null,
-        pipelineName: start.plan.name,
-        planHash: start.plan.hash,
-        status: 'running',
-        params: start.params ?? {},
-        codeCommit: start.code?.commit ?? null,
-        codeDirty: start.code?.dirty ?? null,
-        startedAt: start.startedAt ?? new Date(),
-      }).onConflictDoUpdate({
-        target: runs.id,
-        set: { temporalRunId: sql`coalesce(excluded.temporal_run_id, ${runs.temporalRunId})` },
-      }).returning();
+      const [row] = await tx
+        .insert(runs)
+        .values({
+          id: start.runId,
+          workflowId: start.workflowId,
+          temporalRunId: start.temporalRunId ?? null,
+          pipelineName: start.plan.name,
+          planHash: start.plan.hash,
+          status: 'running',
+          params: start.params ?? {},
+          codeCommit: start.code?.commit ?? null,
+          codeDirty: start.code?.dirty ?? null,
+          startedAt: start.startedAt ?? new Date(),
+        })
+        .onConflictDoUpdate({
+          target: runs.id,
+          set: { temporalRunId: sql`coalesce(excluded.temporal_run_id, ${runs.temporalRunId})` },
+        })
+        .returning();
       return row!;
     });
     if (run.planHash !== start.plan.hash) {
-      throw new ConflictError(`run '${start.runId}' is recorded with plan ${run.planHash.slice(0, 12)}, not ${start.plan.hash.slice(0, 12)}; a run id names one plan`);
+      throw new ConflictError(
+        `run '${start.runId}' is recorded with plan ${run.planHash.slice(0, 12)}, not ${start.plan.hash.slice(0, 12)}; a run id names one plan`,
+      );
     }
     return run;
   },
@@ -78,22 +87,29 @@ export const runsApi = (db: Executor) => ({
   async recordRunFinish(finish: RunFinish): Promise<Run> {
     const at = finish.finishedAt ?? new Date();
     return db.transaction(async (tx) => {
-      const [row] = await tx.update(runs).set({
-        status: finish.status,
-        finishedAt: sql`case when ${runs.status} = ${finish.status} and ${runs.finishedAt} is not null then ${runs.finishedAt} else ${at.toISOString()}::timestamptz end`,
-        errorType: finish.error?.type ?? null,
-        errorMessage: finish.error?.message ?? null,
-      }).where(eq(runs.id, finish.runId)).returning();
+      const [row] = await tx
+        .update(runs)
+        .set({
+          status: finish.status,
+          finishedAt: sql`case when ${runs.status} = ${finish.status} and ${runs.finishedAt} is not null then ${runs.finishedAt} else ${at.toISOString()}::timestamptz end`,
+          errorType: finish.error?.type ?? null,
+          errorMessage: finish.error?.message ?? null,
+        })
+        .where(eq(runs.id, finish.runId))
+        .returning();
       if (!row) throw new NotFoundError('run', finish.runId, 'record its start first (recordRunStart)');
       // A run that succeeded has no step to close: whatever still runs is a stale attempt.
       if (finish.status === 'succeeded') return row;
       const cancelled = finish.status === 'cancelled';
-      await tx.update(stepExecutions).set({
-        status: cancelled ? 'cancelled' : 'failed',
-        errorType: cancelled ? 'Cancelled' : 'RunEnded',
-        errorMessage: `the run ${finish.status} while this step was running (${cancelled ? 'cancelled with it' : 'it timed out, was cancelled, or lost its worker'})`,
-        finishedAt: sql`${at.toISOString()}::timestamptz`,
-      }).where(and(eq(stepExecutions.runId, finish.runId), eq(stepExecutions.status, 'running')));
+      await tx
+        .update(stepExecutions)
+        .set({
+          status: cancelled ? 'cancelled' : 'failed',
+          errorType: cancelled ? 'Cancelled' : 'RunEnded',
+          errorMessage: `the run ${finish.status} while this step was running (${cancelled ? 'cancelled with it' : 'it timed out, was cancelled, or lost its worker'})`,
+          finishedAt: sql`${at.toISOString()}::timestamptz`,
+        })
+        .where(and(eq(stepExecutions.runId, finish.runId), eq(stepExecutions.status, 'running')));
       return row;
     });
   },
@@ -108,7 +124,12 @@ export const runsApi = (db: Executor) => ({
     const where: SQL[] = [];
     if (query.pipeline !== undefined) where.push(eq(runs.pipelineName, query.pipeline));
     if (query.status !== undefined) where.push(eq(runs.status, query.status));
-    return db.select().from(runs).where(and(...where)).orderBy(desc(runs.startedAt)).limit(query.limit ?? 100);
+    return db
+      .select()
+      .from(runs)
+      .where(and(...where))
+      .orderBy(desc(runs.startedAt))
+      .limit(query.limit ?? 100);
   },
 });
 export type RunsApi = ReturnType<typeof runsApi>;

@@ -11,7 +11,9 @@ import { testBackends } from './testing';
 for (const backend of testBackends()) {
   describe(`run and step recording on ${backend.name}`, () => {
     let store: Store;
-    before(async () => { store = await backend.open(); });
+    before(async () => {
+      store = await backend.open();
+    });
     after(() => backend.close());
 
     it('records a run once however often its start is replayed, and keeps the first finish time', async () => {
@@ -23,7 +25,10 @@ for (const backend of testBackends()) {
       assert.equal(again.finishedAt?.getTime(), first.finishedAt?.getTime());
       const runs = await store.listRuns({ pipeline: 'test-pipeline' });
       assert.equal(runs.filter((r) => r.id === 'run-replay').length, 1);
-      assert.deepEqual({ commit: runs[0]!.codeCommit, dirty: runs[0]!.codeDirty }, { commit: 'abc1234def', dirty: false });
+      assert.deepEqual(
+        { commit: runs[0]!.codeCommit, dirty: runs[0]!.codeDirty },
+        { commit: 'abc1234def', dirty: false },
+      );
     });
 
     it('refuses the same run id with another plan', async () => {
@@ -33,12 +38,41 @@ for (const backend of testBackends()) {
     it('writes one step record with attempts = n for a step retried n times', async () => {
       await startRun(store, 'run-retry');
       for (let attempt = 1; attempt <= 3; attempt++) {
-        await store.recordStepStart({ runId: 'run-retry', nodeId: 'train', step: { name: 'trainClassifier', version: '1' }, attempt });
-        if (attempt < 3) await store.recordStepFinish({ runId: 'run-retry', nodeId: 'train', status: 'failed', attempt, error: { type: 'Timeout', message: 'worker lost' } });
+        await store.recordStepStart({
+          runId: 'run-retry',
+          nodeId: 'train',
+          step: { name: 'trainClassifier', version: '1' },
+          attempt,
+        });
+        if (attempt < 3)
+          await store.recordStepFinish({
+            runId: 'run-retry',
+            nodeId: 'train',
+            status: 'failed',
+            attempt,
+            error: { type: 'Timeout', message: 'worker lost' },
+          });
       }
-      await store.recordStepStart({ runId: 'run-retry', nodeId: 'train', step: { name: 'trainClassifier', version: '1' }, attempt: 2 });
-      const done = await store.recordStepFinish({ runId: 'run-retry', nodeId: 'train', status: 'succeeded', attempt: 3, output: { ok: true } });
-      await store.recordStepFinish({ runId: 'run-retry', nodeId: 'train', status: 'succeeded', attempt: 3, output: { ok: true } });
+      await store.recordStepStart({
+        runId: 'run-retry',
+        nodeId: 'train',
+        step: { name: 'trainClassifier', version: '1' },
+        attempt: 2,
+      });
+      const done = await store.recordStepFinish({
+        runId: 'run-retry',
+        nodeId: 'train',
+        status: 'succeeded',
+        attempt: 3,
+        output: { ok: true },
+      });
+      await store.recordStepFinish({
+        runId: 'run-retry',
+        nodeId: 'train',
+        status: 'succeeded',
+        attempt: 3,
+        output: { ok: true },
+      });
       const rows = await store.db.select().from(stepExecutions).where(eq(stepExecutions.runId, 'run-retry'));
       assert.equal(rows.length, 1);
       assert.equal(rows[0]!.attempts, 3);
@@ -47,15 +81,33 @@ for (const backend of testBackends()) {
       assert.equal(rows[0]!.finishedAt?.getTime(), done.finishedAt?.getTime());
     });
 
-    it('keeps a later attempt\'s success when a stale earlier attempt reports late', async () => {
+    it("keeps a later attempt's success when a stale earlier attempt reports late", async () => {
       await startRun(store, 'run-stale');
       const step = { name: 'trainClassifier', version: '1' };
       await store.recordStepStart({ runId: 'run-stale', nodeId: 'train', step, attempt: 1 });
       await store.recordStepStart({ runId: 'run-stale', nodeId: 'train', step, attempt: 2 });
-      await store.recordStepFinish({ runId: 'run-stale', nodeId: 'train', status: 'succeeded', attempt: 2, output: { ok: 2 } });
+      await store.recordStepFinish({
+        runId: 'run-stale',
+        nodeId: 'train',
+        status: 'succeeded',
+        attempt: 2,
+        output: { ok: 2 },
+      });
       // Attempt 1 timed out long ago but only now gets to say so.
-      await store.recordStepFinish({ runId: 'run-stale', nodeId: 'train', status: 'failed', attempt: 1, error: { type: 'Error', message: 'late' } });
-      await store.recordStepFinish({ runId: 'run-stale', nodeId: 'train', status: 'cancelled', attempt: 2, error: { type: 'Cancelled', message: 'late' } });
+      await store.recordStepFinish({
+        runId: 'run-stale',
+        nodeId: 'train',
+        status: 'failed',
+        attempt: 1,
+        error: { type: 'Error', message: 'late' },
+      });
+      await store.recordStepFinish({
+        runId: 'run-stale',
+        nodeId: 'train',
+        status: 'cancelled',
+        attempt: 2,
+        error: { type: 'Cancelled', message: 'late' },
+      });
       const row = await store.getStep({ runId: 'run-stale', nodeId: 'train' });
       assert.deepEqual([row?.status, row?.attempts, row?.output, row?.errorMessage], ['succeeded', 2, { ok: 2 }, null]);
     });
@@ -64,25 +116,58 @@ for (const backend of testBackends()) {
       await startRun(store, 'run-reset');
       const step = { name: 'trainClassifier', version: '1' };
       await store.recordStepStart({ runId: 'run-reset', nodeId: 'train', step, attempt: 3 });
-      await store.recordStepFinish({ runId: 'run-reset', nodeId: 'train', status: 'failed', attempt: 3, error: { type: 'Error', message: 'boom' } });
+      await store.recordStepFinish({
+        runId: 'run-reset',
+        nodeId: 'train',
+        status: 'failed',
+        attempt: 3,
+        error: { type: 'Error', message: 'boom' },
+      });
       await store.recordStepStart({ runId: 'run-reset', nodeId: 'train', step, attempt: 1 });
-      await store.recordStepFinish({ runId: 'run-reset', nodeId: 'train', status: 'succeeded', attempt: 1, output: { ok: 'after reset' } });
+      await store.recordStepFinish({
+        runId: 'run-reset',
+        nodeId: 'train',
+        status: 'succeeded',
+        attempt: 1,
+        output: { ok: 'after reset' },
+      });
       const row = await store.getStep({ runId: 'run-reset', nodeId: 'train' });
       assert.deepEqual([row?.status, row?.attempts, row?.output], ['succeeded', 1, { ok: 'after reset' }]);
     });
 
     it('records a skipped node that never started', async () => {
-      const row = await store.recordStepFinish({ runId: 'run-retry', nodeId: 'deploy', status: 'skipped', step: { name: 'deploy', version: '1' } });
+      const row = await store.recordStepFinish({
+        runId: 'run-retry',
+        nodeId: 'deploy',
+        status: 'skipped',
+        step: { name: 'deploy', version: '1' },
+      });
       assert.equal(row.status, 'skipped');
-      await assert.rejects(store.recordStepFinish({ runId: 'run-retry', nodeId: 'nowhere', status: 'succeeded' }), { name: 'NotFoundError' });
+      await assert.rejects(store.recordStepFinish({ runId: 'run-retry', nodeId: 'nowhere', status: 'succeeded' }), {
+        name: 'NotFoundError',
+      });
     });
 
     it('does not duplicate artifacts or lineage edges when a finish is replayed', async () => {
       await startRun(store, 'run-edges');
       const csv = sha('edges.csv');
       await store.recordArtifact({ sha256: csv, kind: 'file', size: 10, mediaType: 'text/csv' });
-      await runStep(store, 'run-edges', 'ingest', 'ingest', { file: csv }, { dataset: { sha256: sha('edges-ds'), kind: 'dataset' } });
-      await runStep(store, 'run-edges', 'ingest', 'ingest', { file: csv }, { dataset: { sha256: sha('edges-ds'), kind: 'dataset' } });
+      await runStep(
+        store,
+        'run-edges',
+        'ingest',
+        'ingest',
+        { file: csv },
+        { dataset: { sha256: sha('edges-ds'), kind: 'dataset' } },
+      );
+      await runStep(
+        store,
+        'run-edges',
+        'ingest',
+        'ingest',
+        { file: csv },
+        { dataset: { sha256: sha('edges-ds'), kind: 'dataset' } },
+      );
       await store.recordLineage({ runId: 'run-edges', nodeId: 'ingest' }, { inputs: [{ sha256: csv, port: 'file' }] });
       const step = await store.getStep({ runId: 'run-edges', nodeId: 'ingest' });
       const edges = await store.db.select().from(lineageEdges).where(eq(lineageEdges.stepExecutionId, step!.id));
@@ -102,14 +187,34 @@ for (const backend of testBackends()) {
       const key = cacheKey(step, { dataset: { kind: 'dataset', sha256: dataset }, testFraction: 0.2 });
       assert.equal(key, cacheKey(step, { testFraction: 0.2, dataset: { sha256: dataset, kind: 'dataset' } }));
       assert.equal(await store.lookupCache(key), undefined);
-      await runStep(store, 'run-edges', 'split', 'split', { dataset }, { train: { sha256: sha('train'), kind: 'dataset' }, test: { sha256: sha('test'), kind: 'dataset' } }, { cacheKey: key });
+      await runStep(
+        store,
+        'run-edges',
+        'split',
+        'split',
+        { dataset },
+        { train: { sha256: sha('train'), kind: 'dataset' }, test: { sha256: sha('test'), kind: 'dataset' } },
+        { cacheKey: key },
+      );
       const hit = await store.lookupCache(key);
       assert.ok(hit);
-      assert.deepEqual(hit.outputs.map((o) => o.port), ['test', 'train']);
-      assert.deepEqual(hit.output, { train: { kind: 'dataset', sha256: sha('train') }, test: { kind: 'dataset', sha256: sha('test') } });
+      assert.deepEqual(
+        hit.outputs.map((o) => o.port),
+        ['test', 'train'],
+      );
+      assert.deepEqual(hit.output, {
+        train: { kind: 'dataset', sha256: sha('train') },
+        test: { kind: 'dataset', sha256: sha('test') },
+      });
 
       await startRun(store, 'run-cached');
-      const cached = await store.recordCacheHit({ runId: 'run-cached', nodeId: 'split', step, cacheKey: key, from: hit.executionId });
+      const cached = await store.recordCacheHit({
+        runId: 'run-cached',
+        nodeId: 'split',
+        step,
+        cacheKey: key,
+        from: hit.executionId,
+      });
       await store.recordCacheHit({ runId: 'run-cached', nodeId: 'split', step, cacheKey: key, from: hit.executionId });
       assert.equal(cached.status, 'cached');
       assert.equal(cached.cachedFrom, hit.executionId);
@@ -123,22 +228,40 @@ for (const backend of testBackends()) {
     it('keeps concurrent runs apart: no lost, duplicated or interleaved records', async () => {
       const other = await backend.openAnother();
       const runs = Array.from({ length: 12 }, (_, i) => `run-concurrent-${i}`);
-      await Promise.all(runs.map(async (runId, i) => {
-        const s = i % 2 ? other : store;
-        await startRun(s, runId);
-        let previous = sha('shared-source');
-        await s.recordArtifact({ sha256: previous, kind: 'file', size: 1 });
-        for (let n = 0; n < 6; n++) {
-          const out = sha(`${runId}/${n}`);
-          await runStep(s, runId, `node-${n}`, `step${n}`, { in: previous }, { out: { sha256: out, kind: 'dataset' } }, { attempts: 1 + (n % 3) });
-          previous = out;
-        }
-        await s.recordRunFinish({ runId, status: 'succeeded' });
-      }));
-      const counts = await store.db.select({ runId: stepExecutions.runId, n: sql<number>`count(*)::int`, attempts: sql<number>`sum(${stepExecutions.attempts})::int` })
-        .from(stepExecutions).where(sql`${stepExecutions.runId} like 'run-concurrent-%'`).groupBy(stepExecutions.runId);
+      await Promise.all(
+        runs.map(async (runId, i) => {
+          const s = i % 2 ? other : store;
+          await startRun(s, runId);
+          let previous = sha('shared-source');
+          await s.recordArtifact({ sha256: previous, kind: 'file', size: 1 });
+          for (let n = 0; n < 6; n++) {
+            const out = sha(`${runId}/${n}`);
+            await runStep(
+              s,
+              runId,
+              `node-${n}`,
+              `step${n}`,
+              { in: previous },
+              { out: { sha256: out, kind: 'dataset' } },
+              { attempts: 1 + (n % 3) },
+            );
+            previous = out;
+          }
+          await s.recordRunFinish({ runId, status: 'succeeded' });
+        }),
+      );
+      const counts = await store.db
+        .select({
+          runId: stepExecutions.runId,
+          n: sql<number>`count(*)::int`,
+          attempts: sql<number>`sum(${stepExecutions.attempts})::int`,
+        })
+        .from(stepExecutions)
+        .where(sql`${stepExecutions.runId} like 'run-concurrent-%'`)
+        .groupBy(stepExecutions.runId);
       assert.equal(counts.length, 12);
-      for (const c of counts) assert.deepEqual({ n: c.n, attempts: c.attempts }, { n: 6, attempts: 1 + 2 + 3 + 1 + 2 + 3 });
+      for (const c of counts)
+        assert.deepEqual({ n: c.n, attempts: c.attempts }, { n: 6, attempts: 1 + 2 + 3 + 1 + 2 + 3 });
       for (const runId of runs) {
         const graph = await store.upstream({ run: runId });
         const foreign = graph.nodes.filter((n) => n.type === 'step' && n.runId !== runId);

@@ -62,30 +62,36 @@ export const stepsApi = (db: Executor) => ({
   async recordStepStart(start: StepStart): Promise<StepExecution> {
     const attempt = start.attempt ?? 1;
     const at = (start.startedAt ?? new Date()).toISOString();
-    const [row] = await db.insert(stepExecutions).values({
-      runId: start.runId,
-      nodeId: start.nodeId,
-      stepName: start.step.name,
-      stepVersion: start.step.version,
-      status: 'running',
-      attempts: attempt,
-      cacheKey: start.cacheKey ?? null,
-      startedAt: sql`${at}::timestamptz`,
-      attemptStartedAt: sql`${at}::timestamptz`,
-    }).onConflictDoUpdate({
-      target: [stepExecutions.runId, stepExecutions.nodeId],
-      set: {
-        // A later attempt reopens the step; a replay of an attempt already seen changes nothing. A
-        // start after the step ended without success is a Temporal reset, whose attempts count anew.
-        status: sql`case when excluded.attempts > ${stepExecutions.attempts} or ${stepExecutions.status} not in ${terminal} or ${ended} then 'running' else ${stepExecutions.status} end`,
-        attemptStartedAt: sql`case when excluded.attempts > ${stepExecutions.attempts} or ${ended} then excluded.attempt_started_at else ${stepExecutions.attemptStartedAt} end`,
-        finishedAt: sql`case when excluded.attempts > ${stepExecutions.attempts} or ${ended} then null else ${stepExecutions.finishedAt} end`,
-        attempts: sql`case when ${ended} then excluded.attempts else greatest(${stepExecutions.attempts}, excluded.attempts) end`,
-        cacheKey: sql`coalesce(excluded.cache_key, ${stepExecutions.cacheKey})`,
-      },
-    }).returning();
+    const [row] = await db
+      .insert(stepExecutions)
+      .values({
+        runId: start.runId,
+        nodeId: start.nodeId,
+        stepName: start.step.name,
+        stepVersion: start.step.version,
+        status: 'running',
+        attempts: attempt,
+        cacheKey: start.cacheKey ?? null,
+        startedAt: sql`${at}::timestamptz`,
+        attemptStartedAt: sql`${at}::timestamptz`,
+      })
+      .onConflictDoUpdate({
+        target: [stepExecutions.runId, stepExecutions.nodeId],
+        set: {
+          // A later attempt reopens the step; a replay of an attempt already seen changes nothing. A
+          // start after the step ended without success is a Temporal reset, whose attempts count anew.
+          status: sql`case when excluded.attempts > ${stepExecutions.attempts} or ${stepExecutions.status} not in ${terminal} or ${ended} then 'running' else ${stepExecutions.status} end`,
+          attemptStartedAt: sql`case when excluded.attempts > ${stepExecutions.attempts} or ${ended} then excluded.attempt_started_at else ${stepExecutions.attemptStartedAt} end`,
+          finishedAt: sql`case when excluded.attempts > ${stepExecutions.attempts} or ${ended} then null else ${stepExecutions.finishedAt} end`,
+          attempts: sql`case when ${ended} then excluded.attempts else greatest(${stepExecutions.attempts}, excluded.attempts) end`,
+          cacheKey: sql`coalesce(excluded.cache_key, ${stepExecutions.cacheKey})`,
+        },
+      })
+      .returning();
     if (row!.stepName !== start.step.name || row!.stepVersion !== start.step.version) {
-      throw new ConflictError(`node '${start.nodeId}' of run '${start.runId}' is recorded as ${row!.stepName}@${row!.stepVersion}, not ${start.step.name}@${start.step.version}`);
+      throw new ConflictError(
+        `node '${start.nodeId}' of run '${start.runId}' is recorded as ${row!.stepName}@${row!.stepVersion}, not ${start.step.name}@${start.step.version}`,
+      );
     }
     return row!;
   },
@@ -108,26 +114,43 @@ export const stepsApi = (db: Executor) => ({
         attempts: sql`greatest(${stepExecutions.attempts}, ${attempt})`,
       };
       const node = and(eq(stepExecutions.runId, finish.runId), eq(stepExecutions.nodeId, finish.nodeId));
-      let [row] = await tx.update(stepExecutions).set(values)
-        .where(and(node, lte(stepExecutions.attempts, attempt), notInArray(stepExecutions.status, ['succeeded', 'cached', finish.status]))).returning();
+      let [row] = await tx
+        .update(stepExecutions)
+        .set(values)
+        .where(
+          and(
+            node,
+            lte(stepExecutions.attempts, attempt),
+            notInArray(stepExecutions.status, ['succeeded', 'cached', finish.status]),
+          ),
+        )
+        .returning();
       if (!row) {
         const [existing] = await tx.select().from(stepExecutions).where(node);
         if (existing) return existing;
-        if (!finish.step) throw new NotFoundError('step execution', `${finish.runId}/${finish.nodeId}`, 'record its start first, or pass `step` for a node that never started');
-        [row] = await tx.insert(stepExecutions).values({
-          runId: finish.runId,
-          nodeId: finish.nodeId,
-          stepName: finish.step.name,
-          stepVersion: finish.step.version,
-          status: finish.status,
-          attempts: attempt,
-          output: values.output,
-          errorType: values.errorType,
-          errorMessage: values.errorMessage,
-          startedAt: sql`${at}::timestamptz`,
-          attemptStartedAt: sql`${at}::timestamptz`,
-          finishedAt: sql`${at}::timestamptz`,
-        }).returning();
+        if (!finish.step)
+          throw new NotFoundError(
+            'step execution',
+            `${finish.runId}/${finish.nodeId}`,
+            'record its start first, or pass `step` for a node that never started',
+          );
+        [row] = await tx
+          .insert(stepExecutions)
+          .values({
+            runId: finish.runId,
+            nodeId: finish.nodeId,
+            stepName: finish.step.name,
+            stepVersion: finish.step.version,
+            status: finish.status,
+            attempts: attempt,
+            output: values.output,
+            errorType: values.errorType,
+            errorMessage: values.errorMessage,
+            startedAt: sql`${at}::timestamptz`,
+            attemptStartedAt: sql`${at}::timestamptz`,
+            finishedAt: sql`${at}::timestamptz`,
+          })
+          .returning();
       }
       await recordArtifactsIn(tx, finish.artifacts ?? []);
       if (finish.lineage) await recordLineageIn(tx, row!.id, finish.lineage);
@@ -142,11 +165,16 @@ export const stepsApi = (db: Executor) => ({
 
   /** The newest succeeded execution recorded under `cacheKey`, with its output and output artifacts. */
   async lookupCache(key: string): Promise<CachedResult | undefined> {
-    const [hit] = await db.select().from(stepExecutions)
+    const [hit] = await db
+      .select()
+      .from(stepExecutions)
       .where(and(eq(stepExecutions.cacheKey, key), eq(stepExecutions.status, 'succeeded')))
-      .orderBy(desc(stepExecutions.finishedAt)).limit(1);
+      .orderBy(desc(stepExecutions.finishedAt))
+      .limit(1);
     if (!hit) return undefined;
-    const outputs = await db.select({ sha256: lineageEdges.artifactSha256, port: lineageEdges.port }).from(lineageEdges)
+    const outputs = await db
+      .select({ sha256: lineageEdges.artifactSha256, port: lineageEdges.port })
+      .from(lineageEdges)
       .where(and(eq(lineageEdges.stepExecutionId, hit.id), eq(lineageEdges.direction, 'output')))
       .orderBy(asc(lineageEdges.port));
     return {
@@ -169,46 +197,58 @@ export const stepsApi = (db: Executor) => ({
     return db.transaction(async (tx) => {
       const [source] = await tx.select().from(stepExecutions).where(eq(stepExecutions.id, hit.from));
       if (!source) throw new NotFoundError('step execution', hit.from);
-      if (source.status !== 'succeeded') throw new ConflictError(`step execution ${hit.from} is ${source.status}; only a succeeded execution can be reused`);
-      const [row] = await tx.insert(stepExecutions).values({
-        runId: hit.runId,
-        nodeId: hit.nodeId,
-        stepName: hit.step.name,
-        stepVersion: hit.step.version,
-        status: 'cached',
-        attempts: 1,
-        cacheKey: hit.cacheKey,
-        cachedFrom: source.id,
-        output: source.output,
-        startedAt: sql`${at}::timestamptz`,
-        attemptStartedAt: sql`${at}::timestamptz`,
-        finishedAt: sql`${at}::timestamptz`,
-      }).onConflictDoUpdate({
-        target: [stepExecutions.runId, stepExecutions.nodeId],
-        set: {
+      if (source.status !== 'succeeded')
+        throw new ConflictError(
+          `step execution ${hit.from} is ${source.status}; only a succeeded execution can be reused`,
+        );
+      const [row] = await tx
+        .insert(stepExecutions)
+        .values({
+          runId: hit.runId,
+          nodeId: hit.nodeId,
+          stepName: hit.step.name,
+          stepVersion: hit.step.version,
           status: 'cached',
-          cachedFrom: source.id,
+          attempts: 1,
           cacheKey: hit.cacheKey,
-          output: sql`excluded.output`,
-          finishedAt: sql`coalesce(${stepExecutions.finishedAt}, excluded.finished_at)`,
-        },
-      }).returning();
+          cachedFrom: source.id,
+          output: source.output,
+          startedAt: sql`${at}::timestamptz`,
+          attemptStartedAt: sql`${at}::timestamptz`,
+          finishedAt: sql`${at}::timestamptz`,
+        })
+        .onConflictDoUpdate({
+          target: [stepExecutions.runId, stepExecutions.nodeId],
+          set: {
+            status: 'cached',
+            cachedFrom: source.id,
+            cacheKey: hit.cacheKey,
+            output: sql`excluded.output`,
+            finishedAt: sql`coalesce(${stepExecutions.finishedAt}, excluded.finished_at)`,
+          },
+        })
+        .returning();
       await copyLineageIn(tx, source.id, row!.id);
       return row!;
     });
   },
 
   async getStep(ref: StepRef): Promise<StepExecution | undefined> {
-    const where = 'executionId' in ref
-      ? eq(stepExecutions.id, ref.executionId)
-      : and(eq(stepExecutions.runId, ref.runId), eq(stepExecutions.nodeId, ref.nodeId));
+    const where =
+      'executionId' in ref
+        ? eq(stepExecutions.id, ref.executionId)
+        : and(eq(stepExecutions.runId, ref.runId), eq(stepExecutions.nodeId, ref.nodeId));
     const [row] = await db.select().from(stepExecutions).where(where);
     return row;
   },
 
   /** A run's steps in the order they started. */
   async listSteps(runId: string): Promise<StepExecution[]> {
-    return db.select().from(stepExecutions).where(eq(stepExecutions.runId, runId)).orderBy(asc(stepExecutions.startedAt), asc(stepExecutions.nodeId));
+    return db
+      .select()
+      .from(stepExecutions)
+      .where(eq(stepExecutions.runId, runId))
+      .orderBy(asc(stepExecutions.startedAt), asc(stepExecutions.nodeId));
   },
 });
 export type StepsApi = ReturnType<typeof stepsApi>;

@@ -6,11 +6,27 @@ export const sha = (text: string) => createHash('sha256').update(text).digest('h
 
 /** A minimal valid plan object, hashed by its name and version. */
 export function fakePlan(name: string, version = '1.0.0'): PipelinePlan {
-  return { kind: 'kiln.plan', formatVersion: 1, name, version, params: {}, nodes: [], defaults: {}, hash: sha(`${name}@${version}`) };
+  return {
+    kind: 'kiln.plan',
+    formatVersion: 1,
+    name,
+    version,
+    params: {},
+    nodes: [],
+    defaults: {},
+    hash: sha(`${name}@${version}`),
+  };
 }
 
 export async function startRun(store: Store, runId: string, plan = fakePlan('test-pipeline')) {
-  return store.recordRunStart({ runId, workflowId: `wf-${runId}`, temporalRunId: `t-${runId}`, plan, params: { seed: 1 }, code: { commit: 'abc1234def', dirty: false } });
+  return store.recordRunStart({
+    runId,
+    workflowId: `wf-${runId}`,
+    temporalRunId: `t-${runId}`,
+    plan,
+    params: { seed: 1 },
+    code: { commit: 'abc1234def', dirty: false },
+  });
 }
 
 /** Runs one step through start, artifacts, lineage and finish, the way the activity wrapper will. */
@@ -24,7 +40,13 @@ export async function runStep(
   options: { attempts?: number; cacheKey?: string } = {},
 ) {
   for (let attempt = 1; attempt <= (options.attempts ?? 1); attempt++) {
-    await store.recordStepStart({ runId, nodeId, step: { name, version: '1' }, attempt, ...(options.cacheKey ? { cacheKey: options.cacheKey } : {}) });
+    await store.recordStepStart({
+      runId,
+      nodeId,
+      step: { name, version: '1' },
+      attempt,
+      ...(options.cacheKey ? { cacheKey: options.cacheKey } : {}),
+    });
   }
   return store.recordStepFinish({
     runId,

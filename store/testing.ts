@@ -31,7 +31,10 @@ export function testBackends(): TestBackend[] {
 
 function migrationsHash(): string {
   const hash = createHash('sha256');
-  for (const file of readdirSync(migrationsFolder).filter((f) => f.endsWith('.sql')).sort()) hash.update(file).update(readFileSync(join(migrationsFolder, file)));
+  for (const file of readdirSync(migrationsFolder)
+    .filter((f) => f.endsWith('.sql'))
+    .sort())
+    hash.update(file).update(readFileSync(join(migrationsFolder, file)));
   return hash.digest('hex').slice(0, 16);
 }
 
@@ -64,8 +67,12 @@ function pgliteBackend(): TestBackend {
       return store;
     },
     // PGlite is one connection: a second store shares it, and its transactions queue.
-    async openAnother() { return this.open(); },
-    async exec(sql) { await (await get()).exec(sql); },
+    async openAnother() {
+      return this.open();
+    },
+    async exec(sql) {
+      await (await get()).exec(sql);
+    },
     async close() {
       for (const s of stores) await s.close();
       if (client) await (await client).close();
@@ -84,11 +91,17 @@ function postgresBackend(): TestBackend {
       stores.push(store);
       return store;
     },
-    async openAnother() { return this.open(); },
+    async openAnother() {
+      return this.open();
+    },
     async exec(sql) {
       const client = new pg.Client({ connectionString: (await get()).url });
       await client.connect();
-      try { await client.query(sql); } finally { await client.end(); }
+      try {
+        await client.query(sql);
+      } finally {
+        await client.end();
+      }
     },
     async close() {
       for (const s of stores) await s.close();

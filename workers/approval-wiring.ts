@@ -15,11 +15,16 @@ export function checkApprovalWiring(plan: PipelinePlan, steps: StepImpl[]): void
     if (node.type !== 'step') continue;
     for (const field of defs.get(node.step.name)?.approvalInputs ?? []) {
       const binding = node.inputs[field];
-      const wired = binding?.kind === 'source' && binding.source.kind === 'ref' && binding.source.path.length === 0 && gates.has(binding.source.node);
+      const wired =
+        binding?.kind === 'source' &&
+        binding.source.kind === 'ref' &&
+        binding.source.path.length === 0 &&
+        gates.has(binding.source.node);
       if (!wired) {
         throw ApplicationFailure.nonRetryable(
           `step '${node.id}' (${node.step.name}): input '${field}' must be a p.approval gate's decision, passed whole (approval: gate), not a literal, a parameter or a field of one`,
-          'InvalidPlan', { node: node.id, field },
+          'InvalidPlan',
+          { node: node.id, field },
         );
       }
     }

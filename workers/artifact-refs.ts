@@ -27,16 +27,18 @@ export function findRefs(value: unknown, port = ''): FoundRef[] {
   const record = value as Record<string, unknown>;
   if (isRef(record)) {
     const stats = summary(record);
-    return [{
-      port,
-      artifact: {
-        sha256: record.sha256 as string,
-        kind: record.kind as string,
-        size: record.size as number,
-        ...(typeof record.uri === 'string' ? { uri: record.uri } : {}),
-        ...(stats ? { stats } : {}),
+    return [
+      {
+        port,
+        artifact: {
+          sha256: record.sha256 as string,
+          kind: record.kind as string,
+          size: record.size as number,
+          ...(typeof record.uri === 'string' ? { uri: record.uri } : {}),
+          ...(stats ? { stats } : {}),
+        },
       },
-    }];
+    ];
   }
   return Object.entries(record).flatMap(([key, v]) => findRefs(v, port ? `${port}.${key}` : key));
 }

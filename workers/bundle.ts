@@ -13,11 +13,15 @@ const FORBIDDEN = [
   /^(pg|drizzle-orm|@electric-sql\/pglite|onnxruntime-[a-z]+|@tensorflow\/.*)(\/|$)/,
   /^@temporalio\/(worker|client|activity|testing)(\/|$)/,
 ];
-const FORBIDDEN_FOLDERS = ['activities', 'store', 'serving', 'workers', 'cli', 'console'].map((d) => join(root, d) + '/');
+const FORBIDDEN_FOLDERS = ['activities', 'store', 'serving', 'workers', 'cli', 'console'].map(
+  (d) => join(root, d) + '/',
+);
 
 export class DeterminismBoundaryError extends Error {
   constructor(importer: string, request: string) {
-    super(`${relative(root, importer)} imports '${request}': code in dsl/ and workflows/ is replayed by Temporal and must not import Node, the store, activities or ML runtimes (use \`import type\` for types)`);
+    super(
+      `${relative(root, importer)} imports '${request}': code in dsl/ and workflows/ is replayed by Temporal and must not import Node, the store, activities or ML runtimes (use \`import type\` for types)`,
+    );
     this.name = 'DeterminismBoundaryError';
   }
 }
@@ -28,14 +32,27 @@ function forbidden(importer: string, request: string): boolean {
   return FORBIDDEN.some((re) => re.test(request));
 }
 
-interface ResolveData { request: string; contextInfo: { issuer: string } }
-interface Compiler { hooks: { normalModuleFactory: { tap(name: string, fn: (nmf: { hooks: { beforeResolve: { tap(name: string, fn: (data: ResolveData) => void): void } } }) => void): void } } }
+interface ResolveData {
+  request: string;
+  contextInfo: { issuer: string };
+}
+interface Compiler {
+  hooks: {
+    normalModuleFactory: {
+      tap(
+        name: string,
+        fn: (nmf: { hooks: { beforeResolve: { tap(name: string, fn: (data: ResolveData) => void): void } } }) => void,
+      ): void;
+    };
+  };
+}
 
 const boundaryPlugin = {
   apply(compiler: Compiler) {
     compiler.hooks.normalModuleFactory.tap('kiln-determinism', (factory) => {
       factory.hooks.beforeResolve.tap('kiln-determinism', (data) => {
-        if (forbidden(data.contextInfo.issuer, data.request)) throw new DeterminismBoundaryError(data.contextInfo.issuer, data.request);
+        if (forbidden(data.contextInfo.issuer, data.request))
+          throw new DeterminismBoundaryError(data.contextInfo.issuer, data.request);
       });
     });
   },
@@ -44,7 +61,9 @@ const boundaryPlugin = {
 async function sourceHash(dirs: string[]): Promise<string> {
   const hash = createHash('sha256');
   for (const dir of dirs) {
-    const files = (await readdir(dir, { recursive: true })).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).sort();
+    const files = (await readdir(dir, { recursive: true }))
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+      .sort();
     for (const file of files) hash.update(file).update(await readFile(join(dir, file)));
   }
   return hash.digest('hex').slice(0, 16);
@@ -55,7 +74,9 @@ async function sourceHash(dirs: string[]): Promise<string> {
  * The bundle is cached by a hash of the workflow and DSL sources, so workers start quickly.
  * `traced` adds the OpenTelemetry workflow interceptors (workers/telemetry.ts); an untraced bundle has none.
  */
-export async function workflowBundle(options: { workflowsPath?: string; cacheDir?: string; traced?: boolean } = {}): Promise<{ code: string }> {
+export async function workflowBundle(
+  options: { workflowsPath?: string; cacheDir?: string; traced?: boolean } = {},
+): Promise<{ code: string }> {
   const workflowsPath = options.workflowsPath ?? join(root, 'workflows', 'index.ts');
   const cacheDir = options.cacheDir ?? join(root, '.kiln', 'cache');
   const custom = options.workflowsPath !== undefined;

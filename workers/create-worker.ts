@@ -35,8 +35,16 @@ export async function createKilnWorker(options: KilnWorkerOptions): Promise<Work
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
     ...(withWorkflows ? { workflowBundle: await workflowBundle({ traced: Boolean(tracing) }) } : {}),
-    activities: { ...stepActivities(options.steps, { artifacts, ...(options.store ? { store: options.store, recorder: storeRecorder(options.store, artifacts) } : {}) }), ...runActivities(options.steps, options.store) },
-    ...(options.maxConcurrentActivityTaskExecutions ? { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions } : {}),
+    activities: {
+      ...stepActivities(options.steps, {
+        artifacts,
+        ...(options.store ? { store: options.store, recorder: storeRecorder(options.store, artifacts) } : {}),
+      }),
+      ...runActivities(options.steps, options.store),
+    },
+    ...(options.maxConcurrentActivityTaskExecutions
+      ? { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions }
+      : {}),
     ...(options.identity ? { identity: options.identity } : {}),
     ...(tracing ? tracing.worker : {}),
   });

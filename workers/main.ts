@@ -5,7 +5,15 @@ import { loadSteps, startWorker } from './run-worker';
 const config = loadConfig();
 const extraSteps = process.argv[2] ? await loadSteps(process.argv[2]) : [];
 const connection = await connectWorker(config);
-const { running } = await startWorker({ connection, namespace: config.namespace, taskQueue: config.taskQueue, artifactsDir: config.artifactsDir, extraSteps });
-console.log(`Kiln worker polling '${config.taskQueue}' on ${config.address}; Ctrl-C stops it after running steps finish.`);
+const { running } = await startWorker({
+  connection,
+  namespace: config.namespace,
+  taskQueue: config.taskQueue,
+  artifactsDir: config.artifactsDir,
+  extraSteps,
+});
+console.log(
+  `Kiln worker polling '${config.taskQueue}' on ${config.address}; Ctrl-C stops it after running steps finish.`,
+);
 await running;
 await connection.close();

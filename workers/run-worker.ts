@@ -17,7 +17,15 @@ export async function loadSteps(file: string): Promise<StepImpl[]> {
 }
 
 /** Starts a worker with the built-in steps and any extra ones; Temporal's runtime stops it gracefully on SIGINT/SIGTERM. */
-export async function startWorker(options: { connection: NativeConnection; namespace: string; taskQueue: string; artifactsDir: string; extraSteps?: StepImpl[]; store?: Store; workflows?: boolean }) {
+export async function startWorker(options: {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  artifactsDir: string;
+  extraSteps?: StepImpl[];
+  store?: Store;
+  workflows?: boolean;
+}) {
   const worker = await createKilnWorker({
     connection: options.connection,
     namespace: options.namespace,

@@ -6,7 +6,13 @@ import { checkApprovalWiring } from './approval-wiring';
 import { cacheKey } from '../store/cache-key';
 import { gitCodeVersion, type Store } from '../store';
 import type { ArtifactStore } from '../activities/artifacts/store';
-import { STEP_STORE_METHODS, type SourceRef, type StepContext, type StepImpl, type StepStore } from '../activities/library';
+import {
+  STEP_STORE_METHODS,
+  type SourceRef,
+  type StepContext,
+  type StepImpl,
+  type StepStore,
+} from '../activities/library';
 import type { RunBegun, RunEvent, RunStart, StepEnvelope, StepRequest } from '../workflows/protocol';
 
 /** Where the worker records steps and finds cached results; workers/store-recorder.ts implements it over the store. */
@@ -16,12 +22,22 @@ export interface StepRecorder {
    * node's cache is on, a recorded result for this cache key, recorded as this node's cache hit
    * (`cached` names its source); undefined when there is none.
    */
-  reuse(request: StepRequest, key: string, attempt: number): Promise<{ output: Record<string, unknown>; cached?: NonNullable<StepEnvelope['cached']> } | undefined>;
+  reuse(
+    request: StepRequest,
+    key: string,
+    attempt: number,
+  ): Promise<{ output: Record<string, unknown>; cached?: NonNullable<StepEnvelope['cached']> } | undefined>;
   started(request: StepRequest, key: string, attempt: number): Promise<void>;
   /** `sources`: what the step read from outside the artifact store (ctx.readFrom). */
   succeeded(request: StepRequest, key: string, envelope: StepEnvelope, sources: SourceRef[]): Promise<void>;
   /** `retrying`: Temporal will try again, so the step is still running. */
-  failed(request: StepRequest, key: string, attempt: number, error: { type: string; message: string }, outcome: 'retrying' | 'failed' | 'cancelled'): Promise<void>;
+  failed(
+    request: StepRequest,
+    key: string,
+    attempt: number,
+    error: { type: string; message: string },
+    outcome: 'retrying' | 'failed' | 'cancelled',
+  ): Promise<void>;
 }
 
 /**
@@ -29,15 +45,19 @@ export interface StepRecorder {
  * context, cannot move an alias as the all-powerful system, and can audit only a refusal.
  */
 function stepStore(store: Store): StepStore {
-  const bound = Object.fromEntries(STEP_STORE_METHODS.map((name) => [name, (store[name] as (...args: unknown[]) => unknown).bind(store)])) as StepStore;
+  const bound = Object.fromEntries(
+    STEP_STORE_METHODS.map((name) => [name, (store[name] as (...args: unknown[]) => unknown).bind(store)]),
+  ) as StepStore;
   return {
     ...bound,
     promote: (name, version, alias, options = {}) => {
-      if (!options.actor || options.actor.id === null) throw new Error('a step moves an alias only as a principal on record (an approver), never as the system');
+      if (!options.actor || options.actor.id === null)
+        throw new Error('a step moves an alias only as a principal on record (an approver), never as the system');
       return store.promote(name, version, alias, options);
     },
     appendAudit: (event) => {
-      if (event.action !== 'access.denied') throw new Error(`a step may audit only a refusal (access.denied), not '${event.action}'`);
+      if (event.action !== 'access.denied')
+        throw new Error(`a step may audit only a refusal (access.denied), not '${event.action}'`);
       return store.appendAudit(event);
     },
   };
@@ -54,7 +74,10 @@ const invalid = (request: StepRequest, what: 'input' | 'output', error: z.ZodErr
  * step's schemas (data crossing a process boundary), reuses cached results, records each
  * attempt, and reports the attempt that succeeded.
  */
-export function stepActivities(steps: StepImpl[], deps: { artifacts: ArtifactStore; recorder?: StepRecorder; store?: Store }) {
+export function stepActivities(
+  steps: StepImpl[],
+  deps: { artifacts: ArtifactStore; recorder?: StepRecorder; store?: Store },
+) {
   const store = deps.store && stepStore(deps.store);
   const activities: Record<string, (request: StepRequest) => Promise<StepEnvelope>> = {};
   for (const impl of steps) {
@@ -75,8 +98,15 @@ export function stepActivities(steps: StepImpl[], deps: { artifacts: ArtifactSto
         heartbeat: (details) => context.heartbeat(details),
         signal: context.cancellationSignal,
         log: (message, fields) => context.log.info(message, { node: request.context.node, ...fields }),
-        readFrom: (source) => { sources.push(source); },
-        run: { workflowId: request.context.workflowId, runId: request.context.runId, pipeline: request.context.pipeline, node: request.context.node },
+        readFrom: (source) => {
+          sources.push(source);
+        },
+        run: {
+          workflowId: request.context.workflowId,
+          runId: request.context.runId,
+          pipeline: request.context.pipeline,
+          node: request.context.node,
+        },
         ...(store ? { store } : {}),
       };
       try {
@@ -87,12 +117,16 @@ export function stepActivities(steps: StepImpl[], deps: { artifacts: ArtifactSto
         return envelope;
       } catch (error) {
         if (recorder) {
-          const failure = error instanceof ApplicationFailure ? { type: error.type ?? 'Error', message: error.message } : { type: (error as Error).name, message: (error as Error).message };
+          const failure =
+            error instanceof ApplicationFailure
+              ? { type: error.type ?? 'Error', message: error.message }
+              : { type: (error as Error).name, message: (error as Error).message };
           const policy = context.info.retryPolicy;
           const maxAttempts = policy?.maximumAttempts;
-          const final = (error instanceof ApplicationFailure && error.nonRetryable)
-            || (policy?.nonRetryableErrorTypes ?? []).includes(failure.type)
-            || (maxAttempts !== undefined && maxAttempts > 0 && attempt >= maxAttempts);
+          const final =
+            (error instanceof ApplicationFailure && error.nonRetryable) ||
+            (policy?.nonRetryableErrorTypes ?? []).includes(failure.type) ||
+            (maxAttempts !== undefined && maxAttempts > 0 && attempt >= maxAttempts);
           // Only a cancellation the workflow asked for (or of an activity it no longer has) ends the
           // step: a timeout, worker shutdown, pause or reset is retried by Temporal.
           const details = context.cancellationDetails;
@@ -126,15 +160,29 @@ export function runActivities(steps: StepImpl[], store?: Store) {
         // Temporal lets a closed workflow id be used again; Kiln's run id is that workflow id.
         // A reset keeps the original execution's run id, which is what the workflow sends.
         if (earlier && !start.resumed && earlier.temporalRunId !== start.temporalRunId) {
-          throw ApplicationFailure.nonRetryable(`run id '${start.workflowId}' already names a run started ${earlier.startedAt.toISOString()}; start this one with another workflow id`, 'DuplicateRunId');
+          throw ApplicationFailure.nonRetryable(
+            `run id '${start.workflowId}' already names a run started ${earlier.startedAt.toISOString()}; start this one with another workflow id`,
+            'DuplicateRunId',
+          );
         }
         // A continuation records the start too (idempotent), for runs begun before a store was attached.
-        await store.recordRunStart({ runId: start.workflowId, workflowId: start.workflowId, ...(start.resumed ? {} : { temporalRunId: start.temporalRunId }), plan: start.plan, params: start.params, code: await code! });
+        await store.recordRunStart({
+          runId: start.workflowId,
+          workflowId: start.workflowId,
+          ...(start.resumed ? {} : { temporalRunId: start.temporalRunId }),
+          plan: start.plan,
+          params: start.params,
+          code: await code!,
+        });
       }
       return { steps: names, recording: Boolean(store) && runnable };
     },
     'kiln.recordRun': async (event: RunEvent) => {
-      await store?.recordRunFinish({ runId: event.workflowId, status: event.status, ...(event.error ? { error: event.error } : {}) });
+      await store?.recordRunFinish({
+        runId: event.workflowId,
+        status: event.status,
+        ...(event.error ? { error: event.error } : {}),
+      });
     },
   };
 }

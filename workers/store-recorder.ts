@@ -11,7 +11,11 @@ import type { StepRecorder } from './step-activities';
  * every write is idempotent, so a retried or replayed activity never adds a row.
  */
 export function storeRecorder(store: Store, artifacts: ArtifactStore): StepRecorder {
-  const identity = (request: StepRequest) => ({ runId: request.context.workflowId, nodeId: request.context.node, step: request.context.step });
+  const identity = (request: StepRequest) => ({
+    runId: request.context.workflowId,
+    nodeId: request.context.node,
+    step: request.context.step,
+  });
 
   return {
     async reuse(request, key, attempt) {
@@ -22,7 +26,8 @@ export function storeRecorder(store: Store, artifacts: ArtifactStore): StepRecor
       if (attempt > 1) {
         const own = await store.getStep({ runId: request.context.workflowId, nodeId: request.context.node });
         // (A row recorded with the cache off has no key; within one run a node's input cannot change.)
-        if (own?.status === 'succeeded' && (own.cacheKey ?? key) === key) return { output: own.output as Record<string, unknown> };
+        if (own?.status === 'succeeded' && (own.cacheKey ?? key) === key)
+          return { output: own.output as Record<string, unknown> };
       }
       if (!request.context.cache) return undefined;
       const hit = await store.lookupCache(key);
@@ -34,7 +39,11 @@ export function storeRecorder(store: Store, artifacts: ArtifactStore): StepRecor
     },
 
     async started(request, key, attempt) {
-      await store.recordStepStart({ ...identity(request), attempt, ...(request.context.cache ? { cacheKey: key } : {}) });
+      await store.recordStepStart({
+        ...identity(request),
+        attempt,
+        ...(request.context.cache ? { cacheKey: key } : {}),
+      });
     },
 
     async succeeded(request, _key, envelope, sources: SourceRef[]) {
@@ -48,9 +57,16 @@ export function storeRecorder(store: Store, artifacts: ArtifactStore): StepRecor
         status: 'succeeded',
         attempt: envelope.attempt,
         output: envelope.output,
-        artifacts: [...sources.map(({ kind, uri, sha256, size }) => ({ kind, uri, sha256, size })), ...inputs.map((r) => r.artifact), ...outputs.map((r) => r.artifact)],
+        artifacts: [
+          ...sources.map(({ kind, uri, sha256, size }) => ({ kind, uri, sha256, size })),
+          ...inputs.map((r) => r.artifact),
+          ...outputs.map((r) => r.artifact),
+        ],
         lineage: {
-          inputs: [...sources.map((s) => ({ sha256: s.sha256, port: 'source' })), ...inputs.map((r) => ({ sha256: r.artifact.sha256, port: r.port }))],
+          inputs: [
+            ...sources.map((s) => ({ sha256: s.sha256, port: 'source' })),
+            ...inputs.map((r) => ({ sha256: r.artifact.sha256, port: r.port })),
+          ],
           outputs: outputs.map((r) => ({ sha256: r.artifact.sha256, port: r.port })),
         },
       });
@@ -59,7 +75,13 @@ export function storeRecorder(store: Store, artifacts: ArtifactStore): StepRecor
     async failed(request, _key, attempt, error, outcome) {
       // Between retries the step is still running; only the last attempt's failure is its outcome.
       if (outcome === 'retrying') return;
-      await store.recordStepFinish({ runId: request.context.workflowId, nodeId: request.context.node, status: outcome, attempt, error });
+      await store.recordStepFinish({
+        runId: request.context.workflowId,
+        nodeId: request.context.node,
+        status: outcome,
+        attempt,
+        error,
+      });
     },
   };
 }

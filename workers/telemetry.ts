@@ -33,7 +33,10 @@ export function tracingRequested(env: NodeJS.ProcessEnv = process.env): boolean 
  * resource attributes), or undefined when they ask for none. OTEL_SERVICE_NAME overrides
  * `serviceName` (`kiln-worker`, `kiln-cli`).
  */
-export async function tracingFromEnv(serviceName: string, env: NodeJS.ProcessEnv = process.env): Promise<Tracing | undefined> {
+export async function tracingFromEnv(
+  serviceName: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Tracing | undefined> {
   if (!tracingRequested(env)) return undefined;
   // The SDK's own reading of OTEL_TRACES_EXPORTER and the OTLP protocol (getSpanProcessorsFromEnv),
   // which its index does not re-export: this deep path holds only because package.json pins
@@ -55,8 +58,18 @@ export function startTracing(options: { serviceName: string; spanProcessors: Spa
   return started;
 }
 
-async function register({ serviceName, spanProcessors }: { serviceName: string; spanProcessors: SpanProcessor[] }): Promise<Tracing> {
-  const [{ NodeTracerProvider }, { Resource, detectResourcesSync, envDetectorSync, hostDetectorSync, processDetectorSync }, otel] = await Promise.all([
+async function register({
+  serviceName,
+  spanProcessors,
+}: {
+  serviceName: string;
+  spanProcessors: SpanProcessor[];
+}): Promise<Tracing> {
+  const [
+    { NodeTracerProvider },
+    { Resource, detectResourcesSync, envDetectorSync, hostDetectorSync, processDetectorSync },
+    otel,
+  ] = await Promise.all([
     import('@opentelemetry/sdk-trace-node'),
     import('@opentelemetry/resources'),
     import('@temporalio/interceptors-opentelemetry'),
@@ -73,7 +86,10 @@ async function register({ serviceName, spanProcessors }: { serviceName: string; 
     worker: {
       interceptors: {
         activity: [
-          (ctx) => ({ inbound: new otel.OpenTelemetryActivityInboundInterceptor(ctx), outbound: new otel.OpenTelemetryActivityOutboundInterceptor(ctx) }),
+          (ctx) => ({
+            inbound: new otel.OpenTelemetryActivityInboundInterceptor(ctx),
+            outbound: new otel.OpenTelemetryActivityOutboundInterceptor(ctx),
+          }),
           (ctx) => ({ inbound: new StepAttributes(ctx) }),
         ],
       },
@@ -96,10 +112,17 @@ class StepAttributes implements ActivityInboundCallsInterceptor {
     const request = input.args[0];
     if (!span || !isStepRequest(request)) return next(input);
     const { pipeline, node, step } = request.context;
-    span.setAttributes({ 'kiln.pipeline': pipeline, 'kiln.node': node, 'kiln.step': step.name, 'kiln.step.version': step.version, 'kiln.attempt': this.ctx.info.attempt });
+    span.setAttributes({
+      'kiln.pipeline': pipeline,
+      'kiln.node': node,
+      'kiln.step': step.name,
+      'kiln.step.version': step.version,
+      'kiln.attempt': this.ctx.info.attempt,
+    });
     const envelope = (await next(input)) as StepEnvelope;
     span.setAttribute('kiln.cached', envelope.cached !== undefined);
-    if (envelope.cached) span.setAttributes({ 'kiln.cached.run': envelope.cached.runId, 'kiln.cached.node': envelope.cached.node });
+    if (envelope.cached)
+      span.setAttributes({ 'kiln.cached.run': envelope.cached.runId, 'kiln.cached.node': envelope.cached.node });
     return envelope;
   }
 }

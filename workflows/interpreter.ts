@@ -1,5 +1,11 @@
 import * as wf from '@temporalio/workflow';
-import { ActivityFailure, ApplicationFailure, TemporalFailure, TimeoutFailure, isCancellation } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  TemporalFailure,
+  TimeoutFailure,
+  isCancellation,
+} from '@temporalio/workflow';
 import { RetryState } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { dependencies, nodeSources } from '../dsl/graph';
@@ -26,7 +32,11 @@ class SkippedValue extends Error {}
 
 /** A node's failure, carrying the node so that the run fails naming it. */
 export class NodeFailed extends Error {
-  constructor(readonly node: string, readonly failure: { type: string; message: string }, options: { cause: unknown }) {
+  constructor(
+    readonly node: string,
+    readonly failure: { type: string; message: string },
+    options: { cause: unknown },
+  ) {
     super(`step '${node}' failed: ${failure.message}`, options);
     this.name = 'NodeFailed';
   }
@@ -39,7 +49,8 @@ export function failureOf(error: unknown): { type: string; message: string } {
   if (error instanceof ActivityFailure) {
     const cause = error.cause;
     if (cause instanceof ApplicationFailure) return { type: cause.type ?? 'Error', message: cause.message };
-    if (cause instanceof TimeoutFailure) return { type: 'Timeout', message: `timed out (${String(cause.timeoutType)})` };
+    if (cause instanceof TimeoutFailure)
+      return { type: 'Timeout', message: `timed out (${String(cause.timeoutType)})` };
     if (cause instanceof TemporalFailure) return { type: cause.name, message: cause.message };
   }
   if (error instanceof ApplicationFailure) return { type: error.type ?? 'Error', message: error.message };
@@ -118,26 +129,43 @@ export class Interpreter {
     return {
       startedAt: this.startedAt,
       generation: this.generation + 1,
-      finished: [...this.states.values()].filter((s) => s.status === 'succeeded' || s.status === 'skipped' || s.status === 'waiting'),
+      finished: [...this.states.values()].filter(
+        (s) => s.status === 'succeeded' || s.status === 'skipped' || s.status === 'waiting',
+      ),
       decisions: [...this.decisions.values()],
     };
   }
 
   /** Throws when a decision cannot be taken, so an Update is rejected before it is recorded. */
   checkDecision(d: Decision): void {
-    if (!d || typeof d.gate !== 'string') throw ApplicationFailure.nonRetryable('a decision names its gate', 'InvalidDecision');
-    if (typeof d.by !== 'string' || !d.by.trim()) throw ApplicationFailure.nonRetryable('a decision names who made it (by)', 'InvalidDecision');
-    if (typeof d.approved !== 'boolean') throw ApplicationFailure.nonRetryable('a decision says approved true or false', 'InvalidDecision');
+    if (!d || typeof d.gate !== 'string')
+      throw ApplicationFailure.nonRetryable('a decision names its gate', 'InvalidDecision');
+    if (typeof d.by !== 'string' || !d.by.trim())
+      throw ApplicationFailure.nonRetryable('a decision names who made it (by)', 'InvalidDecision');
+    if (typeof d.approved !== 'boolean')
+      throw ApplicationFailure.nonRetryable('a decision says approved true or false', 'InvalidDecision');
     const state = this.states.get(d.gate);
     if (state?.type !== 'approval') {
       const gates = [...this.states.values()].filter((s) => s.type === 'approval').map((s) => s.id);
-      throw ApplicationFailure.nonRetryable(`no approval gate '${d.gate}' in this run${gates.length ? `; gates: ${gates.join(', ')}` : ''}`, 'InvalidDecision');
+      throw ApplicationFailure.nonRetryable(
+        `no approval gate '${d.gate}' in this run${gates.length ? `; gates: ${gates.join(', ')}` : ''}`,
+        'InvalidDecision',
+      );
     }
-    if (state.status !== 'waiting') throw ApplicationFailure.nonRetryable(`gate '${d.gate}' is ${state.status}, not waiting for a decision`, 'InvalidDecision');
+    if (state.status !== 'waiting')
+      throw ApplicationFailure.nonRetryable(
+        `gate '${d.gate}' is ${state.status}, not waiting for a decision`,
+        'InvalidDecision',
+      );
   }
 
   decide(d: Decision): NodeState {
-    this.decisions.set(d.gate, { gate: d.gate, approved: d.approved, by: d.by.trim(), ...(d.comment ? { comment: d.comment } : {}) });
+    this.decisions.set(d.gate, {
+      gate: d.gate,
+      approved: d.approved,
+      by: d.by.trim(),
+      ...(d.comment ? { comment: d.comment } : {}),
+    });
     return this.states.get(d.gate)!;
   }
 
@@ -195,11 +223,18 @@ export class Interpreter {
     const id = scope.prefix + node.id;
     const carried = this.carried.get(id);
     if (carried && carried.status !== 'waiting') {
-      const outcome: Outcome = carried.status === 'skipped' ? { skipped: true } : { skipped: false, value: carried.output };
+      const outcome: Outcome =
+        carried.status === 'skipped' ? { skipped: true } : { skipped: false, value: carried.output };
       scope.settled.set(node.id, outcome);
       return outcome;
     }
-    const state: NodeState = this.states.get(id) ?? { id, type: node.type, status: 'pending', attempts: 0, ...(node.type === 'step' ? { step: node.step.name } : {}) };
+    const state: NodeState = this.states.get(id) ?? {
+      id,
+      type: node.type,
+      status: 'pending',
+      attempts: 0,
+      ...(node.type === 'step' ? { step: node.step.name } : {}),
+    };
     this.states.set(id, state);
 
     const skip = (because: string): Outcome => {
@@ -222,9 +257,15 @@ export class Interpreter {
 
     let value: unknown;
     switch (node.type) {
-      case 'step': value = await this.runStep(node, id, state, env); break;
-      case 'approval': value = await this.runApproval(node, id, state, env, carried); break;
-      case 'map': value = await this.runMap(node, id, state, scope, env); break;
+      case 'step':
+        value = await this.runStep(node, id, state, env);
+        break;
+      case 'approval':
+        value = await this.runApproval(node, id, state, env, carried);
+        break;
+      case 'map':
+        value = await this.runMap(node, id, state, scope, env);
+        break;
     }
     const outcome: Outcome = { skipped: false, value };
     scope.settled.set(node.id, outcome);
@@ -238,7 +279,8 @@ export class Interpreter {
       activityId: id,
       summary: `${id} (${node.step.name})`,
       taskQueue: o.taskQueue ?? this.options.taskQueue,
-      startToCloseTimeout: (o.startToCloseTimeout ?? (o.scheduleToCloseTimeout ? undefined : DEFAULT_START_TO_CLOSE)) as wf.ActivityOptions['startToCloseTimeout'],
+      startToCloseTimeout: (o.startToCloseTimeout ??
+        (o.scheduleToCloseTimeout ? undefined : DEFAULT_START_TO_CLOSE)) as wf.ActivityOptions['startToCloseTimeout'],
       scheduleToCloseTimeout: o.scheduleToCloseTimeout as wf.ActivityOptions['scheduleToCloseTimeout'],
       heartbeatTimeout: o.heartbeatTimeout as wf.ActivityOptions['heartbeatTimeout'],
       retry: retry as wf.ActivityOptions['retry'],
@@ -282,7 +324,10 @@ export class Interpreter {
       }
       state.status = 'failed';
       state.error = failureOf(error);
-      state.attempts = error instanceof ActivityFailure && error.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED ? (options.retry?.maximumAttempts ?? 0) : Math.max(state.attempts, 1);
+      state.attempts =
+        error instanceof ActivityFailure && error.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED
+          ? (options.retry?.maximumAttempts ?? 0)
+          : Math.max(state.attempts, 1);
       throw new NodeFailed(id, state.error, { cause: error });
     } finally {
       state.finishedAt = now();
@@ -292,7 +337,13 @@ export class Interpreter {
     }
   }
 
-  private async runApproval(node: ApprovalNode, id: string, state: NodeState, env: Env, carried?: NodeState): Promise<unknown> {
+  private async runApproval(
+    node: ApprovalNode,
+    id: string,
+    state: NodeState,
+    env: Env,
+    carried?: NodeState,
+  ): Promise<unknown> {
     const show = Object.fromEntries(Object.entries(node.show).map(([k, b]) => [k, resolve(b, env)]));
     const since = carried?.gate?.since ?? now();
     state.gate = { name: id, show, since };
@@ -300,9 +351,15 @@ export class Interpreter {
     state.startedAt ??= since;
     const decided = () => this.decisions.has(id);
     if (node.timeout !== undefined) {
-      const remaining = msToNumber(node.timeout as Parameters<typeof msToNumber>[0]) - (Date.parse(now()) - Date.parse(since));
+      const remaining =
+        msToNumber(node.timeout as Parameters<typeof msToNumber>[0]) - (Date.parse(now()) - Date.parse(since));
       if (remaining <= 0 || !(await wf.condition(decided, remaining))) {
-        return this.failGate(state, id, 'ApprovalTimedOut', `approval gate '${id}' got no decision within ${String(node.timeout)}`);
+        return this.failGate(
+          state,
+          id,
+          'ApprovalTimedOut',
+          `approval gate '${id}' got no decision within ${String(node.timeout)}`,
+        );
       }
     } else {
       await wf.condition(decided);
@@ -311,7 +368,12 @@ export class Interpreter {
     state.gate.decision = decision;
     state.finishedAt = now();
     if (!decision.approved) {
-      return this.failGate(state, id, 'ApprovalRejected', `approval gate '${id}' was rejected by ${decision.by}${decision.comment ? `: ${decision.comment}` : ''}`);
+      return this.failGate(
+        state,
+        id,
+        'ApprovalRejected',
+        `approval gate '${id}' was rejected by ${decision.by}${decision.comment ? `: ${decision.comment}` : ''}`,
+      );
     }
     state.status = 'succeeded';
     state.attempts = 1;
@@ -330,8 +392,13 @@ export class Interpreter {
     const over = resolve(node.over, env);
     if (!Array.isArray(over)) {
       state.status = 'failed';
-      state.error = { type: 'InvalidInput', message: `map '${id}' expects a list to fan out over, got ${over === null ? 'null' : typeof over}` };
-      throw new NodeFailed(id, state.error, { cause: ApplicationFailure.nonRetryable(state.error.message, 'InvalidInput') });
+      state.error = {
+        type: 'InvalidInput',
+        message: `map '${id}' expects a list to fan out over, got ${over === null ? 'null' : typeof over}`,
+      };
+      throw new NodeFailed(id, state.error, {
+        cause: ApplicationFailure.nonRetryable(state.error.message, 'InvalidInput'),
+      });
     }
     state.status = 'running';
     state.startedAt = now();
@@ -341,7 +408,13 @@ export class Interpreter {
       over.map(async (item, index) => {
         await lanes.acquire();
         try {
-          const child: Scope = { prefix: `${id}[${index}].`, parent: scope, map: { id: node.id, item, index }, outcomes: new Map(), settled: new Map() };
+          const child: Scope = {
+            prefix: `${id}[${index}].`,
+            parent: scope,
+            map: { id: node.id, item, index },
+            outcomes: new Map(),
+            settled: new Map(),
+          };
           await this.runScope(node.nodes, child);
           return this.resolveLoose(node.output, child);
         } finally {

@@ -13,7 +13,11 @@ export const approveUpdate = wf.defineUpdate<NodeState, [Decision]>('kiln.approv
 /** The same decision as a signal, for clients without Updates; an invalid one is logged and dropped. */
 export const decideSignal = wf.defineSignal<[Decision]>('kiln.decide');
 
-const { 'kiln.catalog': catalog, 'kiln.begin': begin, 'kiln.recordRun': recordRun } = wf.proxyLocalActivities<{
+const {
+  'kiln.catalog': catalog,
+  'kiln.begin': begin,
+  'kiln.recordRun': recordRun,
+} = wf.proxyLocalActivities<{
   /** Runs started before `kiln.begin` existed replay with this. */
   'kiln.catalog': () => Promise<string[]>;
   'kiln.begin': (start: RunStart) => Promise<RunBegun>;
@@ -22,9 +26,15 @@ const { 'kiln.catalog': catalog, 'kiln.begin': begin, 'kiln.recordRun': recordRu
 
 /** Records how the run ended, even while the run is being cancelled. */
 function recordFinish(workflowId: string, error?: unknown) {
-  const event: RunEvent = error === undefined
-    ? { event: 'finish', workflowId, status: 'succeeded' }
-    : { event: 'finish', workflowId, status: wf.isCancellation(error) ? 'cancelled' : 'failed', error: failureOf(error) };
+  const event: RunEvent =
+    error === undefined
+      ? { event: 'finish', workflowId, status: 'succeeded' }
+      : {
+          event: 'finish',
+          workflowId,
+          status: wf.isCancellation(error) ? 'cancelled' : 'failed',
+          error: failureOf(error),
+        };
   return wf.CancellationScope.nonCancellable(() => recordRun(event));
 }
 
@@ -43,10 +53,22 @@ export async function runPipeline(input: RunInput): Promise<RunResult> {
   // eslint-disable-next-line prefer-const
   let run: Interpreter | undefined;
   // Handlers first, so that a status query during validation gets an answer rather than an error.
-  wf.setHandler(statusQuery, () => run?.snapshot() ?? { pipeline: plan.name, planHash: plan.hash, status: 'running', startedAt: input.resume?.startedAt ?? new Date().toISOString(), generation: input.resume?.generation ?? 0, nodes: [] });
+  wf.setHandler(
+    statusQuery,
+    () =>
+      run?.snapshot() ?? {
+        pipeline: plan.name,
+        planHash: plan.hash,
+        status: 'running',
+        startedAt: input.resume?.startedAt ?? new Date().toISOString(),
+        generation: input.resume?.generation ?? 0,
+        nodes: [],
+      },
+  );
   wf.setHandler(approveUpdate, (d) => run!.decide(d), {
     validator: (d) => {
-      if (!run) throw ApplicationFailure.nonRetryable('the run is still starting; no gate waits yet', 'InvalidDecision');
+      if (!run)
+        throw ApplicationFailure.nonRetryable('the run is still starting; no gate waits yet', 'InvalidDecision');
       run.checkDecision(d);
     },
   });
@@ -73,7 +95,13 @@ export async function runPipeline(input: RunInput): Promise<RunResult> {
     // One round trip: the worker answers which steps it has and, when it has a store and the
     // plan names only known steps, records the run's start.
     const begun = current
-      ? await begin({ workflowId, temporalRunId: originalExecutionRunId, plan, params, resumed: input.resume !== undefined })
+      ? await begin({
+          workflowId,
+          temporalRunId: originalExecutionRunId,
+          plan,
+          params,
+          resumed: input.resume !== undefined,
+        })
       : { steps: await catalog(), recording: false };
     recorded = begun.recording;
     const known = new Set(begun.steps);
@@ -89,7 +117,13 @@ export async function runPipeline(input: RunInput): Promise<RunResult> {
   } catch (error) {
     if (recorded) await recordFinish(workflowId, error);
     if (error instanceof NodeFailed) {
-      throw ApplicationFailure.create({ message: error.message, type: error.failure.type, nonRetryable: true, details: [{ node: error.node }], cause: error.cause as Error });
+      throw ApplicationFailure.create({
+        message: error.message,
+        type: error.failure.type,
+        nonRetryable: true,
+        details: [{ node: error.node }],
+        cause: error.cause as Error,
+      });
     }
     throw error;
   }

@@ -1,6 +1,16 @@
 import { trace } from '@opentelemetry/api';
-import { OpenTelemetryInboundInterceptor, OpenTelemetryInternalsInterceptor, OpenTelemetryOutboundInterceptor } from '@temporalio/interceptors-opentelemetry/lib/workflow';
-import type { Next, QueryInput, WorkflowExecuteInput, WorkflowInboundCallsInterceptor, WorkflowInterceptorsFactory } from '@temporalio/workflow';
+import {
+  OpenTelemetryInboundInterceptor,
+  OpenTelemetryInternalsInterceptor,
+  OpenTelemetryOutboundInterceptor,
+} from '@temporalio/interceptors-opentelemetry/lib/workflow';
+import type {
+  Next,
+  QueryInput,
+  WorkflowExecuteInput,
+  WorkflowInboundCallsInterceptor,
+  WorkflowInterceptorsFactory,
+} from '@temporalio/workflow';
 import type { RunInput } from './protocol';
 
 // Bundled only into a traced worker's workflow code (workers/bundle.ts). Spans leave the sandbox
@@ -17,7 +27,8 @@ class RunSpans extends OpenTelemetryInboundInterceptor {
 class PipelineAttributes implements WorkflowInboundCallsInterceptor {
   execute(input: WorkflowExecuteInput, next: Next<WorkflowInboundCallsInterceptor, 'execute'>) {
     const run = input.args[0] as Partial<RunInput> | undefined;
-    if (typeof run?.plan?.name === 'string') trace.getActiveSpan()?.setAttributes({ 'kiln.pipeline': run.plan.name, 'kiln.plan': run.plan.hash });
+    if (typeof run?.plan?.name === 'string')
+      trace.getActiveSpan()?.setAttributes({ 'kiln.pipeline': run.plan.name, 'kiln.plan': run.plan.hash });
     return next(input);
   }
 }

@@ -43,7 +43,9 @@ export class ArtifactStore {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     return this.commit(sha256, bytes.byteLength, async (tmp) => {
-      await pipeline(async function* () { yield bytes; }, createWriteStream(tmp));
+      await pipeline(async function* () {
+        yield bytes;
+      }, createWriteStream(tmp));
     });
   }
 
@@ -78,7 +80,12 @@ export class ArtifactStore {
     return this.commit(sha256, size, async () => {}, tmp);
   }
 
-  private async commit(sha256: string, size: number, write: (tmp: string) => Promise<void>, written?: string): Promise<StoredArtifact> {
+  private async commit(
+    sha256: string,
+    size: number,
+    write: (tmp: string) => Promise<void>,
+    written?: string,
+  ): Promise<StoredArtifact> {
     const target = this.pathOf(sha256);
     const stored = { uri: artifactUri(sha256), sha256, size };
     if (await exists(target)) {
@@ -123,4 +130,8 @@ export class ArtifactStore {
   }
 }
 
-const exists = (path: string) => stat(path).then(() => true, () => false);
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );

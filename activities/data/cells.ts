@@ -8,12 +8,20 @@ export const MISSING_TOKENS: ReadonlySet<string> = new Set(['', '?', 'NaN', 'NA'
 
 const INTEGER = /^[+-]?\d+$/;
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-const BOOLEANS: Readonly<Record<string, boolean>> = { true: true, True: true, TRUE: true, false: false, False: false, FALSE: false };
+const BOOLEANS: Readonly<Record<string, boolean>> = {
+  true: true,
+  True: true,
+  TRUE: true,
+  false: false,
+  False: false,
+  FALSE: false,
+};
 
 export const isMissing = (raw: string): boolean => MISSING_TOKENS.has(raw.trim());
 
 /** A value that stands for no value once read: null, undefined (an absent key) or NaN. */
-export const isAbsent = (value: unknown): boolean => value === null || value === undefined || (typeof value === 'number' && Number.isNaN(value));
+export const isAbsent = (value: unknown): boolean =>
+  value === null || value === undefined || (typeof value === 'number' && Number.isNaN(value));
 
 /**
  * Reads a raw CSV field as a value of the given type; `undefined` when it is not one.

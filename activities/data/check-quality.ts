@@ -39,7 +39,10 @@ async function referenceColumn(ctx: StepContext, reference: DatasetRef, column: 
       continue;
     }
     index = item.columns.findIndex((c) => c.name === column);
-    if (index < 0) return { problem: `the reference has no column '${column}'; its columns are ${item.columns.map((c) => c.name).join(', ')}` };
+    if (index < 0)
+      return {
+        problem: `the reference has no column '${column}'; its columns are ${item.columns.map((c) => c.name).join(', ')}`,
+      };
     type = item.columns[index]!.type;
   }
   if (values.length === 0) return { problem: 'the reference dataset has no rows' };
@@ -89,12 +92,23 @@ export const checkQualityImpl = implement(checkQuality, async ({ dataset, checks
   // Written before any failure, so a stopped run still has the report on record.
   const report = reportRef.parse({ kind: 'report', ...(await ctx.artifacts.putJson(body)) });
   const failures = results.filter((r) => !r.passed).map(asFailure);
-  ctx.log(passed ? 'data quality passed' : `data quality failed${onFailure === 'warn' ? ' (onFailure: warn, continuing)' : ''}`, {
-    checks: results.length, failed: failures.length, report: report.sha256,
-  });
+  ctx.log(
+    passed
+      ? 'data quality passed'
+      : `data quality failed${onFailure === 'warn' ? ' (onFailure: warn, continuing)' : ''}`,
+    {
+      checks: results.length,
+      failed: failures.length,
+      report: report.sha256,
+    },
+  );
   if (!passed && onFailure === 'fail') {
     const details: QualityFailureDetails = { report, failures };
-    throw ApplicationFailure.nonRetryable(`data quality failed: ${failures.map((f) => f.message).join('; ')}`, DATA_QUALITY_FAILED, details);
+    throw ApplicationFailure.nonRetryable(
+      `data quality failed: ${failures.map((f) => f.message).join('; ')}`,
+      DATA_QUALITY_FAILED,
+      details,
+    );
   }
   return { report, passed, failures };
 });

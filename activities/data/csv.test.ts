@@ -62,13 +62,18 @@ describe('CsvParser', () => {
   it('reports an unterminated quote at the line where it opened', () => {
     const parser = new CsvParser();
     parser.push('a,b\n1,2\n3,"open\nmore\n');
-    assert.throws(() => parser.end(), (error: unknown) =>
-      error instanceof CsvSyntaxError && error.line === 3 && error.field === 1 && /never closed/.test(error.message));
+    assert.throws(
+      () => parser.end(),
+      (error: unknown) =>
+        error instanceof CsvSyntaxError && error.line === 3 && error.field === 1 && /never closed/.test(error.message),
+    );
   });
 
   it('rejects text after a closing quote', () => {
-    assert.throws(() => parse('a,b\n"x"y,2'), (error: unknown) =>
-      error instanceof CsvSyntaxError && error.line === 2 && error.field === 0);
+    assert.throws(
+      () => parse('a,b\n"x"y,2'),
+      (error: unknown) => error instanceof CsvSyntaxError && error.line === 2 && error.field === 0,
+    );
   });
 
   it('decodes UTF-8 split across byte chunks', async () => {
@@ -76,6 +81,12 @@ describe('CsvParser', () => {
     const chunks = [...bytes].map((b) => Uint8Array.of(b));
     const records: CsvRecord[] = [];
     for await (const record of parseCsv(chunks)) records.push(record);
-    assert.deepEqual(records.map((r) => r.fields), [['név', 'ár'], ['Árvíztűrő', 'tükörfúrógép']]);
+    assert.deepEqual(
+      records.map((r) => r.fields),
+      [
+        ['név', 'ár'],
+        ['Árvíztűrő', 'tükörfúrógép'],
+      ],
+    );
   });
 });

@@ -6,7 +6,11 @@ export interface CsvRecord {
 
 /** Malformed CSV text: where it is (line, 0-based field index) and what is wrong. */
 export class CsvSyntaxError extends Error {
-  constructor(readonly line: number, readonly field: number, message: string) {
+  constructor(
+    readonly line: number,
+    readonly field: number,
+    message: string,
+  ) {
     super(`line ${line}: ${message}`);
     this.name = 'CsvSyntaxError';
   }

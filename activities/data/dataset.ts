@@ -27,7 +27,10 @@ export interface Dataset {
 
 /** A dataset artifact that does not hold what its reference or format promises. */
 export class DatasetFormatError extends Error {
-  constructor(readonly uri: string, message: string) {
+  constructor(
+    readonly uri: string,
+    message: string,
+  ) {
     super(`dataset ${uri}: ${message}`);
     this.name = 'DatasetFormatError';
   }
@@ -123,7 +126,10 @@ export async function* readDatasetValues(
 }
 
 /** Streams a dataset's rows as objects keyed by column name. */
-export async function* streamRows(artifacts: ArtifactStore, ref: Pick<DatasetRef, 'uri'> & Partial<Pick<DatasetRef, 'rows'>>): AsyncGenerator<Row> {
+export async function* streamRows(
+  artifacts: ArtifactStore,
+  ref: Pick<DatasetRef, 'uri'> & Partial<Pick<DatasetRef, 'rows'>>,
+): AsyncGenerator<Row> {
   let names: string[] = [];
   for await (const item of readDatasetValues(artifacts, ref)) {
     if (Array.isArray(item)) yield Object.fromEntries(names.map((name, i) => [name, item[i]!]));
@@ -132,7 +138,10 @@ export async function* streamRows(artifacts: ArtifactStore, ref: Pick<DatasetRef
 }
 
 /** Reads a whole dataset into memory: its columns and rows keyed by column name. */
-export async function loadDataset(artifacts: ArtifactStore, ref: Pick<DatasetRef, 'uri'> & Partial<Pick<DatasetRef, 'rows'>>): Promise<Dataset> {
+export async function loadDataset(
+  artifacts: ArtifactStore,
+  ref: Pick<DatasetRef, 'uri'> & Partial<Pick<DatasetRef, 'rows'>>,
+): Promise<Dataset> {
   let columns: Column[] = [];
   const rows: Row[] = [];
   for await (const item of readDatasetValues(artifacts, ref)) {

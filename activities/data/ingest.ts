@@ -15,7 +15,11 @@ const PROGRESS_EVERY = 10_000;
 export async function inputFile(path: string): Promise<string> {
   const absolute = resolve(path);
   const info = await stat(absolute).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') throw invalidData(`${absolute} does not exist; check the path (relative paths start at the worker's working directory)`, { path: absolute });
+    if (error.code === 'ENOENT')
+      throw invalidData(
+        `${absolute} does not exist; check the path (relative paths start at the worker's working directory)`,
+        { path: absolute },
+      );
     throw error;
   });
   if (!info.isFile()) throw invalidData(`${absolute} is not a file`, { path: absolute });
@@ -54,7 +58,13 @@ export interface Reread {
  * reports the file as the step's source, and fails if the file changed between the passes: the
  * rows are counted and both passes' bytes hashed, so lineage names the bytes the dataset holds.
  */
-export async function writeScanned(ctx: StepContext, heartbeat: Progress, format: string, scanned: Scanned, reread: Reread) {
+export async function writeScanned(
+  ctx: StepContext,
+  heartbeat: Progress,
+  format: string,
+  scanned: Scanned,
+  reread: Reread,
+) {
   const { path, columns, rows, missing } = scanned;
   let written = 0;
   async function* counted(): AsyncGenerator<Cell[]> {
@@ -65,10 +75,13 @@ export async function writeScanned(ctx: StepContext, heartbeat: Progress, format
     }
   }
   const dataset = await writeDataset(ctx.artifacts, columns, counted());
-  if (dataset.rows !== rows) throw new Error(`${path} changed while it was being read (${rows} rows, then ${dataset.rows}); read it again`);
+  if (dataset.rows !== rows)
+    throw new Error(`${path} changed while it was being read (${rows} rows, then ${dataset.rows}); read it again`);
   const [first, second] = [scanned.source(), reread.source()];
   if (first.sha256 !== second.sha256) {
-    throw new Error(`${path} changed while it was being read (sha256 ${first.sha256.slice(0, 12)}…, then ${second.sha256.slice(0, 12)}…); read it again`);
+    throw new Error(
+      `${path} changed while it was being read (sha256 ${first.sha256.slice(0, 12)}…, then ${second.sha256.slice(0, 12)}…); read it again`,
+    );
   }
   ctx.readFrom(first);
   ctx.log(`read ${format}`, { path, rows, columns: columns.length, sha256: dataset.sha256 });

@@ -38,7 +38,9 @@ export function numericBinning(reference: readonly number[], bins: number): Binn
     const edge = sorted[Math.max(0, Math.ceil((k * sorted.length) / bins) - 1)];
     if (edge !== undefined && edge !== edges[edges.length - 1] && edge !== sorted[sorted.length - 1]) edges.push(edge);
   }
-  const labels = [...edges, Infinity].map((hi, i) => `(${i === 0 ? '-inf' : edges[i - 1]}, ${hi === Infinity ? 'inf)' : `${hi}]`}`);
+  const labels = [...edges, Infinity].map(
+    (hi, i) => `(${i === 0 ? '-inf' : edges[i - 1]}, ${hi === Infinity ? 'inf)' : `${hi}]`}`,
+  );
   labels.push(MISSING);
   return {
     labels,

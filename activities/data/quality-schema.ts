@@ -9,7 +9,12 @@ import { columnType, datasetRef } from '../refs';
 /** The population stability index of a column against a reference dataset, such as the training split. */
 export const distributionRule = z.strictObject({
   reference: datasetRef.describe('the dataset whose distribution is expected, such as the training split'),
-  maxPsi: z.number().finite().positive().default(0.2).describe('fails above this PSI; 0.1 is a small shift, 0.25 a large one'),
+  maxPsi: z
+    .number()
+    .finite()
+    .positive()
+    .default(0.2)
+    .describe('fails above this PSI; 0.1 is a small shift, 0.25 a large one'),
   bins: z.number().int().min(2).max(100).default(10).describe('quantile bins of the reference, for numeric columns'),
 });
 
@@ -23,15 +28,29 @@ export const columnCheck = z
     notNull: z.boolean().optional().describe('no missing values'),
     min: z.number().finite().optional().describe('smallest allowed value, inclusive; missing values are not checked'),
     max: z.number().finite().optional().describe('largest allowed value, inclusive; missing values are not checked'),
-    allowed: z.array(allowedValue).min(1).optional().describe('the only values allowed; missing values are not checked'),
+    allowed: z
+      .array(allowedValue)
+      .min(1)
+      .optional()
+      .describe('the only values allowed; missing values are not checked'),
     unique: z.boolean().optional().describe('no value appears twice; missing values are not compared'),
     distribution: distributionRule.optional(),
   })
   .refine(
-    (c) => c.type !== undefined || c.notNull || c.min !== undefined || c.max !== undefined || c.allowed !== undefined || c.unique || c.distribution !== undefined,
+    (c) =>
+      c.type !== undefined ||
+      c.notNull ||
+      c.min !== undefined ||
+      c.max !== undefined ||
+      c.allowed !== undefined ||
+      c.unique ||
+      c.distribution !== undefined,
     { message: 'a column check needs a rule: type, notNull, min, max, allowed, unique or distribution' },
   )
-  .refine((c) => c.min === undefined || c.max === undefined || c.min <= c.max, { message: 'min must not exceed max', path: ['max'] });
+  .refine((c) => c.min === undefined || c.max === undefined || c.min <= c.max, {
+    message: 'min must not exceed max',
+    path: ['max'],
+  });
 export type ColumnCheck = z.infer<typeof columnCheck>;
 
 /** Bounds on the number of rows, inclusive. */
@@ -39,7 +58,10 @@ export const rowCountCheck = z.strictObject({
   rowCount: z
     .strictObject({ min: z.number().int().nonnegative().optional(), max: z.number().int().nonnegative().optional() })
     .refine((r) => r.min !== undefined || r.max !== undefined, { message: 'rowCount needs a min, a max or both' })
-    .refine((r) => r.min === undefined || r.max === undefined || r.min <= r.max, { message: 'min must not exceed max', path: ['max'] }),
+    .refine((r) => r.min === undefined || r.max === undefined || r.min <= r.max, {
+      message: 'min must not exceed max',
+      path: ['max'],
+    }),
 });
 export type RowCountCheck = z.infer<typeof rowCountCheck>;
 

@@ -67,7 +67,8 @@ function rulesOf(check: ColumnCheck): Array<{ rule: QualityRule; check: string }
   const rules: Array<{ rule: QualityRule; check: string }> = [];
   if (check.type !== undefined) rules.push({ rule: 'type', check: `type ${check.type}` });
   if (check.notNull) rules.push({ rule: 'notNull', check: 'not null' });
-  if (check.min !== undefined || check.max !== undefined) rules.push({ rule: 'range', check: `range ${rangeText(check.min, check.max)}` });
+  if (check.min !== undefined || check.max !== undefined)
+    rules.push({ rule: 'range', check: `range ${rangeText(check.min, check.max)}` });
   if (check.allowed !== undefined) rules.push({ rule: 'allowed', check: `allowed [${check.allowed.join(', ')}]` });
   if (check.unique) rules.push({ rule: 'unique', check: 'unique' });
   if (check.distribution !== undefined) rules.push({ rule: 'distribution', check: 'distribution' });
@@ -84,7 +85,9 @@ const judged = (
   passed: failure === undefined,
   observed,
   failingRows,
-  ...(failure !== undefined && { message: `${base.column === undefined ? '' : `column '${base.column}' `}${base.check}: ${failure}` }),
+  ...(failure !== undefined && {
+    message: `${base.column === undefined ? '' : `column '${base.column}' `}${base.check}: ${failure}`,
+  }),
 });
 
 const judgedNow = (result: CheckResult): Evaluator => ({ observe() {}, finish: () => result });
@@ -109,8 +112,18 @@ function columnRule(
     case 'notNull': {
       const failing = new FailingRows();
       return {
-        observe: (row, n) => { if (row[index] === null) failing.add(n); },
-        finish: () => judged(base, failing.count ? `${rowsWord(failing.count)} ${verb(failing.count, 'is', 'are')} missing a value ${failing.text}` : undefined, { missing: failing.count }, failing.summary),
+        observe: (row, n) => {
+          if (row[index] === null) failing.add(n);
+        },
+        finish: () =>
+          judged(
+            base,
+            failing.count
+              ? `${rowsWord(failing.count)} ${verb(failing.count, 'is', 'are')} missing a value ${failing.text}`
+              : undefined,
+            { missing: failing.count },
+            failing.summary,
+          ),
       };
     }
     case 'range': {
@@ -126,12 +139,13 @@ function columnRule(
           if (v > hi) hi = v;
           if ((check.min !== undefined && v < check.min) || (check.max !== undefined && v > check.max)) failing.add(n);
         },
-        finish: () => judged(
-          base,
-          failing.count ? `${rowsWord(failing.count)} out of range ${failing.text}` : undefined,
-          { min: lo === Infinity ? null : lo, max: hi === -Infinity ? null : hi },
-          failing.summary,
-        ),
+        finish: () =>
+          judged(
+            base,
+            failing.count ? `${rowsWord(failing.count)} out of range ${failing.text}` : undefined,
+            { min: lo === Infinity ? null : lo, max: hi === -Infinity ? null : hi },
+            failing.summary,
+          ),
       };
     }
     case 'allowed': {
@@ -149,9 +163,19 @@ function columnRule(
         },
         finish() {
           const ranked = [...others.values()].sort((a, b) => b.rows - a.rows);
-          const examples = ranked.slice(0, FIRST_ROWS).map((o) => show(o.value)).join(', ');
-          const failure = failing.count ? `${rowsWord(failing.count)} ${verb(failing.count, 'holds', 'hold')} other values, such as ${examples} ${failing.text}` : undefined;
-          return judged(base, failure, { otherValues: ranked.slice(0, REPORTED_BINS), distinctOtherValues: ranked.length }, failing.summary);
+          const examples = ranked
+            .slice(0, FIRST_ROWS)
+            .map((o) => show(o.value))
+            .join(', ');
+          const failure = failing.count
+            ? `${rowsWord(failing.count)} ${verb(failing.count, 'holds', 'hold')} other values, such as ${examples} ${failing.text}`
+            : undefined;
+          return judged(
+            base,
+            failure,
+            { otherValues: ranked.slice(0, REPORTED_BINS), distinctOtherValues: ranked.length },
+            failing.summary,
+          );
         },
       };
     }
@@ -171,12 +195,15 @@ function columnRule(
           failing.add(n);
           if (repeated.length < FIRST_ROWS && !repeated.some((r) => keyOf(r) === key)) repeated.push(v);
         },
-        finish: () => judged(
-          base,
-          failing.count ? `${rowsWord(failing.count)} ${verb(failing.count, 'repeats', 'repeat')} an earlier value, such as ${repeated.map(show).join(', ')} ${failing.text}` : undefined,
-          { distinct: seen.size, repeatedValues: repeated },
-          failing.summary,
-        ),
+        finish: () =>
+          judged(
+            base,
+            failing.count
+              ? `${rowsWord(failing.count)} ${verb(failing.count, 'repeats', 'repeat')} an earlier value, such as ${repeated.map(show).join(', ')} ${failing.text}`
+              : undefined,
+            { distinct: seen.size, repeatedValues: repeated },
+            failing.summary,
+          ),
       };
     }
     case 'distribution':
@@ -196,7 +223,14 @@ function distribution(
   if ('problem' in reference) return judgedNow(judged(base, reference.problem, {}, null));
   const numeric = isNumeric(type);
   if (numeric !== isNumeric(reference.type) || (!numeric && type !== reference.type)) {
-    return judgedNow(judged(base, `the column is ${type} but ${reference.type} in the reference`, { type, referenceType: reference.type }, null));
+    return judgedNow(
+      judged(
+        base,
+        `the column is ${type} but ${reference.type} in the reference`,
+        { type, referenceType: reference.type },
+        null,
+      ),
+    );
   }
   let binning: Binning;
   if (numeric) {
@@ -209,13 +243,23 @@ function distribution(
   const expected = histogram(binning, reference.values);
   const counts = binning.labels.map(() => 0);
   return {
-    observe: (row) => { counts[binning.binOf(row[index]!)]!++; },
+    observe: (row) => {
+      counts[binning.binOf(row[index]!)]!++;
+    },
     finish() {
       const result = psi(binning.labels, expected, counts);
       const value = Number(result.psi.toFixed(6));
       const bins = [...result.bins].sort((a, b) => b.contribution - a.contribution).slice(0, REPORTED_BINS);
-      const failure = result.psi > rule.maxPsi ? `PSI ${result.psi.toFixed(3)} against the reference exceeds ${rule.maxPsi}` : undefined;
-      return judged(base, failure, { psi: value, maxPsi: rule.maxPsi, referenceRows: reference.rows, bins: bins.length, largestShifts: bins }, null);
+      const failure =
+        result.psi > rule.maxPsi
+          ? `PSI ${result.psi.toFixed(3)} against the reference exceeds ${rule.maxPsi}`
+          : undefined;
+      return judged(
+        base,
+        failure,
+        { psi: value, maxPsi: rule.maxPsi, referenceRows: reference.rows, bins: bins.length, largestShifts: bins },
+        null,
+      );
     },
   };
 }
@@ -225,12 +269,15 @@ function rowCount(check: Extract<QualityCheck, { rowCount: unknown }>): Evaluato
   const base = { rule: 'rowCount' as const, check: `row count ${rangeText(min, max)}` };
   return {
     observe() {},
-    finish: (rows) => judged(
-      base,
-      (min !== undefined && rows < min) || (max !== undefined && rows > max) ? `the dataset has ${rowsWord(rows)}` : undefined,
-      { rows },
-      null,
-    ),
+    finish: (rows) =>
+      judged(
+        base,
+        (min !== undefined && rows < min) || (max !== undefined && rows > max)
+          ? `the dataset has ${rowsWord(rows)}`
+          : undefined,
+        { rows },
+        null,
+      ),
   };
 }
 
@@ -238,16 +285,29 @@ function rowCount(check: Extract<QualityCheck, { rowCount: unknown }>): Evaluato
 export type References = ReadonlyMap<NonNullable<ColumnCheck['distribution']>, ReferenceColumn>;
 
 /** One evaluator per rule of every check, in declaration order, for a dataset with these columns. */
-export function evaluators(checks: readonly QualityCheck[], columns: readonly Column[], references: References): Evaluator[] {
+export function evaluators(
+  checks: readonly QualityCheck[],
+  columns: readonly Column[],
+  references: References,
+): Evaluator[] {
   return checks.flatMap((check) => {
     if ('rowCount' in check) return [rowCount(check)];
-    return rulesOf(check).map((rule) => columnRule(check, rule, columns, check.distribution && references.get(check.distribution)));
+    return rulesOf(check).map((rule) =>
+      columnRule(check, rule, columns, check.distribution && references.get(check.distribution)),
+    );
   });
 }
 
 /** Runs evaluators over rows held in memory: for tests and small datasets. */
-export function evaluate(checks: readonly QualityCheck[], columns: readonly Column[], rows: ReadonlyArray<readonly Cell[]>, references: References = new Map()): CheckResult[] {
+export function evaluate(
+  checks: readonly QualityCheck[],
+  columns: readonly Column[],
+  rows: ReadonlyArray<readonly Cell[]>,
+  references: References = new Map(),
+): CheckResult[] {
   const all = evaluators(checks, columns, references);
-  rows.forEach((row, i) => { for (const e of all) e.observe(row, i + 1); });
+  rows.forEach((row, i) => {
+    for (const e of all) e.observe(row, i + 1);
+  });
   return all.map((e) => e.finish(rows.length));
 }

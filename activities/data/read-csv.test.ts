@@ -9,8 +9,12 @@ import { rejectsWith, writeInput } from './test-inputs';
 
 type Ctx = Awaited<ReturnType<typeof testContext>>;
 let ctx: Ctx;
-before(async () => { ctx = await testContext(); });
-after(async () => { await ctx.dispose(); });
+before(async () => {
+  ctx = await testContext();
+});
+after(async () => {
+  await ctx.dispose();
+});
 
 const csv = (text: string | Buffer) => writeInput(ctx, 'csv', text);
 
@@ -19,7 +23,10 @@ describe('data.readCsv', () => {
     const path = await csv('id,score,ok,name\n1,0.5,true,"a, b"\n2,?,FALSE,NA\n3,1e3,,c\n-4,NaN,true, d \n');
     const out = await readCsvImpl.run({ path }, ctx);
     assert.deepEqual(out.dataset.columns, [
-      { name: 'id', type: 'integer' }, { name: 'score', type: 'number' }, { name: 'ok', type: 'boolean' }, { name: 'name', type: 'string' },
+      { name: 'id', type: 'integer' },
+      { name: 'score', type: 'number' },
+      { name: 'ok', type: 'boolean' },
+      { name: 'name', type: 'string' },
     ]);
     assert.deepEqual(out.summary, { rows: 4, columns: 4, missing: { score: 2, ok: 1, name: 1 } });
     const data = await loadDataset(ctx.artifacts, out.dataset);
@@ -40,15 +47,26 @@ describe('data.readCsv', () => {
   it('honours declared types and names the line and column of a value that does not fit', async () => {
     const path = await csv('code,n\n007,1\n012,2\n');
     const out = await readCsvImpl.run({ path, columns: { code: 'string' } }, ctx);
-    assert.deepEqual(out.dataset.columns, [{ name: 'code', type: 'string' }, { name: 'n', type: 'integer' }]);
-    await rejectsWith(readCsvImpl.run({ path: await csv('a,n\nx,1\ny,2.5\n'), columns: { n: 'integer' } }, ctx),
-      /line 3, column 'n': '2\.5' is not an integer/);
+    assert.deepEqual(out.dataset.columns, [
+      { name: 'code', type: 'string' },
+      { name: 'n', type: 'integer' },
+    ]);
+    await rejectsWith(
+      readCsvImpl.run({ path: await csv('a,n\nx,1\ny,2.5\n'), columns: { n: 'integer' } }, ctx),
+      /line 3, column 'n': '2\.5' is not an integer/,
+    );
   });
 
   it('names the line of a ragged row', async () => {
     const path = await csv('a,b,c\n1,2,3\n4,5\n6,7,8\n');
-    await rejectsWith(readCsvImpl.run({ path }, ctx), /line 3 has 2 fields but the header on line 1 has 3: column 'c' onwards is missing/);
-    await rejectsWith(readCsvImpl.run({ path: await csv('a,b\n1,2\n"x\ny",2,3\n') }, ctx), /line 3 has 3 fields.*extra field/);
+    await rejectsWith(
+      readCsvImpl.run({ path }, ctx),
+      /line 3 has 2 fields but the header on line 1 has 3: column 'c' onwards is missing/,
+    );
+    await rejectsWith(
+      readCsvImpl.run({ path: await csv('a,b\n1,2\n"x\ny",2,3\n') }, ctx),
+      /line 3 has 3 fields.*extra field/,
+    );
   });
 
   it('names the line and column where an unterminated quote opened', async () => {
@@ -66,7 +84,10 @@ describe('data.readCsv', () => {
   });
 
   it('rejects duplicate and empty header names', async () => {
-    await rejectsWith(readCsvImpl.run({ path: await csv('a,b,a\n1,2,3\n') }, ctx), /'a' appears twice \(columns 1 and 3\)/);
+    await rejectsWith(
+      readCsvImpl.run({ path: await csv('a,b,a\n1,2,3\n') }, ctx),
+      /'a' appears twice \(columns 1 and 3\)/,
+    );
     await rejectsWith(readCsvImpl.run({ path: await csv('a,,c\n1,2,3\n') }, ctx), /column 2 of the header has no name/);
   });
 
@@ -78,7 +99,10 @@ describe('data.readCsv', () => {
 
   it('rejects a file that does not exist or is not UTF-8', async () => {
     await rejectsWith(readCsvImpl.run({ path: join(ctx.artifacts.root, 'nope.csv') }, ctx), /does not exist/);
-    await rejectsWith(readCsvImpl.run({ path: await csv(Buffer.from([0x61, 0x0a, 0xff, 0xfe, 0x0a])) }, ctx), /not valid UTF-8/);
+    await rejectsWith(
+      readCsvImpl.run({ path: await csv(Buffer.from([0x61, 0x0a, 0xff, 0xfe, 0x0a])) }, ctx),
+      /not valid UTF-8/,
+    );
   });
 
   it('reads the German credit data: 1000 rows, 21 columns, integers and strings', async () => {
@@ -97,11 +121,17 @@ describe('data.readCsv', () => {
     const rows = (value: string) => `s\n${`${value}\n`.repeat(10_000)}`;
     const path = await csv(rows('a'));
     let edited = false;
-    const editing = { ...ctx, heartbeat: (details?: unknown) => {
-      if (!edited && (details as { phase: string }).phase === 'scan') writeFileSync(path, rows('b'));
-      edited = true;
-    } };
-    await assert.rejects(readCsvImpl.run({ path }, editing), /changed while it was being read \(sha256 [0-9a-f]{12}…, then [0-9a-f]{12}…\); read it again/);
+    const editing = {
+      ...ctx,
+      heartbeat: (details?: unknown) => {
+        if (!edited && (details as { phase: string }).phase === 'scan') writeFileSync(path, rows('b'));
+        edited = true;
+      },
+    };
+    await assert.rejects(
+      readCsvImpl.run({ path }, editing),
+      /changed while it was being read \(sha256 [0-9a-f]{12}…, then [0-9a-f]{12}…\); read it again/,
+    );
     assert.ok(edited);
   });
 });

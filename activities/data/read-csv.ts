@@ -10,7 +10,11 @@ import { invalidData } from './invalid';
 import { readCsv } from './steps';
 
 /** The records of a file, with parse errors turned into non-retryable failures that name the place. */
-async function* records(path: string, header: () => string[] | undefined, through = (s: AsyncIterable<Uint8Array>) => s): AsyncGenerator<CsvRecord> {
+async function* records(
+  path: string,
+  header: () => string[] | undefined,
+  through = (s: AsyncIterable<Uint8Array>) => s,
+): AsyncGenerator<CsvRecord> {
   try {
     yield* parseCsv(through(createReadStream(path)));
   } catch (error) {
@@ -18,7 +22,10 @@ async function* records(path: string, header: () => string[] | undefined, throug
       const name = header()?.[error.field];
       const where = name === undefined ? `field ${error.field + 1}` : `column '${name}'`;
       throw invalidData(`${path}: line ${error.line}, ${where}: ${error.message.replace(/^line \d+: /, '')}`, {
-        path, line: error.line, column: name ?? null, field: error.field + 1,
+        path,
+        line: error.line,
+        column: name ?? null,
+        field: error.field + 1,
       });
     }
     if (error instanceof TypeError && /decode|encoded/i.test(error.message)) {
@@ -33,7 +40,9 @@ function checkHeader(path: string, record: CsvRecord): string[] {
   record.fields.forEach((name, i) => {
     if (name.trim() === '') {
       throw invalidData(`${path}: line ${record.line}: column ${i + 1} of the header has no name; name every column`, {
-        path, line: record.line, field: i + 1,
+        path,
+        line: record.line,
+        field: i + 1,
       });
     }
     const earlier = seen.get(name);
@@ -51,12 +60,19 @@ function checkHeader(path: string, record: CsvRecord): string[] {
 function checkWidth(path: string, record: CsvRecord, header: string[], headerLine: number): void {
   const n = record.fields.length;
   if (n === header.length) return;
-  const where = n < header.length
-    ? `column '${header[n]}' onwards is missing`
-    : `${n - header.length} extra field(s) after column '${header[header.length - 1]}'`;
+  const where =
+    n < header.length
+      ? `column '${header[n]}' onwards is missing`
+      : `${n - header.length} extra field(s) after column '${header[header.length - 1]}'`;
   throw invalidData(
     `${path}: line ${record.line} has ${n} fields but the header on line ${headerLine} has ${header.length}: ${where}`,
-    { path, line: record.line, column: header[Math.min(n, header.length - 1)] ?? null, fields: n, expected: header.length },
+    {
+      path,
+      line: record.line,
+      column: header[Math.min(n, header.length - 1)] ?? null,
+      fields: n,
+      expected: header.length,
+    },
   );
 }
 
@@ -73,19 +89,29 @@ export const readCsvImpl = implement(readCsv, async (input, ctx) => {
 
   // The first pass also fingerprints the file, so lineage names the exact bytes that were read.
   const fingerprint = fileFingerprint(path);
-  for await (const record of records(path, () => header, (s) => fingerprint.read(s))) {
+  for await (const record of records(
+    path,
+    () => header,
+    (s) => fingerprint.read(s),
+  )) {
     if (!header) {
       header = checkHeader(path, record);
       headerLine = record.line;
       for (const name of Object.keys(declared)) {
         if (!header.includes(name)) {
-          throw invalidData(`${path}: declared column '${name}' is not in the header; columns are ${header.join(', ')}`, { path, column: name });
+          throw invalidData(
+            `${path}: declared column '${name}' is not in the header; columns are ${header.join(', ')}`,
+            { path, column: name },
+          );
         }
       }
       if (input.label !== undefined) {
         labelIndex = header.indexOf(input.label);
         if (labelIndex < 0) {
-          throw invalidData(`${path}: label column '${input.label}' is not in the header; columns are ${header.join(', ')}`, { path, column: input.label });
+          throw invalidData(
+            `${path}: label column '${input.label}' is not in the header; columns are ${header.join(', ')}`,
+            { path, column: input.label },
+          );
         }
       }
       types = header.map((name) => declared[name] ?? new TypeInference());
@@ -98,15 +124,27 @@ export const readCsvImpl = implement(readCsv, async (input, ctx) => {
       if (isMissing(raw)) {
         missing[i]!++;
         if (i === labelIndex) {
-          throw invalidData(`${path}: line ${record.line}, column '${header![i]}': the label is missing ('${raw}'); every row needs a label`, {
-            path, line: record.line, column: header![i],
-          });
+          throw invalidData(
+            `${path}: line ${record.line}, column '${header![i]}': the label is missing ('${raw}'); every row needs a label`,
+            {
+              path,
+              line: record.line,
+              column: header![i],
+            },
+          );
         }
       } else if (typeof type === 'string') {
         if (parseCell(raw, type) === undefined) {
-          throw invalidData(`${path}: line ${record.line}, column '${header![i]}': '${raw}' is not ${article(type)} (the column is declared ${type})`, {
-            path, line: record.line, column: header![i], value: raw, declared: type,
-          });
+          throw invalidData(
+            `${path}: line ${record.line}, column '${header![i]}': '${raw}' is not ${article(type)} (the column is declared ${type})`,
+            {
+              path,
+              line: record.line,
+              column: header![i],
+              value: raw,
+              declared: type,
+            },
+          );
         }
       } else {
         type.observe(raw);
@@ -117,7 +155,8 @@ export const readCsvImpl = implement(readCsv, async (input, ctx) => {
   }
 
   if (!header) throw invalidData(`${path} is empty; a CSV file needs a header line and at least one row`, { path });
-  if (rows === 0) throw invalidData(`${path} has a header on line ${headerLine} but no data rows`, { path, line: headerLine });
+  if (rows === 0)
+    throw invalidData(`${path} has a header on line ${headerLine} but no data rows`, { path, line: headerLine });
 
   const names = header;
   const columns: Column[] = names.map((name, i) => {
@@ -128,7 +167,11 @@ export const readCsvImpl = implement(readCsv, async (input, ctx) => {
   const again = fileFingerprint(path);
   async function* values(): AsyncGenerator<Cell[]> {
     let first = true;
-    for await (const record of records(path, () => names, (s) => again.read(s))) {
+    for await (const record of records(
+      path,
+      () => names,
+      (s) => again.read(s),
+    )) {
       if (first) {
         first = false;
         continue;
@@ -136,10 +179,17 @@ export const readCsvImpl = implement(readCsv, async (input, ctx) => {
       checkWidth(path, record, names, headerLine);
       yield record.fields.map((raw, i) => {
         const value = parseCell(raw, columns[i]!.type);
-        if (value === undefined) throw new Error(`${path} changed while it was being read (line ${record.line}); read it again`);
+        if (value === undefined)
+          throw new Error(`${path} changed while it was being read (line ${record.line}); read it again`);
         return value;
       });
     }
   }
-  return writeScanned(ctx, heartbeat, 'CSV', { path, columns, rows, missing, source: fingerprint.source }, { values: values(), source: again.source });
+  return writeScanned(
+    ctx,
+    heartbeat,
+    'CSV',
+    { path, columns, rows, missing, source: fingerprint.source },
+    { values: values(), source: again.source },
+  );
 });

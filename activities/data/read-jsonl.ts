@@ -31,10 +31,16 @@ async function* records(path: string, through = (s: AsyncIterable<Uint8Array>) =
       try {
         value = JSON.parse(text) as Json;
       } catch (error) {
-        throw invalidData(`${path}: line ${line} is not valid JSON (${(error as Error).message}); each line must be one JSON object`, { path, line });
+        throw invalidData(
+          `${path}: line ${line} is not valid JSON (${(error as Error).message}); each line must be one JSON object`,
+          { path, line },
+        );
       }
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-        throw invalidData(`${path}: line ${line} is ${describeJson(value)}, not a JSON object; each line must be one object such as {"age": 42}`, { path, line });
+        throw invalidData(
+          `${path}: line ${line} is ${describeJson(value)}, not a JSON object; each line must be one object such as {"age": 42}`,
+          { path, line },
+        );
       }
       yield { value, line };
     }
@@ -59,9 +65,15 @@ const enum Kind {
 }
 
 const kindOf = (value: Json): Kind =>
-  typeof value === 'number' ? (Number.isSafeInteger(value) ? Kind.Integer : Kind.Number)
-    : typeof value === 'boolean' ? Kind.Boolean
-      : typeof value === 'string' ? Kind.String : Kind.Nested;
+  typeof value === 'number'
+    ? Number.isSafeInteger(value)
+      ? Kind.Integer
+      : Kind.Number
+    : typeof value === 'boolean'
+      ? Kind.Boolean
+      : typeof value === 'string'
+        ? Kind.String
+        : Kind.Nested;
 
 /** JSON values carry their type: integers widen to number; any other mix, or a nested value, is read as strings. */
 function inferred(kinds: number): ColumnType {
@@ -73,7 +85,11 @@ function inferred(kinds: number): ColumnType {
 
 /** A value as the column's type, nested values as their JSON text; `undefined` when it does not fit. */
 const toCell = (value: Json, type: ColumnType): Cell | undefined =>
-  typeof value === 'object' && value !== null ? (type === 'string' ? JSON.stringify(value) : undefined) : coerceCell(value, type);
+  typeof value === 'object' && value !== null
+    ? type === 'string'
+      ? JSON.stringify(value)
+      : undefined
+    : coerceCell(value, type);
 
 export const readJsonlImpl = implement(readJsonl, async (input, ctx) => {
   const path = await inputFile(input.path);
@@ -103,7 +119,11 @@ export const readJsonlImpl = implement(readJsonl, async (input, ctx) => {
           );
         }
       } else if (typeof cell === 'number' && !Number.isFinite(cell)) {
-        throw invalidData(`${path}: line ${line}, column '${name}': the number is too large for a double`, { path, line, column: name });
+        throw invalidData(`${path}: line ${line}, column '${name}': the number is too large for a double`, {
+          path,
+          line,
+          column: name,
+        });
       } else {
         kinds.set(name, kinds.get(name)! | kindOf(cell));
       }
@@ -111,23 +131,38 @@ export const readJsonlImpl = implement(readJsonl, async (input, ctx) => {
     for (const name of kinds.keys()) {
       if (missing(value[name])) missingCount.set(name, (missingCount.get(name) ?? 0) + 1);
     }
-    if (input.label !== undefined && labelMissingLine === undefined && missing(value[input.label])) labelMissingLine = line;
+    if (input.label !== undefined && labelMissingLine === undefined && missing(value[input.label]))
+      labelMissingLine = line;
     rows++;
     heartbeat({ phase: 'scan', rows });
   }
 
-  if (rows === 0) throw invalidData(`${path} is empty; a JSON Lines file needs at least one line holding an object`, { path });
+  if (rows === 0)
+    throw invalidData(`${path} is empty; a JSON Lines file needs at least one line holding an object`, { path });
   const names = [...kinds.keys()];
   const listed = names.join(', ');
   for (const name of Object.keys(declared)) {
-    if (!kinds.has(name)) throw invalidData(`${path}: declared column '${name}' not found in any line; columns are ${listed}`, { path, column: name });
+    if (!kinds.has(name))
+      throw invalidData(`${path}: declared column '${name}' not found in any line; columns are ${listed}`, {
+        path,
+        column: name,
+      });
   }
   if (input.label !== undefined) {
-    if (!kinds.has(input.label)) throw invalidData(`${path}: label column '${input.label}' not found; columns are ${listed}`, { path, column: input.label });
-    if (labelMissingLine !== undefined) {
-      throw invalidData(`${path}: line ${labelMissingLine}, column '${input.label}': the label is missing; every row needs a label`, {
-        path, line: labelMissingLine, column: input.label,
+    if (!kinds.has(input.label))
+      throw invalidData(`${path}: label column '${input.label}' not found; columns are ${listed}`, {
+        path,
+        column: input.label,
       });
+    if (labelMissingLine !== undefined) {
+      throw invalidData(
+        `${path}: line ${labelMissingLine}, column '${input.label}': the label is missing; every row needs a label`,
+        {
+          path,
+          line: labelMissingLine,
+          column: input.label,
+        },
+      );
     }
   }
   const columns: Column[] = names.map((name) => ({ name, type: declared[name] ?? inferred(kinds.get(name)!) }));
@@ -140,11 +175,18 @@ export const readJsonlImpl = implement(readJsonl, async (input, ctx) => {
         const raw = value[name];
         if (missing(raw)) return null;
         const cell = toCell(raw!, type);
-        if (cell === undefined) throw new Error(`${path} changed while it was being read (line ${line}); read it again`);
+        if (cell === undefined)
+          throw new Error(`${path} changed while it was being read (line ${line}); read it again`);
         return cell;
       });
     }
   }
   const missingPerColumn = names.map((name) => missingCount.get(name) ?? 0);
-  return writeScanned(ctx, heartbeat, 'JSON Lines', { path, columns, rows, missing: missingPerColumn, source: fingerprint.source }, { values: values(), source: again.source });
+  return writeScanned(
+    ctx,
+    heartbeat,
+    'JSON Lines',
+    { path, columns, rows, missing: missingPerColumn, source: fingerprint.source },
+    { values: values(), source: again.source },
+  );
 });

@@ -32,8 +32,13 @@ const LIBPQ_TARGET = ['PGHOST', 'PGDATABASE'];
 /** Column types by PostgreSQL type OID; every other type is read as its text. */
 const TYPES: ReadonlyMap<number, ColumnType> = new Map([
   [16, 'boolean'],
-  [20, 'integer'], [21, 'integer'], [23, 'integer'], [26, 'integer'],
-  [700, 'number'], [701, 'number'], [1700, 'number'],
+  [20, 'integer'],
+  [21, 'integer'],
+  [23, 'integer'],
+  [26, 'integer'],
+  [700, 'number'],
+  [701, 'number'],
+  [1700, 'number'],
 ]);
 
 /** Where a URL points, without its password: safe for messages and logs. */
@@ -49,7 +54,8 @@ function describeDatabase(url: string): string {
 }
 
 /** A URL's host part: a socket folder percent-encoded, an IPv6 address in brackets. */
-const hostPart = (host: string) => (host.includes('/') ? encodeURIComponent(host) : host.includes(':') ? `[${host}]` : host);
+const hostPart = (host: string) =>
+  host.includes('/') ? encodeURIComponent(host) : host.includes(':') ? `[${host}]` : host;
 
 /** Where a client connected from libpq's PG* variables points, as a URL without a password. */
 const describeClient = (client: pg.Client) =>
@@ -90,7 +96,9 @@ function failure(error: unknown, where: string, scrub: (text: string) => string,
       e.position ? `at character ${Math.max(1, Number(e.position) - queryOffset)} of the query` : '',
       e.detail ? `detail: ${scrub(e.detail)}` : '',
       e.hint ? `hint: ${scrub(e.hint)}` : '',
-    ].filter(Boolean).join('; ');
+    ]
+      .filter(Boolean)
+      .join('; ');
     const text = `${where}: ${message} (SQLSTATE ${code}${extra ? `; ${extra}` : ''})`;
     if (RETRYABLE.test(code)) return ApplicationFailure.retryable(text, DATABASE_UNAVAILABLE, { code });
     return ApplicationFailure.nonRetryable(text, ACCESS.test(code) ? DATABASE_ACCESS_DENIED : INVALID_QUERY, { code });
@@ -117,7 +125,9 @@ function resultFingerprint(client: pg.Client, query: string, params: unknown[]) 
     fields: (fields: Array<{ name: string; dataTypeID: number }>) => add(fields.map((f) => [f.name, f.dataTypeID])),
     row: add,
     source: (): SourceRef => {
-      const querySha = createHash('sha256').update(JSON.stringify([query, params])).digest('hex');
+      const querySha = createHash('sha256')
+        .update(JSON.stringify([query, params]))
+        .digest('hex');
       const uri = `postgres://${hostPart(client.host)}:${client.port}/${encodeURIComponent(client.database ?? '')}?query-sha=${querySha}`;
       return { kind: 'query', uri, sha256: hash.digest('hex'), size };
     },
@@ -198,10 +208,12 @@ export const readPostgresImpl = implement(readPostgres, async (input, ctx) => {
 
   // Every database call turns its errors into failures here, so that errors of our own making
   // (bad data, cancellation) pass through unchanged.
-  const db = <T>(call: Promise<T>): Promise<T> => call.catch((error: unknown) => {
-    throw failure(error, where, scrub, declare.length);
-  });
-  const fetch = () => db(client.query<Array<string | null>>({ text: `FETCH ${FETCH_ROWS} FROM ${CURSOR}`, rowMode: 'array' }));
+  const db = <T>(call: Promise<T>): Promise<T> =>
+    call.catch((error: unknown) => {
+      throw failure(error, where, scrub, declare.length);
+    });
+  const fetch = () =>
+    db(client.query<Array<string | null>>({ text: `FETCH ${FETCH_ROWS} FROM ${CURSOR}`, rowMode: 'array' }));
   try {
     await db(client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'));
     // Timestamps print in UTC, so the same rows hash the same whatever the server's zone.
@@ -212,18 +224,28 @@ export const readPostgresImpl = implement(readPostgres, async (input, ctx) => {
     fingerprint.fields(batch.fields);
 
     const names = batch.fields.map((f) => f.name);
-    if (names.length === 0) throw invalidData('the query returns no columns; select the columns the dataset should have');
+    if (names.length === 0)
+      throw invalidData('the query returns no columns; select the columns the dataset should have');
     const seen = new Set<string>();
     for (const name of names) {
-      if (seen.has(name)) throw invalidData(`column '${name}' appears twice in the query's result; give one of them another name with AS`, { column: name });
+      if (seen.has(name))
+        throw invalidData(
+          `column '${name}' appears twice in the query's result; give one of them another name with AS`,
+          { column: name },
+        );
       seen.add(name);
     }
     for (const name of Object.keys(declared)) {
-      if (!seen.has(name)) throw invalidData(`declared column '${name}' is not in the query's result; columns are ${names.join(', ')}`, { column: name });
+      if (!seen.has(name))
+        throw invalidData(`declared column '${name}' is not in the query's result; columns are ${names.join(', ')}`, {
+          column: name,
+        });
     }
     const labelIndex = input.label === undefined ? -1 : names.indexOf(input.label);
     if (input.label !== undefined && labelIndex < 0) {
-      throw invalidData(`label column '${input.label}' not found; columns are ${names.join(', ')}`, { column: input.label });
+      throw invalidData(`label column '${input.label}' not found; columns are ${names.join(', ')}`, {
+        column: input.label,
+      });
     }
     const native = batch.fields.map((f) => TYPES.get(f.dataTypeID) ?? 'string');
     if (batch.rows.length === 0) throw invalidData('the query returned no rows; a dataset needs at least one');
@@ -240,20 +262,30 @@ export const readPostgresImpl = implement(readPostgres, async (input, ctx) => {
             const name = names[i]!;
             const value = text === null ? null : fromText(text, native[i]!);
             if (value === undefined) {
-              const why = native[i] === 'integer'
-                ? 'does not fit a JavaScript number exactly; cast it to text or float8 in the query'
-                : 'is not a finite number; datasets hold finite numbers only, so filter it out or map it in the query';
+              const why =
+                native[i] === 'integer'
+                  ? 'does not fit a JavaScript number exactly; cast it to text or float8 in the query'
+                  : 'is not a finite number; datasets hold finite numbers only, so filter it out or map it in the query';
               throw invalidData(`row ${rows}, column '${name}': ${text} ${why}`, { row: rows, column: name });
             }
             const cell = declared[name] === undefined ? value : coerceCell(value, declared[name]);
             if (cell === undefined) {
-              throw invalidData(`row ${rows}, column '${name}': '${text}' is not ${article(declared[name]!)} (the column is declared ${declared[name]})`, {
-                row: rows, column: name, declared: declared[name],
-              });
+              throw invalidData(
+                `row ${rows}, column '${name}': '${text}' is not ${article(declared[name]!)} (the column is declared ${declared[name]})`,
+                {
+                  row: rows,
+                  column: name,
+                  declared: declared[name],
+                },
+              );
             }
             if (cell === null) {
               missing[i]!++;
-              if (i === labelIndex) throw invalidData(`row ${rows}, column '${name}': the label is missing (NULL); every row needs a label`, { row: rows, column: name });
+              if (i === labelIndex)
+                throw invalidData(
+                  `row ${rows}, column '${name}': the label is missing (NULL); every row needs a label`,
+                  { row: rows, column: name },
+                );
             }
             return cell;
           });

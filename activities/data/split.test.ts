@@ -7,10 +7,17 @@ import { testContext } from './test-context';
 
 type Ctx = Awaited<ReturnType<typeof testContext>>;
 let ctx: Ctx;
-before(async () => { ctx = await testContext(); });
-after(async () => { await ctx.dispose(); });
+before(async () => {
+  ctx = await testContext();
+});
+after(async () => {
+  await ctx.dispose();
+});
 
-const columns = [{ name: 'id', type: 'integer' as const }, { name: 'y', type: 'string' as const }];
+const columns = [
+  { name: 'id', type: 'integer' as const },
+  { name: 'y', type: 'string' as const },
+];
 const rows = Array.from({ length: 100 }, (_, i) => [i, i % 4 === 0 ? 'bad' : 'good']);
 
 describe('data.split', () => {
@@ -36,15 +43,20 @@ describe('data.split', () => {
 
   it('rejects a stratum column the dataset does not have', async () => {
     const dataset = await writeDataset(ctx.artifacts, columns, rows);
-    await assert.rejects(splitImpl.run({ dataset, testFraction: 0.2, seed: 1, stratifyBy: 'class' }, ctx), /no such column/);
+    await assert.rejects(
+      splitImpl.run({ dataset, testFraction: 0.2, seed: 1, stratifyBy: 'class' }, ctx),
+      /no such column/,
+    );
   });
 
   it('rejects stratifying by a label with a single class, on the German credit rows of one class', async () => {
     const credit = (await readCsvImpl.run({ path: 'examples/data/german-credit.csv', label: 'class' }, ctx)).dataset;
     const good = (await loadDataset(ctx.artifacts, credit)).rows.filter((r) => r.class === 'good');
     const dataset = await writeDataset(ctx.artifacts, credit.columns, good);
-    await assert.rejects(splitImpl.run({ dataset, testFraction: 0.2, seed: 1, stratifyBy: 'class' }, ctx),
-      /cannot stratify by 'class': all 700 rows have the value "good"; a label needs at least two classes/);
+    await assert.rejects(
+      splitImpl.run({ dataset, testFraction: 0.2, seed: 1, stratifyBy: 'class' }, ctx),
+      /cannot stratify by 'class': all 700 rows have the value "good"; a label needs at least two classes/,
+    );
     const { train } = await splitImpl.run({ dataset, testFraction: 0.2, seed: 1 }, ctx);
     assert.equal(train.rows, 560);
   });
@@ -56,7 +68,13 @@ describe('data.split', () => {
 
   it('rounds each stratum separately', () => {
     const isTest = chooseTestRows(['a', 'a', 'a', 'a', 'b', 'b'], 0.5, 3);
-    assert.equal(isTest.slice(0, 4).reduce((s, v) => s + v, 0), 2);
-    assert.equal(isTest.slice(4).reduce((s, v) => s + v, 0), 1);
+    assert.equal(
+      isTest.slice(0, 4).reduce((s, v) => s + v, 0),
+      2,
+    );
+    assert.equal(
+      isTest.slice(4).reduce((s, v) => s + v, 0),
+      1,
+    );
   });
 });

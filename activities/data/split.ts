@@ -31,9 +31,12 @@ export const splitImpl = implement(splitDataset, async (input, ctx) => {
   const { dataset, testFraction, seed, stratifyBy } = input;
   const column = stratifyBy === undefined ? -1 : dataset.columns.findIndex((c) => c.name === stratifyBy);
   if (stratifyBy !== undefined && column < 0) {
-    throw invalidData(`cannot stratify by '${stratifyBy}': the dataset has no such column; columns are ${dataset.columns.map((c) => c.name).join(', ')}`, {
-      column: stratifyBy,
-    });
+    throw invalidData(
+      `cannot stratify by '${stratifyBy}': the dataset has no such column; columns are ${dataset.columns.map((c) => c.name).join(', ')}`,
+      {
+        column: stratifyBy,
+      },
+    );
   }
 
   // Only the stratum keys are held in memory; rows stream through twice more, once per output.
@@ -69,6 +72,12 @@ export const splitImpl = implement(splitDataset, async (input, ctx) => {
   const train = await writeDataset(ctx.artifacts, columns, part(0));
   ctx.heartbeat({ phase: 'train written', rows: train.rows });
   const test = await writeDataset(ctx.artifacts, columns, part(1));
-  ctx.log('split dataset', { rows: strata.length, train: train.rows, test: test.rows, stratifyBy: stratifyBy ?? null, seed });
+  ctx.log('split dataset', {
+    rows: strata.length,
+    train: train.rows,
+    test: test.rows,
+    stratifyBy: stratifyBy ?? null,
+    seed,
+  });
   return { train, test };
 });

@@ -14,7 +14,7 @@ export const readCsv = defineStep({
   version: '1',
   description: 'Read a CSV file into a typed, content-addressed dataset',
   input: z.object({
-    path: z.string().min(1).describe('file path, relative to the worker\'s working directory'),
+    path: z.string().min(1).describe("file path, relative to the worker's working directory"),
     label: z.string().min(1).optional().describe('a column that must exist and have no missing values'),
     columns: z.record(z.string(), columnType).optional().describe('declared types by column name; others are inferred'),
   }),
@@ -23,7 +23,9 @@ export const readCsv = defineStep({
     summary: z.object({
       rows: z.number().int().nonnegative(),
       columns: z.number().int().positive(),
-      missing: z.record(z.string(), z.number().int().positive()).describe('missing values by column, for columns with any'),
+      missing: z
+        .record(z.string(), z.number().int().positive())
+        .describe('missing values by column, for columns with any'),
     }),
   }),
   // Not cached: the input names a path, not its content. Steps downstream are cached by the
@@ -63,7 +65,7 @@ export const thresholdLabel = defineStep({
     dataset: datasetRef,
     column: z.string().min(1).describe('the numeric column to threshold; it is left out of the output'),
     label: z.string().min(1).describe('the name of the new label column, appended last'),
-    threshold: z.union([z.number().finite(), z.literal('median')]).describe('a value, or the column\'s median'),
+    threshold: z.union([z.number().finite(), z.literal('median')]).describe("a value, or the column's median"),
     above: z.string().min(1).default('high').describe('the class of rows strictly above the threshold'),
     atOrBelow: z.string().min(1).default('low').describe('the class of the other rows'),
   }),
@@ -105,14 +107,21 @@ export const readPostgres = defineStep({
   version: '1',
   description: 'Read the rows of a PostgreSQL query into a typed, content-addressed dataset',
   input: z.object({
-    url: z.string().min(1).optional().describe(
-      "postgres://user@host/db; default the worker's KILN_SOURCE_DATABASE_URL, else libpq's PGHOST, PGDATABASE... (never DATABASE_URL, Kiln's own store). " +
-        "Inputs are recorded in the run's history, so a password here is refused: give it through the worker's PGPASSWORD or KILN_SOURCE_DATABASE_URL",
-    ),
+    url: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "postgres://user@host/db; default the worker's KILN_SOURCE_DATABASE_URL, else libpq's PGHOST, PGDATABASE... (never DATABASE_URL, Kiln's own store). " +
+          "Inputs are recorded in the run's history, so a password here is refused: give it through the worker's PGPASSWORD or KILN_SOURCE_DATABASE_URL",
+      ),
     query: z.string().min(1).describe('one SELECT (or VALUES) statement; $1, $2... refer to params'),
     params: z.array(sqlParam).default([]),
     label: readCsv.input.shape.label,
-    columns: z.record(z.string(), columnType).optional().describe('types by column name, converting the database\'s values; others follow the database types'),
+    columns: z
+      .record(z.string(), columnType)
+      .optional()
+      .describe("types by column name, converting the database's values; others follow the database types"),
   }),
   output: readCsv.output,
   // Not cached: the same query reads whatever the tables hold now.
@@ -126,11 +135,15 @@ export const readPostgres = defineStep({
 export const checkQuality = defineStep({
   name: 'data.quality',
   version: '1',
-  description: 'Data quality checks with a report: types, missing values, ranges, allowed values, uniqueness, row count, drift (PSI)',
+  description:
+    'Data quality checks with a report: types, missing values, ranges, allowed values, uniqueness, row count, drift (PSI)',
   input: z.object({
     dataset: datasetRef,
     checks: z.array(qualityCheck).min(1),
-    onFailure: z.enum(['fail', 'warn']).default('fail').describe("'fail' stops the run with DataQualityFailed; 'warn' reports and continues"),
+    onFailure: z
+      .enum(['fail', 'warn'])
+      .default('fail')
+      .describe("'fail' stops the run with DataQualityFailed; 'warn' reports and continues"),
   }),
   output: z.object({
     report: reportRef,

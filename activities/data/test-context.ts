@@ -5,18 +5,24 @@ import { ArtifactStore } from '../artifacts/store';
 import type { SourceRef, StepContext } from '../library';
 
 /** A step context over a fresh artifact store in a temp folder, recording heartbeats; for tests. */
-export async function testContext(): Promise<StepContext & { heartbeats: unknown[]; sources: SourceRef[]; abort: AbortController; dispose(): Promise<void> }> {
+export async function testContext(): Promise<
+  StepContext & { heartbeats: unknown[]; sources: SourceRef[]; abort: AbortController; dispose(): Promise<void> }
+> {
   const root = await mkdtemp(join(tmpdir(), 'kiln-test-'));
   const abort = new AbortController();
   const heartbeats: unknown[] = [];
   const sources: SourceRef[] = [];
   return {
     artifacts: new ArtifactStore(root),
-    heartbeat: (details) => { heartbeats.push(details); },
+    heartbeat: (details) => {
+      heartbeats.push(details);
+    },
     signal: abort.signal,
     log: () => {},
     run: { workflowId: 'test-workflow', runId: 'test-run', pipeline: 'test', node: 'step' },
-    readFrom: (source) => { sources.push(source); },
+    readFrom: (source) => {
+      sources.push(source);
+    },
     heartbeats,
     sources,
     abort,

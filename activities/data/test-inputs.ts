@@ -7,7 +7,11 @@ import type { testContext } from './test-context';
 let files = 0;
 
 /** Writes `text` to a new file named `input-<n>.<extension>` in the context's folder and returns its path; for tests. */
-export async function writeInput(ctx: Awaited<ReturnType<typeof testContext>>, extension: string, text: string | Buffer): Promise<string> {
+export async function writeInput(
+  ctx: Awaited<ReturnType<typeof testContext>>,
+  extension: string,
+  text: string | Buffer,
+): Promise<string> {
   const path = join(ctx.artifacts.root, `input-${files++}.${extension}`);
   await writeFile(path, text);
   return path;

@@ -17,17 +17,27 @@ export const thresholdLabelImpl = implement(thresholdLabel, async (input, ctx) =
   const names = dataset.columns.map((c) => c.name);
   const source = names.indexOf(column);
   if (source < 0) {
-    throw invalidData(`cannot threshold '${column}': the dataset has no such column; columns are ${names.join(', ')}`, { column });
+    throw invalidData(`cannot threshold '${column}': the dataset has no such column; columns are ${names.join(', ')}`, {
+      column,
+    });
   }
   const type = dataset.columns[source]!.type;
   if (type !== 'number' && type !== 'integer') {
-    throw invalidData(`cannot threshold '${column}': it holds ${type} values, not numbers; threshold a numeric column`, { column, type });
+    throw invalidData(
+      `cannot threshold '${column}': it holds ${type} values, not numbers; threshold a numeric column`,
+      { column, type },
+    );
   }
   if (label !== column && names.includes(label)) {
-    throw invalidData(`the label '${label}' would replace the existing column '${label}'; choose another label name`, { label });
+    throw invalidData(`the label '${label}' would replace the existing column '${label}'; choose another label name`, {
+      label,
+    });
   }
   if (above === atOrBelow) {
-    throw invalidData(`both classes are named '${above}'; a binary label needs two different class names`, { above, atOrBelow });
+    throw invalidData(`both classes are named '${above}'; a binary label needs two different class names`, {
+      above,
+      atOrBelow,
+    });
   }
 
   // A label cannot be missing, so neither can the value it is derived from.
@@ -40,7 +50,10 @@ export const thresholdLabelImpl = implement(thresholdLabel, async (input, ctx) =
     }
     const value = item[source];
     if (typeof value !== 'number') {
-      throw invalidData(`row ${values.length + 1} has no value for '${column}'; every row needs one to get a label`, { column, row: values.length + 1 });
+      throw invalidData(`row ${values.length + 1} has no value for '${column}'; every row needs one to get a label`, {
+        column,
+        row: values.length + 1,
+      });
     }
     values.push(value);
   }

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { averagePrecision, brierScore, calibration, expectedCalibrationError, precisionRecallCurve } from './calibration';
+import {
+  averagePrecision,
+  brierScore,
+  calibration,
+  expectedCalibrationError,
+  precisionRecallCurve,
+} from './calibration';
 import { MetricInputError } from './input-check';
 
 const close = (actual: number, expected: number, tolerance = 1e-12) =>
@@ -21,7 +27,10 @@ describe('averagePrecision', () => {
   });
 
   it('refuses a holdout without a positive label, naming the metric', () => {
-    assert.throws(() => averagePrecision([0, 0, 0], [0.1, 0.5, 0.9]), (e: unknown) => e instanceof MetricInputError && /average_precision: yTrue has no positive label/.test(e.message));
+    assert.throws(
+      () => averagePrecision([0, 0, 0], [0.1, 0.5, 0.9]),
+      (e: unknown) => e instanceof MetricInputError && /average_precision: yTrue has no positive label/.test(e.message),
+    );
   });
 
   it('refuses labels other than 0 and 1 and rows of unequal length', () => {
@@ -56,7 +65,10 @@ describe('calibration', () => {
     close(report.ece, 0.2);
     close(report.mce, 0.35);
     assert.equal(report.bins.length, 10);
-    assert.deepEqual(report.bins.map((b) => b.count), [1, 2, 0, 0, 0, 0, 0, 0, 0, 1]);
+    assert.deepEqual(
+      report.bins.map((b) => b.count),
+      [1, 2, 0, 0, 0, 0, 0, 0, 0, 1],
+    );
     assert.ok(Number.isNaN(report.bins[4]!.meanPredicted));
   });
 
@@ -65,7 +77,10 @@ describe('calibration', () => {
     const report = calibration([0, 1, 1, 0, 1], [0.2, 0.3, 0.25, 0.1, 0.9]);
     const filled = report.bins.filter((b) => b.count > 0);
     filled.forEach((b, i) => close(b.meanPredicted, [0.1, 0.2, 0.275, 0.9][i]!));
-    assert.deepEqual(filled.map((b) => b.fractionPositive), [0, 0, 1, 1]);
+    assert.deepEqual(
+      filled.map((b) => b.fractionPositive),
+      [0, 0, 1, 1],
+    );
   });
 
   it('is 0 when every bin predicts its observed rate', () => {
@@ -75,7 +90,10 @@ describe('calibration', () => {
   it('makes quantile bins of equal counts', () => {
     const p = [0.05, 0.1, 0.2, 0.3, 0.5, 0.6, 0.7, 0.9];
     const report = calibration([0, 0, 0, 1, 0, 1, 1, 1], p, { bins: 4, strategy: 'quantile' });
-    assert.deepEqual(report.bins.map((b) => b.count), [2, 2, 2, 2]);
+    assert.deepEqual(
+      report.bins.map((b) => b.count),
+      [2, 2, 2, 2],
+    );
     close(report.ece, (2 / 8) * (0.075 + 0.25 + 0.05 + 0.2));
   });
 

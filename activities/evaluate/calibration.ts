@@ -1,4 +1,11 @@
-import { MetricInputError, checkBinary, checkFinite, checkLengths, checkProbabilities, type Numbers } from './input-check';
+import {
+  MetricInputError,
+  checkBinary,
+  checkFinite,
+  checkLengths,
+  checkProbabilities,
+  type Numbers,
+} from './input-check';
 
 /** Precision and recall at each distinct score threshold, as scikit-learn's `precision_recall_curve`. */
 export interface PrecisionRecallCurve {
@@ -55,7 +62,10 @@ export function precisionRecallCurve(yTrue: Numbers, yScore: Numbers): Precision
   checkScores('precision_recall_curve', yTrue, yScore);
   const total = positives(yTrue);
   if (total === 0) {
-    throw new MetricInputError('precision_recall_curve', 'yTrue has no positive label, so recall is undefined; evaluate on a holdout that contains both classes');
+    throw new MetricInputError(
+      'precision_recall_curve',
+      'yTrue has no positive label, so recall is undefined; evaluate on a holdout that contains both classes',
+    );
   }
   const { thresholds, tps, fps } = countsByThreshold(yTrue, yScore);
   const curve: PrecisionRecallCurve = { thresholds: [], precision: [], recall: [] };
@@ -77,7 +87,10 @@ export function averagePrecision(yTrue: Numbers, yScore: Numbers): number {
   checkScores('average_precision', yTrue, yScore);
   const total = positives(yTrue);
   if (total === 0) {
-    throw new MetricInputError('average_precision', 'yTrue has no positive label, so average precision is undefined; evaluate on a holdout that contains both classes');
+    throw new MetricInputError(
+      'average_precision',
+      'yTrue has no positive label, so average precision is undefined; evaluate on a holdout that contains both classes',
+    );
   }
   const { tps, fps } = countsByThreshold(yTrue, yScore);
   let ap = 0;
@@ -163,7 +176,10 @@ export function calibration(yTrue: Numbers, yProb: Numbers, options: Calibration
   const bins = options.bins ?? 10;
   const strategy = options.strategy ?? 'uniform';
   if (!Number.isInteger(bins) || bins < 1) {
-    throw new MetricInputError('calibration_error', `bins is ${bins}; declare a positive whole number of bins, such as 10`);
+    throw new MetricInputError(
+      'calibration_error',
+      `bins is ${bins}; declare a positive whole number of bins, such as 10`,
+    );
   }
   checkLengths('calibration_error', yTrue, yProb, ['yTrue', 'yProb']);
   checkBinary('calibration_error', yTrue);

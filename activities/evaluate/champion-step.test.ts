@@ -24,7 +24,14 @@ describe('validate.champion', () => {
       const x = (i - 19.5) / 4;
       return { x, y: x >= 1 ? 'yes' : 'no' };
     });
-    holdout = await dataset(ctx.artifacts, [{ name: 'x', type: 'number' }, { name: 'y', type: 'string' }], rows);
+    holdout = await dataset(
+      ctx.artifacts,
+      [
+        { name: 'x', type: 'number' },
+        { name: 'y', type: 'string' },
+      ],
+      rows,
+    );
     sharp = await linearModel(ctx.artifacts, { weight: 2 });
     blunt = await linearModel(ctx.artifacts, { weight: 1, bias: 1.5 });
     inverted = await linearModel(ctx.artifacts, { weight: -1 });
@@ -39,8 +46,12 @@ describe('validate.champion', () => {
     await store.promote(name, v.version, 'production');
     return v.version;
   };
-  const input = (model: ModelRef, registeredName: string, metric: 'roc_auc' | 'accuracy' | 'log_loss' = 'accuracy', margin = 0) =>
-    ({ model, dataset: holdout, registeredName, alias: 'production', metric, margin });
+  const input = (
+    model: ModelRef,
+    registeredName: string,
+    metric: 'roc_auc' | 'accuracy' | 'log_loss' = 'accuracy',
+    margin = 0,
+  ) => ({ model, dataset: holdout, registeredName, alias: 'production', metric, margin });
 
   it('passes and says so when no version holds the alias yet', async () => {
     const out = await validateChampionImpl.run(input(inverted, 'nobody-yet'), ctx);
@@ -56,22 +67,33 @@ describe('validate.champion', () => {
       assert.equal(error.type, 'GateFailed');
       assert.equal(error.nonRetryable, true);
       // sharp (x >= 0) gets 36 of 40 right; blunt (x >= -1.5) also selects 6 'no' rows: 30 of 40.
-      assert.match(error.message, /accuracy 0\.750 is below the champion bar 0\.850 \(champion 0\.900 - margin 0\.050\)/);
+      assert.match(
+        error.message,
+        /accuracy 0\.750 is below the champion bar 0\.850 \(champion 0\.900 - margin 0\.050\)/,
+      );
       return true;
     });
   });
 
   it('passes a challenger within the margin, reporting the champion version and both values', async () => {
     const out = await validateChampionImpl.run(input(blunt, 'credit', 'accuracy', 0.2), ctx);
-    assert.deepEqual({ passed: out.passed, champion: out.champion, challenger: out.challenger }, {
-      passed: true, champion: { version: 1, sha256: sharp.sha256, value: 0.9 }, challenger: 0.75,
-    });
+    assert.deepEqual(
+      { passed: out.passed, champion: out.champion, challenger: out.challenger },
+      {
+        passed: true,
+        champion: { version: 1, sha256: sharp.sha256, value: 0.9 },
+        challenger: 0.75,
+      },
+    );
     const lower = await validateChampionImpl.run(input(sharp, 'credit', 'log_loss'), ctx);
     assert.equal(lower.bar, lower.champion!.value);
   });
 
   it('fails clearly without a store', async () => {
     const bare = { ...ctx, store: undefined };
-    await assert.rejects(validateChampionImpl.run(input(sharp, 'credit'), bare), /registry steps need a store; start the worker with one/);
+    await assert.rejects(
+      validateChampionImpl.run(input(sharp, 'credit'), bare),
+      /registry steps need a store; start the worker with one/,
+    );
   });
 });

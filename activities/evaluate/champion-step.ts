@@ -14,10 +14,27 @@ export { championMetric, validateChampion } from './steps';
 const STEP = 'validate.champion';
 
 /** Every classification metric of a model on labelled rows, under snake_case names. */
-function holdoutMetrics(model: ModelSpec, rows: Parameters<typeof scoreRows>[1], labels: number[]): Record<string, number> {
+function holdoutMetrics(
+  model: ModelSpec,
+  rows: Parameters<typeof scoreRows>[1],
+  labels: number[],
+): Record<string, number> {
   const proba = scoreRows(model, rows, STEP);
-  const m = model.task === 'binary' ? binaryMetrics(labels, proba.map((p) => p[1]!)) : multiclassMetrics(labels, proba);
-  return { roc_auc: m.rocAuc, accuracy: m.accuracy, precision: m.precision, recall: m.recall, f1: m.f1, log_loss: m.logLoss };
+  const m =
+    model.task === 'binary'
+      ? binaryMetrics(
+          labels,
+          proba.map((p) => p[1]!),
+        )
+      : multiclassMetrics(labels, proba);
+  return {
+    roc_auc: m.rocAuc,
+    accuracy: m.accuracy,
+    precision: m.precision,
+    recall: m.recall,
+    f1: m.f1,
+    log_loss: m.logLoss,
+  };
 }
 
 export const validateChampionImpl = implement(validateChampion, async (input, ctx) => {
@@ -50,7 +67,10 @@ export const validateChampionImpl = implement(validateChampion, async (input, ct
     );
   }
   const championModel = await loadModel(ctx.artifacts, uri);
-  if (championModel.label !== challengerModel.label || championModel.classes.join('\u0000') !== challengerModel.classes.join('\u0000')) {
+  if (
+    championModel.label !== challengerModel.label ||
+    championModel.classes.join('\u0000') !== challengerModel.classes.join('\u0000')
+  ) {
     throw ApplicationFailure.nonRetryable(
       `${STEP}: the champion ${name}@${holder.version} predicts '${championModel.label}' over ${championModel.classes.join(', ')} but the challenger predicts '${challengerModel.label}' over ${challengerModel.classes.join(', ')}; they cannot be compared on one holdout`,
       'GateInvalid',

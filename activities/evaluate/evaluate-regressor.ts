@@ -45,7 +45,20 @@ function residualSummary(actual: readonly number[], predicted: readonly number[]
     .map((residual, i) => ({ row: i + 1, actual: actual[i]!, predicted: predicted[i]!, residual }))
     .sort((a, b) => Math.abs(b.residual) - Math.abs(a.residual) || a.row - b.row)
     .slice(0, LARGEST);
-  return { mean, std, quantiles: { min: sorted[0]!, p05: q(0.05), p25: q(0.25), median: q(0.5), p75: q(0.75), p95: q(0.95), max: sorted[n - 1]! }, largest };
+  return {
+    mean,
+    std,
+    quantiles: {
+      min: sorted[0]!,
+      p05: q(0.05),
+      p25: q(0.25),
+      median: q(0.5),
+      p75: q(0.75),
+      p95: q(0.95),
+      max: sorted[n - 1]!,
+    },
+    largest,
+  };
 }
 
 export const evaluateRegressorImpl = implement(evaluateRegressor, async (input, ctx) => {
@@ -53,10 +66,15 @@ export const evaluateRegressorImpl = implement(evaluateRegressor, async (input, 
   const model = await loadModel(ctx.artifacts, input.model.uri);
   const { label } = model;
   if (model.task !== 'regression') {
-    throw invalidData(`the model of '${label}' is a ${model.task} classifier; score it with evaluate.classifier`, { task: model.task });
+    throw invalidData(`the model of '${label}' is a ${model.task} classifier; score it with evaluate.classifier`, {
+      task: model.task,
+    });
   }
   if (!dataset.columns.some((c) => c.name === label)) {
-    throw invalidData(`the evaluation data has no label column '${label}'; columns are ${dataset.columns.map((c) => c.name).join(', ')}`, { label });
+    throw invalidData(
+      `the evaluation data has no label column '${label}'; columns are ${dataset.columns.map((c) => c.name).join(', ')}`,
+      { label },
+    );
   }
   const actual: number[] = [];
   const predicted: number[] = [];
@@ -64,12 +82,16 @@ export const evaluateRegressorImpl = implement(evaluateRegressor, async (input, 
     const value = row[label];
     const n = actual.length + 1;
     if (typeof value !== 'number' || !Number.isFinite(value)) {
-      throw invalidData(`row ${n} has ${value === null || value === undefined ? 'no value' : `the value ${JSON.stringify(value)}`} for the label '${label}'; evaluation needs a number in every row`, { label, row: n });
+      throw invalidData(
+        `row ${n} has ${value === null || value === undefined ? 'no value' : `the value ${JSON.stringify(value)}`} for the label '${label}'; evaluation needs a number in every row`,
+        { label, row: n },
+      );
     }
     try {
       predicted.push(predictValues(model, [row])[0]!);
     } catch (error) {
-      if (error instanceof TransformInputError) throw invalidData(`row ${n}: ${error.message}`, { row: n, feature: error.feature });
+      if (error instanceof TransformInputError)
+        throw invalidData(`row ${n}: ${error.message}`, { row: n, feature: error.feature });
       throw error;
     }
     actual.push(value);
@@ -81,7 +103,13 @@ export const evaluateRegressorImpl = implement(evaluateRegressor, async (input, 
   const report: RegressionReport = {
     kind: 'kiln.regression-evaluation',
     version: 1,
-    model: { sha256: input.model.sha256, task: model.task, architecture: model.architecture, label, backend: model.backend },
+    model: {
+      sha256: input.model.sha256,
+      task: model.task,
+      architecture: model.architecture,
+      label,
+      backend: model.backend,
+    },
     dataset: { sha256: dataset.sha256, rows: actual.length },
     metrics,
     residuals: residualSummary(actual, predicted),

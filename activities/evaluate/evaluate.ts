@@ -6,7 +6,15 @@ import { reportRef } from '../refs';
 import { loadModel } from '../train/model';
 import { predictProba } from '../train/predict';
 import { calibration } from './calibration';
-import { binaryMetrics, CALIBRATION_BINS, DEFAULT_THRESHOLD, multiclassMetrics, rocCurve, type ClassificationMetrics, type ClassMetrics } from './metrics';
+import {
+  binaryMetrics,
+  CALIBRATION_BINS,
+  DEFAULT_THRESHOLD,
+  multiclassMetrics,
+  rocCurve,
+  type ClassificationMetrics,
+  type ClassMetrics,
+} from './metrics';
 import { evaluateClassifier } from './steps';
 
 export { classificationMetrics, evaluateClassifier } from './steps';
@@ -30,7 +38,13 @@ export interface CalibrationCurveReport {
   /** Maximum calibration error: the largest gap over non-empty bins. */
   mce: number;
   /** Every bin, empty ones included; an empty bin's mean and fraction are null. */
-  bins: Array<{ lower: number; upper: number; count: number; meanPredicted: number | null; fractionPositive: number | null }>;
+  bins: Array<{
+    lower: number;
+    upper: number;
+    count: number;
+    meanPredicted: number | null;
+    fractionPositive: number | null;
+  }>;
 }
 
 /** The report artifact of `evaluate.classifier`. */
@@ -56,7 +70,13 @@ const PROGRESS_EVERY = 50_000;
 
 const rocReport = (cls: string, auc: number, yTrue: number[], yScore: number[]): RocReport => {
   const curve = rocCurve(yTrue, yScore);
-  return { class: cls, auc, fpr: curve.fpr, tpr: curve.tpr, thresholds: curve.thresholds.map((t) => (Number.isFinite(t) ? t : null)) };
+  return {
+    class: cls,
+    auc,
+    fpr: curve.fpr,
+    tpr: curve.tpr,
+    thresholds: curve.thresholds.map((t) => (Number.isFinite(t) ? t : null)),
+  };
 };
 
 const orNull = (x: number) => (Number.isNaN(x) ? null : x);
@@ -64,8 +84,16 @@ const orNull = (x: number) => (Number.isNaN(x) ? null : x);
 const calibrationReport = (cls: string, yTrue: number[], yProb: number[]): CalibrationCurveReport => {
   const { ece, mce, bins } = calibration(yTrue, yProb, { bins: CALIBRATION_BINS });
   return {
-    class: cls, ece, mce,
-    bins: bins.map((b) => ({ lower: b.lower, upper: b.upper, count: b.count, meanPredicted: orNull(b.meanPredicted), fractionPositive: orNull(b.fractionPositive) })),
+    class: cls,
+    ece,
+    mce,
+    bins: bins.map((b) => ({
+      lower: b.lower,
+      upper: b.upper,
+      count: b.count,
+      meanPredicted: orNull(b.meanPredicted),
+      fractionPositive: orNull(b.fractionPositive),
+    })),
   };
 };
 
@@ -74,7 +102,10 @@ export const evaluateClassifierImpl = implement(evaluateClassifier, async (input
   const model = await loadModel(ctx.artifacts, input.model.uri);
   const { label, classes } = model;
   if (!dataset.columns.some((c) => c.name === label)) {
-    throw invalidData(`the evaluation data has no label column '${label}'; columns are ${dataset.columns.map((c) => c.name).join(', ')}`, { label });
+    throw invalidData(
+      `the evaluation data has no label column '${label}'; columns are ${dataset.columns.map((c) => c.name).join(', ')}`,
+      { label },
+    );
   }
   const index = new Map(classes.map((c, i) => [c, i]));
   const yTrue: number[] = [];
@@ -82,20 +113,28 @@ export const evaluateClassifierImpl = implement(evaluateClassifier, async (input
   for await (const row of streamRows(ctx.artifacts, dataset)) {
     const value = row[label];
     const n = yTrue.length + 1;
-    if (value === null || value === undefined) throw invalidData(`row ${n} has no value for the label '${label}'`, { label, row: n });
+    if (value === null || value === undefined)
+      throw invalidData(`row ${n} has no value for the label '${label}'`, { label, row: n });
     const k = index.get(categoryOf(value));
     if (k === undefined) {
-      throw invalidData(`row ${n} has the class '${categoryOf(value)}', which the model was not trained on (classes: ${classes.join(', ')})`, { label, row: n, class: categoryOf(value) });
+      throw invalidData(
+        `row ${n} has the class '${categoryOf(value)}', which the model was not trained on (classes: ${classes.join(', ')})`,
+        { label, row: n, class: categoryOf(value) },
+      );
     }
     try {
       const p = predictProba(model, [row])[0]!;
       const bad = p.findIndex((v) => !(v >= 0 && v <= 1));
       if (bad >= 0) {
-        throw invalidData(`row ${n}: the model gives class '${classes[bad]}' the probability ${p[bad]}, not one in [0, 1]; the model is broken (diverged training?) and cannot be evaluated`, { row: n });
+        throw invalidData(
+          `row ${n}: the model gives class '${classes[bad]}' the probability ${p[bad]}, not one in [0, 1]; the model is broken (diverged training?) and cannot be evaluated`,
+          { row: n },
+        );
       }
       proba.push(p);
     } catch (error) {
-      if (error instanceof TransformInputError) throw invalidData(`row ${n}: ${error.message}`, { row: n, feature: error.feature });
+      if (error instanceof TransformInputError)
+        throw invalidData(`row ${n}: ${error.message}`, { row: n, feature: error.feature });
       throw error;
     }
     yTrue.push(k);
@@ -104,7 +143,10 @@ export const evaluateClassifierImpl = implement(evaluateClassifier, async (input
   if (yTrue.length === 0) throw invalidData('the evaluation data has no rows', {});
   const absent = classes.filter((_, k) => !yTrue.includes(k));
   if (absent.length > 0) {
-    throw invalidData(`the evaluation data has no rows of class ${absent.map((c) => `'${c}'`).join(', ')}, so ROC AUC is undefined; use a larger or stratified test set`, { absent });
+    throw invalidData(
+      `the evaluation data has no rows of class ${absent.map((c) => `'${c}'`).join(', ')}, so ROC AUC is undefined; use a larger or stratified test set`,
+      { absent },
+    );
   }
 
   let metrics: ClassificationMetrics;
@@ -112,7 +154,14 @@ export const evaluateClassifierImpl = implement(evaluateClassifier, async (input
   const header = {
     kind: 'kiln.evaluation' as const,
     version: 2 as const,
-    model: { sha256: input.model.sha256, task: model.task, architecture: model.architecture, label, classes, backend: model.backend },
+    model: {
+      sha256: input.model.sha256,
+      task: model.task,
+      architecture: model.architecture,
+      label,
+      classes,
+      backend: model.backend,
+    },
     dataset: { sha256: dataset.sha256, rows: yTrue.length },
   };
   if (model.task === 'binary') {
@@ -124,7 +173,13 @@ export const evaluateClassifierImpl = implement(evaluateClassifier, async (input
       threshold: DEFAULT_THRESHOLD,
       positiveClass: classes[1]!,
       metrics,
-      confusionMatrix: { classes, counts: [[c.tn, c.fp], [c.fn, c.tp]] },
+      confusionMatrix: {
+        classes,
+        counts: [
+          [c.tn, c.fp],
+          [c.fn, c.tp],
+        ],
+      },
       roc: [rocReport(classes[1]!, m.rocAuc, yTrue, scores)],
       calibration: [calibrationReport(classes[1]!, yTrue, scores)],
     };
@@ -137,8 +192,21 @@ export const evaluateClassifierImpl = implement(evaluateClassifier, async (input
       positiveClass: null,
       metrics,
       confusionMatrix: { classes, counts: confusionMatrix },
-      roc: classes.map((cls, k) => rocReport(cls, perClass[k]!.rocAuc, yTrue.map((y) => (y === k ? 1 : 0)), proba.map((p) => p[k]!))),
-      calibration: classes.map((cls, k) => calibrationReport(cls, yTrue.map((y) => (y === k ? 1 : 0)), proba.map((p) => p[k]!))),
+      roc: classes.map((cls, k) =>
+        rocReport(
+          cls,
+          perClass[k]!.rocAuc,
+          yTrue.map((y) => (y === k ? 1 : 0)),
+          proba.map((p) => p[k]!),
+        ),
+      ),
+      calibration: classes.map((cls, k) =>
+        calibrationReport(
+          cls,
+          yTrue.map((y) => (y === k ? 1 : 0)),
+          proba.map((p) => p[k]!),
+        ),
+      ),
       perClass: perClass.map((p, k) => ({ class: classes[k]!, ...p })),
     };
   }

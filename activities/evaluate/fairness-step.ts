@@ -25,7 +25,6 @@ export interface FairnessReportArtifact extends FairnessReport, ReportSubject {
   undefinedMetrics: string[];
 }
 
-
 const binLabels = (bins: readonly number[]): string[] => [
   `<${bins[0]}`,
   ...bins.slice(1).map((hi, i) => `[${bins[i]}, ${hi})`),
@@ -33,22 +32,35 @@ const binLabels = (bins: readonly number[]): string[] => [
 ];
 
 /** The group name of every row: the column's values, or the groups a derivation assigns. */
-export function sensitiveValues(rows: readonly Row[], sensitive: string | SensitiveGroups, columns: DatasetRef['columns']): string[] {
+export function sensitiveValues(
+  rows: readonly Row[],
+  sensitive: string | SensitiveGroups,
+  columns: DatasetRef['columns'],
+): string[] {
   const column = typeof sensitive === 'string' ? sensitive : sensitive.column;
   if (!columns.some((c) => c.name === column)) {
-    throw invalidData(`${STEP}: the sensitive column '${column}' is not in the data; columns are ${columns.map((c) => c.name).join(', ')}`, { column });
+    throw invalidData(
+      `${STEP}: the sensitive column '${column}' is not in the data; columns are ${columns.map((c) => c.name).join(', ')}`,
+      { column },
+    );
   }
   const other = typeof sensitive === 'string' ? undefined : sensitive.other;
   const uncovered = (i: number, value: Cell | undefined, why: string): string => {
     if (other !== undefined) return other;
-    throw invalidData(`${STEP}: row ${i + 1} has ${column} = ${JSON.stringify(value ?? null)}, which ${why}; cover it or declare \`other\` for the rest`, { column, row: i + 1 });
+    throw invalidData(
+      `${STEP}: row ${i + 1} has ${column} = ${JSON.stringify(value ?? null)}, which ${why}; cover it or declare \`other\` for the rest`,
+      { column, row: i + 1 },
+    );
   };
   let group: (value: Cell | undefined, i: number) => string;
   if (typeof sensitive === 'string') {
     group = (v, i) => (isAbsent(v) ? uncovered(i, v, 'is missing and has no group') : categoryOf(v as Cell));
   } else if ('map' in sensitive) {
     const map = new Map(Object.entries(sensitive.map));
-    group = (v, i) => (isAbsent(v) ? uncovered(i, v, 'is missing') : (map.get(categoryOf(v as Cell)) ?? uncovered(i, v, 'no entry of `map` names')));
+    group = (v, i) =>
+      isAbsent(v)
+        ? uncovered(i, v, 'is missing')
+        : (map.get(categoryOf(v as Cell)) ?? uncovered(i, v, 'no entry of `map` names'));
   } else if ('match' in sensitive) {
     const rules = sensitive.match.map((m) => ({ re: new RegExp(m.pattern), group: m.group }));
     group = (v, i) => {
@@ -77,7 +89,9 @@ export const evaluateFairnessImpl = implement(evaluateFairness, async (input, ct
   const groups = sensitiveValues(rows, input.sensitive, input.dataset.columns);
   const predicted = scoreRows(model, rows, STEP).map((p) => (p[1]! >= input.threshold ? 1 : 0));
   ctx.heartbeat({ rows: rows.length });
-  const report = await metricReport(STEP, () => fairnessReport(labels, predicted, groups, input.reference === undefined ? {} : { reference: input.reference }));
+  const report = await metricReport(STEP, () =>
+    fairnessReport(labels, predicted, groups, input.reference === undefined ? {} : { reference: input.reference }),
+  );
   const exact = fairnessMetricValues(report);
   const { values, undefinedMetrics } = definedOrZero(exact);
   const artifact: FairnessReportArtifact = {

@@ -10,7 +10,8 @@ import {
   selectionRates,
 } from './fairness';
 
-const close = (actual: number, expected: number) => assert.ok(Math.abs(actual - expected) <= 1e-12, `expected ${expected}, got ${actual}`);
+const close = (actual: number, expected: number) =>
+  assert.ok(Math.abs(actual - expected) <= 1e-12, `expected ${expected}, got ${actual}`);
 
 // A constructed case, worked by hand:
 //   group a (5 rows): labels 1 1 1 0 0, predictions 1 1 0 1 0
@@ -30,7 +31,18 @@ describe('fairness on a constructed case', () => {
     const [a, b, c] = groupRates(yTrue, yPred, group);
     assert.deepEqual(
       { ...a, selectionRate: 0, truePositiveRate: 0 },
-      { group: 'a', count: 5, positives: 3, negatives: 2, selected: 3, truePositives: 2, falsePositives: 1, selectionRate: 0, truePositiveRate: 0, falsePositiveRate: 0.5 },
+      {
+        group: 'a',
+        count: 5,
+        positives: 3,
+        negatives: 2,
+        selected: 3,
+        truePositives: 2,
+        falsePositives: 1,
+        selectionRate: 0,
+        truePositiveRate: 0,
+        falsePositiveRate: 0.5,
+      },
     );
     close(a!.selectionRate, 0.6);
     close(a!.truePositiveRate, 2 / 3);
@@ -71,7 +83,7 @@ describe('fairness on a constructed case', () => {
 
   it('measures disparate impact against a declared privileged group', () => {
     const { disparateImpact } = fairnessReport(yTrue, yPred, group, { reference: 'a' });
-    close(disparateImpact.ratios.c!, (2 / 3) / 0.6);
+    close(disparateImpact.ratios.c!, 2 / 3 / 0.6);
     close(disparateImpact.minRatio, 0.25 / 0.6);
     const ac = group.map((g) => (g === 'b' ? 'c' : g));
     // a 3/5 vs c (b and c merged) 3/7: 5/7 ≈ 0.714 fails the rule; a lower bar passes it.
@@ -80,7 +92,10 @@ describe('fairness on a constructed case', () => {
   });
 
   it('refuses a reference group that does not occur', () => {
-    assert.throws(() => fairnessReport(yTrue, yPred, group, { reference: 'z' }), /reference group 'z' does not occur.*'a', 'b', 'c'/);
+    assert.throws(
+      () => fairnessReport(yTrue, yPred, group, { reference: 'z' }),
+      /reference group 'z' does not occur.*'a', 'b', 'c'/,
+    );
   });
 
   it('names its measures for gates, with a prefix per attribute', () => {
@@ -112,11 +127,17 @@ describe('fairness edge cases, as fairlearn handles them', () => {
   });
 
   it('lists groups in code-point order, as pandas sorts them', () => {
-    assert.deepEqual(groupRates([0, 0, 0], [0, 1, 0], ['b', 'B', 'a']).map((g) => g.group), ['B', 'a', 'b']);
+    assert.deepEqual(
+      groupRates([0, 0, 0], [0, 1, 0], ['b', 'B', 'a']).map((g) => g.group),
+      ['B', 'a', 'b'],
+    );
   });
 
   it('refuses predictions that are scores rather than 0/1 and rows without a group', () => {
-    assert.throws(() => fairnessReport([0, 1], [0.2, 0.7], ['a', 'b']), /yPred\[0\] is 0.2; binary labels must be 0 or 1/);
+    assert.throws(
+      () => fairnessReport([0, 1], [0.2, 0.7], ['a', 'b']),
+      /yPred\[0\] is 0.2; binary labels must be 0 or 1/,
+    );
     assert.throws(() => fairnessReport([0, 1], [0, 1], ['a', null as unknown as string]), /sensitive\[1\] is null/);
   });
 });

@@ -68,7 +68,10 @@ function check(metric: string, yTrue: Numbers, yPred: Numbers, sensitive: ArrayL
   checkBinary(metric, yPred, 'yPred');
   for (let i = 0; i < sensitive.length; i++) {
     if (typeof sensitive[i] !== 'string') {
-      throw new MetricInputError(metric, `sensitive[${i}] is ${String(sensitive[i])}; give every row a group name (map missing values to a group such as 'unknown')`);
+      throw new MetricInputError(
+        metric,
+        `sensitive[${i}] is ${String(sensitive[i])}; give every row a group name (map missing values to a group such as 'unknown')`,
+      );
     }
   }
 }
@@ -140,7 +143,10 @@ function disparateImpact(groups: GroupRates[], options: FairnessOptions): Dispar
   if (options.reference !== undefined) {
     const declared = groups.find((g) => g.group === options.reference);
     if (!declared) {
-      throw new MetricInputError('disparate_impact', `reference group '${options.reference}' does not occur in the sensitive column; groups are ${groups.map((g) => `'${g.group}'`).join(', ')}`);
+      throw new MetricInputError(
+        'disparate_impact',
+        `reference group '${options.reference}' does not occur in the sensitive column; groups are ${groups.map((g) => `'${g.group}'`).join(', ')}`,
+      );
     }
     reference = declared;
   } else {
@@ -163,7 +169,12 @@ function disparateImpact(groups: GroupRates[], options: FairnessOptions): Dispar
 }
 
 /** Every fairness measure for one sensitive attribute, from 0/1 labels and 0/1 predictions. */
-export function fairnessReport(yTrue: Numbers, yPred: Numbers, sensitive: ArrayLike<string>, options: FairnessOptions = {}): FairnessReport {
+export function fairnessReport(
+  yTrue: Numbers,
+  yPred: Numbers,
+  sensitive: ArrayLike<string>,
+  options: FairnessOptions = {},
+): FairnessReport {
   const groups = groupRates(yTrue, yPred, sensitive);
   const tprDifference = spread(groups.map((g) => g.truePositiveRate));
   const fprDifference = spread(groups.map((g) => g.falsePositiveRate));

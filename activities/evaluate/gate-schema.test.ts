@@ -5,7 +5,10 @@ import { championRule, gateDeclaration, metricGate } from './gate-schema';
 describe('gate declarations', () => {
   it('accepts thresholds and a champion rule, filling defaults', () => {
     const parsed = gateDeclaration.parse({
-      thresholds: [{ metric: 'roc_auc', min: 0.75 }, { metric: 'sex.demographic_parity_difference', max: 0.1 }],
+      thresholds: [
+        { metric: 'roc_auc', min: 0.75 },
+        { metric: 'sex.demographic_parity_difference', max: 0.1 },
+      ],
       champion: { metric: 'roc_auc', higherIsBetter: true },
     });
     assert.deepEqual(parsed.champion, { metric: 'roc_auc', higherIsBetter: true, margin: 0, alias: 'production' });

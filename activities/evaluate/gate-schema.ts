@@ -4,7 +4,10 @@ import { z } from 'zod';
 
 const metricName = z
   .string()
-  .regex(/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/, 'a metric name is snake_case words, optionally prefixed, such as roc_auc or sex.demographic_parity_difference')
+  .regex(
+    /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/,
+    'a metric name is snake_case words, optionally prefixed, such as roc_auc or sex.demographic_parity_difference',
+  )
   .describe('a key of the metrics the evaluate step reports');
 
 /** A threshold on one metric: the run stops unless min <= value <= max. */
@@ -14,8 +17,14 @@ export const metricGate = z
     min: z.number().finite().optional(),
     max: z.number().finite().optional(),
   })
-  .refine((g) => g.min !== undefined || g.max !== undefined, { message: 'a gate needs a min, a max or both', path: ['min'] })
-  .refine((g) => g.min === undefined || g.max === undefined || g.min <= g.max, { message: 'min must not exceed max', path: ['max'] });
+  .refine((g) => g.min !== undefined || g.max !== undefined, {
+    message: 'a gate needs a min, a max or both',
+    path: ['min'],
+  })
+  .refine((g) => g.min === undefined || g.max === undefined || g.min <= g.max, {
+    message: 'min must not exceed max',
+    path: ['max'],
+  });
 export type MetricGate = z.infer<typeof metricGate>;
 
 /** Champion/challenger: the new model may be worse than the aliased version by at most `margin`. */

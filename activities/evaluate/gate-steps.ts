@@ -13,7 +13,15 @@ export const checkGates = defineStep({
   description: 'A gate: fail the run, naming metric, value and bar, unless every threshold holds',
   input: z.object({ metrics: z.record(z.string(), z.number()), gates: z.array(metricGate).min(1) }),
   output: z.object({
-    outcomes: z.array(z.object({ metric: z.string(), value: z.number(), min: z.number().optional(), max: z.number().optional(), passed: z.boolean() })),
+    outcomes: z.array(
+      z.object({
+        metric: z.string(),
+        value: z.number(),
+        min: z.number().optional(),
+        max: z.number().optional(),
+        passed: z.boolean(),
+      }),
+    ),
   }),
   options: { startToCloseTimeout: '1m', retry: { maximumAttempts: 1 } },
 });

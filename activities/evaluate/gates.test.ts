@@ -17,7 +17,11 @@ const metrics = { roc_auc: 0.712, accuracy: 0.81, log_loss: 0.48 };
 
 describe('checkGates', () => {
   it('returns every outcome when all gates pass, bars inclusive', () => {
-    const outcomes = checkGates(metrics, [{ metric: 'roc_auc', min: 0.712 }, { metric: 'log_loss', max: 0.5 }, { metric: 'accuracy', min: 0.7, max: 0.9 }]);
+    const outcomes = checkGates(metrics, [
+      { metric: 'roc_auc', min: 0.712 },
+      { metric: 'log_loss', max: 0.5 },
+      { metric: 'accuracy', min: 0.7, max: 0.9 },
+    ]);
     assert.deepEqual(outcomes, [
       { metric: 'roc_auc', value: 0.712, min: 0.712, passed: true },
       { metric: 'log_loss', value: 0.48, max: 0.5, passed: true },
@@ -31,21 +35,39 @@ describe('checkGates', () => {
     assert.equal(f.nonRetryable, true);
     assert.equal(f.message, 'roc_auc 0.712 is below the gate 0.750');
     const details = f.details?.[0] as GateFailureDetails;
-    assert.deepEqual({ metric: details.metric, value: details.value, bar: details.bar, bound: details.bound }, { metric: 'roc_auc', value: 0.712, bar: 0.75, bound: 'min' });
+    assert.deepEqual(
+      { metric: details.metric, value: details.value, bar: details.bar, bound: details.bound },
+      { metric: 'roc_auc', value: 0.712, bar: 0.75, bound: 'min' },
+    );
   });
 
   it('names a maximum that was exceeded', () => {
-    assert.equal(failure(() => checkGates(metrics, [{ metric: 'log_loss', max: 0.4 }])).message, 'log_loss 0.480 is above the gate 0.400');
+    assert.equal(
+      failure(() => checkGates(metrics, [{ metric: 'log_loss', max: 0.4 }])).message,
+      'log_loss 0.480 is above the gate 0.400',
+    );
   });
 
   it('names every failed gate, not only the first', () => {
-    const f = failure(() => checkGates(metrics, [{ metric: 'roc_auc', min: 0.75 }, { metric: 'accuracy', min: 0.5 }, { metric: 'log_loss', max: 0.4 }]));
+    const f = failure(() =>
+      checkGates(metrics, [
+        { metric: 'roc_auc', min: 0.75 },
+        { metric: 'accuracy', min: 0.5 },
+        { metric: 'log_loss', max: 0.4 },
+      ]),
+    );
     assert.equal(f.message, 'roc_auc 0.712 is below the gate 0.750; log_loss 0.480 is above the gate 0.400');
-    assert.deepEqual((f.details?.[0] as GateFailureDetails).failures.map((x) => x.metric), ['roc_auc', 'log_loss']);
+    assert.deepEqual(
+      (f.details?.[0] as GateFailureDetails).failures.map((x) => x.metric),
+      ['roc_auc', 'log_loss'],
+    );
   });
 
   it('prints enough digits to tell value from bar', () => {
-    assert.equal(failure(() => checkGates({ roc_auc: 0.7499 }, [{ metric: 'roc_auc', min: 0.75 }])).message, 'roc_auc 0.7499 is below the gate 0.7500');
+    assert.equal(
+      failure(() => checkGates({ roc_auc: 0.7499 }, [{ metric: 'roc_auc', min: 0.75 }])).message,
+      'roc_auc 0.7499 is below the gate 0.7500',
+    );
   });
 
   it('fails a NaN metric rather than letting it pass', () => {
@@ -89,11 +111,22 @@ describe('compareChampion', () => {
   it('reads lower-is-better metrics the other way', () => {
     const lossRule = { metric: 'log_loss', higherIsBetter: false, margin: 0 };
     assert.equal(compareChampion({ log_loss: 0.4 }, { log_loss: 0.45 }, lossRule).passed, true);
-    assert.equal(failure(() => compareChampion({ log_loss: 0.5 }, { log_loss: 0.45 }, lossRule)).message, 'log_loss 0.500 is above the champion bar 0.450 (champion 0.450 + margin 0.000)');
+    assert.equal(
+      failure(() => compareChampion({ log_loss: 0.5 }, { log_loss: 0.45 }, lossRule)).message,
+      'log_loss 0.500 is above the champion bar 0.450 (champion 0.450 + margin 0.000)',
+    );
   });
 
   it('passes the first model, when there is no champion', () => {
-    assert.deepEqual(compareChampion({ roc_auc: 0.6 }, null, rule), { metric: 'roc_auc', challenger: 0.6, champion: null, margin: 0.02, higherIsBetter: true, bar: null, passed: true });
+    assert.deepEqual(compareChampion({ roc_auc: 0.6 }, null, rule), {
+      metric: 'roc_auc',
+      challenger: 0.6,
+      champion: null,
+      margin: 0.02,
+      higherIsBetter: true,
+      bar: null,
+      passed: true,
+    });
   });
 
   it('says which side lacks the metric', () => {
@@ -103,7 +136,10 @@ describe('compareChampion', () => {
   });
 
   it('refuses a negative margin', () => {
-    assert.equal(failure(() => compareChampion({ roc_auc: 0.8 }, { roc_auc: 0.8 }, { ...rule, margin: -0.1 })).type, 'GateInvalid');
+    assert.equal(
+      failure(() => compareChampion({ roc_auc: 0.8 }, { roc_auc: 0.8 }, { ...rule, margin: -0.1 })).type,
+      'GateInvalid',
+    );
   });
 });
 

@@ -71,7 +71,11 @@ function lookUp(values: Record<string, number>, metric: string, whose: string): 
   }
   const value = values[metric];
   if (typeof value !== 'number') {
-    throw ApplicationFailure.nonRetryable(`metric '${metric}' in the ${whose} metrics is ${String(value)}, not a number`, GATE_METRIC_MISSING, { metric, whose });
+    throw ApplicationFailure.nonRetryable(
+      `metric '${metric}' in the ${whose} metrics is ${String(value)}, not a number`,
+      GATE_METRIC_MISSING,
+      { metric, whose },
+    );
   }
   return value;
 }
@@ -79,10 +83,22 @@ function lookUp(values: Record<string, number>, metric: string, whose: string): 
 function checkDeclaration(gate: MetricGate): void {
   const { metric, min, max } = gate;
   if (min === undefined && max === undefined) {
-    throw ApplicationFailure.nonRetryable(`gate on '${metric}' declares neither min nor max; declare at least one bar`, GATE_INVALID, { metric });
+    throw ApplicationFailure.nonRetryable(
+      `gate on '${metric}' declares neither min nor max; declare at least one bar`,
+      GATE_INVALID,
+      { metric },
+    );
   }
-  if ((min !== undefined && !Number.isFinite(min)) || (max !== undefined && !Number.isFinite(max)) || (min !== undefined && max !== undefined && min > max)) {
-    throw ApplicationFailure.nonRetryable(`gate on '${metric}' has min ${String(min)} and max ${String(max)}; bars must be finite with min <= max`, GATE_INVALID, { metric, min, max });
+  if (
+    (min !== undefined && !Number.isFinite(min)) ||
+    (max !== undefined && !Number.isFinite(max)) ||
+    (min !== undefined && max !== undefined && min > max)
+  ) {
+    throw ApplicationFailure.nonRetryable(
+      `gate on '${metric}' has min ${String(min)} and max ${String(max)}; bars must be finite with min <= max`,
+      GATE_INVALID,
+      { metric, min, max },
+    );
   }
 }
 
@@ -113,10 +129,18 @@ function judge(gate: MetricGate, value: number): GateOutcome & { bar?: number; b
 export function checkGates(values: Record<string, number>, gates: ReadonlyArray<MetricGate>): GateOutcome[] {
   for (const gate of gates) checkDeclaration(gate);
   const judged = gates.map((gate) => judge(gate, lookUp(values, gate.metric, 'reported')));
-  const failures = judged.flatMap((o) => (o.passed ? [] : [{ metric: o.metric, value: o.value, bar: o.bar!, bound: o.bound!, reason: o.reason! }]));
+  const failures = judged.flatMap((o) =>
+    o.passed ? [] : [{ metric: o.metric, value: o.value, bar: o.bar!, bound: o.bound!, reason: o.reason! }],
+  );
   const first = failures[0];
   if (first) {
-    const details: GateFailureDetails = { metric: first.metric, value: first.value, bar: first.bar, bound: first.bound, failures };
+    const details: GateFailureDetails = {
+      metric: first.metric,
+      value: first.value,
+      bar: first.bar,
+      bound: first.bound,
+      failures,
+    };
     throw ApplicationFailure.nonRetryable(failures.map((f) => f.reason).join('; '), GATE_FAILED, details);
   }
   return judged.map(({ bar: _bar, bound: _bound, ...outcome }) => outcome);
@@ -138,7 +162,11 @@ export function compareChampion(
   const { metric, higherIsBetter } = rule;
   const margin = rule.margin ?? 0;
   if (!(margin >= 0) || !Number.isFinite(margin)) {
-    throw ApplicationFailure.nonRetryable(`champion gate on '${metric}' has margin ${margin}; declare a finite margin >= 0`, GATE_INVALID, { metric, margin });
+    throw ApplicationFailure.nonRetryable(
+      `champion gate on '${metric}' has margin ${margin}; declare a finite margin >= 0`,
+      GATE_INVALID,
+      { metric, margin },
+    );
   }
   const value = lookUp(challenger, metric, 'challenger');
   if (champion === null) {
@@ -146,7 +174,11 @@ export function compareChampion(
   }
   const best = lookUp(champion, metric, 'champion');
   if (!Number.isFinite(best)) {
-    throw ApplicationFailure.nonRetryable(`the champion's ${metric} is ${best}; it cannot set a bar, so re-evaluate the champion on this holdout`, GATE_INVALID, { metric, champion: best });
+    throw ApplicationFailure.nonRetryable(
+      `the champion's ${metric} is ${best}; it cannot set a bar, so re-evaluate the champion on this holdout`,
+      GATE_INVALID,
+      { metric, champion: best },
+    );
   }
   const bar = higherIsBetter ? best - margin : best + margin;
   const slack = BAR_TOLERANCE * Math.max(1, Math.abs(bar));

@@ -12,9 +12,17 @@ export class MetricInputError extends Error {
 
 export type Numbers = ArrayLike<number>;
 
-export function checkLengths(metric: string, a: { length: number }, b: { length: number }, names = ['yTrue', 'yPred']): void {
+export function checkLengths(
+  metric: string,
+  a: { length: number },
+  b: { length: number },
+  names = ['yTrue', 'yPred'],
+): void {
   if (a.length !== b.length) {
-    throw new MetricInputError(metric, `${names[0]} has ${a.length} values but ${names[1]} has ${b.length}; they must be the same rows`);
+    throw new MetricInputError(
+      metric,
+      `${names[0]} has ${a.length} values but ${names[1]} has ${b.length}; they must be the same rows`,
+    );
   }
   if (a.length === 0) throw new MetricInputError(metric, 'no rows: the metric is undefined on an empty set');
 }

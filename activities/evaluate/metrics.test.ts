@@ -1,7 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  accuracy, averageRanks, binaryMetrics, confusion, f1, logLoss, multiclassLogLoss, multiclassMetrics, precision, recall, rocAuc, rocCurve,
+  accuracy,
+  averageRanks,
+  binaryMetrics,
+  confusion,
+  f1,
+  logLoss,
+  multiclassLogLoss,
+  multiclassMetrics,
+  precision,
+  recall,
+  rocAuc,
+  rocCurve,
 } from './metrics';
 
 const close = (actual: number, expected: number, tolerance = 1e-12) =>
@@ -54,7 +65,9 @@ describe('binary metrics', () => {
 
   it('drops collinear ROC points but keeps the first, as scikit-learn does', () => {
     assert.deepEqual(rocCurve([1, 1, 1, 0, 0, 0], [0.9, 0.8, 0.7, 0.3, 0.2, 0.1]), {
-      fpr: [0, 0, 0, 1], tpr: [0, 1 / 3, 1, 1], thresholds: [Infinity, 0.9, 0.7, 0.1],
+      fpr: [0, 0, 0, 1],
+      tpr: [0, 1 / 3, 1, 1],
+      thresholds: [Infinity, 0.9, 0.7, 0.1],
     });
   });
 
@@ -89,11 +102,20 @@ describe('binary metrics', () => {
 
 describe('multiclass metrics', () => {
   const yTrue = [0, 1, 2, 2];
-  const proba = [[0.7, 0.2, 0.1], [0.3, 0.4, 0.3], [0.2, 0.2, 0.6], [0.1, 0.6, 0.3]];
+  const proba = [
+    [0.7, 0.2, 0.1],
+    [0.3, 0.4, 0.3],
+    [0.2, 0.2, 0.6],
+    [0.1, 0.6, 0.3],
+  ];
 
   it('macro-averages precision, recall, F1 and one-vs-rest ROC AUC', () => {
     const m = multiclassMetrics(yTrue, proba);
-    assert.deepEqual(m.confusionMatrix, [[1, 0, 0], [0, 1, 0], [0, 1, 1]]);
+    assert.deepEqual(m.confusionMatrix, [
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 1, 1],
+    ]);
     close(m.accuracy, 0.75);
     close(m.precision, 2.5 / 3);
     close(m.recall, 2.5 / 3);

@@ -46,8 +46,12 @@ export const CALIBRATION_BINS = 10;
  * The one-vs-rest probability metrics of one class: yTrue 0/1, yProb that class's probability.
  * All three are NaN when a probability is not in [0, 1] (a broken model), so a gate on them fails.
  */
-function probabilityMetrics(yTrue: readonly number[], yProb: readonly number[]): { prAuc: number; brierScore: number; calibrationError: number } {
-  if (!yProb.every((p) => p >= 0 && p <= 1)) return { prAuc: Number.NaN, brierScore: Number.NaN, calibrationError: Number.NaN };
+function probabilityMetrics(
+  yTrue: readonly number[],
+  yProb: readonly number[],
+): { prAuc: number; brierScore: number; calibrationError: number } {
+  if (!yProb.every((p) => p >= 0 && p <= 1))
+    return { prAuc: Number.NaN, brierScore: Number.NaN, calibrationError: Number.NaN };
   return {
     prAuc: yTrue.includes(1) ? averagePrecision(yTrue, yProb) : Number.NaN,
     brierScore: brierScore(yTrue, yProb),
@@ -56,7 +60,8 @@ function probabilityMetrics(yTrue: readonly number[], yProb: readonly number[]):
 }
 
 function checkBinary(yTrue: readonly number[], yScore: readonly number[]): void {
-  if (yTrue.length !== yScore.length) throw new RangeError(`yTrue has ${yTrue.length} values but yScore has ${yScore.length}`);
+  if (yTrue.length !== yScore.length)
+    throw new RangeError(`yTrue has ${yTrue.length} values but yScore has ${yScore.length}`);
   if (yTrue.length === 0) throw new RangeError('metrics need at least one example');
   for (const y of yTrue) if (y !== 0 && y !== 1) throw new RangeError(`yTrue must hold 0 and 1 only, found ${y}`);
 }
@@ -64,7 +69,11 @@ function checkBinary(yTrue: readonly number[], yScore: readonly number[]): void 
 const ratio = (a: number, b: number): number => (b === 0 ? 0 : a / b);
 
 /** Counts of true/false positives/negatives at a threshold. */
-export function confusion(yTrue: readonly number[], yScore: readonly number[], threshold = DEFAULT_THRESHOLD): Confusion {
+export function confusion(
+  yTrue: readonly number[],
+  yScore: readonly number[],
+  threshold = DEFAULT_THRESHOLD,
+): Confusion {
   checkBinary(yTrue, yScore);
   const c = { tp: 0, fp: 0, tn: 0, fn: 0 };
   yTrue.forEach((y, i) => {
@@ -75,12 +84,20 @@ export function confusion(yTrue: readonly number[], yScore: readonly number[], t
   return c;
 }
 
-export const accuracy = (yTrue: readonly number[], yScore: readonly number[], threshold = DEFAULT_THRESHOLD): number => {
+export const accuracy = (
+  yTrue: readonly number[],
+  yScore: readonly number[],
+  threshold = DEFAULT_THRESHOLD,
+): number => {
   const c = confusion(yTrue, yScore, threshold);
   return (c.tp + c.tn) / yTrue.length;
 };
 
-export const precision = (yTrue: readonly number[], yScore: readonly number[], threshold = DEFAULT_THRESHOLD): number => {
+export const precision = (
+  yTrue: readonly number[],
+  yScore: readonly number[],
+  threshold = DEFAULT_THRESHOLD,
+): number => {
   const c = confusion(yTrue, yScore, threshold);
   return ratio(c.tp, c.tp + c.fp);
 };
@@ -148,10 +165,13 @@ export function rocCurve(yTrue: readonly number[], yScore: readonly number[]): R
       scores.push(yScore[idx]!);
     }
   });
-  const keep = scores.map((_, i) =>
-    i === 0 || i === scores.length - 1
-    || fps[i + 1]! - 2 * fps[i]! + fps[i - 1]! !== 0
-    || tps[i + 1]! - 2 * tps[i]! + tps[i - 1]! !== 0);
+  const keep = scores.map(
+    (_, i) =>
+      i === 0 ||
+      i === scores.length - 1 ||
+      fps[i + 1]! - 2 * fps[i]! + fps[i - 1]! !== 0 ||
+      tps[i + 1]! - 2 * tps[i]! + tps[i - 1]! !== 0,
+  );
   const kept = scores.flatMap((_, i) => (keep[i] ? [i] : []));
   const positives = tp;
   const negatives = fp;
@@ -174,7 +194,11 @@ export function logLoss(yTrue: readonly number[], yScore: readonly number[], eps
 }
 
 /** All binary metrics at once, from the probability of the positive class. */
-export function binaryMetrics(yTrue: readonly number[], yScore: readonly number[], threshold = DEFAULT_THRESHOLD): ClassificationMetrics & { confusion: Confusion } {
+export function binaryMetrics(
+  yTrue: readonly number[],
+  yScore: readonly number[],
+  threshold = DEFAULT_THRESHOLD,
+): ClassificationMetrics & { confusion: Confusion } {
   const c = confusion(yTrue, yScore, threshold);
   return {
     accuracy: (c.tp + c.tn) / yTrue.length,
@@ -190,14 +214,17 @@ export function binaryMetrics(yTrue: readonly number[], yScore: readonly number[
 }
 
 function checkMulticlass(yTrue: readonly number[], proba: readonly (readonly number[])[]): number {
-  if (yTrue.length !== proba.length) throw new RangeError(`yTrue has ${yTrue.length} values but proba has ${proba.length} rows`);
+  if (yTrue.length !== proba.length)
+    throw new RangeError(`yTrue has ${yTrue.length} values but proba has ${proba.length} rows`);
   if (yTrue.length === 0) throw new RangeError('metrics need at least one example');
   const k = proba[0]!.length;
   if (k < 2) throw new RangeError('proba needs a column per class, at least two');
   proba.forEach((p, i) => {
     if (p.length !== k) throw new RangeError(`proba row ${i} has ${p.length} columns, expected ${k}`);
   });
-  for (const y of yTrue) if (!Number.isInteger(y) || y < 0 || y >= k) throw new RangeError(`yTrue must hold class indices 0..${k - 1}, found ${y}`);
+  for (const y of yTrue)
+    if (!Number.isInteger(y) || y < 0 || y >= k)
+      throw new RangeError(`yTrue must hold class indices 0..${k - 1}, found ${y}`);
   return k;
 }
 
@@ -207,12 +234,18 @@ export const argmax = (p: readonly number[]): number => p.reduce((best, v, i) =>
 /** Counts by true class (rows) and predicted class (columns). */
 export function confusionMatrix(yTrue: readonly number[], yPred: readonly number[], classes: number): number[][] {
   const m = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
-  yTrue.forEach((y, i) => { m[y]![yPred[i]!]!++; });
+  yTrue.forEach((y, i) => {
+    m[y]![yPred[i]!]!++;
+  });
   return m;
 }
 
 /** Multiclass log loss; each row is clipped to [eps, 1 − eps] and renormalized, as scikit-learn does. */
-export function multiclassLogLoss(yTrue: readonly number[], proba: readonly (readonly number[])[], eps = LOG_LOSS_EPS): number {
+export function multiclassLogLoss(
+  yTrue: readonly number[],
+  proba: readonly (readonly number[])[],
+  eps = LOG_LOSS_EPS,
+): number {
   checkMulticlass(yTrue, proba);
   let sum = 0;
   yTrue.forEach((y, i) => {
@@ -240,7 +273,10 @@ export interface ClassMetrics {
  * recall and F1; macro one-vs-rest ROC AUC and PR AUC (NaN if a class is absent), Brier score and
  * expected calibration error; log loss.
  */
-export function multiclassMetrics(yTrue: readonly number[], proba: readonly (readonly number[])[]): ClassificationMetrics & {
+export function multiclassMetrics(
+  yTrue: readonly number[],
+  proba: readonly (readonly number[])[],
+): ClassificationMetrics & {
   confusionMatrix: number[][];
   perClass: ClassMetrics[];
 } {

@@ -9,7 +9,11 @@ export interface ReportSubject {
   dataset: { sha256: string; rows: number };
 }
 
-export const reportSubject = (input: { model: ModelRef; dataset: DatasetRef }, model: ModelSpec, rows: number): ReportSubject => ({
+export const reportSubject = (
+  input: { model: ModelRef; dataset: DatasetRef },
+  model: ModelSpec,
+  rows: number,
+): ReportSubject => ({
   model: { sha256: input.model.sha256, label: model.label, positiveClass: model.classes[1]! },
   dataset: { sha256: input.dataset.sha256, rows },
 });

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { meanAbsoluteError, r2Score, regressionMetrics, rootMeanSquaredError } from './regression';
 
-const close = (actual: number, expected: number) => assert.ok(Math.abs(actual - expected) <= 1e-12, `expected ${expected}, got ${actual}`);
+const close = (actual: number, expected: number) =>
+  assert.ok(Math.abs(actual - expected) <= 1e-12, `expected ${expected}, got ${actual}`);
 
 // scikit-learn's documentation example: y_true [3, -0.5, 2, 7], y_pred [2.5, 0.0, 2, 8].
 const yTrue = [3, -0.5, 2, 7];

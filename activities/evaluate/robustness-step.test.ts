@@ -9,7 +9,15 @@ import { dataset, linearModel } from './validation-fixtures';
 
 type Ctx = Awaited<ReturnType<typeof testContext>>;
 
-const defaults = { noise: 0.05, missingRate: 0.1, threshold: 0.5, sliceBy: [], worstBy: 'accuracy' as const, minSliceSize: 10, gates: [] };
+const defaults = {
+  noise: 0.05,
+  missingRate: 0.1,
+  threshold: 0.5,
+  sliceBy: [],
+  worstBy: 'accuracy' as const,
+  minSliceSize: 10,
+  gates: [],
+};
 
 describe('evaluate.robustness', () => {
   let ctx: Ctx;
@@ -24,14 +32,27 @@ describe('evaluate.robustness', () => {
       const x = -3 + 6 * random();
       const region = i % 2 === 0 ? 'north' : 'south';
       const flip = region === 'south' && random() < 0.2;
-      return { x, region, y: (x >= 0) !== flip ? 'yes' : 'no' };
+      return { x, region, y: x >= 0 !== flip ? 'yes' : 'no' };
     });
-    data = await dataset(ctx.artifacts, [{ name: 'x', type: 'number' }, { name: 'region', type: 'string' }, { name: 'y', type: 'string' }], rows);
+    data = await dataset(
+      ctx.artifacts,
+      [
+        { name: 'x', type: 'number' },
+        { name: 'region', type: 'string' },
+        { name: 'y', type: 'string' },
+      ],
+      rows,
+    );
   });
-  after(async () => { await ctx.dispose(); });
+  after(async () => {
+    await ctx.dispose();
+  });
 
   it('flips nothing and loses nothing without noise or missing values', async () => {
-    const out = await evaluateRobustnessImpl.run({ ...defaults, model, dataset: data, seed: 1, noise: 0, missingRate: 0 }, ctx);
+    const out = await evaluateRobustnessImpl.run(
+      { ...defaults, model, dataset: data, seed: 1, noise: 0, missingRate: 0 },
+      ctx,
+    );
     assert.equal(out.metrics.noiseFlipRate, 0);
     assert.equal(out.metrics.noiseDropAccuracy, 0);
     assert.equal(out.metrics.missingFlipRate, 0);
@@ -39,21 +60,39 @@ describe('evaluate.robustness', () => {
   });
 
   it('counts the rows whose prediction flips under noise and missing values, the same for the same seed', async () => {
-    const a = await evaluateRobustnessImpl.run({ ...defaults, model, dataset: data, seed: 1, noise: 0.5, missingRate: 0.2 }, ctx);
-    const b = await evaluateRobustnessImpl.run({ ...defaults, model, dataset: data, seed: 1, noise: 0.5, missingRate: 0.2 }, ctx);
+    const a = await evaluateRobustnessImpl.run(
+      { ...defaults, model, dataset: data, seed: 1, noise: 0.5, missingRate: 0.2 },
+      ctx,
+    );
+    const b = await evaluateRobustnessImpl.run(
+      { ...defaults, model, dataset: data, seed: 1, noise: 0.5, missingRate: 0.2 },
+      ctx,
+    );
     assert.deepEqual(b, a);
     // Noise of 0.5 flips rows with |x| near 0; a missing x is imputed to 0, scored 0.5, selected: rows with x < 0 flip.
-    assert.ok(a.metrics.noiseFlipRate > 0 && a.metrics.noiseFlipRate < 0.3, `noise flip rate ${a.metrics.noiseFlipRate}`);
+    assert.ok(
+      a.metrics.noiseFlipRate > 0 && a.metrics.noiseFlipRate < 0.3,
+      `noise flip rate ${a.metrics.noiseFlipRate}`,
+    );
     const report = await ctx.artifacts.readJson<RobustnessReportArtifact>(a.report.uri);
     assert.equal(report.missing.cells, 80);
-    assert.ok(a.metrics.missingFlipRate > 0.05 && a.metrics.missingFlipRate <= 0.2, `missing flip rate ${a.metrics.missingFlipRate}`);
+    assert.ok(
+      a.metrics.missingFlipRate > 0.05 && a.metrics.missingFlipRate <= 0.2,
+      `missing flip rate ${a.metrics.missingFlipRate}`,
+    );
     assert.deepEqual(report.stdSource, { x: 'transform' });
-    const c = await evaluateRobustnessImpl.run({ ...defaults, model, dataset: data, seed: 2, noise: 0.5, missingRate: 0.2 }, ctx);
+    const c = await evaluateRobustnessImpl.run(
+      { ...defaults, model, dataset: data, seed: 2, noise: 0.5, missingRate: 0.2 },
+      ctx,
+    );
     assert.notEqual(c.report.sha256, a.report.sha256);
   });
 
   it('names the worst slice', async () => {
-    const out = await evaluateRobustnessImpl.run({ ...defaults, model, dataset: data, seed: 1, sliceBy: ['region', 'x'] }, ctx);
+    const out = await evaluateRobustnessImpl.run(
+      { ...defaults, model, dataset: data, seed: 1, sliceBy: ['region', 'x'] },
+      ctx,
+    );
     assert.equal(out.worstSlice?.column, 'region');
     assert.equal(out.worstSlice?.slice, 'south');
     assert.equal(out.worstSlice?.rows, 200);
@@ -65,7 +104,10 @@ describe('evaluate.robustness', () => {
 
   it('fails a flip-rate gate with GateFailed naming metric, value and bar', async () => {
     await assert.rejects(
-      evaluateRobustnessImpl.run({ ...defaults, model, dataset: data, seed: 1, noise: 0.5, gates: [{ metric: 'noise_flip_rate', max: 0.05 }] }, ctx),
+      evaluateRobustnessImpl.run(
+        { ...defaults, model, dataset: data, seed: 1, noise: 0.5, gates: [{ metric: 'noise_flip_rate', max: 0.05 }] },
+        ctx,
+      ),
       (error: unknown) => {
         assert.ok(error instanceof ApplicationFailure);
         assert.equal(error.type, 'GateFailed');
@@ -73,7 +115,23 @@ describe('evaluate.robustness', () => {
         return true;
       },
     );
-    const out = await evaluateRobustnessImpl.run({ ...defaults, model, dataset: data, seed: 1, sliceBy: ['region'], gates: [{ metric: 'noise_flip_rate', max: 0.05 }, { metric: 'worst_slice_accuracy', min: 0.7 }] }, ctx);
-    assert.deepEqual(out.outcomes.map((o) => o.passed), [true, true]);
+    const out = await evaluateRobustnessImpl.run(
+      {
+        ...defaults,
+        model,
+        dataset: data,
+        seed: 1,
+        sliceBy: ['region'],
+        gates: [
+          { metric: 'noise_flip_rate', max: 0.05 },
+          { metric: 'worst_slice_accuracy', min: 0.7 },
+        ],
+      },
+      ctx,
+    );
+    assert.deepEqual(
+      out.outcomes.map((o) => o.passed),
+      [true, true],
+    );
   });
 });

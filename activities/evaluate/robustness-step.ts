@@ -42,7 +42,9 @@ function featureColumns(model: ModelSpec, rows: readonly Row[]) {
       stdSource[f.name] = 'transform';
     } else {
       // A bucketized feature keeps no spread of its raw values; this data's is the next best.
-      const present = rows.map((r) => r[f.name]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+      const present = rows
+        .map((r) => r[f.name])
+        .filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
       scale[f.name] = present.length > 0 ? std(present) : 0;
       stdSource[f.name] = 'data';
     }
@@ -58,28 +60,36 @@ export const evaluateRobustnessImpl = implement(evaluateRobustness, async (input
   const slices: SliceSpec[] = input.sliceBy.map((s) => {
     const column = typeof s === 'string' ? s : s.column;
     const declared = input.dataset.columns.find((c) => c.name === column);
-    if (!declared) throw invalidData(`${STEP}: slice column '${column}' is not in the data; columns are ${input.dataset.columns.map((c) => c.name).join(', ')}`, { column });
+    if (!declared)
+      throw invalidData(
+        `${STEP}: slice column '${column}' is not in the data; columns are ${input.dataset.columns.map((c) => c.name).join(', ')}`,
+        { column },
+      );
     if (typeof s !== 'string') return { column, kind: 'quantile', bins: s.bins };
-    return declared.type === 'number' || declared.type === 'integer' ? { column, kind: 'quantile', bins: DEFAULT_BINS } : { column, kind: 'categorical' };
+    return declared.type === 'number' || declared.type === 'integer'
+      ? { column, kind: 'quantile', bins: DEFAULT_BINS }
+      : { column, kind: 'categorical' };
   });
   const { scale, stdSource, categorical } = featureColumns(model, rows);
-  const report = await metricReport(STEP, () => robustness({
-    rows,
-    labels,
-    predict: (batch) => {
-      ctx.heartbeat({ rows: batch.length });
-      return scoreRows(model, batch, STEP).map((p) => p[1]!);
-    },
-    std: scale,
-    categorical,
-    random: mulberry32(input.seed),
-    threshold: input.threshold,
-    noise: { scale: input.noise },
-    missing: { fraction: input.missingRate },
-    slices,
-    worstBy: input.worstBy,
-    minSliceSize: input.minSliceSize,
-  }));
+  const report = await metricReport(STEP, () =>
+    robustness({
+      rows,
+      labels,
+      predict: (batch) => {
+        ctx.heartbeat({ rows: batch.length });
+        return scoreRows(model, batch, STEP).map((p) => p[1]!);
+      },
+      std: scale,
+      categorical,
+      random: mulberry32(input.seed),
+      threshold: input.threshold,
+      noise: { scale: input.noise },
+      missing: { fraction: input.missingRate },
+      slices,
+      worstBy: input.worstBy,
+      minSliceSize: input.minSliceSize,
+    }),
+  );
   const values = robustnessMetricValues(report);
   const artifact: RobustnessReportArtifact = {
     kind: 'kiln.robustness',
@@ -106,7 +116,13 @@ export const evaluateRobustnessImpl = implement(evaluateRobustness, async (input
       missingDropRocAuc: report.missing.drop.roc_auc!,
       rows: rows.length,
     },
-    worstSlice: worst && { column: worst.column, slice: worst.slice, rows: worst.count, metric: report.worstBy, value: worst.metrics[report.worstBy]! },
+    worstSlice: worst && {
+      column: worst.column,
+      slice: worst.slice,
+      rows: worst.count,
+      metric: report.worstBy,
+      value: worst.metrics[report.worstBy]!,
+    },
     outcomes,
     report: reportRef.parse({ kind: 'report', ...stored }),
   };

@@ -11,7 +11,8 @@ type Applicant = { income: number | null; age: number | null; region: string | n
 // region 'unknown') and scores with a logistic function, so missing values move its scores.
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 const regionEffect: Record<string, number> = { north: 0.5, south: -0.5, unknown: 0 };
-const score = (r: Applicant) => sigmoid(((r.income ?? 50) - 50) / 10 + ((r.age ?? 40) - 40) / 20 + regionEffect[r.region ?? 'unknown']!);
+const score = (r: Applicant) =>
+  sigmoid(((r.income ?? 50) - 50) / 10 + ((r.age ?? 40) - 40) / 20 + regionEffect[r.region ?? 'unknown']!);
 
 function applicants(n: number): { rows: Applicant[]; labels: number[] } {
   const random = mulberry32(7);
@@ -49,7 +50,10 @@ describe('robustness', () => {
     await robustness({ ...base(), predict: (rows) => (seen.push(rows), rows.map(score)) });
     const noisy = seen[1]!;
     const shifts = noisy.map((r, i) => (r.income! - data.rows[i]!.income!) / 17);
-    assert.deepEqual(noisy.map((r) => r.region), data.rows.map((r) => r.region));
+    assert.deepEqual(
+      noisy.map((r) => r.region),
+      data.rows.map((r) => r.region),
+    );
     const mean = shifts.reduce((a, b) => a + b, 0) / shifts.length;
     const sd = Math.sqrt(shifts.reduce((a, b) => a + (b - mean) ** 2, 0) / shifts.length);
     assert.ok(Math.abs(mean) < 0.01, `mean shift ${mean}`);
@@ -66,7 +70,11 @@ describe('robustness', () => {
 
   it('sets exactly the declared fraction of cells to null, across numeric and categorical columns', async () => {
     const seen: Applicant[][] = [];
-    const report = await robustness({ ...base(), missing: { fraction: 0.25 }, predict: (rows) => (seen.push(rows), rows.map(score)) });
+    const report = await robustness({
+      ...base(),
+      missing: { fraction: 0.25 },
+      predict: (rows) => (seen.push(rows), rows.map(score)),
+    });
     const holed = seen[2]!;
     const nulls = holed.reduce((n, r) => n + [r.income, r.age, r.region].filter((v) => v === null).length, 0);
     assert.equal(nulls, 300);
@@ -105,10 +113,20 @@ describe('robustness', () => {
 
   it('finds the worst slice of a categorical column, ignoring slices below the minimum size', async () => {
     const region = data.rows.map((r, i) => (i < 5 ? 'tiny' : r.region));
-    const report = await robustness({ ...base(), slices: [{ column: 'region', kind: 'categorical', values: region }], worstBy: 'accuracy' });
+    const report = await robustness({
+      ...base(),
+      slices: [{ column: 'region', kind: 'categorical', values: region }],
+      worstBy: 'accuracy',
+    });
     const [slices] = report.slices;
-    assert.deepEqual(slices!.slices.map((s) => s.slice), ['north', 'south', 'tiny']);
-    assert.equal(slices!.slices.reduce((n, s) => n + s.count, 0), 400);
+    assert.deepEqual(
+      slices!.slices.map((s) => s.slice),
+      ['north', 'south', 'tiny'],
+    );
+    assert.equal(
+      slices!.slices.reduce((n, s) => n + s.count, 0),
+      400,
+    );
     const eligible = slices!.slices.filter((s) => s.slice !== 'tiny');
     const worst = eligible.reduce((a, b) => (b.metrics.accuracy! < a.metrics.accuracy! ? b : a));
     assert.equal(report.worstSlice, slices!.worst);
@@ -120,7 +138,10 @@ describe('robustness', () => {
     const report = await robustness({
       ...base(),
       labels,
-      metrics: { roc_auc: { fn: rocAuc, higherIsBetter: true }, average_precision: { fn: averagePrecision, higherIsBetter: true } },
+      metrics: {
+        roc_auc: { fn: rocAuc, higherIsBetter: true },
+        average_precision: { fn: averagePrecision, higherIsBetter: true },
+      },
       slices: [{ column: 'region', kind: 'categorical' }],
     });
     const south = report.slices[0]!.slices.find((s) => s.slice === 'south')!;
@@ -132,11 +153,22 @@ describe('robustness', () => {
 
   it('slices a numeric column into quantile bins, missing values apart', async () => {
     const rows = data.rows.map((r, i) => ({ ...r, age: i < 100 ? null : i }));
-    const report = await robustness({ ...base(), rows, slices: [{ column: 'age', kind: 'quantile', bins: 3 }], minSliceSize: 1 });
+    const report = await robustness({
+      ...base(),
+      rows,
+      slices: [{ column: 'age', kind: 'quantile', bins: 3 }],
+      minSliceSize: 1,
+    });
     const slices = report.slices[0]!.slices;
-    assert.deepEqual(slices.map((s) => s.slice), ['[100, 199.667)', '[199.667, 299.333)', '[299.333, 399]', '(missing)']);
+    assert.deepEqual(
+      slices.map((s) => s.slice),
+      ['[100, 199.667)', '[199.667, 299.333)', '[299.333, 399]', '(missing)'],
+    );
     assert.deepEqual(slices[2]!.range, [100 + 299 * (2 / 3), 399]);
-    assert.deepEqual(slices.map((s) => s.count), [100, 100, 100, 100]);
+    assert.deepEqual(
+      slices.map((s) => s.count),
+      [100, 100, 100, 100],
+    );
   });
 
   it('works on numeric feature vectors, with NaN as the missing value', async () => {
@@ -148,7 +180,16 @@ describe('robustness', () => {
       std: { 0: 17, 1: 14 },
       random: mulberry32(3),
       missing: { fraction: 0.5 },
-      predict: (rows) => (seen.push(rows), rows.map(([income, age]) => score({ income: Number.isNaN(income!) ? null : income!, age: Number.isNaN(age!) ? null : age!, region: null }))),
+      predict: (rows) => (
+        seen.push(rows),
+        rows.map(([income, age]) =>
+          score({
+            income: Number.isNaN(income!) ? null : income!,
+            age: Number.isNaN(age!) ? null : age!,
+            region: null,
+          }),
+        )
+      ),
     });
     assert.equal(seen[2]!.flat().filter(Number.isNaN).length, 400);
     assert.deepEqual(report.noise.columns, ['0', '1']);
@@ -157,7 +198,12 @@ describe('robustness', () => {
 
   it('measures a regression model with MAE, RMSE and R2 and no flip rate', async () => {
     const target = data.rows.map((r) => r.income! * 2);
-    const report = await robustness({ ...base(), task: 'regression', labels: target, predict: (rows) => rows.map((r) => (r.income ?? 50) * 2) });
+    const report = await robustness({
+      ...base(),
+      task: 'regression',
+      labels: target,
+      predict: (rows) => rows.map((r) => (r.income ?? 50) * 2),
+    });
     assert.equal(report.noise.flipRate, null);
     assert.equal(report.clean.mae, 0);
     assert.ok(report.noise.drop.mae! > 0 && report.noise.drop.r2! > 0);
@@ -171,16 +217,25 @@ describe('robustness', () => {
   });
 
   it('names a column the rows do not have', async () => {
-    await assert.rejects(robustness({ ...base(), std: { salary: 1 } }), /numeric column 'salary' is not in the rows, which have income, age, region/);
+    await assert.rejects(
+      robustness({ ...base(), std: { salary: 1 } }),
+      /numeric column 'salary' is not in the rows, which have income, age, region/,
+    );
   });
 
   it('names its measures for gates', async () => {
     const report = await robustness({ ...base(), slices: [{ column: 'region', kind: 'categorical' }] });
     const values = robustnessMetricValues(report);
     assert.deepEqual(Object.keys(values).sort(), [
-      'missing_drop_accuracy', 'missing_drop_roc_auc', 'missing_flip_rate', 'missing_mean_abs_change',
-      'noise_drop_accuracy', 'noise_drop_roc_auc', 'noise_flip_rate', 'noise_mean_abs_change', 'worst_slice_accuracy',
+      'missing_drop_accuracy',
+      'missing_drop_roc_auc',
+      'missing_flip_rate',
+      'missing_mean_abs_change',
+      'noise_drop_accuracy',
+      'noise_drop_roc_auc',
+      'noise_flip_rate',
+      'noise_mean_abs_change',
+      'worst_slice_accuracy',
     ]);
   });
 });
-

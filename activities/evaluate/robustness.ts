@@ -101,7 +101,11 @@ const lowerIsBetter = (fn: MetricSpec['fn']): MetricSpec => ({ fn, higherIsBette
 /** The metrics robustness uses unless told otherwise. */
 export function defaultRobustnessMetrics(task: 'binary' | 'regression', threshold = 0.5): Record<string, MetricSpec> {
   if (task === 'regression') {
-    return { mae: lowerIsBetter(meanAbsoluteError), rmse: lowerIsBetter(rootMeanSquaredError), r2: higherIsBetter(r2Score) };
+    return {
+      mae: lowerIsBetter(meanAbsoluteError),
+      rmse: lowerIsBetter(rootMeanSquaredError),
+      r2: higherIsBetter(r2Score),
+    };
   }
   return {
     accuracy: higherIsBetter((yTrue, yScore) => accuracy(yTrue, yScore, threshold)),
@@ -116,12 +120,15 @@ export function gaussian(random: () => number): number {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
 }
 
-const copyRow = <R extends Row>(row: R): Record<string, Cell> => (Array.isArray(row) ? [...row] : { ...row }) as Record<string, Cell>;
+const copyRow = <R extends Row>(row: R): Record<string, Cell> =>
+  (Array.isArray(row) ? [...row] : { ...row }) as Record<string, Cell>;
 
 function checkColumns(rows: readonly Row[], columns: readonly string[], what: string): void {
   const first = rows[0]!;
   for (const column of columns) {
-    const present = Array.isArray(first) ? /^\d+$/.test(column) && Number(column) < first.length : Object.hasOwn(first, column);
+    const present = Array.isArray(first)
+      ? /^\d+$/.test(column) && Number(column) < first.length
+      : Object.hasOwn(first, column);
     if (!present) {
       const known = Array.isArray(first) ? `indices 0..${first.length - 1}` : Object.keys(first).join(', ');
       throw new MetricInputError('robustness', `${what} column '${column}' is not in the rows, which have ${known}`);
@@ -132,17 +139,27 @@ function checkColumns(rows: readonly Row[], columns: readonly string[], what: st
 async function score<R extends Row>(predict: Predict<R>, rows: R[], scenario: string): Promise<number[]> {
   const scores = Array.from(await predict(rows));
   if (scores.length !== rows.length) {
-    throw new MetricInputError('robustness', `predict returned ${scores.length} scores for ${rows.length} rows ${scenario}`);
+    throw new MetricInputError(
+      'robustness',
+      `predict returned ${scores.length} scores for ${rows.length} rows ${scenario}`,
+    );
   }
   const bad = scores.findIndex((s) => !Number.isFinite(s));
   if (bad >= 0) {
     const hint = scenario.includes('missing') ? ': the model (its transform) must impute missing values' : '';
-    throw new MetricInputError('robustness', `predict returned ${String(scores[bad])} for row ${bad} ${scenario}${hint}`);
+    throw new MetricInputError(
+      'robustness',
+      `predict returned ${String(scores[bad])} for row ${bad} ${scenario}${hint}`,
+    );
   }
   return scores;
 }
 
-function evaluate(metrics: Readonly<Record<string, MetricSpec>>, labels: number[], scores: number[]): Record<string, number> {
+function evaluate(
+  metrics: Readonly<Record<string, MetricSpec>>,
+  labels: number[],
+  scores: number[],
+): Record<string, number> {
   return Object.fromEntries(Object.entries(metrics).map(([name, spec]) => [name, spec.fn(labels, scores)]));
 }
 
@@ -161,9 +178,17 @@ function compare(
   }
   const values = evaluate(metrics, labels, perturbed);
   const drop = Object.fromEntries(
-    Object.entries(metrics).map(([name, spec]) => [name, spec.higherIsBetter ? clean.values[name]! - values[name]! : values[name]! - clean.values[name]!]),
+    Object.entries(metrics).map(([name, spec]) => [
+      name,
+      spec.higherIsBetter ? clean.values[name]! - values[name]! : values[name]! - clean.values[name]!,
+    ]),
   );
-  return { flipRate: threshold === null ? null : flips / perturbed.length, meanAbsChange: change / perturbed.length, metrics: values, drop };
+  return {
+    flipRate: threshold === null ? null : flips / perturbed.length,
+    meanAbsChange: change / perturbed.length,
+    metrics: values,
+    drop,
+  };
 }
 
 // k distinct integers from [0, n), by Floyd's algorithm: O(k) memory however many cells there are.
@@ -201,22 +226,39 @@ const edgeLabel = (x: number) => String(Number(x.toPrecision(6)));
 
 function sliceNames(spec: SliceSpec, values: ReadonlyArray<Cell>): Slicing {
   const ranges = new Map<string, [number, number]>();
-  const withMissingLast = (names: string[], order: string[]) => ({ names, ranges, order: names.includes(MISSING_SLICE) ? [...order, MISSING_SLICE] : order });
+  const withMissingLast = (names: string[], order: string[]) => ({
+    names,
+    ranges,
+    order: names.includes(MISSING_SLICE) ? [...order, MISSING_SLICE] : order,
+  });
   if (spec.kind === 'categorical') {
     const names = values.map((v) => (isAbsent(v) ? MISSING_SLICE : String(v)));
     const present = [...new Set(names)].filter((n) => n !== MISSING_SLICE).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     return withMissingLast(names, present);
   }
   if (!Number.isInteger(spec.bins) || spec.bins < 1) {
-    throw new MetricInputError('robustness', `slice on '${spec.column}' declares ${spec.bins} bins; declare a positive whole number`);
+    throw new MetricInputError(
+      'robustness',
+      `slice on '${spec.column}' declares ${spec.bins} bins; declare a positive whole number`,
+    );
   }
   const numbers = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
   const strays = values.find((v) => !isAbsent(v) && (typeof v !== 'number' || !Number.isFinite(v)));
   if (strays !== undefined) {
-    throw new MetricInputError('robustness', `quantile slice on '${spec.column}' met the value ${JSON.stringify(strays)}; slice a non-numeric column with kind 'categorical'`);
+    throw new MetricInputError(
+      'robustness',
+      `quantile slice on '${spec.column}' met the value ${JSON.stringify(strays)}; slice a non-numeric column with kind 'categorical'`,
+    );
   }
-  if (numbers.length === 0) return withMissingLast(values.map(() => MISSING_SLICE), []);
-  const edges = quantileEdges([...numbers].sort((a, b) => a - b), spec.bins);
+  if (numbers.length === 0)
+    return withMissingLast(
+      values.map(() => MISSING_SLICE),
+      [],
+    );
+  const edges = quantileEdges(
+    [...numbers].sort((a, b) => a - b),
+    spec.bins,
+  );
   const last = Math.max(edges.length - 2, 0);
   const labels = edges.slice(0, last + 1).map((lo, b) => {
     const hi = edges[b + 1] ?? lo;
@@ -231,7 +273,10 @@ function sliceNames(spec: SliceSpec, values: ReadonlyArray<Cell>): Slicing {
     return labels[b]!;
   });
   const used = new Set(names);
-  return withMissingLast(names, labels.filter((l) => used.has(l)));
+  return withMissingLast(
+    names,
+    labels.filter((l) => used.has(l)),
+  );
 }
 
 function sliceReport(
@@ -263,7 +308,13 @@ function sliceReport(
     const y = index.map((i) => labels[i]!);
     const s = index.map((i) => scores[i]!);
     const range = ranges.get(slice);
-    const result: SliceResult = { column: spec.column, slice, ...(range && { range }), count: index.length, metrics: {} };
+    const result: SliceResult = {
+      column: spec.column,
+      slice,
+      ...(range && { range }),
+      count: index.length,
+      metrics: {},
+    };
     for (const [name, metric] of Object.entries(metrics)) {
       try {
         result.metrics[name] = metric.fn(y, s);
@@ -296,24 +347,37 @@ export async function robustness<R extends Row>(input: RobustnessInput<R>): Prom
   const threshold = task === 'binary' ? (input.threshold ?? 0.5) : null;
   const metrics = input.metrics ?? defaultRobustnessMetrics(task, threshold ?? undefined);
   const metricNames = Object.keys(metrics);
-  if (metricNames.length === 0) throw new MetricInputError('robustness', 'no metrics declared; declare at least one or leave metrics out for the defaults');
+  if (metricNames.length === 0)
+    throw new MetricInputError(
+      'robustness',
+      'no metrics declared; declare at least one or leave metrics out for the defaults',
+    );
   const worstBy = input.worstBy ?? metricNames[0]!;
-  if (!metrics[worstBy]) throw new MetricInputError('robustness', `worstBy '${worstBy}' is not one of the metrics ${metricNames.join(', ')}`);
+  if (!metrics[worstBy])
+    throw new MetricInputError(
+      'robustness',
+      `worstBy '${worstBy}' is not one of the metrics ${metricNames.join(', ')}`,
+    );
   checkLengths('robustness', rows, labels, ['rows', 'labels']);
 
   const numeric = Object.keys(std).sort();
   checkColumns(rows, numeric, 'numeric');
   for (const column of numeric) {
     if (!(std[column]! >= 0) || !Number.isFinite(std[column])) {
-      throw new MetricInputError('robustness', `std of column '${column}' is ${std[column]}; give a finite standard deviation >= 0`);
+      throw new MetricInputError(
+        'robustness',
+        `std of column '${column}' is ${std[column]}; give a finite standard deviation >= 0`,
+      );
     }
   }
   const scale = input.noise?.scale ?? 0.05;
-  if (!(scale >= 0) || !Number.isFinite(scale)) throw new MetricInputError('robustness', `noise scale is ${scale}; give a finite scale >= 0, such as 0.05`);
+  if (!(scale >= 0) || !Number.isFinite(scale))
+    throw new MetricInputError('robustness', `noise scale is ${scale}; give a finite scale >= 0, such as 0.05`);
   const missingColumns = [...new Set(input.missing?.columns ?? [...numeric, ...(input.categorical ?? [])])].sort();
   checkColumns(rows, missingColumns, 'missing-value');
   const fraction = input.missing?.fraction ?? 0.1;
-  if (!(fraction >= 0 && fraction <= 1)) throw new MetricInputError('robustness', `missing fraction is ${fraction}; give a fraction in [0, 1], such as 0.1`);
+  if (!(fraction >= 0 && fraction <= 1))
+    throw new MetricInputError('robustness', `missing fraction is ${fraction}; give a fraction in [0, 1], such as 0.1`);
   const vectors = Array.isArray(rows[0]);
   const missingValue = input.missing && 'value' in input.missing ? input.missing.value! : vectors ? Number.NaN : null;
 
@@ -340,11 +404,17 @@ export async function robustness<R extends Row>(input: RobustnessInput<R>): Prom
   const missingScores = await score(predict, holed as unknown as R[], 'under injected missing values');
 
   const minSize = input.minSliceSize ?? 10;
-  const slices = (input.slices ?? []).map((spec) => sliceReport(spec, rows, labels, cleanScores, metrics, worstBy, minSize));
+  const slices = (input.slices ?? []).map((spec) =>
+    sliceReport(spec, rows, labels, cleanScores, metrics, worstBy, minSize),
+  );
   const direction = metrics[worstBy]!.higherIsBetter ? 1 : -1;
   let worstSlice: SliceResult | null = null;
   for (const { worst } of slices) {
-    if (worst && (worstSlice === null || direction * worst.metrics[worstBy]! < direction * worstSlice.metrics[worstBy]!)) worstSlice = worst;
+    if (
+      worst &&
+      (worstSlice === null || direction * worst.metrics[worstBy]! < direction * worstSlice.metrics[worstBy]!)
+    )
+      worstSlice = worst;
   }
 
   return {
@@ -353,7 +423,12 @@ export async function robustness<R extends Row>(input: RobustnessInput<R>): Prom
     threshold,
     clean: clean.values,
     noise: { scale, columns: numeric, ...compare(metrics, labels, clean, noiseScores, threshold) },
-    missing: { fraction, cells: cellCount, columns: missingColumns, ...compare(metrics, labels, clean, missingScores, threshold) },
+    missing: {
+      fraction,
+      cells: cellCount,
+      columns: missingColumns,
+      ...compare(metrics, labels, clean, missingScores, threshold),
+    },
     worstBy,
     slices,
     worstSlice,

@@ -16,21 +16,34 @@ export interface LabelledRows {
  * Reads a held-out dataset for a model: every row must carry the model's label with a class it
  * was trained on; a row that does not is a non-retryable InvalidData failure naming the row.
  */
-export async function labelledRows(artifacts: ArtifactStore, model: ModelSpec, dataset: DatasetRef, step: string): Promise<LabelledRows> {
+export async function labelledRows(
+  artifacts: ArtifactStore,
+  model: ModelSpec,
+  dataset: DatasetRef,
+  step: string,
+): Promise<LabelledRows> {
   const { label, classes } = model;
-  if (model.task === 'regression') throw invalidData(`${step} needs a classifier; this model is a regressor of '${label}'`, { task: model.task });
+  if (model.task === 'regression')
+    throw invalidData(`${step} needs a classifier; this model is a regressor of '${label}'`, { task: model.task });
   if (!dataset.columns.some((c) => c.name === label)) {
-    throw invalidData(`${step}: the data has no label column '${label}'; columns are ${dataset.columns.map((c) => c.name).join(', ')}`, { label });
+    throw invalidData(
+      `${step}: the data has no label column '${label}'; columns are ${dataset.columns.map((c) => c.name).join(', ')}`,
+      { label },
+    );
   }
   const { rows } = await loadDataset(artifacts, dataset);
   if (rows.length === 0) throw invalidData(`${step}: the data has no rows`, {});
   const index = new Map(classes.map((c, i) => [c, i]));
   const labels = rows.map((row, i) => {
     const value = row[label];
-    if (value === null || value === undefined) throw invalidData(`${step}: row ${i + 1} has no value for the label '${label}'`, { label, row: i + 1 });
+    if (value === null || value === undefined)
+      throw invalidData(`${step}: row ${i + 1} has no value for the label '${label}'`, { label, row: i + 1 });
     const k = index.get(categoryOf(value));
     if (k === undefined) {
-      throw invalidData(`${step}: row ${i + 1} has the class '${categoryOf(value)}', which the model was not trained on (classes: ${classes.join(', ')})`, { label, row: i + 1 });
+      throw invalidData(
+        `${step}: row ${i + 1} has the class '${categoryOf(value)}', which the model was not trained on (classes: ${classes.join(', ')})`,
+        { label, row: i + 1 },
+      );
     }
     return k;
   });
@@ -43,7 +56,8 @@ export function scoreRows(model: ModelSpec, rows: readonly Row[], step: string):
     try {
       return predictProba(model, [row])[0]!;
     } catch (error) {
-      if (error instanceof TransformInputError) throw invalidData(`${step}: row ${i + 1}: ${error.message}`, { row: i + 1, feature: error.feature });
+      if (error instanceof TransformInputError)
+        throw invalidData(`${step}: row ${i + 1}: ${error.message}`, { row: i + 1, feature: error.feature });
       throw error;
     }
   });
@@ -52,7 +66,10 @@ export function scoreRows(model: ModelSpec, rows: readonly Row[], step: string):
 /** Fails unless the model is a binary classifier, which `step` needs. */
 export function requireBinary(model: ModelSpec, step: string): void {
   if (model.task !== 'binary') {
-    throw invalidData(`${step} needs a binary classifier; this model is ${model.task} over ${model.classes.join(', ')}`, { task: model.task });
+    throw invalidData(
+      `${step} needs a binary classifier; this model is ${model.task} over ${model.classes.join(', ')}`,
+      { task: model.task },
+    );
   }
 }
 
@@ -61,6 +78,9 @@ export function requireEveryClass(model: ModelSpec, labels: readonly number[], s
   const seen = new Set(labels);
   const absent = model.classes.filter((_, k) => !seen.has(k));
   if (absent.length > 0) {
-    throw invalidData(`${step}: the data has no rows of class ${absent.map((c) => `'${c}'`).join(', ')}, so ROC AUC is undefined; use a larger or stratified test set`, { absent });
+    throw invalidData(
+      `${step}: the data has no rows of class ${absent.map((c) => `'${c}'`).join(', ')}, so ROC AUC is undefined; use a larger or stratified test set`,
+      { absent },
+    );
   }
 }

@@ -7,11 +7,20 @@ import { checkGates } from './gates';
  */
 export function judgeStepGates(values: Record<string, number>, gates: readonly MetricGate[]) {
   if (gates.length === 0) return [];
-  return checkGates(values, gates).map(({ reason: _reason, value, ...outcome }) => ({ ...outcome, value: Number.isNaN(value) ? null : value }));
+  return checkGates(values, gates).map(({ reason: _reason, value, ...outcome }) => ({
+    ...outcome,
+    value: Number.isNaN(value) ? null : value,
+  }));
 }
 
 /** A metric value a step's output can carry: 0/0 becomes 0, and its name is listed as undefined. */
-export function definedOrZero(values: Record<string, number>): { values: Record<string, number>; undefinedMetrics: string[] } {
+export function definedOrZero(values: Record<string, number>): {
+  values: Record<string, number>;
+  undefinedMetrics: string[];
+} {
   const undefinedMetrics = Object.keys(values).filter((k) => !Number.isFinite(values[k]));
-  return { values: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Number.isFinite(v) ? v : 0])), undefinedMetrics };
+  return {
+    values: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Number.isFinite(v) ? v : 0])),
+    undefinedMetrics,
+  };
 }

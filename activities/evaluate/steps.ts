@@ -12,7 +12,7 @@ export const classificationMetrics = z.object({
   f1: z.number(),
   rocAuc: z.number(),
   logLoss: z.number(),
-  prAuc: z.number().describe('average precision, as scikit-learn\'s average_precision_score'),
+  prAuc: z.number().describe("average precision, as scikit-learn's average_precision_score"),
   brierScore: z.number().describe('mean squared gap between predicted probability and 0/1 label'),
   calibrationError: z.number().describe('expected calibration error over 10 equal-width probability bins'),
   rows: z.number().int().positive(),
@@ -31,13 +31,20 @@ export const classificationMetrics = z.object({
 export const evaluateClassifier = defineStep({
   name: 'evaluate.classifier',
   version: '2',
-  description: 'Score a classifier on held-out data; metrics plus a JSON report with ROC curve, reliability curve and confusion matrix',
+  description:
+    'Score a classifier on held-out data; metrics plus a JSON report with ROC curve, reliability curve and confusion matrix',
   input: z.object({ model: modelRef, dataset: datasetRef }),
   output: z.object({ metrics: classificationMetrics, report: reportRef }),
   options: { startToCloseTimeout: '30m', heartbeatTimeout: '1m' },
 });
 
-const gateOutcome = z.object({ metric: z.string(), value: z.number().nullable(), min: z.number().optional(), max: z.number().optional(), passed: z.boolean() });
+const gateOutcome = z.object({
+  metric: z.string(),
+  value: z.number().nullable(),
+  min: z.number().optional(),
+  max: z.number().optional(),
+  passed: z.boolean(),
+});
 
 const isRegExp = (pattern: string) => {
   try {
@@ -59,17 +66,29 @@ const isRegExp = (pattern: string) => {
 export const sensitiveGroups = z.union([
   z.strictObject({
     column: z.string().min(1),
-    map: z.record(z.string(), z.string().min(1)).refine((m) => Object.keys(m).length > 0, 'map at least one value to a group'),
+    map: z
+      .record(z.string(), z.string().min(1))
+      .refine((m) => Object.keys(m).length > 0, 'map at least one value to a group'),
     other: z.string().min(1).optional(),
   }),
   z.strictObject({
     column: z.string().min(1),
-    match: z.array(z.object({ pattern: z.string().min(1).refine(isRegExp, 'not a valid regular expression'), group: z.string().min(1) })).min(1),
+    match: z
+      .array(
+        z.object({
+          pattern: z.string().min(1).refine(isRegExp, 'not a valid regular expression'),
+          group: z.string().min(1),
+        }),
+      )
+      .min(1),
     other: z.string().min(1).optional(),
   }),
   z.strictObject({
     column: z.string().min(1),
-    bins: z.array(z.number().finite()).min(1).refine((b) => b.every((x, i) => i === 0 || x > b[i - 1]!), 'bin boundaries must be strictly ascending'),
+    bins: z
+      .array(z.number().finite())
+      .min(1)
+      .refine((b) => b.every((x, i) => i === 0 || x > b[i - 1]!), 'bin boundaries must be strictly ascending'),
     other: z.string().min(1).optional(),
   }),
 ]);
@@ -104,14 +123,31 @@ export const fairnessMetrics = z.object({
 export const evaluateFairness = defineStep({
   name: 'evaluate.fairness',
   version: '1',
-  description: 'Fairness of a binary classifier across the groups of a sensitive attribute; optional gates; a JSON report',
+  description:
+    'Fairness of a binary classifier across the groups of a sensitive attribute; optional gates; a JSON report',
   input: z.object({
     model: modelRef,
     dataset: datasetRef,
-    sensitive: z.union([z.string().min(1), sensitiveGroups]).describe('a column whose values are the groups, or a derivation of groups from a column'),
-    threshold: z.number().min(0).max(1).default(0.5).describe('a row is selected (predicted positive) when its score is at or above this'),
-    reference: z.string().min(1).optional().describe('the privileged group for disparate impact; the most selected group if omitted'),
-    gates: z.array(metricGate).default([]).describe('bars on demographic_parity_difference, demographic_parity_ratio, equalized_odds_difference, true_positive_rate_difference, false_positive_rate_difference, disparate_impact_ratio'),
+    sensitive: z
+      .union([z.string().min(1), sensitiveGroups])
+      .describe('a column whose values are the groups, or a derivation of groups from a column'),
+    threshold: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.5)
+      .describe('a row is selected (predicted positive) when its score is at or above this'),
+    reference: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('the privileged group for disparate impact; the most selected group if omitted'),
+    gates: z
+      .array(metricGate)
+      .default([])
+      .describe(
+        'bars on demographic_parity_difference, demographic_parity_ratio, equalized_odds_difference, true_positive_rate_difference, false_positive_rate_difference, disparate_impact_ratio',
+      ),
   }),
   output: z.object({
     metrics: fairnessMetrics,
@@ -147,23 +183,35 @@ export const robustnessMetrics = z.object({
 export const evaluateRobustness = defineStep({
   name: 'evaluate.robustness',
   version: '1',
-  description: 'Prediction flips and metric drops under noise and missing values, and the worst data slice; optional gates; a JSON report',
+  description:
+    'Prediction flips and metric drops under noise and missing values, and the worst data slice; optional gates; a JSON report',
   input: z.object({
     model: modelRef,
     dataset: datasetRef,
     seed: z.number().int(),
-    noise: z.number().finite().nonnegative().default(0.05).describe('noise standard deviation as a fraction of each numeric feature\'s training std'),
+    noise: z
+      .number()
+      .finite()
+      .nonnegative()
+      .default(0.05)
+      .describe("noise standard deviation as a fraction of each numeric feature's training std"),
     missingRate: z.number().min(0).max(1).default(0.1).describe('fraction of the feature cells set missing'),
     threshold: z.number().min(0).max(1).default(0.5),
-    sliceBy: z.array(z.union([z.string().min(1), z.object({ column: z.string().min(1), bins: z.number().int().positive() })])).default([])
-      .describe('columns to slice by: each value of a text column, quartiles of a numeric one unless bins are declared'),
+    sliceBy: z
+      .array(z.union([z.string().min(1), z.object({ column: z.string().min(1), bins: z.number().int().positive() })]))
+      .default([])
+      .describe(
+        'columns to slice by: each value of a text column, quartiles of a numeric one unless bins are declared',
+      ),
     worstBy: z.enum(['accuracy', 'roc_auc']).default('accuracy'),
     minSliceSize: z.number().int().positive().default(10),
     gates: z.array(metricGate).default([]),
   }),
   output: z.object({
     metrics: robustnessMetrics,
-    worstSlice: z.object({ column: z.string(), slice: z.string(), rows: z.number().int(), metric: z.string(), value: z.number() }).nullable(),
+    worstSlice: z
+      .object({ column: z.string(), slice: z.string(), rows: z.number().int(), metric: z.string(), value: z.number() })
+      .nullable(),
     outcomes: z.array(gateOutcome),
     report: reportRef,
   }),
@@ -182,7 +230,8 @@ export const championMetric = z.enum(['roc_auc', 'accuracy', 'precision', 'recal
 export const validateChampion = defineStep({
   name: 'validate.champion',
   version: '1',
-  description: 'Champion/challenger: the new model may be worse than the aliased version by at most a margin, on the same holdout',
+  description:
+    'Champion/challenger: the new model may be worse than the aliased version by at most a margin, on the same holdout',
   input: z.object({
     model: modelRef,
     dataset: datasetRef,

@@ -18,11 +18,15 @@ export const fitFeaturesImpl = implement(fitFeatures, async (input, ctx) => {
     }
   }
   const columns = dataset.columns.filter((c) => c.name !== label && !exclude.has(c.name));
-  if (columns.length === 0) throw invalidData(`no feature columns are left after the label '${label}' and the exclusions`, { label });
+  if (columns.length === 0)
+    throw invalidData(`no feature columns are left after the label '${label}' and the exclusions`, { label });
 
   let spec: TransformSpec;
   try {
-    const fitter = new TransformFitter(label, columns, { ...(input.impute && { impute: input.impute }), ...(input.bucketize && { bucketize: input.bucketize }) });
+    const fitter = new TransformFitter(label, columns, {
+      ...(input.impute && { impute: input.impute }),
+      ...(input.bucketize && { bucketize: input.bucketize }),
+    });
     let rows = 0;
     for await (const row of streamRows(ctx.artifacts, dataset)) {
       fitter.observe(row);
@@ -40,12 +44,20 @@ export const fitFeaturesImpl = implement(fitFeatures, async (input, ctx) => {
   const stored = await ctx.artifacts.putJson(spec);
   ctx.log('fitted features', { features: spec.features.length, width: transformWidth(spec), sha256: stored.sha256 });
   return {
-    transform: transformRef.parse({ kind: 'transform', ...stored, features: columns.map((c) => c.name), width: transformWidth(spec) }),
+    transform: transformRef.parse({
+      kind: 'transform',
+      ...stored,
+      features: columns.map((c) => c.name),
+      width: transformWidth(spec),
+    }),
   };
 });
 
 /** Reads a transform artifact, checking that it is one. */
-export async function loadTransform(artifacts: { readJson<T>(uri: string): Promise<T> }, uri: string): Promise<TransformSpec> {
+export async function loadTransform(
+  artifacts: { readJson<T>(uri: string): Promise<T> },
+  uri: string,
+): Promise<TransformSpec> {
   const spec = await artifacts.readJson<Partial<TransformSpec>>(uri);
   if (spec.kind !== 'kiln.transform' || (spec.version !== 1 && spec.version !== 2) || !Array.isArray(spec.features)) {
     throw new Error(`artifact ${uri} is not a kiln.transform version 1 or 2`);

@@ -17,7 +17,10 @@ export interface TransformOptions {
 
 /** A declaration that does not fit its column or its data; names the column. */
 export class TransformFitError extends Error {
-  constructor(readonly column: string, message: string) {
+  constructor(
+    readonly column: string,
+    message: string,
+  ) {
     super(`column '${column}': ${message}`);
     this.name = 'TransformFitError';
   }
@@ -37,7 +40,12 @@ export function quantile(sorted: ArrayLike<number>, q: number): number {
 export const increasingInFloat32 = (values: readonly number[]): boolean =>
   values.every((v, i) => Number.isFinite(v) && (i === 0 || Math.fround(v) > Math.fround(values[i - 1]!)));
 
-interface NumericStats { n: number; mean: number; m2: number; values?: number[] }
+interface NumericStats {
+  n: number;
+  mean: number;
+  m2: number;
+  values?: number[];
+}
 
 /**
  * Fits a transform: Welford mean and population std for numeric columns (std 0 becomes 1, as in
@@ -51,33 +59,64 @@ export class TransformFitter {
   private readonly impute: Readonly<Record<string, ImputeChoice>>;
   private readonly bucketize: Readonly<Record<string, BucketChoice>>;
 
-  constructor(readonly label: string, readonly columns: readonly Column[], options: TransformOptions = {}) {
+  constructor(
+    readonly label: string,
+    readonly columns: readonly Column[],
+    options: TransformOptions = {},
+  ) {
     this.impute = options.impute ?? {};
     this.bucketize = options.bucketize ?? {};
     const byName = new Map(columns.map((c) => [c.name, c]));
-    for (const [kind, declared] of [['impute', this.impute], ['bucketize', this.bucketize]] as const) {
+    for (const [kind, declared] of [
+      ['impute', this.impute],
+      ['bucketize', this.bucketize],
+    ] as const) {
       for (const name of Object.keys(declared)) {
-        if (!byName.has(name)) throw new TransformFitError(name, `${kind} names a column that is not a feature; features are ${columns.map((c) => c.name).join(', ')}`);
+        if (!byName.has(name))
+          throw new TransformFitError(
+            name,
+            `${kind} names a column that is not a feature; features are ${columns.map((c) => c.name).join(', ')}`,
+          );
       }
     }
     for (const c of columns) {
       const impute = this.impute[c.name];
       const bucket = this.bucketize[c.name];
       if (isNumeric(c)) {
-        if (impute === 'mostFrequent') throw new TransformFitError(c.name, `is numeric; impute it with 'mean', 'median' or { constant: <number> }`);
-        if (typeof impute === 'object' && typeof impute.constant !== 'number') throw new TransformFitError(c.name, `is numeric; its impute constant must be a number, not ${JSON.stringify(impute.constant)}`);
-        if (bucket && 'boundaries' in bucket && !(bucket.boundaries.length > 0 && increasingInFloat32(bucket.boundaries))) {
-          throw new TransformFitError(c.name, `bucket boundaries [${bucket.boundaries.join(', ')}] must be finite and strictly increasing (in float32), at least one`);
+        if (impute === 'mostFrequent')
+          throw new TransformFitError(c.name, `is numeric; impute it with 'mean', 'median' or { constant: <number> }`);
+        if (typeof impute === 'object' && typeof impute.constant !== 'number')
+          throw new TransformFitError(
+            c.name,
+            `is numeric; its impute constant must be a number, not ${JSON.stringify(impute.constant)}`,
+          );
+        if (
+          bucket &&
+          'boundaries' in bucket &&
+          !(bucket.boundaries.length > 0 && increasingInFloat32(bucket.boundaries))
+        ) {
+          throw new TransformFitError(
+            c.name,
+            `bucket boundaries [${bucket.boundaries.join(', ')}] must be finite and strictly increasing (in float32), at least one`,
+          );
         }
         if (bucket && 'quantiles' in bucket && !(Number.isInteger(bucket.quantiles) && bucket.quantiles >= 2)) {
-          throw new TransformFitError(c.name, `quantiles must be a whole number of buckets, at least 2, not ${bucket.quantiles}`);
+          throw new TransformFitError(
+            c.name,
+            `quantiles must be a whole number of buckets, at least 2, not ${bucket.quantiles}`,
+          );
         }
         const keep = impute === 'median' || (bucket !== undefined && 'quantiles' in bucket);
         this.numeric.set(c.name, { n: 0, mean: 0, m2: 0, ...(keep ? { values: [] } : {}) });
       } else {
         if (bucket) throw new TransformFitError(c.name, `is ${c.type}, not numeric; only numbers can be bucketized`);
-        if (impute === 'mean' || impute === 'median') throw new TransformFitError(c.name, `is ${c.type}; impute it with 'mostFrequent' or { constant: <category> }`);
-        if (typeof impute === 'object' && categoryOf(impute.constant) === '') throw new TransformFitError(c.name, `the impute constant must not be empty; '' stands for a missing value`);
+        if (impute === 'mean' || impute === 'median')
+          throw new TransformFitError(
+            c.name,
+            `is ${c.type}; impute it with 'mostFrequent' or { constant: <category> }`,
+          );
+        if (typeof impute === 'object' && categoryOf(impute.constant) === '')
+          throw new TransformFitError(c.name, `the impute constant must not be empty; '' stands for a missing value`);
         this.categories.set(c.name, new Map());
       }
     }
@@ -116,20 +155,32 @@ export class TransformFitter {
         let fill: NumericImpute | undefined;
         if (impute !== undefined) {
           if (typeof impute === 'object') fill = { strategy: 'constant', value: impute.constant as number };
-          else if (s.n === 0) throw new TransformFitError(c.name, `has no values in the training data to take the ${impute} of`);
-          else fill = { strategy: impute as 'mean' | 'median', value: impute === 'mean' ? mean : quantile(valuesOf(c.name), 0.5) };
+          else if (s.n === 0)
+            throw new TransformFitError(c.name, `has no values in the training data to take the ${impute} of`);
+          else
+            fill = {
+              strategy: impute as 'mean' | 'median',
+              value: impute === 'mean' ? mean : quantile(valuesOf(c.name), 0.5),
+            };
         }
         const bucket = this.bucketize[c.name];
         if (bucket) {
           let boundaries: number[];
           if ('boundaries' in bucket) boundaries = [...bucket.boundaries];
           else {
-            if (s.n === 0) throw new TransformFitError(c.name, 'has no values in the training data to take quantiles of');
+            if (s.n === 0)
+              throw new TransformFitError(c.name, 'has no values in the training data to take quantiles of');
             const values = valuesOf(c.name);
-            const cuts = Array.from({ length: bucket.quantiles - 1 }, (_, i) => quantile(values, (i + 1) / bucket.quantiles));
+            const cuts = Array.from({ length: bucket.quantiles - 1 }, (_, i) =>
+              quantile(values, (i + 1) / bucket.quantiles),
+            );
             // Ties make equal cuts; keep one of each, so that every bucket can hold a value.
             boundaries = cuts.filter((v, i) => i === 0 || Math.fround(v) > Math.fround(cuts[i - 1]!));
-            if (values[0] === values[values.length - 1]) throw new TransformFitError(c.name, `has the single value ${values[0]} in the training data; it cannot be split into quantile buckets`);
+            if (values[0] === values[values.length - 1])
+              throw new TransformFitError(
+                c.name,
+                `has the single value ${values[0]} in the training data; it cannot be split into quantile buckets`,
+              );
           }
           return { name: c.name, type: 'bucketized', boundaries, ...(fill ? { impute: fill } : {}) };
         }
@@ -143,9 +194,15 @@ export class TransformFitter {
       if (typeof impute === 'object') {
         // A constant is a category of its own (as scikit-learn's imputer then encoder would see it).
         const value = categoryOf(impute.constant);
-        return { name: c.name, type: 'categorical', categories: categories.includes(value) ? categories : [...categories, value].sort(), impute: { strategy: 'constant', value } };
+        return {
+          name: c.name,
+          type: 'categorical',
+          categories: categories.includes(value) ? categories : [...categories, value].sort(),
+          impute: { strategy: 'constant', value },
+        };
       }
-      if (categories.length === 0) throw new TransformFitError(c.name, 'has no values in the training data to take the most frequent of');
+      if (categories.length === 0)
+        throw new TransformFitError(c.name, 'has no values in the training data to take the most frequent of');
       // Ties go to the first in sorted order, as scikit-learn's SimpleImputer does.
       const value = categories.reduce((best, k) => (counts.get(k)! > counts.get(best)! ? k : best));
       return { name: c.name, type: 'categorical', categories, impute: { strategy: 'mostFrequent', value } };

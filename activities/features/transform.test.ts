@@ -8,8 +8,12 @@ import { applyTransform, featureNames, TransformInputError, type TransformSpec }
 
 type Ctx = Awaited<ReturnType<typeof testContext>>;
 let ctx: Ctx;
-before(async () => { ctx = await testContext(); });
-after(async () => { await ctx.dispose(); });
+before(async () => {
+  ctx = await testContext();
+});
+after(async () => {
+  await ctx.dispose();
+});
 
 const columns = [
   { name: 'age', type: 'integer' as const },
@@ -29,7 +33,9 @@ describe('feature transform', () => {
     const fitter = new TransformFitter('y', columns.slice(0, 3));
     rows.forEach((r) => fitter.observe(r));
     assert.deepEqual(fitter.finish(), {
-      kind: 'kiln.transform', version: 1, label: 'y',
+      kind: 'kiln.transform',
+      version: 1,
+      label: 'y',
       features: [
         { name: 'age', type: 'numeric', mean: 30, std: Math.sqrt(200 / 3) },
         { name: 'city', type: 'categorical', categories: ['a', 'b'] },
@@ -39,7 +45,9 @@ describe('feature transform', () => {
   });
 
   const spec: TransformSpec = {
-    kind: 'kiln.transform', version: 1, label: 'y',
+    kind: 'kiln.transform',
+    version: 1,
+    label: 'y',
     features: [
       { name: 'age', type: 'numeric', mean: 30, std: 10 },
       { name: 'city', type: 'categorical', categories: ['a', 'b'] },
@@ -110,8 +118,19 @@ describe('feature transform: impute and bucketize', () => {
   it('imputes the median and the most frequent category, fitted on the present values, as version 2', () => {
     const spec = fit({ impute: { age: 'median', city: 'mostFrequent' } });
     assert.equal(spec.version, 2);
-    assert.deepEqual(spec.features[0], { name: 'age', type: 'numeric', mean: 45, std: Math.sqrt(725), impute: { strategy: 'median', value: 35 } });
-    assert.deepEqual(spec.features[2], { name: 'city', type: 'categorical', categories: ['a', 'b', 'c'], impute: { strategy: 'mostFrequent', value: 'b' } });
+    assert.deepEqual(spec.features[0], {
+      name: 'age',
+      type: 'numeric',
+      mean: 45,
+      std: Math.sqrt(725),
+      impute: { strategy: 'median', value: 35 },
+    });
+    assert.deepEqual(spec.features[2], {
+      name: 'city',
+      type: 'categorical',
+      categories: ['a', 'b', 'c'],
+      impute: { strategy: 'mostFrequent', value: 'b' },
+    });
     // age 35 → (35 − 45) / √650; city missing → 'b'; an unseen city still encodes as zeros.
     assert.deepEqual(applyTransform(spec, { age: null, income: 2.5, city: null }), [-10 / Math.sqrt(725), 0, 0, 1, 0]);
     assert.deepEqual(applyTransform(spec, { age: 45, income: 2.5, city: 'z' }), [0, 0, 0, 0, 0]);
@@ -119,8 +138,16 @@ describe('feature transform: impute and bucketize', () => {
 
   it('imputes constants, making a category constant a category of its own', () => {
     const spec = fit({ impute: { age: { constant: -1 }, city: { constant: 'unknown' } } });
-    assert.deepEqual(spec.features[0]!.type === 'numeric' && spec.features[0]!.impute, { strategy: 'constant', value: -1 });
-    assert.deepEqual(spec.features[2], { name: 'city', type: 'categorical', categories: ['a', 'b', 'c', 'unknown'], impute: { strategy: 'constant', value: 'unknown' } });
+    assert.deepEqual(spec.features[0]!.type === 'numeric' && spec.features[0]!.impute, {
+      strategy: 'constant',
+      value: -1,
+    });
+    assert.deepEqual(spec.features[2], {
+      name: 'city',
+      type: 'categorical',
+      categories: ['a', 'b', 'c', 'unknown'],
+      impute: { strategy: 'constant', value: 'unknown' },
+    });
     assert.deepEqual(applyTransform(spec, { age: null, income: 2.5, city: null }).slice(2), [0, 0, 0, 1]);
     assert.equal(applyTransform(spec, { age: null, income: 2.5, city: 'a' })[0], (-1 - 45) / Math.sqrt(725));
   });
@@ -130,13 +157,27 @@ describe('feature transform: impute and bucketize', () => {
     assert.deepEqual(spec.features[0], { name: 'age', type: 'bucketized', boundaries: [25, 50] });
     assert.deepEqual(featureNames(spec).slice(0, 3), ['age<25', 'age[25,50)', 'age>=50']);
     const bucket = (age: unknown) => applyTransform(spec, { age, income: 2.5, city: 'a' }).slice(0, 3);
-    assert.deepEqual([bucket(24.9), bucket(25), bucket('49'), bucket(50), bucket(null)], [[1, 0, 0], [0, 1, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0]]);
+    assert.deepEqual(
+      [bucket(24.9), bucket(25), bucket('49'), bucket(50), bucket(null)],
+      [
+        [1, 0, 0],
+        [0, 1, 0],
+        [0, 1, 0],
+        [0, 0, 1],
+        [0, 0, 0],
+      ],
+    );
   });
 
   it('fits quantile buckets on the training values and buckets an imputed value', () => {
     const spec = fit({ bucketize: { income: { quantiles: 4 } }, impute: { income: 'median' } });
     // income 1, 2, 3, 4: quartiles by linear interpolation, as numpy's.
-    assert.deepEqual(spec.features[1], { name: 'income', type: 'bucketized', boundaries: [1.75, 2.5, 3.25], impute: { strategy: 'median', value: 2.5 } });
+    assert.deepEqual(spec.features[1], {
+      name: 'income',
+      type: 'bucketized',
+      boundaries: [1.75, 2.5, 3.25],
+      impute: { strategy: 'median', value: 2.5 },
+    });
     assert.deepEqual(applyTransform(spec, { age: 30, income: null, city: 'a' }).slice(1, 5), [0, 0, 1, 0]);
     assert.equal(quantile([1, 2, 3, 4], 0.5), 2.5);
   });
@@ -153,25 +194,47 @@ describe('feature transform: impute and bucketize', () => {
       [{ impute: { city: 'median' } }, /column 'city': is string; impute it with 'mostFrequent'/],
       [{ impute: { age: 'mostFrequent' } }, /column 'age': is numeric; impute it with 'mean', 'median'/],
       [{ impute: { age: { constant: 'old' } } }, /column 'age': is numeric; its impute constant must be a number/],
-      [{ bucketize: { city: { quantiles: 3 } } }, /column 'city': is string, not numeric; only numbers can be bucketized/],
-      [{ bucketize: { age: { boundaries: [30, 20] } } }, /column 'age': bucket boundaries \[30, 20\] must be finite and strictly increasing/],
+      [
+        { bucketize: { city: { quantiles: 3 } } },
+        /column 'city': is string, not numeric; only numbers can be bucketized/,
+      ],
+      [
+        { bucketize: { age: { boundaries: [30, 20] } } },
+        /column 'age': bucket boundaries \[30, 20\] must be finite and strictly increasing/,
+      ],
       [{ impute: { height: 'mean' } }, /column 'height': impute names a column that is not a feature/],
     ];
     for (const [options, message] of cases) {
-      await assert.rejects(fitFeaturesImpl.run({ dataset, label: 'y', ...options }, ctx), (error: Error & { nonRetryable?: boolean }) => {
-        assert.match(error.message, message);
-        assert.equal(error.nonRetryable, true);
-        return true;
-      });
+      await assert.rejects(
+        fitFeaturesImpl.run({ dataset, label: 'y', ...options }, ctx),
+        (error: Error & { nonRetryable?: boolean }) => {
+          assert.match(error.message, message);
+          assert.equal(error.nonRetryable, true);
+          return true;
+        },
+      );
     }
   });
 
   it('stores a version-2 transform that loadTransform reads back', async () => {
     const dataset = await writeDataset(ctx.artifacts, columns, rows);
-    const { transform } = await fitFeaturesImpl.run({ dataset, label: 'y', impute: { age: 'median', city: 'mostFrequent' }, bucketize: { age: { boundaries: [25] } } }, ctx);
+    const { transform } = await fitFeaturesImpl.run(
+      {
+        dataset,
+        label: 'y',
+        impute: { age: 'median', city: 'mostFrequent' },
+        bucketize: { age: { boundaries: [25] } },
+      },
+      ctx,
+    );
     assert.equal(transform.width, 2 + 2 + 2);
     const stored = await loadTransform(ctx.artifacts, transform.uri);
     assert.equal(stored.version, 2);
-    assert.deepEqual(stored.features[0], { name: 'age', type: 'bucketized', boundaries: [25], impute: { strategy: 'median', value: 30 } });
+    assert.deepEqual(stored.features[0], {
+      name: 'age',
+      type: 'bucketized',
+      boundaries: [25],
+      impute: { strategy: 'median', value: 30 },
+    });
   });
 });

@@ -47,7 +47,11 @@ export interface TransformSpec {
 
 /** A value a transform cannot read, such as text in a numeric feature. */
 export class TransformInputError extends Error {
-  constructor(readonly feature: string, readonly value: unknown, message: string) {
+  constructor(
+    readonly feature: string,
+    readonly value: unknown,
+    message: string,
+  ) {
     super(`feature '${feature}': ${message}`);
     this.name = 'TransformInputError';
   }
@@ -58,18 +62,25 @@ export const featureWidth = (f: FeatureSpec): number =>
   f.type === 'numeric' ? 1 : f.type === 'categorical' ? f.categories.length : f.boundaries.length + 1;
 
 /** The length of the vectors a transform produces: one per numeric feature, one per category or bucket. */
-export const transformWidth = (spec: TransformSpec): number => spec.features.reduce((width, f) => width + featureWidth(f), 0);
+export const transformWidth = (spec: TransformSpec): number =>
+  spec.features.reduce((width, f) => width + featureWidth(f), 0);
 
 const bucketNames = (f: BucketizedFeature): string[] => {
   const b = f.boundaries;
   return Array.from({ length: b.length + 1 }, (_, k) =>
-    k === 0 ? `${f.name}<${b[0]}` : k === b.length ? `${f.name}>=${b[k - 1]}` : `${f.name}[${b[k - 1]},${b[k]})`);
+    k === 0 ? `${f.name}<${b[0]}` : k === b.length ? `${f.name}>=${b[k - 1]}` : `${f.name}[${b[k - 1]},${b[k]})`,
+  );
 };
 
 /** A name for each slot of the output vector: `age`, `purpose=radio/tv`, `duration[12,24)`, ... */
 export const featureNames = (spec: TransformSpec): string[] =>
-  spec.features.flatMap((f) => (f.type === 'numeric' ? [f.name] : f.type === 'categorical' ? f.categories.map((c) => `${f.name}=${c}`) : bucketNames(f)));
-
+  spec.features.flatMap((f) =>
+    f.type === 'numeric'
+      ? [f.name]
+      : f.type === 'categorical'
+        ? f.categories.map((c) => `${f.name}=${c}`)
+        : bucketNames(f),
+  );
 
 /** The category string of a value: booleans become 'true' / 'false', numbers their decimal text. */
 export const categoryOf = (value: Cell): string => (typeof value === 'string' ? value : String(value));
@@ -101,7 +112,12 @@ export function bucketOf(boundaries: readonly number[], x: number): number {
  * all zeros; unseen → all zeros. Bucketized: one-hot of the bucket; missing → the impute value's
  * bucket when fitted, else all zeros.
  */
-export function applyTransformInto(spec: TransformSpec, row: Readonly<Record<string, unknown>>, out: { [i: number]: number }, offset = 0): void {
+export function applyTransformInto(
+  spec: TransformSpec,
+  row: Readonly<Record<string, unknown>>,
+  out: { [i: number]: number },
+  offset = 0,
+): void {
   let k = offset;
   for (const f of spec.features) {
     const value = row[f.name];

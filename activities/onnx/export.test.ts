@@ -8,7 +8,9 @@ import { createScorer, type OnnxRecord } from './session';
 import { signatureMismatches } from './signature';
 
 const transform: TransformSpec = {
-  kind: 'kiln.transform', version: 1, label: 'y',
+  kind: 'kiln.transform',
+  version: 1,
+  label: 'y',
   features: [
     { name: 'age', type: 'numeric', mean: 35.5, std: 11.25 },
     { name: 'color', type: 'categorical', categories: ['blue', 'green', 'red'] },
@@ -18,20 +20,44 @@ const transform: TransformSpec = {
 };
 
 const base: Omit<ModelSpec, 'task' | 'architecture' | 'classes' | 'layers'> = {
-  kind: 'kiln.model', version: 1, label: 'y', transform: { sha256: 'f'.repeat(64), spec: transform },
-  backend: 'cpu', seed: 1, params: { hidden: [], epochs: 1, learningRate: 0.1, batchSize: 8, l2: 0 },
+  kind: 'kiln.model',
+  version: 1,
+  label: 'y',
+  transform: { sha256: 'f'.repeat(64), spec: transform },
+  backend: 'cpu',
+  seed: 1,
+  params: { hidden: [], epochs: 1, learningRate: 0.1, batchSize: 8, l2: 0 },
 };
 
 const binary: ModelSpec = {
-  ...base, task: 'binary', architecture: 'logistic', classes: ['no', 'yes'],
+  ...base,
+  task: 'binary',
+  architecture: 'logistic',
+  classes: ['no', 'yes'],
   layers: [{ weights: [[0.8], [-0.5], [0.25], [1.1], [0.003], [-0.7], [0.9]], bias: [-0.2], activation: 'sigmoid' }],
 };
 
 const multiclass: ModelSpec = {
-  ...base, task: 'multiclass', architecture: 'mlp', classes: ['a', 'b', 'c'],
+  ...base,
+  task: 'multiclass',
+  architecture: 'mlp',
+  classes: ['a', 'b', 'c'],
   layers: [
-    { weights: Array.from({ length: 7 }, (_, i) => [0.3 * i - 1, 0.5 - 0.1 * i, (-1) ** i * 0.4, 0.2]), bias: [0.1, -0.1, 0.05, 0], activation: 'relu' },
-    { weights: [[1, -1, 0.5], [-0.4, 0.9, 0.1], [0.3, 0.2, -0.8], [0.6, 0.6, 0.6]], bias: [0, 0.2, -0.2], activation: 'softmax' },
+    {
+      weights: Array.from({ length: 7 }, (_, i) => [0.3 * i - 1, 0.5 - 0.1 * i, (-1) ** i * 0.4, 0.2]),
+      bias: [0.1, -0.1, 0.05, 0],
+      activation: 'relu',
+    },
+    {
+      weights: [
+        [1, -1, 0.5],
+        [-0.4, 0.9, 0.1],
+        [0.3, 0.2, -0.8],
+        [0.6, 0.6, 0.6],
+      ],
+      bias: [0, 0.2, -0.2],
+      activation: 'softmax',
+    },
   ],
 };
 
@@ -54,21 +80,28 @@ async function score(model: ModelSpec) {
   }
 }
 
-const maxDiff = (a: number[][], b: number[][]) => Math.max(...a.flatMap((row, i) => row.map((v, k) => Math.abs(v - b[i]![k]!))));
+const maxDiff = (a: number[][], b: number[][]) =>
+  Math.max(...a.flatMap((row, i) => row.map((v, k) => Math.abs(v - b[i]![k]!))));
 
 describe('buildOnnx', () => {
-  it('computes the trainer\'s binary probabilities from raw values, including missing and unseen ones', async () => {
+  it("computes the trainer's binary probabilities from raw values, including missing and unseen ones", async () => {
     const { proba, labels } = await score(binary);
     const expected = predictProba(binary, records);
     assert.ok(maxDiff(proba, expected) < 1e-6, `max diff ${maxDiff(proba, expected)}`);
-    assert.deepEqual(labels, expected.map((p) => (p[1]! >= 0.5 ? 'yes' : 'no')));
+    assert.deepEqual(
+      labels,
+      expected.map((p) => (p[1]! >= 0.5 ? 'yes' : 'no')),
+    );
   });
 
-  it('computes the trainer\'s softmax probabilities through a hidden ReLU layer, with the argmax label', async () => {
+  it("computes the trainer's softmax probabilities through a hidden ReLU layer, with the argmax label", async () => {
     const { proba, labels } = await score(multiclass);
     const expected = predictProba(multiclass, records);
     assert.ok(maxDiff(proba, expected) < 1e-6, `max diff ${maxDiff(proba, expected)}`);
-    assert.deepEqual(labels, expected.map((p) => multiclass.classes[p.indexOf(Math.max(...p))]));
+    assert.deepEqual(
+      labels,
+      expected.map((p) => multiclass.classes[p.indexOf(Math.max(...p))]),
+    );
   });
 
   it('encodes an unseen and a missing category as all zeros, like a row with no category', async () => {
@@ -84,14 +117,28 @@ describe('buildOnnx', () => {
       }
     })();
     assert.deepEqual(unseen, missing);
-    const z = (30 - 35.5) / 11.25 * 0.8 + (100 - 3200) / 2800 * 0.003 + 0.9 - 0.2;
+    const z = ((30 - 35.5) / 11.25) * 0.8 + ((100 - 3200) / 2800) * 0.003 + 0.9 - 0.2;
     assert.ok(Math.abs(unseen[0]![1]! - 1 / (1 + Math.exp(-z))) < 1e-6);
   });
 
   it('has exactly the signature onnxSignatureOf describes, as onnxruntime reads it', async () => {
     const signature = onnxSignatureOf(multiclass);
-    assert.deepEqual(signature.inputs.map((i) => [i.name, i.type]), [['age', 'float32'], ['color', 'string'], ['amount', 'float32'], ['member', 'string']]);
-    assert.deepEqual(signature.outputs.map((o) => [o.name, o.type, o.shape]), [['probabilities', 'float32', ['N', 3]], ['label', 'string', ['N']]]);
+    assert.deepEqual(
+      signature.inputs.map((i) => [i.name, i.type]),
+      [
+        ['age', 'float32'],
+        ['color', 'string'],
+        ['amount', 'float32'],
+        ['member', 'string'],
+      ],
+    );
+    assert.deepEqual(
+      signature.outputs.map((o) => [o.name, o.type, o.shape]),
+      [
+        ['probabilities', 'float32', ['N', 3]],
+        ['label', 'string', ['N']],
+      ],
+    );
     const scorer = await createScorer(buildOnnx(multiclass), signature);
     try {
       assert.deepEqual(signatureMismatches(signature, scorer.session.inputMetadata, scorer.session.outputMetadata), []);
@@ -117,7 +164,10 @@ describe('buildOnnx', () => {
   });
 
   it('refuses a model whose layers do not fit its transform, naming the layer', () => {
-    const broken: ModelSpec = { ...binary, layers: [{ ...binary.layers[0]!, weights: binary.layers[0]!.weights.slice(1) }] };
+    const broken: ModelSpec = {
+      ...binary,
+      layers: [{ ...binary.layers[0]!, weights: binary.layers[0]!.weights.slice(1) }],
+    };
     assert.throws(() => buildOnnx(broken), /layer 0 expects 6 inputs but receives 7/);
   });
 
@@ -133,8 +183,14 @@ describe('buildOnnx', () => {
   it('refuses a text value for a numeric input, naming the input and the row', async () => {
     const scorer = await createScorer(buildOnnx(binary), onnxSignatureOf(binary));
     try {
-      await assert.rejects(scorer.predictProba([records[0]!, { ...records[0]!, amount: 'lots' }]), /input 'amount', row 2: expected a number, got "lots"/);
-      await assert.rejects(scorer.predictProba([{ ...records[0]!, age: ' ' }]), /input 'age', row 1: expected a number, got " "/);
+      await assert.rejects(
+        scorer.predictProba([records[0]!, { ...records[0]!, amount: 'lots' }]),
+        /input 'amount', row 2: expected a number, got "lots"/,
+      );
+      await assert.rejects(
+        scorer.predictProba([{ ...records[0]!, age: ' ' }]),
+        /input 'age', row 1: expected a number, got " "/,
+      );
     } finally {
       await scorer.close();
     }
@@ -142,17 +198,34 @@ describe('buildOnnx', () => {
 
   it('imputes and bucketizes as applyTransform does, at the boundaries and on missing values', async () => {
     const spec: TransformSpec = {
-      kind: 'kiln.transform', version: 2, label: 'y',
+      kind: 'kiln.transform',
+      version: 2,
+      label: 'y',
       features: [
         { name: 'age', type: 'bucketized', boundaries: [0.1, 25, 40.5], impute: { strategy: 'median', value: 33 } },
         { name: 'amount', type: 'bucketized', boundaries: [1000, 5000] },
         { name: 'rate', type: 'numeric', mean: 2, std: 0.5, impute: { strategy: 'constant', value: 3.25 } },
-        { name: 'color', type: 'categorical', categories: ['blue', 'green', 'red'], impute: { strategy: 'mostFrequent', value: 'green' } },
+        {
+          name: 'color',
+          type: 'categorical',
+          categories: ['blue', 'green', 'red'],
+          impute: { strategy: 'mostFrequent', value: 'green' },
+        },
       ],
     };
     const model: ModelSpec = {
-      ...base, transform: { sha256: 'e'.repeat(64), spec }, task: 'binary', architecture: 'logistic', classes: ['no', 'yes'],
-      layers: [{ weights: [[0.5], [-0.4], [0.3], [1.2], [-0.6], [0.2], [0.9], [0.7], [-0.8], [0.35], [-1.1]], bias: [0.05], activation: 'sigmoid' }],
+      ...base,
+      transform: { sha256: 'e'.repeat(64), spec },
+      task: 'binary',
+      architecture: 'logistic',
+      classes: ['no', 'yes'],
+      layers: [
+        {
+          weights: [[0.5], [-0.4], [0.3], [1.2], [-0.6], [0.2], [0.9], [0.7], [-0.8], [0.35], [-1.1]],
+          bias: [0.05],
+          activation: 'sigmoid',
+        },
+      ],
     };
     const rows: OnnxRecord[] = [
       { age: 0.1, amount: 1000, rate: 2.5, color: 'red' },
@@ -164,7 +237,10 @@ describe('buildOnnx', () => {
     ];
     const scorer = await createScorer(buildOnnx(model), onnxSignatureOf(model));
     try {
-      assert.deepEqual(onnxSignatureOf(model).inputs.map((i) => i.type), ['float32', 'float32', 'float32', 'string']);
+      assert.deepEqual(
+        onnxSignatureOf(model).inputs.map((i) => i.type),
+        ['float32', 'float32', 'float32', 'string'],
+      );
       const actual = await scorer.predictProba(rows);
       const expected = predictProba(model, rows);
       assert.ok(maxDiff(actual, expected) < 1e-6, `max diff ${maxDiff(actual, expected)}`);

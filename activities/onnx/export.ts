@@ -44,7 +44,11 @@ const inputType = (f: FeatureSpec) => (f.type === 'categorical' ? DataType.STRIN
 /** The inputs, outputs and classes of the graph `buildOnnx` builds for this model. */
 export function onnxSignatureOf(model: ModelSpec): OnnxSignature {
   return {
-    inputs: model.transform.spec.features.map((f) => ({ name: f.name, type: f.type === 'categorical' ? 'string' : 'float32', shape: [BATCH, 1] })),
+    inputs: model.transform.spec.features.map((f) => ({
+      name: f.name,
+      type: f.type === 'categorical' ? 'string' : 'float32',
+      shape: [BATCH, 1],
+    })),
     outputs: [
       { name: PROBABILITIES, type: 'float32', shape: [BATCH, model.classes.length] },
       { name: LABEL, type: 'string', shape: [BATCH] },
@@ -55,7 +59,10 @@ export function onnxSignatureOf(model: ModelSpec): OnnxSignature {
 
 function check(model: ModelSpec): void {
   const { features } = model.transform.spec;
-  if (model.task !== 'binary' && model.task !== 'multiclass') throw new OnnxExportError(`task '${String(model.task)}' is not a classification; only binary and multiclass models export`);
+  if (model.task !== 'binary' && model.task !== 'multiclass')
+    throw new OnnxExportError(
+      `task '${String(model.task)}' is not a classification; only binary and multiclass models export`,
+    );
   if (model.layers.length === 0) throw new OnnxExportError('the model has no layers');
   if (features.length === 0) throw new OnnxExportError('the transform has no features');
   const names = new Set<string>();
@@ -63,19 +70,30 @@ function check(model: ModelSpec): void {
     if (names.has(f.name)) throw new OnnxExportError(`the transform has the feature '${f.name}' twice`);
     names.add(f.name);
     if (f.name === PROBABILITIES || f.name === LABEL || f.name.startsWith(NS)) {
-      throw new OnnxExportError(`the feature '${f.name}' has the name of a graph output or internal value; rename the column`);
+      throw new OnnxExportError(
+        `the feature '${f.name}' has the name of a graph output or internal value; rename the column`,
+      );
     }
     if (f.type === 'categorical') {
       if (f.categories.length === 0) throw new OnnxExportError(`the categorical feature '${f.name}' has no categories`);
       // '' is what a missing category is sent as; a fitted '' category would make missing look seen.
-      if (f.categories.includes('')) throw new OnnxExportError(`the categorical feature '${f.name}' has the empty string as a category; '' is reserved for a missing value`);
+      if (f.categories.includes(''))
+        throw new OnnxExportError(
+          `the categorical feature '${f.name}' has the empty string as a category; '' is reserved for a missing value`,
+        );
       if (f.impute && !f.categories.includes(f.impute.value)) {
-        throw new OnnxExportError(`the categorical feature '${f.name}' imputes '${f.impute.value}', which is not one of its categories`);
+        throw new OnnxExportError(
+          `the categorical feature '${f.name}' imputes '${f.impute.value}', which is not one of its categories`,
+        );
       }
     } else if (f.type === 'numeric' && !(Number.isFinite(f.mean) && Number.isFinite(f.std) && f.std !== 0)) {
-      throw new OnnxExportError(`the numeric feature '${f.name}' has mean ${f.mean} and std ${f.std}; both must be finite and std non-zero`);
+      throw new OnnxExportError(
+        `the numeric feature '${f.name}' has mean ${f.mean} and std ${f.std}; both must be finite and std non-zero`,
+      );
     } else if (f.type === 'bucketized' && !(f.boundaries.length > 0 && increasingInFloat32(f.boundaries))) {
-      throw new OnnxExportError(`the bucketized feature '${f.name}' has boundaries [${f.boundaries.join(', ')}]; they must be finite and strictly increasing in float32`);
+      throw new OnnxExportError(
+        `the bucketized feature '${f.name}' has boundaries [${f.boundaries.join(', ')}]; they must be finite and strictly increasing in float32`,
+      );
     }
     if (f.type !== 'categorical' && f.impute && !Number.isFinite(f.impute.value)) {
       throw new OnnxExportError(`the feature '${f.name}' imputes ${f.impute.value}; an impute value must be finite`);
@@ -83,15 +101,23 @@ function check(model: ModelSpec): void {
   }
   let width = features.reduce((w, f) => w + featureWidth(f), 0);
   model.layers.forEach((layer, i) => {
-    if (layer.weights.length !== width) throw new OnnxExportError(`layer ${i} expects ${layer.weights.length} inputs but receives ${width}`);
+    if (layer.weights.length !== width)
+      throw new OnnxExportError(`layer ${i} expects ${layer.weights.length} inputs but receives ${width}`);
     const out = layer.bias.length;
     const ragged = layer.weights.findIndex((row) => row.length !== out);
-    if (ragged >= 0) throw new OnnxExportError(`layer ${i}: weight row ${ragged} has ${layer.weights[ragged]!.length} values, the bias ${out}`);
+    if (ragged >= 0)
+      throw new OnnxExportError(
+        `layer ${i}: weight row ${ragged} has ${layer.weights[ragged]!.length} values, the bias ${out}`,
+      );
     width = out;
   });
   const expected = model.task === 'binary' ? 1 : model.classes.length;
-  if (width !== expected) throw new OnnxExportError(`a ${model.task} model with ${model.classes.length} classes must end in ${expected} output(s), not ${width}`);
-  if (model.task === 'binary' && model.classes.length !== 2) throw new OnnxExportError(`a binary model has two classes, not ${model.classes.length}`);
+  if (width !== expected)
+    throw new OnnxExportError(
+      `a ${model.task} model with ${model.classes.length} classes must end in ${expected} output(s), not ${width}`,
+    );
+  if (model.task === 'binary' && model.classes.length !== 2)
+    throw new OnnxExportError(`a binary model has two classes, not ${model.classes.length}`);
 }
 
 /** Accumulates nodes and initializers with unique internal names. */
@@ -114,10 +140,17 @@ class GraphBuilder {
     return this.constant(hint, DataType.FLOAT, dims, values);
   }
 
-  op(opType: string, inputs: string[], options: { output?: string; domain?: string; attributes?: NodeProto['attributes'] } = {}): string {
+  op(
+    opType: string,
+    inputs: string[],
+    options: { output?: string; domain?: string; attributes?: NodeProto['attributes'] } = {},
+  ): string {
     const output = options.output ?? this.fresh(opType.toLowerCase());
     this.nodes.push({
-      opType, inputs, outputs: [output], name: `${NS}${opType}_${this.nodes.length}`,
+      opType,
+      inputs,
+      outputs: [output],
+      name: `${NS}${opType}_${this.nodes.length}`,
       ...(options.domain ? { domain: options.domain } : {}),
       ...(options.attributes ? { attributes: options.attributes } : {}),
     });
@@ -139,17 +172,21 @@ function inputDoc(f: FeatureSpec): string {
 /** [N, K] one-hot of a string column; '' (missing) becomes the impute category when there is one, else all zeros like an unseen value. */
 function oneHotCategories(g: GraphBuilder, f: CategoricalFeature): string {
   const shape = (k: number) => g.constant('onehot_shape', DataType.INT64, [2], [-1, k]);
-  const oneHot = (categories: string[]) => g.op('OneHotEncoder', [f.name], {
-    domain: 'ai.onnx.ml',
-    attributes: { cats_strings: { strings: categories }, zeros: { int: 1 } },
-  });
+  const oneHot = (categories: string[]) =>
+    g.op('OneHotEncoder', [f.name], {
+      domain: 'ai.onnx.ml',
+      attributes: { cats_strings: { strings: categories }, zeros: { int: 1 } },
+    });
   const encoded = g.op('Reshape', [oneHot(f.categories), shape(f.categories.length)]);
   if (!f.impute) return encoded;
   // ai.onnx.ml's Imputer takes no strings, and ai.onnx's Equal only from opset 19: a second
   // encoder over [''] flags the missing rows, which then get the impute category's slot.
   const missing = g.op('Reshape', [oneHot(['']), shape(1)]);
   const at = f.categories.indexOf(f.impute.value);
-  const slot = g.floats('impute_slot', f.categories.map((_, k) => (k === at ? 1 : 0)));
+  const slot = g.floats(
+    'impute_slot',
+    f.categories.map((_, k) => (k === at ? 1 : 0)),
+  );
   return g.op('Add', [encoded, g.op('Mul', [missing, slot])]);
 }
 
@@ -163,9 +200,16 @@ function oneHotBuckets(g: GraphBuilder, f: BucketizedFeature): string {
   const b = f.boundaries.length;
   const nan = g.op('IsNaN', [f.name]);
   const x = f.impute ? g.op('Where', [nan, g.floats('bucket_fill', [f.impute.value], []), f.name]) : f.name;
-  const reached = g.op('Cast', [g.op('GreaterOrEqual', [x, g.floats('boundaries', f.boundaries)])], { attributes: { to: { int: DataType.FLOAT } } });
-  const d = Array.from({ length: b }, (_, k) => Array.from({ length: b + 1 }, (_, j) => (j === k ? -1 : j === k + 1 ? 1 : 0)));
-  const first = g.floats('bucket_first', Array.from({ length: b + 1 }, (_, j) => (j === 0 ? 1 : 0)));
+  const reached = g.op('Cast', [g.op('GreaterOrEqual', [x, g.floats('boundaries', f.boundaries)])], {
+    attributes: { to: { int: DataType.FLOAT } },
+  });
+  const d = Array.from({ length: b }, (_, k) =>
+    Array.from({ length: b + 1 }, (_, j) => (j === k ? -1 : j === k + 1 ? 1 : 0)),
+  );
+  const first = g.floats(
+    'bucket_first',
+    Array.from({ length: b + 1 }, (_, j) => (j === 0 ? 1 : 0)),
+  );
   const encoded = g.op('Add', [g.op('MatMul', [reached, g.floats('bucket_steps', d.flat(), [b, b + 1])]), first]);
   return f.impute ? encoded : g.op('Where', [nan, g.floats('zero', [0], []), encoded]);
 }
@@ -200,11 +244,20 @@ export function buildOnnx(model: ModelSpec): Uint8Array {
     const w = g.floats('weights', layer.weights.flat(), [layer.weights.length, layer.bias.length]);
     const z = g.op('Add', [g.op('MatMul', [x, w]), g.floats('bias', layer.bias)]);
     switch (layer.activation) {
-      case 'linear': x = z; break;
-      case 'relu': x = g.op('Relu', [z]); break;
-      case 'sigmoid': x = g.op('Sigmoid', [z]); break;
-      case 'softmax': x = g.op('Softmax', [z], { attributes: { axis: { int: -1 } } }); break;
-      default: throw new OnnxExportError(`activation '${String(layer.activation)}' has no ONNX operator here`);
+      case 'linear':
+        x = z;
+        break;
+      case 'relu':
+        x = g.op('Relu', [z]);
+        break;
+      case 'sigmoid':
+        x = g.op('Sigmoid', [z]);
+        break;
+      case 'softmax':
+        x = g.op('Softmax', [z], { attributes: { axis: { int: -1 } } });
+        break;
+      default:
+        throw new OnnxExportError(`activation '${String(layer.activation)}' has no ONNX operator here`);
     }
   });
 
@@ -213,7 +266,10 @@ export function buildOnnx(model: ModelSpec): Uint8Array {
   let index: string;
   if (model.task === 'binary') {
     const p = x;
-    g.op('Concat', [g.op('Sub', [g.floats('one', [1], []), p]), p], { output: PROBABILITIES, attributes: { axis: { int: 1 } } });
+    g.op('Concat', [g.op('Sub', [g.floats('one', [1], []), p]), p], {
+      output: PROBABILITIES,
+      attributes: { axis: { int: 1 } },
+    });
     const positive = g.op('GreaterOrEqual', [p, g.floats('threshold', [DEFAULT_THRESHOLD], [])]);
     index = g.op('Reshape', [g.op('Cast', [positive], { attributes: { to: { int: DataType.INT64 } } }), flat]);
   } else {
@@ -230,16 +286,30 @@ export function buildOnnx(model: ModelSpec): Uint8Array {
     docString: inputDoc(f),
   }));
   const outputs: ValueInfoProto[] = [
-    { name: PROBABILITIES, elemType: DataType.FLOAT, shape: [BATCH, model.classes.length], docString: `class probabilities, columns ${model.classes.join(', ')}` },
+    {
+      name: PROBABILITIES,
+      elemType: DataType.FLOAT,
+      shape: [BATCH, model.classes.length],
+      docString: `class probabilities, columns ${model.classes.join(', ')}`,
+    },
     { name: LABEL, elemType: DataType.STRING, shape: [BATCH], docString: 'the predicted class' },
   ];
   return encodeModel({
     irVersion: IR_VERSION,
-    opsetImports: [{ domain: '', version: OPSET }, { domain: 'ai.onnx.ml', version: ML_OPSET }],
+    opsetImports: [
+      { domain: '', version: OPSET },
+      { domain: 'ai.onnx.ml', version: ML_OPSET },
+    ],
     producerName: 'kiln',
     producerVersion: '1',
     docString: `${model.architecture} ${model.task} classifier of '${model.label}' with its fitted preprocessing`,
-    graph: { name: `kiln_${model.architecture}_${model.label}`, nodes: g.nodes, initializers: g.initializers, inputs, outputs },
+    graph: {
+      name: `kiln_${model.architecture}_${model.label}`,
+      nodes: g.nodes,
+      initializers: g.initializers,
+      inputs,
+      outputs,
+    },
     metadata: {
       'kiln.signature': JSON.stringify(signature),
       'kiln.transform.sha256': model.transform.sha256,

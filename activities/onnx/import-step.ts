@@ -14,14 +14,17 @@ export const importOnnxImpl = implement(importOnnx, async (input, ctx) => {
     bytes = await readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EISDIR') throw invalidData(`there is no .onnx file at '${path}' (relative to ${process.cwd()})`, { path });
+    if (code === 'ENOENT' || code === 'EISDIR')
+      throw invalidData(`there is no .onnx file at '${path}' (relative to ${process.cwd()})`, { path });
     throw error;
   }
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
   } catch (error) {
-    throw invalidData(`'${path}' is not a model onnxruntime ${ort.env.versions.common} can load: ${firstLine(error)}`, { path });
+    throw invalidData(`'${path}' is not a model onnxruntime ${ort.env.versions.common} can load: ${firstLine(error)}`, {
+      path,
+    });
   }
   try {
     const problems = signatureMismatches(declared, session.inputMetadata, session.outputMetadata);
@@ -33,8 +36,11 @@ export const importOnnxImpl = implement(importOnnx, async (input, ctx) => {
     ctx.log('imported onnx', { path, sha256: stored.sha256, size: stored.size });
     return {
       onnx: onnxRef.parse({
-        kind: 'onnx', ...stored, signature: storedSignature,
-        inputs: signature.inputs.map((i) => i.name), outputs: signature.outputs.map((o) => o.name),
+        kind: 'onnx',
+        ...stored,
+        signature: storedSignature,
+        inputs: signature.inputs.map((i) => i.name),
+        outputs: signature.outputs.map((o) => o.name),
       }),
       signature,
     };

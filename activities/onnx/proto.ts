@@ -184,7 +184,9 @@ function littleEndian(n: number, width: number, set: (view: DataView, i: number)
 function writeTensor(w: Writer, tensor: TensorProto): void {
   const count = tensor.dims.reduce((a, b) => a * b, 1);
   if (count !== tensor.values.length) {
-    throw new RangeError(`tensor '${tensor.name}' has dims [${tensor.dims.join(', ')}] (${count} values) but ${tensor.values.length} values`);
+    throw new RangeError(
+      `tensor '${tensor.name}' has dims [${tensor.dims.join(', ')}] (${count} values) but ${tensor.values.length} values`,
+    );
   }
   for (const d of tensor.dims) w.int(1, d);
   w.int(2, tensor.dataType);
@@ -202,7 +204,8 @@ function writeValueInfo(w: Writer, info: ValueInfoProto): void {
     type.message(1, (tensor) => {
       tensor.int(1, info.elemType);
       tensor.message(2, (shape) => {
-        for (const d of info.shape) shape.message(1, (dim) => (typeof d === 'number' ? dim.int(1, d) : dim.string(2, d)));
+        for (const d of info.shape)
+          shape.message(1, (dim) => (typeof d === 'number' ? dim.int(1, d) : dim.string(2, d)));
       });
     }),
   );
@@ -232,7 +235,8 @@ function writeNode(w: Writer, node: NodeProto): void {
   for (const output of node.outputs) w.string(2, output);
   if (node.name) w.string(3, node.name);
   w.string(4, node.opType);
-  for (const [name, value] of Object.entries(node.attributes ?? {})) w.message(5, (a) => writeAttribute(a, name, value));
+  for (const [name, value] of Object.entries(node.attributes ?? {}))
+    w.message(5, (a) => writeAttribute(a, name, value));
   if (node.domain) w.string(7, node.domain);
 }
 
@@ -259,6 +263,7 @@ export function encodeModel(model: ModelProto): Uint8Array {
       o.int(2, opset.version);
     });
   }
-  for (const [key, value] of Object.entries(model.metadata ?? {})) w.message(14, (e) => e.string(1, key).string(2, value));
+  for (const [key, value] of Object.entries(model.metadata ?? {}))
+    w.message(14, (e) => e.string(1, key).string(2, value));
   return w.finish();
 }

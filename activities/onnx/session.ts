@@ -10,14 +10,17 @@ import { onnxSignature, type OnnxRef, type OnnxSignature, type OnnxValue } from 
 
 /** A record field that cannot become a value of its input tensor; names the input and the row. */
 export class OnnxInputError extends Error {
-  constructor(readonly input: string, readonly row: number, message: string) {
+  constructor(
+    readonly input: string,
+    readonly row: number,
+    message: string,
+  ) {
     super(`input '${input}', row ${row + 1}: ${message}`);
     this.name = 'OnnxInputError';
   }
 }
 
 export type OnnxRecord = Readonly<Record<string, unknown>>;
-
 
 /** Columns per row of an input: the last dimension of a [N, k] shape when fixed; 1 otherwise. */
 function widthOf(input: OnnxValue): number {
@@ -38,7 +41,8 @@ function number(input: string, row: number, value: unknown): number {
 function integer(input: string, row: number, value: unknown): bigint {
   const x = typeof value === 'bigint' ? value : number(input, row, value);
   if (typeof x === 'bigint') return x;
-  if (!Number.isSafeInteger(x)) throw new OnnxInputError(input, row, `expected an integer, got ${JSON.stringify(value)}`);
+  if (!Number.isSafeInteger(x))
+    throw new OnnxInputError(input, row, `expected an integer, got ${JSON.stringify(value)}`);
   return BigInt(x);
 }
 
@@ -66,25 +70,50 @@ export function inputTensors(signature: OnnxSignature, records: readonly OnnxRec
     const rowOf = (k: number) => Math.floor(k / width);
     switch (input.type) {
       case 'float32':
-        feeds[input.name] = new ort.Tensor('float32', Float32Array.from(cells, (v, k) => number(input.name, rowOf(k), v)), dims);
+        feeds[input.name] = new ort.Tensor(
+          'float32',
+          Float32Array.from(cells, (v, k) => number(input.name, rowOf(k), v)),
+          dims,
+        );
         break;
       case 'float64':
-        feeds[input.name] = new ort.Tensor('float64', Float64Array.from(cells, (v, k) => number(input.name, rowOf(k), v)), dims);
+        feeds[input.name] = new ort.Tensor(
+          'float64',
+          Float64Array.from(cells, (v, k) => number(input.name, rowOf(k), v)),
+          dims,
+        );
         break;
       case 'int64':
-        feeds[input.name] = new ort.Tensor('int64', BigInt64Array.from(cells, (v, k) => integer(input.name, rowOf(k), v)), dims);
+        feeds[input.name] = new ort.Tensor(
+          'int64',
+          BigInt64Array.from(cells, (v, k) => integer(input.name, rowOf(k), v)),
+          dims,
+        );
         break;
       case 'int32':
-        feeds[input.name] = new ort.Tensor('int32', Int32Array.from(cells, (v, k) => Number(integer(input.name, rowOf(k), v))), dims);
+        feeds[input.name] = new ort.Tensor(
+          'int32',
+          Int32Array.from(cells, (v, k) => Number(integer(input.name, rowOf(k), v))),
+          dims,
+        );
         break;
       case 'bool':
-        feeds[input.name] = new ort.Tensor('bool', Uint8Array.from(cells, (v, k) => {
-          if (typeof v !== 'boolean') throw new OnnxInputError(input.name, rowOf(k), `expected true or false, got ${JSON.stringify(v)}`);
-          return v ? 1 : 0;
-        }), dims);
+        feeds[input.name] = new ort.Tensor(
+          'bool',
+          Uint8Array.from(cells, (v, k) => {
+            if (typeof v !== 'boolean')
+              throw new OnnxInputError(input.name, rowOf(k), `expected true or false, got ${JSON.stringify(v)}`);
+            return v ? 1 : 0;
+          }),
+          dims,
+        );
         break;
       case 'string':
-        feeds[input.name] = new ort.Tensor('string', cells.map((v) => (isAbsent(v) ? '' : categoryOf(v as Cell))), dims);
+        feeds[input.name] = new ort.Tensor(
+          'string',
+          cells.map((v) => (isAbsent(v) ? '' : categoryOf(v as Cell))),
+          dims,
+        );
         break;
     }
   }
@@ -114,8 +143,15 @@ export interface ScorerOptions {
 }
 
 /** A scorer over the bytes of an .onnx file and its signature. */
-export async function createScorer(bytes: Uint8Array, signature: OnnxSignature, options: ScorerOptions = {}): Promise<OnnxScorer> {
-  const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: options.intraOpNumThreads ?? 1, interOpNumThreads: 1 });
+export async function createScorer(
+  bytes: Uint8Array,
+  signature: OnnxSignature,
+  options: ScorerOptions = {},
+): Promise<OnnxScorer> {
+  const session = await ort.InferenceSession.create(bytes, {
+    intraOpNumThreads: options.intraOpNumThreads ?? 1,
+    interOpNumThreads: 1,
+  });
   const run = (records: readonly OnnxRecord[]) => session.run(inputTensors(signature, records));
   return {
     signature,
@@ -123,7 +159,9 @@ export async function createScorer(bytes: Uint8Array, signature: OnnxSignature, 
     run,
     async predictProba(records) {
       if (!session.outputNames.includes(PROBABILITIES)) {
-        throw new Error(`the model has no '${PROBABILITIES}' output; its outputs are ${session.outputNames.join(', ')}`);
+        throw new Error(
+          `the model has no '${PROBABILITIES}' output; its outputs are ${session.outputNames.join(', ')}`,
+        );
       }
       if (records.length === 0) return [];
       return rowsOf((await run(records))[PROBABILITIES]!);
@@ -133,7 +171,14 @@ export async function createScorer(bytes: Uint8Array, signature: OnnxSignature, 
 }
 
 /** Loads an ONNX artifact and its signature from the artifact store into a scorer. */
-export async function openOnnx(artifacts: ArtifactStore, ref: Pick<OnnxRef, 'uri' | 'signature'>, options: ScorerOptions = {}): Promise<OnnxScorer> {
-  const [bytes, signature] = await Promise.all([artifacts.read(ref.uri), artifacts.readJson<unknown>(ref.signature.uri)]);
+export async function openOnnx(
+  artifacts: ArtifactStore,
+  ref: Pick<OnnxRef, 'uri' | 'signature'>,
+  options: ScorerOptions = {},
+): Promise<OnnxScorer> {
+  const [bytes, signature] = await Promise.all([
+    artifacts.read(ref.uri),
+    artifacts.readJson<unknown>(ref.signature.uri),
+  ]);
   return createScorer(bytes, onnxSignature.parse(signature), options);
 }

@@ -13,7 +13,10 @@ describe('signatureMismatches', () => {
   it('accepts a declaration with symbolic sizes, null sizes or no shape at all', () => {
     const declared: OnnxSignature = {
       inputs: [{ name: 'float_input', type: 'float32', shape: ['N', 20] }],
-      outputs: [{ name: 'label', type: 'int64', shape: [null] }, { name: 'probabilities', type: 'float32' }],
+      outputs: [
+        { name: 'label', type: 'int64', shape: [null] },
+        { name: 'probabilities', type: 'float32' },
+      ],
       classes: ['good', 'bad'],
     };
     assert.deepEqual(signatureMismatches(declared, inputs, outputs), []);
@@ -22,7 +25,10 @@ describe('signatureMismatches', () => {
   it('names each mismatched input and output in one sentence', () => {
     const declared: OnnxSignature = {
       inputs: [{ name: 'float_input', type: 'float64', shape: [null, 21] }],
-      outputs: [{ name: 'label', type: 'string' }, { name: 'probabilities', type: 'float32', shape: [null, 2] }],
+      outputs: [
+        { name: 'label', type: 'string' },
+        { name: 'probabilities', type: 'float32', shape: [null, 2] },
+      ],
       classes: ['a', 'b', 'c'],
     };
     assert.deepEqual(signatureMismatches(declared, inputs, outputs), [
@@ -34,7 +40,10 @@ describe('signatureMismatches', () => {
   });
 
   it('explains that a non-tensor output, such as a ZipMap, cannot be declared', () => {
-    const declared: OnnxSignature = { inputs: [{ name: 'float_input', type: 'float32' }], outputs: [{ name: 'output_probability', type: 'float32' }] };
+    const declared: OnnxSignature = {
+      inputs: [{ name: 'float_input', type: 'float32' }],
+      outputs: [{ name: 'output_probability', type: 'float32' }],
+    };
     const problems = signatureMismatches(declared, inputs, [{ name: 'output_probability', isTensor: false }]);
     assert.match(problems[0]!, /output 'output_probability' is not a tensor in the model/);
   });
@@ -44,7 +53,10 @@ describe('signatureFrom', () => {
   it('reads unknown sizes as null and keeps symbolic names', () => {
     assert.deepEqual(signatureFrom(inputs, outputs, ['good', 'bad']), {
       inputs: [{ name: 'float_input', type: 'float32', shape: ['batch', 20] }],
-      outputs: [{ name: 'label', type: 'int64', shape: [null] }, { name: 'probabilities', type: 'float32', shape: ['batch', 2] }],
+      outputs: [
+        { name: 'label', type: 'int64', shape: [null] },
+        { name: 'probabilities', type: 'float32', shape: ['batch', 2] },
+      ],
       classes: ['good', 'bad'],
     });
   });

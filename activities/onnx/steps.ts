@@ -12,7 +12,9 @@ export type OnnxElementType = z.infer<typeof onnxElementType>;
 export const onnxValue = z.object({
   name: z.string().min(1),
   type: onnxElementType,
-  shape: z.array(z.union([z.number().int().nonnegative(), z.string(), z.null()])).optional()
+  shape: z
+    .array(z.union([z.number().int().nonnegative(), z.string(), z.null()]))
+    .optional()
     .describe('dimensions; a string or null is symbolic, such as the batch size N; leave out to accept any shape'),
 });
 export type OnnxValue = z.infer<typeof onnxValue>;
@@ -69,7 +71,7 @@ export const importOnnx = defineStep({
   version: '1',
   description: 'Register an .onnx model trained elsewhere, checked against its declared signature',
   input: z.object({
-    path: z.string().min(1).describe('file path, relative to the worker\'s working directory'),
+    path: z.string().min(1).describe("file path, relative to the worker's working directory"),
     signature: onnxSignature,
   }),
   output: z.object({ onnx: onnxRef, signature: onnxSignature }),

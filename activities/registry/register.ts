@@ -14,9 +14,10 @@ const STEP = 'registry.register';
 export const registerModelImpl = implement(registerModel, async (input, ctx) => {
   const store = requireStore(ctx, STEP);
   const { model, report } = input;
-  const declared = model.kind === 'onnx'
-    ? await onnxVersionSignature(ctx.artifacts, model, input.signature, STEP)
-    : await loadModel(ctx.artifacts, model.uri).then((spec) => input.signature ?? modelSignature(spec));
+  const declared =
+    model.kind === 'onnx'
+      ? await onnxVersionSignature(ctx.artifacts, model, input.signature, STEP)
+      : await loadModel(ctx.artifacts, model.uri).then((spec) => input.signature ?? modelSignature(spec));
   // The version table has no column for the validation report, so the signature document names it.
   const signature = { ...declared, ...(report ? { validationReport: report.uri } : {}) };
   await store.recordArtifacts([
@@ -41,13 +42,20 @@ export const registerModelImpl = implement(registerModel, async (input, ctx) => 
       ...(execution ? { stepExecutionId: execution.id } : {}),
     });
   } catch (error) {
-    if (error instanceof ConflictError) throw ApplicationFailure.nonRetryable(`${STEP}: ${error.message}`, 'RegistryConflict', { model: input.name });
+    if (error instanceof ConflictError)
+      throw ApplicationFailure.nonRetryable(`${STEP}: ${error.message}`, 'RegistryConflict', { model: input.name });
     throw error;
   }
   if (execution) {
-    await store.recordLineage({ executionId: execution.id }, {
-      inputs: [{ sha256: model.sha256, port: 'model' }, ...(report ? [{ sha256: report.sha256, port: 'report' }] : [])],
-    });
+    await store.recordLineage(
+      { executionId: execution.id },
+      {
+        inputs: [
+          { sha256: model.sha256, port: 'model' },
+          ...(report ? [{ sha256: report.sha256, port: 'report' }] : []),
+        ],
+      },
+    );
   }
   ctx.log('registered', { model: input.name, version: registered.version, artifact: model.sha256 });
   return { name: registered.model, version: registered.version };

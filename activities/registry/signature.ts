@@ -4,7 +4,9 @@ import type { ModelSpec } from '../train/model';
 export function modelSignature(model: ModelSpec): Record<string, unknown> {
   return {
     inputs: model.transform.spec.features.map((f) =>
-      f.type === 'categorical' ? { name: f.name, type: 'string', categories: f.categories } : { name: f.name, type: 'number' },
+      f.type === 'categorical'
+        ? { name: f.name, type: 'string', categories: f.categories }
+        : { name: f.name, type: 'number' },
     ),
     output: {
       task: model.task,

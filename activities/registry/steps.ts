@@ -29,10 +29,17 @@ export const registerModel = defineStep({
   description: 'Register a model version with metrics, signature, run lineage and validation report',
   input: z.object({
     name: z.string().min(1),
-    model: z.union([modelRef, onnxRef]).describe('a trained model, or an ONNX graph from model.importOnnx or model.exportOnnx'),
+    model: z
+      .union([modelRef, onnxRef])
+      .describe('a trained model, or an ONNX graph from model.importOnnx or model.exportOnnx'),
     metrics: z.record(z.string(), z.number()).default({}),
     report: reportRef.optional().describe('the validation report the version was accepted on'),
-    signature: z.record(z.string(), z.unknown()).optional().describe('inputs and output of the model; derived from its transform (or, for ONNX, read from the graph\'s stored signature) if omitted'),
+    signature: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe(
+        "inputs and output of the model; derived from its transform (or, for ONNX, read from the graph's stored signature) if omitted",
+      ),
   }),
   output: z.object({ name: z.string(), version: z.number().int().positive() }),
   // Writes to the registry are effects of this run: never replayed from another run's cache.
@@ -56,7 +63,9 @@ export const setAlias = defineStep({
     name: z.string().min(1),
     version: z.number().int().positive(),
     alias: z.string().min(1),
-    approval: approvalDecision.describe('the p.approval gate\'s decision; it counts only when the store has it on record (kiln approve)'),
+    approval: approvalDecision.describe(
+      "the p.approval gate's decision; it counts only when the store has it on record (kiln approve)",
+    ),
   }),
   approvalInputs: ['approval'],
   output: z.object({

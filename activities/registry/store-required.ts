@@ -7,7 +7,11 @@ export const STORE_REQUIRED = 'StoreRequired';
 /** The worker's store, or a non-retryable failure that says how to give it one. */
 export function requireStore(ctx: StepContext, step: string): NonNullable<StepContext['store']> {
   if (!ctx.store) {
-    throw ApplicationFailure.nonRetryable(`${step}: registry steps need a store; start the worker with one`, STORE_REQUIRED, { step });
+    throw ApplicationFailure.nonRetryable(
+      `${step}: registry steps need a store; start the worker with one`,
+      STORE_REQUIRED,
+      { step },
+    );
   }
   return ctx.store;
 }

@@ -32,27 +32,32 @@ interface BatchScorer {
 }
 
 const rowError = (row: number, column: string, message: string) =>
-  invalidData(`${STEP}: row ${row}, column '${column}': ${message}; fix or blank the value (a blank is imputed as in training)`, { row, column });
+  invalidData(
+    `${STEP}: row ${row}, column '${column}': ${message}; fix or blank the value (a blank is imputed as in training)`,
+    { row, column },
+  );
 
 /** The model's own transform and forward pass, row by row, as training and evaluation run it. */
 function kilnScorer(model: ModelSpec): BatchScorer {
-  const predict = model.task === 'regression'
-    ? (row: Row) => [predictValues(model, [row])[0]!]
-    : (row: Row) => predictProba(model, [row])[0]!;
+  const predict =
+    model.task === 'regression'
+      ? (row: Row) => [predictValues(model, [row])[0]!]
+      : (row: Row) => predictProba(model, [row])[0]!;
   return {
     task: model.task,
     classes: model.classes,
     reads: model.transform.spec.features.map((f) => f.name),
-    score: async (rows, first) => rows.map((row, i) => {
-      try {
-        return predict(row);
-      } catch (error) {
-        if (error instanceof TransformInputError) {
-          throw rowError(first + i + 1, error.feature, error.message.slice(`feature '${error.feature}': `.length));
+    score: async (rows, first) =>
+      rows.map((row, i) => {
+        try {
+          return predict(row);
+        } catch (error) {
+          if (error instanceof TransformInputError) {
+            throw rowError(first + i + 1, error.feature, error.message.slice(`feature '${error.feature}': `.length));
+          }
+          throw error;
         }
-        throw error;
-      }
-    }),
+      }),
     close: async () => {},
   };
 }
@@ -83,7 +88,10 @@ async function exportedScorer(model: ModelSpec, uri: string): Promise<BatchScore
     bytes = buildOnnx(model);
   } catch (error) {
     if (error instanceof OnnxExportError) {
-      throw invalidData(`${STEP}: engine 'onnx' cannot run model ${uri}: ${error.message}; score it with engine 'kiln'`, { model: uri });
+      throw invalidData(
+        `${STEP}: engine 'onnx' cannot run model ${uri}: ${error.message}; score it with engine 'kiln'`,
+        { model: uri },
+      );
     }
     throw error;
   }
@@ -95,7 +103,9 @@ async function importedScorer(artifacts: ArtifactStore, ref: OnnxRef): Promise<B
   const { classes } = scorer.signature;
   const problem = !scorer.session.outputNames.includes(PROBABILITIES)
     ? `it has no '${PROBABILITIES}' output (its outputs are ${scorer.session.outputNames.join(', ')})`
-    : !classes || classes.length < 2 ? 'its signature declares no classes (at least two) for the columns of its probabilities' : undefined;
+    : !classes || classes.length < 2
+      ? 'its signature declares no classes (at least two) for the columns of its probabilities'
+      : undefined;
   if (problem) {
     await scorer.close();
     throw invalidData(`${STEP}: cannot score with ONNX model ${ref.uri}: ${problem}`, { model: ref.uri });
@@ -103,9 +113,17 @@ async function importedScorer(artifacts: ArtifactStore, ref: OnnxRef): Promise<B
   return onnxBatchScorer(scorer, classes!);
 }
 
-async function openScorer(artifacts: ArtifactStore, model: ModelRef | OnnxRef, engine: 'kiln' | 'onnx'): Promise<BatchScorer> {
+async function openScorer(
+  artifacts: ArtifactStore,
+  model: ModelRef | OnnxRef,
+  engine: 'kiln' | 'onnx',
+): Promise<BatchScorer> {
   if (model.kind === 'onnx') {
-    if (engine !== 'onnx') throw invalidData(`${STEP}: model ${model.uri} is an ONNX graph, which only engine 'onnx' can run; set engine: 'onnx'`, { model: model.uri });
+    if (engine !== 'onnx')
+      throw invalidData(
+        `${STEP}: model ${model.uri} is an ONNX graph, which only engine 'onnx' can run; set engine: 'onnx'`,
+        { model: model.uri },
+      );
     return importedScorer(artifacts, model);
   }
   const spec = await loadModel(artifacts, model.uri);
@@ -132,7 +150,10 @@ export const scoreModelImpl = implement(scoreModel, async (input, ctx) => {
     const names = new Set(dataset.columns.map((c) => c.name));
     const absent = scorer.reads.filter((name) => !names.has(name));
     if (absent.length > 0) {
-      throw invalidData(`${STEP}: the dataset has no column ${absent.map((c) => `'${c}'`).join(', ')}, which the model reads; columns are ${[...names].join(', ')}`, { absent });
+      throw invalidData(
+        `${STEP}: the dataset has no column ${absent.map((c) => `'${c}'`).join(', ')}, which the model reads; columns are ${[...names].join(', ')}`,
+        { absent },
+      );
     }
     const added: Column[] = [
       { name: PREDICTION_COLUMN, type: task === 'regression' ? 'number' : 'string' },
@@ -140,9 +161,13 @@ export const scoreModelImpl = implement(scoreModel, async (input, ctx) => {
     ];
     const clash = added.filter((c) => names.has(c.name)).map((c) => c.name);
     if (clash.length > 0) {
-      throw invalidData(`${STEP}: the dataset already has column ${clash.map((c) => `'${c}'`).join(', ')}, which scoring adds; rename or drop it first`, { clash });
+      throw invalidData(
+        `${STEP}: the dataset already has column ${clash.map((c) => `'${c}'`).join(', ')}, which scoring adds; rename or drop it first`,
+        { clash },
+      );
     }
-    const predicted = (p: number[]): Cell => (task === 'regression' ? p[0]! : task === 'binary' ? classes[p[1]! >= threshold ? 1 : 0]! : classes[argmax(p)]!);
+    const predicted = (p: number[]): Cell =>
+      task === 'regression' ? p[0]! : task === 'binary' ? classes[p[1]! >= threshold ? 1 : 0]! : classes[argmax(p)]!;
     const byClass = new Map(classes.map((cls) => [cls, 0]));
     let scored = 0;
     async function* rows(): AsyncGenerator<Cell[]> {
@@ -153,14 +178,21 @@ export const scoreModelImpl = implement(scoreModel, async (input, ctx) => {
           const p = outputs[i]!;
           const prediction = predicted(p);
           if (task !== 'regression') byClass.set(prediction as string, byClass.get(prediction as string)! + 1);
-          yield [...dataset.columns.map((c) => batch[i]![c.name] ?? null), prediction, ...(task === 'regression' ? [] : p)];
+          yield [
+            ...dataset.columns.map((c) => batch[i]![c.name] ?? null),
+            prediction,
+            ...(task === 'regression' ? [] : p),
+          ];
         }
         scored += batch.length;
         ctx.heartbeat({ rows: scored, of: dataset.rows });
       }
     }
     const predictions = await writeDataset(ctx.artifacts, [...dataset.columns, ...added], rows());
-    const summary = { rows: predictions.rows, ...(task === 'regression' ? {} : { byClass: Object.fromEntries(byClass) }) };
+    const summary = {
+      rows: predictions.rows,
+      ...(task === 'regression' ? {} : { byClass: Object.fromEntries(byClass) }),
+    };
     ctx.log('scored', { engine, rows: summary.rows, predictions: predictions.sha256 });
     return { predictions, summary };
   } finally {

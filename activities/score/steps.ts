@@ -24,18 +24,31 @@ export const probabilityColumn = (cls: string): string => `p_${cls}`;
 export const scoreModel = defineStep({
   name: 'model.score',
   version: '1',
-  description: 'Batch scoring: a dataset of predictions and class probabilities, in the input\'s row order',
+  description: "Batch scoring: a dataset of predictions and class probabilities, in the input's row order",
   input: z.object({
-    model: z.union([modelRef, onnxRef]).describe('a trained model, or an ONNX model (exported or imported) to score with engine onnx'),
+    model: z
+      .union([modelRef, onnxRef])
+      .describe('a trained model, or an ONNX model (exported or imported) to score with engine onnx'),
     dataset: datasetRef,
-    threshold: z.number().min(0).max(1).default(0.5).describe('binary: the positive class is predicted at or above this probability'),
-    engine: z.enum(['kiln', 'onnx']).default('kiln').describe('kiln: the trainer\'s forward pass in JavaScript; onnx: the ONNX graph in onnxruntime-node'),
+    threshold: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.5)
+      .describe('binary: the positive class is predicted at or above this probability'),
+    engine: z
+      .enum(['kiln', 'onnx'])
+      .default('kiln')
+      .describe("kiln: the trainer's forward pass in JavaScript; onnx: the ONNX graph in onnxruntime-node"),
   }),
   output: z.object({
     predictions: datasetRef,
     summary: z.object({
       rows: z.number().int().nonnegative(),
-      byClass: z.record(z.string(), z.number().int().nonnegative()).optional().describe('rows predicted as each class; absent for a regressor'),
+      byClass: z
+        .record(z.string(), z.number().int().nonnegative())
+        .optional()
+        .describe('rows predicted as each class; absent for a regressor'),
     }),
   }),
   options: { startToCloseTimeout: '2h', heartbeatTimeout: '1m' },

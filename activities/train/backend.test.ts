@@ -8,7 +8,11 @@ describe('TensorFlow.js backend choice', () => {
     const expected = runtime.skipped.length === 0 ? 'tensorflow' : 'wasm';
     assert.equal(runtime.backend, expected);
     assert.equal(runtime.tf.getBackend(), expected);
-    if (expected === 'wasm') assert.deepEqual(runtime.skipped.map((s) => s.backend), ['tensorflow']);
+    if (expected === 'wasm')
+      assert.deepEqual(
+        runtime.skipped.map((s) => s.backend),
+        ['tensorflow'],
+      );
   });
 
   it('runs on the plain JavaScript backend when asked to', async () => {

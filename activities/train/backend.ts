@@ -36,10 +36,15 @@ async function start(name: BackendName): Promise<Tf> {
 /** Parses KILN_TF_BACKEND ('wasm', or an order such as 'wasm,cpu'); the default order otherwise. */
 export function preferredBackends(value = process.env.KILN_TF_BACKEND): BackendName[] {
   if (!value) return [...DEFAULT_BACKENDS];
-  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const name of names) {
     if (!DEFAULT_BACKENDS.includes(name as BackendName)) {
-      throw new Error(`KILN_TF_BACKEND names '${name}'; use tensorflow, wasm or cpu, or a comma-separated order of them`);
+      throw new Error(
+        `KILN_TF_BACKEND names '${name}'; use tensorflow, wasm or cpu, or a comma-separated order of them`,
+      );
     }
   }
   return names as BackendName[];
@@ -65,7 +70,9 @@ export function tensorflow(order: readonly BackendName[] = preferredBackends()):
           skipped.push({ backend, reason: reasonOf(error) });
         }
       }
-      throw new Error(`no TensorFlow.js backend could start: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}`);
+      throw new Error(
+        `no TensorFlow.js backend could start: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}`,
+      );
     })();
     started.set(key, runtime);
   }

@@ -29,21 +29,35 @@ async function clusters(classes: string[], n: number): Promise<{ train: DatasetR
   const rows = Array.from({ length: n }, (_, i) => {
     const k = i % classes.length;
     const angle = (2 * Math.PI * k) / classes.length;
-    return [3 * Math.cos(angle) + random() * 2 - 1, 3 * Math.sin(angle) + random() * 2 - 1, random() < 0.7 ? `k${k}` : 'other', classes[k]!];
+    return [
+      3 * Math.cos(angle) + random() * 2 - 1,
+      3 * Math.sin(angle) + random() * 2 - 1,
+      random() < 0.7 ? `k${k}` : 'other',
+      classes[k]!,
+    ];
   });
   const train = await writeDataset(ctx.artifacts, columns, rows);
   const { transform } = await fitFeaturesImpl.run({ dataset: train, label: 'y' }, ctx);
   return { train, transform };
 }
 
-const logistic = { label: 'y', architecture: 'logistic' as const, epochs: 30, learningRate: 0.1, batchSize: 1000, seed: 1 };
+const logistic = {
+  label: 'y',
+  architecture: 'logistic' as const,
+  epochs: 30,
+  learningRate: 0.1,
+  batchSize: 1000,
+  seed: 1,
+};
 
 before(async () => {
   ctx = await testContext();
   binary = await clusters(['no', 'yes'], 200);
   three = await clusters(['setosa', 'versicolor', 'virginica'], 300);
 });
-after(async () => { await ctx.dispose(); });
+after(async () => {
+  await ctx.dispose();
+});
 
 describe('train.classifier', () => {
   it('is reproducible: the same seed gives the same model and metrics, heartbeating every epoch', async () => {
@@ -66,7 +80,13 @@ describe('train.classifier', () => {
     assert.equal(a.model.sha256, b.model.sha256);
     assert.notEqual(a.model.sha256, c.model.sha256);
     const model = await loadModel(ctx.artifacts, a.model.uri);
-    assert.deepEqual(model.layers.map((l) => [l.weights.length, l.bias.length, l.activation]), [[5, 8, 'relu'], [8, 1, 'sigmoid']]);
+    assert.deepEqual(
+      model.layers.map((l) => [l.weights.length, l.bias.length, l.activation]),
+      [
+        [5, 8, 'relu'],
+        [8, 1, 'sigmoid'],
+      ],
+    );
   });
 
   it('stores a self-contained binary model whose second class is the positive one', async () => {
@@ -96,9 +116,15 @@ describe('train.classifier', () => {
         beat(details);
         if ((details as { epoch: number }).epoch === 2) local.abort.abort(new Error('cancelled by test'));
       };
-      const train = await writeDataset(local.artifacts, columns, [[0, 0, 'x', 'no'], [1, 1, 'y', 'yes']]);
+      const train = await writeDataset(local.artifacts, columns, [
+        [0, 0, 'x', 'no'],
+        [1, 1, 'y', 'yes'],
+      ]);
       const { transform } = await fitFeaturesImpl.run({ dataset: train, label: 'y' }, local);
-      await assert.rejects(trainClassifierImpl.run({ train, transform, ...logistic, epochs: 50 }, local), /cancelled by test/);
+      await assert.rejects(
+        trainClassifierImpl.run({ train, transform, ...logistic, epochs: 50 }, local),
+        /cancelled by test/,
+      );
       assert.equal(local.heartbeats.length, 2);
     } finally {
       await local.dispose();
@@ -106,16 +132,28 @@ describe('train.classifier', () => {
   });
 
   it('rejects hidden layers for logistic regression, a one-class label and an unknown positive class', async () => {
-    await assert.rejects(trainClassifierImpl.run({ ...binary, ...logistic, hidden: [4] }, ctx), /use architecture 'mlp'/);
-    await assert.rejects(trainClassifierImpl.run({ ...binary, ...logistic, positiveClass: 'maybe' }, ctx), /positive class 'maybe' is not a value of 'y'/);
-    const one = await writeDataset(ctx.artifacts, columns, [[0, 0, 'x', 'no'], [1, 1, 'y', 'no']]);
+    await assert.rejects(
+      trainClassifierImpl.run({ ...binary, ...logistic, hidden: [4] }, ctx),
+      /use architecture 'mlp'/,
+    );
+    await assert.rejects(
+      trainClassifierImpl.run({ ...binary, ...logistic, positiveClass: 'maybe' }, ctx),
+      /positive class 'maybe' is not a value of 'y'/,
+    );
+    const one = await writeDataset(ctx.artifacts, columns, [
+      [0, 0, 'x', 'no'],
+      [1, 1, 'y', 'no'],
+    ]);
     const { transform } = await fitFeaturesImpl.run({ dataset: one, label: 'y' }, ctx);
-    await assert.rejects(trainClassifierImpl.run({ train: one, transform, ...logistic }, ctx), (error: Error & { nonRetryable?: boolean; type?: string }) => {
-      assert.equal(error.message, `the label 'y' has only the class "no"; a classifier needs two or more`);
-      assert.equal(error.nonRetryable, true);
-      assert.equal(error.type, 'InvalidData');
-      return true;
-    });
+    await assert.rejects(
+      trainClassifierImpl.run({ train: one, transform, ...logistic }, ctx),
+      (error: Error & { nonRetryable?: boolean; type?: string }) => {
+        assert.equal(error.message, `the label 'y' has only the class "no"; a classifier needs two or more`);
+        assert.equal(error.nonRetryable, true);
+        assert.equal(error.type, 'InvalidData');
+        return true;
+      },
+    );
   });
 
   it('is reproducible on German credit: two runs give the same held-out metrics to the last digit', async () => {
@@ -127,8 +165,14 @@ describe('train.classifier', () => {
       { architecture: 'mlp' as const, hidden: [16, 8], epochs: 20, learningRate: 0.01, batchSize: 64 },
     ]) {
       const run = async () => {
-        const trained = await trainClassifierImpl.run({ train: split.train, transform, label: 'class', positiveClass: 'bad', l2: 0.001, seed: 7, ...params }, ctx);
-        return { trained, evaluated: await evaluateClassifierImpl.run({ model: trained.model, dataset: split.test }, ctx) };
+        const trained = await trainClassifierImpl.run(
+          { train: split.train, transform, label: 'class', positiveClass: 'bad', l2: 0.001, seed: 7, ...params },
+          ctx,
+        );
+        return {
+          trained,
+          evaluated: await evaluateClassifierImpl.run({ model: trained.model, dataset: split.test }, ctx),
+        };
       };
       const [a, b] = [await run(), await run()];
       assert.equal(a.trained.model.sha256, b.trained.model.sha256, params.architecture);

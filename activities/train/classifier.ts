@@ -18,17 +18,29 @@ export function classesOf(rows: readonly Row[], label: string, positiveClass?: s
   const seen = new Set<string>();
   rows.forEach((row, i) => {
     const value = row[label];
-    if (value === null || value === undefined) throw invalidData(`row ${i + 1} has no value for the label '${label}'`, { label, row: i + 1 });
+    if (value === null || value === undefined)
+      throw invalidData(`row ${i + 1} has no value for the label '${label}'`, { label, row: i + 1 });
     seen.add(categoryOf(value));
   });
   const classes = [...seen].sort();
-  if (classes.length < 2) throw invalidData(`the label '${label}' has only the class ${JSON.stringify(classes[0])}; a classifier needs two or more`, { label, classes });
+  if (classes.length < 2)
+    throw invalidData(
+      `the label '${label}' has only the class ${JSON.stringify(classes[0])}; a classifier needs two or more`,
+      { label, classes },
+    );
   if (positiveClass === undefined) return classes;
   if (!seen.has(positiveClass)) {
-    throw invalidData(`positive class '${positiveClass}' is not a value of '${label}'; its classes are ${classes.join(', ')}`, { label, classes, positiveClass });
+    throw invalidData(
+      `positive class '${positiveClass}' is not a value of '${label}'; its classes are ${classes.join(', ')}`,
+      { label, classes, positiveClass },
+    );
   }
   if (classes.length > 2) {
-    throw invalidData(`positiveClass is for two classes; '${label}' has ${classes.length}: ${classes.join(', ')}`, { label, classes, positiveClass });
+    throw invalidData(`positiveClass is for two classes; '${label}' has ${classes.length}: ${classes.join(', ')}`, {
+      label,
+      classes,
+      positiveClass,
+    });
   }
   return [classes.find((c) => c !== positiveClass)!, positiveClass];
 }
@@ -53,15 +65,23 @@ export const trainClassifierImpl = implement(trainClassifier, async (input, ctx)
   });
 
   const { layers, reference, backend, seconds } = await trainDense(
-    ctx, { features, targets, rows: rows.length },
+    ctx,
+    { features, targets, rows: rows.length },
     { inputs: width, hidden, outputs, learningRate, l2, seed },
     { epochs, batchSize, describe: { task, architecture } },
   );
 
   const model: ModelSpec = {
-    kind: 'kiln.model', version: 1, task, architecture, label, classes,
+    kind: 'kiln.model',
+    version: 1,
+    task,
+    architecture,
+    label,
+    classes,
     transform: { sha256: input.transform.sha256, spec },
-    layers, backend, seed,
+    layers,
+    backend,
+    seed,
     params: { hidden, epochs, learningRate, batchSize, l2 },
   };
 
@@ -69,14 +89,21 @@ export const trainClassifierImpl = implement(trainClassifier, async (input, ctx)
   const proba = predictProba(model, rows);
   let drift = 0;
   proba.forEach((p, i) => {
-    for (let k = 0; k < outputs; k++) drift = Math.max(drift, Math.abs(p[task === 'binary' ? 1 : k]! - reference[i * outputs + k]!));
+    for (let k = 0; k < outputs; k++)
+      drift = Math.max(drift, Math.abs(p[task === 'binary' ? 1 : k]! - reference[i * outputs + k]!));
   });
   checkParity(drift);
 
   const yTrue = rows.map((row) => index.get(categoryOf(row[label]!))!);
   const predicted = proba.map((p) => (task === 'binary' ? (p[1]! >= DEFAULT_THRESHOLD ? 1 : 0) : argmax(p)));
   const correct = predicted.reduce((sum, k, i) => sum + (k === yTrue[i] ? 1 : 0), 0);
-  const loss = task === 'binary' ? logLoss(yTrue, proba.map((p) => p[1]!)) : multiclassLogLoss(yTrue, proba);
+  const loss =
+    task === 'binary'
+      ? logLoss(
+          yTrue,
+          proba.map((p) => p[1]!),
+        )
+      : multiclassLogLoss(yTrue, proba);
 
   const stored = await ctx.artifacts.putJson(model);
   ctx.log('trained', { backend, seconds, loss, sha256: stored.sha256, parity: drift });

@@ -24,21 +24,31 @@ export interface TrainingData {
 }
 
 /** The training rows and their features; fails as invalid data when the transform or label do not fit them. */
-export async function loadTrainingData(ctx: StepContext, input: { train: DatasetRef; transform: TransformRef; label: string }): Promise<TrainingData> {
+export async function loadTrainingData(
+  ctx: StepContext,
+  input: { train: DatasetRef; transform: TransformRef; label: string },
+): Promise<TrainingData> {
   const { label } = input;
   const spec = await loadTransform(ctx.artifacts, input.transform.uri);
   if (spec.label !== label) {
-    throw invalidData(`the transform was fitted for the label '${spec.label}', not '${label}'`, { label, transformLabel: spec.label });
+    throw invalidData(`the transform was fitted for the label '${spec.label}', not '${label}'`, {
+      label,
+      transformLabel: spec.label,
+    });
   }
   const { columns, rows } = await loadDataset(ctx.artifacts, input.train);
   if (!columns.some((c) => c.name === label)) {
-    throw invalidData(`the training data has no label column '${label}'; columns are ${columns.map((c) => c.name).join(', ')}`, { label });
+    throw invalidData(
+      `the training data has no label column '${label}'; columns are ${columns.map((c) => c.name).join(', ')}`,
+      { label },
+    );
   }
   let features: Float32Array;
   try {
     features = transformRows(spec, rows);
   } catch (error) {
-    if (error instanceof TransformInputError) throw invalidData(`training data: ${error.message}`, { feature: error.feature });
+    if (error instanceof TransformInputError)
+      throw invalidData(`training data: ${error.message}`, { feature: error.feature });
     throw error;
   }
   return { spec, columns, rows, features };
@@ -48,7 +58,10 @@ export async function loadTrainingData(ctx: StepContext, input: { train: Dataset
 export function hiddenLayers(architecture: 'linear' | 'logistic' | 'mlp', hidden: number[] | undefined): number[] {
   if (architecture === 'mlp') return hidden ?? [16];
   if (hidden && hidden.length > 0) {
-    throw invalidData(`${architecture} regression has no hidden layers, but hidden is [${hidden.join(', ')}]; use architecture 'mlp'`, { hidden });
+    throw invalidData(
+      `${architecture} regression has no hidden layers, but hidden is [${hidden.join(', ')}]; use architecture 'mlp'`,
+      { hidden },
+    );
   }
   return [];
 }
@@ -70,14 +83,24 @@ export async function trainDense(
 ): Promise<DenseTraining> {
   const { epochs, batchSize } = fit;
   const { tf, backend, skipped } = await tensorflow();
-  ctx.log('training', { backend, skipped, rows: data.rows, width: config.inputs, hidden: config.hidden, ...fit.describe });
+  ctx.log('training', {
+    backend,
+    skipped,
+    rows: data.rows,
+    width: config.inputs,
+    hidden: config.hidden,
+    ...fit.describe,
+  });
   const network = buildNetwork(tf, config);
   const x = tf.tensor2d(data.features, [data.rows, config.inputs]) as Tensor2D;
   const y = tf.tensor2d(data.targets, [data.rows, config.outputs]) as Tensor2D;
   const started = performance.now();
   try {
     await fitNetwork(tf, network, x, y, {
-      epochs, batchSize, seed: config.seed, signal: ctx.signal,
+      epochs,
+      batchSize,
+      seed: config.seed,
+      signal: ctx.signal,
       onEpoch: (epoch, loss) => ctx.heartbeat({ epoch, epochs, loss }),
     });
     const layers = exportLayers(network, config);
@@ -92,5 +115,8 @@ export async function trainDense(
 
 /** Fails loudly when the stored model's predictions drift from the trained network's. */
 export function checkParity(drift: number): void {
-  if (!(drift <= PARITY_TOLERANCE)) throw new Error(`the exported model differs from the trained network by ${drift} (tolerance ${PARITY_TOLERANCE}); this is a bug in the exporter`);
+  if (!(drift <= PARITY_TOLERANCE))
+    throw new Error(
+      `the exported model differs from the trained network by ${drift} (tolerance ${PARITY_TOLERANCE}); this is a bug in the exporter`,
+    );
 }

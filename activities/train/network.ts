@@ -25,9 +25,17 @@ export interface FitOptions {
 
 const headOf = (config: NetworkConfig): Activation => config.head ?? (config.outputs === 1 ? 'sigmoid' : 'softmax');
 
-const activations = (config: NetworkConfig): Activation[] => [...config.hidden.map((): Activation => 'relu'), headOf(config)];
+const activations = (config: NetworkConfig): Activation[] => [
+  ...config.hidden.map((): Activation => 'relu'),
+  headOf(config),
+];
 
-const losses = { sigmoid: 'binaryCrossentropy', softmax: 'categoricalCrossentropy', linear: 'meanSquaredError', relu: 'meanSquaredError' } as const;
+const losses = {
+  sigmoid: 'binaryCrossentropy',
+  softmax: 'categoricalCrossentropy',
+  linear: 'meanSquaredError',
+  relu: 'meanSquaredError',
+} as const;
 
 /** A dense network with seeded initial weights, compiled with Adam and cross-entropy (mean squared error for a linear head). */
 export function buildNetwork(tf: Tf, config: NetworkConfig): LayersModel {
@@ -35,14 +43,16 @@ export function buildNetwork(tf: Tf, config: NetworkConfig): LayersModel {
   const units = [...config.hidden, config.outputs];
   const acts = activations(config);
   units.forEach((n, i) => {
-    model.add(tf.layers.dense({
-      units: n,
-      activation: acts[i]!,
-      ...(i === 0 ? { inputShape: [config.inputs] } : {}),
-      kernelInitializer: tf.initializers.glorotUniform({ seed: config.seed + i }),
-      biasInitializer: 'zeros',
-      ...(config.l2 > 0 ? { kernelRegularizer: tf.regularizers.l2({ l2: config.l2 }) } : {}),
-    }));
+    model.add(
+      tf.layers.dense({
+        units: n,
+        activation: acts[i]!,
+        ...(i === 0 ? { inputShape: [config.inputs] } : {}),
+        kernelInitializer: tf.initializers.glorotUniform({ seed: config.seed + i }),
+        biasInitializer: 'zeros',
+        ...(config.l2 > 0 ? { kernelRegularizer: tf.regularizers.l2({ l2: config.l2 }) } : {}),
+      }),
+    );
   });
   model.compile({
     optimizer: tf.train.adam(config.learningRate),
@@ -58,7 +68,13 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * generator (tfjs's own `fit` shuffles with Math.random). Returns the mean loss of each epoch,
  * regularization included. Stops with the signal's reason when it is aborted.
  */
-export async function fitNetwork(tf: Tf, model: LayersModel, x: Tensor2D, y: Tensor2D, options: FitOptions): Promise<number[]> {
+export async function fitNetwork(
+  tf: Tf,
+  model: LayersModel,
+  x: Tensor2D,
+  y: Tensor2D,
+  options: FitOptions,
+): Promise<number[]> {
   const n = x.shape[0];
   const batchSize = Math.min(Math.max(1, options.batchSize), n);
   const random = mulberry32(options.seed);
@@ -74,7 +90,7 @@ export async function fitNetwork(tf: Tf, model: LayersModel, x: Tensor2D, y: Ten
     let total = 0;
     if (batchSize === n) {
       stopIfAborted();
-      total = (await model.trainOnBatch(x, y) as number) * n;
+      total = ((await model.trainOnBatch(x, y)) as number) * n;
     } else {
       shuffleInPlace(order, random);
       for (let start = 0; start < n; start += batchSize) {
@@ -85,7 +101,7 @@ export async function fitNetwork(tf: Tf, model: LayersModel, x: Tensor2D, y: Ten
           return [tf.gather(x, idx), tf.gather(y, idx)];
         });
         try {
-          total += (await model.trainOnBatch(xb!, yb!) as number) * count;
+          total += ((await model.trainOnBatch(xb!, yb!)) as number) * count;
         } finally {
           tf.dispose([xb!, yb!]);
         }

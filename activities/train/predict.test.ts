@@ -30,7 +30,9 @@ async function maxDifference(config: Omit<NetworkConfig, 'learningRate' | 'l2' |
     let worst = 0;
     for (let i = 0; i < n; i++) {
       const out = forward(layers, xs.subarray(i * config.inputs, (i + 1) * config.inputs));
-      out.forEach((v, k) => { worst = Math.max(worst, Math.abs(v - expected[i]![k]!)); });
+      out.forEach((v, k) => {
+        worst = Math.max(worst, Math.abs(v - expected[i]![k]!));
+      });
     }
     return worst;
   } finally {
@@ -41,25 +43,37 @@ async function maxDifference(config: Omit<NetworkConfig, 'learningRate' | 'l2' |
 
 describe('predictProba', () => {
   it('matches TensorFlow.js within 1e-5 for logistic regression', async () => {
-    assert.ok(await maxDifference({ inputs: 7, hidden: [], outputs: 1 }) <= 1e-5);
+    assert.ok((await maxDifference({ inputs: 7, hidden: [], outputs: 1 })) <= 1e-5);
   });
 
   it('matches TensorFlow.js within 1e-5 for a two-layer ReLU network with a softmax output', async () => {
-    assert.ok(await maxDifference({ inputs: 7, hidden: [12, 5], outputs: 3 }) <= 1e-5);
+    assert.ok((await maxDifference({ inputs: 7, hidden: [12, 5], outputs: 3 })) <= 1e-5);
   });
 
-  it('reads rows through the model\'s transform and returns [1 - p, p] for a binary model', () => {
+  it("reads rows through the model's transform and returns [1 - p, p] for a binary model", () => {
     const model: ModelSpec = {
-      kind: 'kiln.model', version: 1, task: 'binary', architecture: 'logistic', label: 'y', classes: ['no', 'yes'],
+      kind: 'kiln.model',
+      version: 1,
+      task: 'binary',
+      architecture: 'logistic',
+      label: 'y',
+      classes: ['no', 'yes'],
       transform: {
         sha256: '0'.repeat(64),
-        spec: { kind: 'kiln.transform', version: 1, label: 'y', features: [
-          { name: 'x', type: 'numeric', mean: 1, std: 2 },
-          { name: 'c', type: 'categorical', categories: ['a', 'b'] },
-        ] },
+        spec: {
+          kind: 'kiln.transform',
+          version: 1,
+          label: 'y',
+          features: [
+            { name: 'x', type: 'numeric', mean: 1, std: 2 },
+            { name: 'c', type: 'categorical', categories: ['a', 'b'] },
+          ],
+        },
       },
       layers: [{ weights: [[2], [1], [-1]], bias: [0.5], activation: 'sigmoid' }],
-      backend: 'cpu', seed: 0, params: { hidden: [], epochs: 1, learningRate: 0.1, batchSize: 1, l2: 0 },
+      backend: 'cpu',
+      seed: 0,
+      params: { hidden: [], epochs: 1, learningRate: 0.1, batchSize: 1, l2: 0 },
     };
     // x = 3 → 1; c = 'b' → [0, 1]; z = 2·1 + 1·0 − 1·1 + 0.5 = 1.5
     const [p] = predictProba(model, [{ x: 3, c: 'b' }]);

@@ -28,7 +28,8 @@ export function forward(layers: readonly DenseLayer[], x: ArrayLike<number>): nu
   let input: ArrayLike<number> = x;
   for (const layer of layers) {
     const { weights, bias } = layer;
-    if (weights.length !== input.length) throw new RangeError(`a layer expects ${weights.length} inputs, got ${input.length}`);
+    if (weights.length !== input.length)
+      throw new RangeError(`a layer expects ${weights.length} inputs, got ${input.length}`);
     const z = bias.slice();
     for (let i = 0; i < weights.length; i++) {
       const xi = input[i]!;
@@ -47,7 +48,10 @@ export function forward(layers: readonly DenseLayer[], x: ArrayLike<number>): nu
  * the model's own transform turns them into features.
  */
 export function predictProba(model: ModelSpec, rows: readonly Readonly<Record<string, unknown>>[]): number[][] {
-  if (model.task === 'regression') throw new Error(`the model of '${model.label}' is a regressor, which has no class probabilities; use predictValues`);
+  if (model.task === 'regression')
+    throw new Error(
+      `the model of '${model.label}' is a regressor, which has no class probabilities; use predictValues`,
+    );
   const spec = model.transform.spec;
   return rows.map((row) => {
     const out = forward(model.layers, applyTransform(spec, row));
@@ -61,7 +65,8 @@ export function predictProba(model: ModelSpec, rows: readonly Readonly<Record<st
 
 /** A regressor's prediction for each row, in the label's units. */
 export function predictValues(model: ModelSpec, rows: readonly Readonly<Record<string, unknown>>[]): number[] {
-  if (model.task !== 'regression') throw new Error(`the model of '${model.label}' is a ${model.task} classifier; use predictProba`);
+  if (model.task !== 'regression')
+    throw new Error(`the model of '${model.label}' is a ${model.task} classifier; use predictProba`);
   const spec = model.transform.spec;
   return rows.map((row) => forward(model.layers, applyTransform(spec, row))[0]!);
 }

@@ -15,7 +15,10 @@ export function targetsOf(rows: readonly Row[], label: string): Float64Array {
     const value = row[label];
     if (typeof value !== 'number' || !Number.isFinite(value)) {
       const what = value === null || value === undefined ? 'no value' : `the value ${JSON.stringify(value)}`;
-      throw invalidData(`row ${i + 1} has ${what} for the label '${label}'; a regressor needs a number in every row`, { label, row: i + 1 });
+      throw invalidData(`row ${i + 1} has ${what} for the label '${label}'; a regressor needs a number in every row`, {
+        label,
+        row: i + 1,
+      });
     }
     return value;
   });
@@ -37,7 +40,10 @@ export const trainRegressorImpl = implement(trainRegressor, async (input, ctx) =
   const { spec, columns, rows, features } = await loadTrainingData(ctx, input);
   const type = columns.find((c) => c.name === label)!.type;
   if (type !== 'number' && type !== 'integer') {
-    throw invalidData(`the label '${label}' is a ${type} column; a regressor needs a numeric label (use train.classifier for classes)`, { label, type });
+    throw invalidData(
+      `the label '${label}' is a ${type} column; a regressor needs a numeric label (use train.classifier for classes)`,
+      { label, type },
+    );
   }
   const y = targetsOf(rows, label);
   // Train on the standardized label, so that learning rates carry across units.
@@ -47,16 +53,24 @@ export const trainRegressorImpl = implement(trainRegressor, async (input, ctx) =
   const width = transformWidth(spec);
 
   const trained = await trainDense(
-    ctx, { features, targets: Float32Array.from(y, (v) => (v - mean) / std), rows: rows.length },
+    ctx,
+    { features, targets: Float32Array.from(y, (v) => (v - mean) / std), rows: rows.length },
     { inputs: width, hidden, outputs: 1, head: 'linear', learningRate, l2, seed },
     { epochs, batchSize, describe: { task: 'regression', architecture, target } },
   );
   const layers = [...trained.layers.slice(0, -1), unstandardize(trained.layers.at(-1)!, target)];
   const { backend } = trained;
   const model: ModelSpec = {
-    kind: 'kiln.model', version: 1, task: 'regression', architecture, label, classes: [],
+    kind: 'kiln.model',
+    version: 1,
+    task: 'regression',
+    architecture,
+    label,
+    classes: [],
     transform: { sha256: input.transform.sha256, spec },
-    layers, backend, seed,
+    layers,
+    backend,
+    seed,
     params: { hidden, epochs, learningRate, batchSize, l2 },
     target,
   };
@@ -64,7 +78,9 @@ export const trainRegressorImpl = implement(trainRegressor, async (input, ctx) =
   // The stored model must predict what the trained network predicts: check on every row, in standardized units.
   const predicted = predictValues(model, rows);
   let drift = 0;
-  predicted.forEach((v, i) => { drift = Math.max(drift, Math.abs((v - mean) / std - trained.reference[i]!)); });
+  predicted.forEach((v, i) => {
+    drift = Math.max(drift, Math.abs((v - mean) / std - trained.reference[i]!));
+  });
   checkParity(drift);
 
   const trainMetrics = regressionMetrics(y, predicted);

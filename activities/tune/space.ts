@@ -6,12 +6,22 @@ export type ParamValue = number | string | boolean;
 /** Grid: every value to try, per parameter. */
 export type GridSpace = Record<string, readonly ParamValue[]>;
 /** A number drawn uniformly from [min, max], or log-uniformly with `log`; whole numbers with `integer`. */
-export interface Range { min: number; max: number; log?: boolean; integer?: boolean }
+export interface Range {
+  min: number;
+  max: number;
+  log?: boolean;
+  integer?: boolean;
+}
 /** One of the given values, each equally likely. */
-export interface Choice { values: readonly ParamValue[] }
+export interface Choice {
+  values: readonly ParamValue[];
+}
 export type RandomSpace = Record<string, Range | Choice>;
 
-export interface Trial { index: number; params: Record<string, ParamValue> }
+export interface Trial {
+  index: number;
+  params: Record<string, ParamValue>;
+}
 
 /** A grid past this many trials is a mistake in the space, not a search to run. */
 export const MAX_TRIALS = 1000;

@@ -12,15 +12,19 @@ const NO_PARAMS = 'a search space names at least one parameter';
 
 export const gridSpace = z.record(z.string().min(1), z.array(paramValue).min(1)).refine(atLeastOne, NO_PARAMS);
 
-const range = z.object({
-  min: z.number(),
-  max: z.number(),
-  log: z.boolean().optional().describe('draw log-uniformly, for scales such as learning rates; needs min > 0'),
-  integer: z.boolean().optional().describe('whole numbers between min and max, both included'),
-}).strict()
+const range = z
+  .object({
+    min: z.number(),
+    max: z.number(),
+    log: z.boolean().optional().describe('draw log-uniformly, for scales such as learning rates; needs min > 0'),
+    integer: z.boolean().optional().describe('whole numbers between min and max, both included'),
+  })
+  .strict()
   .refine((r) => r.min <= r.max, { message: 'min must not exceed max' })
   .refine((r) => !r.log || r.min > 0, { message: 'a log-scale range needs min > 0' })
-  .refine((r) => !r.integer || Math.ceil(r.min) <= Math.floor(r.max), { message: 'an integer range holds at least one whole number' });
+  .refine((r) => !r.integer || Math.ceil(r.min) <= Math.floor(r.max), {
+    message: 'an integer range holds at least one whole number',
+  });
 const choice = z.object({ values: z.array(paramValue).min(1) }).strict();
 export const randomSpace = z.record(z.string().min(1), z.union([range, choice])).refine(atLeastOne, NO_PARAMS);
 
@@ -55,7 +59,13 @@ export const tuneRandom = defineStep({
   name: 'tune.random',
   version: '1',
   description: 'Random search: count samples of ranges and choices, reproducible from a seed',
-  input: z.object({ space: randomSpace, count: z.number().int().positive().max(1000), seed: z.number().int(), objective, experiment: experimentName }),
+  input: z.object({
+    space: randomSpace,
+    count: z.number().int().positive().max(1000),
+    seed: z.number().int(),
+    objective,
+    experiment: experimentName,
+  }),
   output: searchOutput,
   // Not cached: it creates the experiment in the store, an effect every run must have.
   options: { startToCloseTimeout: '1m', cache: false },
@@ -63,18 +73,31 @@ export const tuneRandom = defineStep({
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 export type GridParams<S extends GridSpace> = Mutable<{ [K in keyof S]: S[K][number] }>;
-export type RandomParams<S extends RandomSpace> = Mutable<{ [K in keyof S]: S[K] extends Choice ? S[K]['values'][number] : number }>;
+export type RandomParams<S extends RandomSpace> = Mutable<{
+  [K in keyof S]: S[K] extends Choice ? S[K]['values'][number] : number;
+}>;
 
 type Typed<D extends StepDef, Space, Params> = StepDef<
   z.ZodObject<Omit<D['input']['shape'], 'space'> & { space: z.ZodType<Space, Space> }>,
-  z.ZodObject<Omit<D['output']['shape'], 'trials'> & { trials: z.ZodArray<z.ZodObject<{ index: z.ZodNumber; params: z.ZodType<Params, Params> }>> }>
+  z.ZodObject<
+    Omit<D['output']['shape'], 'trials'> & {
+      trials: z.ZodArray<z.ZodObject<{ index: z.ZodNumber; params: z.ZodType<Params, Params> }>>;
+    }
+  >
 >;
 
 // The same step, with the trial params typed by the space; `space` must be passed again as the
 // input (the plan carries it), and a different one fails when the pipeline is built.
-function typed<D extends StepDef, Space extends Record<string, unknown>, Params>(def: D, space: Space): Typed<D, Space, Params> {
+function typed<D extends StepDef, Space extends Record<string, unknown>, Params>(
+  def: D,
+  space: Space,
+): Typed<D, Space, Params> {
   const same = (given: unknown) => canonicalJson(given) === canonicalJson(space);
-  const input = def.input.extend({ space: (def.input.shape.space as z.ZodType).refine(same, { message: `pass the space given to ${def.name === 'tune.grid' ? 'gridSearch' : 'randomSearch'}(space)` }) });
+  const input = def.input.extend({
+    space: (def.input.shape.space as z.ZodType).refine(same, {
+      message: `pass the space given to ${def.name === 'tune.grid' ? 'gridSearch' : 'randomSearch'}(space)`,
+    }),
+  });
   return { ...def, input } as unknown as Typed<D, Space, Params>;
 }
 
@@ -103,7 +126,8 @@ function typed<D extends StepDef, Space extends Record<string, unknown>, Params>
  * const tuned = p.step(selectTrial, { trials, objective: search.objective });
  * // tuned.best.model, tuned.best.metrics.rocAuc, tuned.best.params
  */
-export const gridSearch = <const S extends GridSpace>(space: S) => typed<typeof tuneGrid, S, GridParams<S>>(tuneGrid, space);
+export const gridSearch = <const S extends GridSpace>(space: S) =>
+  typed<typeof tuneGrid, S, GridParams<S>>(tuneGrid, space);
 
 /**
  * Random search over `space`, typed like `gridSearch`; `count` trials reproducible from `seed`.
@@ -111,7 +135,8 @@ export const gridSearch = <const S extends GridSpace>(space: S) => typed<typeof 
  * const space = { learningRate: { min: 0.001, max: 0.3, log: true }, epochs: { values: [50, 100, 200] } } as const;
  * const search = p.step(randomSearch(space), { space, count: 8, seed: 7, objective: { metric: 'logLoss', goal: 'min' } });
  */
-export const randomSearch = <const S extends RandomSpace>(space: S) => typed<typeof tuneRandom, S, RandomParams<S>>(tuneRandom, space);
+export const randomSearch = <const S extends RandomSpace>(space: S) =>
+  typed<typeof tuneRandom, S, RandomParams<S>>(tuneRandom, space);
 
 /**
  * Closes a trial: checks that it reports the objective's metric and, when the worker has a store,
@@ -124,7 +149,13 @@ export const recordTrial = defineStep({
   name: 'tune.record',
   version: '1',
   description: 'Record a finished trial in its experiment; reports its objective value',
-  input: z.object({ experiment: z.string().min(1), objective, trial, metrics: z.record(z.string(), z.number()), model: modelRef }),
+  input: z.object({
+    experiment: z.string().min(1),
+    objective,
+    trial,
+    metrics: z.record(z.string(), z.number()),
+    model: modelRef,
+  }),
   output: z.object({ trial: scoredTrial, objective: objective.extend({ value: z.number() }) }),
   // Not cached: recording the trial in this run's experiment is the point; a reused result records nothing.
   options: { startToCloseTimeout: '1m', cache: false },
@@ -141,7 +172,15 @@ export const selectTrial = defineStep({
   input: z.object({ trials: z.array(scoredTrial).min(1), objective }),
   output: z.object({
     best: scoredTrial,
-    ranking: z.array(z.object({ index: z.number().int().nonnegative(), value: z.number(), params: z.record(z.string(), paramValue) })).describe('best first'),
+    ranking: z
+      .array(
+        z.object({
+          index: z.number().int().nonnegative(),
+          value: z.number(),
+          params: z.record(z.string(), paramValue),
+        }),
+      )
+      .describe('best first'),
   }),
   options: { startToCloseTimeout: '1m', retry: { maximumAttempts: 1 } },
 });

@@ -75,9 +75,15 @@ async function runToEnd(handle: WorkflowHandle<typeof runPipeline>, store: Store
 function heldOutEvaluation(example: string, result: RunResult): NodeState {
   const candidates = result.nodes.filter((n) => n.step === EVALUATE && !n.id.includes('['));
   const returned = (result.output as { metrics?: unknown } | null)?.metrics;
-  const chosen = candidates.length === 1 ? candidates : candidates.filter((n) => isDeepStrictEqual((n.output as { metrics?: unknown }).metrics, returned));
+  const chosen =
+    candidates.length === 1
+      ? candidates
+      : candidates.filter((n) => isDeepStrictEqual((n.output as { metrics?: unknown }).metrics, returned));
   if (chosen.length !== 1) {
-    throw new BenchError(example, `expected one ${EVALUATE} node outside a map (or one whose metrics the pipeline returns), found ${candidates.map((n) => n.id).join(', ') || 'none'}`);
+    throw new BenchError(
+      example,
+      `expected one ${EVALUATE} node outside a map (or one whose metrics the pipeline returns), found ${candidates.map((n) => n.id).join(', ') || 'none'}`,
+    );
   }
   return chosen[0]!;
 }
@@ -86,19 +92,36 @@ function heldOutEvaluation(example: string, result: RunResult): NodeState {
 function lineageOf(example: string, graph: LineageGraph) {
   const steps = graph.nodes.filter((n): n is StepNode => n.type === 'step');
   const artifacts = new Map(graph.nodes.filter((n): n is ArtifactNode => n.type === 'artifact').map((n) => [n.id, n]));
-  const artifact = (id: string) => artifacts.get(id) ?? (() => { throw new BenchError(example, `lineage has no artifact ${id}`); })();
-  const step = (nodeId: string) => steps.find((s) => s.nodeId === nodeId) ?? (() => { throw new BenchError(example, `lineage has no step '${nodeId}'`); })();
+  const artifact = (id: string) =>
+    artifacts.get(id) ??
+    (() => {
+      throw new BenchError(example, `lineage has no artifact ${id}`);
+    })();
+  const step = (nodeId: string) =>
+    steps.find((s) => s.nodeId === nodeId) ??
+    (() => {
+      throw new BenchError(example, `lineage has no step '${nodeId}'`);
+    })();
   return {
     step,
     /** The artifacts a step read, with the port each arrived on (`dataset`, `train`, `model`…). */
-    inputs: (s: StepNode) => graph.edges.filter((e) => e.type === 'input' && e.to === s.id).map((e) => ({ port: e.port ?? '', artifact: artifact(e.from) })),
+    inputs: (s: StepNode) =>
+      graph.edges
+        .filter((e) => e.type === 'input' && e.to === s.id)
+        .map((e) => ({ port: e.port ?? '', artifact: artifact(e.from) })),
     /**
      * The steps that made an artifact, with the output port (`model`, `train`, `test`…): those
      * that wrote it without reading it, not the ones that pass it on (tune.record, tune.select).
      */
-    producers: (a: ArtifactNode) => graph.edges
-      .filter((e) => e.type === 'output' && e.to === a.id && !graph.edges.some((i) => i.type === 'input' && i.from === a.id && i.to === e.from))
-      .map((e) => ({ port: e.port ?? '', step: steps.find((s) => s.id === e.from)! })),
+    producers: (a: ArtifactNode) =>
+      graph.edges
+        .filter(
+          (e) =>
+            e.type === 'output' &&
+            e.to === a.id &&
+            !graph.edges.some((i) => i.type === 'input' && i.from === a.id && i.to === e.from),
+        )
+        .map((e) => ({ port: e.port ?? '', step: steps.find((s) => s.id === e.from)! })),
   };
 }
 
@@ -110,7 +133,10 @@ const csvField = (value: Cell) => {
 
 async function writeCsv(artifacts: ArtifactStore, uri: string, path: string): Promise<number> {
   const { columns, rows } = await loadDataset(artifacts, { uri });
-  const lines = [columns.map((c) => csvField(c.name)).join(','), ...rows.map((r) => columns.map((c) => csvField(r[c.name]!)).join(','))];
+  const lines = [
+    columns.map((c) => csvField(c.name)).join(','),
+    ...rows.map((r) => columns.map((c) => csvField(r[c.name]!)).join(',')),
+  ];
   await writeFile(path, `${lines.join('\n')}\n`);
   return rows.length;
 }
@@ -149,16 +175,35 @@ async function baseline(def: AnyPipeline, bench: Bench, dir: string): Promise<Ba
   const lineage = lineageOf(example, await bench.store.upstream({ run: handle.workflowId }, { maxDepth: 1 }));
   const read = lineage.inputs(lineage.step(evaluation.id));
   const port = (inputs: typeof read, name: string, step: string) =>
-    inputs.find((i) => i.port === name)?.artifact ?? (() => { throw new BenchError(example, `step '${step}' read no artifact on port '${name}'`); })();
+    inputs.find((i) => i.port === name)?.artifact ??
+    (() => {
+      throw new BenchError(example, `step '${step}' read no artifact on port '${name}'`);
+    })();
   const model = port(read, 'model', evaluation.id);
   const heldOut = port(read, 'dataset', evaluation.id);
   const trainers = lineage.producers(model).map((p) => p.step);
-  const trainSets = [...new Set(trainers.flatMap((s) => lineage.inputs(s).filter((i) => i.artifact.kind === 'dataset').map((i) => i.artifact)))];
+  const trainSets = [
+    ...new Set(
+      trainers.flatMap((s) =>
+        lineage
+          .inputs(s)
+          .filter((i) => i.artifact.kind === 'dataset')
+          .map((i) => i.artifact),
+      ),
+    ),
+  ];
   if (trainers.length === 0 || trainSets.length !== 1) {
-    throw new BenchError(example, `the model ${model.sha256.slice(0, 12)} should come from steps that read one dataset; found steps ${trainers.map((s) => s.nodeId).join(', ') || 'none'} reading ${trainSets.length}`);
+    throw new BenchError(
+      example,
+      `the model ${model.sha256.slice(0, 12)} should come from steps that read one dataset; found steps ${trainers.map((s) => s.nodeId).join(', ') || 'none'} reading ${trainSets.length}`,
+    );
   }
   const training = trainSets[0]!;
-  const origin = (a: ArtifactNode) => lineage.producers(a).map((p) => `${p.step.nodeId}.${p.port}`).join(' = ') || a.uri;
+  const origin = (a: ArtifactNode) =>
+    lineage
+      .producers(a)
+      .map((p) => `${p.step.nodeId}.${p.port}`)
+      .join(' = ') || a.uri;
 
   const spec = await loadModel(bench.artifacts, model.uri);
   const folder = join(dir, example);
@@ -177,10 +222,13 @@ async function baseline(def: AnyPipeline, bench: Bench, dir: string): Promise<Ba
   const python = spawnSync(args.python!, [join(here, 'baselines.py'), folder], { encoding: 'utf8' });
   if (python.error || python.status !== 0) {
     console.error(python.stderr);
-    throw new Error(`baselines.py failed (${python.error?.message ?? `exit ${python.status}`}); is ${args.python} the venv made by bench/baselines/run.sh?`);
+    throw new Error(
+      `baselines.py failed (${python.error?.message ?? `exit ${python.status}`}); is ${args.python} the venv made by bench/baselines/run.sh?`,
+    );
   }
   const reference = JSON.parse(python.stdout) as Pick<Baseline, 'sklearn' | 'versions'>;
-  const best = (result.nodes.find((n) => n.step === 'tune.select')?.output as { best?: Baseline['best'] } | undefined)?.best;
+  const best = (result.nodes.find((n) => n.step === 'tune.select')?.output as { best?: Baseline['best'] } | undefined)
+    ?.best;
   return {
     example,
     train: { rows: trainRows, from: origin(training) },
@@ -204,11 +252,24 @@ try {
   await store.createToken({ name: APPROVER, role: 'approver' });
   const taskQueue = `bench-baselines-${randomUUID()}`;
   const artifactsDir = join(dir, 'artifacts');
-  const worker = await createKilnWorker({ connection, namespace: server.namespace, taskQueue, steps: builtinSteps, artifactsDir, store, tracing: false });
+  const worker = await createKilnWorker({
+    connection,
+    namespace: server.namespace,
+    taskQueue,
+    steps: builtinSteps,
+    artifactsDir,
+    store,
+    tracing: false,
+  });
   const bench: Bench = {
     store,
     artifacts: new ArtifactStore(artifactsDir),
-    start: (def) => server.client.workflow.start(runPipeline, { taskQueue, workflowId: `bench-${def.name}-${randomUUID()}`, args: [{ plan: compile(def), params: {} }] }),
+    start: (def) =>
+      server.client.workflow.start(runPipeline, {
+        taskQueue,
+        workflowId: `bench-${def.name}-${randomUUID()}`,
+        args: [{ plan: compile(def), params: {} }],
+      }),
   };
   const results: Baseline[] = [];
   await worker.runUntil(async () => {
@@ -216,14 +277,25 @@ try {
   });
 
   const versions = results[0]!.versions;
-  console.log(`held-out ROC AUC, each example run on Temporal with its defaults; the baselines fit on the rows Kiln's final model was trained on (scikit-learn ${versions.sklearn}, numpy ${versions.numpy}, Python ${versions.python})`);
-  console.log(`${'example'.padEnd(12)} ${'train/test'.padStart(10)} ${'Kiln (TF.js)'.padStart(13)} ${'backend'.padStart(8)} ${'sklearn LR'.padStart(11)} ${'sklearn HGB'.padStart(12)}`);
+  console.log(
+    `held-out ROC AUC, each example run on Temporal with its defaults; the baselines fit on the rows Kiln's final model was trained on (scikit-learn ${versions.sklearn}, numpy ${versions.numpy}, Python ${versions.python})`,
+  );
+  console.log(
+    `${'example'.padEnd(12)} ${'train/test'.padStart(10)} ${'Kiln (TF.js)'.padStart(13)} ${'backend'.padStart(8)} ${'sklearn LR'.padStart(11)} ${'sklearn HGB'.padStart(12)}`,
+  );
   for (const r of results) {
-    console.log(`${r.example.padEnd(12)} ${`${r.train.rows}/${r.test.rows}`.padStart(10)} ${r.kiln.toFixed(4).padStart(13)} ${r.backend.padStart(8)} ${r.sklearn.logistic_regression.toFixed(4).padStart(11)} ${r.sklearn.hist_gradient_boosting.toFixed(4).padStart(12)}`);
+    console.log(
+      `${r.example.padEnd(12)} ${`${r.train.rows}/${r.test.rows}`.padStart(10)} ${r.kiln.toFixed(4).padStart(13)} ${r.backend.padStart(8)} ${r.sklearn.logistic_regression.toFixed(4).padStart(11)} ${r.sklearn.hist_gradient_boosting.toFixed(4).padStart(12)}`,
+    );
   }
   for (const r of results) {
-    console.log(`${r.example}: model from ${r.model}, trained on ${r.train.from} (${r.train.rows} rows), scored on ${r.test.from} (${r.test.rows} rows); run ${r.seconds.toFixed(1)} s`);
-    if (r.best) console.log(`  best trial: ${JSON.stringify(r.best.params)}, ROC AUC ${r.best.metrics.rocAuc?.toFixed(4)} on its ${r.best.metrics.rows} validation rows`);
+    console.log(
+      `${r.example}: model from ${r.model}, trained on ${r.train.from} (${r.train.rows} rows), scored on ${r.test.from} (${r.test.rows} rows); run ${r.seconds.toFixed(1)} s`,
+    );
+    if (r.best)
+      console.log(
+        `  best trial: ${JSON.stringify(r.best.params)}, ROC AUC ${r.best.metrics.rocAuc?.toFixed(4)} on its ${r.best.metrics.rows} validation rows`,
+      );
   }
   if (args.keep) console.log(`CSVs and artifacts kept in ${dir}`);
 } finally {

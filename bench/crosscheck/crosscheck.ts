@@ -33,7 +33,8 @@ function readCsv(path: string): CsvRow[] {
   const columns = header.split(',');
   return lines.map((line, i) => {
     const cells = line.split(',');
-    if (line.includes('"') || cells.length !== columns.length) throw new Error(`${path}:${i + 2}: expected ${columns.length} unquoted cells`);
+    if (line.includes('"') || cells.length !== columns.length)
+      throw new Error(`${path}:${i + 2}: expected ${columns.length} unquoted cells`);
     return Object.fromEntries(columns.map((c, j) => [c, cells[j]!]));
   });
 }
@@ -53,7 +54,13 @@ interface RegressionCase {
 
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 const checking: Record<string, number> = { '<0': 0.9, '0<=X<200': 0.5, '>=200': -0.3, 'no checking': -1.1 };
-const savings: Record<string, number> = { '<100': 0.35, '100<=X<500': 0.1, '500<=X<1000': -0.2, '>=1000': -0.4, 'no known savings': -0.5 };
+const savings: Record<string, number> = {
+  '<100': 0.35,
+  '100<=X<500': 0.1,
+  '500<=X<1000': -0.2,
+  '>=1000': -0.4,
+  'no known savings': -0.5,
+};
 
 // A fixed hand-written scorecard for "bad credit risk" on German credit: real rows, deterministic
 // scores that are neither perfect nor trivial, with every metric well defined.
@@ -65,7 +72,14 @@ function germanCredit(rows: CsvRow[]): { cases: ClassificationCase[]; regression
   };
   const yTrue = rows.map((r) => (r.class === 'bad' ? 1 : 0));
   const yScore = rows.map((r) =>
-    sigmoid(-1.1 + 0.035 * (num(r, 'duration') - 20) + 0.00006 * (num(r, 'credit_amount') - 3200) - 0.015 * (num(r, 'age') - 35) + checking[r.checking_status!]! + savings[r.savings_status!]!),
+    sigmoid(
+      -1.1 +
+        0.035 * (num(r, 'duration') - 20) +
+        0.00006 * (num(r, 'credit_amount') - 3200) -
+        0.015 * (num(r, 'age') - 35) +
+        checking[r.checking_status!]! +
+        savings[r.savings_status!]!,
+    ),
   );
   const groups = {
     sex: rows.map((r) => (r.personal_status!.startsWith('female') ? 'female' : 'male')),
@@ -91,7 +105,9 @@ function germanCredit(rows: CsvRow[]): { cases: ClassificationCase[]; regression
       {
         name: 'german_credit_amount',
         yTrue: rows.map((r) => num(r, 'credit_amount')),
-        yPred: rows.map((r) => 400 + 120 * num(r, 'duration') + 8 * num(r, 'age') + (r.purpose === 'used car' ? 1500 : 0)),
+        yPred: rows.map(
+          (r) => 400 + 120 * num(r, 'duration') + 8 * num(r, 'age') + (r.purpose === 'used car' ? 1500 : 0),
+        ),
       },
     ],
   };
@@ -160,18 +176,35 @@ function main(): number {
   try {
     const manifest = writeInputs(dir, cases, regression);
     const kiln = kilnValues(cases, regression);
-    const run = spawnSync(args.python!, [join(here, 'reference.py'), manifest], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const run = spawnSync(args.python!, [join(here, 'reference.py'), manifest], {
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    });
     if (run.error || run.status !== 0) {
       console.error(run.stderr);
-      throw new Error(`reference.py failed (${run.error?.message ?? `exit ${run.status}`}); is ${args.python} the venv made by bench/crosscheck/run.sh?`);
+      throw new Error(
+        `reference.py failed (${run.error?.message ?? `exit ${run.status}`}); is ${args.python} the venv made by bench/crosscheck/run.sh?`,
+      );
     }
-    const reference = JSON.parse(run.stdout) as { versions: Record<string, string>; values: Record<string, number | null> };
+    const reference = JSON.parse(run.stdout) as {
+      versions: Record<string, string>;
+      values: Record<string, number | null>;
+    };
     const keys = [...new Set([...Object.keys(kiln), ...Object.keys(reference.values)])];
     const width = Math.max(...keys.map((k) => k.length));
-    const show = (v: number | null | undefined) => (v === undefined ? 'absent' : v === null ? 'NaN' : v.toPrecision(12)).padStart(20);
-    console.log(`reference: ${Object.entries(reference.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-    console.log(`data: ${args.data} (${cases[0]!.yTrue.length} rows); inputs in ${dir}${args.keep ? '' : ' (removed after the run)'}`);
-    console.log(`${'metric'.padEnd(width)} ${'kiln'.padStart(20)} ${'reference'.padStart(20)} ${'abs diff'.padStart(10)}`);
+    const show = (v: number | null | undefined) =>
+      (v === undefined ? 'absent' : v === null ? 'NaN' : v.toPrecision(12)).padStart(20);
+    console.log(
+      `reference: ${Object.entries(reference.versions)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
+    console.log(
+      `data: ${args.data} (${cases[0]!.yTrue.length} rows); inputs in ${dir}${args.keep ? '' : ' (removed after the run)'}`,
+    );
+    console.log(
+      `${'metric'.padEnd(width)} ${'kiln'.padStart(20)} ${'reference'.padStart(20)} ${'abs diff'.padStart(10)}`,
+    );
     let worst = 0;
     const failures: string[] = [];
     for (const key of keys) {
@@ -183,9 +216,13 @@ function main(): number {
       else diff = Math.abs(a - b);
       worst = Math.max(worst, diff);
       if (!(diff <= TOLERANCE)) failures.push(key);
-      console.log(`${key.padEnd(width)} ${show(a)} ${show(b)} ${diff.toExponential(1).padStart(10)}${diff <= TOLERANCE ? '' : '  FAIL'}`);
+      console.log(
+        `${key.padEnd(width)} ${show(a)} ${show(b)} ${diff.toExponential(1).padStart(10)}${diff <= TOLERANCE ? '' : '  FAIL'}`,
+      );
     }
-    console.log(`\n${keys.length} values compared; max abs difference ${worst.toExponential(2)} (tolerance ${TOLERANCE})`);
+    console.log(
+      `\n${keys.length} values compared; max abs difference ${worst.toExponential(2)} (tolerance ${TOLERANCE})`,
+    );
     if (failures.length > 0) {
       console.error(`${failures.length} values differ by more than ${TOLERANCE}: ${failures.join(', ')}`);
       return 1;

@@ -60,8 +60,18 @@ function family(batch: Batch, f: number, shape: GraphShape, planHash: string): v
       batch.steps.run.push(runId);
       batch.steps.node.push(node);
       batch.steps.name.push(node);
-      for (const [port, s] of Object.entries(inputs)) { batch.edges.exec.push(id); batch.edges.direction.push('input'); batch.edges.sha.push(s); batch.edges.port.push(port); }
-      for (const [port, s] of Object.entries(outputs)) { batch.edges.exec.push(id); batch.edges.direction.push('output'); batch.edges.sha.push(s); batch.edges.port.push(port); }
+      for (const [port, s] of Object.entries(inputs)) {
+        batch.edges.exec.push(id);
+        batch.edges.direction.push('input');
+        batch.edges.sha.push(s);
+        batch.edges.port.push(port);
+      }
+      for (const [port, s] of Object.entries(outputs)) {
+        batch.edges.exec.push(id);
+        batch.edges.direction.push('output');
+        batch.edges.sha.push(s);
+        batch.edges.port.push(port);
+      }
     };
     const rows = artifact(sha(`family ${f} new rows ${k}`), 'file');
     const base = k === 1 ? familySource(f) : datasetVersion(f, k - 1);
@@ -87,30 +97,50 @@ function family(batch: Batch, f: number, shape: GraphShape, planHash: string): v
 }
 
 async function flush(client: pg.Client, b: Batch): Promise<void> {
-  await client.query(`insert into runs (id, workflow_id, pipeline_name, plan_hash, status, params, code_commit, code_dirty, started_at, finished_at)
+  await client.query(
+    `insert into runs (id, workflow_id, pipeline_name, plan_hash, status, params, code_commit, code_dirty, started_at, finished_at)
     select id, 'wf-' || id, p, h, 'succeeded', params::jsonb, c, false, now(), now() from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) as t(id, p, h, params, c)`,
-  [b.runs.id, b.runs.pipeline, b.runs.plan, b.runs.params, b.runs.commit]);
-  await client.query(`insert into step_executions (id, run_id, node_id, step_name, step_version, status, attempts, started_at, attempt_started_at, finished_at)
+    [b.runs.id, b.runs.pipeline, b.runs.plan, b.runs.params, b.runs.commit],
+  );
+  await client.query(
+    `insert into step_executions (id, run_id, node_id, step_name, step_version, status, attempts, started_at, attempt_started_at, finished_at)
     select id, r, n, s, '1', 'succeeded', 1, now(), now(), now() from unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) as t(id, r, n, s)`,
-  [b.steps.id, b.steps.run, b.steps.node, b.steps.name]);
-  await client.query(`insert into artifacts (sha256, kind, uri, size)
+    [b.steps.id, b.steps.run, b.steps.node, b.steps.name],
+  );
+  await client.query(
+    `insert into artifacts (sha256, kind, uri, size)
     select s, k, 'artifact:sha256:' || s, z from unnest($1::text[], $2::text[], $3::bigint[]) as t(s, k, z) on conflict do nothing`,
-  [b.artifacts.sha, b.artifacts.kind, b.artifacts.size]);
-  await client.query(`insert into lineage_edges (step_execution_id, direction, artifact_sha256, port)
+    [b.artifacts.sha, b.artifacts.kind, b.artifacts.size],
+  );
+  await client.query(
+    `insert into lineage_edges (step_execution_id, direction, artifact_sha256, port)
     select * from unnest($1::uuid[], $2::text[], $3::text[], $4::text[])`,
-  [b.edges.exec, b.edges.direction, b.edges.sha, b.edges.port]);
-  await client.query(`insert into models (name) select distinct m from unnest($1::text[]) as t(m) on conflict do nothing`, [b.versions.model]);
-  await client.query(`insert into model_versions (model_id, version, artifact_sha256, metrics, run_id, created_by)
+    [b.edges.exec, b.edges.direction, b.edges.sha, b.edges.port],
+  );
+  await client.query(
+    `insert into models (name) select distinct m from unnest($1::text[]) as t(m) on conflict do nothing`,
+    [b.versions.model],
+  );
+  await client.query(
+    `insert into model_versions (model_id, version, artifact_sha256, metrics, run_id, created_by)
     select m.id, v, s, jsonb_build_object('auc', a), r, 'bench' from unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::float8[]) as t(name, v, s, r, a)
     join models m on m.name = t.name`,
-  [b.versions.model, b.versions.version, b.versions.sha, b.versions.run, b.versions.auc]);
+    [b.versions.model, b.versions.version, b.versions.sha, b.versions.run, b.versions.auc],
+  );
 }
 
 /** Inserts the graph with multi-row `insert ... select from unnest(...)`, a few thousand runs per statement. */
-export async function generate(client: pg.Client, shape: GraphShape, onProgress?: (families: number) => void): Promise<{ edges: number }> {
+export async function generate(
+  client: pg.Client,
+  shape: GraphShape,
+  onProgress?: (families: number) => void,
+): Promise<{ edges: number }> {
   const planHash = sha('bench plan');
   await client.query(`insert into pipelines (name) values ('bench') on conflict do nothing`);
-  await client.query(`insert into plan_versions (hash, pipeline_name, version, plan) values ($1, 'bench', '1.0.0', '{}'::jsonb) on conflict do nothing`, [planHash]);
+  await client.query(
+    `insert into plan_versions (hash, pipeline_name, version, plan) values ($1, 'bench', '1.0.0', '{}'::jsonb) on conflict do nothing`,
+    [planHash],
+  );
   const familiesPerBatch = Math.max(1, Math.floor(3000 / shape.runsPerFamily));
   let edges = 0;
   for (let f = 0; f < shape.families; f += familiesPerBatch) {

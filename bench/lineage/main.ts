@@ -29,9 +29,14 @@ function mulberry32(seed: number) {
   };
 }
 
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+const quantile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 
-async function measure(name: string, count: number, query: (i: number) => Promise<{ nodes: unknown[]; edges: unknown[] }>) {
+async function measure(
+  name: string,
+  count: number,
+  query: (i: number) => Promise<{ nodes: unknown[]; edges: unknown[] }>,
+) {
   for (let i = 0; i < Math.min(20, count); i++) await query(-1 - i);
   const times: number[] = [];
   let nodes = 0;
@@ -45,9 +50,14 @@ async function measure(name: string, count: number, query: (i: number) => Promis
   }
   const sorted = [...times].sort((a, b) => a - b);
   return {
-    name, queries: count,
-    p50: quantile(sorted, 0.5), p90: quantile(sorted, 0.9), p99: quantile(sorted, 0.99), max: sorted.at(-1)!,
-    meanNodes: nodes / count, meanEdges: edges / count,
+    name,
+    queries: count,
+    p50: quantile(sorted, 0.5),
+    p90: quantile(sorted, 0.9),
+    p99: quantile(sorted, 0.99),
+    max: sorted.at(-1)!,
+    meanNodes: nodes / count,
+    meanEdges: edges / count,
   };
 }
 
@@ -63,14 +73,22 @@ async function main() {
   try {
     store = await openStore({ url });
     await client.connect();
-    const { rows: [existing] } = await client.query('select count(*)::int as n from lineage_edges');
+    const {
+      rows: [existing],
+    } = await client.query('select count(*)::int as n from lineage_edges');
     let edges = existing.n as number;
     let generationSeconds = 0;
     if (edges > 0 && args.reuse) {
-      const { rows: [found] } = await client.query(`select count(distinct m.id)::int as families, max(v.version)::int as runs from models m join model_versions v on v.model_id = m.id where m.name like 'bench-model-%'`);
+      const {
+        rows: [found],
+      } = await client.query(
+        `select count(distinct m.id)::int as families, max(v.version)::int as runs from models m join model_versions v on v.model_id = m.id where m.name like 'bench-model-%'`,
+      );
       shape = { families: found.families, runsPerFamily: found.runs };
     } else if (edges > 0) {
-      throw new Error(`lineage_edges at ${url} already has ${edges} rows; give an empty database, or --reuse to measure the graph there`);
+      throw new Error(
+        `lineage_edges at ${url} already has ${edges} rows; give an empty database, or --reuse to measure the graph there`,
+      );
     } else {
       const t0 = Date.now();
       ({ edges } = await generate(client, shape, (f) => {
@@ -79,22 +97,32 @@ async function main() {
       generationSeconds = (Date.now() - t0) / 1000;
       if (!args.json) process.stderr.write('\n');
     }
-    const { rows: sizes } = await client.query(`select relname as table, n_live_tup::bigint as rows, pg_size_pretty(pg_total_relation_size(relid)) as size
+    const { rows: sizes } =
+      await client.query(`select relname as table, n_live_tup::bigint as rows, pg_size_pretty(pg_total_relation_size(relid)) as size
       from pg_stat_user_tables where relname in ('lineage_edges', 'step_executions', 'artifacts', 'runs', 'model_versions') order by relname`);
-    const { rows: [version] } = await client.query('show server_version');
+    const {
+      rows: [version],
+    } = await client.query('show server_version');
 
     const random = mulberry32(42);
-    const pick = () => ({ f: Math.floor(random() * shape.families), k: 1 + Math.floor(random() * shape.runsPerFamily) });
+    const pick = () => ({
+      f: Math.floor(random() * shape.families),
+      k: 1 + Math.floor(random() * shape.runsPerFamily),
+    });
     const s = store;
     const results = [
       await measure('upstream(model@version), random versions', queries, async () => {
         const { f, k } = pick();
         return s.upstream({ model: familyModel(f), version: k });
       }),
-      await measure(`upstream(model@version), newest version (${shape.runsPerFamily} dataset versions deep)`, queries, async () => {
-        const { f } = pick();
-        return s.upstream({ model: familyModel(f), version: shape.runsPerFamily });
-      }),
+      await measure(
+        `upstream(model@version), newest version (${shape.runsPerFamily} dataset versions deep)`,
+        queries,
+        async () => {
+          const { f } = pick();
+          return s.upstream({ model: familyModel(f), version: shape.runsPerFamily });
+        },
+      ),
       await measure('downstream(first dataset version of a family)', Math.max(1, Math.floor(queries / 4)), async () => {
         const { f } = pick();
         return s.downstream({ artifact: datasetVersion(f, 1) });
@@ -107,15 +135,24 @@ async function main() {
       return;
     }
     const generated = generationSeconds ? `generated in ${generationSeconds.toFixed(1)} s` : 'reused';
-    console.log(`PostgreSQL ${version.server_version}; ${edges.toLocaleString('en')} lineage edges (${shape.families} families x ${shape.runsPerFamily} runs x 6 steps), ${generated}`);
-    for (const t of sizes) console.log(`  ${t.table.padEnd(16)} ${Number(t.rows).toLocaleString('en').padStart(10)} rows  ${t.size}`);
+    console.log(
+      `PostgreSQL ${version.server_version}; ${edges.toLocaleString('en')} lineage edges (${shape.families} families x ${shape.runsPerFamily} runs x 6 steps), ${generated}`,
+    );
+    for (const t of sizes)
+      console.log(`  ${t.table.padEnd(16)} ${Number(t.rows).toLocaleString('en').padStart(10)} rows  ${t.size}`);
     console.log('');
-    console.log('query                                                           n     p50 ms  p90 ms  p99 ms  max ms  nodes  edges');
+    console.log(
+      'query                                                           n     p50 ms  p90 ms  p99 ms  max ms  nodes  edges',
+    );
     for (const r of results) {
-      console.log(`${r.name.padEnd(62)} ${String(r.queries).padStart(4)}  ${r.p50.toFixed(2).padStart(7)} ${r.p90.toFixed(2).padStart(7)} ${r.p99.toFixed(2).padStart(7)} ${r.max.toFixed(2).padStart(7)} ${r.meanNodes.toFixed(0).padStart(6)} ${r.meanEdges.toFixed(0).padStart(6)}`);
+      console.log(
+        `${r.name.padEnd(62)} ${String(r.queries).padStart(4)}  ${r.p50.toFixed(2).padStart(7)} ${r.p90.toFixed(2).padStart(7)} ${r.p99.toFixed(2).padStart(7)} ${r.max.toFixed(2).padStart(7)} ${r.meanNodes.toFixed(0).padStart(6)} ${r.meanEdges.toFixed(0).padStart(6)}`,
+      );
     }
     const upstreamP99 = results[0]!.p99;
-    console.log(`\ntarget: p99 of upstream(model@version) < 20 ms: ${upstreamP99 < 20 ? 'met' : 'MISSED'} (${upstreamP99.toFixed(2)} ms)`);
+    console.log(
+      `\ntarget: p99 of upstream(model@version) < 20 ms: ${upstreamP99 < 20 ? 'met' : 'MISSED'} (${upstreamP99.toFixed(2)} ms)`,
+    );
   } finally {
     await client.end().catch(() => undefined);
     await store?.close();

@@ -25,12 +25,19 @@ const fan = pipeline({ name: 'bench-fan' }, (p) => {
   for (let i = 0; i < N; i++) p.step(noop, {}, { id: `s${i}` });
 });
 
-const server = process.env.TEMPORAL_ADDRESS ? { address: process.env.TEMPORAL_ADDRESS, stop: async () => {} } : await startDevServer({ headless: true, dbFile: ':memory:' });
+const server = process.env.TEMPORAL_ADDRESS
+  ? { address: process.env.TEMPORAL_ADDRESS, stop: async () => {} }
+  : await startDevServer({ headless: true, dbFile: ':memory:' });
 const connection = await NativeConnection.connect({ address: server.address });
 const client = new Client({ connection: await Connection.connect({ address: server.address }) });
 const kilnQueue = `bench-kiln-${randomUUID()}`;
 const handQueue = `bench-hand-${randomUUID()}`;
-const kilnWorker = await createKilnWorker({ connection, taskQueue: kilnQueue, steps: testSteps, artifactsDir: await mkdtemp(join(tmpdir(), 'kiln-bench-')) });
+const kilnWorker = await createKilnWorker({
+  connection,
+  taskQueue: kilnQueue,
+  steps: testSteps,
+  artifactsDir: await mkdtemp(join(tmpdir(), 'kiln-bench-')),
+});
 const handWorker = await Worker.create({
   connection,
   taskQueue: handQueue,
@@ -54,22 +61,52 @@ const cases = [
 // Optional third column: Kiln recording every run and step into a store (PGlite in memory).
 const store = process.env.BENCH_STORE ? await openStore({ dir: 'memory://' }) : undefined;
 const recordingQueue = `bench-recording-${randomUUID()}`;
-const recordingWorker = store && await createKilnWorker({ connection, taskQueue: recordingQueue, steps: testSteps, artifactsDir: await mkdtemp(join(tmpdir(), 'kiln-bench-')), store });
+const recordingWorker =
+  store &&
+  (await createKilnWorker({
+    connection,
+    taskQueue: recordingQueue,
+    steps: testSteps,
+    artifactsDir: await mkdtemp(join(tmpdir(), 'kiln-bench-')),
+    store,
+  }));
 const workers = [kilnWorker, handWorker, ...(recordingWorker ? [recordingWorker] : [])];
 const running = workers.map((w) => w.run());
 
-console.log(`Kiln step overhead, ${REPS} runs each (median), ${cpus().length} cores, ${cpus()[0]?.model}, ${new Date().toISOString().slice(0, 10)}`);
-console.log('case'.padEnd(16), 'kiln ms/step'.padStart(13), 'hand ms/step'.padStart(13), 'ratio'.padStart(7), ...(store ? ['recording ms/step'.padStart(18), 'ratio'.padStart(7)] : []));
+console.log(
+  `Kiln step overhead, ${REPS} runs each (median), ${cpus().length} cores, ${cpus()[0]?.model}, ${new Date().toISOString().slice(0, 10)}`,
+);
+console.log(
+  'case'.padEnd(16),
+  'kiln ms/step'.padStart(13),
+  'hand ms/step'.padStart(13),
+  'ratio'.padStart(7),
+  ...(store ? ['recording ms/step'.padStart(18), 'ratio'.padStart(7)] : []),
+);
 for (const c of cases) {
-  const kilnRun = (taskQueue: string) => () => client.workflow.start(runPipeline, { taskQueue, workflowId: `bench-${randomUUID()}`, args: [{ plan: c.kiln, options: { cache: false } }] });
-  const runs = [kilnRun(kilnQueue), () => client.workflow.start(c.hand, { taskQueue: handQueue, workflowId: `bench-${randomUUID()}`, args: [N] }), ...(store ? [kilnRun(recordingQueue)] : [])];
+  const kilnRun = (taskQueue: string) => () =>
+    client.workflow.start(runPipeline, {
+      taskQueue,
+      workflowId: `bench-${randomUUID()}`,
+      args: [{ plan: c.kiln, options: { cache: false } }],
+    });
+  const runs = [
+    kilnRun(kilnQueue),
+    () => client.workflow.start(c.hand, { taskQueue: handQueue, workflowId: `bench-${randomUUID()}`, args: [N] }),
+    ...(store ? [kilnRun(recordingQueue)] : []),
+  ];
   for (const run of runs) await timed(run);
   // Interleaved, so that drift in the machine's load falls on every column alike.
   const times = runs.map(() => [] as number[]);
   for (let i = 0; i < REPS; i++) for (const [j, run] of runs.entries()) times[j]!.push(await timed(run));
   const [k, h, r] = times.map((t) => median(t) / N) as [number, number, number?];
-  console.log(c.name.padEnd(16), k.toFixed(2).padStart(13), h.toFixed(2).padStart(13), `${(k / h).toFixed(2)}x`.padStart(7),
-    ...(r === undefined ? [] : [r.toFixed(2).padStart(18), `${(r / h).toFixed(2)}x`.padStart(7)]));
+  console.log(
+    c.name.padEnd(16),
+    k.toFixed(2).padStart(13),
+    h.toFixed(2).padStart(13),
+    `${(k / h).toFixed(2)}x`.padStart(7),
+    ...(r === undefined ? [] : [r.toFixed(2).padStart(18), `${(r / h).toFixed(2)}x`.padStart(7)]),
+  );
 }
 for (const w of workers) w.shutdown();
 await Promise.all(running);

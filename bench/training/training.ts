@@ -16,7 +16,15 @@ const models = [
   { name: 'logistic', params: { architecture: 'logistic' as const } },
   { name: 'mlp [16]', params: { architecture: 'mlp' as const } },
 ];
-const common = { label: 'class', positiveClass: 'bad', epochs: 200, learningRate: 0.05, batchSize: 1024, l2: 0.001, seed: 7 };
+const common = {
+  label: 'class',
+  positiveClass: 'bad',
+  epochs: 200,
+  learningRate: 0.05,
+  batchSize: 1024,
+  l2: 0.001,
+  seed: 7,
+};
 
 const ctx = await testContext();
 try {
@@ -30,12 +38,17 @@ try {
       await tensorflow([backend]);
       available.push(backend);
     } catch (error) {
-      const reason = error instanceof Error ? error.message.replace(`no TensorFlow.js backend could start: ${backend}: `, '') : String(error);
+      const reason =
+        error instanceof Error
+          ? error.message.replace(`no TensorFlow.js backend could start: ${backend}: `, '')
+          : String(error);
       console.log(`${backend}: unavailable (${reason})`);
     }
   }
 
-  console.log(`German credit: ${split.train.rows} training rows, ${split.test.rows} held out; ${common.epochs} epochs, batch ${common.batchSize}; best of ${repeat} runs`);
+  console.log(
+    `German credit: ${split.train.rows} training rows, ${split.test.rows} held out; ${common.epochs} epochs, batch ${common.batchSize}; best of ${repeat} runs`,
+  );
   console.log('model      backend     train s   ratio   ROC AUC   ratio');
   for (const model of models) {
     const results: Array<{ backend: BackendName; seconds: number; auc: number }> = [];
@@ -45,7 +58,10 @@ try {
       let auc = NaN;
       for (let i = 0; i < repeat; i++) {
         const started = performance.now();
-        const trained = await trainClassifierImpl.run({ train: split.train, transform, ...common, ...model.params }, ctx);
+        const trained = await trainClassifierImpl.run(
+          { train: split.train, transform, ...common, ...model.params },
+          ctx,
+        );
         seconds = Math.min(seconds, (performance.now() - started) / 1000);
         if (trained.backend !== backend) throw new Error(`asked for ${backend}, trained on ${trained.backend}`);
         auc = (await evaluateClassifierImpl.run({ model: trained.model, dataset: split.test }, ctx)).metrics.rocAuc;
@@ -55,7 +71,9 @@ try {
     // Ratios against the fastest backend of this run, for time and for AUC alike.
     const fastest = results.reduce((a, b) => (b.seconds < a.seconds ? b : a));
     for (const r of results) {
-      console.log(`${model.name.padEnd(10)} ${r.backend.padEnd(10)} ${r.seconds.toFixed(2).padStart(8)} ${(r.seconds / fastest.seconds).toFixed(2).padStart(7)}x ${r.auc.toFixed(4).padStart(9)} ${(r.auc / fastest.auc).toFixed(4).padStart(7)}x`);
+      console.log(
+        `${model.name.padEnd(10)} ${r.backend.padEnd(10)} ${r.seconds.toFixed(2).padStart(8)} ${(r.seconds / fastest.seconds).toFixed(2).padStart(7)}x ${r.auc.toFixed(4).padStart(9)} ${(r.auc / fastest.auc).toFixed(4).padStart(7)}x`,
+      );
     }
   }
 } finally {

@@ -21,7 +21,13 @@ export async function approve(args: string[], print = console.log): Promise<numb
   try {
     const approved = !values.reject;
     const handle = client.workflow.getHandle<typeof runPipeline>(id);
-    const by = await decide(handle, { config, print, ...(values.token ? { token: values.token } : {}) }, gate, approved, values.comment);
+    const by = await decide(
+      handle,
+      { config, print, ...(values.token ? { token: values.token } : {}) },
+      gate,
+      approved,
+      values.comment,
+    );
     print(`${approved ? 'Approved' : 'Rejected'} gate '${gate}' of ${id} as ${by}`);
     return 0;
   } finally {

@@ -9,15 +9,22 @@ export const help = `kiln audit [--subject S] [--action A] [--actor NAME] [--lim
   verify  recomputes the hash chain: proves the trail untampered, or names the first bad record.
   --token TOKEN  act as this token's principal (default KILN_TOKEN, then KILN_HOME/token)`;
 
-const change = (e: AuditEvent) => [e.before ? `before ${JSON.stringify(e.before)}` : '', e.after ? `after ${JSON.stringify(e.after)}` : ''].filter(Boolean).join('  ');
+const change = (e: AuditEvent) =>
+  [e.before ? `before ${JSON.stringify(e.before)}` : '', e.after ? `after ${JSON.stringify(e.after)}` : '']
+    .filter(Boolean)
+    .join('  ');
 
 export async function audit(args: string[], print = console.log): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
     options: {
-      subject: { type: 'string' }, action: { type: 'string' }, actor: { type: 'string' },
-      limit: { type: 'string' }, json: { type: 'boolean' }, token: { type: 'string' },
+      subject: { type: 'string' },
+      action: { type: 'string' },
+      actor: { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'boolean' },
+      token: { type: 'string' },
     },
   });
   const config = loadConfig();
@@ -26,21 +33,33 @@ export async function audit(args: string[], print = console.log): Promise<number
     await store.authorize(principal, 'read', 'audit');
     if (positionals[0] === 'verify') {
       const result = await store.verifyAudit();
-      print(result.ok ? `Audit trail intact: ${result.count} events, hash chain verified.` : `Audit trail TAMPERED at event #${result.seq}: ${result.reason}`);
+      print(
+        result.ok
+          ? `Audit trail intact: ${result.count} events, hash chain verified.`
+          : `Audit trail TAMPERED at event #${result.seq}: ${result.reason}`,
+      );
       return result.ok ? 0 : 1;
     }
     if (positionals[0] !== undefined) throw new Error(`unknown audit command '${positionals[0]}'\n${help}`);
     const limit = values.limit === undefined ? 50 : Number(values.limit);
-    if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit must be a positive integer, got '${values.limit}'`);
-    const events = (await store.listAudit({
-      ...(values.subject ? { subject: values.subject } : {}),
-      ...(values.action ? { action: values.action } : {}),
-      ...(values.actor ? { actor: values.actor } : {}),
-      limit,
-      newestFirst: true,
-    })).reverse();
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new Error(`--limit must be a positive integer, got '${values.limit}'`);
+    const events = (
+      await store.listAudit({
+        ...(values.subject ? { subject: values.subject } : {}),
+        ...(values.action ? { action: values.action } : {}),
+        ...(values.actor ? { actor: values.actor } : {}),
+        limit,
+        newestFirst: true,
+      })
+    ).reverse();
     if (values.json) print(JSON.stringify(events, null, 2));
-    else print(events.map((e) => `#${e.seq}  ${e.at.toISOString()}  ${e.actor}  ${e.action}  ${e.subject}  ${change(e)}`).join('\n') || 'No audit events.');
+    else
+      print(
+        events
+          .map((e) => `#${e.seq}  ${e.at.toISOString()}  ${e.actor}  ${e.action}  ${e.subject}  ${change(e)}`)
+          .join('\n') || 'No audit events.',
+      );
     return 0;
   });
 }

@@ -13,14 +13,19 @@ export const help = `kiln demo [--exit] [--approve] [--example FILE]
   --approve       approve the gate as the local admin instead of asking`;
 
 export async function demo(args: string[], print = console.log): Promise<number> {
-  const { values } = parseArgs({ args, options: { exit: { type: 'boolean' }, approve: { type: 'boolean' }, example: { type: 'string' } } });
+  const { values } = parseArgs({
+    args,
+    options: { exit: { type: 'boolean' }, approve: { type: 'boolean' }, example: { type: 'string' } },
+  });
   const config = loadConfig();
   const stack = await startDevStack(config, print);
   let code = 1;
   try {
     const { plan } = await loadPlan(values.example ?? 'examples/credit-risk.ts');
     const handle = await startRun(stack.client, config.taskQueue, plan, {});
-    print(`\nRunning ${plan.name} (${handle.workflowId})\n  Web UI: ${runUrl(config, handle.workflowId, handle.firstExecutionRunId)}\n`);
+    print(
+      `\nRunning ${plan.name} (${handle.workflowId})\n  Web UI: ${runUrl(config, handle.workflowId, handle.firstExecutionRunId)}\n`,
+    );
     code = await watch(handle, { config, print }, { autoApprove: Boolean(values.approve) });
     print(`\nSee the run in the Temporal Web UI: ${runUrl(config, handle.workflowId, handle.firstExecutionRunId)}`);
   } catch (error) {

@@ -13,12 +13,18 @@ export async function lineage(args: string[], print = console.log): Promise<numb
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { downstream: { type: 'boolean' }, depth: { type: 'string' }, json: { type: 'boolean' }, token: { type: 'string' } },
+    options: {
+      downstream: { type: 'boolean' },
+      depth: { type: 'string' },
+      json: { type: 'boolean' },
+      token: { type: 'string' },
+    },
   });
   const target = positionals[0];
   if (!target) throw new Error(`lineage of what? usage:\n${help}`);
   const depth = values.depth === undefined ? undefined : Number(values.depth);
-  if (depth !== undefined && !(Number.isInteger(depth) && depth >= 1)) throw new Error(`--depth must be a positive integer, got '${values.depth}'`);
+  if (depth !== undefined && !(Number.isInteger(depth) && depth >= 1))
+    throw new Error(`--depth must be a positive integer, got '${values.depth}'`);
   const config = loadConfig();
   return withStore(config, async (store) => {
     const principal = await caller(store, config, print, values.token);

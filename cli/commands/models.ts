@@ -10,15 +10,25 @@ export const help = `kiln models [list] [--json] | promote <name>@<version> --al
   history   every move of a model's aliases, newest last
   --token TOKEN  act as this token's principal (default KILN_TOKEN, then KILN_HOME/token)`;
 
-const metricText = (m: Record<string, number>) => Object.entries(m).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(4)}`).join(' ');
+const metricText = (m: Record<string, number>) =>
+  Object.entries(m)
+    .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(4)}`)
+    .join(' ');
 
 function renderModels(models: ModelSummary[]): string {
   if (models.length === 0) return 'No registered models.';
-  return models.map((m) => {
-    const aliases = Object.entries(m.aliases).map(([a, v]) => `${a} → ${v}`).join(', ');
-    const versions = m.versions.map((v) => `    v${v.version}  ${v.artifactSha256.slice(0, 12)}  ${v.createdAt.toISOString()}  by ${v.createdBy}${v.aliases.length ? `  [${v.aliases.join(', ')}]` : ''}  ${metricText(v.metrics)}`);
-    return [`${m.name}${aliases ? `  (${aliases})` : ''}`, ...versions].join('\n');
-  }).join('\n\n');
+  return models
+    .map((m) => {
+      const aliases = Object.entries(m.aliases)
+        .map(([a, v]) => `${a} → ${v}`)
+        .join(', ');
+      const versions = m.versions.map(
+        (v) =>
+          `    v${v.version}  ${v.artifactSha256.slice(0, 12)}  ${v.createdAt.toISOString()}  by ${v.createdBy}${v.aliases.length ? `  [${v.aliases.join(', ')}]` : ''}  ${metricText(v.metrics)}`,
+      );
+      return [`${m.name}${aliases ? `  (${aliases})` : ''}`, ...versions].join('\n');
+    })
+    .join('\n\n');
 }
 
 /** `name@3` → ['name', 3]; a version must be a number here: aliases move, versions do not. */
@@ -52,9 +62,11 @@ export async function models(args: string[], print = console.log): Promise<numbe
       case 'promote': {
         const [name, version] = parseVersioned(target);
         const move = await store.promote(name, version, alias(), { actor });
-        print(move.changed
-          ? `${name}: ${move.alias} → v${move.version} (was ${move.previous === null ? 'unset' : `v${move.previous}`}); undo with kiln models rollback ${name} --alias ${move.alias}`
-          : `${name}: ${move.alias} already points at v${move.version}`);
+        print(
+          move.changed
+            ? `${name}: ${move.alias} → v${move.version} (was ${move.previous === null ? 'unset' : `v${move.previous}`}); undo with kiln models rollback ${name} --alias ${move.alias}`
+            : `${name}: ${move.alias} already points at v${move.version}`,
+        );
         return 0;
       }
       case 'rollback': {
@@ -67,7 +79,10 @@ export async function models(args: string[], print = console.log): Promise<numbe
         if (!target) throw new Error(`history of which model? usage:\n${help}`);
         await store.authorize(actor, 'read', `model:${target}`);
         const moves = await store.aliasHistory(target, values.alias);
-        const lines = moves.map((m) => `  ${m.at.toISOString()}  ${m.alias}  ${m.action}  v${m.previous ?? '-'} → v${m.version}  by ${m.actor}`);
+        const lines = moves.map(
+          (m) =>
+            `  ${m.at.toISOString()}  ${m.alias}  ${m.action}  v${m.previous ?? '-'} → v${m.version}  by ${m.actor}`,
+        );
         print(values.json ? JSON.stringify(moves, null, 2) : lines.join('\n') || 'No alias moves.');
         return 0;
       }

@@ -9,7 +9,12 @@ function describeNodes(nodes: PlanNode[], indent: string): string[] {
   const ids = new Set(nodes.map((n) => n.id));
   return nodes.flatMap((node) => {
     const deps = dependencies(node, ids);
-    const what = node.type === 'step' ? node.step.name : node.type === 'approval' ? `approval gate${node.timeout ? `, timeout ${node.timeout}` : ''}` : `map${node.parallelism ? `, parallelism ${node.parallelism}` : ''}`;
+    const what =
+      node.type === 'step'
+        ? node.step.name
+        : node.type === 'approval'
+          ? `approval gate${node.timeout ? `, timeout ${node.timeout}` : ''}`
+          : `map${node.parallelism ? `, parallelism ${node.parallelism}` : ''}`;
     const line = `${indent}${node.id}  [${what}]${deps.length ? `  <- ${deps.join(', ')}` : ''}${node.when?.length ? '  (conditional)' : ''}`;
     return node.type === 'map' ? [line, ...describeNodes(node.nodes, `${indent}    `)] : [line];
   });
@@ -24,8 +29,12 @@ export async function plan(args: string[], print = console.log): Promise<number>
     print(JSON.stringify(plan, null, 2));
     return 0;
   }
-  const params = Object.entries(plan.params).map(([k, p]) => `${k}${p.required ? '' : `=${JSON.stringify(p.default ?? null)}`}`);
-  print(`${plan.name} v${plan.version}  plan ${plan.hash.slice(0, 12)}${params.length ? `  params: ${params.join(' ')}` : ''}`);
+  const params = Object.entries(plan.params).map(
+    ([k, p]) => `${k}${p.required ? '' : `=${JSON.stringify(p.default ?? null)}`}`,
+  );
+  print(
+    `${plan.name} v${plan.version}  plan ${plan.hash.slice(0, 12)}${params.length ? `  params: ${params.join(' ')}` : ''}`,
+  );
   for (const line of describeNodes(plan.nodes, '  ')) print(line);
   return 0;
 }

@@ -41,7 +41,9 @@ export async function run(args: string[], print = console.log): Promise<number> 
   const given = parseParamArgs(values.param);
   const params = pipeline ? checkParams(pipeline, given) : given;
   // Starting runs is the operator's; refused (and audited) before anything reaches Temporal.
-  await withStore(config, async (store) => store.authorize(await caller(store, config, print, values.token), 'run.start', `pipeline:${plan.name}`));
+  await withStore(config, async (store) =>
+    store.authorize(await caller(store, config, print, values.token), 'run.start', `pipeline:${plan.name}`),
+  );
   const client = await connectClient(config);
   try {
     const handle = await startRun(client, config.taskQueue, plan, params, {
@@ -49,16 +51,26 @@ export async function run(args: string[], print = console.log): Promise<number> 
       ...(values['no-cache'] ? { cache: false } : {}),
       ...(values.parallelism ? { parallelism: Number(values.parallelism) } : {}),
     });
-    print(`Started ${plan.name} as ${handle.workflowId}\n  ${runUrl(config, handle.workflowId, handle.firstExecutionRunId)}`);
+    print(
+      `Started ${plan.name} as ${handle.workflowId}\n  ${runUrl(config, handle.workflowId, handle.firstExecutionRunId)}`,
+    );
     if (values.detach) return 0;
-    return await watch(handle, { config, print, ...(values.token ? { token: values.token } : {}) }, { autoApprove: Boolean(values.approve) });
+    return await watch(
+      handle,
+      { config, print, ...(values.token ? { token: values.token } : {}) },
+      { autoApprove: Boolean(values.approve) },
+    );
   } finally {
     await client.connection.close();
   }
 }
 
 /** Follows a run to its end, answering gates; returns the process exit code. */
-export async function watch(handle: Parameters<typeof follow>[0], approver: Approver, options: { autoApprove?: boolean } = {}): Promise<number> {
+export async function watch(
+  handle: Parameters<typeof follow>[0],
+  approver: Approver,
+  options: { autoApprove?: boolean } = {},
+): Promise<number> {
   const { print } = approver;
   const prompter = approvalPrompter(handle, print, { approver, interactive: Boolean(process.stdin.isTTY), ...options });
   try {
@@ -68,7 +80,12 @@ export async function watch(handle: Parameters<typeof follow>[0], approver: Appr
     if (status.status === 'succeeded') {
       const { output } = await handle.result();
       const metrics = (output as { metrics?: Record<string, number> } | null)?.metrics;
-      if (metrics) print(`\nHeld-out metrics:\n${Object.entries(metrics).map(([k, v]) => `  ${k.padEnd(12)} ${+v.toFixed(4)}`).join('\n')}`);
+      if (metrics)
+        print(
+          `\nHeld-out metrics:\n${Object.entries(metrics)
+            .map(([k, v]) => `  ${k.padEnd(12)} ${+v.toFixed(4)}`)
+            .join('\n')}`,
+        );
       print(`\nResult: ${JSON.stringify(output, null, 2)}`);
       return 0;
     }

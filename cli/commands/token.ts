@@ -18,8 +18,12 @@ export async function token(args: string[], print = console.log): Promise<number
     args,
     allowPositionals: true,
     options: {
-      name: { type: 'string' }, role: { type: 'string' }, label: { type: 'string' },
-      'expires-days': { type: 'string' }, token: { type: 'string' }, bootstrap: { type: 'boolean' },
+      name: { type: 'string' },
+      role: { type: 'string' },
+      label: { type: 'string' },
+      'expires-days': { type: 'string' },
+      token: { type: 'string' },
+      bootstrap: { type: 'boolean' },
     },
   });
   const [sub, id] = positionals;
@@ -29,8 +33,13 @@ export async function token(args: string[], print = console.log): Promise<number
     if (sub === 'create' && values.bootstrap) {
       if (!values.name) throw new Error(`token create --bootstrap needs --name\n${help}`);
       const created = await store.bootstrapAdmin(values.name, (c) => saveToken(config, c.token));
-      if (!created) throw new Error('this store has principals already; an admin creates tokens with `kiln token create --name NAME --role ROLE`');
-      print(`Created admin '${created.principal.name}'; the token is in ${join(config.home, 'token')} and shown only now:\n${created.token}`);
+      if (!created)
+        throw new Error(
+          'this store has principals already; an admin creates tokens with `kiln token create --name NAME --role ROLE`',
+        );
+      print(
+        `Created admin '${created.principal.name}'; the token is in ${join(config.home, 'token')} and shown only now:\n${created.token}`,
+      );
       return 0;
     }
     const actor = await caller(store, config, print, values.token);
@@ -38,7 +47,8 @@ export async function token(args: string[], print = console.log): Promise<number
       case 'create': {
         if (!values.name || !values.role) throw new Error(`token create needs --name and --role\n${help}`);
         const days = values['expires-days'] === undefined ? undefined : Number(values['expires-days']);
-        if (days !== undefined && !(days > 0)) throw new Error(`--expires-days must be a positive number, got '${values['expires-days']}'`);
+        if (days !== undefined && !(days > 0))
+          throw new Error(`--expires-days must be a positive number, got '${values['expires-days']}'`);
         const created = await store.createToken({
           name: values.name,
           role: values.role as Parameters<typeof store.createToken>[0]['role'],
@@ -46,14 +56,19 @@ export async function token(args: string[], print = console.log): Promise<number
           ...(values.label ? { label: values.label } : {}),
           ...(days ? { expiresAt: new Date(Date.now() + days * DAY_MS) } : {}),
         });
-        print(`Token for ${created.principal.name} (${created.principal.role}), id ${created.tokenId}. It is shown only now:\n${created.token}`);
+        print(
+          `Token for ${created.principal.name} (${created.principal.role}), id ${created.tokenId}. It is shown only now:\n${created.token}`,
+        );
         return 0;
       }
       case 'list': {
         await store.authorize(actor, 'principal.manage', 'principals');
         for (const p of await store.listPrincipals()) {
           print(`${p.name}${p.disabledAt ? ' (disabled)' : ''}`);
-          for (const t of p.tokens) print(`  ${t.id}  ${t.role}  ${t.label ?? ''}  created ${t.createdAt.toISOString()}${t.revokedAt ? '  revoked' : ''}${t.expiresAt ? `  expires ${t.expiresAt.toISOString()}` : ''}`);
+          for (const t of p.tokens)
+            print(
+              `  ${t.id}  ${t.role}  ${t.label ?? ''}  created ${t.createdAt.toISOString()}${t.revokedAt ? '  revoked' : ''}${t.expiresAt ? `  expires ${t.expiresAt.toISOString()}` : ''}`,
+            );
         }
         return 0;
       }

@@ -9,7 +9,10 @@ export const help = `kiln worker [--task-queue Q] [--steps module.ts] [--no-work
   steps finish first. Several workers share one store through DATABASE_URL (PostgreSQL).`;
 
 export async function worker(args: string[], print = console.log): Promise<number> {
-  const { values } = parseArgs({ args, options: { 'task-queue': { type: 'string' }, steps: { type: 'string' }, 'no-workflows': { type: 'boolean' } } });
+  const { values } = parseArgs({
+    args,
+    options: { 'task-queue': { type: 'string' }, steps: { type: 'string' }, 'no-workflows': { type: 'boolean' } },
+  });
   const config = loadConfig();
   const taskQueue = values['task-queue'] ?? config.taskQueue;
   const store = await openKilnStore(config, { share: true });
@@ -17,11 +20,17 @@ export async function worker(args: string[], print = console.log): Promise<numbe
     const connection = await connectWorker(config);
     try {
       const { running } = await startWorker({
-        connection, namespace: config.namespace, taskQueue, artifactsDir: config.artifactsDir, store,
+        connection,
+        namespace: config.namespace,
+        taskQueue,
+        artifactsDir: config.artifactsDir,
+        store,
         extraSteps: values.steps ? await loadSteps(values.steps) : [],
         workflows: !values['no-workflows'],
       });
-      print(`Kiln worker polling '${taskQueue}' on ${config.address} (namespace ${config.namespace}); Ctrl-C stops it.`);
+      print(
+        `Kiln worker polling '${taskQueue}' on ${config.address} (namespace ${config.namespace}); Ctrl-C stops it.`,
+      );
       await running;
     } finally {
       await connection.close();

@@ -1,8 +1,5 @@
 /** What a lineage query starts from. */
-export type LineageTarget =
-  | { artifact: string }
-  | { model: string; version: number | string }
-  | { run: string };
+export type LineageTarget = { artifact: string } | { model: string; version: number | string } | { run: string };
 
 export interface ArtifactNode {
   type: 'artifact';

@@ -17,9 +17,12 @@ export interface LineageInput {
 
 export async function resolveStep(tx: Executor, ref: StepRef): Promise<string> {
   if ('executionId' in ref) return ref.executionId;
-  const [row] = await tx.select({ id: stepExecutions.id }).from(stepExecutions)
+  const [row] = await tx
+    .select({ id: stepExecutions.id })
+    .from(stepExecutions)
     .where(and(eq(stepExecutions.runId, ref.runId), eq(stepExecutions.nodeId, ref.nodeId)));
-  if (!row) throw new NotFoundError('step execution', `${ref.runId}/${ref.nodeId}`, 'record its start first (recordStepStart)');
+  if (!row)
+    throw new NotFoundError('step execution', `${ref.runId}/${ref.nodeId}`, 'record its start first (recordStepStart)');
   return row.id;
 }
 
@@ -40,7 +43,10 @@ export async function recordLineageIn(tx: Executor, stepExecutionId: string, lin
   } catch (error) {
     if (pgErrorCode(error) === '23503') {
       const shas = values.map((v) => v.artifactSha256.slice(0, 12)).join(', ');
-      throw new ConflictError(`lineage of step execution ${stepExecutionId} names an artifact that is not recorded (one of ${shas}); record artifacts before their lineage`, { cause: error });
+      throw new ConflictError(
+        `lineage of step execution ${stepExecutionId} names an artifact that is not recorded (one of ${shas}); record artifacts before their lineage`,
+        { cause: error },
+      );
     }
     throw error;
   }

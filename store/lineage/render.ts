@@ -7,26 +7,36 @@ function bytes(n: number): string {
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];
   let value = n / 1024;
   let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit += 1; }
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
   return `${value.toFixed(1)} ${units[unit]}`;
 }
 
 function label(node: LineageNode, port?: string): string {
   const via = port ? `${port}: ` : '';
   switch (node.type) {
-    case 'artifact': return `${via}${node.kind} ${short(node.sha256)} (${bytes(node.size)}${node.mediaType ? `, ${node.mediaType}` : ''})`;
+    case 'artifact':
+      return `${via}${node.kind} ${short(node.sha256)} (${bytes(node.size)}${node.mediaType ? `, ${node.mediaType}` : ''})`;
     case 'step': {
       const cached = node.cachedFrom ? `, cached from ${node.cachedFrom.slice(0, 8)}` : '';
       const error = node.error ? `, ${node.error.type ?? 'error'}: ${node.error.message}` : '';
       return `${via}step ${node.nodeId} (${node.step.name}@${node.step.version}) ${node.status}, attempts ${node.attempts}${cached}${error} [run ${node.runId}]`;
     }
-    case 'run': return `run ${node.runId}`;
-    case 'model': return `model ${node.name}@${node.version}${node.aliases.length ? ` [${node.aliases.join(', ')}]` : ''} ${metrics(node.metrics)}`;
+    case 'run':
+      return `run ${node.runId}`;
+    case 'model':
+      return `model ${node.name}@${node.version}${node.aliases.length ? ` [${node.aliases.join(', ')}]` : ''} ${metrics(node.metrics)}`;
   }
 }
 
 const metrics = (m: Record<string, number>) =>
-  Object.keys(m).length === 0 ? '' : Object.entries(m).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(4)}`).join(' ');
+  Object.keys(m).length === 0
+    ? ''
+    : Object.entries(m)
+        .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(4)}`)
+        .join(' ');
 
 function runLine(r: RunNode): string {
   const code = r.code.commit ? `${r.code.commit.slice(0, 12)}${r.code.dirty ? ' (dirty)' : ''}` : 'unknown';
@@ -67,8 +77,18 @@ export function renderLineage(graph: LineageGraph): string {
   const heading = up ? 'upstream of' : 'downstream of';
   if (root?.type === 'run') {
     lines.push(`${heading} run ${root.runId}`);
-    const steps = graph.nodes.filter((n): n is StepNode => n.type === 'step' && n.runId === root.runId && n.depth === 1);
-    const sinks = steps.filter((s) => !graph.edges.some((e) => (e.type === 'output' || e.type === 'reused') && e.from === s.id && graph.edges.some((f) => f.type === 'input' && f.from === e.to && steps.some((t) => t.id === f.to))));
+    const steps = graph.nodes.filter(
+      (n): n is StepNode => n.type === 'step' && n.runId === root.runId && n.depth === 1,
+    );
+    const sinks = steps.filter(
+      (s) =>
+        !graph.edges.some(
+          (e) =>
+            (e.type === 'output' || e.type === 'reused') &&
+            e.from === s.id &&
+            graph.edges.some((f) => f.type === 'input' && f.from === e.to && steps.some((t) => t.id === f.to)),
+        ),
+    );
     sinks.forEach((s, i) => walk(s.id, undefined, '', i === sinks.length - 1));
   } else if (root) {
     lines.push(`${heading} ${label(root)}`);
@@ -86,7 +106,9 @@ export function renderLineage(graph: LineageGraph): string {
     const sources = graph.nodes.filter((n): n is ArtifactNode => n.type === 'artifact' && !produced.has(n.id));
     if (sources.length) lines.push('', 'sources:', ...sources.map((a) => `  ${a.kind} ${a.sha256}  ${a.uri}`));
   } else {
-    const models = graph.nodes.filter((n): n is ModelNode => n.type === 'model').sort((a, b) => a.name.localeCompare(b.name) || a.version - b.version);
+    const models = graph.nodes
+      .filter((n): n is ModelNode => n.type === 'model')
+      .sort((a, b) => a.name.localeCompare(b.name) || a.version - b.version);
     if (models.length) lines.push('', 'models:', ...models.map((m) => `  ${label(m)}`));
   }
   if (graph.truncated) lines.push('', `(stopped at depth ${graph.maxDepth}; pass a larger depth to see more)`);

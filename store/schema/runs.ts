@@ -6,25 +6,36 @@ export const runStatuses = ['running', 'succeeded', 'failed', 'cancelled', 'term
 export type RunStatus = (typeof runStatuses)[number];
 
 /** One execution of a plan; `id` is Kiln's run id, stable across Temporal continue-as-new. */
-export const runs = pgTable('runs', {
-  id: text('id').primaryKey(),
-  workflowId: text('workflow_id').notNull(),
-  temporalRunId: text('temporal_run_id'),
-  pipelineName: text('pipeline_name').notNull().references(() => pipelines.name),
-  planHash: text('plan_hash').notNull().references(() => planVersions.hash),
-  status: text('status').$type<RunStatus>().notNull(),
-  params: jsonb('params').$type<Record<string, unknown>>().notNull().default({}),
-  codeCommit: text('code_commit'),
-  codeDirty: boolean('code_dirty'),
-  startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
-  finishedAt: timestamp('finished_at', { withTimezone: true }),
-  errorType: text('error_type'),
-  errorMessage: text('error_message'),
-}, (t) => [
-  index('runs_pipeline_started_idx').on(t.pipelineName, t.startedAt),
-  index('runs_workflow_idx').on(t.workflowId),
-  index('runs_plan_idx').on(t.planHash),
-  index('runs_status_started_idx').on(t.status, t.startedAt),
-  check('runs_status_check', sql`${t.status} in ('running', 'succeeded', 'failed', 'cancelled', 'terminated', 'timed_out')`),
-]);
+export const runs = pgTable(
+  'runs',
+  {
+    id: text('id').primaryKey(),
+    workflowId: text('workflow_id').notNull(),
+    temporalRunId: text('temporal_run_id'),
+    pipelineName: text('pipeline_name')
+      .notNull()
+      .references(() => pipelines.name),
+    planHash: text('plan_hash')
+      .notNull()
+      .references(() => planVersions.hash),
+    status: text('status').$type<RunStatus>().notNull(),
+    params: jsonb('params').$type<Record<string, unknown>>().notNull().default({}),
+    codeCommit: text('code_commit'),
+    codeDirty: boolean('code_dirty'),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    errorType: text('error_type'),
+    errorMessage: text('error_message'),
+  },
+  (t) => [
+    index('runs_pipeline_started_idx').on(t.pipelineName, t.startedAt),
+    index('runs_workflow_idx').on(t.workflowId),
+    index('runs_plan_idx').on(t.planHash),
+    index('runs_status_started_idx').on(t.status, t.startedAt),
+    check(
+      'runs_status_check',
+      sql`${t.status} in ('running', 'succeeded', 'failed', 'cancelled', 'terminated', 'timed_out')`,
+    ),
+  ],
+);
 export type Run = typeof runs.$inferSelect;

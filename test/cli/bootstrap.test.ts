@@ -13,7 +13,9 @@ describe('kiln CLI first admin on a local store', () => {
   let home: string;
   const saved = { ...process.env };
   const out: string[] = [];
-  const print = (line: string) => { out.push(line); };
+  const print = (line: string) => {
+    out.push(line);
+  };
   const tokenFile = () => join(home, 'token');
 
   beforeEach(async () => {
@@ -65,12 +67,22 @@ describe('kiln CLI first admin on a local store', () => {
     await store.close();
     await writeFile(tokenFile(), 'kiln_stale_token\n', { mode: 0o600 });
 
-    await assert.rejects(audit([], print), (e: Error) =>
-      e.name === 'AuthenticationError' && e.message.includes(tokenFile()) && /not valid for this store/.test(e.message) && /--token/.test(e.message));
+    await assert.rejects(
+      audit([], print),
+      (e: Error) =>
+        e.name === 'AuthenticationError' &&
+        e.message.includes(tokenFile()) &&
+        /not valid for this store/.test(e.message) &&
+        /--token/.test(e.message),
+    );
     assert.equal(await readFile(tokenFile(), 'utf8'), 'kiln_stale_token\n', 'the file is left as it was');
     const after = await openStore({ dir: join(home, 'db') });
     try {
-      assert.deepEqual((await after.listPrincipals()).map((p) => p.name), ['grace'], 'no admin was made behind the existing one');
+      assert.deepEqual(
+        (await after.listPrincipals()).map((p) => p.name),
+        ['grace'],
+        'no admin was made behind the existing one',
+      );
     } finally {
       await after.close();
     }

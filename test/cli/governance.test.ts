@@ -34,7 +34,9 @@ describe('kiln CLI governance', () => {
   const tokens: Record<string, string> = {};
   const saved = { ...process.env };
   const out: string[] = [];
-  const print = (line: string) => { out.push(line); };
+  const print = (line: string) => {
+    out.push(line);
+  };
 
   before(async () => {
     home = await mkdtemp(join(tmpdir(), 'kiln-cli-'));
@@ -44,7 +46,11 @@ describe('kiln CLI governance', () => {
     Object.assign(process.env, { KILN_HOME: home, TEMPORAL_ADDRESS: kiln.address, KILN_TASK_QUEUE: kiln.taskQueue });
     delete process.env.DATABASE_URL;
     delete process.env.KILN_TOKEN;
-    for (const [name, role] of [['ada', 'admin'], ['alice', 'approver'], ['victor', 'viewer']] as const) {
+    for (const [name, role] of [
+      ['ada', 'admin'],
+      ['alice', 'approver'],
+      ['victor', 'viewer'],
+    ] as const) {
       tokens[name] = (await store.createToken({ name, role })).token;
     }
   });
@@ -55,17 +61,31 @@ describe('kiln CLI governance', () => {
     await rm(home, { recursive: true, force: true });
   });
 
-  it('refuses an approval by a viewer, audits the refusal, and takes the approver\'s', async () => {
+  it("refuses an approval by a viewer, audits the refusal, and takes the approver's", async () => {
     const handle = await kiln.start(gated);
-    for (let i = 0; i < 200 && (await handle.query(statusQuery)).nodes.find((n) => n.id === 'release')?.status !== 'waiting'; i++) await new Promise((r) => setTimeout(r, 100));
-    await assert.rejects(approve([handle.workflowId, 'release', '--token', tokens.victor!], print), (e: Error) =>
-      e.name === 'AccessDeniedError' && /victor/.test(e.message) && /approver/.test(e.message));
-    assert.equal((await handle.query(statusQuery)).nodes.find((n) => n.id === 'release')?.status, 'waiting', 'the refused decision never reached the run');
+    for (
+      let i = 0;
+      i < 200 && (await handle.query(statusQuery)).nodes.find((n) => n.id === 'release')?.status !== 'waiting';
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 100));
+    await assert.rejects(
+      approve([handle.workflowId, 'release', '--token', tokens.victor!], print),
+      (e: Error) => e.name === 'AccessDeniedError' && /victor/.test(e.message) && /approver/.test(e.message),
+    );
+    assert.equal(
+      (await handle.query(statusQuery)).nodes.find((n) => n.id === 'release')?.status,
+      'waiting',
+      'the refused decision never reached the run',
+    );
     const denied = await store.listAudit({ action: 'access.denied', actor: 'victor' });
     assert.equal(denied.length, 1);
     assert.equal(denied[0]!.subject, `run:${handle.workflowId}#release`);
 
-    assert.equal(await approve([handle.workflowId, 'release', '--comment', 'ship it', '--token', tokens.alice!], print), 0);
+    assert.equal(
+      await approve([handle.workflowId, 'release', '--comment', 'ship it', '--token', tokens.alice!], print),
+      0,
+    );
     const result = await handle.result();
     assert.equal(result.nodes.find((n) => n.id === 'release')?.gate?.decision?.by, 'alice');
     const [approval] = await store.listAudit({ action: 'gate.approve', subject: `run:${handle.workflowId}#release` });
@@ -78,9 +98,16 @@ describe('kiln CLI governance', () => {
   it('moves aliases only for approvers, and rolls back to the previous holder', async () => {
     for (const n of [1, 2]) {
       await store.recordArtifact({ sha256: sha(n), kind: 'model', size: 10 });
-      await store.registerModelVersion({ model: 'scorer', artifactSha256: sha(n), metrics: { roc_auc: 0.8 + n / 100 } });
+      await store.registerModelVersion({
+        model: 'scorer',
+        artifactSha256: sha(n),
+        metrics: { roc_auc: 0.8 + n / 100 },
+      });
     }
-    await assert.rejects(models(['promote', 'scorer@1', '--alias', 'production', '--token', tokens.victor!], print), /victor.*approver/s);
+    await assert.rejects(
+      models(['promote', 'scorer@1', '--alias', 'production', '--token', tokens.victor!], print),
+      /victor.*approver/s,
+    );
     assert.equal(await models(['promote', 'scorer@1', '--alias', 'production', '--token', tokens.alice!], print), 0);
     assert.equal(await models(['promote', 'scorer@2', '--alias', 'production', '--token', tokens.alice!], print), 0);
     assert.equal(await models(['rollback', 'scorer', '--alias', 'production', '--token', tokens.alice!], print), 0);
@@ -92,9 +119,12 @@ describe('kiln CLI governance', () => {
 
   it('starts runs only for operators and above', async () => {
     const file = join(home, 'sum.ts');
-    await writeFile(file, `import { pipeline } from '${join(process.cwd(), 'dsl')}';
+    await writeFile(
+      file,
+      `import { pipeline } from '${join(process.cwd(), 'dsl')}';
 import { add } from '${join(process.cwd(), 'test/fixtures/steps')}';
-export default pipeline({ name: 'cli-sum' }, (p) => p.step(add, { a: 2, b: 3 }).sum);\n`);
+export default pipeline({ name: 'cli-sum' }, (p) => p.step(add, { a: 2, b: 3 }).sum);\n`,
+    );
     await assert.rejects(run([file, '--detach', '--token', tokens.victor!], print), /victor.*operator/s);
     assert.equal((await store.listAudit({ action: 'access.denied', subject: 'pipeline:cli-sum' })).length, 1);
     assert.equal((await store.listRuns({ pipeline: 'cli-sum' })).length, 0, 'a refused start leaves no run');
@@ -104,13 +134,19 @@ export default pipeline({ name: 'cli-sum' }, (p) => p.step(add, { a: 2, b: 3 }).
   });
 
   it('creates tokens only as admin, showing the token once', async () => {
-    await assert.rejects(token(['create', '--name', 'mallory', '--role', 'admin', '--token', tokens.alice!], print), /alice.*admin/s);
+    await assert.rejects(
+      token(['create', '--name', 'mallory', '--role', 'admin', '--token', tokens.alice!], print),
+      /alice.*admin/s,
+    );
     out.length = 0;
     assert.equal(await token(['create', '--name', 'olive', '--role', 'operator', '--token', tokens.ada!], print), 0);
     const created = out.join('\n').match(/kiln_[\w-]+/)?.[0];
     assert.ok(created, 'the token is printed');
     assert.equal((await store.authenticate(created)).role, 'operator');
-    assert.ok(!JSON.stringify(await store.listAudit({ action: 'token.create' })).includes(created), 'the audit trail never holds the secret');
+    assert.ok(
+      !JSON.stringify(await store.listAudit({ action: 'token.create' })).includes(created),
+      'the audit trail never holds the secret',
+    );
   });
 
   it('prints lineage as JSON for machines', async () => {
@@ -118,7 +154,9 @@ export default pipeline({ name: 'cli-sum' }, (p) => p.step(add, { a: 2, b: 3 }).
     await handle.result();
     out.length = 0;
     assert.equal(await lineage([`run:${handle.workflowId}`, '--json', '--token', tokens.victor!], print), 0);
-    const graph = JSON.parse(out.join('\n')) as { nodes: Array<{ type: string; runId?: string; planHash?: string; status?: string }> };
+    const graph = JSON.parse(out.join('\n')) as {
+      nodes: Array<{ type: string; runId?: string; planHash?: string; status?: string }>;
+    };
     const run = graph.nodes.find((n) => n.type === 'run');
     assert.equal(run?.runId, handle.workflowId);
     assert.equal(run?.status, 'succeeded');
@@ -130,9 +168,11 @@ export default pipeline({ name: 'cli-sum' }, (p) => p.step(add, { a: 2, b: 3 }).
     assert.equal(await audit(['verify', '--token', tokens.victor!], print), 0);
     assert.match(out.join('\n'), /intact: \d+ events/);
     const [first] = await store.listAudit({ limit: 1 });
-    await store.db.execute(sql.raw(`alter table audit_events disable trigger audit_events_append_only;
+    await store.db.execute(
+      sql.raw(`alter table audit_events disable trigger audit_events_append_only;
       update audit_events set actor = 'someone-else' where seq = ${first!.seq};
-      alter table audit_events enable trigger audit_events_append_only;`));
+      alter table audit_events enable trigger audit_events_append_only;`),
+    );
     out.length = 0;
     assert.equal(await audit(['verify', '--token', tokens.victor!], print), 1);
     assert.match(out.join('\n'), new RegExp(`TAMPERED at event #${first!.seq}`));

@@ -9,30 +9,58 @@ type Expect<T extends true> = T;
 
 const dataset = z.object({ kind: z.literal('dataset'), uri: z.string() });
 const model = z.object({ kind: z.literal('model'), uri: z.string() });
-const load = defineStep({ name: 'types.load', version: '1', input: z.object({ path: z.string() }), output: z.object({ dataset }) });
-const split = defineStep({ name: 'types.split', version: '1', input: z.object({ dataset, testFraction: z.number() }), output: z.object({ train: dataset, test: dataset }) });
-const train = defineStep({ name: 'types.train', version: '1', input: z.object({ train: dataset, epochs: z.number().default(10) }), output: z.object({ model, loss: z.number() }) });
-const evaluate = defineStep({ name: 'types.evaluate', version: '1', input: z.object({ model, test: dataset }), output: z.object({ auc: z.number() }) });
-
-export const typed = pipeline({ name: 'typed', params: z.object({ fraction: z.number().default(0.2), path: z.string() }) }, (p, params) => {
-  const raw = p.step(load, { path: params.path });
-  const parts = p.step(split, { dataset: raw.dataset, testFraction: params.fraction });
-  const fit = p.step(train, { train: parts.train });
-  const score = p.step(evaluate, { model: fit.model, test: parts.test });
-  // @ts-expect-error a model handle is not a dataset
-  p.step(evaluate, { model: parts.test, test: parts.test }, { id: 'wrong1' });
-  // @ts-expect-error a number handle is not a string
-  p.step(load, { path: params.fraction }, { id: 'wrong2' });
-  // @ts-expect-error a required input is missing
-  p.step(split, { dataset: raw.dataset }, { id: 'wrong3' });
-  // @ts-expect-error an output that does not exist
-  void fit.accuracy;
-  type _auc = Expect<Equal<typeof score.auc extends Handle<infer T> ? T : never, number>>;
-  type _model = Expect<Equal<typeof fit.model extends Handle<infer T> ? T : never, { kind: 'model'; uri: string }>>;
-  const _trials = p.map(p.step(load, { path: 'x' }, { id: 'grid' }).dataset.uri as unknown as Handle<{ lr: number }[]>, (trial) => ({ lr: trial.lr, loss: p.step(train, { train: parts.train, epochs: trial.lr }, { id: 't' }).loss }));
-  type _trialsType = Expect<Equal<typeof _trials extends Handle<infer T> ? T : never, { lr: number; loss: number }[]>>;
-  return { auc: score.auc };
+const load = defineStep({
+  name: 'types.load',
+  version: '1',
+  input: z.object({ path: z.string() }),
+  output: z.object({ dataset }),
 });
+const split = defineStep({
+  name: 'types.split',
+  version: '1',
+  input: z.object({ dataset, testFraction: z.number() }),
+  output: z.object({ train: dataset, test: dataset }),
+});
+const train = defineStep({
+  name: 'types.train',
+  version: '1',
+  input: z.object({ train: dataset, epochs: z.number().default(10) }),
+  output: z.object({ model, loss: z.number() }),
+});
+const evaluate = defineStep({
+  name: 'types.evaluate',
+  version: '1',
+  input: z.object({ model, test: dataset }),
+  output: z.object({ auc: z.number() }),
+});
+
+export const typed = pipeline(
+  { name: 'typed', params: z.object({ fraction: z.number().default(0.2), path: z.string() }) },
+  (p, params) => {
+    const raw = p.step(load, { path: params.path });
+    const parts = p.step(split, { dataset: raw.dataset, testFraction: params.fraction });
+    const fit = p.step(train, { train: parts.train });
+    const score = p.step(evaluate, { model: fit.model, test: parts.test });
+    // @ts-expect-error a model handle is not a dataset
+    p.step(evaluate, { model: parts.test, test: parts.test }, { id: 'wrong1' });
+    // @ts-expect-error a number handle is not a string
+    p.step(load, { path: params.fraction }, { id: 'wrong2' });
+    // @ts-expect-error a required input is missing
+    p.step(split, { dataset: raw.dataset }, { id: 'wrong3' });
+    // @ts-expect-error an output that does not exist
+    void fit.accuracy;
+    type _auc = Expect<Equal<typeof score.auc extends Handle<infer T> ? T : never, number>>;
+    type _model = Expect<Equal<typeof fit.model extends Handle<infer T> ? T : never, { kind: 'model'; uri: string }>>;
+    const _trials = p.map(
+      p.step(load, { path: 'x' }, { id: 'grid' }).dataset.uri as unknown as Handle<{ lr: number }[]>,
+      (trial) => ({ lr: trial.lr, loss: p.step(train, { train: parts.train, epochs: trial.lr }, { id: 't' }).loss }),
+    );
+    type _trialsType = Expect<
+      Equal<typeof _trials extends Handle<infer T> ? T : never, { lr: number; loss: number }[]>
+    >;
+    return { auc: score.auc };
+  },
+);
 
 type _params = Expect<Equal<PipelineParams<typeof typed>, { fraction?: number | undefined; path: string }>>;
 type _out = Expect<Equal<StepOutput<typeof train>, { model: { kind: 'model'; uri: string }; loss: number }>>;

@@ -14,7 +14,11 @@ import creditRisk from '../../examples/credit-risk';
 import { approveGate, approverAndViewer, waitForGate } from '../fixtures/gates';
 import { recordingEngine } from '../fixtures/recording-engine';
 
-const env = recordingEngine(testBackends().find((b) => b.name === 'pglite')!, builtinSteps, approverAndViewer);
+const env = recordingEngine(
+  testBackends().find((b) => b.name === 'pglite')!,
+  builtinSteps,
+  approverAndViewer,
+);
 
 interface Output {
   model: { uri: string; sha256: string };
@@ -25,7 +29,7 @@ interface Output {
   best: { learningRate: number; l2: number };
 }
 
-it('tunes, validates and, on an approver\'s word, registers and promotes the credit-risk model: held-out ROC AUC >= 0.75', async () => {
+it("tunes, validates and, on an approver's word, registers and promotes the credit-risk model: held-out ROC AUC >= 0.75", async () => {
   const handle = await env.kiln.start(creditRisk);
   const { show, nodes } = await waitForGate(handle);
   assert.ok((show.rocAuc as number) >= 0.75, `held-out ROC AUC ${String(show.rocAuc)}`);
@@ -34,22 +38,45 @@ it('tunes, validates and, on an approver\'s word, registers and promotes the cre
   assert.deepEqual(Object.keys(show.bestParams as object).sort(), ['l2', 'learningRate']);
   assert.match(show.champion as string, /no version of 'credit-risk' holds the alias 'production' yet/);
   assert.equal(nodes.find((n) => n.id === 'quality')?.status, 'succeeded');
-  assert.notEqual(nodes.find((n) => n.id === 'register')?.status, 'succeeded', 'nothing is registered before the approval');
+  assert.notEqual(
+    nodes.find((n) => n.id === 'register')?.status,
+    'succeeded',
+    'nothing is registered before the approval',
+  );
 
   await approveGate(handle, 'alice', { store: env.store });
   const result = await handle.result();
-  assert.ok(result.nodes.every((n) => n.status === 'succeeded'), JSON.stringify(result.nodes.map((n) => [n.id, n.status])));
+  assert.ok(
+    result.nodes.every((n) => n.status === 'succeeded'),
+    JSON.stringify(result.nodes.map((n) => [n.id, n.status])),
+  );
   const output = result.output as Output;
   assert.ok(output.metrics.rocAuc >= 0.75, `held-out ROC AUC ${output.metrics.rocAuc}`);
   assert.equal(output.metrics.rows, 200, 'scored on the 200 held-out rows');
-  assert.ok(output.fairness.sexParityRatio >= 0.8 && output.fairness.sexParityRatio <= 1, `parity by sex ${output.fairness.sexParityRatio}`);
-  assert.ok(output.fairness.ageParityRatio > 0 && output.fairness.ageParityRatio < 0.8, `parity by age ${output.fairness.ageParityRatio}`);
-  assert.ok(output.fairness.ageEqualizedOddsDifference <= 0.3, `equalized odds by age ${output.fairness.ageEqualizedOddsDifference}`);
+  assert.ok(
+    output.fairness.sexParityRatio >= 0.8 && output.fairness.sexParityRatio <= 1,
+    `parity by sex ${output.fairness.sexParityRatio}`,
+  );
+  assert.ok(
+    output.fairness.ageParityRatio > 0 && output.fairness.ageParityRatio < 0.8,
+    `parity by age ${output.fairness.ageParityRatio}`,
+  );
+  assert.ok(
+    output.fairness.ageEqualizedOddsDifference <= 0.3,
+    `equalized odds by age ${output.fairness.ageEqualizedOddsDifference}`,
+  );
 
   // Four trials, each scored on the validation rows (640 fit, 160 validation), the best by ROC AUC.
-  const trials = (await env.store.listTrials('credit-risk', { metric: 'rocAuc', goal: 'max' })).filter((t) => t.runId === handle.workflowId);
+  const trials = (await env.store.listTrials('credit-risk', { metric: 'rocAuc', goal: 'max' })).filter(
+    (t) => t.runId === handle.workflowId,
+  );
   assert.equal(trials.length, 4);
-  assert.deepEqual(trials.map((t) => `${t.params.learningRate}/${t.params.l2}`).sort(), ['0.01/0.001', '0.01/0.1', '0.1/0.001', '0.1/0.1']);
+  assert.deepEqual(trials.map((t) => `${t.params.learningRate}/${t.params.l2}`).sort(), [
+    '0.01/0.001',
+    '0.01/0.1',
+    '0.1/0.001',
+    '0.1/0.1',
+  ]);
   for (const t of trials) {
     assert.equal(t.status, 'succeeded');
     assert.equal(t.metrics.rows, 160);
@@ -57,7 +84,7 @@ it('tunes, validates and, on an approver\'s word, registers and promotes the cre
   }
   const best = trials.reduce((a, b) => (b.metrics.rocAuc! > a.metrics.rocAuc! ? b : a));
   assert.deepEqual(output.best, best.params);
-  assert.equal(output.model.sha256, best.artifactSha256, 'the model scored on the test rows is the best trial\'s');
+  assert.equal(output.model.sha256, best.artifactSha256, "the model scored on the test rows is the best trial's");
 
   assert.equal(output.version, 1);
   assert.equal(output.promotedBy, 'alice');
@@ -67,18 +94,26 @@ it('tunes, validates and, on an approver\'s word, registers and promotes the cre
   assert.equal(production.artifactSha256, output.model.sha256);
   assert.equal(production.metrics.rocAuc, output.metrics.rocAuc);
   assert.equal(production.metrics.sexParityRatio, output.fairness.sexParityRatio);
-  assert.deepEqual((await env.store.aliasHistory('credit-risk', 'production')).map((m) => m.actor), ['alice']);
+  assert.deepEqual(
+    (await env.store.aliasHistory('credit-risk', 'production')).map((m) => m.actor),
+    ['alice'],
+  );
 
   // Lineage reaches the exact bytes of the CSV the model was trained from.
   const csv = await readFile('examples/data/german-credit.csv');
-  const sources = (await env.store.upstream('credit-risk@production')).nodes.filter((n) => n.type === 'artifact' && n.kind === 'file');
-  assert.deepEqual(sources.map((n) => n.type === 'artifact' && n.sha256), [createHash('sha256').update(csv).digest('hex')]);
+  const sources = (await env.store.upstream('credit-risk@production')).nodes.filter(
+    (n) => n.type === 'artifact' && n.kind === 'file',
+  );
+  assert.deepEqual(
+    sources.map((n) => n.type === 'artifact' && n.sha256),
+    [createHash('sha256').update(csv).digest('hex')],
+  );
 
   const model = await new ArtifactStore(env.kiln.artifactsDir).readJson<{ kind: string }>(output.model.uri);
   assert.equal(model.kind, 'kiln.model');
 });
 
-it('refuses a viewer\'s approval, and a forged one sent straight to the run: production stays on version 1', async () => {
+it("refuses a viewer's approval, and a forged one sent straight to the run: production stays on version 1", async () => {
   const handle = await env.kiln.start(creditRisk, { epochs: 60 });
   const { show } = await waitForGate(handle);
   assert.match(show.champion as string, /of the champion credit-risk@1 \(alias 'production'\), margin 0\.01: passed/);
@@ -86,24 +121,36 @@ it('refuses a viewer\'s approval, and a forged one sent straight to the run: pro
   await assert.rejects(approveGate(handle, 'victor', { store: env.store }), { name: 'AccessDeniedError' });
   // Straight to Temporal, naming an approver: the run goes on, but nothing acts on it.
   await approveGate(handle, 'alice');
-  const error = await handle.result().then(() => assert.fail('expected the promotion to be refused'), (e: unknown) => e);
+  const error = await handle.result().then(
+    () => assert.fail('expected the promotion to be refused'),
+    (e: unknown) => e,
+  );
   assert.ok(error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure, String(error));
   assert.equal(error.cause.type, 'AccessDenied');
   assert.match(error.cause.message, /no approval by alice at gate 'release' is on record for run/);
   assert.equal((await env.store.getModelVersion('credit-risk', 'production')).version, 1);
-  assert.deepEqual((await env.store.aliasHistory('credit-risk', 'production')).map((m) => m.actor), ['alice']);
+  assert.deepEqual(
+    (await env.store.aliasHistory('credit-risk', 'production')).map((m) => m.actor),
+    ['alice'],
+  );
 });
 
 it('stops the run at the AUC gate when the bar is out of reach, naming metric, value and bar, and registers nothing', async () => {
   const handle = await env.kiln.start(creditRisk, { minAuc: 0.99 });
-  const error = await handle.result().then(() => assert.fail('expected the gate to stop the run'), (e: unknown) => e);
+  const error = await handle.result().then(
+    () => assert.fail('expected the gate to stop the run'),
+    (e: unknown) => e,
+  );
   assert.ok(error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure);
   assert.equal(error.cause.type, 'GateFailed');
   assert.match(error.cause.message, /step 'gates' failed: roc_auc 0\.\d+ is below the gate 0\.99/);
   const status = await handle.query(statusQuery);
   assert.equal(status.nodes.find((n) => n.id === 'release')?.status, 'cancelled');
   const versions = (await env.store.getModel('credit-risk'))!.versions;
-  assert.ok(versions.every((v) => v.runId !== handle.workflowId), 'a model that failed its gate is not registered');
+  assert.ok(
+    versions.every((v) => v.runId !== handle.workflowId),
+    'a model that failed its gate is not registered',
+  );
 });
 
 it('fails at ingest on a malformed CSV, naming the line, before anything else runs', async () => {
@@ -111,7 +158,10 @@ it('fails at ingest on a malformed CSV, naming the line, before anything else ru
   const path = join(dir, 'bad.csv');
   await writeFile(path, 'checking_status,duration,class\nA11,6,good\nA12,48\nA14,12,good\n');
   const handle = await env.kiln.start(creditRisk, { data: path });
-  const error = await handle.result().then(() => assert.fail('expected ingest to fail'), (e: unknown) => e);
+  const error = await handle.result().then(
+    () => assert.fail('expected ingest to fail'),
+    (e: unknown) => e,
+  );
   assert.ok(error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure);
   assert.equal(error.cause.type, 'InvalidData');
   assert.match(error.cause.message, /step 'readCsv' failed: .*line 3/);
@@ -131,7 +181,10 @@ it('stops at the data-quality gate, naming the column and row, before the data i
   rows[9] = cells.join(',');
   await writeFile(path, `${[header, ...rows].join('\n')}\n`);
   const handle = await env.kiln.start(creditRisk, { data: path });
-  const error = await handle.result().then(() => assert.fail('expected the quality gate to fail'), (e: unknown) => e);
+  const error = await handle.result().then(
+    () => assert.fail('expected the quality gate to fail'),
+    (e: unknown) => e,
+  );
   assert.ok(error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure);
   assert.equal(error.cause.type, 'DataQualityFailed');
   assert.match(error.cause.message, /column 'age' range \[18, 100\]: 1 row.*row 10\b/);

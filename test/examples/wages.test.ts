@@ -11,8 +11,12 @@ import wages from '../../examples/wages';
 import { engine } from '../fixtures/engine';
 
 let kiln: Awaited<ReturnType<typeof engine>>;
-before(async () => { kiln = await engine(builtinSteps); });
-after(async () => { await kiln?.stop(); });
+before(async () => {
+  kiln = await engine(builtinSteps);
+});
+after(async () => {
+  await kiln?.stop();
+});
 
 it('runs the wages example end to end: median-wage label, held-out ROC AUC >= 0.75, approved, model stored', async () => {
   const handle = await kiln.start(wages);
@@ -28,24 +32,36 @@ it('runs the wages example end to end: median-wage label, held-out ROC AUC >= 0.
   }
   await handle.executeUpdate(approveUpdate, { args: [{ gate: 'release', approved: true, by: 'pay-analyst' }] });
   const result = await handle.result();
-  const output = result.output as { metrics: { rocAuc: number; rows: number }; model: { uri: string; label: string; classes: string[] } };
+  const output = result.output as {
+    metrics: { rocAuc: number; rows: number };
+    model: { uri: string; label: string; classes: string[] };
+  };
   assert.ok(output.metrics.rocAuc >= 0.75, `held-out ROC AUC ${output.metrics.rocAuc}`);
   assert.equal(output.metrics.rows, 107);
   assert.equal(output.model.label, 'pay');
   assert.deepEqual([...output.model.classes].sort(), ['high', 'low']);
-  assert.ok(result.nodes.every((n) => n.status === 'succeeded'), JSON.stringify(result.nodes.map((n) => [n.id, n.status])));
+  assert.ok(
+    result.nodes.every((n) => n.status === 'succeeded'),
+    JSON.stringify(result.nodes.map((n) => [n.id, n.status])),
+  );
 
   // The model never saw the wage it predicts: the split it trained on has the label and no wage.
   const split = (await handle.query(statusQuery)).nodes.find((n) => n.id === 'split')?.output as { train: DatasetRef };
   const train = await loadDataset(new ArtifactStore(kiln.artifactsDir), split.train);
-  assert.ok(train.columns.some((c) => c.name === 'pay') && !train.columns.some((c) => c.name === 'wage'), JSON.stringify(train.columns));
+  assert.ok(
+    train.columns.some((c) => c.name === 'pay') && !train.columns.some((c) => c.name === 'wage'),
+    JSON.stringify(train.columns),
+  );
   const model = await new ArtifactStore(kiln.artifactsDir).readJson<{ kind: string }>(output.model.uri);
   assert.equal(model.kind, 'kiln.model');
 });
 
 it('stops the wages run at the AUC gate when the bar is above what the model reaches, naming metric, value and bar', async () => {
   const handle = await kiln.start(wages, { minAuc: 0.95 });
-  const error = await handle.result().then(() => assert.fail('expected the gate to stop the run'), (e: unknown) => e);
+  const error = await handle.result().then(
+    () => assert.fail('expected the gate to stop the run'),
+    (e: unknown) => e,
+  );
   assert.ok(error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure);
   assert.equal(error.cause.type, 'GateFailed');
   assert.match(error.cause.message, /step 'gates' failed: roc_auc 0\.7\d+ is below the gate 0\.95/);

@@ -20,7 +20,10 @@ describe('registry.register with an imported ONNX model', () => {
   let file: string;
   const declared: OnnxSignature = {
     inputs: [{ name: 'x', type: 'float32', shape: [null, 1] }],
-    outputs: [{ name: 'probabilities', type: 'float32', shape: [null, 2] }, { name: 'label', type: 'string', shape: [null] }],
+    outputs: [
+      { name: 'probabilities', type: 'float32', shape: [null, 2] },
+      { name: 'label', type: 'string', shape: [null] },
+    ],
     classes: ['no', 'yes'],
   };
 
@@ -36,11 +39,17 @@ describe('registry.register with an imported ONNX model', () => {
     await ctx.dispose();
   });
 
-  const imported = async () => importOnnx.output.parse(await importOnnxImpl.run(importOnnx.input.parse({ path: file, signature: declared }), ctx));
+  const imported = async () =>
+    importOnnx.output.parse(await importOnnxImpl.run(importOnnx.input.parse({ path: file, signature: declared }), ctx));
 
   it('registers the graph as a version whose signature, read back from the store, is the declared one', async () => {
     const { onnx } = await imported();
-    const input = registerModel.input.parse({ name: 'external-risk', model: onnx, metrics: { rocAuc: 0.71 }, signature: declared });
+    const input = registerModel.input.parse({
+      name: 'external-risk',
+      model: onnx,
+      metrics: { rocAuc: 0.71 },
+      signature: declared,
+    });
     const out = await registerModelImpl.run(input, ctx);
     assert.deepEqual(out, { name: 'external-risk', version: 1 });
     const version = await store.getModelVersion('external-risk', 1);
@@ -69,14 +78,25 @@ describe('registry.register with an imported ONNX model', () => {
   it('refuses a given signature the graph does not have, naming the input, and registers nothing', async () => {
     const { onnx } = await imported();
     const wrong = { ...declared, inputs: [{ name: 'x', type: 'string' as const }] };
-    await assert.rejects(registerModelImpl.run(registerModel.input.parse({ name: 'external-wrong', model: onnx, signature: wrong }), ctx), (error: unknown) => {
-      assert.ok(error instanceof ApplicationFailure && error.type === 'InvalidData' && error.nonRetryable);
-      assert.match(error.message, /registry\.register: the signature given does not match ONNX model .*input 'x': declared string, the model has float32/);
-      return true;
-    });
+    await assert.rejects(
+      registerModelImpl.run(registerModel.input.parse({ name: 'external-wrong', model: onnx, signature: wrong }), ctx),
+      (error: unknown) => {
+        assert.ok(error instanceof ApplicationFailure && error.type === 'InvalidData' && error.nonRetryable);
+        assert.match(
+          error.message,
+          /registry\.register: the signature given does not match ONNX model .*input 'x': declared string, the model has float32/,
+        );
+        return true;
+      },
+    );
     const relabelled = { ...declared, classes: ['yes', 'no'] };
-    await assert.rejects(registerModelImpl.run(registerModel.input.parse({ name: 'external-wrong', model: onnx, signature: relabelled }), ctx),
-      /classes: declared yes, no, the graph was imported with no, yes/);
+    await assert.rejects(
+      registerModelImpl.run(
+        registerModel.input.parse({ name: 'external-wrong', model: onnx, signature: relabelled }),
+        ctx,
+      ),
+      /classes: declared yes, no, the graph was imported with no, yes/,
+    );
     assert.equal(await store.getModel('external-wrong'), undefined);
   });
 });

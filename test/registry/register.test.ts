@@ -24,7 +24,10 @@ describe('registry.register', () => {
     const runId = 'run-register-1';
     await startRun(store, runId);
     await store.recordStepStart({ runId, nodeId: 'register', step: { name: 'registry.register', version: '1' } });
-    const step = { ...ctx, run: { workflowId: runId, runId: 'temporal-run-1', pipeline: 'test-pipeline', node: 'register' } };
+    const step = {
+      ...ctx,
+      run: { workflowId: runId, runId: 'temporal-run-1', pipeline: 'test-pipeline', node: 'register' },
+    };
     const model = await linearModel(ctx.artifacts);
     const report = { kind: 'report' as const, ...(await ctx.artifacts.putJson({ kind: 'kiln.evaluation', auc: 0.8 })) };
     const input = { name: 'credit', model, metrics: { rocAuc: 0.8 }, report };
@@ -41,32 +44,49 @@ describe('registry.register', () => {
     assert.deepEqual(version.metrics, { rocAuc: 0.8 });
     assert.deepEqual(version.signature, {
       inputs: [{ name: 'x', type: 'number' }],
-      output: { task: 'binary', label: 'y', classes: ['no', 'yes'], positiveClass: 'yes', score: 'class probabilities, in the order of classes' },
+      output: {
+        task: 'binary',
+        label: 'y',
+        classes: ['no', 'yes'],
+        positiveClass: 'yes',
+        score: 'class probabilities, in the order of classes',
+      },
       transform: '0'.repeat(64),
       validationReport: report.uri,
     });
-    const registrations = (await store.listAudit()).filter((e) => e.action === 'model.register' && e.subject === 'model:credit@1');
+    const registrations = (await store.listAudit()).filter(
+      (e) => e.action === 'model.register' && e.subject === 'model:credit@1',
+    );
     assert.equal(registrations.length, 1);
     // The register step took the model and its validation report as inputs.
     const fromReport = await store.downstream(report.sha256);
     const steps = fromReport.nodes.filter((n) => n.type === 'step');
-    assert.deepEqual(steps.map((n) => n.type === 'step' && [n.runId, n.nodeId]), [[runId, 'register']]);
+    assert.deepEqual(
+      steps.map((n) => n.type === 'step' && [n.runId, n.nodeId]),
+      [[runId, 'register']],
+    );
   });
 
   it('registers a new artifact as the next version, keeping a given signature', async () => {
     const other = await linearModel(ctx.artifacts, { weight: 3 });
-    const out = await registerModelImpl.run({ name: 'credit', model: other, metrics: {}, signature: { inputs: ['x'] } }, ctx);
+    const out = await registerModelImpl.run(
+      { name: 'credit', model: other, metrics: {}, signature: { inputs: ['x'] } },
+      ctx,
+    );
     assert.equal(out.version, 2);
     assert.deepEqual((await store.getModelVersion('credit', 2)).signature, { inputs: ['x'] });
   });
 
   it('fails clearly without a store', async () => {
     const model = await linearModel(ctx.artifacts);
-    await assert.rejects(registerModelImpl.run({ name: 'credit', model, metrics: {} }, { ...ctx, store: undefined }), (error: unknown) => {
-      assert.ok(error instanceof ApplicationFailure && error.nonRetryable);
-      assert.equal(error.type, 'StoreRequired');
-      assert.match(error.message, /registry steps need a store; start the worker with one/);
-      return true;
-    });
+    await assert.rejects(
+      registerModelImpl.run({ name: 'credit', model, metrics: {} }, { ...ctx, store: undefined }),
+      (error: unknown) => {
+        assert.ok(error instanceof ApplicationFailure && error.nonRetryable);
+        assert.equal(error.type, 'StoreRequired');
+        assert.match(error.message, /registry steps need a store; start the worker with one/);
+        return true;
+      },
+    );
   });
 });

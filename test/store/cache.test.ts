@@ -19,12 +19,15 @@ import { digest, executions, testSteps } from '../fixtures/steps';
 
 const CSV = 'age,income,class\n31,4100,good\n45,2900,bad\n27,3600,good\n52,5100,good\n';
 
-const cachedPipeline = pipeline({ name: 'store-cache', params: z.object({ path: z.string(), key: z.string(), freshKey: z.string() }) }, (p, params) => {
-  const raw = p.step(readCsv, { path: params.path, label: 'class' });
-  const kept = p.step(digest, { dataset: raw.dataset, key: params.key });
-  const fresh = p.step(digest, { dataset: raw.dataset, key: params.freshKey }, { id: 'uncached', cache: false });
-  return { report: kept.report, fresh: fresh.report, dataset: raw.dataset };
-});
+const cachedPipeline = pipeline(
+  { name: 'store-cache', params: z.object({ path: z.string(), key: z.string(), freshKey: z.string() }) },
+  (p, params) => {
+    const raw = p.step(readCsv, { path: params.path, label: 'class' });
+    const kept = p.step(digest, { dataset: raw.dataset, key: params.key });
+    const fresh = p.step(digest, { dataset: raw.dataset, key: params.freshKey }, { id: 'uncached', cache: false });
+    return { report: kept.report, fresh: fresh.report, dataset: raw.dataset };
+  },
+);
 
 const nodeOf = (nodes: NodeState[], id: string) => nodes.find((n) => n.id === id)!;
 
@@ -41,7 +44,11 @@ for (const backend of testBackends()) {
       store = await backend.open();
       kiln = await engine([...builtinSteps, ...testSteps], { store });
       dir = await mkdtemp(join(tmpdir(), 'kiln-cache-'));
-      params = { path: join(dir, 'small.csv'), key: `cache-${backend.name}-${Date.now()}`, freshKey: `fresh-${backend.name}-${Date.now()}` };
+      params = {
+        path: join(dir, 'small.csv'),
+        key: `cache-${backend.name}-${Date.now()}`,
+        freshKey: `fresh-${backend.name}-${Date.now()}`,
+      };
       await writeFile(params.path, CSV);
       fileSha = createHash('sha256').update(CSV).digest('hex');
     });
@@ -67,7 +74,10 @@ for (const backend of testBackends()) {
       second = two.workflowId;
       assert.equal(counts(), 1, 'the cached node did not run again');
       assert.equal(freshCounts(), 2, 'the node declared cache: false ran again');
-      assert.deepEqual((secondResult.output as { report: unknown }).report, (firstResult.output as { report: unknown }).report);
+      assert.deepEqual(
+        (secondResult.output as { report: unknown }).report,
+        (firstResult.output as { report: unknown }).report,
+      );
       assert.deepEqual(nodeOf(secondResult.nodes, 'digest').cached, { runId: first, node: 'digest' });
       assert.equal(nodeOf(secondResult.nodes, 'digest').status, 'succeeded');
       assert.equal(nodeOf(secondResult.nodes, 'uncached').cached, undefined);
@@ -85,7 +95,11 @@ for (const backend of testBackends()) {
       assert.equal(hit?.cacheKey, original!.cacheKey);
       assert.deepEqual(hit?.output, original!.output);
       const rows = await store.listSteps(second);
-      assert.deepEqual(rows.map((s) => [s.nodeId, s.status]).sort(), [['digest', 'cached'], ['readCsv', 'succeeded'], ['uncached', 'succeeded']]);
+      assert.deepEqual(rows.map((s) => [s.nodeId, s.status]).sort(), [
+        ['digest', 'cached'],
+        ['readCsv', 'succeeded'],
+        ['uncached', 'succeeded'],
+      ]);
       assert.equal(rows.find((s) => s.nodeId === 'readCsv')?.cacheKey, null);
       assert.equal(rows.find((s) => s.nodeId === 'uncached')?.cacheKey, null);
     });
@@ -100,9 +114,16 @@ for (const backend of testBackends()) {
       const original = steps.find((s) => s.runId === first && s.nodeId === 'digest');
       assert.equal(hit.status, 'cached');
       assert.ok(original, 'the execution the hit reused is in the graph');
-      const report = (await store.getStep({ runId: second, nodeId: 'digest' }))!.output as { report: { sha256: string } };
+      const report = (await store.getStep({ runId: second, nodeId: 'digest' }))!.output as {
+        report: { sha256: string };
+      };
       const dataset = artifacts.find((a) => a.kind === 'dataset')!;
-      assert.ok(graph.edges.some((e) => e.from === hit.id && e.to === `artifact:${report.report.sha256}` && e.type === 'reused'), JSON.stringify(graph.edges));
+      assert.ok(
+        graph.edges.some(
+          (e) => e.from === hit.id && e.to === `artifact:${report.report.sha256}` && e.type === 'reused',
+        ),
+        JSON.stringify(graph.edges),
+      );
       assert.ok(graph.edges.some((e) => e.from === dataset.id && e.to === hit.id && e.type === 'input'));
       assert.ok(graph.edges.some((e) => e.from === hit.id && e.to === original.id && e.type === 'cached_from'));
       // From the report artifact: its producer is the first run, and the file is still upstream.
@@ -119,8 +140,10 @@ for (const backend of testBackends()) {
       assert.equal((await store.getStep({ runId: handle.workflowId, nodeId: 'digest' }))?.status, 'succeeded');
     });
 
-    it('runs the step again when the reused result\'s files are gone', async () => {
-      const output = (await store.getStep({ runId: first, nodeId: 'digest' }))!.output as { report: { sha256: string } };
+    it("runs the step again when the reused result's files are gone", async () => {
+      const output = (await store.getStep({ runId: first, nodeId: 'digest' }))!.output as {
+        report: { sha256: string };
+      };
       await rm(new ArtifactStore(kiln.artifactsDir).pathOf(output.report.sha256));
       const before = counts();
       const handle = await kiln.start(cachedPipeline, params);

@@ -23,7 +23,12 @@ for (const backend of testBackends()) {
       // Cache off: every run executes every step, whatever finishes first.
       const handles = await Promise.all(offsets.map((offset) => env.kiln.start(fan, { offset }, { cache: false })));
       const results = await Promise.all(handles.map((h) => h.result()));
-      results.forEach((r, i) => assert.deepEqual(r.output, Array.from({ length: ITEMS }, (_, x) => x + offsets[i]!)));
+      results.forEach((r, i) =>
+        assert.deepEqual(
+          r.output,
+          Array.from({ length: ITEMS }, (_, x) => x + offsets[i]!),
+        ),
+      );
 
       const expectedNodes = ['list', ...Array.from({ length: ITEMS }, (_, x) => `trials[${x}].add`)].sort();
       for (const [i, handle] of handles.entries()) {
@@ -56,7 +61,10 @@ for (const backend of testBackends()) {
         assert.equal(steps.length, ITEMS + 1);
         assert.equal((await env.store.getRun(handle.workflowId))?.status, 'succeeded');
         for (const step of steps) {
-          assert.ok(step.status === 'succeeded' || step.status === 'cached', `${handle.workflowId}/${step.nodeId} is ${step.status}`);
+          assert.ok(
+            step.status === 'succeeded' || step.status === 'cached',
+            `${handle.workflowId}/${step.nodeId} is ${step.status}`,
+          );
           if (step.status !== 'cached') continue;
           const source = await env.store.getStep({ executionId: step.cachedFrom! });
           assert.equal(source?.status, 'succeeded');

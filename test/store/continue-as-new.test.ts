@@ -27,14 +27,20 @@ for (const backend of testBackends()) {
       assert.ok(status.generation >= 2, `expected at least two continue-as-new, got ${status.generation}`);
 
       const runs = await env.store.listRuns({ pipeline: 'store-long' });
-      assert.deepEqual(runs.map((r) => [r.id, r.workflowId, r.status]), [[handle.workflowId, handle.workflowId, 'succeeded']]);
+      assert.deepEqual(
+        runs.map((r) => [r.id, r.workflowId, r.status]),
+        [[handle.workflowId, handle.workflowId, 'succeeded']],
+      );
       // The first generation's Temporal run id: the run started there.
       assert.equal(runs[0]!.temporalRunId, first.runId);
       assert.ok(runs[0]!.finishedAt);
 
       const steps = await env.store.listSteps(handle.workflowId);
       assert.deepEqual(steps.map((s) => s.nodeId).sort(), Array.from({ length: STEPS }, (_, i) => `s${i}`).sort());
-      assert.ok(steps.every((s) => s.status === 'succeeded' && s.attempts === 1), JSON.stringify(steps.map((s) => [s.nodeId, s.status, s.attempts])));
+      assert.ok(
+        steps.every((s) => s.status === 'succeeded' && s.attempts === 1),
+        JSON.stringify(steps.map((s) => [s.nodeId, s.status, s.attempts])),
+      );
       assert.deepEqual(steps.find((s) => s.nodeId === `s${STEPS - 1}`)?.output, { sum: STEPS });
     });
   });

@@ -17,15 +17,35 @@ import { engine } from '../fixtures/engine';
 const csv = fileURLToPath(new URL('../../examples/data/german-credit.csv', import.meta.url));
 
 const credit = pipeline(
-  { name: 'store-lineage-credit', params: z.object({ epochs: z.number().int().positive().default(3), seed: z.number().int().default(11) }) },
+  {
+    name: 'store-lineage-credit',
+    params: z.object({ epochs: z.number().int().positive().default(3), seed: z.number().int().default(11) }),
+  },
   (p, params) => {
     const raw = p.step(readCsv, { path: csv, label: 'class' });
-    const split = p.step(splitDataset, { dataset: raw.dataset, testFraction: 0.2, seed: params.seed, stratifyBy: 'class' });
+    const split = p.step(splitDataset, {
+      dataset: raw.dataset,
+      testFraction: 0.2,
+      seed: params.seed,
+      stratifyBy: 'class',
+    });
     const features = p.step(fitFeatures, { dataset: split.train, label: 'class' });
-    const trained = p.step(trainClassifier, {
-      train: split.train, transform: features.transform, label: 'class', positiveClass: 'bad',
-      architecture: 'logistic', epochs: params.epochs, learningRate: 0.05, batchSize: 1024, l2: 0.001, seed: params.seed,
-    }, { id: 'train' });
+    const trained = p.step(
+      trainClassifier,
+      {
+        train: split.train,
+        transform: features.transform,
+        label: 'class',
+        positiveClass: 'bad',
+        architecture: 'logistic',
+        epochs: params.epochs,
+        learningRate: 0.05,
+        batchSize: 1024,
+        l2: 0.001,
+        seed: params.seed,
+      },
+      { id: 'train' },
+    );
     return { model: trained.model, dataset: raw.dataset, train: split.train, transform: features.transform };
   },
 );
@@ -51,7 +71,9 @@ for (const backend of testBackends()) {
     before(async () => {
       store = await backend.open();
       kiln = await engine(builtinSteps, { store });
-      fileSha = createHash('sha256').update(await readFile(csv)).digest('hex');
+      fileSha = createHash('sha256')
+        .update(await readFile(csv))
+        .digest('hex');
       const handle = await kiln.start(credit, { epochs: 3 });
       runId = handle.workflowId;
       output = (await handle.result()).output as Output;
@@ -63,23 +85,49 @@ for (const backend of testBackends()) {
 
     const checkGraph = async (graph: LineageGraph, datasets: number) => {
       const file = artifactsOf(graph).find((a) => a.sha256 === fileSha);
-      assert.ok(file, `no artifact with the CSV's sha256 ${fileSha} upstream; artifacts: ${artifactsOf(graph).map((a) => `${a.kind}:${a.sha256.slice(0, 8)}`).join(', ')}`);
+      assert.ok(
+        file,
+        `no artifact with the CSV's sha256 ${fileSha} upstream; artifacts: ${artifactsOf(graph)
+          .map((a) => `${a.kind}:${a.sha256.slice(0, 8)}`)
+          .join(', ')}`,
+      );
       assert.equal(file.kind, 'file');
       assert.equal(file.uri, pathToFileURL(csv).href);
       assert.equal(file.size, (await readFile(csv)).length);
 
-      const byKind = (kind: string) => artifactsOf(graph).filter((a) => a.kind === kind).map((a) => a.sha256).sort();
-      for (const sha of [output.dataset.sha256, output.train.sha256]) assert.ok(byKind('dataset').includes(sha), `dataset ${sha} is upstream`);
+      const byKind = (kind: string) =>
+        artifactsOf(graph)
+          .filter((a) => a.kind === kind)
+          .map((a) => a.sha256)
+          .sort();
+      for (const sha of [output.dataset.sha256, output.train.sha256])
+        assert.ok(byKind('dataset').includes(sha), `dataset ${sha} is upstream`);
       assert.equal(byKind('dataset').length, datasets);
       assert.deepEqual(byKind('transform'), [output.transform.sha256]);
       assert.equal(artifactsOf(graph).find((a) => a.sha256 === output.dataset.sha256)?.stats?.rows, 1000);
 
       const steps = stepsOf(graph);
-      assert.deepEqual(steps.map((s) => s.nodeId).sort(), compile(credit).nodes.map((n) => n.id).sort());
-      assert.deepEqual(steps.map((s) => s.step.name).sort(), ['data.readCsv', 'data.split', 'features.fit', 'train.classifier']);
-      assert.ok(steps.every((s) => s.runId === runId && s.status === 'succeeded' && s.attempts === 1), JSON.stringify(steps));
+      assert.deepEqual(
+        steps.map((s) => s.nodeId).sort(),
+        compile(credit)
+          .nodes.map((n) => n.id)
+          .sort(),
+      );
+      assert.deepEqual(steps.map((s) => s.step.name).sort(), [
+        'data.readCsv',
+        'data.split',
+        'features.fit',
+        'train.classifier',
+      ]);
+      assert.ok(
+        steps.every((s) => s.runId === runId && s.status === 'succeeded' && s.attempts === 1),
+        JSON.stringify(steps),
+      );
       const reader = steps.find((s) => s.step.name === 'data.readCsv')!;
-      assert.ok(graph.edges.some((e) => e.from === file.id && e.to === reader.id && e.type === 'input' && e.port === 'source'), 'the CSV file is the input of the readCsv step');
+      assert.ok(
+        graph.edges.some((e) => e.from === file.id && e.to === reader.id && e.type === 'input' && e.port === 'source'),
+        'the CSV file is the input of the readCsv step',
+      );
 
       const [run] = runsOf(graph);
       assert.equal(runsOf(graph).length, 1);

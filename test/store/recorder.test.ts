@@ -19,7 +19,14 @@ for (const backend of testBackends()) {
     let artifacts: ArtifactStore;
     let dir: string;
     let recorder: ReturnType<typeof storeRecorder>;
-    let dataset: { kind: 'dataset'; uri: string; sha256: string; size: number; rows: number; columns: Array<{ name: string; type: 'number' }> };
+    let dataset: {
+      kind: 'dataset';
+      uri: string;
+      sha256: string;
+      size: number;
+      rows: number;
+      columns: Array<{ name: string; type: 'number' }>;
+    };
     let report: { kind: 'report'; uri: string; sha256: string; size: number };
     const source: SourceRef = { kind: 'file', uri: 'file:///data/in.csv', sha256: sha('in.csv bytes'), size: 12 };
 
@@ -28,7 +35,12 @@ for (const backend of testBackends()) {
       dir = await mkdtemp(join(tmpdir(), 'kiln-recorder-'));
       artifacts = new ArtifactStore(dir);
       recorder = storeRecorder(store, artifacts);
-      dataset = { kind: 'dataset', ...(await artifacts.putJson({ rows: [1, 2] })), rows: 2, columns: [{ name: 'x', type: 'number' }] };
+      dataset = {
+        kind: 'dataset',
+        ...(await artifacts.putJson({ rows: [1, 2] })),
+        rows: 2,
+        columns: [{ name: 'x', type: 'number' }],
+      };
       report = { kind: 'report', ...(await artifacts.putJson({ report: 1 })) };
     });
     after(async () => {
@@ -38,12 +50,22 @@ for (const backend of testBackends()) {
 
     const request = (runId: string, node = 'digest', cache = true): StepRequest => ({
       input: { dataset, key: 'k' },
-      context: { workflowId: runId, runId: `t-${runId}`, pipeline: 'test-pipeline', planHash: fakePlan('test-pipeline').hash, node, step, cache },
+      context: {
+        workflowId: runId,
+        runId: `t-${runId}`,
+        pipeline: 'test-pipeline',
+        planHash: fakePlan('test-pipeline').hash,
+        node,
+        step,
+        cache,
+      },
     });
     const envelope = (attempt = 1): StepEnvelope => ({ output: { report }, attempt });
-    const edgesOf = async (runId: string) => (await store.upstream(`run:${runId}`)).edges
-      .filter((e) => e.type === 'input' || e.type === 'output' || e.type === 'reused')
-      .map((e) => `${e.type} ${e.from} ${e.to} ${e.port}`).sort();
+    const edgesOf = async (runId: string) =>
+      (await store.upstream(`run:${runId}`)).edges
+        .filter((e) => e.type === 'input' || e.type === 'output' || e.type === 'reused')
+        .map((e) => `${e.type} ${e.from} ${e.to} ${e.port}`)
+        .sort();
     const begin = async (runId: string) => {
       await startRun(store, runId);
       return { req: request(runId), key: cacheKey(step, request(runId).input) };
@@ -57,12 +79,18 @@ for (const backend of testBackends()) {
       await recorder.started(req, key, 1);
       await recorder.succeeded(req, key, envelope(), [source]);
       const rows = await store.listSteps(req.context.workflowId);
-      assert.deepEqual(rows.map((r) => [r.nodeId, r.status, r.attempts, r.cacheKey]), [['digest', 'succeeded', 1, key]]);
+      assert.deepEqual(
+        rows.map((r) => [r.nodeId, r.status, r.attempts, r.cacheKey]),
+        [['digest', 'succeeded', 1, key]],
+      );
       assert.deepEqual(await edgesOf(req.context.workflowId), edges);
       // The file it read, the dataset it took and the report it wrote, each once.
       assert.equal(edges.length, 3, edges.join('\n'));
       assert.deepEqual((await store.getArtifact(source.sha256))?.kind, 'file');
-      assert.deepEqual((await store.getArtifact(dataset.sha256))?.stats, { rows: 2, columns: [{ name: 'x', type: 'number' }] });
+      assert.deepEqual((await store.getArtifact(dataset.sha256))?.stats, {
+        rows: 2,
+        columns: [{ name: 'x', type: 'number' }],
+      });
     });
 
     it('records a ref passed through from input to output as read, not made by this step', async () => {
@@ -83,10 +111,13 @@ for (const backend of testBackends()) {
       await recorder.failed(req, key, 2, { type: 'Boom', message: 'for good' }, 'failed');
       await recorder.failed(req, key, 2, { type: 'Boom', message: 'for good' }, 'failed');
       const rows = await store.listSteps(req.context.workflowId);
-      assert.deepEqual(rows.map((r) => [r.status, r.attempts, r.errorType, r.errorMessage]), [['failed', 2, 'Boom', 'for good']]);
+      assert.deepEqual(
+        rows.map((r) => [r.status, r.attempts, r.errorType, r.errorMessage]),
+        [['failed', 2, 'Boom', 'for good']],
+      );
     });
 
-    it('records a reused result once however often the hit is delivered, with the original\'s lineage as reused', async () => {
+    it("records a reused result once however often the hit is delivered, with the original's lineage as reused", async () => {
       const { req: original, key } = await begin(`rec-orig-${backend.name}`);
       await recorder.started(original, key, 1);
       await recorder.succeeded(original, key, envelope(), [source]);
@@ -98,9 +129,15 @@ for (const backend of testBackends()) {
       assert.deepEqual(first?.output, { report });
       const rows = await store.listSteps(req.context.workflowId);
       const source0 = await store.getStep({ runId: original.context.workflowId, nodeId: 'digest' });
-      assert.deepEqual(rows.map((r) => [r.status, r.cachedFrom]), [['cached', source0!.id]]);
+      assert.deepEqual(
+        rows.map((r) => [r.status, r.cachedFrom]),
+        [['cached', source0!.id]],
+      );
       const edges = await edgesOf(req.context.workflowId);
-      assert.ok(edges.some((e) => e.startsWith(`reused step:${rows[0]!.id} artifact:${report.sha256}`)), edges.join('\n'));
+      assert.ok(
+        edges.some((e) => e.startsWith(`reused step:${rows[0]!.id} artifact:${report.sha256}`)),
+        edges.join('\n'),
+      );
       assert.equal(edges.filter((e) => e.includes(`step:${rows[0]!.id}`)).length, 3);
     });
 
@@ -118,7 +155,11 @@ for (const backend of testBackends()) {
       assert.equal(after?.status, 'succeeded');
       assert.equal(after?.cachedFrom, null);
       assert.deepEqual(await edgesOf(req.context.workflowId), edges);
-      assert.equal((await store.lookupCache(key))?.executionId, before!.id, 'it is still the cached result for its key');
+      assert.equal(
+        (await store.lookupCache(key))?.executionId,
+        before!.id,
+        'it is still the cached result for its key',
+      );
       assert.deepEqual(after, before);
     });
 

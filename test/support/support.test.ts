@@ -23,7 +23,9 @@ describe('integration test support', { timeout: 120_000 }, () => {
       const client = new pg.Client({ connectionString: a.url });
       await client.connect();
       try {
-        const { rows } = await client.query<{ n: number }>("select count(*)::int as n from pg_tables where schemaname = 'public'");
+        const { rows } = await client.query<{ n: number }>(
+          "select count(*)::int as n from pg_tables where schemaname = 'public'",
+        );
         assert.deepEqual(rows, [{ n: 0 }]);
       } finally {
         await client.end();

@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { builtinSteps } from '../../activities';
-import { evaluateClassifier, fitFeatures, gridSearch, readCsv, recordTrial, selectTrial, splitDataset, trainClassifier } from '../../activities/steps';
+import {
+  evaluateClassifier,
+  fitFeatures,
+  gridSearch,
+  readCsv,
+  recordTrial,
+  selectTrial,
+  splitDataset,
+  trainClassifier,
+} from '../../activities/steps';
 import { follow } from '../../cli/follow';
 import { pipeline } from '../../dsl';
 import { openStore, type Store } from '../../store';
@@ -24,16 +33,41 @@ const tuned = pipeline({ name: 'tuned-credit' }, (p) => {
   const raw = p.step(readCsv, { path: 'examples/data/german-credit.csv', label: 'class' });
   const split = p.step(splitDataset, { dataset: raw.dataset, testFraction: 0.2, seed: 7, stratifyBy: 'class' });
   const features = p.step(fitFeatures, { dataset: split.train, label: 'class' });
-  const search = p.step(gridSearch(space), { space, objective: { metric: 'rocAuc', goal: 'max' }, experiment: 'credit-lr-l2' });
-  const trials = p.map(search.trials, (trial) => {
-    const trained = p.step(trainClassifier, {
-      train: split.train, transform: features.transform, label: 'class', positiveClass: 'bad',
-      architecture: 'logistic', epochs: 40, batchSize: 1024, seed: 7,
-      learningRate: trial.params.learningRate, l2: trial.params.l2,
-    }, { id: 'train' });
-    const scored = p.step(evaluateClassifier, { model: trained.model, dataset: split.test }, { id: 'evaluate' });
-    return p.step(recordTrial, { experiment: search.experiment, objective: search.objective, trial, metrics: scored.metrics, model: trained.model }).trial;
-  }, { id: 'trials', parallelism: 2 });
+  const search = p.step(gridSearch(space), {
+    space,
+    objective: { metric: 'rocAuc', goal: 'max' },
+    experiment: 'credit-lr-l2',
+  });
+  const trials = p.map(
+    search.trials,
+    (trial) => {
+      const trained = p.step(
+        trainClassifier,
+        {
+          train: split.train,
+          transform: features.transform,
+          label: 'class',
+          positiveClass: 'bad',
+          architecture: 'logistic',
+          epochs: 40,
+          batchSize: 1024,
+          seed: 7,
+          learningRate: trial.params.learningRate,
+          l2: trial.params.l2,
+        },
+        { id: 'train' },
+      );
+      const scored = p.step(evaluateClassifier, { model: trained.model, dataset: split.test }, { id: 'evaluate' });
+      return p.step(recordTrial, {
+        experiment: search.experiment,
+        objective: search.objective,
+        trial,
+        metrics: scored.metrics,
+        model: trained.model,
+      }).trial;
+    },
+    { id: 'trials', parallelism: 2 },
+  );
   return p.step(selectTrial, { trials, objective: search.objective });
 });
 
@@ -43,16 +77,29 @@ it('runs a grid of 4 trials on German credit, selects the best by held-out ROC A
   const followed = await follow(handle, { print: (line) => lines.push(line), intervalMs: 100 });
   assert.equal(followed.status, 'succeeded', lines.join('\n'));
   const result = await handle.result();
-  const output = result.output as { best: { index: number; params: Record<string, number>; metrics: Record<string, number>; model: { sha256: string } }; ranking: Array<{ index: number; value: number }> };
+  const output = result.output as {
+    best: { index: number; params: Record<string, number>; metrics: Record<string, number>; model: { sha256: string } };
+    ranking: Array<{ index: number; value: number }>;
+  };
 
   const recorded = [0, 1, 2, 3].map((i) => {
     const node = result.nodes.find((n) => n.id === `trials[${i}].record`);
     assert.equal(node?.status, 'succeeded', `trial ${i}`);
-    return (node!.output as { trial: { params: Record<string, number>; metrics: Record<string, number>; model: { sha256: string } } }).trial;
+    return (
+      node!.output as {
+        trial: { params: Record<string, number>; metrics: Record<string, number>; model: { sha256: string } };
+      }
+    ).trial;
   });
-  assert.deepEqual(recorded.map((t) => t.params), [
-    { learningRate: 0.05, l2: 0 }, { learningRate: 0.05, l2: 0.01 }, { learningRate: 0.3, l2: 0 }, { learningRate: 0.3, l2: 0.01 },
-  ]);
+  assert.deepEqual(
+    recorded.map((t) => t.params),
+    [
+      { learningRate: 0.05, l2: 0 },
+      { learningRate: 0.05, l2: 0.01 },
+      { learningRate: 0.3, l2: 0 },
+      { learningRate: 0.3, l2: 0.01 },
+    ],
+  );
   for (const t of recorded) {
     assert.equal(t.metrics.rows, 200);
     assert.ok(t.metrics.rocAuc! > 0 && t.metrics.rocAuc! <= 1, `rocAuc ${t.metrics.rocAuc}`);
@@ -63,7 +110,10 @@ it('runs a grid of 4 trials on German credit, selects the best by held-out ROC A
   assert.equal(output.best.index, bestIndex, `ROC AUC by trial: ${aucs.join(', ')}`);
   assert.deepEqual(output.best.metrics, recorded[bestIndex]!.metrics);
   assert.equal(output.best.model.sha256, recorded[bestIndex]!.model.sha256);
-  assert.deepEqual(output.ranking.map((r) => r.value), [...aucs].sort((a, b) => b - a));
+  assert.deepEqual(
+    output.ranking.map((r) => r.value),
+    [...aucs].sort((a, b) => b - a),
+  );
 
   const trials = await store.listTrials('credit-lr-l2', { metric: 'rocAuc', goal: 'max' });
   assert.equal(trials.length, 4);
@@ -78,7 +128,10 @@ it('runs a grid of 4 trials on German credit, selects the best by held-out ROC A
   }
 
   const best = `best rocAuc ${+aucs[bestIndex]!.toFixed(4)} (trial ${bestIndex})`;
-  assert.ok(lines.some((l) => /^ {2}✔ trials /.test(l) && l.endsWith(`4 of 4 done, ${best}`)), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => /^ {2}✔ trials /.test(l) && l.endsWith(`4 of 4 done, ${best}`)),
+    lines.join('\n'),
+  );
   const status = await handle.query(statusQuery);
   assert.equal(status.nodes.find((n) => n.id === 'trials')?.items, 4);
 
@@ -94,5 +147,11 @@ it('runs a grid of 4 trials on German credit, selects the best by held-out ROC A
   }
   const both = await store.listTrials('credit-lr-l2', { metric: 'rocAuc', goal: 'max' });
   assert.equal(both.length, 8);
-  assert.deepEqual(both.filter((t) => t.runId === again.workflowId).map((t) => t.key).sort(), [0, 1, 2, 3].map((i) => `${again.workflowId}/trials[${i}].record`));
+  assert.deepEqual(
+    both
+      .filter((t) => t.runId === again.workflowId)
+      .map((t) => t.key)
+      .sort(),
+    [0, 1, 2, 3].map((i) => `${again.workflowId}/trials[${i}].record`),
+  );
 });

@@ -25,7 +25,10 @@ describe('grid search', () => {
       assert.equal(out.experiment, 'test.step');
       assert.deepEqual(out.objective, objective);
       assert.equal(out.trials.length, 3);
-      const named = await tuneGridImpl.run(tuneGrid.input.parse({ space: { lr: [0.1] }, objective, experiment: 'lr-sweep' }), ctx);
+      const named = await tuneGridImpl.run(
+        tuneGrid.input.parse({ space: { lr: [0.1] }, objective, experiment: 'lr-sweep' }),
+        ctx,
+      );
       assert.equal(named.experiment, 'lr-sweep');
     } finally {
       await ctx.dispose();
@@ -37,7 +40,8 @@ describe('grid search', () => {
     const values = Array.from({ length: 11 }, (_, i) => i);
     await assert.rejects(
       tuneGridImpl.run({ space: { a: values, b: values, c: values }, objective }, ctx),
-      (e: Error & { type?: string }) => e.type === 'InvalidData' && /1331 trials \(a 11 × b 11 × c 11\); at most 1000/.test(e.message),
+      (e: Error & { type?: string }) =>
+        e.type === 'InvalidData' && /1331 trials \(a 11 × b 11 × c 11\); at most 1000/.test(e.message),
     );
     await ctx.dispose();
   });
@@ -59,7 +63,10 @@ describe('random search', () => {
   it('draws count trials, the same ones again from the same seed and others from another', () => {
     const a = randomTrials(space, 50, 7);
     assert.equal(a.length, 50);
-    assert.deepEqual(a.map((t) => t.index), Array.from({ length: 50 }, (_, i) => i));
+    assert.deepEqual(
+      a.map((t) => t.index),
+      Array.from({ length: 50 }, (_, i) => i),
+    );
     assert.deepEqual(randomTrials(space, 50, 7), a);
     assert.notDeepEqual(randomTrials(space, 50, 8), a);
   });
@@ -72,13 +79,18 @@ describe('random search', () => {
       assert.ok(Number.isInteger(params.epochs) && (params.epochs as number) >= 10 && (params.epochs as number) <= 20);
       assert.ok(['logistic', 'mlp'].includes(params.architecture as string));
     }
-    assert.deepEqual(new Set(trials.map((t) => t.params.epochs)).size, 11, 'every whole number from 10 to 20, both ends included');
+    assert.deepEqual(
+      new Set(trials.map((t) => t.params.epochs)).size,
+      11,
+      'every whole number from 10 to 20, both ends included',
+    );
     assert.deepEqual(new Set(trials.map((t) => t.params.architecture)).size, 2);
   });
 
   it('spreads a log-scale range evenly over orders of magnitude, a linear one over its width', () => {
     const trials = randomTrials({ log: { min: 0.0001, max: 1, log: true }, linear: { min: 0.0001, max: 1 } }, 2000, 3);
-    const share = (name: string, below: number) => trials.filter((t) => (t.params[name] as number) < below).length / trials.length;
+    const share = (name: string, below: number) =>
+      trials.filter((t) => (t.params[name] as number) < below).length / trials.length;
     // Four decades, as many draws in each: a quarter below 0.001, half below 0.01.
     assert.ok(Math.abs(share('log', 0.001) - 0.25) < 0.04, `log share below 0.001: ${share('log', 0.001)}`);
     assert.ok(Math.abs(share('log', 0.01) - 0.5) < 0.04, `log share below 0.01: ${share('log', 0.01)}`);
@@ -88,8 +100,14 @@ describe('random search', () => {
   it('rejects a range whose min exceeds its max, or a log range that reaches 0', () => {
     const input = (dimension: unknown) => ({ space: { lr: dimension }, count: 3, seed: 1, objective });
     assert.equal(tuneRandom.input.safeParse(input({ min: 0, max: 1 })).success, true);
-    assert.match(JSON.stringify(tuneRandom.input.safeParse(input({ min: 2, max: 1 })).error?.issues), /min must not exceed max/);
-    assert.match(JSON.stringify(tuneRandom.input.safeParse(input({ min: 0, max: 1, log: true })).error?.issues), /log-scale range needs min > 0/);
+    assert.match(
+      JSON.stringify(tuneRandom.input.safeParse(input({ min: 2, max: 1 })).error?.issues),
+      /min must not exceed max/,
+    );
+    assert.match(
+      JSON.stringify(tuneRandom.input.safeParse(input({ min: 0, max: 1, log: true })).error?.issues),
+      /log-scale range needs min > 0/,
+    );
     assert.equal(tuneRandom.input.safeParse(input({ min: 0.2, max: 0.8, integer: true })).success, false);
   });
 

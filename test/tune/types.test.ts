@@ -10,7 +10,8 @@ type Expect<T extends true> = T;
 type Of<H> = H extends Handle<infer T> ? T : never;
 
 const fit = defineStep({
-  name: 'types.fit', version: '1',
+  name: 'types.fit',
+  version: '1',
   input: z.object({ learningRate: z.number(), architecture: z.enum(['logistic', 'mlp']), epochs: z.number().int() }),
   output: z.object({ loss: z.number() }),
 });
@@ -24,19 +25,29 @@ export const typedGrid = pipeline({ name: 'typed-grid' }, (p) => {
     type _arch = Expect<Equal<Of<typeof trial.params.architecture>, 'logistic' | 'mlp'>>;
     // @ts-expect-error the space has no parameter 'momentum'
     void trial.params.momentum;
+    const wrong = { learningRate: trial.params.architecture, architecture: trial.params.architecture, epochs: 10 };
     // @ts-expect-error a string parameter does not wire into a number input
-    p.step(fit, { learningRate: trial.params.architecture, architecture: trial.params.architecture, epochs: 10 }, { id: 'wrong' });
-    return p.step(fit, { learningRate: trial.params.learningRate, architecture: trial.params.architecture, epochs: 10 }).loss;
+    p.step(fit, wrong, { id: 'wrong' });
+    return p.step(fit, { learningRate: trial.params.learningRate, architecture: trial.params.architecture, epochs: 10 })
+      .loss;
   });
 });
 
-const random = { learningRate: { min: 0.001, max: 0.3, log: true }, epochs: { values: [10, 20] }, architecture: { values: ['mlp'] } } as const;
+const random = {
+  learningRate: { min: 0.001, max: 0.3, log: true },
+  epochs: { values: [10, 20] },
+  architecture: { values: ['mlp'] },
+} as const;
 export const typedRandom = pipeline({ name: 'typed-random' }, (p) => {
   const search = p.step(randomSearch(random), { space: random, count: 4, seed: 1, objective });
   return p.map(search.trials, (trial) => {
     type _lr = Expect<Equal<Of<typeof trial.params.learningRate>, number>>;
     type _epochs = Expect<Equal<Of<typeof trial.params.epochs>, 10 | 20>>;
-    return p.step(fit, { learningRate: trial.params.learningRate, architecture: trial.params.architecture, epochs: trial.params.epochs }).loss;
+    return p.step(fit, {
+      learningRate: trial.params.learningRate,
+      architecture: trial.params.architecture,
+      epochs: trial.params.epochs,
+    }).loss;
   });
 });
 
@@ -53,5 +64,8 @@ it('refuses, when the pipeline is built, a space other than the one the trial ty
   const mismatched = pipeline({ name: 'mismatched' }, (p) => {
     p.step(gridSearch(grid), { space: other as unknown as typeof grid, objective });
   });
-  assert.throws(() => compile(mismatched), (e: Error) => e instanceof PlanError && /pass the space given to gridSearch\(space\)/.test(e.message));
+  assert.throws(
+    () => compile(mismatched),
+    (e: Error) => e instanceof PlanError && /pass the space given to gridSearch\(space\)/.test(e.message),
+  );
 });

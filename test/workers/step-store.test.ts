@@ -13,7 +13,12 @@ import { startRun } from '../../store/test-fixtures';
 import type { StepEnvelope, StepRequest } from '../../workflows/protocol';
 import { stepActivities } from '../../workers/step-activities';
 
-const probe = defineStep({ name: 'test.probeStore', version: '1', input: z.object({}), output: z.object({ reachable: z.array(z.string()) }) });
+const probe = defineStep({
+  name: 'test.probeStore',
+  version: '1',
+  input: z.object({}),
+  output: z.object({ reachable: z.array(z.string()) }),
+});
 
 describe('the store a step gets', () => {
   let store: Store;
@@ -30,8 +35,16 @@ describe('the store a step gets', () => {
   it('offers the registry, experiment and lineage methods and none of principals or tokens', async () => {
     await startRun(store, 'probe-run');
     const impl = implement(probe, async (_input, ctx) => {
-      const reachable = ['getModelVersion', 'recordTrial', 'promote', 'createToken', 'createPrincipal', 'revokeToken', 'authenticate', 'db']
-        .filter((name) => typeof (ctx.store as unknown as Record<string, unknown>)[name] !== 'undefined');
+      const reachable = [
+        'getModelVersion',
+        'recordTrial',
+        'promote',
+        'createToken',
+        'createPrincipal',
+        'revokeToken',
+        'authenticate',
+        'db',
+      ].filter((name) => typeof (ctx.store as unknown as Record<string, unknown>)[name] !== 'undefined');
       // What it offers works against the real store.
       assert.equal((await ctx.store!.getRun('probe-run'))?.id, 'probe-run');
       return { reachable };
@@ -39,7 +52,15 @@ describe('the store a step gets', () => {
     const activities = stepActivities([impl], { artifacts: new ArtifactStore(dir), store });
     const request: StepRequest = {
       input: {},
-      context: { workflowId: 'probe-run', runId: 'r', pipeline: 'probe', planHash: 'h', node: 'probe', step: { name: 'test.probeStore', version: '1' }, cache: false },
+      context: {
+        workflowId: 'probe-run',
+        runId: 'r',
+        pipeline: 'probe',
+        planHash: 'h',
+        node: 'probe',
+        step: { name: 'test.probeStore', version: '1' },
+        cache: false,
+      },
     };
     const envelope = (await new MockActivityEnvironment().run(activities['test.probeStore']!, request)) as StepEnvelope;
     assert.deepEqual(envelope.output, { reachable: ['getModelVersion', 'recordTrial', 'promote'] });

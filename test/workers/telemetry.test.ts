@@ -40,12 +40,19 @@ async function traceOf(workflowId: string): Promise<ReadableSpan[]> {
   const end = Date.now() + 10_000;
   while (Date.now() < end) {
     const spans = memory.getFinishedSpans();
-    const start = spans.find((s) => s.name === 'StartWorkflow:runPipeline' && s.attributes.temporalWorkflowId === workflowId);
+    const start = spans.find(
+      (s) => s.name === 'StartWorkflow:runPipeline' && s.attributes.temporalWorkflowId === workflowId,
+    );
     const trace = start && spans.filter((s) => s.spanContext().traceId === start.spanContext().traceId);
     if (trace?.some((s) => s.name === 'RunWorkflow:runPipeline')) return trace;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`no complete trace for ${workflowId}: spans seen ${memory.getFinishedSpans().map((s) => s.name).join(', ')}`);
+  throw new Error(
+    `no complete trace for ${workflowId}: spans seen ${memory
+      .getFinishedSpans()
+      .map((s) => s.name)
+      .join(', ')}`,
+  );
 }
 
 const named = (spans: ReadableSpan[], name: string) => spans.filter((s) => s.name === name);
@@ -54,7 +61,8 @@ const one = (spans: ReadableSpan[], name: string) => {
   assert.equal(found.length, 1, `one ${name} span, got ${found.length}`);
   return found[0]!;
 };
-const parentOf = (spans: ReadableSpan[], span: ReadableSpan) => spans.find((s) => s.spanContext().spanId === span.parentSpanId);
+const parentOf = (spans: ReadableSpan[], span: ReadableSpan) =>
+  spans.find((s) => s.spanContext().spanId === span.parentSpanId);
 
 describe('tracing a run with OpenTelemetry on a real Temporal server', () => {
   const key = `traced-${Date.now()}`;
@@ -74,10 +82,19 @@ describe('tracing a run with OpenTelemetry on a real Temporal server', () => {
     assert.deepEqual([run.attributes['kiln.pipeline'], run.attributes['kiln.plan']], ['traced', compile(traced).hash]);
 
     const steps = spans.filter((s) => s.name.startsWith('RunActivity:test.'));
-    assert.deepEqual(steps.map((s) => s.name).sort(), ['RunActivity:test.add', 'RunActivity:test.flaky', 'RunActivity:test.flaky', 'RunActivity:test.noop']);
+    assert.deepEqual(steps.map((s) => s.name).sort(), [
+      'RunActivity:test.add',
+      'RunActivity:test.flaky',
+      'RunActivity:test.flaky',
+      'RunActivity:test.noop',
+    ]);
     for (const step of steps) {
       const scheduled = parentOf(spans, step);
-      assert.equal(scheduled?.name, step.name.replace('RunActivity', 'StartActivity'), `${step.name} is a child of its scheduling span`);
+      assert.equal(
+        scheduled?.name,
+        step.name.replace('RunActivity', 'StartActivity'),
+        `${step.name} is a child of its scheduling span`,
+      );
       assert.equal(parentOf(spans, scheduled!)?.name, 'RunWorkflow:runPipeline');
       assert.equal(step.resource.attributes['service.name'], 'kiln-test');
     }
@@ -85,12 +102,22 @@ describe('tracing a run with OpenTelemetry on a real Temporal server', () => {
 
   it('names the pipeline, node, step, version and attempt on each step span, and says it ran', async () => {
     const spans = await traceOf(firstId);
-    const kilnAttributes = (s: ReadableSpan) => Object.fromEntries(Object.entries(s.attributes).filter(([k]) => k.startsWith('kiln.')));
+    const kilnAttributes = (s: ReadableSpan) =>
+      Object.fromEntries(Object.entries(s.attributes).filter(([k]) => k.startsWith('kiln.')));
     const sum = one(spans, 'RunActivity:test.add');
-    assert.deepEqual(kilnAttributes(sum), { 'kiln.pipeline': 'traced', 'kiln.node': 'add', 'kiln.step': 'test.add', 'kiln.step.version': '1', 'kiln.attempt': 1, 'kiln.cached': false });
+    assert.deepEqual(kilnAttributes(sum), {
+      'kiln.pipeline': 'traced',
+      'kiln.node': 'add',
+      'kiln.step': 'test.add',
+      'kiln.step.version': '1',
+      'kiln.attempt': 1,
+      'kiln.cached': false,
+    });
     assert.equal(sum.attributes.temporalWorkflowId, firstId);
 
-    const [failed, retried] = named(spans, 'RunActivity:test.flaky').sort((a, b) => Number(a.attributes['kiln.attempt']) - Number(b.attributes['kiln.attempt']));
+    const [failed, retried] = named(spans, 'RunActivity:test.flaky').sort(
+      (a, b) => Number(a.attributes['kiln.attempt']) - Number(b.attributes['kiln.attempt']),
+    );
     assert.deepEqual([failed!.attributes['kiln.attempt'], retried!.attributes['kiln.attempt']], [1, 2]);
     assert.equal(failed!.status.message, 'flaky failure 1 of 1', 'the failed attempt carries its error');
     assert.equal(failed!.attributes['kiln.cached'], undefined, 'a failed attempt produced no result');
@@ -102,7 +129,11 @@ describe('tracing a run with OpenTelemetry on a real Temporal server', () => {
     const handle = await startRun(kiln.client, kiln.taskQueue, compile(traced), { a: 40, key }, { tracing });
     await handle.result();
     const spans = await traceOf(handle.workflowId);
-    assert.notEqual(one(spans, 'StartWorkflow:runPipeline').spanContext().traceId, one(await traceOf(firstId), 'StartWorkflow:runPipeline').spanContext().traceId, 'each run has its own trace');
+    assert.notEqual(
+      one(spans, 'StartWorkflow:runPipeline').spanContext().traceId,
+      one(await traceOf(firstId), 'StartWorkflow:runPipeline').spanContext().traceId,
+      'each run has its own trace',
+    );
     const steps = spans.filter((s) => s.name.startsWith('RunActivity:test.'));
     assert.equal(steps.length, 3, 'one span per step: none failed, none retried');
     for (const step of steps) {
@@ -124,8 +155,14 @@ describe('tracing off', () => {
     assert.equal(tracingRequested({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318' }), true);
     assert.equal(tracingRequested({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://localhost:4318/v1/traces' }), true);
     assert.equal(tracingRequested({ OTEL_TRACES_EXPORTER: 'console' }), true);
-    assert.equal(tracingRequested({ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318' }), false);
-    assert.equal(tracingRequested({ OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318' }), false);
+    assert.equal(
+      tracingRequested({ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318' }),
+      false,
+    );
+    assert.equal(
+      tracingRequested({ OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318' }),
+      false,
+    );
   });
 
   it('leaves OpenTelemetry out of an untraced workflow bundle', async () => {

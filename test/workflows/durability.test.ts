@@ -28,13 +28,19 @@ after(async () => {
 
 /** Starts a worker in its own process and resolves once it polls. */
 function startWorker(taskQueue: string, dir: string, countFile: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../fixtures/worker-process.ts'), server.address, taskQueue, dir], {
-    env: { ...process.env, KILN_TEST_COUNT_FILE: countFile },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, '../fixtures/worker-process.ts'), server.address, taskQueue, dir],
+    {
+      env: { ...process.env, KILN_TEST_COUNT_FILE: countFile },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   workers.push(child);
   return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => { if (chunk.toString().includes('ready')) resolve(child); });
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('ready')) resolve(child);
+    });
     child.once('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
   });
 }
@@ -54,7 +60,11 @@ it('finishes a run whose worker was SIGKILLed mid-training, without re-running f
     p.step(counted, { key: 'report', after: train.key }, { id: 'report' });
   });
   const first = await startWorker(taskQueue, dir, countFile);
-  const handle = await client.workflow.start(runPipeline, { taskQueue, workflowId: `durable-${randomUUID()}`, args: [{ plan: compile(durable) }] });
+  const handle = await client.workflow.start(runPipeline, {
+    taskQueue,
+    workflowId: `durable-${randomUUID()}`,
+    args: [{ plan: compile(durable) }],
+  });
 
   const deadline = Date.now() + 30_000;
   while (!(await counts(countFile)).train) {
@@ -67,7 +77,14 @@ it('finishes a run whose worker was SIGKILLed mid-training, without re-running f
 
   await startWorker(taskQueue, dir, countFile);
   const result = await handle.result();
-  assert.deepEqual(result.nodes.map((n) => [n.id, n.status]), [['prep', 'succeeded'], ['train', 'succeeded'], ['report', 'succeeded']]);
+  assert.deepEqual(
+    result.nodes.map((n) => [n.id, n.status]),
+    [
+      ['prep', 'succeeded'],
+      ['train', 'succeeded'],
+      ['report', 'succeeded'],
+    ],
+  );
   assert.deepEqual(await counts(countFile), { prep: 1, train: 2, report: 1 });
   assert.equal(result.nodes.find((n) => n.id === 'train')?.attempts, 2);
 

@@ -10,11 +10,18 @@ import { engine } from '../fixtures/engine';
 import { add, executions, fail, flaky, list, noop, slow, testSteps } from '../fixtures/steps';
 
 let kiln: Awaited<ReturnType<typeof engine>>;
-before(async () => { kiln = await engine(testSteps); });
-after(async () => { await kiln?.stop(); });
+before(async () => {
+  kiln = await engine(testSteps);
+});
+after(async () => {
+  await kiln?.stop();
+});
 
 const failureOf = async (promise: Promise<unknown>) => {
-  const error = await promise.then(() => assert.fail('expected the run to fail'), (e: unknown) => e);
+  const error = await promise.then(
+    () => assert.fail('expected the run to fail'),
+    (e: unknown) => e,
+  );
   assert.ok(error instanceof WorkflowFailedError, `expected WorkflowFailedError, got ${String(error)}`);
   return error.cause;
 };
@@ -39,7 +46,13 @@ describe('runPipeline on a real Temporal server', () => {
     });
     const result = await (await kiln.start(chain, { start: 5 })).result();
     assert.deepEqual(result.output, { sum: 17 });
-    assert.deepEqual(result.nodes.map((n) => [n.id, n.status]), [['add', 'succeeded'], ['second', 'succeeded']]);
+    assert.deepEqual(
+      result.nodes.map((n) => [n.id, n.status]),
+      [
+        ['add', 'succeeded'],
+        ['second', 'succeeded'],
+      ],
+    );
   });
 
   it('retries a step that fails twice and reports it succeeded on attempt 3', async () => {
@@ -86,7 +99,9 @@ describe('runPipeline on a real Temporal server', () => {
         const b = p.step(add, { a: a.sum, b: 1 }, { id: 'deploy' });
         p.step(noop, { after: b.sum });
       });
-      p.when(cond(a.sum, '==', 2), () => { p.step(noop, {}, { id: 'report' }); });
+      p.when(cond(a.sum, '==', 2), () => {
+        p.step(noop, {}, { id: 'report' });
+      });
     });
     const result = await (await kiln.start(gated)).result();
     assert.equal(node(result, 'deploy').status, 'skipped');
@@ -97,25 +112,41 @@ describe('runPipeline on a real Temporal server', () => {
 
   it('starts a step declared `after` another only once that one succeeded, and skips it with it', async () => {
     const key = `after-${Date.now()}`;
-    const ordered = pipeline({ name: 'ordered', params: z.object({ check: z.boolean().default(true) }) }, (p, params) => {
-      const checks: Handle<unknown>[] = [];
-      p.when(params.check, () => { checks.push(p.step(slow, { key, ms: 500 }, { id: 'check' }).done); });
-      // Outside the condition: only `after` ties it to the check.
-      p.step(add, { a: 1, b: 2 }, { id: 'after', after: checks });
-    });
+    const ordered = pipeline(
+      { name: 'ordered', params: z.object({ check: z.boolean().default(true) }) },
+      (p, params) => {
+        const checks: Handle<unknown>[] = [];
+        p.when(params.check, () => {
+          checks.push(p.step(slow, { key, ms: 500 }, { id: 'check' }).done);
+        });
+        // Outside the condition: only `after` ties it to the check.
+        p.step(add, { a: 1, b: 2 }, { id: 'after', after: checks });
+      },
+    );
     const waited = await (await kiln.start(ordered)).result();
     assert.equal(node(waited, 'after').status, 'succeeded');
-    assert.ok(node(waited, 'after').startedAt! >= node(waited, 'check').finishedAt!, 'it started after the check finished');
+    assert.ok(
+      node(waited, 'after').startedAt! >= node(waited, 'check').finishedAt!,
+      'it started after the check finished',
+    );
     const skipped = await (await kiln.start(ordered, { check: false })).result();
     assert.equal(node(skipped, 'after').status, 'skipped');
     assert.match(node(skipped, 'after').skippedBecause!, /'check' was skipped/);
   });
 
   it('refuses a plan naming a step no worker defines, naming the node', async () => {
-    const plan = compile(pipeline({ name: 'unknown' }, (p) => { p.step(add, { a: 1, b: 2 }); }));
+    const plan = compile(
+      pipeline({ name: 'unknown' }, (p) => {
+        p.step(add, { a: 1, b: 2 });
+      }),
+    );
     const node0 = plan.nodes[0]!;
     if (node0.type === 'step') node0.step.name = 'test.missing';
-    const handle = await kiln.client.workflow.start(runPipeline, { taskQueue: kiln.taskQueue, workflowId: `unknown-${Date.now()}`, args: [{ plan }] });
+    const handle = await kiln.client.workflow.start(runPipeline, {
+      taskQueue: kiln.taskQueue,
+      workflowId: `unknown-${Date.now()}`,
+      args: [{ plan }],
+    });
     const cause = await failureOf(handle.result());
     assert.ok(cause instanceof ApplicationFailure);
     assert.equal(cause.type, 'InvalidPlan');
@@ -140,9 +171,14 @@ describe('runPipeline on a real Temporal server', () => {
 
   it('cancels running steps when the run is cancelled', async () => {
     const key = `cancel-${Date.now()}`;
-    const long = pipeline({ name: 'cancelled' }, (p) => { p.step(slow, { key, ms: 60_000 }); });
+    const long = pipeline({ name: 'cancelled' }, (p) => {
+      p.step(slow, { key, ms: 60_000 });
+    });
     const handle = await kiln.start(long);
-    await waitFor(async () => ((await handle.query(statusQuery)).nodes[0]?.status === 'running' ? true : undefined), 'the slow step to start');
+    await waitFor(
+      async () => ((await handle.query(statusQuery)).nodes[0]?.status === 'running' ? true : undefined),
+      'the slow step to start',
+    );
     await handle.cancel();
     const cause = await failureOf(handle.result());
     assert.ok(cause instanceof CancelledFailure);
@@ -168,10 +204,17 @@ describe('approval gates', () => {
     const handle = await kiln.start(gated);
     const state = await waiting(handle);
     assert.deepEqual(state.gate?.show, { score: 42 });
-    await handle.executeUpdate(approveUpdate, { args: [{ gate: 'release', approved: true, by: 'alice', comment: 'looks good' }] });
+    await handle.executeUpdate(approveUpdate, {
+      args: [{ gate: 'release', approved: true, by: 'alice', comment: 'looks good' }],
+    });
     const result = await handle.result();
     assert.equal(node(result, 'release').status, 'succeeded');
-    assert.deepEqual(node(result, 'release').gate?.decision, { gate: 'release', approved: true, by: 'alice', comment: 'looks good' });
+    assert.deepEqual(node(result, 'release').gate?.decision, {
+      gate: 'release',
+      approved: true,
+      by: 'alice',
+      comment: 'looks good',
+    });
     assert.equal(node(result, 'noop').status, 'succeeded');
   });
 
@@ -179,8 +222,14 @@ describe('approval gates', () => {
     const handle = await kiln.start(gated);
     await waiting(handle);
     const refusal = (pattern: RegExp) => (e: Error) => pattern.test((e.cause as Error)?.message ?? '');
-    await assert.rejects(handle.executeUpdate(approveUpdate, { args: [{ gate: 'release', approved: true, by: ' ' }] }), refusal(/names who made it/));
-    await assert.rejects(handle.executeUpdate(approveUpdate, { args: [{ gate: 'deploy', approved: true, by: 'bob' }] }), refusal(/no approval gate 'deploy'.*gates: release/));
+    await assert.rejects(
+      handle.executeUpdate(approveUpdate, { args: [{ gate: 'release', approved: true, by: ' ' }] }),
+      refusal(/names who made it/),
+    );
+    await assert.rejects(
+      handle.executeUpdate(approveUpdate, { args: [{ gate: 'deploy', approved: true, by: 'bob' }] }),
+      refusal(/no approval gate 'deploy'.*gates: release/),
+    );
     await handle.executeUpdate(approveUpdate, { args: [{ gate: 'release', approved: true, by: 'bob' }] });
     await handle.result();
   });
@@ -188,7 +237,9 @@ describe('approval gates', () => {
   it('fails the run when rejected, naming who rejected and why', async () => {
     const handle = await kiln.start(gated);
     await waiting(handle);
-    await handle.executeUpdate(approveUpdate, { args: [{ gate: 'release', approved: false, by: 'carol', comment: 'fairness gap too wide' }] });
+    await handle.executeUpdate(approveUpdate, {
+      args: [{ gate: 'release', approved: false, by: 'carol', comment: 'fairness gap too wide' }],
+    });
     const cause = await failureOf(handle.result());
     assert.ok(cause instanceof ApplicationFailure);
     assert.equal(cause.type, 'ApprovalRejected');
