@@ -46,3 +46,36 @@ export const reportRef = z.object({
 export type ReportRef = z.infer<typeof reportRef>;
 
 export const artifactUri = (sha256: string) => `artifact:sha256:${sha256}`;
+
+/** Element types, named as onnxruntime's JavaScript API names them. */
+export const onnxElementType = z.enum(['float32', 'float64', 'string', 'int64', 'int32', 'bool']);
+export type OnnxElementType = z.infer<typeof onnxElementType>;
+
+/** One graph input or output: a tensor by name, type and shape (a string or null is a size known only at run time). */
+export const onnxValue = z.object({
+  name: z.string().min(1),
+  type: onnxElementType,
+  shape: z
+    .array(z.union([z.number().int().nonnegative(), z.string(), z.null()]))
+    .optional()
+    .describe('dimensions; a string or null is symbolic, such as the batch size N; leave out to accept any shape'),
+});
+export type OnnxValue = z.infer<typeof onnxValue>;
+
+/** What a caller must send to a model and what it gets back. */
+export const onnxSignature = z.object({
+  inputs: z.array(onnxValue).min(1),
+  outputs: z.array(onnxValue).min(1),
+  classes: z.array(z.string()).optional().describe('the columns of the probabilities output, in order'),
+});
+export type OnnxSignature = z.infer<typeof onnxSignature>;
+
+/** An .onnx file in the artifact store, with its signature stored beside it as JSON. */
+export const onnxRef = z.object({
+  kind: z.literal('onnx'),
+  ...artifact,
+  signature: z.object(artifact),
+  inputs: z.array(z.string()),
+  outputs: z.array(z.string()),
+});
+export type OnnxRef = z.infer<typeof onnxRef>;

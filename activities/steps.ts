@@ -7,12 +7,10 @@ export {
   evaluateClassifier,
   evaluateFairness,
   evaluateRobustness,
-  validateChampion,
   sensitiveGroups,
 } from './evaluate/steps';
-export { checkGates } from './evaluate/gate-steps';
+export { checkGates, validateChampion } from './validate/steps';
 export { registerModel, setAlias } from './registry/steps';
-export { exportOnnx, importOnnx, onnxRef } from './onnx/steps';
-export { scoreModel } from './score/steps';
+export { exportOnnx, importOnnx, scoreModel } from './model/steps';
 export { gridSearch, randomSearch, recordTrial, selectTrial, tuneGrid, tuneRandom } from './tune/steps';
 export * from './refs';

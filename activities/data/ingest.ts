@@ -2,9 +2,9 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ColumnType } from '../refs';
 import { stopIfCancelled, type SourceRef, type StepContext } from '../library';
-import type { Cell } from './cells';
-import { writeDataset, type Column } from './dataset';
-import { invalidData } from './invalid';
+import type { Cell } from '../common/dataset/cells';
+import { writeDataset, type Column } from '../common/dataset/dataset';
+import { invalidData } from '../common/failures';
 
 // What the file readers (data.readCsv, data.readJsonl) share: the file check, progress, and the
 // second pass that writes the rows a first pass has typed and counted.

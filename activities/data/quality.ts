@@ -1,313 +1,114 @@
-import type { ColumnType } from '../refs';
-import type { Cell } from './cells';
-import type { Column } from './dataset';
-import { categoricalBinning, histogram, numericBinning, psi, type Binning } from './psi';
-import type { ColumnCheck, QualityCheck, QualityRule } from './quality-schema';
+import { ApplicationFailure } from '@temporalio/common';
+import type { StepContext } from '../library';
+import { implement, stopIfCancelled } from '../library';
+import { reportRef, type ColumnType, type DatasetRef, type ReportRef } from '../refs';
+import type { Cell } from '../common/dataset/cells';
+import { readDatasetValues } from '../common/dataset/dataset';
+import { evaluators, type CheckResult, type Evaluator, type ReferenceColumn } from './quality-checks';
+import type { ColumnCheck, QualityFailure } from './quality-schema';
+import { checkQuality } from './steps';
 
-// Each declared rule becomes an evaluator that sees every row once, in order, and then judges.
-// Rows are numbered from 1 for the first data row, as the messages and the report show them.
+/** The failure type when a dataset breaks its declared quality checks. */
+export const DATA_QUALITY_FAILED = 'DataQualityFailed';
 
-/** How many failing rows a result lists. */
-export const FIRST_ROWS = 5;
-/** How many bins of a distribution the report lists, largest contributions first. */
-const REPORTED_BINS = 20;
+const PROGRESS_EVERY = 10_000;
 
-export interface CheckResult {
-  column?: string;
-  rule: QualityRule;
-  /** The rule as messages name it: "range [18, 100]". */
-  check: string;
+/** The report artifact of `data.quality`. */
+export interface QualityReport {
+  kind: 'kiln.dataQuality';
+  version: 1;
+  dataset: { uri: string; sha256: string; rows: number };
   passed: boolean;
-  observed: Record<string, unknown>;
-  /** Rows that broke a row-level rule: how many and the first few; null for rules about a whole column or the dataset. */
-  failingRows: { count: number; first: number[] } | null;
-  /** Why it failed, as the failure message says it; absent when it passed. */
-  message?: string;
+  checks: CheckResult[];
 }
 
-/** A distribution rule's reference column, read before the pass over the data; or why it cannot be used. */
-export type ReferenceColumn = { type: ColumnType; values: Cell[]; rows: number } | { problem: string };
-
-export interface Evaluator {
-  observe(row: readonly Cell[], rowNumber: number): void;
-  finish(rows: number): CheckResult;
+/** The details of a DataQualityFailed failure: where the report is, and every failed rule. */
+export interface QualityFailureDetails {
+  report: ReportRef;
+  failures: QualityFailure[];
 }
 
-class FailingRows {
-  count = 0;
-  first: number[] = [];
-  add(row: number): void {
-    this.count++;
-    if (this.first.length < FIRST_ROWS) this.first.push(row);
+/** Reads one column of a reference dataset into memory, for a distribution rule. */
+async function referenceColumn(ctx: StepContext, reference: DatasetRef, column: string): Promise<ReferenceColumn> {
+  let index = -1;
+  let type: ColumnType = 'string';
+  const values: Cell[] = [];
+  for await (const item of readDatasetValues(ctx.artifacts, reference)) {
+    if (Array.isArray(item)) {
+      values.push(item[index]!);
+      continue;
+    }
+    index = item.columns.findIndex((c) => c.name === column);
+    if (index < 0)
+      return {
+        problem: `the reference has no column '${column}'; its columns are ${item.columns.map((c) => c.name).join(', ')}`,
+      };
+    type = item.columns[index]!.type;
   }
-  get summary() {
-    return { count: this.count, first: this.first };
-  }
-  /** "(rows 17, 204, 311)", or "(first rows ...)" when there are more than listed. */
-  get text(): string {
-    const which = this.count === 1 ? 'row' : this.count > this.first.length ? 'first rows' : 'rows';
-    return `(${which} ${this.first.join(', ')})`;
-  }
+  if (values.length === 0) return { problem: 'the reference dataset has no rows' };
+  return { type, values, rows: values.length };
 }
 
-const rowsWord = (n: number) => (n === 1 ? '1 row' : `${n} rows`);
-/** The verb for a count of rows: `verb(1, 'repeats', 'repeat')`. */
-const verb = (n: number, one: string, many: string) => (n === 1 ? one : many);
-const isNumeric = (type: ColumnType) => type === 'integer' || type === 'number';
-const show = (value: Cell) => (typeof value === 'string' ? `'${value}'` : String(value));
-const keyOf = (value: Cell) => `${typeof value}:${String(value)}`;
-
-function rangeText(min: number | undefined, max: number | undefined): string {
-  if (min !== undefined && max !== undefined) return `[${min}, ${max}]`;
-  return min !== undefined ? `>= ${min}` : `<= ${max}`;
-}
-
-/** The rules of one column check, in a fixed order, each with its name as messages show it. */
-function rulesOf(check: ColumnCheck): Array<{ rule: QualityRule; check: string }> {
-  const rules: Array<{ rule: QualityRule; check: string }> = [];
-  if (check.type !== undefined) rules.push({ rule: 'type', check: `type ${check.type}` });
-  if (check.notNull) rules.push({ rule: 'notNull', check: 'not null' });
-  if (check.min !== undefined || check.max !== undefined)
-    rules.push({ rule: 'range', check: `range ${rangeText(check.min, check.max)}` });
-  if (check.allowed !== undefined) rules.push({ rule: 'allowed', check: `allowed [${check.allowed.join(', ')}]` });
-  if (check.unique) rules.push({ rule: 'unique', check: 'unique' });
-  if (check.distribution !== undefined) rules.push({ rule: 'distribution', check: 'distribution' });
-  return rules;
-}
-
-const judged = (
-  base: { column?: string; rule: QualityRule; check: string },
-  failure: string | undefined,
-  observed: Record<string, unknown>,
-  failingRows: CheckResult['failingRows'],
-): CheckResult => ({
-  ...base,
-  passed: failure === undefined,
-  observed,
-  failingRows,
-  ...(failure !== undefined && {
-    message: `${base.column === undefined ? '' : `column '${base.column}' `}${base.check}: ${failure}`,
-  }),
+const asFailure = (r: CheckResult): QualityFailure => ({
+  ...(r.column !== undefined && { column: r.column }),
+  rule: r.rule,
+  message: r.message!,
+  count: r.failingRows?.count ?? null,
+  rows: r.failingRows?.first ?? [],
 });
 
-const judgedNow = (result: CheckResult): Evaluator => ({ observe() {}, finish: () => result });
-
-function columnRule(
-  check: ColumnCheck,
-  rule: { rule: QualityRule; check: string },
-  columns: readonly Column[],
-  reference: ReferenceColumn | undefined,
-): Evaluator {
-  const base = { column: check.column, ...rule };
-  const index = columns.findIndex((c) => c.name === check.column);
-  if (index < 0) {
-    return judgedNow(judged(base, `no such column; columns are ${columns.map((c) => c.name).join(', ')}`, {}, null));
+export const checkQualityImpl = implement(checkQuality, async ({ dataset, checks, onFailure }, ctx) => {
+  const references = new Map<NonNullable<ColumnCheck['distribution']>, ReferenceColumn>();
+  for (const check of checks) {
+    if ('column' in check && check.distribution) {
+      references.set(check.distribution, await referenceColumn(ctx, check.distribution.reference, check.column));
+      ctx.heartbeat({ phase: 'reference', column: check.column });
+    }
   }
-  const type = columns[index]!.type;
-  switch (rule.rule) {
-    case 'type': {
-      const ok = type === check.type || (check.type === 'number' && type === 'integer');
-      return judgedNow(judged(base, ok ? undefined : `the column is ${type}`, { type }, null));
-    }
-    case 'notNull': {
-      const failing = new FailingRows();
-      return {
-        observe: (row, n) => {
-          if (row[index] === null) failing.add(n);
-        },
-        finish: () =>
-          judged(
-            base,
-            failing.count
-              ? `${rowsWord(failing.count)} ${verb(failing.count, 'is', 'are')} missing a value ${failing.text}`
-              : undefined,
-            { missing: failing.count },
-            failing.summary,
-          ),
-      };
-    }
-    case 'range': {
-      if (!isNumeric(type)) return judgedNow(judged(base, `the column is ${type}, not numeric`, { type }, null));
-      const failing = new FailingRows();
-      let lo = Infinity;
-      let hi = -Infinity;
-      return {
-        observe(row, n) {
-          const v = row[index] as number | null;
-          if (v === null) return;
-          if (v < lo) lo = v;
-          if (v > hi) hi = v;
-          if ((check.min !== undefined && v < check.min) || (check.max !== undefined && v > check.max)) failing.add(n);
-        },
-        finish: () =>
-          judged(
-            base,
-            failing.count ? `${rowsWord(failing.count)} out of range ${failing.text}` : undefined,
-            { min: lo === Infinity ? null : lo, max: hi === -Infinity ? null : hi },
-            failing.summary,
-          ),
-      };
-    }
-    case 'allowed': {
-      const allowed = new Set(check.allowed!.map(keyOf));
-      const failing = new FailingRows();
-      const others = new Map<string, { value: Cell; rows: number }>();
-      return {
-        observe(row, n) {
-          const v = row[index]!;
-          if (v === null || allowed.has(keyOf(v))) return;
-          failing.add(n);
-          const seen = others.get(keyOf(v));
-          if (seen) seen.rows++;
-          else others.set(keyOf(v), { value: v, rows: 1 });
-        },
-        finish() {
-          const ranked = [...others.values()].sort((a, b) => b.rows - a.rows);
-          const examples = ranked
-            .slice(0, FIRST_ROWS)
-            .map((o) => show(o.value))
-            .join(', ');
-          const failure = failing.count
-            ? `${rowsWord(failing.count)} ${verb(failing.count, 'holds', 'hold')} other values, such as ${examples} ${failing.text}`
-            : undefined;
-          return judged(
-            base,
-            failure,
-            { otherValues: ranked.slice(0, REPORTED_BINS), distinctOtherValues: ranked.length },
-            failing.summary,
-          );
-        },
-      };
-    }
-    case 'unique': {
-      const seen = new Set<string>();
-      const repeated: Cell[] = [];
-      const failing = new FailingRows();
-      return {
-        observe(row, n) {
-          const v = row[index]!;
-          if (v === null) return;
-          const key = keyOf(v);
-          if (!seen.has(key)) {
-            seen.add(key);
-            return;
-          }
-          failing.add(n);
-          if (repeated.length < FIRST_ROWS && !repeated.some((r) => keyOf(r) === key)) repeated.push(v);
-        },
-        finish: () =>
-          judged(
-            base,
-            failing.count
-              ? `${rowsWord(failing.count)} ${verb(failing.count, 'repeats', 'repeat')} an earlier value, such as ${repeated.map(show).join(', ')} ${failing.text}`
-              : undefined,
-            { distinct: seen.size, repeatedValues: repeated },
-            failing.summary,
-          ),
-      };
-    }
-    case 'distribution':
-      return distribution(base, index, type, check.distribution!, reference!);
-    case 'rowCount':
-      throw new Error('rowCount is not a column rule');
-  }
-}
 
-function distribution(
-  base: { column: string; rule: QualityRule; check: string },
-  index: number,
-  type: ColumnType,
-  rule: NonNullable<ColumnCheck['distribution']>,
-  reference: ReferenceColumn,
-): Evaluator {
-  if ('problem' in reference) return judgedNow(judged(base, reference.problem, {}, null));
-  const numeric = isNumeric(type);
-  if (numeric !== isNumeric(reference.type) || (!numeric && type !== reference.type)) {
-    return judgedNow(
-      judged(
-        base,
-        `the column is ${type} but ${reference.type} in the reference`,
-        { type, referenceType: reference.type },
-        null,
-      ),
+  let running: Evaluator[] = [];
+  let rows = 0;
+  for await (const item of readDatasetValues(ctx.artifacts, dataset)) {
+    if (!Array.isArray(item)) {
+      running = evaluators(checks, item.columns, references);
+      continue;
+    }
+    rows++;
+    for (const e of running) e.observe(item, rows);
+    if (rows % PROGRESS_EVERY === 0) {
+      ctx.heartbeat({ phase: 'check', rows, of: dataset.rows });
+      stopIfCancelled(ctx);
+    }
+  }
+  const results = running.map((e) => e.finish(rows));
+  const passed = results.every((r) => r.passed);
+  const body: QualityReport = {
+    kind: 'kiln.dataQuality',
+    version: 1,
+    dataset: { uri: dataset.uri, sha256: dataset.sha256, rows },
+    passed,
+    checks: results,
+  };
+  // Written before any failure, so a stopped run still has the report on record.
+  const report = reportRef.parse({ kind: 'report', ...(await ctx.artifacts.putJson(body)) });
+  const failures = results.filter((r) => !r.passed).map(asFailure);
+  ctx.log(
+    passed
+      ? 'data quality passed'
+      : `data quality failed${onFailure === 'warn' ? ' (onFailure: warn, continuing)' : ''}`,
+    {
+      checks: results.length,
+      failed: failures.length,
+      report: report.sha256,
+    },
+  );
+  if (!passed && onFailure === 'fail') {
+    const details: QualityFailureDetails = { report, failures };
+    throw ApplicationFailure.nonRetryable(
+      `data quality failed: ${failures.map((f) => f.message).join('; ')}`,
+      DATA_QUALITY_FAILED,
+      details,
     );
   }
-  let binning: Binning;
-  if (numeric) {
-    const present = reference.values.filter((v): v is number => v !== null);
-    if (present.length === 0) return judgedNow(judged(base, 'the reference has no values in this column', {}, null));
-    binning = numericBinning(present, rule.bins);
-  } else {
-    binning = categoricalBinning(reference.values);
-  }
-  const expected = histogram(binning, reference.values);
-  const counts = binning.labels.map(() => 0);
-  return {
-    observe: (row) => {
-      counts[binning.binOf(row[index]!)]!++;
-    },
-    finish() {
-      const result = psi(binning.labels, expected, counts);
-      const value = Number(result.psi.toFixed(6));
-      const bins = [...result.bins].sort((a, b) => b.contribution - a.contribution).slice(0, REPORTED_BINS);
-      const failure =
-        result.psi > rule.maxPsi
-          ? `PSI ${result.psi.toFixed(3)} against the reference exceeds ${rule.maxPsi}`
-          : undefined;
-      return judged(
-        base,
-        failure,
-        { psi: value, maxPsi: rule.maxPsi, referenceRows: reference.rows, bins: bins.length, largestShifts: bins },
-        null,
-      );
-    },
-  };
-}
-
-function rowCount(check: Extract<QualityCheck, { rowCount: unknown }>): Evaluator {
-  const { min, max } = check.rowCount;
-  const base = { rule: 'rowCount' as const, check: `row count ${rangeText(min, max)}` };
-  return {
-    observe() {},
-    finish: (rows) =>
-      judged(
-        base,
-        (min !== undefined && rows < min) || (max !== undefined && rows > max)
-          ? `the dataset has ${rowsWord(rows)}`
-          : undefined,
-        { rows },
-        null,
-      ),
-  };
-}
-
-/** The distribution rules' references, keyed by the declared rule object. */
-export type References = ReadonlyMap<NonNullable<ColumnCheck['distribution']>, ReferenceColumn>;
-
-/** One evaluator per rule of every check, in declaration order, for a dataset with these columns. */
-export function evaluators(
-  checks: readonly QualityCheck[],
-  columns: readonly Column[],
-  references: References,
-): Evaluator[] {
-  return checks.flatMap((check) => {
-    if ('rowCount' in check) return [rowCount(check)];
-    return rulesOf(check).map((rule) =>
-      columnRule(check, rule, columns, check.distribution && references.get(check.distribution)),
-    );
-  });
-}
-
-/** Runs evaluators over rows held in memory: for tests and small datasets. */
-export function evaluate(
-  checks: readonly QualityCheck[],
-  columns: readonly Column[],
-  rows: ReadonlyArray<readonly Cell[]>,
-  references: References = new Map(),
-): CheckResult[] {
-  const all = evaluators(checks, columns, references);
-  rows.forEach((row, i) => {
-    for (const e of all) e.observe(row, i + 1);
-  });
-  return all.map((e) => e.finish(rows.length));
-}
+  return { report, passed, failures };
+});

@@ -2,11 +2,11 @@ import { createReadStream } from 'node:fs';
 import type { ColumnType } from '../refs';
 import { fileFingerprint } from '../artifacts/hashing';
 import { implement } from '../library';
-import { isMissing, parseCell, TypeInference, type Cell } from './cells';
+import { isMissing, parseCell, TypeInference, type Cell } from '../common/dataset/cells';
 import { CsvSyntaxError, parseCsv, type CsvRecord } from './csv';
-import type { Column } from './dataset';
+import type { Column } from '../common/dataset/dataset';
 import { article, inputFile, progress, writeScanned } from './ingest';
-import { invalidData } from './invalid';
+import { invalidData } from '../common/failures';
 import { readCsv } from './steps';
 
 /** The records of a file, with parse errors turned into non-retryable failures that name the place. */

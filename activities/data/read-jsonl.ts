@@ -2,10 +2,10 @@ import { createReadStream } from 'node:fs';
 import type { ColumnType } from '../refs';
 import { fileFingerprint } from '../artifacts/hashing';
 import { implement } from '../library';
-import { coerceCell, isMissing, type Cell } from './cells';
-import { textLines, type Column } from './dataset';
+import { coerceCell, isMissing, type Cell } from '../common/dataset/cells';
+import { textLines, type Column } from '../common/dataset/dataset';
 import { article, inputFile, progress, writeScanned } from './ingest';
-import { invalidData } from './invalid';
+import { invalidData } from '../common/failures';
 import { readJsonl } from './steps';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

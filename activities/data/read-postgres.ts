@@ -3,10 +3,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import pg from 'pg';
 import type { ColumnType } from '../refs';
 import { implement, stopIfCancelled, type SourceRef } from '../library';
-import { coerceCell, type Cell } from './cells';
-import { writeDataset, type Column } from './dataset';
+import { coerceCell, type Cell } from '../common/dataset/cells';
+import { writeDataset, type Column } from '../common/dataset/dataset';
 import { article } from './ingest';
-import { invalidData } from './invalid';
+import { invalidData } from '../common/failures';
 import { readPostgres } from './steps';
 
 /** Rows per FETCH: one round trip and one heartbeat each. */

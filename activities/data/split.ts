@@ -1,8 +1,8 @@
 import { implement } from '../library';
-import type { Cell } from './cells';
-import { readDatasetValues, writeDataset, type Column } from './dataset';
-import { invalidData } from './invalid';
-import { mulberry32, shuffleInPlace } from './random';
+import type { Cell } from '../common/dataset/cells';
+import { readDatasetValues, writeDataset, type Column } from '../common/dataset/dataset';
+import { invalidData } from '../common/failures';
+import { mulberry32, shuffleInPlace } from '../common/random';
 import { splitDataset } from './steps';
 
 /**

@@ -1,7 +1,7 @@
 import { implement } from '../library';
-import type { Cell } from './cells';
-import { readDatasetValues, writeDataset, type Column } from './dataset';
-import { invalidData } from './invalid';
+import type { Cell } from '../common/dataset/cells';
+import { readDatasetValues, writeDataset, type Column } from '../common/dataset/dataset';
+import { invalidData } from '../common/failures';
 import { thresholdLabel } from './steps';
 
 /** The median of finite numbers: the middle value, or the mean of the two middle values. */

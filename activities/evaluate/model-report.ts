@@ -1,7 +1,7 @@
-import { invalidData } from '../data/invalid';
+import { invalidData } from '../common/failures';
 import type { DatasetRef, ModelRef } from '../refs';
-import type { ModelSpec } from '../train/model';
-import { MetricInputError } from './input-check';
+import type { ModelSpec } from '../common/model/model';
+import { MetricInputError } from '../common/metrics/input-check';
 
 /** What a binary classifier's report was computed on: the model, its label and positive class, and the rows. */
 export interface ReportSubject {

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { defineStep } from '../../dsl';
 import { datasetRef, modelRef, reportRef } from '../refs';
-import { metricGate } from './gate-schema';
+import { metricGate } from '../common/gates/schema';
 
-// Definitions only (zod, dsl, refs): pipelines import these; the implementation is in evaluate.ts.
+// Definitions only (zod, dsl, refs): pipelines import these; the implementations live beside them, one file per step.
 
 export const classificationMetrics = z.object({
   accuracy: z.number(),
@@ -216,41 +216,6 @@ export const evaluateRobustness = defineStep({
     report: reportRef,
   }),
   options: { startToCloseTimeout: '30m', heartbeatTimeout: '1m' },
-});
-
-/** The classification metrics a champion comparison may use, and which way each is better. */
-export const championMetric = z.enum(['roc_auc', 'accuracy', 'precision', 'recall', 'f1', 'log_loss']);
-
-/**
- * Champion/challenger on one holdout: scores the challenger and the model the alias points at on
- * the same rows, and fails (GateFailed, naming both values and the margin) when the challenger is
- * worse by more than `margin`. Passes, saying so, when the alias has no version yet.
- * @example p.step(validateChampion, { model: trained.model, dataset: split.test, registeredName: 'credit-risk', margin: 0.01 });
- */
-export const validateChampion = defineStep({
-  name: 'validate.champion',
-  version: '1',
-  description:
-    'Champion/challenger: the new model may be worse than the aliased version by at most a margin, on the same holdout',
-  input: z.object({
-    model: modelRef,
-    dataset: datasetRef,
-    registeredName: z.string().min(1),
-    alias: z.string().min(1).default('production'),
-    metric: championMetric.default('roc_auc'),
-    margin: z.number().finite().nonnegative().default(0),
-  }),
-  output: z.object({
-    passed: z.boolean(),
-    metric: z.string(),
-    challenger: z.number(),
-    champion: z.object({ version: z.number().int(), sha256: z.string(), value: z.number() }).nullable(),
-    margin: z.number(),
-    bar: z.number().nullable(),
-    message: z.string(),
-  }),
-  // Not cached: the champion is whatever the alias points at when the step runs.
-  options: { startToCloseTimeout: '30m', heartbeatTimeout: '1m', cache: false },
 });
 
 export const regressionMetricsOutput = z.object({

@@ -1,10 +1,10 @@
-import { streamRows } from '../data/dataset';
-import { invalidData } from '../data/invalid';
+import { streamRows } from '../common/dataset/dataset';
+import { invalidData } from '../common/failures';
 import { implement } from '../library';
 import { transformRef } from '../refs';
 import { fitFeatures } from './steps';
 import { TransformFitError, TransformFitter } from './fitter';
-import { transformWidth, type TransformSpec } from './transform';
+import { transformWidth, type TransformSpec } from '../common/model/transform';
 
 const PROGRESS_EVERY = 50_000;
 
@@ -52,15 +52,3 @@ export const fitFeaturesImpl = implement(fitFeatures, async (input, ctx) => {
     }),
   };
 });
-
-/** Reads a transform artifact, checking that it is one. */
-export async function loadTransform(
-  artifacts: { readJson<T>(uri: string): Promise<T> },
-  uri: string,
-): Promise<TransformSpec> {
-  const spec = await artifacts.readJson<Partial<TransformSpec>>(uri);
-  if (spec.kind !== 'kiln.transform' || (spec.version !== 1 && spec.version !== 2) || !Array.isArray(spec.features)) {
-    throw new Error(`artifact ${uri} is not a kiln.transform version 1 or 2`);
-  }
-  return spec as TransformSpec;
-}

@@ -1,6 +1,13 @@
-import type { Cell } from '../data/cells';
-import type { Column } from '../data/dataset';
-import { categoryOf, type FeatureSpec, type NumericImpute, type TransformSpec } from './transform';
+import type { Cell } from '../common/dataset/cells';
+import type { Column } from '../common/dataset/dataset';
+import {
+  categoryOf,
+  increasingInFloat32,
+  type FeatureSpec,
+  type NumericImpute,
+  type TransformSpec,
+} from '../common/model/transform';
+import { quantile } from '../common/metrics/quantile';
 
 // Fitting a transform from rows as they stream by. What a column gets is declared per column
 // (`impute`, `bucketize`); a column declared nowhere is standardized or one-hot encoded.
@@ -27,18 +34,6 @@ export class TransformFitError extends Error {
 }
 
 const isNumeric = (c: Column) => c.type === 'number' || c.type === 'integer';
-
-/** The q-quantile of sorted values, interpolating linearly between neighbours (numpy's default). */
-export function quantile(sorted: ArrayLike<number>, q: number): number {
-  const h = (sorted.length - 1) * q;
-  const lo = Math.floor(h);
-  const hi = Math.min(lo + 1, sorted.length - 1);
-  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
-}
-
-/** Strictly increasing in float32, the precision the ONNX graph compares in. */
-export const increasingInFloat32 = (values: readonly number[]): boolean =>
-  values.every((v, i) => Number.isFinite(v) && (i === 0 || Math.fround(v) > Math.fround(values[i - 1]!)));
 
 interface NumericStats {
   n: number;

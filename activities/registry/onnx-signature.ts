@@ -1,7 +1,7 @@
-import { invalidData } from '../data/invalid';
+import { invalidData } from '../common/failures';
 import type { ArtifactStore } from '../artifacts/store';
-import { signatureMismatches, type ValueMetadata } from '../onnx/signature';
-import { onnxSignature, type OnnxRef, type OnnxSignature, type OnnxValue } from '../onnx/steps';
+import { signatureMismatches, type ValueMetadata } from '../common/model/onnx-signature';
+import { onnxSignature, type OnnxRef, type OnnxSignature, type OnnxValue } from '../refs';
 
 const asMetadata = (v: OnnxValue): ValueMetadata => ({
   name: v.name,

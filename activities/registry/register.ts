@@ -1,10 +1,10 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { ConflictError } from '../../store/errors';
 import { implement } from '../library';
-import { loadModel } from '../train/model';
+import { loadModel } from '../common/model/model';
 import { onnxVersionSignature } from './onnx-signature';
 import { modelSignature } from './signature';
-import { requireStore } from './store-required';
+import { requireStore } from '../common/failures';
 import { registerModel } from './steps';
 
 export { registerModel } from './steps';

@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { AccessDeniedError, NotFoundError } from '../../store/errors';
 import { implement } from '../library';
 import { setAlias } from './steps';
-import { requireStore } from './store-required';
+import { requireStore } from '../common/failures';
 
 export { approvalDecision, setAlias } from './steps';
 

@@ -1,4 +1,4 @@
-import type { ModelSpec } from '../train/model';
+import type { ModelSpec } from '../common/model/model';
 
 /** A model's signature: the raw columns it reads (from its fitted transform) and what it outputs. */
 export function modelSignature(model: ModelSpec): Record<string, unknown> {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineStep } from '../../dsl';
-import { onnxRef } from '../onnx/steps';
+import { onnxRef } from '../refs';
 import { modelRef, reportRef } from '../refs';
 
 // Definitions only (zod, dsl, refs): pipelines import these; the implementations need the worker's store.

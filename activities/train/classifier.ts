@@ -1,12 +1,12 @@
-import type { Row } from '../data/dataset';
-import { invalidData } from '../data/invalid';
-import { categoryOf, transformWidth } from '../features/transform';
-import { argmax, DEFAULT_THRESHOLD, logLoss, multiclassLogLoss } from '../evaluate/metrics';
+import type { Row } from '../common/dataset/dataset';
+import { invalidData } from '../common/failures';
+import { categoryOf, transformWidth } from '../common/model/transform';
+import { argmax, DEFAULT_THRESHOLD, logLoss, multiclassLogLoss } from '../common/metrics/classification';
 import { implement } from '../library';
 import { modelRef } from '../refs';
 import { checkParity, hiddenLayers, loadTrainingData, trainDense } from './dense';
-import type { ModelSpec } from './model';
-import { predictProba } from './predict';
+import type { ModelSpec } from '../common/model/model';
+import { predictProba } from '../common/model/predict';
 import { trainClassifier } from './steps';
 
 /**

@@ -1,12 +1,12 @@
 import type { Tensor2D } from '@tensorflow/tfjs';
-import { loadDataset, type Column, type Row } from '../data/dataset';
-import { invalidData } from '../data/invalid';
-import { loadTransform } from '../features/fit';
-import { TransformInputError, transformRows, type TransformSpec } from '../features/transform';
+import { loadDataset, type Column, type Row } from '../common/dataset/dataset';
+import { invalidData } from '../common/failures';
+import { loadTransform } from '../common/model/transform';
+import { TransformInputError, transformRows, type TransformSpec } from '../common/model/transform';
 import type { StepContext } from '../library';
 import type { DatasetRef, TransformRef } from '../refs';
 import { tensorflow } from './backend';
-import type { DenseLayer } from './model';
+import type { DenseLayer } from '../common/model/model';
 import { buildNetwork, exportLayers, fitNetwork, type NetworkConfig } from './network';
 
 // What the classifier and the regressor share: reading the training rows through the fitted

@@ -1,7 +1,7 @@
 import type { LayersModel, Tensor2D } from '@tensorflow/tfjs';
-import { mulberry32, shuffleInPlace } from '../data/random';
+import { mulberry32, shuffleInPlace } from '../common/random';
 import type { Tf } from './backend';
-import type { Activation, DenseLayer } from './model';
+import type { Activation, DenseLayer } from '../common/model/model';
 
 export interface NetworkConfig {
   inputs: number;

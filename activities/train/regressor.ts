@@ -1,12 +1,12 @@
-import type { Row } from '../data/dataset';
-import { invalidData } from '../data/invalid';
-import { transformWidth } from '../features/transform';
-import { regressionMetrics } from '../evaluate/regression';
+import type { Row } from '../common/dataset/dataset';
+import { invalidData } from '../common/failures';
+import { transformWidth } from '../common/model/transform';
+import { regressionMetrics } from '../common/metrics/regression';
 import { implement } from '../library';
 import { modelRef } from '../refs';
 import { checkParity, hiddenLayers, loadTrainingData, trainDense } from './dense';
-import type { DenseLayer, ModelSpec } from './model';
-import { predictValues } from './predict';
+import type { DenseLayer, ModelSpec } from '../common/model/model';
+import { predictValues } from '../common/model/predict';
 import { trainRegressor } from './steps';
 
 /** The label of every row as a finite number; fails naming the first row that has none. */

@@ -1,4 +1,4 @@
-import { invalidData } from '../data/invalid';
+import { invalidData } from '../common/failures';
 
 export type Goal = 'max' | 'min';
 export interface Objective {

@@ -1,4 +1,4 @@
-import { mulberry32 } from '../data/random';
+import { mulberry32 } from '../common/random';
 
 // Pure generation of trials from a search space; the steps in search.ts wrap these.
 

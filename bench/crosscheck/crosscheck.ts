@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { averagePrecision, brierScore, expectedCalibrationError } from '../../activities/evaluate/calibration';
-import { fairnessReport } from '../../activities/evaluate/fairness';
-import { accuracy, f1, logLoss, precision, recall, rocAuc } from '../../activities/evaluate/metrics';
-import { meanAbsoluteError, r2Score, rootMeanSquaredError } from '../../activities/evaluate/regression';
+import { averagePrecision, brierScore, expectedCalibrationError } from '../../activities/common/metrics/calibration';
+import { fairnessReport } from '../../activities/evaluate/fairness-report';
+import { accuracy, f1, logLoss, precision, recall, rocAuc } from '../../activities/common/metrics/classification';
+import { meanAbsoluteError, r2Score, rootMeanSquaredError } from '../../activities/common/metrics/regression';
 
 const TOLERANCE = 1e-6;
 const THRESHOLD = 0.5;

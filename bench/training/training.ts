@@ -1,7 +1,7 @@
 import { readCsvImpl } from '../../activities/data/read-csv';
 import { splitImpl } from '../../activities/data/split';
-import { testContext } from '../../activities/data/test-context';
-import { evaluateClassifierImpl } from '../../activities/evaluate/evaluate';
+import { testContext } from '../../test/support/step-context';
+import { evaluateClassifierImpl } from '../../activities/evaluate/classifier';
 import { fitFeaturesImpl } from '../../activities/features/fit';
 import { DEFAULT_BACKENDS, tensorflow, type BackendName } from '../../activities/train/backend';
 import { trainClassifierImpl } from '../../activities/train/classifier';

@@ -4,7 +4,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { builtinSteps } from '../../activities';
 import { ArtifactStore } from '../../activities/artifacts/store';
-import { loadDataset } from '../../activities/data/dataset';
+import { loadDataset } from '../../activities/common/dataset/dataset';
 import type { DatasetRef } from '../../activities/refs';
 import { approveUpdate, statusQuery } from '../../workflows';
 import wages from '../../examples/wages';

@@ -1,0 +1,216 @@
+import { streamRows } from '../common/dataset/dataset';
+import { invalidData } from '../common/failures';
+import { categoryOf, TransformInputError } from '../common/model/transform';
+import { implement } from '../library';
+import { reportRef } from '../refs';
+import { loadModel } from '../common/model/model';
+import { predictProba } from '../common/model/predict';
+import { calibration } from '../common/metrics/calibration';
+import {
+  binaryMetrics,
+  CALIBRATION_BINS,
+  DEFAULT_THRESHOLD,
+  multiclassMetrics,
+  rocCurve,
+  type ClassificationMetrics,
+  type ClassMetrics,
+} from '../common/metrics/classification';
+import { evaluateClassifier } from './steps';
+
+export { classificationMetrics, evaluateClassifier } from './steps';
+
+export interface RocReport {
+  /** The class scored as positive: for multiclass, one against the rest. */
+  class: string;
+  auc: number;
+  fpr: number[];
+  tpr: number[];
+  /** Descending; the first, null, stands for +∞ (nothing predicted positive). */
+  thresholds: Array<number | null>;
+}
+
+/** A reliability curve: for each equal-width bin of predicted probability, how often the class occurred. */
+export interface CalibrationCurveReport {
+  /** The class whose probability is binned: for multiclass, one against the rest. */
+  class: string;
+  /** Expected calibration error: the row-weighted mean gap between meanPredicted and fractionPositive. */
+  ece: number;
+  /** Maximum calibration error: the largest gap over non-empty bins. */
+  mce: number;
+  /** Every bin, empty ones included; an empty bin's mean and fraction are null. */
+  bins: Array<{
+    lower: number;
+    upper: number;
+    count: number;
+    meanPredicted: number | null;
+    fractionPositive: number | null;
+  }>;
+}
+
+/** The report artifact of `evaluate.classifier`. */
+export interface EvaluationReport {
+  kind: 'kiln.evaluation';
+  /** 2 added the probability metrics and `calibration`. */
+  version: 2;
+  model: { sha256: string; task: string; architecture: string; label: string; classes: string[]; backend: string };
+  dataset: { sha256: string; rows: number };
+  /** Binary only: a row is predicted positive when its score is at or above this. Multiclass predicts the most probable class. */
+  threshold: number | null;
+  positiveClass: string | null;
+  metrics: ClassificationMetrics;
+  /** counts[true class][predicted class], in the order of `classes`. */
+  confusionMatrix: { classes: string[]; counts: number[][] };
+  roc: RocReport[];
+  /** Reliability curves, one per entry of `roc` and for the same classes. */
+  calibration: CalibrationCurveReport[];
+  perClass?: Array<{ class: string } & ClassMetrics>;
+}
+
+const PROGRESS_EVERY = 50_000;
+
+const rocReport = (cls: string, auc: number, yTrue: number[], yScore: number[]): RocReport => {
+  const curve = rocCurve(yTrue, yScore);
+  return {
+    class: cls,
+    auc,
+    fpr: curve.fpr,
+    tpr: curve.tpr,
+    thresholds: curve.thresholds.map((t) => (Number.isFinite(t) ? t : null)),
+  };
+};
+
+const orNull = (x: number) => (Number.isNaN(x) ? null : x);
+
+const calibrationReport = (cls: string, yTrue: number[], yProb: number[]): CalibrationCurveReport => {
+  const { ece, mce, bins } = calibration(yTrue, yProb, { bins: CALIBRATION_BINS });
+  return {
+    class: cls,
+    ece,
+    mce,
+    bins: bins.map((b) => ({
+      lower: b.lower,
+      upper: b.upper,
+      count: b.count,
+      meanPredicted: orNull(b.meanPredicted),
+      fractionPositive: orNull(b.fractionPositive),
+    })),
+  };
+};
+
+export const evaluateClassifierImpl = implement(evaluateClassifier, async (input, ctx) => {
+  const { dataset } = input;
+  const model = await loadModel(ctx.artifacts, input.model.uri);
+  const { label, classes } = model;
+  if (!dataset.columns.some((c) => c.name === label)) {
+    throw invalidData(
+      `the evaluation data has no label column '${label}'; columns are ${dataset.columns.map((c) => c.name).join(', ')}`,
+      { label },
+    );
+  }
+  const index = new Map(classes.map((c, i) => [c, i]));
+  const yTrue: number[] = [];
+  const proba: number[][] = [];
+  for await (const row of streamRows(ctx.artifacts, dataset)) {
+    const value = row[label];
+    const n = yTrue.length + 1;
+    if (value === null || value === undefined)
+      throw invalidData(`row ${n} has no value for the label '${label}'`, { label, row: n });
+    const k = index.get(categoryOf(value));
+    if (k === undefined) {
+      throw invalidData(
+        `row ${n} has the class '${categoryOf(value)}', which the model was not trained on (classes: ${classes.join(', ')})`,
+        { label, row: n, class: categoryOf(value) },
+      );
+    }
+    try {
+      const p = predictProba(model, [row])[0]!;
+      const bad = p.findIndex((v) => !(v >= 0 && v <= 1));
+      if (bad >= 0) {
+        throw invalidData(
+          `row ${n}: the model gives class '${classes[bad]}' the probability ${p[bad]}, not one in [0, 1]; the model is broken (diverged training?) and cannot be evaluated`,
+          { row: n },
+        );
+      }
+      proba.push(p);
+    } catch (error) {
+      if (error instanceof TransformInputError)
+        throw invalidData(`row ${n}: ${error.message}`, { row: n, feature: error.feature });
+      throw error;
+    }
+    yTrue.push(k);
+    if (n % PROGRESS_EVERY === 0) ctx.heartbeat({ rows: n, of: dataset.rows });
+  }
+  if (yTrue.length === 0) throw invalidData('the evaluation data has no rows', {});
+  const absent = classes.filter((_, k) => !yTrue.includes(k));
+  if (absent.length > 0) {
+    throw invalidData(
+      `the evaluation data has no rows of class ${absent.map((c) => `'${c}'`).join(', ')}, so ROC AUC is undefined; use a larger or stratified test set`,
+      { absent },
+    );
+  }
+
+  let metrics: ClassificationMetrics;
+  let report: EvaluationReport;
+  const header = {
+    kind: 'kiln.evaluation' as const,
+    version: 2 as const,
+    model: {
+      sha256: input.model.sha256,
+      task: model.task,
+      architecture: model.architecture,
+      label,
+      classes,
+      backend: model.backend,
+    },
+    dataset: { sha256: dataset.sha256, rows: yTrue.length },
+  };
+  if (model.task === 'binary') {
+    const scores = proba.map((p) => p[1]!);
+    const { confusion: c, ...m } = binaryMetrics(yTrue, scores, DEFAULT_THRESHOLD);
+    metrics = m;
+    report = {
+      ...header,
+      threshold: DEFAULT_THRESHOLD,
+      positiveClass: classes[1]!,
+      metrics,
+      confusionMatrix: {
+        classes,
+        counts: [
+          [c.tn, c.fp],
+          [c.fn, c.tp],
+        ],
+      },
+      roc: [rocReport(classes[1]!, m.rocAuc, yTrue, scores)],
+      calibration: [calibrationReport(classes[1]!, yTrue, scores)],
+    };
+  } else {
+    const { confusionMatrix, perClass, ...m } = multiclassMetrics(yTrue, proba);
+    metrics = m;
+    report = {
+      ...header,
+      threshold: null,
+      positiveClass: null,
+      metrics,
+      confusionMatrix: { classes, counts: confusionMatrix },
+      roc: classes.map((cls, k) =>
+        rocReport(
+          cls,
+          perClass[k]!.rocAuc,
+          yTrue.map((y) => (y === k ? 1 : 0)),
+          proba.map((p) => p[k]!),
+        ),
+      ),
+      calibration: classes.map((cls, k) =>
+        calibrationReport(
+          cls,
+          yTrue.map((y) => (y === k ? 1 : 0)),
+          proba.map((p) => p[k]!),
+        ),
+      ),
+      perClass: perClass.map((p, k) => ({ class: classes[k]!, ...p })),
+    };
+  }
+  const stored = await ctx.artifacts.putJson(report);
+  ctx.log('evaluated', { ...metrics, report: stored.sha256 });
+  return { metrics, report: reportRef.parse({ kind: 'report', ...stored }) };
+});

@@ -1,0 +1,51 @@
+import { readFile } from 'node:fs/promises';
+import * as ort from 'onnxruntime-node';
+import { invalidData } from '../common/failures';
+import { implement } from '../library';
+import { signatureFrom, signatureMismatches } from '../common/model/onnx-signature';
+import { importOnnx } from './steps';
+import { onnxRef } from '../refs';
+
+const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+
+export const importOnnxImpl = implement(importOnnx, async (input, ctx) => {
+  const { path, signature: declared } = input;
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EISDIR')
+      throw invalidData(`there is no .onnx file at '${path}' (relative to ${process.cwd()})`, { path });
+    throw error;
+  }
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  } catch (error) {
+    throw invalidData(`'${path}' is not a model onnxruntime ${ort.env.versions.common} can load: ${firstLine(error)}`, {
+      path,
+    });
+  }
+  try {
+    const problems = signatureMismatches(declared, session.inputMetadata, session.outputMetadata);
+    if (problems.length > 0) {
+      throw invalidData(`'${path}' does not match its declared signature: ${problems.join('; ')}`, { path, problems });
+    }
+    const signature = signatureFrom(session.inputMetadata, session.outputMetadata, declared.classes);
+    const [stored, storedSignature] = await Promise.all([ctx.artifacts.put(bytes), ctx.artifacts.putJson(signature)]);
+    ctx.log('imported onnx', { path, sha256: stored.sha256, size: stored.size });
+    return {
+      onnx: onnxRef.parse({
+        kind: 'onnx',
+        ...stored,
+        signature: storedSignature,
+        inputs: signature.inputs.map((i) => i.name),
+        outputs: signature.outputs.map((o) => o.name),
+      }),
+      signature,
+    };
+  } finally {
+    await session.release();
+  }
+});

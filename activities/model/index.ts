@@ -1,0 +1,6 @@
+import { exportOnnxImpl } from './export-onnx';
+import { importOnnxImpl } from './import-onnx';
+import { scoreModelImpl } from './score';
+
+/** The model steps' implementations (ONNX export and import, batch scoring), for a worker to register. */
+export const modelSteps = [exportOnnxImpl, importOnnxImpl, scoreModelImpl];

@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { defineStep } from '../../dsl';
+import { datasetRef, modelRef, onnxRef, onnxSignature } from '../refs';
+
+// Definitions only (zod, dsl, refs): pipelines import these; implementations live beside them.
+
+/**
+ * Exports a trained model and its fitted preprocessing as one ONNX graph: raw column values in,
+ * class probabilities (and the predicted label) out.
+ * @example const onnx = p.step(exportOnnx, { model: trained.model });
+ */
+export const exportOnnx = defineStep({
+  name: 'model.exportOnnx',
+  version: '1',
+  description: 'Export a model with its preprocessing to ONNX (raw features in, probabilities out)',
+  input: z.object({ model: modelRef }),
+  output: z.object({ onnx: onnxRef, signature: onnxSignature }),
+  options: { startToCloseTimeout: '10m' },
+});
+
+/**
+ * Registers a model trained elsewhere from an .onnx file, after checking that onnxruntime loads
+ * it and that its inputs and outputs are exactly the declared ones.
+ * @example
+ * const imported = p.step(importOnnx, {
+ *   path: 'models/credit.onnx',
+ *   signature: { inputs: [{ name: 'float_input', type: 'float32', shape: [null, 20] }], outputs: [{ name: 'probabilities', type: 'float32' }] },
+ * });
+ */
+export const importOnnx = defineStep({
+  name: 'model.importOnnx',
+  version: '1',
+  description: 'Register an .onnx model trained elsewhere, checked against its declared signature',
+  input: z.object({
+    path: z.string().min(1).describe("file path, relative to the worker's working directory"),
+    signature: onnxSignature,
+  }),
+  output: z.object({ onnx: onnxRef, signature: onnxSignature }),
+  // The file at a path can change between runs; its content is what gets registered.
+  options: { startToCloseTimeout: '10m', cache: false },
+});
+
+/** The column of the predicted class (or value, for a regressor) in a scored dataset. */
+export const PREDICTION_COLUMN = 'prediction';
+
+/** The column of one class's probability in a scored dataset: `p_bad` for the class 'bad'. */
+export const probabilityColumn = (cls: string): string => `p_${cls}`;
+
+/**
+ * Scores every row of a dataset with a model, streaming: the input's columns in its row order,
+ * then `prediction` and, for a classifier, one `p_<class>` probability column per class. A binary
+ * model predicts its positive class when that class's probability is at or above `threshold`; a
+ * multiclass model predicts the most probable class (the threshold does not apply). Engine 'kiln'
+ * runs the model's own transform and forward pass, as evaluation does; 'onnx' runs the exported
+ * graph (exported on the fly from a Kiln model, or an ONNX model as given) in onnxruntime-node.
+ * A value the transform cannot read fails the step, naming the row and column.
+ * @example const scored = p.step(scoreModel, { model: trained.model, dataset: applicants.dataset, threshold: 0.4 });
+ */
+export const scoreModel = defineStep({
+  name: 'model.score',
+  version: '1',
+  description: "Batch scoring: a dataset of predictions and class probabilities, in the input's row order",
+  input: z.object({
+    model: z
+      .union([modelRef, onnxRef])
+      .describe('a trained model, or an ONNX model (exported or imported) to score with engine onnx'),
+    dataset: datasetRef,
+    threshold: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.5)
+      .describe('binary: the positive class is predicted at or above this probability'),
+    engine: z
+      .enum(['kiln', 'onnx'])
+      .default('kiln')
+      .describe("kiln: the trainer's forward pass in JavaScript; onnx: the ONNX graph in onnxruntime-node"),
+  }),
+  output: z.object({
+    predictions: datasetRef,
+    summary: z.object({
+      rows: z.number().int().nonnegative(),
+      byClass: z
+        .record(z.string(), z.number().int().nonnegative())
+        .optional()
+        .describe('rows predicted as each class; absent for a regressor'),
+    }),
+  }),
+  options: { startToCloseTimeout: '2h', heartbeatTimeout: '1m' },
+});
