@@ -2,6 +2,7 @@ import * as approve from './commands/approve';
 import * as audit from './commands/audit';
 import * as demo from './commands/demo';
 import * as dev from './commands/dev';
+import * as exportCmd from './commands/export';
 import * as lineage from './commands/lineage';
 import * as models from './commands/models';
 import * as plan from './commands/plan';
@@ -23,6 +24,7 @@ const commands: Record<string, [Command, (args: string[]) => Promise<number>]> =
   models: [models, models.models],
   audit: [audit, audit.audit],
   token: [token, token.token],
+  export: [exportCmd, exportCmd.exportCommand],
 };
 
 const usage = `kiln: typed ML pipelines on Temporal

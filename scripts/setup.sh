@@ -38,3 +38,16 @@ ensure_postgres() {
   fi
   export KILN_PG_BIN
 }
+
+# Debian's chromium, for the browser tests (playwright-core drives /usr/bin/chromium); installed with apt-get if missing.
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] && return 0
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "setup: chromium is missing; install it (apt-get install -y chromium)" >&2; return 1; }
+    sudo=sudo
+  fi
+  echo "setup: installing chromium (apt-get install -y chromium)" >&2
+  $sudo apt-get update -qq >&2
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
+}

@@ -11,6 +11,7 @@ cd "$kiln_root"
 ensure_node_modules
 ensure_temporal_cli
 ensure_postgres
+ensure_chromium
 
 failed=()
 stage() {
