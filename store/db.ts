@@ -17,6 +17,7 @@ import { migrate } from './migrate';
 import { lockPgliteDir, StoreSharedError } from './pglite-lock';
 import { registryApi } from './registry';
 import { runsApi } from './runs';
+import { servingApi } from './serving';
 import * as schema from './schema';
 import { stepsApi } from './steps';
 
@@ -50,6 +51,7 @@ function api(db: Executor, read: ReadRunner = plainReader(db)) {
     ...experimentsApi(db),
     ...registryApi(db, access),
     ...decisionsApi(db, access),
+    ...servingApi(db, access),
     ...access,
     ...auditApi(db),
   };

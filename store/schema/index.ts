@@ -8,3 +8,4 @@ export * from './registry';
 export * from './access';
 export * from './audit';
 export * from './decisions';
+export * from './serving';

@@ -1,0 +1,157 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import type { PredictionRecord, Route } from './source';
+
+// The prediction log, off the request path: a request appends one entry (a reference to its rows
+// and outputs, no copying), and a timer or a full buffer writes them to the store in batches.
+// Sensitive fields are hashed at write time, not on the request path.
+
+export interface PredictionLogOptions {
+  /** The share of requests logged, 0 to 1; default 1 (every request). */
+  sample?: number;
+  /** Rows per write; default 1000. */
+  batchSize?: number;
+  /** Longest time a row waits to be written; default 1000 ms. */
+  flushMs?: number;
+  /** Rows held while the store is slow or down; past this, new rows are dropped (and counted). Default 100,000. */
+  maxPending?: number;
+  /**
+   * The HMAC key for sensitive fields. Default: $KILN_LOG_HASH_KEY, else a random key per process,
+   * which keeps values out of the log but makes hashes comparable only within one server's life.
+   */
+  hashKey?: string;
+}
+
+/** One scored request (or its shadow), as the handler hands it over. */
+export interface LogEntry {
+  requestId: string;
+  model: string;
+  version: number;
+  route: Route;
+  served: boolean;
+  at: Date;
+  rows: readonly Record<string, unknown>[];
+  outputs: readonly { probabilities: number[]; label: string }[];
+  latencyMs: number;
+  /** Field names logged as keyed hashes. */
+  sensitive: ReadonlySet<string>;
+}
+
+export interface PredictionLogEvents {
+  written(rows: number): void;
+  dropped(rows: number): void;
+  failed(rows: number, error: unknown): void;
+}
+
+export class PredictionLog {
+  private pending: LogEntry[] = [];
+  private pendingRows = 0;
+  private writing: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly sample: number;
+  private readonly batchSize: number;
+  private readonly flushMs: number;
+  private readonly maxPending: number;
+  private readonly hashKey: string;
+
+  constructor(
+    private readonly write: (rows: readonly PredictionRecord[]) => Promise<void>,
+    private readonly events: PredictionLogEvents,
+    options: PredictionLogOptions = {},
+  ) {
+    this.sample = options.sample ?? 1;
+    if (!(this.sample >= 0 && this.sample <= 1))
+      throw new RangeError(`prediction log: sample must be from 0 to 1, got ${options.sample}`);
+    this.batchSize = options.batchSize ?? 1000;
+    this.flushMs = options.flushMs ?? 1000;
+    this.maxPending = options.maxPending ?? 100_000;
+    this.hashKey = options.hashKey ?? process.env.KILN_LOG_HASH_KEY ?? randomBytes(32).toString('hex');
+  }
+
+  /** Whether to log this request: decided once per request, so a shadow is logged with its current. */
+  sampled(): boolean {
+    return this.sample >= 1 || Math.random() < this.sample;
+  }
+
+  add(entry: LogEntry): void {
+    if (this.pendingRows + entry.rows.length > this.maxPending) {
+      this.events.dropped(entry.rows.length);
+      return;
+    }
+    this.pending.push(entry);
+    this.pendingRows += entry.rows.length;
+    if (this.pendingRows >= this.batchSize) void this.drain();
+    else this.timer ??= setTimeout(() => void this.drain(), this.flushMs).unref();
+  }
+
+  /** Writes everything added so far; resolves when it is in the store (or the write failed and was kept). */
+  async flush(): Promise<void> {
+    if (this.writing) await this.writing;
+    if (this.pendingRows > 0) await this.drain();
+  }
+
+  /** A keyed hash of a value: equal values hash equal, and the value cannot be read back without the key. */
+  hash(value: unknown): string | null {
+    if (value === null || value === undefined) return null;
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    return `hmac-sha256:${createHmac('sha256', this.hashKey).update(text).digest('hex').slice(0, 32)}`;
+  }
+
+  private drain(): Promise<void> {
+    if (this.writing) return this.writing;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.length === 0) return Promise.resolve();
+    const entries = this.pending;
+    const count = this.pendingRows;
+    this.pending = [];
+    this.pendingRows = 0;
+    this.writing = this.write(entries.flatMap((e) => this.records(e)))
+      .then(
+        () => this.events.written(count),
+        (error: unknown) => {
+          this.events.failed(count, error);
+          // Kept for the next write, ahead of newer rows, as long as they fit.
+          if (this.pendingRows + count <= this.maxPending) {
+            this.pending = [...entries, ...this.pending];
+            this.pendingRows += count;
+          } else this.events.dropped(count);
+        },
+      )
+      .finally(() => {
+        this.writing = undefined;
+        if (this.pendingRows > 0) this.timer ??= setTimeout(() => void this.drain(), this.flushMs).unref();
+      });
+    return this.writing;
+  }
+
+  private records(e: LogEntry): PredictionRecord[] {
+    return e.rows.map((row, i) => ({
+      requestId: e.requestId,
+      rowIndex: i,
+      model: e.model,
+      version: e.version,
+      route: e.route,
+      served: e.served,
+      at: e.at,
+      features: this.masked(row, e.sensitive),
+      probabilities: e.outputs[i]!.probabilities,
+      label: e.outputs[i]!.label,
+      latencyMs: e.latencyMs,
+    }));
+  }
+
+  private masked(row: Record<string, unknown>, sensitive: ReadonlySet<string>): Record<string, unknown> {
+    if (sensitive.size === 0) return row;
+    // fromEntries defines own properties: a key named __proto__ stays data, never a prototype.
+    return Object.fromEntries(
+      Object.entries(row).map(([key, value]) => [key, sensitive.has(key) ? this.hash(value) : value]),
+    );
+  }
+
+  /** Stops the timer and writes what is pending. */
+  async close(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.flush();
+  }
+}

@@ -1,0 +1,262 @@
+import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
+import { alias as aliasedTable } from 'drizzle-orm/pg-core';
+import { SYSTEM, type AccessApi, type Principal } from './access';
+import { appendAuditIn } from './audit';
+import { NotFoundError } from './errors';
+import type { Executor } from './executor';
+import { artifacts } from './schema/artifacts';
+import { modelAliases, models, modelVersions } from './schema/registry';
+import { predictionLabels, predictions, trafficSplits, type Prediction } from './schema/serving';
+
+/** Which versions a served alias routes to now: the alias's holder and, during a rollout, a candidate. */
+export interface ServedVersions {
+  current: number;
+  split: { mode: 'canary' | 'shadow'; candidate: number; percent: number; rollout: string | null } | null;
+}
+
+/** What a server needs to load one version. */
+export interface ServableVersion {
+  model: string;
+  version: number;
+  artifactSha256: string;
+  /** The artifact's kind: `model` (a Kiln model document) or `onnx` (a graph). */
+  kind: string;
+  uri: string;
+  signature: Record<string, unknown> | null;
+}
+
+export interface TrafficSplitInput {
+  model: string;
+  alias: string;
+  mode: 'canary' | 'shadow';
+  candidate: number;
+  /** The canary's share of requests, 0 to 100; a shadow mirrors every request whatever it says. */
+  percent: number;
+  rollout?: string;
+  actor?: Principal;
+}
+
+export type PredictionInput = Omit<Prediction, 'id'>;
+
+export interface PredictionQuery {
+  model: string;
+  version?: number;
+  since?: Date;
+  until?: Date;
+  limit?: number;
+}
+
+/** A logged prediction with the true label, when feedback has brought one. */
+export type LoggedPrediction = Prediction & { trueLabel: string | null };
+
+// Rows per INSERT: 12 parameters each, well under PostgreSQL's 65,535 per statement.
+const INSERT_CHUNK = 2000;
+
+export const servingApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) => {
+  const candidates = aliasedTable(modelVersions, 'candidate_versions');
+
+  async function versionId(tx: Executor, model: string, version: number): Promise<{ modelId: string; id: string }> {
+    const [row] = await tx
+      .select({ modelId: models.id, id: modelVersions.id })
+      .from(modelVersions)
+      .innerJoin(models, eq(models.id, modelVersions.modelId))
+      .where(and(eq(models.name, model), eq(modelVersions.version, version)));
+    if (!row) throw new NotFoundError('model version', `${model}@${version}`);
+    return row;
+  }
+
+  return {
+    /** The versions `name#alias` serves now, in one query (a server polls it); undefined when the alias is unset. */
+    async servedVersions(name: string, alias: string): Promise<ServedVersions | undefined> {
+      const [row] = await db
+        .select({
+          current: modelVersions.version,
+          mode: trafficSplits.mode,
+          percent: trafficSplits.percent,
+          rollout: trafficSplits.rollout,
+          candidate: candidates.version,
+        })
+        .from(modelAliases)
+        .innerJoin(models, eq(models.id, modelAliases.modelId))
+        .innerJoin(modelVersions, eq(modelVersions.id, modelAliases.versionId))
+        .leftJoin(trafficSplits, and(eq(trafficSplits.modelId, models.id), eq(trafficSplits.alias, modelAliases.alias)))
+        .leftJoin(candidates, eq(candidates.id, trafficSplits.candidateVersionId))
+        .where(and(eq(models.name, name), eq(modelAliases.alias, alias)));
+      if (!row) return undefined;
+      const split =
+        row.mode && row.candidate !== null
+          ? { mode: row.mode, candidate: row.candidate, percent: row.percent!, rollout: row.rollout }
+          : null;
+      return { current: row.current, split };
+    },
+
+    /** The artifact and signature of one version, for loading it into a server. */
+    async servableVersion(name: string, version: number): Promise<ServableVersion> {
+      const [row] = await db
+        .select({
+          artifactSha256: modelVersions.artifactSha256,
+          signature: modelVersions.signature,
+          kind: artifacts.kind,
+          uri: artifacts.uri,
+        })
+        .from(modelVersions)
+        .innerJoin(models, eq(models.id, modelVersions.modelId))
+        .innerJoin(artifacts, eq(artifacts.sha256, modelVersions.artifactSha256))
+        .where(and(eq(models.name, name), eq(modelVersions.version, version)));
+      if (!row) throw new NotFoundError('model version', `${name}@${version}`);
+      return { model: name, version, ...row };
+    },
+
+    /**
+     * Sends a share of `model#alias`'s traffic to a candidate version (canary), or mirrors all of
+     * it there (shadow); replaces any split already set (approver role). Audited.
+     */
+    async setTrafficSplit(input: TrafficSplitInput): Promise<void> {
+      const actor = input.actor ?? SYSTEM;
+      const subject = `model:${input.model}#${input.alias}`;
+      await access.authorize(actor, 'deploy', subject);
+      if (!Number.isInteger(input.percent) || input.percent < 0 || input.percent > 100)
+        throw new RangeError(
+          `traffic split of ${subject}: percent must be an integer from 0 to 100, got ${input.percent}`,
+        );
+      await db.transaction(async (tx) => {
+        const { modelId, id } = await versionId(tx, input.model, input.candidate);
+        const [before] = await tx
+          .select()
+          .from(trafficSplits)
+          .where(and(eq(trafficSplits.modelId, modelId), eq(trafficSplits.alias, input.alias)))
+          .for('update');
+        const values = {
+          mode: input.mode,
+          candidateVersionId: id,
+          percent: input.percent,
+          rollout: input.rollout ?? null,
+          updatedBy: actor.name,
+        };
+        await tx
+          .insert(trafficSplits)
+          .values({ modelId, alias: input.alias, ...values })
+          .onConflictDoUpdate({
+            target: [trafficSplits.modelId, trafficSplits.alias],
+            set: { ...values, updatedAt: sql`now()` },
+          });
+        await appendAuditIn(tx, {
+          actor: actor.name,
+          action: 'deployment.split',
+          subject,
+          before: before ? { mode: before.mode, percent: before.percent, rollout: before.rollout } : null,
+          after: {
+            mode: input.mode,
+            candidate: input.candidate,
+            percent: input.percent,
+            rollout: input.rollout ?? null,
+          },
+        });
+      });
+    },
+
+    /** Sends all of `model#alias`'s traffic to the alias's holder again (approver role). Audited when a split was set. */
+    async clearTrafficSplit(model: string, alias: string, options: { actor?: Principal } = {}): Promise<boolean> {
+      const actor = options.actor ?? SYSTEM;
+      const subject = `model:${model}#${alias}`;
+      await access.authorize(actor, 'deploy', subject);
+      return db.transaction(async (tx) => {
+        const [owner] = await tx.select({ id: models.id }).from(models).where(eq(models.name, model));
+        if (!owner) throw new NotFoundError('model', model);
+        const [removed] = await tx
+          .delete(trafficSplits)
+          .where(and(eq(trafficSplits.modelId, owner.id), eq(trafficSplits.alias, alias)))
+          .returning();
+        if (!removed) return false;
+        await appendAuditIn(tx, {
+          actor: actor.name,
+          action: 'deployment.split',
+          subject,
+          before: { mode: removed.mode, percent: removed.percent, rollout: removed.rollout },
+          after: null,
+        });
+        return true;
+      });
+    },
+
+    /** Appends scored rows to the prediction log (the server batches them). */
+    async recordPredictions(rows: readonly PredictionInput[]): Promise<void> {
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+        await db.insert(predictions).values(rows.slice(i, i + INSERT_CHUNK));
+      }
+    },
+
+    /**
+     * Attaches true labels to the logged rows of a request. A label given again replaces the
+     * first (a correction). Returns the rows labelled; rows the log does not have are left out.
+     */
+    async attachLabels(input: {
+      model: string;
+      requestId: string;
+      labels: ReadonlyArray<{ row: number; label: string }>;
+    }): Promise<number[]> {
+      if (input.labels.length === 0) return [];
+      const logged = await db
+        .selectDistinct({ row: predictions.rowIndex })
+        .from(predictions)
+        .where(and(eq(predictions.requestId, input.requestId), eq(predictions.model, input.model)));
+      const present = new Set(logged.map((r) => r.row));
+      const values = input.labels
+        .filter((l) => present.has(l.row))
+        .map((l) => ({ requestId: input.requestId, rowIndex: l.row, model: input.model, label: l.label }));
+      if (values.length === 0) return [];
+      await db
+        .insert(predictionLabels)
+        .values(values)
+        .onConflictDoUpdate({
+          target: [predictionLabels.requestId, predictionLabels.rowIndex],
+          set: { label: sql`excluded.label`, receivedAt: sql`now()` },
+        });
+      return values.map((v) => v.rowIndex);
+    },
+
+    /** Logged predictions of a model (and version) in a time window, oldest first, with their true labels. */
+    async listPredictions(query: PredictionQuery): Promise<LoggedPrediction[]> {
+      const rows = await db
+        .select({ prediction: predictions, trueLabel: predictionLabels.label })
+        .from(predictions)
+        .leftJoin(
+          predictionLabels,
+          and(
+            eq(predictionLabels.requestId, predictions.requestId),
+            eq(predictionLabels.rowIndex, predictions.rowIndex),
+          ),
+        )
+        .where(
+          and(
+            eq(predictions.model, query.model),
+            query.version === undefined ? undefined : eq(predictions.version, query.version),
+            query.since ? gte(predictions.at, query.since) : undefined,
+            query.until ? lt(predictions.at, query.until) : undefined,
+          ),
+        )
+        .orderBy(asc(predictions.at), asc(predictions.id))
+        .limit(query.limit ?? 10_000);
+      return rows.map((r) => ({ ...r.prediction, trueLabel: r.trueLabel }));
+    },
+
+    /**
+     * Retention: deletes logged predictions older than `before`, and labels received before it,
+     * in bounded batches so that no single statement holds locks on millions of rows. Returns the
+     * number of predictions deleted.
+     */
+    async deletePredictionsBefore(before: Date, options: { batch?: number } = {}): Promise<number> {
+      const batch = options.batch ?? 10_000;
+      let deleted = 0;
+      for (;;) {
+        const old = db.select({ id: predictions.id }).from(predictions).where(lt(predictions.at, before)).limit(batch);
+        const gone = await db.delete(predictions).where(inArray(predictions.id, old)).returning({ id: predictions.id });
+        deleted += gone.length;
+        if (gone.length < batch) break;
+      }
+      await db.delete(predictionLabels).where(lt(predictionLabels.receivedAt, before));
+      return deleted;
+    },
+  };
+};
+export type ServingApi = ReturnType<typeof servingApi>;
