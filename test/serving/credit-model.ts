@@ -26,7 +26,11 @@ export interface CreditModel {
   holdout: Row[];
 }
 
-export async function trainCreditModel(ctx: Ctx): Promise<CreditModel> {
+/** Trains on the example's split; a logistic regression unless `network` asks for hidden layers. */
+export async function trainCreditModel(
+  ctx: Ctx,
+  network: { architecture: 'logistic' | 'mlp'; hidden?: number[] } = { architecture: 'logistic' },
+): Promise<CreditModel> {
   const raw = await readCsvImpl.run({ path: 'examples/data/german-credit.csv', label: 'class' }, ctx);
   const split = await splitImpl.run({ dataset: raw.dataset, testFraction: 0.2, seed: 7, stratifyBy: 'class' }, ctx);
   const { transform } = await fitFeaturesImpl.run({ dataset: split.train, label: 'class' }, ctx);
@@ -36,7 +40,7 @@ export async function trainCreditModel(ctx: Ctx): Promise<CreditModel> {
       transform,
       label: 'class',
       positiveClass: 'bad',
-      architecture: 'logistic',
+      ...network,
       epochs: 30,
       learningRate: 0.05,
       batchSize: 64,
