@@ -1,6 +1,6 @@
 import { createInterface, type Interface } from 'node:readline/promises';
 import { decide, type Approver } from './decide';
-import type { NodeState } from '../workflows/protocol';
+import type { NodeSnapshot } from '../workflows/protocol';
 import type { RunHandle } from './follow';
 
 /**
@@ -13,7 +13,7 @@ export function approvalPrompter(
   options: { approver: Approver; interactive: boolean; autoApprove?: boolean },
 ) {
   let rl: Interface | undefined;
-  const ask = async (node: NodeState) => {
+  const ask = async (node: NodeSnapshot) => {
     print(`\n  Gate '${node.id}' waits for approval. Under review: ${JSON.stringify(node.gate?.show)}`);
     print(`  From another shell: kiln approve ${handle.workflowId} ${node.id} [--reject] [--comment "..."]`);
     if (options.autoApprove) {
@@ -36,7 +36,7 @@ export function approvalPrompter(
     }
   };
   return {
-    onWaiting: (node: NodeState) =>
+    onWaiting: (node: NodeSnapshot) =>
       void ask(node).catch((error: Error) => print(`  approval prompt failed: ${error.message}`)),
     close: () => rl?.close(),
   };

@@ -2,7 +2,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { runPipeline } from '../workflows';
 import { statusQuery } from '../workflows';
-import type { NodeState, RunStatus } from '../workflows/protocol';
+import type { NodeSnapshot, RunSnapshot } from '../workflows/protocol';
 import { progressDetails, renderNode } from './render';
 
 export type RunHandle = WorkflowHandle<typeof runPipeline>;
@@ -39,15 +39,15 @@ export async function follow(
   handle: RunHandle,
   options: {
     print: (line: string) => void;
-    onWaiting?: (node: NodeState) => void;
+    onWaiting?: (node: NodeSnapshot) => void;
     intervalMs?: number;
     signal?: AbortSignal;
   },
-): Promise<RunStatus> {
+): Promise<RunSnapshot> {
   const shown = new Map<string, string>();
   const asked = new Set<string>();
   for (;;) {
-    let status: RunStatus;
+    let status: RunSnapshot;
     try {
       status = await handle.query(statusQuery);
     } catch (error) {

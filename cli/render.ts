@@ -1,6 +1,6 @@
-import type { NodeState, RunStatus } from '../workflows/protocol';
+import type { NodeSnapshot, RunSnapshot } from '../workflows/protocol';
 
-const MARK: Record<NodeState['status'], string> = {
+const MARK: Record<NodeSnapshot['status'], string> = {
   pending: '·',
   running: '▶',
   waiting: '⏸',
@@ -19,7 +19,7 @@ const short = (value: unknown, max = 80) => {
 };
 
 /** One line for a node: what it is, where it stands, and the detail that matters for that state. */
-export function renderNode(node: NodeState, progress?: string): string {
+export function renderNode(node: NodeSnapshot, progress?: string): string {
   const label = `${MARK[node.status]} ${node.id}${node.step ? ` (${node.step})` : ''}`.padEnd(44);
   const detail =
     node.status === 'failed'
@@ -42,7 +42,7 @@ export function renderNode(node: NodeState, progress?: string): string {
   return `${label} ${node.status.padEnd(9)} ${seconds(node.startedAt, node.finishedAt).padStart(7)}  ${detail}`.trimEnd();
 }
 
-const FINISHED: ReadonlySet<NodeState['status']> = new Set(['succeeded', 'skipped']);
+const FINISHED: ReadonlySet<NodeSnapshot['status']> = new Set(['succeeded', 'skipped']);
 
 interface Score {
   metric: string;
@@ -67,10 +67,10 @@ const better = (a: Score, b: Score) =>
  * node of `map[i].` succeeded or skipped) of how many, and, when a step inside reports an
  * objective, the best value so far and its trial.
  */
-export function mapProgress(map: NodeState, nodes: readonly NodeState[]): string | undefined {
+export function mapProgress(map: NodeSnapshot, nodes: readonly NodeSnapshot[]): string | undefined {
   if (map.type !== 'map' || map.items === undefined) return undefined;
   const prefix = `${map.id}[`;
-  const instances = new Map<number, NodeState[]>();
+  const instances = new Map<number, NodeSnapshot[]>();
   for (const node of nodes) {
     if (!node.id.startsWith(prefix)) continue;
     const index = Number(node.id.slice(prefix.length, node.id.indexOf(']', prefix.length)));
@@ -91,7 +91,7 @@ export function mapProgress(map: NodeState, nodes: readonly NodeState[]): string
 }
 
 /** Progress details by node id: the running activities' (from Temporal) and every map's. */
-export function progressDetails(status: RunStatus, pending: Record<string, string> = {}): Record<string, string> {
+export function progressDetails(status: RunSnapshot, pending: Record<string, string> = {}): Record<string, string> {
   const details = { ...pending };
   for (const node of status.nodes) {
     const progress = mapProgress(node, status.nodes);
@@ -100,7 +100,7 @@ export function progressDetails(status: RunStatus, pending: Record<string, strin
   return details;
 }
 
-export function renderStatus(status: RunStatus, pending: Record<string, string> = {}): string {
+export function renderStatus(status: RunSnapshot, pending: Record<string, string> = {}): string {
   const head = `${status.pipeline}  ${status.status}  plan ${status.planHash.slice(0, 12)}${status.generation ? `  (continued as new ${status.generation}x)` : ''}`;
   const progress = progressDetails(status, pending);
   const lines = status.nodes.map((n) => `  ${renderNode(n, progress[n.id])}`);

@@ -19,3 +19,15 @@ export type * from './plan';
 export { defineStep, type StepDef, type StepInput, type StepOutput } from './step';
 export { validatePlan, type StepCatalog } from './validate';
 export { allNodes, bindingSources, dependencies, nodeSources } from './graph';
+export { durationMs, type Duration } from './duration';
+export { FailureTypes, failureCatalogue, nonRetryableFailureTypes, type Failure, type FailureType } from './failures';
+export {
+  nodeStates,
+  runStates,
+  stepStates,
+  type Decision,
+  type NodeState,
+  type RunState,
+  type StepOutcome,
+  type StepState,
+} from './states';

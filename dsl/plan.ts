@@ -1,3 +1,5 @@
+import type { Duration } from './duration';
+
 /** Where a value in a plan comes from; resolved by the interpreter when the node is ready. */
 export type Source =
   | { kind: 'ref'; node: string; path: string[] }
@@ -21,8 +23,7 @@ export interface Condition {
   value?: unknown;
 }
 
-/** Durations are milliseconds or Temporal duration strings such as '30s' or '2h'. */
-export type Duration = number | string;
+export type { Duration } from './duration';
 
 export interface RetryOptions {
   maximumAttempts?: number;

@@ -1,6 +1,7 @@
+import { DURATION_HINT, durationMs } from './duration';
 import { PlanError } from './errors';
 import { bindingSources, dependencies, nodeSources } from './graph';
-import type { PipelinePlan, PlanNode, Source } from './plan';
+import type { PipelinePlan, PlanNode, Source, StepOptions } from './plan';
 
 export interface StepCatalog {
   /** Known step names with their current versions. */
@@ -24,7 +25,28 @@ export function validatePlan(plan: PipelinePlan, catalog?: StepCatalog): void {
     throw new PlanError('', 'kind', "not a Kiln plan: expected kind 'kiln.plan' and formatVersion 1");
   if (typeof plan.name !== 'string' || !plan.name) throw new PlanError('', 'name', 'a plan needs a name');
   if (!Array.isArray(plan.nodes)) throw new PlanError('', 'nodes', 'a plan needs a list of nodes');
+  checkOptions('', 'defaults', plan.defaults ?? {});
   checkScope(plan, plan.nodes, undefined, new Set(), catalog);
+}
+
+/** A duration the workflow cannot read would fail its task over and over instead of the run: refuse it here. */
+function checkDuration(node: string, field: string, value: unknown): void {
+  if (value !== undefined && durationMs(value as number | string) === undefined)
+    throw new PlanError(node, field, `${JSON.stringify(value)} is not a duration: ${DURATION_HINT}`);
+}
+
+function checkOptions(node: string, field: string, options: StepOptions & { parallelism?: number }): void {
+  for (const key of ['startToCloseTimeout', 'scheduleToCloseTimeout', 'heartbeatTimeout'] as const)
+    checkDuration(node, `${field}.${key}`, options[key]);
+  for (const key of ['initialInterval', 'maximumInterval'] as const)
+    checkDuration(node, `${field}.retry.${key}`, options.retry?.[key]);
+  const { parallelism } = options;
+  if (parallelism !== undefined && !(Number.isInteger(parallelism) && parallelism > 0))
+    throw new PlanError(
+      node,
+      `${field}.parallelism`,
+      `parallelism must be a whole number of at least 1, not ${JSON.stringify(parallelism)}`,
+    );
 }
 
 function checkScope(
@@ -53,7 +75,10 @@ function checkScope(
         throw new PlanError(node.id, 'step', `unknown step '${node.step.name}': no worker library defines it`);
       if (typeof node.inputs !== 'object' || node.inputs === null)
         throw new PlanError(node.id, 'inputs', 'a step node needs an inputs object');
+      checkOptions(node.id, 'options', node.options ?? {});
     }
+    if (node.type === 'approval') checkDuration(node.id, 'timeout', node.timeout);
+    if (node.type === 'map') checkOptions(node.id, 'map', { parallelism: node.parallelism });
     for (const { field, source } of nodeSources(node)) checkSource(plan, frame, node, field, source);
   }
   if (map) for (const source of bindingSources(map.output)) checkSource(plan, frame, map, 'output', source, true);

@@ -31,9 +31,9 @@ export type {
   Experiment,
   ModelVersion,
   Run,
-  RunStatus,
+  RunState,
   StepExecution,
-  StepStatus,
+  StepState,
   Trial,
   RoleName,
 } from './schema';

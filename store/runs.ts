@@ -3,8 +3,7 @@ import type { PipelinePlan } from '../dsl/plan';
 import { ConflictError, NotFoundError } from './errors';
 import type { Executor } from './executor';
 import { pipelines, planVersions } from './schema/pipelines';
-import { runs, type Run, type RunStatus } from './schema/runs';
-import { stepExecutions } from './schema/steps';
+import { runs, type Run, type RunState } from './schema/runs';
 
 export interface CodeVersion {
   commit: string | null;
@@ -24,7 +23,7 @@ export interface RunStart {
 
 export interface RunFinish {
   runId: string;
-  status: Exclude<RunStatus, 'running'>;
+  status: Exclude<RunState, 'running'>;
   error?: { type?: string; message: string };
   finishedAt?: Date;
 }
@@ -80,38 +79,23 @@ export const runsApi = (db: Executor) => ({
   },
 
   /**
-   * Records how a run ended; repeating the same finish keeps the first finish time. Steps still
-   * `running` are closed with it: a step that timed out, was cancelled, or lost its worker never
-   * reports its own end.
+   * Records how a run ended; repeating the same finish keeps the first finish time. Its steps'
+   * outcomes are the workflow's to record, each on its own (kiln.recordStep).
    */
   async recordRunFinish(finish: RunFinish): Promise<Run> {
     const at = finish.finishedAt ?? new Date();
-    return db.transaction(async (tx) => {
-      const [row] = await tx
-        .update(runs)
-        .set({
-          status: finish.status,
-          finishedAt: sql`case when ${runs.status} = ${finish.status} and ${runs.finishedAt} is not null then ${runs.finishedAt} else ${at.toISOString()}::timestamptz end`,
-          errorType: finish.error?.type ?? null,
-          errorMessage: finish.error?.message ?? null,
-        })
-        .where(eq(runs.id, finish.runId))
-        .returning();
-      if (!row) throw new NotFoundError('run', finish.runId, 'record its start first (recordRunStart)');
-      // A run that succeeded has no step to close: whatever still runs is a stale attempt.
-      if (finish.status === 'succeeded') return row;
-      const cancelled = finish.status === 'cancelled';
-      await tx
-        .update(stepExecutions)
-        .set({
-          status: cancelled ? 'cancelled' : 'failed',
-          errorType: cancelled ? 'Cancelled' : 'RunEnded',
-          errorMessage: `the run ${finish.status} while this step was running (${cancelled ? 'cancelled with it' : 'it timed out, was cancelled, or lost its worker'})`,
-          finishedAt: sql`${at.toISOString()}::timestamptz`,
-        })
-        .where(and(eq(stepExecutions.runId, finish.runId), eq(stepExecutions.status, 'running')));
-      return row;
-    });
+    const [row] = await db
+      .update(runs)
+      .set({
+        status: finish.status,
+        finishedAt: sql`case when ${runs.status} = ${finish.status} and ${runs.finishedAt} is not null then ${runs.finishedAt} else ${at.toISOString()}::timestamptz end`,
+        errorType: finish.error?.type ?? null,
+        errorMessage: finish.error?.message ?? null,
+      })
+      .where(eq(runs.id, finish.runId))
+      .returning();
+    if (!row) throw new NotFoundError('run', finish.runId, 'record its start first (recordRunStart)');
+    return row;
   },
 
   async getRun(runId: string): Promise<Run | undefined> {
@@ -120,7 +104,7 @@ export const runsApi = (db: Executor) => ({
   },
 
   /** Newest first. */
-  async listRuns(query: { pipeline?: string; status?: RunStatus; limit?: number } = {}): Promise<Run[]> {
+  async listRuns(query: { pipeline?: string; status?: RunState; limit?: number } = {}): Promise<Run[]> {
     const where: SQL[] = [];
     if (query.pipeline !== undefined) where.push(eq(runs.pipelineName, query.pipeline));
     if (query.status !== undefined) where.push(eq(runs.status, query.status));

@@ -81,7 +81,7 @@ for (const backend of testBackends()) {
       assert.equal(rows[0]!.finishedAt?.getTime(), done.finishedAt?.getTime());
     });
 
-    it("keeps a later attempt's success when a stale earlier attempt reports late", async () => {
+    it("keeps a later attempt's success when a stale earlier attempt reports its own success late", async () => {
       await startRun(store, 'run-stale');
       const step = { name: 'trainClassifier', version: '1' };
       await store.recordStepStart({ runId: 'run-stale', nodeId: 'train', step, attempt: 1 });
@@ -97,19 +97,43 @@ for (const backend of testBackends()) {
       await store.recordStepFinish({
         runId: 'run-stale',
         nodeId: 'train',
-        status: 'failed',
+        status: 'succeeded',
         attempt: 1,
-        error: { type: 'Error', message: 'late' },
-      });
-      await store.recordStepFinish({
-        runId: 'run-stale',
-        nodeId: 'train',
-        status: 'cancelled',
-        attempt: 2,
-        error: { type: 'Cancelled', message: 'late' },
+        output: { ok: 1 },
       });
       const row = await store.getStep({ runId: 'run-stale', nodeId: 'train' });
       assert.deepEqual([row?.status, row?.attempts, row?.output, row?.errorMessage], ['succeeded', 2, { ok: 2 }, null]);
+    });
+
+    it("takes the workflow's outcome over a success it never received, and nothing after it", async () => {
+      await startRun(store, 'run-lost-success');
+      const step = { name: 'trainClassifier', version: '1' };
+      await store.recordStepStart({ runId: 'run-lost-success', nodeId: 'train', step, attempt: 1 });
+      await store.recordStepFinish({
+        runId: 'run-lost-success',
+        nodeId: 'train',
+        status: 'succeeded',
+        attempt: 1,
+        output: { ok: 1 },
+      });
+      const timedOut = { type: 'Timeout', message: 'timed out (HEARTBEAT)' };
+      await store.recordStepFinish({
+        runId: 'run-lost-success',
+        nodeId: 'train',
+        step,
+        status: 'failed',
+        attempt: 1,
+        error: timedOut,
+      });
+      await store.recordStepFinish({
+        runId: 'run-lost-success',
+        nodeId: 'train',
+        step,
+        status: 'cancelled',
+        attempt: 1,
+      });
+      const row = await store.getStep({ runId: 'run-lost-success', nodeId: 'train' });
+      assert.deepEqual([row?.status, row?.errorType], ['failed', 'Timeout']);
     });
 
     it('reopens a failed step when Temporal resets it, its attempts counting anew', async () => {

@@ -1,10 +1,10 @@
-import { and, asc, desc, eq, lte, notInArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
 import { recordArtifactsIn, type ArtifactInput } from './artifacts';
 import { ConflictError, NotFoundError } from './errors';
 import type { Executor } from './executor';
 import { copyLineageIn, recordLineageIn, resolveStep, type LineageInput, type StepRef } from './lineage/record';
 import { lineageEdges } from './schema/lineage';
-import { stepExecutions, type StepExecution, type StepStatus } from './schema/steps';
+import { stepExecutions, type StepExecution, type StepState } from './schema/steps';
 
 export interface StepIdentity {
   runId: string;
@@ -97,9 +97,12 @@ export const stepsApi = (db: Executor) => ({
   },
 
   /**
-   * Records a step's outcome, with its artifacts and lineage, in one transaction. Repeating it is a
-   * no-op, and so is a stale attempt's: a row that succeeded (or reused a result), or that a later
-   * attempt has reopened, keeps what it has.
+   * Records a step's outcome, with its artifacts and lineage, in one transaction. Two writers:
+   * - the activity records `succeeded`, only onto its own running attempt: a stale attempt (one a
+   *   later attempt reopened, or one finishing after the workflow gave up on it) changes nothing;
+   * - the workflow records `failed`, `cancelled` or `skipped`, its final word: it wins over a
+   *   running or succeeded row (a success whose completion Temporal never got), and over nothing else.
+   * Repeating either is a no-op.
    */
   async recordStepFinish(finish: StepFinish): Promise<StepExecution> {
     const at = (finish.finishedAt ?? new Date()).toISOString();
@@ -114,17 +117,11 @@ export const stepsApi = (db: Executor) => ({
         attempts: sql`greatest(${stepExecutions.attempts}, ${attempt})`,
       };
       const node = and(eq(stepExecutions.runId, finish.runId), eq(stepExecutions.nodeId, finish.nodeId));
-      let [row] = await tx
-        .update(stepExecutions)
-        .set(values)
-        .where(
-          and(
-            node,
-            lte(stepExecutions.attempts, attempt),
-            notInArray(stepExecutions.status, ['succeeded', 'cached', finish.status]),
-          ),
-        )
-        .returning();
+      const writable =
+        finish.status === 'succeeded'
+          ? and(eq(stepExecutions.status, 'running'), lte(stepExecutions.attempts, attempt))
+          : inArray(stepExecutions.status, ['running', 'succeeded']);
+      let [row] = await tx.update(stepExecutions).set(values).where(and(node, writable)).returning();
       if (!row) {
         const [existing] = await tx.select().from(stepExecutions).where(node);
         if (existing) return existing;
@@ -142,7 +139,7 @@ export const stepsApi = (db: Executor) => ({
             stepName: finish.step.name,
             stepVersion: finish.step.version,
             status: finish.status,
-            attempts: attempt,
+            attempts: Math.max(attempt, 1),
             output: values.output,
             errorType: values.errorType,
             errorMessage: values.errorMessage,
@@ -252,4 +249,4 @@ export const stepsApi = (db: Executor) => ({
   },
 });
 export type StepsApi = ReturnType<typeof stepsApi>;
-export type { StepStatus };
+export type { StepState };

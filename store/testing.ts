@@ -15,6 +15,8 @@ export interface TestBackend {
   open(): Promise<Store>;
   /** A second connection to the same database (for concurrency tests); closed by `close`. */
   openAnother(): Promise<Store>;
+  /** A connection string other processes can open, for a server backend; PGlite in memory has none. */
+  url?(): Promise<string>;
   /** Runs raw SQL as the database owner (to tamper with audit rows in tests). */
   exec(sql: string): Promise<void>;
   close(): Promise<void>;
@@ -86,6 +88,9 @@ function postgresBackend(): TestBackend {
   const get = () => (setup ??= freshDatabase());
   return {
     name: 'postgres',
+    async url() {
+      return (await get()).url;
+    },
     async open() {
       const store = await openStore({ url: (await get()).url, poolSize: 8 });
       stores.push(store);

@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
-import { allNodes } from '../dsl';
+import { FailureTypes, allNodes } from '../dsl';
 import { checkApprovalWiring } from './approval-wiring';
 import { cacheKey } from '../store/cache-key';
 import { gitCodeVersion, type Store } from '../store';
@@ -13,7 +13,14 @@ import {
   type StepImpl,
   type StepStore,
 } from '../activities/library';
-import type { RunBegun, RunEvent, RunStart, StepEnvelope, StepRequest } from '../workflows/protocol';
+import type {
+  BeginRequest,
+  RunBegun,
+  RunEvent,
+  StepEnvelope,
+  StepOutcomeEvent,
+  StepRequest,
+} from '../workflows/protocol';
 
 /** Where the worker records steps and finds cached results; workers/store-recorder.ts implements it over the store. */
 export interface StepRecorder {
@@ -30,14 +37,6 @@ export interface StepRecorder {
   started(request: StepRequest, key: string, attempt: number): Promise<void>;
   /** `sources`: what the step read from outside the artifact store (ctx.readFrom). */
   succeeded(request: StepRequest, key: string, envelope: StepEnvelope, sources: SourceRef[]): Promise<void>;
-  /** `retrying`: Temporal will try again, so the step is still running. */
-  failed(
-    request: StepRequest,
-    key: string,
-    attempt: number,
-    error: { type: string; message: string },
-    outcome: 'retrying' | 'failed' | 'cancelled',
-  ): Promise<void>;
 }
 
 /**
@@ -66,7 +65,7 @@ function stepStore(store: Store): StepStore {
 const invalid = (request: StepRequest, what: 'input' | 'output', error: z.ZodError) =>
   ApplicationFailure.nonRetryable(
     `step '${request.context.node}' (${request.context.step.name}): invalid ${what}: ${z.prettifyError(error).replace(/\n/g, '; ')}`,
-    what === 'input' ? 'InvalidInput' : 'InvalidOutput',
+    what === 'input' ? FailureTypes.InvalidInput : FailureTypes.InvalidOutput,
   );
 
 /**
@@ -109,32 +108,13 @@ export function stepActivities(
         },
         ...(store ? { store } : {}),
       };
-      try {
-        const output = impl.def.output.safeParse(await impl.run(parsed.data, ctx));
-        if (!output.success) throw invalid(request, 'output', output.error);
-        const envelope: StepEnvelope = { output: output.data as Record<string, unknown>, attempt };
-        await recorder?.succeeded(request, key, envelope, sources);
-        return envelope;
-      } catch (error) {
-        if (recorder) {
-          const failure =
-            error instanceof ApplicationFailure
-              ? { type: error.type ?? 'Error', message: error.message }
-              : { type: (error as Error).name, message: (error as Error).message };
-          const policy = context.info.retryPolicy;
-          const maxAttempts = policy?.maximumAttempts;
-          const final =
-            (error instanceof ApplicationFailure && error.nonRetryable) ||
-            (policy?.nonRetryableErrorTypes ?? []).includes(failure.type) ||
-            (maxAttempts !== undefined && maxAttempts > 0 && attempt >= maxAttempts);
-          // Only a cancellation the workflow asked for (or of an activity it no longer has) ends the
-          // step: a timeout, worker shutdown, pause or reset is retried by Temporal.
-          const details = context.cancellationDetails;
-          const outcome = details?.cancelRequested || details?.notFound ? 'cancelled' : final ? 'failed' : 'retrying';
-          await recorder.failed(request, key, attempt, failure, outcome);
-        }
-        throw error;
-      }
+      // A failed attempt records nothing here: whether it ends the step (retries exhausted, a
+      // timeout, a lost worker, a cancellation) is the workflow's to decide, and it records that.
+      const output = impl.def.output.safeParse(await impl.run(parsed.data, ctx));
+      if (!output.success) throw invalid(request, 'output', output.error);
+      const envelope: StepEnvelope = { output: output.data as Record<string, unknown>, attempt };
+      await recorder?.succeeded(request, key, envelope, sources);
+      return envelope;
     };
   }
   return activities;
@@ -150,7 +130,7 @@ export function runActivities(steps: StepImpl[], store?: Store) {
   const code = store ? gitCodeVersion() : undefined;
   return {
     'kiln.catalog': async () => names,
-    'kiln.begin': async (start: RunStart): Promise<RunBegun> => {
+    'kiln.begin': async (start: BeginRequest): Promise<RunBegun> => {
       // The workflow has validated the plan's structure already; what it learns from here is
       // whether this worker has every step. A plan it will refuse is no run to record.
       const runnable = [...allNodes(start.plan.nodes)].every((n) => n.type !== 'step' || known.has(n.step.name));
@@ -162,7 +142,7 @@ export function runActivities(steps: StepImpl[], store?: Store) {
         if (earlier && !start.resumed && earlier.temporalRunId !== start.temporalRunId) {
           throw ApplicationFailure.nonRetryable(
             `run id '${start.workflowId}' already names a run started ${earlier.startedAt.toISOString()}; start this one with another workflow id`,
-            'DuplicateRunId',
+            FailureTypes.DuplicateRunId,
           );
         }
         // A continuation records the start too (idempotent), for runs begun before a store was attached.
@@ -176,6 +156,16 @@ export function runActivities(steps: StepImpl[], store?: Store) {
         });
       }
       return { steps: names, recording: Boolean(store) && runnable };
+    },
+    'kiln.recordStep': async (event: StepOutcomeEvent) => {
+      await store?.recordStepFinish({
+        runId: event.workflowId,
+        nodeId: event.node,
+        step: event.step,
+        status: event.outcome,
+        attempt: event.attempts,
+        ...(event.error ? { error: event.error } : {}),
+      });
     },
     'kiln.recordRun': async (event: RunEvent) => {
       await store?.recordRunFinish({

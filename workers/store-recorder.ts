@@ -71,17 +71,5 @@ export function storeRecorder(store: Store, artifacts: ArtifactStore): StepRecor
         },
       });
     },
-
-    async failed(request, _key, attempt, error, outcome) {
-      // Between retries the step is still running; only the last attempt's failure is its outcome.
-      if (outcome === 'retrying') return;
-      await store.recordStepFinish({
-        runId: request.context.workflowId,
-        nodeId: request.context.node,
-        status: outcome,
-        attempt,
-        error,
-      });
-    },
   };
 }

@@ -7,10 +7,20 @@ import {
   isCancellation,
 } from '@temporalio/workflow';
 import { RetryState } from '@temporalio/common';
-import { msToNumber } from '@temporalio/common/lib/time';
+import { durationMs } from '../dsl/duration';
+import { FailureTypes, type Failure } from '../dsl/failures';
 import { dependencies, nodeSources } from '../dsl/graph';
-import type { ApprovalNode, MapNode, PipelinePlan, PlanNode, RetryOptions, StepNode } from '../dsl/plan';
-import type { Carried, Decision, NodeState, RunOptions, RunStatus, StepActivity } from './protocol';
+import type { StepOutcome } from '../dsl/states';
+import type { ApprovalNode, Duration, MapNode, PipelinePlan, PlanNode, RetryOptions, StepNode } from '../dsl/plan';
+import type {
+  Carried,
+  Decision,
+  NodeSnapshot,
+  RunOptions,
+  RunSnapshot,
+  StepActivity,
+  StepOutcomeEvent,
+} from './protocol';
 import { describeCondition, holds, resolve, type Env } from './resolve';
 import { Semaphore } from './semaphore';
 
@@ -34,7 +44,7 @@ class SkippedValue extends Error {}
 export class NodeFailed extends Error {
   constructor(
     readonly node: string,
-    readonly failure: { type: string; message: string },
+    readonly failure: Failure,
     options: { cause: unknown },
   ) {
     super(`step '${node}' failed: ${failure.message}`, options);
@@ -44,13 +54,16 @@ export class NodeFailed extends Error {
 
 const now = () => new Date().toISOString();
 
-export function failureOf(error: unknown): { type: string; message: string } {
+/** validatePlan has checked every duration, so each one read here parses. */
+const ms = (duration: Duration | undefined) => (duration === undefined ? undefined : durationMs(duration));
+
+export function failureOf(error: unknown): Failure {
   if (error instanceof NodeFailed) return error.failure;
   if (error instanceof ActivityFailure) {
     const cause = error.cause;
     if (cause instanceof ApplicationFailure) return { type: cause.type ?? 'Error', message: cause.message };
     if (cause instanceof TimeoutFailure)
-      return { type: 'Timeout', message: `timed out (${String(cause.timeoutType)})` };
+      return { type: FailureTypes.Timeout, message: `timed out (${String(cause.timeoutType)})` };
     if (cause instanceof TemporalFailure) return { type: cause.name, message: cause.message };
   }
   if (error instanceof ApplicationFailure) return { type: error.type ?? 'Error', message: error.message };
@@ -59,16 +72,18 @@ export function failureOf(error: unknown): { type: string; message: string } {
 
 /** Interprets a plan: runs ready nodes, records their states, and drains for continue-as-new. */
 export class Interpreter {
-  readonly states = new Map<string, NodeState>();
+  readonly states = new Map<string, NodeSnapshot>();
   readonly decisions = new Map<string, Decision>();
-  private readonly carried = new Map<string, NodeState>();
+  private readonly carried = new Map<string, NodeSnapshot>();
   private readonly slots: Semaphore;
   private running = 0;
+  /** Outcome records under way; a run ends only after they are written. */
+  private recording = 0;
   private draining = false;
   private readonly startedAt: string;
   private readonly generation: number;
-  status: RunStatus['status'] = 'running';
-  error?: RunStatus['error'];
+  status: RunSnapshot['status'] = 'running';
+  error?: RunSnapshot['error'];
 
   constructor(
     private readonly plan: PipelinePlan,
@@ -77,6 +92,11 @@ export class Interpreter {
     carried?: Carried,
     /** Behaviours that change the order of commands, on only for runs that started with them (patched()). */
     private readonly since: { syncAdmission?: boolean } = {},
+    /**
+     * Records a step's terminal outcome (failed, cancelled, skipped): the workflow alone decides it,
+     * since only it sees timeouts, lost workers and the end of retries. Absent when nothing records.
+     */
+    private readonly recordOutcome?: (event: StepOutcomeEvent) => Promise<void>,
   ) {
     this.slots = new Semaphore(options.parallelism ?? plan.defaults.parallelism ?? Infinity);
     this.startedAt = carried?.startedAt ?? now();
@@ -103,6 +123,10 @@ export class Interpreter {
       return { done: true, output: this.plan.output ? this.resolveLoose(this.plan.output, root) : undefined };
     } catch (error) {
       scope.cancel();
+      // Steps cancelled with the run record their outcome before the run records its end.
+      if (this.recordOutcome) {
+        await wf.CancellationScope.nonCancellable(() => wf.condition(() => this.running === 0 && this.recording === 0));
+      }
       const cancelled = isCancellation(error);
       this.status = cancelled ? 'cancelled' : 'failed';
       this.error = { ...failureOf(error), ...(error instanceof NodeFailed ? { node: error.node } : {}) };
@@ -113,7 +137,7 @@ export class Interpreter {
     }
   }
 
-  snapshot(): RunStatus {
+  snapshot(): RunSnapshot {
     return {
       pipeline: this.plan.name,
       planHash: this.plan.hash,
@@ -139,27 +163,27 @@ export class Interpreter {
   /** Throws when a decision cannot be taken, so an Update is rejected before it is recorded. */
   checkDecision(d: Decision): void {
     if (!d || typeof d.gate !== 'string')
-      throw ApplicationFailure.nonRetryable('a decision names its gate', 'InvalidDecision');
+      throw ApplicationFailure.nonRetryable('a decision names its gate', FailureTypes.InvalidDecision);
     if (typeof d.by !== 'string' || !d.by.trim())
-      throw ApplicationFailure.nonRetryable('a decision names who made it (by)', 'InvalidDecision');
+      throw ApplicationFailure.nonRetryable('a decision names who made it (by)', FailureTypes.InvalidDecision);
     if (typeof d.approved !== 'boolean')
-      throw ApplicationFailure.nonRetryable('a decision says approved true or false', 'InvalidDecision');
+      throw ApplicationFailure.nonRetryable('a decision says approved true or false', FailureTypes.InvalidDecision);
     const state = this.states.get(d.gate);
     if (state?.type !== 'approval') {
       const gates = [...this.states.values()].filter((s) => s.type === 'approval').map((s) => s.id);
       throw ApplicationFailure.nonRetryable(
         `no approval gate '${d.gate}' in this run${gates.length ? `; gates: ${gates.join(', ')}` : ''}`,
-        'InvalidDecision',
+        FailureTypes.InvalidDecision,
       );
     }
     if (state.status !== 'waiting')
       throw ApplicationFailure.nonRetryable(
         `gate '${d.gate}' is ${state.status}, not waiting for a decision`,
-        'InvalidDecision',
+        FailureTypes.InvalidDecision,
       );
   }
 
-  decide(d: Decision): NodeState {
+  decide(d: Decision): NodeSnapshot {
     this.decisions.set(d.gate, {
       gate: d.gate,
       approved: d.approved,
@@ -228,7 +252,7 @@ export class Interpreter {
       scope.settled.set(node.id, outcome);
       return outcome;
     }
-    const state: NodeState = this.states.get(id) ?? {
+    const state: NodeSnapshot = this.states.get(id) ?? {
       id,
       type: node.type,
       status: 'pending',
@@ -237,11 +261,12 @@ export class Interpreter {
     };
     this.states.set(id, state);
 
-    const skip = (because: string): Outcome => {
+    const skip = async (because: string): Promise<Outcome> => {
       state.status = 'skipped';
       state.skippedBecause = because;
       const outcome: Outcome = { skipped: true };
       scope.settled.set(node.id, outcome);
+      if (node.type === 'step') await this.record(node, id, 'skipped', state);
       return outcome;
     };
 
@@ -279,15 +304,14 @@ export class Interpreter {
       activityId: id,
       summary: `${id} (${node.step.name})`,
       taskQueue: o.taskQueue ?? this.options.taskQueue,
-      startToCloseTimeout: (o.startToCloseTimeout ??
-        (o.scheduleToCloseTimeout ? undefined : DEFAULT_START_TO_CLOSE)) as wf.ActivityOptions['startToCloseTimeout'],
-      scheduleToCloseTimeout: o.scheduleToCloseTimeout as wf.ActivityOptions['scheduleToCloseTimeout'],
-      heartbeatTimeout: o.heartbeatTimeout as wf.ActivityOptions['heartbeatTimeout'],
-      retry: retry as wf.ActivityOptions['retry'],
+      startToCloseTimeout: ms(o.startToCloseTimeout ?? (o.scheduleToCloseTimeout ? undefined : DEFAULT_START_TO_CLOSE)),
+      scheduleToCloseTimeout: ms(o.scheduleToCloseTimeout),
+      heartbeatTimeout: ms(o.heartbeatTimeout),
+      retry: { ...retry, initialInterval: ms(retry.initialInterval), maximumInterval: ms(retry.maximumInterval) },
     };
   }
 
-  private async runStep(node: StepNode, id: string, state: NodeState, env: Env): Promise<unknown> {
+  private async runStep(node: StepNode, id: string, state: NodeSnapshot, env: Env): Promise<unknown> {
     const input = resolve({ kind: 'object', fields: node.inputs }, env);
     const options = this.activityOptions(node, id);
     // A free slot is taken without a round through the microtask queue: every promise a workflow
@@ -318,19 +342,19 @@ export class Interpreter {
       if (envelope.cached) state.cached = envelope.cached;
       return envelope.output;
     } catch (error) {
-      if (isCancellation(error)) {
-        state.status = 'cancelled';
-        throw error;
-      }
-      state.status = 'failed';
-      state.error = failureOf(error);
+      const cancelled = isCancellation(error);
+      state.status = cancelled ? 'cancelled' : 'failed';
+      state.error = cancelled ? { type: FailureTypes.Cancelled, message: 'cancelled with the run' } : failureOf(error);
       state.attempts =
         error instanceof ActivityFailure && error.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED
           ? (options.retry?.maximumAttempts ?? 0)
           : Math.max(state.attempts, 1);
+      state.finishedAt = now();
+      await this.record(node, id, state.status, state);
+      if (cancelled) throw error;
       throw new NodeFailed(id, state.error, { cause: error });
     } finally {
-      state.finishedAt = now();
+      state.finishedAt ??= now();
       this.running--;
       this.slots.release();
       this.checkHistory();
@@ -340,9 +364,9 @@ export class Interpreter {
   private async runApproval(
     node: ApprovalNode,
     id: string,
-    state: NodeState,
+    state: NodeSnapshot,
     env: Env,
-    carried?: NodeState,
+    carried?: NodeSnapshot,
   ): Promise<unknown> {
     const show = Object.fromEntries(Object.entries(node.show).map(([k, b]) => [k, resolve(b, env)]));
     const since = carried?.gate?.since ?? now();
@@ -351,13 +375,12 @@ export class Interpreter {
     state.startedAt ??= since;
     const decided = () => this.decisions.has(id);
     if (node.timeout !== undefined) {
-      const remaining =
-        msToNumber(node.timeout as Parameters<typeof msToNumber>[0]) - (Date.parse(now()) - Date.parse(since));
+      const remaining = ms(node.timeout)! - (Date.parse(now()) - Date.parse(since));
       if (remaining <= 0 || !(await wf.condition(decided, remaining))) {
         return this.failGate(
           state,
           id,
-          'ApprovalTimedOut',
+          FailureTypes.ApprovalTimedOut,
           `approval gate '${id}' got no decision within ${String(node.timeout)}`,
         );
       }
@@ -371,7 +394,7 @@ export class Interpreter {
       return this.failGate(
         state,
         id,
-        'ApprovalRejected',
+        FailureTypes.ApprovalRejected,
         `approval gate '${id}' was rejected by ${decision.by}${decision.comment ? `: ${decision.comment}` : ''}`,
       );
     }
@@ -381,23 +404,23 @@ export class Interpreter {
     return state.output;
   }
 
-  private failGate(state: NodeState, id: string, type: string, message: string): never {
+  private failGate(state: NodeSnapshot, id: string, type: string, message: string): never {
     state.status = 'failed';
     state.finishedAt ??= now();
     state.error = { type, message };
     throw new NodeFailed(id, state.error, { cause: ApplicationFailure.nonRetryable(message, type) });
   }
 
-  private async runMap(node: MapNode, id: string, state: NodeState, scope: Scope, env: Env): Promise<unknown> {
+  private async runMap(node: MapNode, id: string, state: NodeSnapshot, scope: Scope, env: Env): Promise<unknown> {
     const over = resolve(node.over, env);
     if (!Array.isArray(over)) {
       state.status = 'failed';
       state.error = {
-        type: 'InvalidInput',
+        type: FailureTypes.InvalidInput,
         message: `map '${id}' expects a list to fan out over, got ${over === null ? 'null' : typeof over}`,
       };
       throw new NodeFailed(id, state.error, {
-        cause: ApplicationFailure.nonRetryable(state.error.message, 'InvalidInput'),
+        cause: ApplicationFailure.nonRetryable(state.error.message, FailureTypes.InvalidInput),
       });
     }
     state.status = 'running';
@@ -427,6 +450,25 @@ export class Interpreter {
     state.attempts = 1;
     state.output = results;
     return results;
+  }
+
+  /** The one path by which a step's terminal outcome reaches the store; it runs even while the run is cancelled. */
+  private async record(node: StepNode, id: string, outcome: StepOutcome, state: NodeSnapshot): Promise<void> {
+    if (!this.recordOutcome) return;
+    const event: StepOutcomeEvent = {
+      workflowId: wf.workflowInfo().workflowId,
+      node: id,
+      step: node.step,
+      outcome,
+      attempts: state.attempts,
+      ...(state.error ? { error: state.error } : {}),
+    };
+    this.recording++;
+    try {
+      await wf.CancellationScope.nonCancellable(() => this.recordOutcome!(event));
+    } finally {
+      this.recording--;
+    }
   }
 
   private async admit(): Promise<void> {

@@ -1,3 +1,4 @@
+import type { Decision, Failure, NodeState, StepOutcome } from '../dsl';
 import type { PipelinePlan } from '../dsl/plan';
 
 // The contract between the interpreter workflow and the worker's step activities. Types only.
@@ -29,7 +30,7 @@ export interface StepEnvelope {
 export type StepActivity = (request: StepRequest) => Promise<StepEnvelope>;
 
 /** What the workflow tells the worker as a run (or a continued run) begins. */
-export interface RunStart {
+export interface BeginRequest {
   workflowId: string;
   temporalRunId: string;
   plan: PipelinePlan;
@@ -44,12 +45,23 @@ export interface RunBegun {
   recording: boolean;
 }
 
+/** A step's terminal outcome as the workflow decided it, for the worker to record. */
+export interface StepOutcomeEvent {
+  workflowId: string;
+  node: string;
+  step: { name: string; version: string };
+  outcome: StepOutcome;
+  /** The attempts the workflow saw; the store keeps the highest it has recorded. */
+  attempts: number;
+  error?: Failure;
+}
+
 /** How a run ended, for the worker to record. */
 export interface RunEvent {
   event: 'finish';
   workflowId: string;
   status: 'succeeded' | 'failed' | 'cancelled';
-  error?: { type: string; message: string };
+  error?: Failure;
 }
 
 export interface RunOptions {
@@ -63,18 +75,17 @@ export interface RunOptions {
   taskQueue?: string;
 }
 
-export type NodeStatus = 'pending' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
-
-export interface NodeState {
+/** One node as the status query shows it. */
+export interface NodeSnapshot {
   id: string;
   type: 'step' | 'approval' | 'map';
   step?: string;
-  status: NodeStatus;
+  status: NodeState;
   attempts: number;
   startedAt?: string;
   finishedAt?: string;
   output?: unknown;
-  error?: { type: string; message: string };
+  error?: Failure;
   cached?: { runId: string; node: string };
   skippedBecause?: string;
   /** For an approval gate: what the approver is shown, and since when it waits. */
@@ -83,36 +94,30 @@ export interface NodeState {
   items?: number;
 }
 
-export interface Decision {
-  gate: string;
-  approved: boolean;
-  by: string;
-  comment?: string;
-}
-
-export interface RunStatus {
+/** A run as the status query shows it. */
+export interface RunSnapshot {
   pipeline: string;
   planHash: string;
   status: 'running' | 'succeeded' | 'failed' | 'cancelled';
   startedAt: string;
   /** How many times this run has continued as new. */
   generation: number;
-  nodes: NodeState[];
-  error?: { type: string; message: string; node?: string };
+  nodes: NodeSnapshot[];
+  error?: Failure & { node?: string };
 }
 
 export interface RunResult {
   pipeline: string;
   planHash: string;
   output: unknown;
-  nodes: NodeState[];
+  nodes: NodeSnapshot[];
 }
 
 /** Carried across continue-as-new: finished nodes, decisions, and when the run began. */
 export interface Carried {
   startedAt: string;
   generation: number;
-  finished: NodeState[];
+  finished: NodeSnapshot[];
   decisions: Decision[];
 }
 
@@ -123,4 +128,4 @@ export interface RunInput {
   resume?: Carried;
 }
 
-export type { PipelinePlan };
+export type { Decision, PipelinePlan };

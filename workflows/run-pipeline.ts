@@ -1,15 +1,27 @@
 import * as wf from '@temporalio/workflow';
 import { ApplicationFailure } from '@temporalio/workflow';
 import { PlanError } from '../dsl/errors';
+import { FailureTypes } from '../dsl/failures';
 import { resolveParams } from '../dsl/params';
 import { validatePlan } from '../dsl/validate';
 import { Interpreter, NodeFailed, failureOf } from './interpreter';
-import type { Decision, NodeState, RunBegun, RunEvent, RunInput, RunResult, RunStart, RunStatus } from './protocol';
+import type {
+  BeginRequest,
+  Decision,
+  NodeSnapshot,
+  RunBegun,
+  RunEvent,
+  RunInput,
+  RunOptions,
+  RunResult,
+  RunSnapshot,
+  StepOutcomeEvent,
+} from './protocol';
 
 /** Every node's state, attempts, timings and outputs. */
-export const statusQuery = wf.defineQuery<RunStatus>('kiln.status');
+export const statusQuery = wf.defineQuery<RunSnapshot>('kiln.status');
 /** Approves or rejects a waiting gate; refused unless the gate is waiting and the approver is named. */
-export const approveUpdate = wf.defineUpdate<NodeState, [Decision]>('kiln.approve');
+export const approveUpdate = wf.defineUpdate<NodeSnapshot, [Decision]>('kiln.approve');
 /** The same decision as a signal, for clients without Updates; an invalid one is logged and dropped. */
 export const decideSignal = wf.defineSignal<[Decision]>('kiln.decide');
 
@@ -17,11 +29,13 @@ const {
   'kiln.catalog': catalog,
   'kiln.begin': begin,
   'kiln.recordRun': recordRun,
+  'kiln.recordStep': recordStep,
 } = wf.proxyLocalActivities<{
   /** Runs started before `kiln.begin` existed replay with this. */
   'kiln.catalog': () => Promise<string[]>;
-  'kiln.begin': (start: RunStart) => Promise<RunBegun>;
+  'kiln.begin': (start: BeginRequest) => Promise<RunBegun>;
   'kiln.recordRun': (event: RunEvent) => Promise<void>;
+  'kiln.recordStep': (event: StepOutcomeEvent) => Promise<void>;
 }>({ startToCloseTimeout: '10s' });
 
 /** Records how the run ended, even while the run is being cancelled. */
@@ -41,9 +55,23 @@ function recordFinish(workflowId: string, error?: unknown) {
 /** Plan and parameter problems fail the run at once, naming node and field; retrying cannot fix them. */
 function invalid(error: unknown): never {
   if (error instanceof PlanError) {
-    throw ApplicationFailure.nonRetryable(error.message, 'InvalidPlan', { node: error.node, field: error.field });
+    throw ApplicationFailure.nonRetryable(error.message, FailureTypes.InvalidPlan, {
+      node: error.node,
+      field: error.field,
+    });
   }
   throw error;
+}
+
+/** Run options come from a client, not the compiler: a parallelism of 0 would wait forever. */
+function checkOptions(options: RunOptions): void {
+  const { parallelism } = options;
+  if (parallelism !== undefined && !(Number.isInteger(parallelism) && parallelism > 0)) {
+    throw ApplicationFailure.nonRetryable(
+      `run option parallelism must be a whole number of at least 1, not ${JSON.stringify(parallelism)}`,
+      FailureTypes.InvalidParams,
+    );
+  }
 }
 
 /** The one pipeline workflow: interprets a compiled plan. */
@@ -68,7 +96,10 @@ export async function runPipeline(input: RunInput): Promise<RunResult> {
   wf.setHandler(approveUpdate, (d) => run!.decide(d), {
     validator: (d) => {
       if (!run)
-        throw ApplicationFailure.nonRetryable('the run is still starting; no gate waits yet', 'InvalidDecision');
+        throw ApplicationFailure.nonRetryable(
+          'the run is still starting; no gate waits yet',
+          FailureTypes.InvalidDecision,
+        );
       run.checkDecision(d);
     },
   });
@@ -86,11 +117,14 @@ export async function runPipeline(input: RunInput): Promise<RunResult> {
   // patch marker must keep its place relative to the local activities' markers.
   const current = wf.patched('kiln.begin');
   const syncAdmission = wf.patched('kiln.sync-admission');
+  // Runs started before it left step failures to the activity and the run's end to the store.
+  const stepOutcomes = wf.patched('kiln.step-outcome');
   const { workflowId, originalExecutionRunId } = wf.workflowInfo();
   let params: Record<string, unknown> = {};
   let recorded = false;
   try {
     validatePlan(plan);
+    checkOptions(options);
     params = resolveParams(plan, input.params);
     // One round trip: the worker answers which steps it has and, when it has a store and the
     // plan names only known steps, records the run's start.
@@ -109,7 +143,14 @@ export async function runPipeline(input: RunInput): Promise<RunResult> {
   } catch (error) {
     invalid(error);
   }
-  run = new Interpreter(plan, params, options, input.resume, { syncAdmission });
+  run = new Interpreter(
+    plan,
+    params,
+    options,
+    input.resume,
+    { syncAdmission },
+    recorded && stepOutcomes ? recordStep : undefined,
+  );
 
   let outcome;
   try {

@@ -25,7 +25,7 @@ import type { ArtifactNode, LineageGraph, StepNode } from '../../store/lineage/g
 import { createKilnWorker } from '../../workers/create-worker';
 import { recordAndSend } from '../../cli/decide';
 import { runPipeline, statusQuery } from '../../workflows';
-import type { NodeState, RunResult } from '../../workflows/protocol';
+import type { NodeSnapshot, RunResult } from '../../workflows/protocol';
 import { temporal } from '../../test/support/temporal';
 import creditRisk from '../../examples/credit-risk';
 import wages from '../../examples/wages';
@@ -72,7 +72,7 @@ async function runToEnd(handle: WorkflowHandle<typeof runPipeline>, store: Store
  * The held-out evaluation: the evaluate.classifier node outside any map (an evaluation inside
  * one scores a trial on validation rows). With several, the one whose metrics the pipeline returns.
  */
-function heldOutEvaluation(example: string, result: RunResult): NodeState {
+function heldOutEvaluation(example: string, result: RunResult): NodeSnapshot {
   const candidates = result.nodes.filter((n) => n.step === EVALUATE && !n.id.includes('['));
   const returned = (result.output as { metrics?: unknown } | null)?.metrics;
   const chosen =

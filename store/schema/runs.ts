@@ -1,9 +1,7 @@
-import { sql } from 'drizzle-orm';
 import { boolean, check, index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { runStates, type RunState } from '../../dsl/states';
+import { oneOf } from './one-of';
 import { pipelines, planVersions } from './pipelines';
-
-export const runStatuses = ['running', 'succeeded', 'failed', 'cancelled', 'terminated', 'timed_out'] as const;
-export type RunStatus = (typeof runStatuses)[number];
 
 /** One execution of a plan; `id` is Kiln's run id, stable across Temporal continue-as-new. */
 export const runs = pgTable(
@@ -18,7 +16,7 @@ export const runs = pgTable(
     planHash: text('plan_hash')
       .notNull()
       .references(() => planVersions.hash),
-    status: text('status').$type<RunStatus>().notNull(),
+    status: text('status').$type<RunState>().notNull(),
     params: jsonb('params').$type<Record<string, unknown>>().notNull().default({}),
     codeCommit: text('code_commit'),
     codeDirty: boolean('code_dirty'),
@@ -32,10 +30,8 @@ export const runs = pgTable(
     index('runs_workflow_idx').on(t.workflowId),
     index('runs_plan_idx').on(t.planHash),
     index('runs_status_started_idx').on(t.status, t.startedAt),
-    check(
-      'runs_status_check',
-      sql`${t.status} in ('running', 'succeeded', 'failed', 'cancelled', 'terminated', 'timed_out')`,
-    ),
+    check('runs_status_check', oneOf(t.status, runStates)),
   ],
 );
 export type Run = typeof runs.$inferSelect;
+export type { RunState };

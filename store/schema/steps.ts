@@ -11,10 +11,9 @@ import {
   unique,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { stepStates, type StepState } from '../../dsl/states';
+import { oneOf } from './one-of';
 import { runs } from './runs';
-
-export const stepStatuses = ['running', 'succeeded', 'failed', 'cancelled', 'cached', 'skipped'] as const;
-export type StepStatus = (typeof stepStatuses)[number];
 
 /** One node of one run: a single row however many attempts Temporal makes. */
 export const stepExecutions = pgTable(
@@ -27,7 +26,7 @@ export const stepExecutions = pgTable(
     nodeId: text('node_id').notNull(),
     stepName: text('step_name').notNull(),
     stepVersion: text('step_version').notNull(),
-    status: text('status').$type<StepStatus>().notNull(),
+    status: text('status').$type<StepState>().notNull(),
     attempts: integer('attempts').notNull().default(1),
     cacheKey: text('cache_key'),
     cachedFrom: uuid('cached_from').references((): AnyPgColumn => stepExecutions.id),
@@ -44,11 +43,9 @@ export const stepExecutions = pgTable(
       .on(t.cacheKey, t.finishedAt)
       .where(sql`${t.status} = 'succeeded'`),
     index('step_executions_step_idx').on(t.stepName, t.stepVersion),
-    check(
-      'step_executions_status_check',
-      sql`${t.status} in ('running', 'succeeded', 'failed', 'cancelled', 'cached', 'skipped')`,
-    ),
+    check('step_executions_status_check', oneOf(t.status, stepStates)),
     check('step_executions_attempts_check', sql`${t.attempts} >= 1`),
   ],
 );
 export type StepExecution = typeof stepExecutions.$inferSelect;
+export type { StepState };

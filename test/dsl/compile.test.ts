@@ -159,6 +159,18 @@ describe('validation errors name the node and field', () => {
     throwsPlanError(() => validatePlan(plan), 'second', 'a', /outputs only sum/);
   });
 
+  it('rejects a duration the workflow could not read, naming node and field', () => {
+    const plan = clone(compile(chain));
+    const second = plan.nodes[1]!;
+    if (second.type === 'step') second.options = { startToCloseTimeout: 'soon', retry: { initialInterval: '1s' } };
+    throwsPlanError(() => validatePlan(plan), 'second', 'options.startToCloseTimeout', /"soon" is not a duration/);
+    if (second.type === 'step') second.options = { retry: { maximumInterval: -5 } };
+    throwsPlanError(() => validatePlan(plan), 'second', 'options.retry.maximumInterval', /-5 is not a duration/);
+    plan.nodes[1] = { ...second, options: {} } as typeof second;
+    plan.defaults = { parallelism: 0 };
+    throwsPlanError(() => validatePlan(plan), '', 'defaults.parallelism', /at least 1/);
+  });
+
   it('rejects a cycle in a plan loaded from JSON', () => {
     const plan = clone(compile(chain));
     const first = plan.nodes[0]!;

@@ -1,12 +1,46 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
+import { z } from 'zod';
 import { ApplicationFailure } from '@temporalio/common';
 import { compile, pipeline } from '../../dsl';
 import { runPipeline } from '../../workflows';
 import { testBackends } from '../../store/testing';
 import { recordingEngine } from '../fixtures/recording-engine';
 import { executions, fail, flaky, noop, slow, testSteps } from '../fixtures/steps';
+
+const children: ChildProcess[] = [];
+after(() => children.forEach((c) => c.kill('SIGKILL')));
+
+/** A worker in its own process serving `taskQueue`, so that a test can SIGKILL it mid-step; resolves once it polls. */
+function workerProcess(address: string, taskQueue: string, artifactsDir: string, url: string): Promise<ChildProcess> {
+  const script = join(import.meta.dirname, '../fixtures/worker-process.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', script, address, taskQueue, artifactsDir, url], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve(child));
+    child.once('exit', (code) => reject(new Error(`worker process exited with ${code} before it was ready`)));
+  });
+}
+
+/** Resolves once the run's first activity has been picked up by a worker. */
+async function activityStarted(handle: { describe(): Promise<{ raw: { pendingActivities?: unknown[] | null } }> }) {
+  for (let i = 0; i < 200; i++) {
+    const pending = (await handle.describe()).raw.pendingActivities ?? [];
+    if (
+      pending.some(
+        (a) => String((a as { state?: unknown }).state).includes('STARTED') || (a as { state?: unknown }).state === 2,
+      )
+    )
+      return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the step was never picked up by a worker');
+}
 
 for (const backend of testBackends()) {
   describe(`step attempts and failures in the store (${backend.name})`, () => {
@@ -102,6 +136,87 @@ for (const backend of testBackends()) {
       );
       assert.ok(steps[0]!.finishedAt);
     });
+
+    it('records a step whose every attempt timed out as failed with type Timeout, after its last attempt', async () => {
+      const key = `timeout-${backend.name}-${Date.now()}`;
+      const handle = await env.kiln.start(
+        pipeline({ name: 'store-timeout' }, (p) =>
+          p.step(
+            slow,
+            { key, ms: 2_500 },
+            { startToCloseTimeout: '700ms', retry: { maximumAttempts: 2, initialInterval: '100ms' } },
+          ),
+        ),
+      );
+      await assert.rejects(handle.result(), WorkflowFailedError);
+      const steps = await env.store.listSteps(handle.workflowId);
+      assert.deepEqual(
+        steps.map((s) => [s.nodeId, s.status, s.attempts, s.errorType]),
+        [['slow', 'failed', 2, 'Timeout']],
+      );
+      // The zombie attempts finish in the worker later; their success must not reopen the outcome.
+      await new Promise((r) => setTimeout(r, 2_500));
+      assert.equal((await env.store.getStep({ runId: handle.workflowId, nodeId: 'slow' }))?.status, 'failed');
+      assert.equal((await env.store.getRun(handle.workflowId))?.errorType, 'Timeout');
+    });
+
+    it('records a skipped step as skipped, through the same path as failures', async () => {
+      const handle = await env.kiln.start(
+        pipeline({ name: 'store-skipped', params: z.object({ deploy: z.boolean().default(false) }) }, (p, params) => {
+          const first = p.step(noop, {});
+          p.when(params.deploy, () => {
+            p.step(noop, { after: first.ok }, { id: 'never' });
+          });
+        }),
+      );
+      await handle.result();
+      const steps = await env.store.listSteps(handle.workflowId);
+      assert.deepEqual(steps.map((s) => [s.nodeId, s.status]).sort(), [
+        ['never', 'skipped'],
+        ['noop', 'succeeded'],
+      ]);
+    });
+
+    // A worker in another process records in the same store only through a server: PostgreSQL.
+    const lostWorker = backend.url ? it : () => undefined;
+    lostWorker(
+      'ends the record of a step whose worker was lost: failed on its heartbeat timeout, or retried to success elsewhere',
+      async () => {
+        const url = await backend.url!();
+        const queue = `lost-${backend.name}-${Date.now()}`;
+        const run = (name: string, maximumAttempts: number) =>
+          env.kiln.start(
+            pipeline({ name }, (p) =>
+              p.step(
+                slow,
+                { key: name, ms: 2_000 },
+                { taskQueue: queue, heartbeatTimeout: '1s', retry: { maximumAttempts, initialInterval: '100ms' } },
+              ),
+            ),
+          );
+        const lost = await workerProcess(env.kiln.address, queue, env.kiln.artifactsDir, url);
+        const once = await run('store-lost-once', 1);
+        await activityStarted(once);
+        lost.kill('SIGKILL');
+        await assert.rejects(once.result(), WorkflowFailedError);
+        assert.deepEqual(
+          (await env.store.listSteps(once.workflowId)).map((s) => [s.status, s.attempts, s.errorType]),
+          [['failed', 1, 'Timeout']],
+        );
+
+        const second = await workerProcess(env.kiln.address, queue, env.kiln.artifactsDir, url);
+        const retried = await run('store-lost-retried', 2);
+        await activityStarted(retried);
+        second.kill('SIGKILL');
+        await workerProcess(env.kiln.address, queue, env.kiln.artifactsDir, url);
+        await retried.result();
+        assert.equal((await env.store.getRun(retried.workflowId))?.status, 'succeeded');
+        assert.deepEqual(
+          (await env.store.listSteps(retried.workflowId)).map((s) => [s.status, s.attempts, s.errorType]),
+          [['succeeded', 2, null]],
+        );
+      },
+    );
 
     it("refuses a run that reuses a closed run's workflow id, which is Kiln's run id", async () => {
       const plan = compile(pipeline({ name: 'store-reused-id' }, (p) => p.step(noop, {})));

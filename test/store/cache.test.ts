@@ -13,7 +13,7 @@ import type { Store } from '../../store';
 import type { ArtifactNode, StepNode } from '../../store/lineage/graph';
 import { testBackends } from '../../store/testing';
 import { statusQuery } from '../../workflows';
-import type { NodeState } from '../../workflows/protocol';
+import type { NodeSnapshot } from '../../workflows/protocol';
 import { engine } from '../fixtures/engine';
 import { digest, executions, testSteps } from '../fixtures/steps';
 
@@ -29,7 +29,7 @@ const cachedPipeline = pipeline(
   },
 );
 
-const nodeOf = (nodes: NodeState[], id: string) => nodes.find((n) => n.id === id)!;
+const nodeOf = (nodes: NodeSnapshot[], id: string) => nodes.find((n) => n.id === id)!;
 
 for (const backend of testBackends()) {
   describe(`cached steps on Temporal, recorded in the store (${backend.name})`, () => {

@@ -102,18 +102,24 @@ for (const backend of testBackends()) {
       assert.ok(edges.some((e) => e.startsWith('output') && e.includes(report.sha256)));
     });
 
-    it('keeps a step running between retries and records only the final failure', async () => {
+    it("keeps the workflow's failure final: a stale attempt's late success does not overwrite it", async () => {
       const { req, key } = await begin(`rec-fail-${backend.name}`);
       await recorder.started(req, key, 1);
-      await recorder.failed(req, key, 1, { type: 'Error', message: 'first' }, 'retrying');
-      assert.equal((await store.getStep({ runId: req.context.workflowId, nodeId: 'digest' }))?.status, 'running');
-      await recorder.started(req, key, 2);
-      await recorder.failed(req, key, 2, { type: 'Boom', message: 'for good' }, 'failed');
-      await recorder.failed(req, key, 2, { type: 'Boom', message: 'for good' }, 'failed');
+      const failure = {
+        runId: req.context.workflowId,
+        nodeId: 'digest',
+        step: req.context.step,
+        status: 'failed' as const,
+        attempt: 1,
+        error: { type: 'Timeout', message: 'timed out (START_TO_CLOSE)' },
+      };
+      await store.recordStepFinish(failure);
+      await store.recordStepFinish(failure);
+      await recorder.succeeded(req, key, envelope(), [source]);
       const rows = await store.listSteps(req.context.workflowId);
       assert.deepEqual(
-        rows.map((r) => [r.status, r.attempts, r.errorType, r.errorMessage]),
-        [['failed', 2, 'Boom', 'for good']],
+        rows.map((r) => [r.status, r.attempts, r.errorType]),
+        [['failed', 1, 'Timeout']],
       );
     });
 

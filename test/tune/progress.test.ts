@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mapProgress, renderStatus } from '../../cli/render';
-import type { NodeState, RunStatus } from '../../workflows/protocol';
+import type { NodeSnapshot, RunSnapshot } from '../../workflows/protocol';
 
-const map = (status: NodeState['status'], items = 4): NodeState => ({
+const map = (status: NodeSnapshot['status'], items = 4): NodeSnapshot => ({
   id: 'trials',
   type: 'map',
   status,
   attempts: 0,
   items,
 });
-const step = (id: string, status: NodeState['status'], output?: unknown): NodeState => ({
+const step = (id: string, status: NodeSnapshot['status'], output?: unknown): NodeSnapshot => ({
   id,
   type: 'step',
   step: 'x',
@@ -65,7 +65,7 @@ describe('map progress in the live view', () => {
   });
 
   it('prints the progress on the map line of the run status', () => {
-    const status: RunStatus = {
+    const status: RunSnapshot = {
       pipeline: 'tuned',
       planHash: 'f'.repeat(64),
       status: 'running',

@@ -5,7 +5,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { compile, cond, pipeline, type Handle } from '../../dsl';
 import { approveUpdate, runPipeline, statusQuery } from '../../workflows';
-import type { RunStatus } from '../../workflows/protocol';
+import type { RunSnapshot } from '../../workflows/protocol';
 import { engine } from '../fixtures/engine';
 import { add, executions, fail, flaky, list, noop, slow, testSteps } from '../fixtures/steps';
 
@@ -36,7 +36,8 @@ const waitFor = async <T>(probe: () => Promise<T | undefined>, what: string, ms 
   throw new Error(`timed out waiting for ${what}`);
 };
 
-const node = (status: RunStatus | { nodes: RunStatus['nodes'] }, id: string) => status.nodes.find((n) => n.id === id)!;
+const node = (status: RunSnapshot | { nodes: RunSnapshot['nodes'] }, id: string) =>
+  status.nodes.find((n) => n.id === id)!;
 
 describe('runPipeline on a real Temporal server', () => {
   it('runs a chain, passing outputs and parameters downstream', async () => {
@@ -151,6 +152,37 @@ describe('runPipeline on a real Temporal server', () => {
     assert.ok(cause instanceof ApplicationFailure);
     assert.equal(cause.type, 'InvalidPlan');
     assert.match(cause.message, /step 'add', field 'step': unknown step 'test.missing'/);
+  });
+
+  it('fails a JSON plan with an unreadable approval timeout at once, naming the gate', async () => {
+    const plan = compile(
+      pipeline({ name: 'bad-timeout' }, (p) => {
+        const a = p.step(add, { a: 1, b: 2 });
+        p.approval('release', { after: [a.sum], timeout: '1h' });
+      }),
+    );
+    const gate = plan.nodes.find((n) => n.type === 'approval')!;
+    if (gate.type === 'approval') gate.timeout = 'a fortnight';
+    const handle = await kiln.client.workflow.start(runPipeline, {
+      taskQueue: kiln.taskQueue,
+      workflowId: `bad-timeout-${Date.now()}`,
+      args: [{ plan }],
+    });
+    const cause = await failureOf(handle.result());
+    assert.ok(cause instanceof ApplicationFailure);
+    assert.equal(cause.type, 'InvalidPlan');
+    assert.match(cause.message, /step 'release', field 'timeout': "a fortnight" is not a duration/);
+  });
+
+  it('refuses a run option parallelism of 0, which would wait forever', async () => {
+    const handle = await kiln.start(
+      pipeline({ name: 'no-lanes' }, (p) => p.step(add, { a: 1, b: 2 })),
+      {},
+      { parallelism: 0 },
+    );
+    const cause = await failureOf(handle.result());
+    assert.ok(cause instanceof ApplicationFailure);
+    assert.equal(cause.type, 'InvalidParams');
   });
 
   it('continues as new on a long chain without running finished steps again', async () => {
