@@ -7,6 +7,7 @@ import * as lineage from './commands/lineage';
 import * as models from './commands/models';
 import * as plan from './commands/plan';
 import * as run from './commands/run';
+import * as serve from './commands/serve';
 import * as status from './commands/status';
 import * as token from './commands/token';
 import * as worker from './commands/worker';
@@ -22,6 +23,7 @@ const commands: Record<string, [Command, (args: string[]) => Promise<number>]> =
   worker: [worker, worker.worker],
   lineage: [lineage, lineage.lineage],
   models: [models, models.models],
+  serve: [serve, serve.serve],
   audit: [audit, audit.audit],
   token: [token, token.token],
   export: [exportCmd, exportCmd.exportCommand],

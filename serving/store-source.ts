@@ -21,3 +21,9 @@ export function storeSource(store: Store, artifacts: ArtifactStore): ServingSour
     attachLabels: (input) => store.attachLabels(input),
   };
 }
+
+/** What `kiln serve` serves when given no names: every model with a `production` alias. */
+export async function productionModels(store: Store): Promise<Array<{ name: string; alias: string }>> {
+  const models = await store.listModels();
+  return models.filter((m) => m.aliases.production !== undefined).map((m) => ({ name: m.name, alias: 'production' }));
+}
