@@ -1,7 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Principal, Store } from '../store';
 import { approveUpdate, statusQuery } from '../workflows';
-import type { KilnConfig } from './config';
+import type { KilnConfig } from '../runtime/config';
 import { caller, withStore } from './store';
 
 /** How a command reaches the store and says who is deciding (a --token, else the usual places). */

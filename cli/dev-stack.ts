@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
-import type { KilnConfig } from './config';
-import { connectClient, connectWorker } from './config';
+import type { KilnConfig } from '../runtime/config';
+import { connectClient, connectWorker } from '../runtime/config';
 import { isServerUp, startDevServer, type DevServer } from './temporal-server';
 import { startWorker } from '../workers/run-worker';
 import { bootstrapLocalAdmin, openKilnStore } from './store';

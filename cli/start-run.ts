@@ -1,6 +1,6 @@
 import { Client } from '@temporalio/client';
 import type { PipelinePlan } from '../dsl';
-import { tracingFromEnv, type Tracing } from '../workers/telemetry';
+import { tracingFromEnv, type Tracing } from '../runtime/telemetry';
 import { runPipeline } from '../workflows';
 import type { RunOptions } from '../workflows/protocol';
 

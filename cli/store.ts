@@ -1,7 +1,7 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AuthenticationError, openStore, type Principal, type Store } from '../store';
-import { whoami, type KilnConfig } from './config';
+import { whoami, type KilnConfig } from '../runtime/config';
 
 /**
  * The store a command works on: PostgreSQL at DATABASE_URL, else PGlite under KILN_HOME.

@@ -5,7 +5,7 @@ import { workflowBundle } from './bundle';
 import type { Store } from '../store';
 import { runActivities, stepActivities } from './step-activities';
 import { storeRecorder } from './store-recorder';
-import { tracingFromEnv, type Tracing } from './telemetry';
+import { tracingFromEnv, type Tracing } from '../runtime/telemetry';
 
 export const DEFAULT_TASK_QUEUE = 'kiln';
 

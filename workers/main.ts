@@ -1,4 +1,4 @@
-import { connectWorker, loadConfig } from '../cli/config';
+import { connectWorker, loadConfig } from '../runtime/config';
 import { loadSteps, startWorker } from './run-worker';
 
 // A worker process: `tsx workers/main.ts [steps-module.ts]`, configured by the environment like the CLI.

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { runPipeline } from '../../workflows';
-import { connectClient, loadConfig } from '../config';
+import { connectClient, loadConfig } from '../../runtime/config';
 import { decide } from '../decide';
 
 export const help = `kiln approve <run-id> <gate> [--reject] [--comment TEXT] [--token TOKEN]

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { AuditEvent } from '../../store';
-import { loadConfig } from '../config';
+import { loadConfig } from '../../runtime/config';
 import { caller, withStore } from '../store';
 
 export const help = `kiln audit [--subject S] [--action A] [--actor NAME] [--limit N] [--json] | verify

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { loadConfig, runUrl } from '../config';
+import { loadConfig, runUrl } from '../../runtime/config';
 import { startDevStack } from '../dev-stack';
 import { loadPlan } from '../load-pipeline';
 import { startRun } from '../start-run';

@@ -1,4 +1,4 @@
-import { loadConfig } from '../config';
+import { loadConfig } from '../../runtime/config';
 import { startDevStack } from '../dev-stack';
 
 export const help = `kiln dev

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ArtifactStore } from '../../activities/artifacts/store';
 import { exportEdgeBundle, parseModelRef } from '../../serving/edge/export';
-import { loadConfig } from '../config';
+import { loadConfig } from '../../runtime/config';
 import { caller, withStore } from '../store';
 
 export const help = `kiln export edge <model>@<alias or version> --out DIR [--token TOKEN]

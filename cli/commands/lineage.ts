@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { renderLineage } from '../../store';
-import { loadConfig } from '../config';
+import { loadConfig } from '../../runtime/config';
 import { caller, withStore } from '../store';
 
 export const help = `kiln lineage <target> [--downstream] [--depth N] [--json] [--token TOKEN]

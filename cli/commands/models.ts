@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { ModelSummary } from '../../store';
-import { loadConfig } from '../config';
+import { loadConfig } from '../../runtime/config';
 import { caller, withStore } from '../store';
 
 export const help = `kiln models [list] [--json] | promote <name>@<version> --alias A | rollback <name> --alias A | history <name> [--alias A]

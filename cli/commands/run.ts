@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { connectClient, loadConfig, runUrl } from '../config';
+import { connectClient, loadConfig, runUrl } from '../../runtime/config';
 import { follow } from '../follow';
 import { loadPlan } from '../load-pipeline';
 import { checkParams, parseParamArgs } from '../params';

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { statusQuery, type runPipeline } from '../../workflows';
-import { connectClient, loadConfig, runUrl } from '../config';
+import { connectClient, loadConfig, runUrl } from '../../runtime/config';
 import { pendingProgress } from '../follow';
 import { renderStatus } from '../render';
 

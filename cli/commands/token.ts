@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config';
+import { loadConfig } from '../../runtime/config';
 import { caller, saveToken, withStore } from '../store';
 
 export const help = `kiln token create --name NAME --role viewer|operator|approver|admin [--label L] [--expires-days N]

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { connectWorker, loadConfig } from '../config';
+import { connectWorker, loadConfig } from '../../runtime/config';
 import { openKilnStore } from '../store';
 import { loadSteps, startWorker } from '../../workers/run-worker';
 

@@ -8,7 +8,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { builtinSteps } from '../../activities';
 import { ArtifactStore } from '../../activities/artifacts/store';
-import { testBackends } from '../../store/testing';
+import { testBackends } from '../support/backends';
 import { statusQuery } from '../../workflows';
 import creditRisk from '../../examples/credit-risk';
 import { approveGate, approverAndViewer, waitForGate } from '../fixtures/gates';

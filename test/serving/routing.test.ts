@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { ModelRef } from '../../activities/refs';
 import type { ModelServer } from '../../serving';
 import type { Store } from '../../store';
-import { testBackends } from '../../store/testing';
+import { testBackends } from '../support/backends';
 import { testContext } from '../support/step-context';
 import {
   features,

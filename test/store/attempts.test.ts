@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { ApplicationFailure } from '@temporalio/common';
 import { compile, pipeline } from '../../dsl';
 import { runPipeline } from '../../workflows';
-import { testBackends } from '../../store/testing';
+import { testBackends } from '../support/backends';
 import { recordingEngine } from '../fixtures/recording-engine';
 import { executions, fail, flaky, noop, slow, testSteps } from '../fixtures/steps';
 

@@ -11,7 +11,7 @@ import { readCsv } from '../../activities/steps';
 import { pipeline } from '../../dsl';
 import type { Store } from '../../store';
 import type { ArtifactNode, StepNode } from '../../store/lineage/graph';
-import { testBackends } from '../../store/testing';
+import { testBackends } from '../support/backends';
 import { statusQuery } from '../../workflows';
 import type { NodeSnapshot } from '../../workflows/protocol';
 import { engine } from '../fixtures/engine';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { pipeline } from '../../dsl';
-import { testBackends } from '../../store/testing';
+import { testBackends } from '../support/backends';
 import { recordingEngine } from '../fixtures/recording-engine';
 import { add, list, testSteps } from '../fixtures/steps';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pipeline } from '../../dsl';
-import { testBackends } from '../../store/testing';
+import { testBackends } from '../support/backends';
 import { statusQuery } from '../../workflows';
 import { recordingEngine } from '../fixtures/recording-engine';
 import { add, testSteps } from '../fixtures/steps';

@@ -11,7 +11,7 @@ import { fitFeatures, readCsv, splitDataset, trainClassifier } from '../../activ
 import { compile, pipeline } from '../../dsl';
 import type { Store } from '../../store';
 import type { ArtifactNode, LineageGraph, RunNode, StepNode } from '../../store/lineage/graph';
-import { testBackends } from '../../store/testing';
+import { testBackends } from '../support/backends';
 import { engine } from '../fixtures/engine';
 
 const csv = fileURLToPath(new URL('../../examples/data/german-credit.csv', import.meta.url));

@@ -6,8 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { ArtifactStore } from '../../activities/artifacts/store';
 import type { SourceRef } from '../../activities/library';
 import { cacheKey, type Store } from '../../store';
-import { fakePlan, sha, startRun } from '../../store/test-fixtures';
-import { testBackends } from '../../store/testing';
+import { fakePlan, sha, startRun } from '../support/store-fixtures';
+import { testBackends } from '../support/backends';
 import type { StepEnvelope, StepRequest } from '../../workflows/protocol';
 import { storeRecorder } from '../../workers/store-recorder';
 

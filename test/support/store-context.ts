@@ -1,5 +1,5 @@
 import type { Store } from '../../store';
-import { testBackends } from '../../store/testing';
+import { testBackends } from './backends';
 import { testContext } from './step-context';
 
 /** A test context (see step-context.ts) whose store is a fresh in-memory PGlite store; `dispose` closes both. */

@@ -9,7 +9,7 @@ import { ArtifactStore } from '../../activities/artifacts/store';
 import { implement } from '../../activities/library';
 import { defineStep } from '../../dsl';
 import { openStore, type Store } from '../../store';
-import { startRun } from '../../store/test-fixtures';
+import { startRun } from '../support/store-fixtures';
 import type { StepEnvelope, StepRequest } from '../../workflows/protocol';
 import { stepActivities } from '../../workers/step-activities';
 

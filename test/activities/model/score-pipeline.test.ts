@@ -19,7 +19,7 @@ import {
 } from '../../../activities/steps';
 import type { DatasetRef } from '../../../activities/refs';
 import { pipeline } from '../../../dsl';
-import { testBackends } from '../../../store/testing';
+import { testBackends } from '../../support/backends';
 import { recordingEngine } from '../../fixtures/recording-engine';
 
 // The lifecycle on a real Temporal worker with a store: evaluate (gated on PR AUC, Brier score and

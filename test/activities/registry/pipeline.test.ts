@@ -17,7 +17,7 @@ import {
   validateChampion,
 } from '../../../activities/steps';
 import { pipeline } from '../../../dsl';
-import { testBackends } from '../../../store/testing';
+import { testBackends } from '../../support/backends';
 import { statusQuery } from '../../../workflows';
 import { approveWhenWaiting, approverAndViewer } from '../../fixtures/gates';
 import { recordingEngine } from '../../fixtures/recording-engine';

@@ -5,7 +5,7 @@ import { storeContext } from '../../support/store-context';
 import { linearModel } from '../../fixtures/models';
 import { setAliasImpl } from '../../../activities/registry/set-alias';
 import type { Store } from '../../../store';
-import { startRun } from '../../../store/test-fixtures';
+import { startRun } from '../../support/store-fixtures';
 
 type Ctx = Awaited<ReturnType<typeof storeContext>>;
 

@@ -5,7 +5,7 @@ import { tuneGridImpl } from '../../../activities/tune/grid';
 import { testContext } from '../../support/step-context';
 import type { ModelRef } from '../../../activities/refs';
 import type { Store } from '../../../store';
-import { testBackends } from '../../../store/testing';
+import { testBackends } from '../../support/backends';
 
 const sha = 'ab'.repeat(32);
 const model: ModelRef = {

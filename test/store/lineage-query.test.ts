@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Store } from './db';
-import type { ArtifactNode, LineageGraph, RunNode, StepNode } from './lineage/graph';
-import { parseLineageTarget } from './lineage/graph';
-import { renderLineage } from './lineage/render';
-import { fakePlan, runStep, sha } from './test-fixtures';
-import { testBackends } from './testing';
+import type { Store } from '../../store/db';
+import type { ArtifactNode, LineageGraph, RunNode, StepNode } from '../../store/lineage/graph';
+import { parseLineageTarget } from '../../store/lineage/graph';
+import { renderLineage } from '../../store/lineage/render';
+import { fakePlan, runStep, sha } from '../support/store-fixtures';
+import { testBackends } from '../support/backends';
 
 const csv = sha('credit.csv bytes');
 const ds = (name: string) => ({ sha256: sha(name), kind: 'dataset' });

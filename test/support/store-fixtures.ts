@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { PipelinePlan } from '../dsl/plan';
-import type { Store } from './db';
+import type { PipelinePlan } from '../../dsl/plan';
+import type { Store } from '../../store/db';
 
 export const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 

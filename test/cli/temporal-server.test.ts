@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Connection } from '@temporalio/client';
-import { findTemporalCli, freePort, isServerUp, startDevServer } from './temporal-server';
+import { findTemporalCli, freePort, isServerUp, startDevServer } from '../../cli/temporal-server';
 
 // The readiness probe's gRPC channel keeps its socket to a blocker open, so closing the
 // blocker also destroys the sockets it accepted.

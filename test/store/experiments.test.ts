@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Store } from './db';
-import { testBackends } from './testing';
+import type { Store } from '../../store/db';
+import { testBackends } from '../support/backends';
 
 for (const backend of testBackends()) {
   describe(`experiments on ${backend.name}`, () => {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Principal } from './access';
-import type { Store } from './db';
-import { sha } from './test-fixtures';
-import { testBackends } from './testing';
+import type { Principal } from '../../store/access';
+import type { Store } from '../../store/db';
+import { sha } from '../support/store-fixtures';
+import { testBackends } from '../support/backends';
 
 for (const backend of testBackends()) {
   describe(`model registry on ${backend.name}`, () => {

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { openStore, type Store } from './db';
-import { migrationsFolder } from './migrate';
-import { startPostgres } from './postgres-server';
+import { openStore, type Store } from '../../store/db';
+import { migrationsFolder } from '../../store/migrate';
+import { startPostgres } from '../../store/postgres-server';
 
 /** A database for one test file; `open` is shared by every test in the file. */
 export interface TestBackend {

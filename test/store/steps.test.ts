@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { eq, sql } from 'drizzle-orm';
-import { cacheKey } from './cache-key';
-import type { Store } from './db';
-import { lineageEdges } from './schema/lineage';
-import { stepExecutions } from './schema/steps';
-import { fakePlan, runStep, sha, startRun } from './test-fixtures';
-import { testBackends } from './testing';
+import { cacheKey } from '../../store/cache-key';
+import type { Store } from '../../store/db';
+import { lineageEdges } from '../../store/schema/lineage';
+import { stepExecutions } from '../../store/schema/steps';
+import { fakePlan, runStep, sha, startRun } from '../support/store-fixtures';
+import { testBackends } from '../support/backends';
 
 for (const backend of testBackends()) {
   describe(`run and step recording on ${backend.name}`, () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { findRefs } from './artifact-refs';
+import { findRefs } from '../../workers/artifact-refs';
 
 const sha = (c: string) => c.repeat(64);
 

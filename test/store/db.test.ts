@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
-import { gitCodeVersion } from './code-version';
-import { openStore } from './db';
-import { migrationsFolder } from './migrate';
-import { startPostgres } from './postgres-server';
-import { sha } from './test-fixtures';
+import { gitCodeVersion } from '../../store/code-version';
+import { openStore } from '../../store/db';
+import { migrationsFolder } from '../../store/migrate';
+import { startPostgres } from '../../store/postgres-server';
+import { sha } from '../support/store-fixtures';
 
 const run = promisify(execFile);
 

@@ -6,9 +6,9 @@ import { z } from 'zod';
 import { startRun } from '../../cli/start-run';
 import { compile, pipeline } from '../../dsl';
 import type { Store } from '../../store';
-import { testBackends } from '../../store/testing';
+import { testBackends } from '../support/backends';
 import { workflowBundle } from '../../workers/bundle';
-import { startTracing, tracingRequested, type Tracing } from '../../workers/telemetry';
+import { startTracing, tracingRequested, type Tracing } from '../../runtime/telemetry';
 import { engine } from '../fixtures/engine';
 import { add, flaky, noop, testSteps } from '../fixtures/steps';
 

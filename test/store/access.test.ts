@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
-import { can, SYSTEM, tokenSha256 } from './access';
-import type { Store } from './db';
-import { testBackends } from './testing';
+import { can, SYSTEM, tokenSha256 } from '../../store/access';
+import type { Store } from '../../store/db';
+import { testBackends } from '../support/backends';
 
 for (const backend of testBackends()) {
   describe(`access on ${backend.name}`, () => {
