@@ -24,12 +24,15 @@ export const runs = pgTable(
     finishedAt: timestamp('finished_at', { withTimezone: true }),
     errorType: text('error_type'),
     errorMessage: text('error_message'),
+    /** The Temporal Schedule that started this run (`kiln schedule`), when one did. */
+    scheduleId: text('schedule_id'),
   },
   (t) => [
     index('runs_pipeline_started_idx').on(t.pipelineName, t.startedAt),
     index('runs_workflow_idx').on(t.workflowId),
     index('runs_plan_idx').on(t.planHash),
     index('runs_status_started_idx').on(t.status, t.startedAt),
+    index('runs_schedule_started_idx').on(t.scheduleId, t.startedAt),
     check('runs_status_check', oneOf(t.status, runStates)),
   ],
 );
