@@ -1,7 +1,7 @@
 import type { ColumnType } from '../refs';
 import type { Cell } from '../common/dataset/cells';
 import type { Column } from '../common/dataset/dataset';
-import { categoricalBinning, histogram, numericBinning, psi, type Binning } from './psi';
+import { categoricalBinning, histogram, numericBinning, psi, type Binning } from '../common/metrics/psi';
 import type { ColumnCheck, QualityCheck, QualityRule } from './quality-schema';
 
 // Each declared rule becomes an evaluator that sees every row once, in order, and then judges.

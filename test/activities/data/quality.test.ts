@@ -10,7 +10,7 @@ import {
   type QualityReport,
 } from '../../../activities/data/quality';
 import { loadDataset, writeDataset, type Row } from '../../../activities/common/dataset/dataset';
-import { psi } from '../../../activities/data/psi';
+import { psi } from '../../../activities/common/metrics/psi';
 import { evaluate } from '../../../activities/data/quality-checks';
 import { qualityCheck, type QualityCheck } from '../../../activities/data/quality-schema';
 import { readCsvImpl } from '../../../activities/data/read-csv';

@@ -1,4 +1,4 @@
-import type { Cell } from '../common/dataset/cells';
+import type { Cell } from '../dataset/cells';
 
 // Population stability index: sum over bins of (actual - expected) * ln(actual / expected), with
 // proportions of all rows (missing values are a bin of their own when either side has any).
