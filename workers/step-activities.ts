@@ -153,6 +153,7 @@ export function runActivities(steps: StepImpl[], store?: Store) {
           plan: start.plan,
           params: start.params,
           code: await code!,
+          ...(start.schedule ? { scheduleId: start.schedule } : {}),
         });
       }
       return { steps: names, recording: Boolean(store) && runnable };

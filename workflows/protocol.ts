@@ -37,6 +37,8 @@ export interface BeginRequest {
   params: Record<string, unknown>;
   /** A continuation after continue-as-new: the start is on record already. */
   resumed: boolean;
+  /** The Temporal Schedule that started the run, if one did. */
+  schedule?: string;
 }
 
 /** The worker's answer: the steps it has, and whether it records runs (then the finish is reported too). */
@@ -126,6 +128,8 @@ export interface RunInput {
   params?: Record<string, unknown>;
   options?: RunOptions;
   resume?: Carried;
+  /** The id of the Temporal Schedule that starts this run (`kiln schedule`); kept across continue-as-new. */
+  schedule?: string;
 }
 
 export type { Decision, PipelinePlan };

@@ -135,6 +135,7 @@ export async function runPipeline(input: RunInput): Promise<RunResult> {
           plan,
           params,
           resumed: input.resume !== undefined,
+          ...(input.schedule ? { schedule: input.schedule } : {}),
         })
       : { steps: await catalog(), recording: false };
     recorded = begun.recording;
