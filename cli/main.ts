@@ -1,18 +1,22 @@
 import * as approve from './commands/approve';
 import * as audit from './commands/audit';
 import * as demo from './commands/demo';
+import * as deployCmd from './commands/deploy';
 import * as dev from './commands/dev';
 import * as exportCmd from './commands/export';
 import * as lineage from './commands/lineage';
 import * as models from './commands/models';
 import * as plan from './commands/plan';
+import * as rollbackCmd from './commands/rollback';
 import * as run from './commands/run';
+import * as scheduleCmd from './commands/schedule';
 import * as serve from './commands/serve';
 import * as status from './commands/status';
 import * as token from './commands/token';
 import * as worker from './commands/worker';
 
-type Command = { help: string } & Record<string, unknown>;
+/** A command with subcommands may answer `--help` for the one named (`helpFor`). */
+type Command = { help: string; helpFor?: (args: string[]) => string } & Record<string, unknown>;
 const commands: Record<string, [Command, (args: string[]) => Promise<number>]> = {
   demo: [demo, demo.demo],
   dev: [dev, dev.dev],
@@ -24,9 +28,12 @@ const commands: Record<string, [Command, (args: string[]) => Promise<number>]> =
   lineage: [lineage, lineage.lineage],
   models: [models, models.models],
   serve: [serve, serve.serve],
+  deploy: [deployCmd, deployCmd.deployCommand],
+  rollback: [rollbackCmd, rollbackCmd.rollback],
   audit: [audit, audit.audit],
   token: [token, token.token],
   export: [exportCmd, exportCmd.exportCommand],
+  schedule: [scheduleCmd, scheduleCmd.schedule],
 };
 
 const usage = `kiln: typed ML pipelines on Temporal
@@ -56,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (args.includes('--help') || args.includes('-h')) {
-    console.log(entry[0].help);
+    console.log(entry[0].helpFor?.(args) ?? entry[0].help);
     return 0;
   }
   return entry[1](args);
