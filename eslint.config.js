@@ -36,7 +36,7 @@ const deterministic = {
             allowTypeImports: true,
           },
           {
-            regex: '^(\\.\\./)+(activities|store|serving|workers|runtime|cli|bench)(/.*)?$',
+            regex: '^(\\.\\./)+(activities|store|serving|monitor|workers|runtime|cli|bench)(/.*)?$',
             message: 'import only types from Node-side code: `import type { ... }`, then proxyActivities<...>().',
             allowTypeImports: true,
           },

@@ -13,7 +13,7 @@ const FORBIDDEN = [
   /^(pg|drizzle-orm|@electric-sql\/pglite|onnxruntime-[a-z]+|@tensorflow\/.*)(\/|$)/,
   /^@temporalio\/(worker|client|activity|testing)(\/|$)/,
 ];
-const FORBIDDEN_FOLDERS = ['activities', 'store', 'serving', 'workers', 'runtime', 'cli'].map(
+const FORBIDDEN_FOLDERS = ['activities', 'store', 'serving', 'monitor', 'workers', 'runtime', 'cli'].map(
   (d) => join(root, d) + '/',
 );
 
