@@ -2,7 +2,6 @@ import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
@@ -15,6 +14,7 @@ import { experimentsApi } from './experiments';
 import { lineageApi } from './lineage/query';
 import { migrate } from './migrate';
 import { lockPgliteDir, StoreSharedError } from './pglite-lock';
+import { servePglite } from './pglite-server';
 import { registryApi } from './registry';
 import { runsApi } from './runs';
 import { servingApi } from './serving';
@@ -131,8 +131,8 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
     if (options.migrate !== false) await migrate(drizzlePglite(owned, { schema }));
     const { server, url: served } = await serveOnUnixSocket(owned, `${resolve(dir)}.sock`);
     await lock.publish(served);
-    // This process goes through the socket too: the server's queue keeps each connection's
-    // transaction whole, which direct calls beside it would not.
+    // This process goes through the socket too: the server gives each connection the session
+    // until it is idle, keeping transactions whole, which direct calls beside it would not.
     return await openPostgres(served, { ...options, migrate: false }, 'pglite-shared', async () => {
       // Withdrawn first: a command opening now waits for the directory instead of a dying socket.
       await lock.withdraw();
@@ -148,8 +148,8 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
 }
 
 /**
- * Serves PGlite on a Unix socket in a folder only this user can enter: pglite-socket asks for
- * no password, so a TCP port would hand the store to every local user.
+ * Serves PGlite on a Unix socket in a folder only this user can enter: the server asks for no
+ * password, so a TCP port would hand the store to every local user.
  */
 async function serveOnUnixSocket(db: PGlite, preferred: string) {
   // A socket path has at most 107 bytes (103 on macOS); a deep directory serves from a private temp folder.
@@ -159,8 +159,7 @@ async function serveOnUnixSocket(db: PGlite, preferred: string) {
   // The name libpq and node-postgres look for in a socket folder, for the default port.
   const path = join(folder, '.s.PGSQL.5432');
   await rm(path, { force: true });
-  const server = new PGLiteSocketServer({ db, path, maxConnections: 64 });
-  await server.start();
+  const server = await servePglite(db, path);
   return { server, url: `postgres://postgres@${encodeURIComponent(folder)}/postgres` };
 }
 
