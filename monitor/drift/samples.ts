@@ -62,7 +62,9 @@ export function prepare(feature: string, side: Side, column: unknown, kind: Feat
     );
   }
   if (column.length === 0) throw new DriftInputError(feature, `${where} has no rows`);
-  const counts = new Map<string, number>();
+  // One map lookup per row: the map gives a category's slot, the count lives in a plain array.
+  const slots = new Map<string, number>();
+  const tally: number[] = [];
   let size = 0;
   for (let i = 0; i < column.length; i++) {
     const v: unknown = column[i];
@@ -73,9 +75,17 @@ export function prepare(feature: string, side: Side, column: unknown, kind: Feat
         `row ${i} of ${where} is ${describe(v)}, not a category string; a numeric feature goes in a Float64Array`,
       );
     }
-    counts.set(v, (counts.get(v) ?? 0) + 1);
+    const slot = slots.get(v);
+    if (slot === undefined) {
+      slots.set(v, tally.length);
+      tally.push(1);
+    } else {
+      tally[slot]!++;
+    }
     size++;
   }
+  const counts = new Map<string, number>();
+  for (const [category, slot] of slots) counts.set(category, tally[slot]!);
   if (size === 0) throw new DriftInputError(feature, `all ${column.length} values in ${where} are missing (null)`);
   return { kind, counts, size, rows: column.length };
 }

@@ -91,20 +91,20 @@ export function wasserstein(a: Float64Array, b: Float64Array): number {
   const nb = b.length;
   let i = 0;
   let j = 0;
+  let x = b.length === 0 || a[0]! <= b[0]! ? a[i++]! : b[j++]!;
   let total = 0;
   let compensation = 0;
-  let x = j >= nb || (i < na && a[i]! <= b[j]!) ? a[i]! : b[j]!;
-  for (;;) {
-    while (i < na && a[i]! <= x) i++;
-    while (j < nb && b[j]! <= x) j++;
-    if (i >= na && j >= nb) break;
-    const next = j >= nb || (i < na && a[i]! <= b[j]!) ? a[i]! : b[j]!;
-    const term = Math.abs(i / na - j / nb) * (next - x);
+  // One merged pass: after taking x, the ECDFs at x weigh the gap to the next value. Ties give a zero gap, so the
+  // counts only matter once every copy of x has been taken, as in SciPy's searchsorted(side='right').
+  while (i < na || j < nb) {
+    const diff = Math.abs(i / na - j / nb);
+    const y = j >= nb || (i < na && a[i]! <= b[j]!) ? a[i++]! : b[j++]!;
+    const term = diff * (y - x);
     // Neumaier's compensated sum: a million terms of mixed size stay exact to the last bits.
     const t = total + term;
-    compensation += Math.abs(total) >= Math.abs(term) ? total - t + term : term - t + total;
+    compensation += total >= term ? total - t + term : term - t + total;
     total = t;
-    x = next;
+    x = y;
   }
   return total + compensation;
 }
