@@ -57,6 +57,8 @@ if [ $# -gt 0 ]; then
 else
   mapfile -t files < <(find . \( -name node_modules -o -name .tools -o -name .kiln -o -name .git -o -name dist \) -prune -o -name '*.test.ts' -print | sort)
 fi
+# The tests' steps read inputs they write to the temp folder, and examples/data: both are data roots.
+export KILN_DATA_ROOTS="${KILN_DATA_ROOTS:-$kiln_root:${TMPDIR:-/tmp}}"
 start=$SECONDS
 echo "== tests: ${#files[@]} files (Temporal $TEMPORAL_ADDRESS, PostgreSQL $KILN_TEST_DATABASE_URL)"
 set +e

@@ -1,19 +1,22 @@
 import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { ColumnType } from '../refs';
 import { stopIfCancelled, type SourceRef, type StepContext } from '../library';
 import type { Cell } from '../common/dataset/cells';
 import { writeDataset, type Column } from '../common/dataset/dataset';
 import { invalidData } from '../common/failures';
+import { confinedPath } from '../common/data-roots';
 
 // What the file readers (data.readCsv, data.readJsonl) share: the file check, progress, and the
 // second pass that writes the rows a first pass has typed and counted.
 
 const PROGRESS_EVERY = 10_000;
 
-/** The absolute path of an existing regular file; anything else fails as invalid data naming the path. */
+/**
+ * The canonical path of an existing regular file below the worker's data roots; a path outside
+ * them fails as InvalidInput, anything else as InvalidData, naming the path and never its content.
+ */
 export async function inputFile(path: string): Promise<string> {
-  const absolute = resolve(path);
+  const absolute = await confinedPath(path);
   const info = await stat(absolute).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT')
       throw invalidData(

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { invalidData } from '../common/failures';
+import { confinedPath } from '../common/data-roots';
 import { implement } from '../library';
 import { signatureFrom, signatureMismatches } from '../common/model/onnx-signature';
 import { importOnnx } from './steps';
@@ -9,7 +10,8 @@ import { onnxRef } from '../refs';
 const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
 
 export const importOnnxImpl = implement(importOnnx, async (input, ctx) => {
-  const { path, signature: declared } = input;
+  const { signature: declared } = input;
+  const path = await confinedPath(input.path);
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
