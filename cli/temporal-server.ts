@@ -111,6 +111,20 @@ async function probe(address: string, timeoutMs: number, namespace?: string): Pr
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * Dynamic config for a dev server that dispatches tasks as they come. History reads its transfer
+ * queue (every activity and workflow task on its way to matching) at most
+ * `history.transferProcessorMaxPollRPS` times a second per shard, 20 by default with a burst of 20
+ * (temporal server v1.29 common/dynamicconfig/constants.go, service/history/queues/reader.go
+ * loadAndSubmitTasks): once the burst is spent each task waits up to 50 ms, two per chain step.
+ * The reader still reads only when notified of new tasks, so a higher limit costs nothing idle.
+ * Eager activities go back to the worker in the workflow task's completion, skipping matching.
+ */
+const devServerDynamicConfig: [string, unknown][] = [
+  ['history.transferProcessorMaxPollRPS', 10_000],
+  ['system.enableActivityEagerExecution', true],
+];
+
+/**
  * Start `temporal server start-dev` and resolve once its gRPC front end answers and the
  * namespace exists.
  * @example
@@ -138,6 +152,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     namespace,
     '--log-level',
     'warn',
+    ...devServerDynamicConfig.flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]),
   ];
   if (dbFile !== ':memory:') {
     const path = resolve(dbFile);
