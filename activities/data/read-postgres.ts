@@ -8,6 +8,7 @@ import { writeDataset, type Column } from '../common/dataset/dataset';
 import { article } from './ingest';
 import { invalidData } from '../common/failures';
 import { readPostgres } from './steps';
+import { checkAllowedHost, checkNotStore, checkUrlParams } from './source-target';
 
 /** Rows per FETCH: one round trip and one heartbeat each. */
 const FETCH_ROWS = 1000;
@@ -149,9 +150,10 @@ function databaseUrl(given: string | undefined): string | undefined {
     if (password) {
       throw invalidData(
         "the url input holds a password, and step inputs are recorded in the run's history; " +
-          `remove it and give the password through the worker's PGPASSWORD (or put the whole URL in its ${SOURCE_DATABASE_URL})`,
+          `remove it and give the password through the worker's PGPASSWORD or pgpass file (or put the whole URL in its ${SOURCE_DATABASE_URL})`,
       );
     }
+    checkUrlParams(given);
     return given;
   }
   const env = process.env[SOURCE_DATABASE_URL];
@@ -195,6 +197,10 @@ export const readPostgresImpl = implement(readPostgres, async (input, ctx) => {
     // Every value arrives as the server's text; the column type decides how it is read.
     types: { getTypeParser: () => (text: string) => text } as unknown as pg.CustomTypesConfig,
   });
+  const target = { host: client.host, port: client.port, database: client.database ?? '' };
+  // A step's own url may name only a listed host; no target, however configured, is the store.
+  if (input.url !== undefined) checkAllowedHost(target);
+  checkNotStore(target);
   const database = scrub(url === undefined ? describeClient(client) : describeDatabase(url));
   const where = `reading ${database}`;
   // A socket error while idle would otherwise crash the worker; the next query reports it.
