@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { EngineChoice } from './engines';
 import { RequestError } from './errors';
+import { outputOf, shownOutput } from './output';
 import { servingMetrics, UNKNOWN_MODEL, type ServingMetrics } from './metrics';
 import { PredictionLog, type PredictionLogOptions } from './prediction-log';
 import { ServedModel, type LoadedVersion } from './served-model';
@@ -65,8 +66,6 @@ declare module 'fastify' {
 }
 
 const LABEL_SCHEMA = { anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] };
-
-const argmax = (p: readonly number[]) => p.reduce((best, v, i) => (v > p[best]! ? i : best), 0);
 
 /**
  * A fastify server for registered models: `POST /v1/models/:name/predict` and `/feedback`,
@@ -155,18 +154,12 @@ export function createModelServer(options: ModelServerOptions): ModelServer {
       `no model '${name.length > 100 ? `${name.slice(0, 100)}…` : name}' is served here; served: ${[...models.keys()].join(', ') || 'none'}`,
     );
 
-  const outputOf = (classes: readonly string[], task: string, p: number[]) => {
-    if (task === 'regression') return { value: p[0]!, label: String(p[0]), probabilities: p };
-    const label = classes[task === 'binary' ? (p[1]! >= threshold ? 1 : 0) : argmax(p)]!;
-    return { label, probabilities: p };
-  };
-
   async function score(served: ServedModel, version: LoadedVersion, rows: Record<string, unknown>[]) {
     const started = performance.now();
     const raw = await version.predictor.predict(rows);
     const latencyMs = performance.now() - started;
-    const { classes, task } = version.predictor.signature;
-    return { outputs: raw.map((p) => outputOf(classes, task, p)), latencyMs, classes, task };
+    const { signature } = version.predictor;
+    return { outputs: raw.map((p) => outputOf(signature, p, threshold)), latencyMs, signature };
   }
 
   async function mirror(
@@ -219,7 +212,7 @@ export function createModelServer(options: ModelServerOptions): ModelServer {
           const { target, route, shadow } = pick;
           request.kilnVersion = target.version;
           if (target.signatureKey !== served.validator?.signatureKey) target.validate(batch ? { rows } : rows[0]);
-          const { outputs, latencyMs, classes, task } = await score(served, target, rows);
+          const { outputs, latencyMs, signature } = await score(served, target, rows);
           metrics.rows(name, target.version, route, rows.length);
           const logged = log !== undefined && log.sampled();
           const at = new Date();
@@ -246,10 +239,7 @@ export function createModelServer(options: ModelServerOptions): ModelServer {
             });
           }
           const head = { requestId: request.id, model: name, version: target.version };
-          const shown = (o: (typeof outputs)[number]) =>
-            task === 'regression'
-              ? { value: (o as { value: number }).value }
-              : { label: o.label, probabilities: Object.fromEntries(classes.map((c, i) => [c, o.probabilities[i]])) };
+          const shown = (o: (typeof outputs)[number]) => shownOutput(signature, o);
           reply.header('x-request-id', request.id);
           return batch ? { ...head, predictions: outputs.map(shown) } : { ...head, ...shown(outputs[0]!) };
         } finally {
