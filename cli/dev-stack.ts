@@ -1,6 +1,5 @@
-import { mkdir } from 'node:fs/promises';
 import type { KilnConfig } from '../runtime/config';
-import { connectClient, connectWorker } from '../runtime/config';
+import { connectClient, connectWorker, privateDir } from '../runtime/config';
 import { isServerUp, startDevServer, type DevServer } from './temporal-server';
 import { startWorker } from '../workers/run-worker';
 import { bootstrapLocalAdmin, openKilnStore } from './store';
@@ -11,7 +10,7 @@ import { bootstrapLocalAdmin, openKilnStore } from './store';
  * worker in this process recording into it.
  */
 export async function startDevStack(config: KilnConfig, print: (line: string) => void) {
-  await mkdir(config.home, { recursive: true });
+  await privateDir(config.home);
   let server: DevServer | undefined;
   if (await isServerUp(config.address)) {
     print(`Using the Temporal server already at ${config.address}`);

@@ -46,7 +46,7 @@ export async function bootstrapLocalAdmin(
 /** Keeps a token in KILN_HOME/token (mode 600); bootstrapAdmin calls it before it commits the admin. */
 export async function saveToken(config: KilnConfig, token: string): Promise<void> {
   try {
-    await mkdir(config.home, { recursive: true });
+    await mkdir(config.home, { recursive: true, mode: 0o700 });
     await writeFile(tokenFile(config), `${token}\n`, { mode: 0o600 });
     await chmod(tokenFile(config), 0o600);
   } catch (error) {

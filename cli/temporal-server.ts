@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -156,7 +156,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   ];
   if (dbFile !== ':memory:') {
     const path = resolve(dbFile);
-    await mkdir(dirname(path), { recursive: true });
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     args.push('--db-filename', path);
   }
   if (uiPort === undefined) args.push('--headless');
@@ -236,6 +236,13 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       lastError = error;
       await Promise.race([sleep(200), exited]);
     }
+  }
+  // The server made its SQLite files with the default umask; they hold every run's history.
+  if (dbFile !== ':memory:') {
+    for (const file of ['', '-wal', '-shm'].map((suffix) => `${resolve(dbFile)}${suffix}`))
+      await chmod(file, 0o600).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
   }
 
   return {

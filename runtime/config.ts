@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { readFileSync } from 'node:fs';
+import { chmod, mkdir } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 
@@ -80,6 +81,15 @@ export async function connectClient(config: KilnConfig): Promise<Client> {
       { cause: error },
     );
   }
+}
+
+/**
+ * Creates a folder of Kiln's own (KILN_HOME, the artifacts, the Temporal database's folder) that
+ * only this user may enter, and tightens it if it exists: it holds the store, tokens and data.
+ */
+export async function privateDir(path: string): Promise<void> {
+  await mkdir(path, { recursive: true, mode: 0o700 });
+  await chmod(path, 0o700);
 }
 
 export const connectWorker = (config: KilnConfig) => NativeConnection.connect(connectionOptions(config));

@@ -112,7 +112,9 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
     const client = new PGlite(dir);
     return pgliteStore(client, options, () => client.close());
   }
-  await mkdir(resolve(dir), { recursive: true });
+  // Only this user may enter the store's folder (and KILN_HOME, when this creates it).
+  await mkdir(resolve(dir), { recursive: true, mode: 0o700 });
+  await chmod(resolve(dir), 0o700);
   const lock = await lockPgliteDir(resolve(dir), options.waitMs === undefined ? {} : { waitMs: options.waitMs });
   if (!lock.owner) {
     // A second long-lived owner would lose the store when the first one stops.

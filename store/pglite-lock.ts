@@ -92,7 +92,7 @@ export async function lockPgliteDir(dir: string, options: { waitMs?: number } = 
   const deadline = Date.now() + (options.waitMs ?? 30_000);
   for (;;) {
     try {
-      const handle = await open(path, 'wx');
+      const handle = await open(path, 'wx', 0o600);
       await handle.writeFile(JSON.stringify({ pid: process.pid }));
       await handle.close();
       break;
@@ -125,7 +125,7 @@ export async function lockPgliteDir(dir: string, options: { waitMs?: number } = 
   const rewrite = async (holder: Holder) => {
     if (!(await mine())) return;
     const tmp = `${path}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(holder));
+    await writeFile(tmp, JSON.stringify(holder), { mode: 0o600 });
     await rename(tmp, path);
   };
   const releaseOnExit = () => {

@@ -14,6 +14,10 @@ export interface StoredArtifact {
 
 const URI = /^artifact:sha256:([0-9a-f]{64})$/;
 
+// Artifacts hold datasets and models: on a shared host, only the worker's user may read them.
+const PRIVATE_DIR = 0o700;
+const PRIVATE_FILE = 0o600;
+
 export class ArtifactNotFoundError extends Error {
   constructor(readonly uri: string) {
     super(`artifact ${uri} is not in the artifact store`);
@@ -43,9 +47,12 @@ export class ArtifactStore {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     return this.commit(sha256, bytes.byteLength, async (tmp) => {
-      await pipeline(async function* () {
-        yield bytes;
-      }, createWriteStream(tmp));
+      await pipeline(
+        async function* () {
+          yield bytes;
+        },
+        createWriteStream(tmp, { mode: PRIVATE_FILE }),
+      );
     });
   }
 
@@ -55,7 +62,7 @@ export class ArtifactStore {
 
   /** Streams content in, hashing as it goes. */
   async putStream(source: Readable | AsyncIterable<Uint8Array | string>): Promise<StoredArtifact> {
-    await mkdir(join(this.root, 'tmp'), { recursive: true });
+    await mkdir(join(this.root, 'tmp'), { recursive: true, mode: PRIVATE_DIR });
     const tmp = join(this.root, 'tmp', randomUUID());
     const hash = createHash('sha256');
     let size = 0;
@@ -70,7 +77,7 @@ export class ArtifactStore {
             yield bytes;
           }
         },
-        createWriteStream(tmp),
+        createWriteStream(tmp, { mode: PRIVATE_FILE }),
       );
     } catch (error) {
       await rm(tmp, { force: true });
@@ -92,10 +99,10 @@ export class ArtifactStore {
       if (written) await rm(written, { force: true });
       return stored;
     }
-    await mkdir(dirname(target), { recursive: true });
+    await mkdir(dirname(target), { recursive: true, mode: PRIVATE_DIR });
     let tmp = written;
     if (!tmp) {
-      await mkdir(join(this.root, 'tmp'), { recursive: true });
+      await mkdir(join(this.root, 'tmp'), { recursive: true, mode: PRIVATE_DIR });
       tmp = join(this.root, 'tmp', randomUUID());
       try {
         await write(tmp);
