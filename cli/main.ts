@@ -10,6 +10,7 @@ import * as run from './commands/run';
 import * as scheduleCmd from './commands/schedule';
 import * as serve from './commands/serve';
 import * as status from './commands/status';
+import * as streamCmd from './commands/stream';
 import * as token from './commands/token';
 import * as worker from './commands/worker';
 
@@ -26,6 +27,7 @@ const commands: Record<string, [Command, (args: string[]) => Promise<number>]> =
   lineage: [lineage, lineage.lineage],
   models: [models, models.models],
   serve: [serve, serve.serve],
+  stream: [streamCmd, streamCmd.stream],
   audit: [audit, audit.audit],
   token: [token, token.token],
   export: [exportCmd, exportCmd.exportCommand],
@@ -45,7 +47,8 @@ TEMPORAL_TLS_KEY, TEMPORAL_TLS_CA, TEMPORAL_TLS_SERVER_NAME, TEMPORAL_API_KEY, T
 KILN_TASK_QUEUE (kiln), KILN_HOME (.kiln), KILN_ARTIFACTS (KILN_HOME/artifacts), DATABASE_URL
 (PostgreSQL for the store; PGlite under KILN_HOME when unset), KILN_TOKEN (the caller's API token;
 else KILN_HOME/token), KILN_USER (the local user's name for a fresh store's first admin),
-KILN_SOURCE_DATABASE_URL (where data.readPostgres reads), KILN_TF_BACKEND, OTEL_* (tracing).`;
+KILN_SOURCE_DATABASE_URL (where data.readPostgres reads), NATS_URL (kiln stream), KILN_TF_BACKEND,
+OTEL_* (tracing).`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;

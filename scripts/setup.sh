@@ -51,3 +51,16 @@ ensure_chromium() {
   $sudo apt-get update -qq >&2
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
 }
+
+# Debian's nats-server (JetStream), for kiln stream's tests and benchmark; installed with apt-get if missing.
+ensure_nats() {
+  [ -x /usr/sbin/nats-server ] && return 0
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "setup: nats-server is missing; install it (apt-get install -y nats-server)" >&2; return 1; }
+    sudo=sudo
+  fi
+  echo "setup: installing nats-server (apt-get install -y nats-server)" >&2
+  $sudo apt-get update -qq >&2
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >&2
+}

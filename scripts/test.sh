@@ -12,6 +12,7 @@ ensure_node_modules
 ensure_temporal_cli
 ensure_postgres
 ensure_chromium
+ensure_nats
 
 failed=()
 stage() {
