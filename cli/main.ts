@@ -13,6 +13,7 @@ import * as status from './commands/status';
 import * as streamCmd from './commands/stream';
 import * as token from './commands/token';
 import * as worker from './commands/worker';
+import { takeTokenFile, tokenFileHelp } from './token-option';
 
 /** A command with subcommands may answer `--help` for the one named (`helpFor`). */
 type Command = { help: string; helpFor?: (args: string[]) => string } & Record<string, unknown>;
@@ -34,6 +35,23 @@ const commands: Record<string, [Command, (args: string[]) => Promise<number>]> =
   schedule: [scheduleCmd, scheduleCmd.schedule],
 };
 
+/** The commands that act as a principal: they take --token, and --token-file here for all of them. */
+const actsAsPrincipal = new Set([
+  'run',
+  'approve',
+  'lineage',
+  'models',
+  'serve',
+  'stream',
+  'deploy',
+  'rollback',
+  'audit',
+  'token',
+  'export',
+  'schedule',
+  'monitor',
+]);
+
 const usage = `kiln: typed ML pipelines on Temporal
 
 Usage: kiln <command> [options]   (kiln <command> --help for its options)
@@ -46,7 +64,7 @@ Environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default), TE
 TEMPORAL_TLS_KEY, TEMPORAL_TLS_CA, TEMPORAL_TLS_SERVER_NAME, TEMPORAL_API_KEY, TEMPORAL_UI_URL,
 KILN_TASK_QUEUE (kiln), KILN_HOME (.kiln), KILN_ARTIFACTS (KILN_HOME/artifacts), DATABASE_URL
 (PostgreSQL for the store; PGlite under KILN_HOME when unset), KILN_TOKEN (the caller's API token;
-else KILN_HOME/token), KILN_USER (the local user's name for a fresh store's first admin),
+--token-file PATH overrides it, else KILN_HOME/token), KILN_USER (the local user's name for a fresh store's first admin),
 KILN_SOURCE_DATABASE_URL (where data.readPostgres reads), NATS_URL (kiln stream), KILN_TF_BACKEND,
 OTEL_* (tracing).`;
 
@@ -61,11 +79,12 @@ async function main(argv: string[]): Promise<number> {
     console.error(`kiln: unknown command '${name}'\n\n${usage}`);
     return 2;
   }
+  const token = actsAsPrincipal.has(name);
   if (args.includes('--help') || args.includes('-h')) {
-    console.log(entry[0].helpFor?.(args) ?? entry[0].help);
+    console.log(`${entry[0].helpFor?.(args) ?? entry[0].help}${token ? `\n${tokenFileHelp}` : ''}`);
     return 0;
   }
-  return entry[1](args);
+  return entry[1](token ? takeTokenFile(args, process.env, (line) => console.error(line)) : args);
 }
 
 main(process.argv.slice(2)).then(

@@ -68,7 +68,7 @@ async function savedToken(config: KilnConfig): Promise<string | undefined> {
 }
 
 const askForToken = () =>
-  `pass --token, set KILN_TOKEN, or ask an admin for \`kiln token create --name ${whoami()} --role <role>\``;
+  `set KILN_TOKEN or pass --token-file PATH, or ask an admin for \`kiln token create --name ${whoami()} --role <role>\``;
 
 /**
  * Who is calling: the principal of the token given (--token), in KILN_TOKEN, or in
