@@ -58,6 +58,8 @@ export async function startDevStack(config: KilnConfig, print: (line: string) =>
   return {
     client,
     worker,
+    /** The store the worker records in; `kiln demo` serves the promoted model from it. */
+    store,
     /** Resolves when the worker has stopped (Ctrl-C) and everything is shut down. */
     async closed() {
       await running;

@@ -1,5 +1,9 @@
 import { parseArgs } from 'node:util';
-import { loadConfig, runUrl } from '../../runtime/config';
+import { ArtifactStore } from '../../activities/artifacts/store';
+import { startServing, storeSource, type Serving } from '../../serving';
+import type { Store } from '../../store';
+import { loadConfig, runUrl, type KilnConfig } from '../../runtime/config';
+import { caller } from '../store';
 import { startDevStack } from '../dev-stack';
 import { loadPlan } from '../load-pipeline';
 import { startRun } from '../start-run';
@@ -8,8 +12,9 @@ import { watch } from './run';
 export const help = `kiln demo [--exit] [--approve] [--example FILE]
   Kiln's main job on embedded defaults: starts the Temporal dev server and a worker, runs the
   credit-risk example with live progress, asks for approval at its gate, prints the held-out
-  metrics and the Web UI link, then keeps serving until Ctrl-C.
-  --exit          exit when the run ends (for scripts)
+  metrics and the Web UI link, then serves the promoted model (kiln serve on :8080, or a free port)
+  with a curl line that works, and keeps serving until Ctrl-C.
+  --exit          exit when the run ends (for scripts), after one request to the model server
   --approve       approve the gate as the local admin instead of asking`;
 
 export async function demo(args: string[], print = console.log): Promise<number> {
@@ -20,6 +25,7 @@ export async function demo(args: string[], print = console.log): Promise<number>
   const config = loadConfig();
   const stack = await startDevStack(config, print);
   let code = 1;
+  let serving: Serving | undefined;
   try {
     const { plan } = await loadPlan(values.example ?? 'examples/credit-risk.ts');
     const handle = await startRun(stack.client, config.taskQueue, plan, {});
@@ -28,15 +34,46 @@ export async function demo(args: string[], print = console.log): Promise<number>
     );
     code = await watch(handle, { config, print }, { autoApprove: Boolean(values.approve) });
     print(`\nSee the run in the Temporal Web UI: ${runUrl(config, handle.workflowId, handle.firstExecutionRunId)}`);
+    if (code === 0) serving = await serveModel(stack.store, config, print);
   } catch (error) {
+    await serving?.server.close();
     await stack.stop();
     throw error;
   }
   if (values.exit) {
+    if (serving) await tryIt(serving, print);
+    await serving?.server.close();
     await stack.stop();
     return code;
   }
   print('\nThe server and worker stay up so you can explore; Ctrl-C stops them.');
   await stack.closed();
+  await serving?.server.close();
   return code;
+}
+
+/** The model the run promoted, served from the dev stack's store: on :8080 when free, else on any free port. */
+async function serveModel(store: Store, config: KilnConfig, print: (line: string) => void): Promise<Serving> {
+  const actor = await caller(store, config, print);
+  const source = storeSource(store, new ArtifactStore(config.artifactsDir), actor);
+  const targets = [{ name: 'credit-risk', alias: 'production' }];
+  const serving = await startServing(source, targets, { port: 8080, host: '127.0.0.1' }).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    return startServing(source, targets, { port: 0, host: '127.0.0.1' });
+  });
+  print(
+    `\nServing credit-risk@production at ${serving.url}. Try:\n${serving.examples.map((e) => `  ${e}`).join('\n')}`,
+  );
+  return serving;
+}
+
+/** What the printed curl line answers, asked the same way. */
+async function tryIt(serving: Serving, print: (line: string) => void): Promise<void> {
+  const row = /-d '(.*)'$/.exec(serving.examples[0] ?? '')?.[1] ?? '{}';
+  const response = await fetch(`${serving.url}/v1/models/credit-risk/predict`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: row,
+  });
+  print(`It answered ${response.status}: ${await response.text()}`);
 }
