@@ -5,6 +5,7 @@ import * as dev from './commands/dev';
 import * as exportCmd from './commands/export';
 import * as lineage from './commands/lineage';
 import * as models from './commands/models';
+import * as monitorCmd from './commands/monitor';
 import * as plan from './commands/plan';
 import * as run from './commands/run';
 import * as scheduleCmd from './commands/schedule';
@@ -33,6 +34,7 @@ const commands: Record<string, [Command, (args: string[]) => Promise<number>]> =
   token: [token, token.token],
   export: [exportCmd, exportCmd.exportCommand],
   schedule: [scheduleCmd, scheduleCmd.schedule],
+  monitor: [monitorCmd, monitorCmd.monitor],
 };
 
 /** The commands that act as a principal: they take --token, and --token-file here for all of them. */

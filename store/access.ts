@@ -22,6 +22,8 @@ export const actionRoles = {
   'run.start': 'operator',
   'run.cancel': 'operator',
   'schedule.manage': 'operator',
+  /** Create or delete a monitor (`kiln monitor`); reading its reports needs `read`. */
+  'monitor.manage': 'operator',
   'gate.approve': 'approver',
   'gate.reject': 'approver',
   'alias.move': 'approver',

@@ -13,6 +13,7 @@ import { plainReader, preparedReader, type Executor, type ReadRunner } from './e
 import { experimentsApi } from './experiments';
 import { lineageApi } from './lineage/query';
 import { migrate } from './migrate';
+import { monitoringApi } from './monitoring';
 import { lockPgliteDir, StoreSharedError } from './pglite-lock';
 import { servePglite } from './pglite-server';
 import { registryApi } from './registry';
@@ -52,6 +53,7 @@ function api(db: Executor, read: ReadRunner = plainReader(db)) {
     ...registryApi(db, access),
     ...decisionsApi(db, access),
     ...servingApi(db, access),
+    monitoring: monitoringApi(db, access),
     ...access,
     ...auditApi(db),
   };

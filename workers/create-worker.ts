@@ -5,6 +5,8 @@ import { workflowBundle } from './bundle';
 import type { Store } from '../store';
 import { runActivities, stepActivities } from './step-activities';
 import { storeRecorder } from './store-recorder';
+import { monitorActivities } from '../activities/monitor/monitor';
+import { monitorStore } from './monitor-store';
 import { tracingFromEnv, type Tracing } from '../runtime/telemetry';
 
 export const DEFAULT_TASK_QUEUE = 'kiln';
@@ -40,6 +42,7 @@ export async function createKilnWorker(options: KilnWorkerOptions): Promise<Work
         artifacts,
         ...(options.store ? { store: options.store, recorder: storeRecorder(options.store, artifacts) } : {}),
       }),
+      ...monitorActivities({ artifacts, ...(options.store ? { store: monitorStore(options.store) } : {}) }),
       ...runActivities(options.steps, options.store),
     },
     ...(options.maxConcurrentActivityTaskExecutions

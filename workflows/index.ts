@@ -1,1 +1,2 @@
 export { runPipeline, statusQuery, approveUpdate, decideSignal } from './run-pipeline';
+export { monitorWindow, type MonitorWindowRequest, type MonitorWindowResult } from './monitor';

@@ -9,3 +9,4 @@ export * from './access';
 export * from './audit';
 export * from './decisions';
 export * from './serving';
+export * from './monitoring';
