@@ -49,30 +49,48 @@ export async function readPolicy(file: string, every?: string): Promise<MonitorP
   return every === undefined ? policy : checkPolicy({ ...policy, every }, `${file} with --every ${every}`);
 }
 
+/** A monitor checked and ready to create: what `planMonitor` returns and `createMonitor` takes. */
+export interface MonitorPlan {
+  name: string;
+  model: string;
+  alias: string;
+  policy: MonitorPolicy;
+  retrain?: RetrainPlan;
+  spec: ReturnType<typeof scheduleSpec>;
+  paused: boolean;
+}
+
 /**
- * Creates a monitor: checks the caller's role, the model and alias, the policy and the retraining
- * pipeline (compiled now and kept), records it, then creates its Temporal Schedule, which starts
- * one monitorWindow workflow per window and skips a window while the last one still runs.
+ * Checks everything a monitor needs before anything is made: the caller's role, the policy (errors
+ * name the field), the model and alias, the timing, and the retraining pipeline, compiled now.
  */
-export async function createMonitor(
-  store: Store,
-  client: Client,
-  taskQueue: string,
-  actor: Principal,
-  request: CreateMonitorRequest,
-): Promise<{ monitor: Monitor; policy: MonitorPolicy }> {
+export async function planMonitor(store: Store, actor: Principal, request: CreateMonitorRequest): Promise<MonitorPlan> {
   const { model, alias } = parseMonitorTarget(request.target);
   const name = checkScheduleName(request.name ?? (alias === 'production' ? model : `${model}-${alias}`));
   await store.access.authorize(actor, 'monitor.manage', `monitor:${name}`);
   const policy = await readPolicy(request.policyFile, request.every);
   await store.registry.getModelVersion(actor, model, alias);
+  const spec = scheduleSpec(request.cron?.length ? { cron: request.cron } : { every: [policy.every] });
   let retrain: RetrainPlan | undefined;
   if (policy.actions.retrain) {
     const { pipeline, params } = policy.actions.retrain;
     const compiled = await schedulePlan(pipeline, params);
     retrain = { pipeline, plan: compiled.plan, params: compiled.params };
   }
-  const spec = scheduleSpec(request.cron?.length ? { cron: request.cron } : { every: [policy.every] });
+  return { name, model, alias, policy, ...(retrain ? { retrain } : {}), spec, paused: Boolean(request.paused) };
+}
+
+/**
+ * Creates a planned monitor: records it, then creates its Temporal Schedule, which starts one
+ * monitorWindow workflow per window and skips a window while the last one still runs.
+ */
+export async function createMonitor(
+  store: Store,
+  client: Client,
+  taskQueue: string,
+  actor: Principal,
+  { name, model, alias, policy, retrain, spec, paused }: MonitorPlan,
+): Promise<Monitor> {
   const scheduleId = monitorScheduleId(name);
   const monitor = await store.monitoring.createMonitor(actor, {
     name,
@@ -98,7 +116,7 @@ export async function createMonitor(
       },
       policies: { overlap: 'SKIP' },
       memo: { monitor: name, by: actor.name },
-      state: { paused: Boolean(request.paused), note: `created by ${actor.name}` },
+      state: { paused, note: `created by ${actor.name}` },
     });
   } catch (error) {
     await store.monitoring.deleteMonitor(actor, name);
@@ -109,7 +127,7 @@ export async function createMonitor(
       );
     throw error;
   }
-  return { monitor, policy };
+  return monitor;
 }
 
 /** Deletes a monitor, its reports and its schedule (operator role; audited). */

@@ -4,6 +4,7 @@ import {
   createMonitor,
   deleteMonitor,
   monitorReports,
+  planMonitor,
   renderMonitors,
   renderReports,
   renderResult,
@@ -91,19 +92,24 @@ export async function monitor(args: string[], print = console.log): Promise<numb
       print(values.json ? json(rows) : renderReports(target!, rows));
       return 0;
     }
+    // Checked before Temporal is reached: a bad policy is refused with its field, whatever runs.
+    const plan =
+      sub === 'create'
+        ? await planMonitor(store, actor, {
+            target: target!,
+            policyFile: values.policy!,
+            ...(values.name ? { name: values.name } : {}),
+            ...(values.every ? { every: values.every } : {}),
+            ...(values.cron ? { cron: values.cron } : {}),
+            ...(values.paused ? { paused: true } : {}),
+          })
+        : undefined;
     const client = await connectClient(config);
     try {
-      if (sub === 'create') {
-        const { monitor: created, policy } = await createMonitor(store, client, config.taskQueue, actor, {
-          target: target!,
-          policyFile: values.policy!,
-          ...(values.name ? { name: values.name } : {}),
-          ...(values.every ? { every: values.every } : {}),
-          ...(values.cron ? { cron: values.cron } : {}),
-          ...(values.paused ? { paused: true } : {}),
-        });
+      if (plan) {
+        const created = await createMonitor(store, client, config.taskQueue, actor, plan);
         print(
-          `Created monitor ${created.name} of ${created.model}@${created.alias}: ${values.cron?.length ? `cron ${values.cron.join(', ')}` : `every ${policy.every}`}, schedule ${created.scheduleId}`,
+          `Created monitor ${created.name} of ${created.model}@${created.alias}: ${values.cron?.length ? `cron ${values.cron.join(', ')}` : `every ${plan.policy.every}`}${plan.paused ? ' (paused)' : ''}, schedule ${created.scheduleId}`,
         );
       } else if (sub === 'run') {
         const window =

@@ -14,7 +14,7 @@ import { loadModel } from '../../activities/common/model/model';
 import { readCsvImpl } from '../../activities/data/read-csv';
 import { splitImpl } from '../../activities/data/split';
 import { retrainWorkflowId } from '../../activities/monitor/monitor';
-import { createMonitor, runMonitorWindow } from '../../cli/monitors';
+import { createMonitor, planMonitor, runMonitorWindow } from '../../cli/monitors';
 import type { MonitorPolicyInput } from '../../monitor/policy';
 import { createModelServer, storeSource, type ModelServer } from '../../serving';
 import { SYSTEM, type Principal, type Store } from '../../store';
@@ -88,13 +88,11 @@ for (const backend of testBackends()) {
       name: string,
       policy: MonitorPolicyInput | Record<string, unknown>,
       target = 'credit-risk@production',
-    ) =>
-      createMonitor(store, kiln.client, kiln.taskQueue, operator, {
-        target,
-        name: named(name),
-        policyFile: await policyFile(name, policy),
-        paused: true,
-      });
+      actor = operator,
+    ) => {
+      const request = { target, name: named(name), policyFile: await policyFile(name, policy), paused: true };
+      return createMonitor(store, kiln.client, kiln.taskQueue, actor, await planMonitor(store, actor, request));
+    };
     const run = (name: string, window: { start: Date; end: Date }) =>
       runMonitorWindow(store, kiln.client, kiln.taskQueue, operator, named(name), window);
 
@@ -225,6 +223,23 @@ for (const backend of testBackends()) {
       );
     });
 
+    it('ends the episode on a window without drift, and acts not on a new episode within the cooldown', async () => {
+      const calm = await run('watch', await send(holdout));
+      assert.equal(calm.report.drifted, false);
+      const again = await run('watch', await send(shifted(holdout)));
+      assert.equal(again.report.drifted, true);
+      assert.equal(again.report.episode, again.report.id, 'a new episode');
+      assert.deepEqual(
+        again.actions.map((a) => [a.kind, a.outcome]),
+        [
+          ['alert', 'skipped'],
+          ['retrain', 'skipped'],
+        ],
+      );
+      assert.match(again.actions[0]!.detail, /cooldown \(1h\)/);
+      assert.equal(hook.bodies.length, 1);
+    });
+
     it('reports a window with too few rows as insufficientData and acts not', async () => {
       windows.few = await send(shifted(holdout.slice(0, 20)));
       const { report, actions } = await run('watch', windows.few);
@@ -293,14 +308,19 @@ for (const backend of testBackends()) {
       );
       const json = await policyFile('bad-json', { every: 'soon', actions: {} }, 'json');
       await assert.rejects(
-        createMonitor(store, kiln.client, kiln.taskQueue, operator, {
-          target: 'credit-risk',
-          name: 'bad',
-          policyFile: json,
-        }),
+        planMonitor(store, operator, { target: 'credit-risk', name: named('bad'), policyFile: json }),
         /every: must be a duration/,
       );
       assert.ok(!(await store.monitoring.listMonitors(operator)).some((m) => m.name === named('bad')));
+    });
+
+    it('refuses to create a monitor for a viewer', async () => {
+      const { principal: viewer } = await store.access.createToken(SYSTEM, { name: 'vera', role: 'viewer' });
+      await assert.rejects(create('peek', watchPolicy(), 'credit-risk@production', viewer), {
+        name: 'AccessDeniedError',
+      });
+      const [denied] = await store.audit.listAudit(SYSTEM, { action: 'access.denied', actor: 'vera' });
+      assert.equal(denied?.subject, `monitor:${named('peek')}`);
     });
 
     it('refuses a webhook that is not http(s)', async () => {
