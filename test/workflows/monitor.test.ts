@@ -34,6 +34,7 @@ type Ctx = Awaited<ReturnType<typeof testContext>>;
 let ctx: Ctx;
 let dir: string;
 let holdout: Record<string, unknown>[];
+let truth: string[];
 const PIPELINE = 'test/fixtures/monitor-pipeline.ts';
 // Multiplied in the drifting windows: 4 of the 20 features.
 const SHIFTED = { credit_amount: 3, duration: 2, age: 1.5, installment_commitment: 2 } as const;
@@ -59,7 +60,9 @@ before(async () => {
   // The pipeline's own split (seed 7): its test rows are rows the model never trained on.
   const raw = await readCsvImpl.run({ path: 'examples/data/german-credit.csv', label: 'class' }, ctx);
   const split = await splitImpl.run({ dataset: raw.dataset, testFraction: 0.2, seed: 7, stratifyBy: 'class' }, ctx);
-  holdout = (await loadDataset(ctx.artifacts, split.test)).rows.map(({ class: _label, ...rest }: Row) => rest);
+  const rows = (await loadDataset(ctx.artifacts, split.test)).rows;
+  holdout = rows.map(({ class: _label, ...rest }: Row) => rest);
+  truth = rows.map((r) => String(r.class));
 });
 after(async () => {
   await ctx.dispose();
@@ -96,8 +99,11 @@ for (const backend of testBackends()) {
     const run = (name: string, window: { start: Date; end: Date }) =>
       runMonitorWindow(store, kiln.client, kiln.taskQueue, operator, named(name), window);
 
-    /** Sends rows in batches of 20 through the real server; returns the window that holds exactly them. */
-    async function send(rows: Record<string, unknown>[]): Promise<{ start: Date; end: Date }> {
+    /**
+     * Sends rows in batches of 20 through the real server, and their true labels as feedback when
+     * given; returns the window that holds exactly them.
+     */
+    async function send(rows: Record<string, unknown>[], labels?: string[]): Promise<{ start: Date; end: Date }> {
       const start = new Date();
       for (let i = 0; i < rows.length; i += 20) {
         const response = await fetch(predict, {
@@ -105,7 +111,16 @@ for (const backend of testBackends()) {
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ rows: rows.slice(i, i + 20) }),
         });
-        assert.equal(response.status, 200, await response.text());
+        const body = (await response.json()) as { requestId: string };
+        assert.equal(response.status, 200, JSON.stringify(body));
+        if (!labels || i >= labels.length) continue;
+        await server.log!.flush();
+        const feedback = await fetch(predict.replace(/predict$/, 'feedback'), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ requestId: body.requestId, labels: labels.slice(i, i + 20) }),
+        });
+        assert.ok(feedback.ok, await feedback.text());
       }
       await server.log!.flush();
       const end = new Date(Date.now() + 1);
@@ -162,7 +177,8 @@ for (const backend of testBackends()) {
       const schedule = await kiln.client.schedule.getHandle(`monitor-${named('watch')}`).describe();
       assert.equal(schedule.policies.overlap, 'SKIP');
       assert.equal(schedule.action.type === 'startWorkflow' && schedule.action.workflowType, 'monitorWindow');
-      windows.clean = await send(holdout);
+      // Labels come back for the first 100 rows only.
+      windows.clean = await send(holdout, truth.slice(0, 100));
       const { report, actions } = await run('watch', windows.clean);
       assert.equal(report.status, 'measured');
       assert.equal(report.version, versions[1]);
@@ -171,6 +187,8 @@ for (const backend of testBackends()) {
       assert.ok(report.reference && report.reference.rows === 800, 'the reference is the training split, from lineage');
       assert.ok(report.latency.p50Ms !== null && report.latency.p99Ms! >= report.latency.p50Ms);
       assert.equal(report.prediction?.status, 'measured');
+      assert.equal(report.labelled, 100);
+      assert.ok(report.accuracy! > 0.6 && report.rocAuc! > 0.6, `accuracy ${report.accuracy}, AUC ${report.rocAuc}`);
       assert.deepEqual(actions, []);
       assert.equal(hook.bodies.length, 0);
     });
