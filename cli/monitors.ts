@@ -247,6 +247,7 @@ export function renderResult({ report, actions }: MonitorWindowResult): string {
     `  dataset ${report.drifted ? 'DRIFTED' : 'not drifted'}: share ${fixed(report.share, 2)} (threshold ${report.driftShare})${report.episode ? `, episode ${report.episode}` : ''}`,
     ...features,
     ...(report.masked.length ? [`  not judged (logged as hashes): ${report.masked.join(', ')}`] : []),
+    ...(report.absent.length ? [`  not judged (not in the logged rows): ${report.absent.join(', ')}`] : []),
     report.prediction?.status === 'measured'
       ? `  prediction drift: ${report.prediction.test} ${report.prediction.statistic.toPrecision(4)}${report.prediction.drifted ? ' DRIFT' : ''}`
       : '  prediction drift: -',

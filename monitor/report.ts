@@ -52,6 +52,8 @@ export interface MonitorReport {
   features: Record<string, FeatureDrift>;
   /** Features logged as keyed hashes (sensitive): not judged. */
   masked: string[];
+  /** Features of the training dataset that no row of the window carried: not judged. */
+  absent: string[];
   /** Drift of the predicted probability of the positive class (or of the predicted class). */
   prediction: FeatureDrift | null;
   latency: { p50Ms: number | null; p99Ms: number | null };
@@ -94,6 +96,7 @@ export type WindowMeasures = Pick<
   | 'driftShare'
   | 'features'
   | 'masked'
+  | 'absent'
   | 'prediction'
   | 'latency'
   | 'errorRate'
@@ -116,11 +119,16 @@ const categorical = (values: Iterable<unknown>) =>
 export function measureWindow(reference: Reference, rows: readonly WindowRow[], policy: MonitorPolicy): WindowMeasures {
   const schema: Record<string, 'numeric' | 'categorical'> = {};
   const masked: string[] = [];
+  const absent: string[] = [];
   const refColumns: Record<string, Column> = {};
   const curColumns: Record<string, Column> = {};
   for (const column of reference.columns) {
     if (column.name === reference.label) continue;
     const values = rows.map((r) => r.features[column.name]);
+    if (values.every((v) => v === undefined)) {
+      absent.push(column.name);
+      continue;
+    }
     if (values.some((v) => typeof v === 'string' && MASKED.test(v))) {
       masked.push(column.name);
       continue;
@@ -162,6 +170,7 @@ export function measureWindow(reference: Reference, rows: readonly WindowRow[], 
     driftShare: drift.driftShare,
     features: drift.features,
     masked,
+    absent,
     prediction,
     latency: {
       p50Ms: latencies.length ? quantile(latencies, 0.5) : null,

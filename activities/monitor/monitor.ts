@@ -185,6 +185,7 @@ export const monitorActivities = (deps: { store?: MonitorStore; artifacts: Artif
         driftShare: config.policy.driftShare,
         features: {},
         masked: [],
+        absent: [],
         prediction: null,
         latency: { p50Ms: null, p99Ms: null },
         errorRate: null,

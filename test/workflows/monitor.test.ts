@@ -14,6 +14,7 @@ import { loadModel } from '../../activities/common/model/model';
 import { readCsvImpl } from '../../activities/data/read-csv';
 import { splitImpl } from '../../activities/data/split';
 import { retrainWorkflowId } from '../../activities/monitor/monitor';
+import { monitor } from '../../cli/commands/monitor';
 import { createMonitor, planMonitor, runMonitorWindow } from '../../cli/monitors';
 import type { MonitorPolicyInput } from '../../monitor/policy';
 import { createModelServer, storeSource, type ModelServer } from '../../serving';
@@ -291,6 +292,59 @@ for (const backend of testBackends()) {
       assert.equal(audited?.subject, `monitor:${named('fallback')}`);
       const [moved] = await store.audit.listAudit(SYSTEM, { action: 'model.alias.rollback' });
       assert.deepEqual(moved?.after, { version: versions[0] });
+    });
+
+    it('does the same through kiln monitor create, run, report, list and delete', { skip: !backend.url }, async () => {
+      const saved = { ...process.env };
+      try {
+        Object.assign(process.env, {
+          DATABASE_URL: await backend.url!(),
+          TEMPORAL_ADDRESS: kiln.address,
+          KILN_TASK_QUEUE: kiln.taskQueue,
+        });
+        const { token } = await store.access.createToken(SYSTEM, { name: 'otto', role: 'operator' });
+        const out: string[] = [];
+        const kilnMonitor = (...args: string[]) => monitor([...args, '--token', token], (line) => out.push(line));
+        const name = named('cli');
+        const file = await policyFile('cli', { minRows: 50, actions: {} });
+        assert.equal(
+          await kilnMonitor('create', 'credit-risk', '--policy', file, '--every', '5m', '--name', name, '--paused'),
+          0,
+        );
+        assert.match(
+          out.at(-1)!,
+          new RegExp(`Created monitor ${name} of credit-risk@production: every 5m \\(paused\\)`),
+        );
+        const window = await send(holdout.slice(0, 60));
+        const range = ['--from', window.start.toISOString(), '--to', window.end.toISOString()];
+        assert.equal(await kilnMonitor('run', name, ...range), 0);
+        assert.match(
+          out.at(-1)!,
+          /60 rows\n {2}dataset (DRIFTED|not drifted): share [\d.]+ \(threshold 0\.5\)\n {2}(ok|DRIFT) /,
+        );
+        assert.match(out.at(-1)!, /credit_amount +ks +statistic [\d.]+ +p [\d.e-]+ +threshold 0\.05/);
+        assert.equal(await kilnMonitor('report', name, '--last', '1h', '--json'), 0);
+        const reports = JSON.parse(out.at(-1)!) as Array<{ rows: number; status: string }>;
+        assert.deepEqual(
+          reports.map((r) => [r.rows, r.status]),
+          [[60, 'measured']],
+        );
+        assert.equal(await kilnMonitor('list'), 0);
+        assert.match(out.at(-1)!, new RegExp(`${name}  credit-risk@production  every 5m`));
+        assert.equal(await kilnMonitor('delete', name), 0);
+        await assert.rejects(kiln.client.schedule.getHandle(`monitor-${name}`).describe(), /not found/i);
+        const audited = await store.audit.listAudit(SYSTEM, { subject: `monitor:${name}` });
+        assert.deepEqual(
+          audited.map((e) => [e.action, e.actor]),
+          [
+            ['monitor.create', 'otto'],
+            ['monitor.run', 'otto'],
+            ['monitor.delete', 'otto'],
+          ],
+        );
+      } finally {
+        process.env = saved;
+      }
     });
 
     it('reports a model with no training lineage and acts not', async () => {
