@@ -1,3 +1,4 @@
+import { defineSearchAttributeKey } from '@temporalio/common';
 import * as wf from '@temporalio/workflow';
 import type { MonitorActivities } from '../activities/monitor/monitor';
 import type { MonitorAction, MonitorReport } from '../monitor/report';
@@ -13,6 +14,9 @@ export interface MonitorWindowResult {
   actions: MonitorAction[];
 }
 
+/** Set by Temporal on a run its Schedule started: the time the run was due. */
+const scheduledStart = defineSearchAttributeKey('TemporalScheduledStartTime', 'DATETIME');
+
 const monitor = wf.proxyActivities<MonitorActivities>({
   startToCloseTimeout: '5m',
   retry: { maximumAttempts: 5, initialInterval: '1s', maximumInterval: '30s' },
@@ -24,8 +28,10 @@ const monitor = wf.proxyActivities<MonitorActivities>({
  * keeps the report, then applies the policy, once per drift episode.
  */
 export async function monitorWindow(request: MonitorWindowRequest): Promise<MonitorWindowResult> {
-  // Workflow time: the scheduled start of this run, the same on replay.
-  const end = request.window?.end ?? new Date().toISOString();
+  // A scheduled run's window ends when it was due, so windows follow each other without gaps or
+  // overlap however late a run starts; a run started by hand ends its window at its own start.
+  const due = wf.workflowInfo().typedSearchAttributes.get(scheduledStart);
+  const end = request.window?.end ?? (due ? new Date(due) : new Date()).toISOString();
   const report = await monitor['monitor.measure']({
     monitor: request.monitor,
     end,

@@ -24,6 +24,7 @@ import train from '../fixtures/monitor-pipeline';
 import { register } from '../serving/credit-model';
 import { testBackends } from '../support/backends';
 import { testContext } from '../support/step-context';
+import type { MonitorWindowResult } from '../../workflows';
 
 // Monitors on a real dev server, store and model server: held-out rows sent as they are do not
 // drift; rows with numeric features multiplied drift feature by feature, alert once and start one
@@ -257,6 +258,27 @@ for (const backend of testBackends()) {
       );
       assert.match(again.actions[0]!.detail, /cooldown \(1h\)/);
       assert.equal(hook.bodies.length, 1);
+    });
+
+    it('measures, when its schedule fires, the window of every before the time the run was due', async () => {
+      const schedule = kiln.client.schedule.getHandle(`monitor-${named('watch')}`);
+      await schedule.trigger();
+      let started: string | undefined;
+      for (let i = 0; i < 100 && !started; i++, await new Promise((r) => setTimeout(r, 100)))
+        started = (await schedule.describe()).info.recentActions[0]?.action.workflow.workflowId;
+      assert.ok(started, 'the schedule started a run');
+      const { report } = (await kiln.client.workflow.getHandle(started).result()) as MonitorWindowResult;
+      assert.equal(Date.parse(report.window.end) - Date.parse(report.window.start), 10 * 60_000);
+      assert.equal(report.status, 'measured');
+      // The due time has whole seconds: rows logged later in that second belong to the next window.
+      const logged = await store.serving.listPredictions(SYSTEM, {
+        model: 'credit-risk',
+        since: new Date(report.window.start),
+        until: new Date(report.window.end),
+        limit: 100_000,
+      });
+      assert.ok(logged.length >= holdout.length);
+      assert.equal(report.rows, logged.length);
     });
 
     it('reports a window with too few rows as insufficientData and acts not', async () => {
