@@ -1,28 +1,50 @@
 import type { z } from 'zod';
 import type { StepDef } from '../dsl';
-import type { Store } from '../store';
+import type { AliasMove, Approval, AuditInput, Principal, Store } from '../store';
 import type { ArtifactStore } from './artifacts/store';
 
 /**
- * What a step may do with the store: read and write the registry, experiments and lineage, and
- * audit a refusal. Principals, tokens and the rest stay with the CLI and the worker.
+ * What a step may do with the store, by namespace: read and write the registry, experiments and
+ * lineage. Principals, tokens and the rest stay with the CLI and the worker.
  */
-export const STEP_STORE_METHODS = [
-  'appendAudit',
-  'getModelVersion',
-  'getRun',
-  'getStep',
-  'listDecisions',
-  'principalByName',
-  'promote',
-  'recordArtifact',
-  'recordArtifacts',
-  'recordExperiment',
-  'recordLineage',
-  'recordTrial',
-  'registerModelVersion',
-] as const satisfies ReadonlyArray<keyof Store>;
-export type StepStore = Pick<Store, (typeof STEP_STORE_METHODS)[number]>;
+export const STEP_STORE_METHODS = {
+  runs: ['getRun'],
+  steps: ['getStep', 'recordLineage'],
+  artifacts: ['recordArtifact', 'recordArtifacts'],
+  experiments: ['recordExperiment', 'recordTrial'],
+  registry: ['getModelVersion', 'registerModelVersion'],
+} as const satisfies { [N in keyof Store]?: ReadonlyArray<keyof Store[N]> };
+
+/** A store method whose acting principal the worker has bound: a step has no argument to name one. */
+type Bound<F> = F extends (actor: Principal, ...args: infer A) => infer R ? (...args: A) => R : never;
+type Narrowed = typeof STEP_STORE_METHODS;
+
+/**
+ * The store a step gets (workers/step-store.ts builds it). Every method acts as a principal the
+ * worker chose: the system for the run's own records, and for an alias move the principal whose
+ * approval of the gate this run has on record.
+ */
+export type StepStore = {
+  [N in keyof Narrowed]: { [M in Narrowed[N][number]]: Bound<Store[N][M & keyof Store[N]]> };
+} & {
+  registry: {
+    /**
+     * Points `alias` at `version` as the principal who approved `gate` of this run (the store's
+     * record, not the run's copy), with that principal's current role; refused and audited when
+     * the gate has no approval on record.
+     */
+    promote(
+      name: string,
+      version: number,
+      alias: string,
+      approval: { gate: string },
+    ): Promise<AliasMove & { by: string }>;
+  };
+  /** This run's recorded decisions. */
+  decisions: { listDecisions(): Promise<Approval[]> };
+  /** Audits a refusal the step made itself (`access.denied`); nothing else. */
+  audit: { appendAudit(event: AuditInput & { action: 'access.denied' }): Promise<void> };
+};
 
 /** An external input of a step, identified by the hash of what was read. */
 export interface SourceRef {

@@ -49,26 +49,23 @@ export async function recordAndSend(
       `run ${handle.workflowId} has no gate '${gate}' waiting for a decision${node ? ` (it is ${node.status})` : ''}; ${waiting.length ? `waiting: ${waiting.join(', ')}` : 'no gate waits now'}`,
     );
   }
-  await store.recordDecision({
+  const decision = { gate, approved, ...(comment ? { comment } : {}) };
+  await store.decisions.recordDecision(principal, {
     runId: handle.workflowId,
-    gate,
-    decision: approved ? 'approved' : 'rejected',
-    by: principal,
-    ...(comment ? { reason: comment } : {}),
+    ...decision,
     ...(node?.gate?.show ? { shown: node.gate.show } : {}),
   });
   try {
     await handle.executeUpdate(approveUpdate, {
-      args: [{ gate, approved, by: principal.name, ...(comment ? { comment } : {}) }],
+      args: [{ ...decision, by: principal.name }],
     });
   } catch (error) {
     // The record stands (the trail is append-only); the trail says the run never took it.
-    await store.appendAudit({
-      actor: principal.name,
-      action: 'gate.undelivered',
-      subject: `run:${handle.workflowId}#${gate}`,
-      after: { reason: (error as Error).message },
-    });
+    await store.decisions.recordUndelivered(
+      principal,
+      { runId: handle.workflowId, ...decision },
+      (error as Error).message,
+    );
     throw new Error(
       `the decision is on record but the run did not take it (${(error as Error).message}); the audit trail says so`,
       { cause: error },

@@ -247,7 +247,7 @@ export async function governed<T>(
   work: () => Promise<T>,
 ): Promise<T> {
   const subject = `schedule:${what.schedule}`;
-  await store.authorize(actor, what.action === 'read' ? 'read' : 'schedule.manage', subject);
+  await store.access.authorize(actor, what.action === 'read' ? 'read' : 'schedule.manage', subject);
   const result = await work();
   if (what.action !== 'read')
     // The change is made in Temporal, outside any store transaction: it goes on record right after.

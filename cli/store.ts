@@ -35,7 +35,7 @@ export async function bootstrapLocalAdmin(
   print: (line: string) => void,
 ): Promise<string | undefined> {
   if (config.databaseUrl) return undefined;
-  const created = await store.bootstrapAdmin(whoami(), (c) => saveToken(config, c.token));
+  const created = await store.access.bootstrapAdmin(whoami(), (c) => saveToken(config, c.token));
   if (!created) return undefined;
   print(
     `Created admin '${created.principal.name}' for this store; its token is in ${tokenFile(config)} (KILN_TOKEN overrides it).`,
@@ -72,7 +72,7 @@ const askForToken = () =>
 
 /**
  * Who is calling: the principal of the token given (--token), in KILN_TOKEN, or in
- * KILN_HOME/token. Every command checks its action against this principal's role.
+ * KILN_HOME/token. The store checks every action against this principal's role.
  */
 export async function caller(
   store: Store,
@@ -85,14 +85,14 @@ export async function caller(
   const token = explicit ?? saved ?? (await bootstrapLocalAdmin(store, config, print));
   if (!token) {
     const first =
-      config.databaseUrl && (await store.listPrincipals()).length === 0
+      config.databaseUrl && !(await store.access.hasPrincipals())
         ? `this PostgreSQL store has no principals yet: make its first admin with \`kiln token create --bootstrap --name ${whoami()}\``
         : askForToken();
     throw new Error(`no token: ${first}`);
   }
-  if (token !== saved) return store.authenticate(token);
+  if (token !== saved) return store.access.authenticate(token);
   try {
-    return await store.authenticate(saved);
+    return await store.access.authenticate(saved);
   } catch (error) {
     if (!(error instanceof AuthenticationError)) throw error;
     // KILN_HOME/token outlives the store it was made for (`rm -rf .kiln/db`): a fresh PGlite store
@@ -102,6 +102,6 @@ export async function caller(
       throw new AuthenticationError(
         `the token in ${tokenFile(config)} is not valid for this store (unknown, revoked or expired): ${askForToken()}`,
       );
-    return store.authenticate(fresh);
+    return store.access.authenticate(fresh);
   }
 }

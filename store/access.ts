@@ -13,12 +13,17 @@ export interface Principal {
   tokenId?: string;
 }
 
-/** The in-process caller with a direct database connection (the worker, a local CLI); already all-powerful. */
-export const SYSTEM: Principal = { id: null, name: 'system', role: 'admin' };
+/**
+ * The worker itself, for its own records (runs, steps, artifacts, lineage, registrations). It is
+ * recognised by identity, not by its fields: a copy of it is a principal with no role.
+ */
+export const SYSTEM: Principal = Object.freeze({ id: null, name: 'system', role: 'admin' });
 
 /** The least role each action needs; roles are ranked viewer < operator < approver < admin. */
 export const actionRoles = {
   read: 'viewer',
+  /** Serve a model: read where its aliases point, log its predictions and their labels. */
+  serve: 'viewer',
   'run.start': 'operator',
   'run.cancel': 'operator',
   'schedule.manage': 'operator',
@@ -31,6 +36,8 @@ export const actionRoles = {
   'principal.manage': 'admin',
   'token.create': 'admin',
   'token.revoke': 'admin',
+  /** Write what the worker records (runs, steps, artifacts, lineage, experiments, registrations). */
+  record: 'admin',
 } as const satisfies Record<string, RoleName>;
 export type Action = keyof typeof actionRoles;
 
@@ -45,7 +52,6 @@ export interface TokenInput {
   role: RoleName;
   label?: string;
   expiresAt?: Date;
-  actor?: Principal;
 }
 
 // Any constant: the first-admin check and insert run under this transaction-scoped lock.
@@ -59,8 +65,37 @@ export interface CreatedToken {
 }
 
 export const accessApi = (db: Executor) => {
+  /**
+   * The role `principal` holds now, read from the store by id (the role field it carries is not
+   * trusted): its token's role when it names one, else the highest role among its live tokens;
+   * null when it has none (unknown, disabled, every token revoked or expired).
+   */
+  async function currentRole(principal: Principal): Promise<RoleName | null> {
+    if (principal.id === null) return null;
+    const rows = await db
+      .select({ role: apiTokens.role })
+      .from(apiTokens)
+      .innerJoin(principals, eq(principals.id, apiTokens.principalId))
+      .where(
+        and(
+          eq(principals.id, principal.id),
+          principal.tokenId === undefined ? undefined : eq(apiTokens.id, principal.tokenId),
+          isNull(principals.disabledAt),
+          isNull(apiTokens.revokedAt),
+          or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, sql`now()`)),
+        ),
+      );
+    return rows.reduce<RoleName | null>(
+      (best, r) => (best === null || rank(r.role) > rank(best) ? r.role : best),
+      null,
+    );
+  }
+
+  /** Allows `action` to `principal` or throws AccessDeniedError; a refusal is audited. */
   async function authorize(principal: Principal, action: Action, subject?: string): Promise<void> {
-    if (can(principal.role, action)) return;
+    if (principal === SYSTEM) return;
+    const role = await currentRole(principal);
+    if (role !== null && can(role, action)) return;
     const required = actionRoles[action];
     // Own transaction: the refusal is on record even though the caller's operation stops here.
     await db.transaction((tx) =>
@@ -68,10 +103,10 @@ export const accessApi = (db: Executor) => {
         actor: principal.name,
         action: 'access.denied',
         subject: subject ?? action,
-        after: { action, role: principal.role, required, tokenId: principal.tokenId ?? null },
+        after: { action, role, required, tokenId: principal.tokenId ?? null },
       }),
     );
-    throw new AccessDeniedError(principal.name, principal.role, action, required, subject);
+    throw new AccessDeniedError(principal.name, role, action, required, subject);
   }
 
   async function ensurePrincipal(
@@ -136,10 +171,10 @@ export const accessApi = (db: Executor) => {
 
     /** Creates a principal (admin only); creating an existing name returns it unchanged. */
     async createPrincipal(
+      actor: Principal,
       name: string,
-      options: { kind?: 'user' | 'service'; actor?: Principal } = {},
+      options: { kind?: 'user' | 'service' } = {},
     ): Promise<PrincipalRow> {
-      const actor = options.actor ?? SYSTEM;
       await authorize(actor, 'principal.manage', `principal:${name}`);
       return db.transaction((tx) => ensurePrincipal(tx, name, options.kind ?? 'user', actor));
     },
@@ -148,8 +183,7 @@ export const accessApi = (db: Executor) => {
      * Issues a token for `name` (created if new) with `role`; returns the plaintext once and
      * keeps only its sha256. Audited as `token.create`.
      */
-    async createToken(input: TokenInput): Promise<CreatedToken> {
-      const actor = input.actor ?? SYSTEM;
+    async createToken(actor: Principal, input: TokenInput): Promise<CreatedToken> {
       if (!roleNames.includes(input.role))
         throw new Error(`unknown role '${input.role}'; roles are ${roleNames.join(', ')}`);
       await authorize(actor, 'token.create', `principal:${input.name}`);
@@ -174,6 +208,12 @@ export const accessApi = (db: Executor) => {
         await keep(created);
         return created;
       });
+    },
+
+    /** Whether the store has any principal yet: what a caller without a token is told depends on it. */
+    async hasPrincipals(): Promise<boolean> {
+      const [any] = await db.select({ id: principals.id }).from(principals).limit(1);
+      return any !== undefined;
     },
 
     /** Resolves a token to its principal and role; an unknown, revoked or expired token is refused and audited. */
@@ -206,10 +246,12 @@ export const accessApi = (db: Executor) => {
     },
 
     /**
-     * The principal named `name` with the highest role among its live tokens. A name the store
-     * does not know, or a principal disabled or without a live token, holds no more than viewer.
+     * The principal named `name` with the highest role among its live tokens (viewer role). A name
+     * the store does not know, or a principal disabled or without a live token, shows no more than
+     * viewer; `authorize` reads the role again whatever this says.
      */
-    async principalByName(name: string): Promise<Principal> {
+    async principalByName(actor: Principal, name: string): Promise<Principal> {
+      await authorize(actor, 'read', `principal:${name}`);
       const rows = await db
         .select({ id: principals.id, role: apiTokens.role, disabledAt: principals.disabledAt })
         .from(principals)
@@ -228,8 +270,7 @@ export const accessApi = (db: Executor) => {
     },
 
     /** Revokes a token (admin only); audited. */
-    async revokeToken(tokenId: string, options: { actor?: Principal } = {}): Promise<void> {
-      const actor = options.actor ?? SYSTEM;
+    async revokeToken(actor: Principal, tokenId: string): Promise<void> {
       await authorize(actor, 'token.revoke', `token:${tokenId}`);
       await db.transaction(async (tx) => {
         const [row] = await tx
@@ -242,7 +283,8 @@ export const accessApi = (db: Executor) => {
       });
     },
 
-    async listPrincipals(): Promise<
+    /** Every principal with its tokens (admin only). */
+    async listPrincipals(actor: Principal): Promise<
       Array<
         PrincipalRow & {
           tokens: Array<{
@@ -256,6 +298,7 @@ export const accessApi = (db: Executor) => {
         }
       >
     > {
+      await authorize(actor, 'principal.manage', 'principals');
       const people = await db.select().from(principals).orderBy(asc(principals.name));
       const tokens = await db.select().from(apiTokens).orderBy(asc(apiTokens.createdAt));
       return people.map((p) => ({

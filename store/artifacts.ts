@@ -1,4 +1,5 @@
 import { eq, inArray } from 'drizzle-orm';
+import type { AccessApi, Principal } from './access';
 import type { Executor } from './executor';
 import { artifacts, type Artifact } from './schema/artifacts';
 
@@ -39,24 +40,28 @@ export async function recordArtifactsIn(tx: Executor, inputs: ArtifactInput[]): 
     .onConflictDoNothing({ target: artifacts.sha256 });
 }
 
-export const artifactsApi = (db: Executor) => ({
+export const artifactsApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) => ({
   /** Records an artifact (idempotent: content-addressed, so the first record stands). */
-  async recordArtifact(input: ArtifactInput): Promise<Artifact> {
+  async recordArtifact(actor: Principal, input: ArtifactInput): Promise<Artifact> {
+    await access.authorize(actor, 'record', `artifact:${input.sha256}`);
     await recordArtifactsIn(db, [input]);
     const [row] = await db.select().from(artifacts).where(eq(artifacts.sha256, input.sha256));
     return row!;
   },
 
-  async recordArtifacts(inputs: ArtifactInput[]): Promise<void> {
+  async recordArtifacts(actor: Principal, inputs: ArtifactInput[]): Promise<void> {
+    await access.authorize(actor, 'record', 'artifacts');
     await recordArtifactsIn(db, inputs);
   },
 
-  async getArtifact(sha256: string): Promise<Artifact | undefined> {
+  async getArtifact(actor: Principal, sha256: string): Promise<Artifact | undefined> {
+    await access.authorize(actor, 'read', `artifact:${sha256}`);
     const [row] = await db.select().from(artifacts).where(eq(artifacts.sha256, sha256));
     return row;
   },
 
-  async getArtifacts(shas: string[]): Promise<Artifact[]> {
+  async getArtifacts(actor: Principal, shas: string[]): Promise<Artifact[]> {
+    await access.authorize(actor, 'read', 'artifacts');
     if (shas.length === 0) return [];
     return db.select().from(artifacts).where(inArray(artifacts.sha256, shas));
   },

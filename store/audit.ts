@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { and, asc, desc, eq, gt, sql, type SQL } from 'drizzle-orm';
 import { canonicalJson } from '../dsl/canonical';
+import type { AccessApi, Principal } from './access';
 import type { Executor } from './executor';
 import { auditEvents, type AuditEvent } from './schema/audit';
 
@@ -69,14 +70,16 @@ export interface AuditQuery {
   newestFirst?: boolean;
 }
 
-export const auditApi = (db: Executor) => ({
-  /** Appends one hash-chained event in its own transaction. */
-  async appendAudit(input: AuditInput): Promise<AuditEvent> {
+export const auditApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) => ({
+  /** Appends one hash-chained event in its own transaction; the event may name another actor, so only the worker (or an admin) writes one. */
+  async appendAudit(actor: Principal, input: AuditInput): Promise<AuditEvent> {
+    await access.authorize(actor, 'record', input.subject);
     return db.transaction((tx) => appendAuditIn(tx, input));
   },
 
   /** Events in seq order, filtered by subject, action or actor; at most `limit` (default 1000). */
-  async listAudit(query: AuditQuery = {}): Promise<AuditEvent[]> {
+  async listAudit(actor: Principal, query: AuditQuery = {}): Promise<AuditEvent[]> {
+    await access.authorize(actor, 'read', 'audit');
     const where: SQL[] = [];
     if (query.subject !== undefined) where.push(eq(auditEvents.subject, query.subject));
     if (query.action !== undefined) where.push(eq(auditEvents.action, query.action));
@@ -95,7 +98,8 @@ export const auditApi = (db: Executor) => ({
    * is wrong. Removing the newest events leaves a valid shorter chain: compare `count` with a
    * count kept elsewhere to detect that.
    */
-  async verifyAudit(options: { batchSize?: number } = {}): Promise<AuditVerification> {
+  async verifyAudit(actor: Principal, options: { batchSize?: number } = {}): Promise<AuditVerification> {
+    await access.authorize(actor, 'read', 'audit');
     const batchSize = options.batchSize ?? 5000;
     let prevHash = GENESIS_HASH;
     let expected = 1;

@@ -45,21 +45,25 @@ export interface StoreOptions {
 function api(db: Executor, read: ReadRunner = plainReader(db)) {
   const access = accessApi(db);
   return {
-    ...runsApi(db),
-    ...stepsApi(db),
-    ...artifactsApi(db),
-    ...lineageApi(db, read),
-    ...experimentsApi(db),
-    ...registryApi(db, access),
-    ...decisionsApi(db, access),
-    ...servingApi(db, access),
+    runs: runsApi(db, access),
+    steps: stepsApi(db, access),
+    artifacts: artifactsApi(db, access),
+    lineage: lineageApi(db, access, read),
+    experiments: experimentsApi(db, access),
+    registry: registryApi(db, access),
+    decisions: decisionsApi(db, access),
+    serving: servingApi(db, access),
     monitoring: monitoringApi(db, access),
-    ...access,
-    ...auditApi(db),
+    access,
+    audit: auditApi(db, access),
   };
 }
 
-/** The lineage, registry, access and audit store over PGlite or PostgreSQL: one API for both. */
+/**
+ * The lineage, registry, access and audit store over PGlite or PostgreSQL: one API for both, by
+ * namespace. Every method that reads or writes what a role guards takes the acting principal
+ * first and checks it here (`access.authorize`), so the CLI, the console and steps share one gate.
+ */
 export type Store = ReturnType<typeof api> & {
   /** `pglite-shared`: a PGlite directory served by another process (or by this one, to others). */
   readonly driver: 'pglite' | 'pglite-shared' | 'postgres';
@@ -103,7 +107,7 @@ async function openPostgres(
  * set, else PGlite in `dir`. PGlite is single-process: the process that opens a directory with
  * `share` serves it to the others; one that does not is waited for, then refused with a
  * StoreLockedError.
- * @example const store = await openStore({}); await store.upstream('credit-risk@production');
+ * @example const store = await openStore({}); await store.lineage.upstream(principal, 'credit-risk@production');
  */
 export async function openStore(options: StoreOptions = {}): Promise<Store> {
   const url = options.url ?? (options.pglite || options.dir ? undefined : process.env.DATABASE_URL);

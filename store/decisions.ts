@@ -1,20 +1,21 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
-import { SYSTEM, type AccessApi, type Principal } from './access';
+import type { Decision } from '../dsl/states';
+import type { AccessApi, Principal } from './access';
 import { appendAuditIn } from './audit';
 import { ConflictError, NotFoundError } from './errors';
 import type { Executor } from './executor';
 import { approvals, deployments, type Approval, type Deployment } from './schema/decisions';
 import { models, modelVersions } from './schema/registry';
 
-export interface GateDecision {
+/**
+ * A decision at a gate of a run, as the store records it: the workflow's Decision, whose `by` is
+ * the principal passed beside it; `comment` is kept as the row's reason.
+ */
+export type GateDecision = Omit<Decision, 'by'> & {
   runId: string;
-  gate: string;
-  decision: 'approved' | 'rejected';
-  by: Principal;
-  reason?: string;
   /** What the decider was shown (the metrics under review). */
   shown?: Record<string, unknown>;
-}
+};
 
 export interface DeploymentInput {
   /** Idempotency key: a retried deploy with the same key updates one row. */
@@ -25,29 +26,27 @@ export interface DeploymentInput {
   strategy?: string;
   status: string;
   details?: Record<string, unknown>;
-  actor?: Principal;
 }
 
-export const decisionsApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) => ({
+const verdict = (input: GateDecision) => (input.approved ? 'approved' : 'rejected');
+
+export const decisionsApi = (db: Executor, access: Pick<AccessApi, 'authorize' | 'principalByName'>) => ({
   /**
-   * Records an approval or rejection of a gate (approver role, else AccessDeniedError, audited).
+   * Records `by`'s approval or rejection of a gate (approver role, else AccessDeniedError, audited).
    * One decision per gate per run: repeating it returns the first; a contrary one is a ConflictError.
    */
-  async recordDecision(input: GateDecision): Promise<Approval> {
-    await access.authorize(
-      input.by,
-      input.decision === 'approved' ? 'gate.approve' : 'gate.reject',
-      `run:${input.runId}#${input.gate}`,
-    );
+  async recordDecision(by: Principal, input: GateDecision): Promise<Approval> {
+    await access.authorize(by, input.approved ? 'gate.approve' : 'gate.reject', `run:${input.runId}#${input.gate}`);
+    const decision = verdict(input);
     return db.transaction(async (tx) => {
       const [created] = await tx
         .insert(approvals)
         .values({
           runId: input.runId,
           gate: input.gate,
-          decision: input.decision,
-          decidedBy: input.by.name,
-          reason: input.reason ?? null,
+          decision,
+          decidedBy: by.name,
+          reason: input.comment ?? null,
           shown: input.shown ?? null,
         })
         .onConflictDoNothing({ target: [approvals.runId, approvals.gate] })
@@ -57,7 +56,7 @@ export const decisionsApi = (db: Executor, access: Pick<AccessApi, 'authorize'>)
           .select()
           .from(approvals)
           .where(and(eq(approvals.runId, input.runId), eq(approvals.gate, input.gate)));
-        if (existing!.decision !== input.decision) {
+        if (existing!.decision !== decision) {
           throw new ConflictError(
             `gate '${input.gate}' of run '${input.runId}' was already ${existing!.decision} by ${existing!.decidedBy}`,
           );
@@ -65,22 +64,47 @@ export const decisionsApi = (db: Executor, access: Pick<AccessApi, 'authorize'>)
         return existing!;
       }
       await appendAuditIn(tx, {
-        actor: input.by.name,
-        action: input.decision === 'approved' ? 'gate.approve' : 'gate.reject',
+        actor: by.name,
+        action: input.approved ? 'gate.approve' : 'gate.reject',
         subject: `run:${input.runId}#${input.gate}`,
-        after: { decision: input.decision, reason: input.reason ?? null, shown: input.shown ?? null },
+        after: { decision, reason: input.comment ?? null, shown: input.shown ?? null },
       });
       return created;
     });
   },
 
-  async listDecisions(runId: string): Promise<Approval[]> {
+  /**
+   * Audits that `by`'s recorded decision never reached its run (the record stands: the trail is
+   * append-only). Needs the role the decision needed.
+   */
+  async recordUndelivered(by: Principal, input: GateDecision, reason: string): Promise<void> {
+    const subject = `run:${input.runId}#${input.gate}`;
+    await access.authorize(by, input.approved ? 'gate.approve' : 'gate.reject', subject);
+    await db.transaction((tx) =>
+      appendAuditIn(tx, { actor: by.name, action: 'gate.undelivered', subject, after: { reason } }),
+    );
+  },
+
+  async listDecisions(actor: Principal, runId: string): Promise<Approval[]> {
+    await access.authorize(actor, 'read', `run:${runId}`);
     return db.select().from(approvals).where(eq(approvals.runId, runId)).orderBy(asc(approvals.decidedAt));
   },
 
+  /**
+   * The principal who approved `gate` of run `runId`, as the store has it on record; undefined
+   * when the gate has no approval recorded. Steps that act on an approval act as this principal.
+   */
+  async approverOf(actor: Principal, runId: string, gate: string): Promise<Principal | undefined> {
+    await access.authorize(actor, 'read', `run:${runId}#${gate}`);
+    const [row] = await db
+      .select({ decidedBy: approvals.decidedBy })
+      .from(approvals)
+      .where(and(eq(approvals.runId, runId), eq(approvals.gate, gate), eq(approvals.decision, 'approved')));
+    return row && access.principalByName(actor, row.decidedBy);
+  },
+
   /** Records a deployment or a change of its status (approver role); each change is audited once. */
-  async recordDeployment(input: DeploymentInput): Promise<Deployment> {
-    const actor = input.actor ?? SYSTEM;
+  async recordDeployment(actor: Principal, input: DeploymentInput): Promise<Deployment> {
     await access.authorize(actor, 'deploy', `model:${input.model}@${input.version}`);
     return db.transaction(async (tx) => {
       const [version] = await tx

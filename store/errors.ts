@@ -3,13 +3,14 @@ import type { RoleName } from './schema/access';
 export class AccessDeniedError extends Error {
   constructor(
     readonly who: string,
-    readonly role: RoleName,
+    /** The role the principal holds now; null when it has none (unknown, disabled, no live token). */
+    readonly role: RoleName | null,
     readonly action: string,
     readonly required: RoleName,
     readonly subject?: string,
   ) {
     super(
-      `${who} (role ${role}) may not ${action}${subject ? ` on ${subject}` : ''}: it needs the ${required} role; ask an admin for a token with that role`,
+      `${who} (${role === null ? 'no live token' : `role ${role}`}) may not ${action}${subject ? ` on ${subject}` : ''}: it needs the ${required} role; ask an admin for a token with that role`,
     );
     this.name = 'AccessDeniedError';
   }

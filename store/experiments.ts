@@ -1,5 +1,6 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import { NotFoundError } from './errors';
+import type { AccessApi, Principal } from './access';
 import type { Executor } from './executor';
 import { experiments, trials, type Experiment, type Trial, type TrialStatus } from './schema/experiments';
 
@@ -16,9 +17,10 @@ export interface TrialInput {
   finishedAt?: Date;
 }
 
-export const experimentsApi = (db: Executor) => ({
+export const experimentsApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) => ({
   /** Creates an experiment, or returns the one with this name. */
-  async recordExperiment(input: { name: string; description?: string }): Promise<Experiment> {
+  async recordExperiment(actor: Principal, input: { name: string; description?: string }): Promise<Experiment> {
+    await access.authorize(actor, 'record', `experiment:${input.name}`);
     await db
       .insert(experiments)
       .values({ name: input.name, description: input.description ?? null })
@@ -28,7 +30,8 @@ export const experimentsApi = (db: Executor) => ({
   },
 
   /** Records or updates a trial; idempotent on (experiment, key). The experiment is created if new. */
-  async recordTrial(input: TrialInput): Promise<Trial> {
+  async recordTrial(actor: Principal, input: TrialInput): Promise<Trial> {
+    await access.authorize(actor, 'record', `experiment:${input.experiment}`);
     return db.transaction(async (tx) => {
       await tx.insert(experiments).values({ name: input.experiment }).onConflictDoNothing({ target: experiments.name });
       const [experiment] = await tx.select().from(experiments).where(eq(experiments.name, input.experiment));
@@ -61,12 +64,18 @@ export const experimentsApi = (db: Executor) => ({
     });
   },
 
-  async listExperiments(): Promise<Experiment[]> {
+  async listExperiments(actor: Principal): Promise<Experiment[]> {
+    await access.authorize(actor, 'read', 'experiments');
     return db.select().from(experiments).orderBy(asc(experiments.name));
   },
 
   /** Trials of an experiment; ranked by `metric` when given (best first), else in start order. */
-  async listTrials(experiment: string, options: { metric?: string; goal?: 'max' | 'min' } = {}): Promise<Trial[]> {
+  async listTrials(
+    actor: Principal,
+    experiment: string,
+    options: { metric?: string; goal?: 'max' | 'min' } = {},
+  ): Promise<Trial[]> {
+    await access.authorize(actor, 'read', `experiment:${experiment}`);
     const [found] = await db.select().from(experiments).where(eq(experiments.name, experiment));
     if (!found) throw new NotFoundError('experiment', experiment);
     const list = await db

@@ -1,6 +1,5 @@
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { AccessApi, Principal } from './access';
-import { SYSTEM } from './access';
 import { appendAuditIn } from './audit';
 import { ConflictError, NotFoundError } from './errors';
 import { pgErrorCode, type Executor } from './executor';
@@ -22,7 +21,6 @@ export interface RegisterModelVersion {
   runId?: string;
   stepExecutionId?: string;
   description?: string;
-  actor?: Principal;
 }
 
 export interface ModelVersionInfo {
@@ -163,8 +161,8 @@ export const registryApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) 
      * Registers an artifact as the next version of `model` (created if new). Idempotent: the
      * same artifact under the same model returns the version it already has.
      */
-    async registerModelVersion(input: RegisterModelVersion): Promise<ModelVersionInfo> {
-      const actor = input.actor ?? SYSTEM;
+    async registerModelVersion(actor: Principal, input: RegisterModelVersion): Promise<ModelVersionInfo> {
+      await access.authorize(actor, 'record', `model:${input.model}`);
       await db
         .insert(models)
         .values({ name: input.model, description: input.description ?? null })
@@ -213,16 +211,19 @@ export const registryApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) 
     },
 
     /** Every model with its versions (newest first), metrics and aliases. */
-    async listModels(): Promise<ModelSummary[]> {
+    async listModels(actor: Principal): Promise<ModelSummary[]> {
+      await access.authorize(actor, 'read', 'models');
       return summaries();
     },
 
-    async getModel(name: string): Promise<ModelSummary | undefined> {
+    async getModel(actor: Principal, name: string): Promise<ModelSummary | undefined> {
+      await access.authorize(actor, 'read', `model:${name}`);
       return (await summaries(eq(models.name, name)))[0];
     },
 
     /** A version by number or by alias (`production`). */
-    async getModelVersion(name: string, versionOrAlias: number | string): Promise<ModelVersionInfo> {
+    async getModelVersion(actor: Principal, name: string, versionOrAlias: number | string): Promise<ModelVersionInfo> {
+      await access.authorize(actor, 'read', `model:${name}@${versionOrAlias}`);
       const summary = (await summaries(eq(models.name, name)))[0];
       if (!summary) throw new NotFoundError('model', name);
       const version =
@@ -240,13 +241,7 @@ export const registryApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) 
     },
 
     /** Points `alias` at `version` (approver role); the previous holder stays one rollback away. Audited. */
-    async promote(
-      name: string,
-      version: number,
-      alias: string,
-      options: { actor?: Principal } = {},
-    ): Promise<AliasMove> {
-      const actor = options.actor ?? SYSTEM;
+    async promote(actor: Principal, name: string, version: number, alias: string): Promise<AliasMove> {
       await access.authorize(actor, 'alias.move', `model:${name}@${version}`);
       return db.transaction(async (tx) => {
         const model = await lockModel(tx, name);
@@ -267,8 +262,7 @@ export const registryApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) 
     },
 
     /** Moves `alias` back to the version that held it before the current one (approver role). Audited. */
-    async rollback(name: string, alias: string, options: { actor?: Principal } = {}): Promise<AliasMove> {
-      const actor = options.actor ?? SYSTEM;
+    async rollback(actor: Principal, name: string, alias: string): Promise<AliasMove> {
       await access.authorize(actor, 'alias.move', `model:${name}#${alias}`);
       return db.transaction(async (tx) => {
         const model = await lockModel(tx, name);
@@ -294,6 +288,7 @@ export const registryApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) 
 
     /** Every move of a model's aliases, oldest first. */
     async aliasHistory(
+      actor: Principal,
       name: string,
       alias?: string,
     ): Promise<
@@ -304,6 +299,7 @@ export const registryApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) 
         }
       >
     > {
+      await access.authorize(actor, 'read', `model:${name}`);
       const [model] = await db.select().from(models).where(eq(models.name, name));
       if (!model) throw new NotFoundError('model', name);
       const moves = await db

@@ -1,5 +1,7 @@
 import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
+import type { Failure } from '../dsl/failures';
 import type { PipelinePlan } from '../dsl/plan';
+import type { AccessApi, Principal } from './access';
 import { ConflictError, NotFoundError } from './errors';
 import type { Executor } from './executor';
 import { pipelines, planVersions } from './schema/pipelines';
@@ -26,7 +28,7 @@ export interface RunStart {
 export interface RunFinish {
   runId: string;
   status: Exclude<RunState, 'running'>;
-  error?: { type?: string; message: string };
+  error?: Failure;
   finishedAt?: Date;
 }
 
@@ -38,9 +40,10 @@ export async function recordPlanIn(tx: Executor, plan: PipelinePlan): Promise<vo
     .onConflictDoNothing();
 }
 
-export const runsApi = (db: Executor) => ({
+export const runsApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) => ({
   /** Stores a compiled plan under its hash (idempotent). */
-  async recordPlan(plan: PipelinePlan): Promise<void> {
+  async recordPlan(actor: Principal, plan: PipelinePlan): Promise<void> {
+    await access.authorize(actor, 'record', `pipeline:${plan.name}`);
     await db.transaction((tx) => recordPlanIn(tx, plan));
   },
 
@@ -48,7 +51,8 @@ export const runsApi = (db: Executor) => ({
    * Records that a run started; idempotent on `runId` (a replayed call returns the same row and
    * only refreshes the Temporal run id). The same run id with another plan is a ConflictError.
    */
-  async recordRunStart(start: RunStart): Promise<Run> {
+  async recordRunStart(actor: Principal, start: RunStart): Promise<Run> {
+    await access.authorize(actor, 'record', `run:${start.runId}`);
     const run = await db.transaction(async (tx) => {
       await recordPlanIn(tx, start.plan);
       const [row] = await tx
@@ -85,7 +89,8 @@ export const runsApi = (db: Executor) => ({
    * Records how a run ended; repeating the same finish keeps the first finish time. Its steps'
    * outcomes are the workflow's to record, each on its own (kiln.recordStep).
    */
-  async recordRunFinish(finish: RunFinish): Promise<Run> {
+  async recordRunFinish(actor: Principal, finish: RunFinish): Promise<Run> {
+    await access.authorize(actor, 'record', `run:${finish.runId}`);
     const at = finish.finishedAt ?? new Date();
     const [row] = await db
       .update(runs)
@@ -101,13 +106,18 @@ export const runsApi = (db: Executor) => ({
     return row;
   },
 
-  async getRun(runId: string): Promise<Run | undefined> {
+  async getRun(actor: Principal, runId: string): Promise<Run | undefined> {
+    await access.authorize(actor, 'read', `run:${runId}`);
     const [row] = await db.select().from(runs).where(eq(runs.id, runId));
     return row;
   },
 
   /** Newest first. */
-  async listRuns(query: { pipeline?: string; status?: RunState; limit?: number } = {}): Promise<Run[]> {
+  async listRuns(
+    actor: Principal,
+    query: { pipeline?: string; status?: RunState; limit?: number } = {},
+  ): Promise<Run[]> {
+    await access.authorize(actor, 'read', 'runs');
     const where: SQL[] = [];
     if (query.pipeline !== undefined) where.push(eq(runs.pipelineName, query.pipeline));
     if (query.status !== undefined) where.push(eq(runs.status, query.status));

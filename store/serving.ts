@@ -1,6 +1,6 @@
 import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import { alias as aliasedTable } from 'drizzle-orm/pg-core';
-import { SYSTEM, type AccessApi, type Principal } from './access';
+import type { AccessApi, Principal } from './access';
 import { appendAuditIn } from './audit';
 import { NotFoundError } from './errors';
 import type { Executor } from './executor';
@@ -33,7 +33,6 @@ export interface TrafficSplitInput {
   /** The canary's share of requests, 0 to 100; a shadow mirrors every request whatever it says. */
   percent: number;
   rollout?: string;
-  actor?: Principal;
 }
 
 export type PredictionInput = Omit<Prediction, 'id'>;
@@ -84,7 +83,8 @@ export const servingApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) =
 
   return {
     /** The versions `name#alias` serves now, in one query (a server polls it); undefined when the alias is unset. */
-    async servedVersions(name: string, alias: string): Promise<ServedVersions | undefined> {
+    async servedVersions(actor: Principal, name: string, alias: string): Promise<ServedVersions | undefined> {
+      await access.authorize(actor, 'serve', `model:${name}#${alias}`);
       const [row] = await db
         .select({
           current: modelVersions.version,
@@ -108,7 +108,8 @@ export const servingApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) =
     },
 
     /** The artifact and signature of one version, for loading it into a server. */
-    async servableVersion(name: string, version: number): Promise<ServableVersion> {
+    async servableVersion(actor: Principal, name: string, version: number): Promise<ServableVersion> {
+      await access.authorize(actor, 'serve', `model:${name}@${version}`);
       const [row] = await db
         .select({
           artifactSha256: modelVersions.artifactSha256,
@@ -128,8 +129,7 @@ export const servingApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) =
      * Sends a share of `model#alias`'s traffic to a candidate version (canary), or mirrors all of
      * it there (shadow); replaces any split already set (approver role). Audited.
      */
-    async setTrafficSplit(input: TrafficSplitInput): Promise<void> {
-      const actor = input.actor ?? SYSTEM;
+    async setTrafficSplit(actor: Principal, input: TrafficSplitInput): Promise<void> {
       const subject = `model:${input.model}#${input.alias}`;
       await access.authorize(actor, 'deploy', subject);
       if (!Number.isInteger(input.percent) || input.percent < 0 || input.percent > 100)
@@ -173,8 +173,7 @@ export const servingApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) =
     },
 
     /** Sends all of `model#alias`'s traffic to the alias's holder again (approver role). Audited when a split was set. */
-    async clearTrafficSplit(model: string, alias: string, options: { actor?: Principal } = {}): Promise<boolean> {
-      const actor = options.actor ?? SYSTEM;
+    async clearTrafficSplit(actor: Principal, model: string, alias: string): Promise<boolean> {
       const subject = `model:${model}#${alias}`;
       await access.authorize(actor, 'deploy', subject);
       return db.transaction(async (tx) => {
@@ -201,7 +200,8 @@ export const servingApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) =
      * statement, the rows as JSON unpacked by jsonb_to_recordset: binding twelve parameters per
      * row cost more than the insert itself.
      */
-    async recordPredictions(rows: readonly PredictionInput[]): Promise<void> {
+    async recordPredictions(actor: Principal, rows: readonly PredictionInput[]): Promise<void> {
+      await access.authorize(actor, 'serve', 'predictions');
       const columns = Object.entries(LOGGED) as Array<[keyof PredictionInput, (typeof LOGGED)[keyof PredictionInput]]>;
       const names = sql.join(
         columns.map(([, c]) => sql.identifier(c.name)),
@@ -269,11 +269,15 @@ export const servingApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) =
      * Attaches true labels to the logged rows of a request. A label given again replaces the
      * first (a correction). Returns the rows labelled; rows the log does not have are left out.
      */
-    async attachLabels(input: {
-      model: string;
-      requestId: string;
-      labels: ReadonlyArray<{ row: number; label: string }>;
-    }): Promise<number[]> {
+    async attachLabels(
+      actor: Principal,
+      input: {
+        model: string;
+        requestId: string;
+        labels: ReadonlyArray<{ row: number; label: string }>;
+      },
+    ): Promise<number[]> {
+      await access.authorize(actor, 'serve', `model:${input.model}`);
       if (input.labels.length === 0) return [];
       const logged = await db
         .selectDistinct({ row: predictions.rowIndex })
@@ -295,7 +299,8 @@ export const servingApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) =
     },
 
     /** Logged predictions of a model (and version) in a time window, oldest first, with their true labels. */
-    async listPredictions(query: PredictionQuery): Promise<LoggedPrediction[]> {
+    async listPredictions(actor: Principal, query: PredictionQuery): Promise<LoggedPrediction[]> {
+      await access.authorize(actor, 'read', `model:${query.model}`);
       const rows = await db
         .select({ prediction: predictions, trueLabel: predictionLabels.label })
         .from(predictions)
@@ -320,11 +325,12 @@ export const servingApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) =
     },
 
     /**
-     * Retention: deletes logged predictions older than `before`, and labels received before it,
+     * Retention (the worker's or an admin's): deletes logged predictions older than `before`, and labels received before it,
      * in bounded batches so that no single statement holds locks on millions of rows. Returns the
      * number of predictions deleted.
      */
-    async deletePredictionsBefore(before: Date, options: { batch?: number } = {}): Promise<number> {
+    async deletePredictionsBefore(actor: Principal, before: Date, options: { batch?: number } = {}): Promise<number> {
+      await access.authorize(actor, 'record', 'predictions');
       const batch = options.batch ?? 10_000;
       let deleted = 0;
       for (;;) {

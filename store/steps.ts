@@ -1,4 +1,6 @@
 import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
+import type { Failure } from '../dsl/failures';
+import type { AccessApi, Principal } from './access';
 import { recordArtifactsIn, type ArtifactInput } from './artifacts';
 import { ConflictError, NotFoundError } from './errors';
 import type { Executor } from './executor';
@@ -27,7 +29,7 @@ export interface StepFinish {
   step?: { name: string; version: string };
   attempt?: number;
   output?: unknown;
-  error?: { type?: string; message: string };
+  error?: Failure;
   finishedAt?: Date;
   /** Recorded in the same transaction as the finish, so a step's outcome and lineage appear together. */
   artifacts?: ArtifactInput[];
@@ -54,12 +56,13 @@ export interface CachedResult {
 const terminal = sql.raw(`('succeeded', 'failed', 'cancelled', 'cached', 'skipped')`);
 const ended = sql`${stepExecutions.status} in ('failed', 'cancelled')`;
 
-export const stepsApi = (db: Executor) => ({
+export const stepsApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) => ({
   /**
    * Records an attempt of a step. One row per (run, node) whatever the number of attempts or
    * replays: `attempts` is the highest attempt seen; `started_at` stays the first start.
    */
-  async recordStepStart(start: StepStart): Promise<StepExecution> {
+  async recordStepStart(actor: Principal, start: StepStart): Promise<StepExecution> {
+    await access.authorize(actor, 'record', `run:${start.runId}/${start.nodeId}`);
     const attempt = start.attempt ?? 1;
     const at = (start.startedAt ?? new Date()).toISOString();
     const [row] = await db
@@ -104,7 +107,8 @@ export const stepsApi = (db: Executor) => ({
    *   running or succeeded row (a success whose completion Temporal never got), and over nothing else.
    * Repeating either is a no-op.
    */
-  async recordStepFinish(finish: StepFinish): Promise<StepExecution> {
+  async recordStepFinish(actor: Principal, finish: StepFinish): Promise<StepExecution> {
+    await access.authorize(actor, 'record', `run:${finish.runId}/${finish.nodeId}`);
     const at = (finish.finishedAt ?? new Date()).toISOString();
     const attempt = finish.attempt ?? 1;
     return db.transaction(async (tx) => {
@@ -156,12 +160,14 @@ export const stepsApi = (db: Executor) => ({
   },
 
   /** Records lineage for a step execution (idempotent). Artifacts must be recorded first. */
-  async recordLineage(step: StepRef, lineage: LineageInput): Promise<void> {
+  async recordLineage(actor: Principal, step: StepRef, lineage: LineageInput): Promise<void> {
+    await access.authorize(actor, 'record', 'lineage');
     await db.transaction(async (tx) => recordLineageIn(tx, await resolveStep(tx, step), lineage));
   },
 
   /** The newest succeeded execution recorded under `cacheKey`, with its output and output artifacts. */
-  async lookupCache(key: string): Promise<CachedResult | undefined> {
+  async lookupCache(actor: Principal, key: string): Promise<CachedResult | undefined> {
+    await access.authorize(actor, 'read', `cache:${key}`);
     const [hit] = await db
       .select()
       .from(stepExecutions)
@@ -189,7 +195,8 @@ export const stepsApi = (db: Executor) => ({
    * Records that a node reused a cached result: status `cached`, `cached_from` the original, its
    * output and lineage copied, so status and lineage both show the hit. Idempotent.
    */
-  async recordCacheHit(hit: CacheHitInput): Promise<StepExecution> {
+  async recordCacheHit(actor: Principal, hit: CacheHitInput): Promise<StepExecution> {
+    await access.authorize(actor, 'record', `run:${hit.runId}/${hit.nodeId}`);
     const at = (hit.at ?? new Date()).toISOString();
     return db.transaction(async (tx) => {
       const [source] = await tx.select().from(stepExecutions).where(eq(stepExecutions.id, hit.from));
@@ -230,7 +237,12 @@ export const stepsApi = (db: Executor) => ({
     });
   },
 
-  async getStep(ref: StepRef): Promise<StepExecution | undefined> {
+  async getStep(actor: Principal, ref: StepRef): Promise<StepExecution | undefined> {
+    await access.authorize(
+      actor,
+      'read',
+      'executionId' in ref ? `step:${ref.executionId}` : `run:${ref.runId}/${ref.nodeId}`,
+    );
     const where =
       'executionId' in ref
         ? eq(stepExecutions.id, ref.executionId)
@@ -240,7 +252,8 @@ export const stepsApi = (db: Executor) => ({
   },
 
   /** A run's steps in the order they started. */
-  async listSteps(runId: string): Promise<StepExecution[]> {
+  async listSteps(actor: Principal, runId: string): Promise<StepExecution[]> {
+    await access.authorize(actor, 'read', `run:${runId}`);
     return db
       .select()
       .from(stepExecutions)

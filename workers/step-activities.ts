@@ -3,16 +3,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { FailureTypes, allNodes } from '../dsl';
 import { checkApprovalWiring } from './approval-wiring';
+import { stepStore } from './step-store';
 import { cacheKey } from '../store/cache-key';
-import { gitCodeVersion, type Store } from '../store';
+import { gitCodeVersion, SYSTEM, type Store } from '../store';
 import type { ArtifactStore } from '../activities/artifacts/store';
-import {
-  STEP_STORE_METHODS,
-  type SourceRef,
-  type StepContext,
-  type StepImpl,
-  type StepStore,
-} from '../activities/library';
+import type { SourceRef, StepContext, StepImpl } from '../activities/library';
 import type {
   BeginRequest,
   RunBegun,
@@ -39,29 +34,6 @@ export interface StepRecorder {
   succeeded(request: StepRequest, key: string, envelope: StepEnvelope, sources: SourceRef[]): Promise<void>;
 }
 
-/**
- * Only the methods steps need, bound: a step cannot reach principals or tokens through its
- * context, cannot move an alias as the all-powerful system, and can audit only a refusal.
- */
-function stepStore(store: Store): StepStore {
-  const bound = Object.fromEntries(
-    STEP_STORE_METHODS.map((name) => [name, (store[name] as (...args: unknown[]) => unknown).bind(store)]),
-  ) as StepStore;
-  return {
-    ...bound,
-    promote: (name, version, alias, options = {}) => {
-      if (!options.actor || options.actor.id === null)
-        throw new Error('a step moves an alias only as a principal on record (an approver), never as the system');
-      return store.promote(name, version, alias, options);
-    },
-    appendAudit: (event) => {
-      if (event.action !== 'access.denied')
-        throw new Error(`a step may audit only a refusal (access.denied), not '${event.action}'`);
-      return store.appendAudit(event);
-    },
-  };
-}
-
 const invalid = (request: StepRequest, what: 'input' | 'output', error: z.ZodError) =>
   ApplicationFailure.nonRetryable(
     `step '${request.context.node}' (${request.context.step.name}): invalid ${what}: ${z.prettifyError(error).replace(/\n/g, '; ')}`,
@@ -77,7 +49,6 @@ export function stepActivities(
   steps: StepImpl[],
   deps: { artifacts: ArtifactStore; recorder?: StepRecorder; store?: Store },
 ) {
-  const store = deps.store && stepStore(deps.store);
   const activities: Record<string, (request: StepRequest) => Promise<StepEnvelope>> = {};
   for (const impl of steps) {
     if (activities[impl.def.name]) throw new Error(`two implementations of step '${impl.def.name}'`);
@@ -106,7 +77,8 @@ export function stepActivities(
           pipeline: request.context.pipeline,
           node: request.context.node,
         },
-        ...(store ? { store } : {}),
+        // Bound to this run: the principal an alias moves as is this run's recorded approver.
+        ...(deps.store ? { store: stepStore(deps.store, request.context.workflowId) } : {}),
       };
       // A failed attempt records nothing here: whether it ends the step (retries exhausted, a
       // timeout, a lost worker, a cancellation) is the workflow's to decide, and it records that.
@@ -136,7 +108,7 @@ export function runActivities(steps: StepImpl[], store?: Store) {
       const runnable = [...allNodes(start.plan.nodes)].every((n) => n.type !== 'step' || known.has(n.step.name));
       if (runnable) checkApprovalWiring(start.plan, steps);
       if (store && runnable) {
-        const earlier = await store.getRun(start.workflowId);
+        const earlier = await store.runs.getRun(SYSTEM, start.workflowId);
         // Temporal lets a closed workflow id be used again; Kiln's run id is that workflow id.
         // A reset keeps the original execution's run id, which is what the workflow sends.
         if (earlier && !start.resumed && earlier.temporalRunId !== start.temporalRunId) {
@@ -146,7 +118,7 @@ export function runActivities(steps: StepImpl[], store?: Store) {
           );
         }
         // A continuation records the start too (idempotent), for runs begun before a store was attached.
-        await store.recordRunStart({
+        await store.runs.recordRunStart(SYSTEM, {
           runId: start.workflowId,
           workflowId: start.workflowId,
           ...(start.resumed ? {} : { temporalRunId: start.temporalRunId }),
@@ -159,7 +131,7 @@ export function runActivities(steps: StepImpl[], store?: Store) {
       return { steps: names, recording: Boolean(store) && runnable };
     },
     'kiln.recordStep': async (event: StepOutcomeEvent) => {
-      await store?.recordStepFinish({
+      await store?.steps.recordStepFinish(SYSTEM, {
         runId: event.workflowId,
         nodeId: event.node,
         step: event.step,
@@ -169,7 +141,7 @@ export function runActivities(steps: StepImpl[], store?: Store) {
       });
     },
     'kiln.recordRun': async (event: RunEvent) => {
-      await store?.recordRunFinish({
+      await store?.runs.recordRunFinish(SYSTEM, {
         runId: event.workflowId,
         status: event.status,
         ...(event.error ? { error: event.error } : {}),

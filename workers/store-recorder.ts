@@ -1,13 +1,13 @@
 import type { ArtifactStore } from '../activities/artifacts/store';
 import { artifactUri } from '../activities/refs';
 import type { SourceRef } from '../activities/library';
-import type { Store } from '../store';
+import { SYSTEM, type Store } from '../store';
 import type { StepRequest } from '../workflows/protocol';
 import { findRefs } from './artifact-refs';
 import type { StepRecorder } from './step-activities';
 
 /**
- * Records steps in the store. Kiln's run id is the workflow id, which continue-as-new keeps;
+ * Records steps in the store, as the system (its own bookkeeping). Kiln's run id is the workflow id, which continue-as-new keeps;
  * every write is idempotent, so a retried or replayed activity never adds a row.
  */
 export function storeRecorder(store: Store, artifacts: ArtifactStore): StepRecorder {
@@ -24,22 +24,25 @@ export function storeRecorder(store: Store, artifacts: ArtifactStore): StepRecor
       // the row at itself and take it out of the cache, since only succeeded rows are reused. A
       // first attempt has no such past, so it costs no read.
       if (attempt > 1) {
-        const own = await store.getStep({ runId: request.context.workflowId, nodeId: request.context.node });
+        const own = await store.steps.getStep(SYSTEM, {
+          runId: request.context.workflowId,
+          nodeId: request.context.node,
+        });
         // (A row recorded with the cache off has no key; within one run a node's input cannot change.)
         if (own?.status === 'succeeded' && (own.cacheKey ?? key) === key)
           return { output: own.output as Record<string, unknown> };
       }
       if (!request.context.cache) return undefined;
-      const hit = await store.lookupCache(key);
+      const hit = await store.steps.lookupCache(SYSTEM, key);
       if (!hit) return undefined;
       // A result whose files are gone (a cleaned artifact folder) is no result: run the step.
       for (const { sha256 } of hit.outputs) if (!(await artifacts.has(artifactUri(sha256)))) return undefined;
-      await store.recordCacheHit({ ...identity(request), cacheKey: key, from: hit.executionId });
+      await store.steps.recordCacheHit(SYSTEM, { ...identity(request), cacheKey: key, from: hit.executionId });
       return { output: hit.output as Record<string, unknown>, cached: { runId: hit.runId, node: hit.nodeId } };
     },
 
     async started(request, key, attempt) {
-      await store.recordStepStart({
+      await store.steps.recordStepStart(SYSTEM, {
         ...identity(request),
         attempt,
         ...(request.context.cache ? { cacheKey: key } : {}),
@@ -51,7 +54,7 @@ export function storeRecorder(store: Store, artifacts: ArtifactStore): StepRecor
       // A ref passed through (tune.select's best model) was read, not made: its producer stays the step that wrote it.
       const read = new Set(inputs.map((r) => r.artifact.sha256));
       const outputs = findRefs(envelope.output).filter((r) => !read.has(r.artifact.sha256));
-      await store.recordStepFinish({
+      await store.steps.recordStepFinish(SYSTEM, {
         runId: request.context.workflowId,
         nodeId: request.context.node,
         status: 'succeeded',

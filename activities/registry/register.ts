@@ -20,20 +20,20 @@ export const registerModelImpl = implement(registerModel, async (input, ctx) => 
       : await loadModel(ctx.artifacts, model.uri).then((spec) => input.signature ?? modelSignature(spec));
   // The version table has no column for the validation report, so the signature document names it.
   const signature = { ...declared, ...(report ? { validationReport: report.uri } : {}) };
-  await store.recordArtifacts([
+  await store.artifacts.recordArtifacts([
     { sha256: model.sha256, kind: model.kind, size: model.size, uri: model.uri },
     ...(report ? [{ sha256: report.sha256, kind: 'report', size: report.size, uri: report.uri }] : []),
   ]);
   // The worker records a run under its workflow id (kept across continue-as-new). A store that does
   // not know the run gets the version without run lineage.
   const runId = ctx.run.workflowId;
-  const run = await store.getRun(runId);
-  const execution = run ? await store.getStep({ runId, nodeId: ctx.run.node }) : undefined;
+  const run = await store.runs.getRun(runId);
+  const execution = run ? await store.steps.getStep({ runId, nodeId: ctx.run.node }) : undefined;
   if (!run) ctx.log('the store has no record of this run; registering without run lineage', { runId });
   let registered;
   try {
     // Idempotent per (name, artifact): a retried attempt of this (run, node) gets the version the first one made.
-    registered = await store.registerModelVersion({
+    registered = await store.registry.registerModelVersion({
       model: input.name,
       artifactSha256: model.sha256,
       metrics: input.metrics,
@@ -47,7 +47,7 @@ export const registerModelImpl = implement(registerModel, async (input, ctx) => 
     throw error;
   }
   if (execution) {
-    await store.recordLineage(
+    await store.steps.recordLineage(
       { executionId: execution.id },
       {
         inputs: [

@@ -24,12 +24,12 @@ export const setAliasImpl = implement(setAlias, async (input, ctx) => {
   // The decision the run holds is only a name anyone reaching Temporal could send: it counts
   // when the store has the same decision on record, written by `kiln approve` after checking
   // the approver's token and role.
-  const recorded = (await store.listDecisions(ctx.run.workflowId)).find(
+  const recorded = (await store.decisions.listDecisions()).find(
     (d) => d.gate === approval.gate && d.decision === 'approved' && d.decidedBy === approval.by,
   );
   if (!recorded) {
     const subject = `model:${name}@${version}`;
-    await store.appendAudit({
+    await store.audit.appendAudit({
       actor: approval.by,
       action: 'access.denied',
       subject,
@@ -41,17 +41,17 @@ export const setAliasImpl = implement(setAlias, async (input, ctx) => {
       { who: approval.by, action: 'alias.move' },
     );
   }
-  const actor = await store.principalByName(approval.by);
   try {
-    const move = await store.promote(name, version, alias, { actor });
+    // The worker acts as the principal of the recorded approval at this gate, with its role now.
+    const move = await store.registry.promote(name, version, alias, { gate: approval.gate });
     ctx.log(move.changed ? 'alias moved' : 'alias already there', {
       model: name,
       alias,
       version,
       previous: move.previous,
-      by: actor.name,
+      by: move.by,
     });
-    return { name, alias, version, previous: move.previous, changed: move.changed, by: actor.name };
+    return { name, alias, version, previous: move.previous, changed: move.changed, by: move.by };
   } catch (error) {
     if (error instanceof AccessDeniedError) {
       throw ApplicationFailure.nonRetryable(`${STEP}: ${error.message}`, ACCESS_DENIED, {

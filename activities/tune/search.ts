@@ -12,7 +12,7 @@ export async function openExperiment(
 ): Promise<string> {
   const name = given ?? `${ctx.run.pipeline}.${ctx.run.node}`;
   const description = `${kind} search over ${Object.keys(space).join(', ')} for ${objective.goal} ${objective.metric}`;
-  if (ctx.store) await ctx.store.recordExperiment({ name, description });
+  if (ctx.store) await ctx.store.experiments.recordExperiment({ name, description });
   else
     ctx.log('the worker has no store: trials of this search are not recorded in an experiment', { experiment: name });
   return name;

@@ -49,7 +49,7 @@ export const validateChampionImpl = implement(validateChampion, async (input, ct
 
   let holder;
   try {
-    holder = await store.getModelVersion(name, alias);
+    holder = await store.registry.getModelVersion(name, alias);
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error;
     const outcome = compareChampion(challenger, null, { metric, higherIsBetter, margin });

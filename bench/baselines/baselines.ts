@@ -20,7 +20,7 @@ import type { Cell } from '../../activities/common/dataset/cells';
 import { loadDataset } from '../../activities/common/dataset/dataset';
 import { loadModel } from '../../activities/common/model/model';
 import { compile, type AnyPipeline } from '../../dsl';
-import { openStore, type Store } from '../../store';
+import { openStore, SYSTEM, type Store } from '../../store';
 import type { ArtifactNode, LineageGraph, StepNode } from '../../store/lineage/graph';
 import { createKilnWorker } from '../../workers/create-worker';
 import { recordAndSend } from '../../cli/decide';
@@ -60,7 +60,14 @@ async function runToEnd(handle: WorkflowHandle<typeof runPipeline>, store: Store
       if (node.type !== 'approval' || node.status !== 'waiting' || approved.has(node.id)) continue;
       approved.add(node.id);
       // As kiln approve does: on record first, since registry steps act only on recorded approvals.
-      await recordAndSend(handle, store, await store.principalByName(APPROVER), node.id, true, 'bench/baselines');
+      await recordAndSend(
+        handle,
+        store,
+        await store.access.principalByName(SYSTEM, APPROVER),
+        node.id,
+        true,
+        'bench/baselines',
+      );
       console.error(`  ${status.pipeline}: approved '${node.id}' as ${APPROVER} (role approver)`);
     }
     await new Promise((r) => setTimeout(r, 250));
@@ -172,7 +179,10 @@ async function baseline(def: AnyPipeline, bench: Bench, dir: string): Promise<Ba
   // the step that wrote that model (a trial's train inside a map, or a plain train) read the
   // training rows. Where each dataset came from (split.test, tuningSplit.train) is its producer.
   const evaluation = heldOutEvaluation(example, result);
-  const lineage = lineageOf(example, await bench.store.upstream({ run: handle.workflowId }, { maxDepth: 1 }));
+  const lineage = lineageOf(
+    example,
+    await bench.store.lineage.upstream(SYSTEM, { run: handle.workflowId }, { maxDepth: 1 }),
+  );
   const read = lineage.inputs(lineage.step(evaluation.id));
   const port = (inputs: typeof read, name: string, step: string) =>
     inputs.find((i) => i.port === name)?.artifact ??
@@ -249,7 +259,7 @@ const server = await temporal();
 const store = await openStore({ dir: 'memory://' });
 const connection = await NativeConnection.connect({ address: server.address });
 try {
-  await store.createToken({ name: APPROVER, role: 'approver' });
+  await store.access.createToken(SYSTEM, { name: APPROVER, role: 'approver' });
   const taskQueue = `bench-baselines-${randomUUID()}`;
   const artifactsDir = join(dir, 'artifacts');
   const worker = await createKilnWorker({

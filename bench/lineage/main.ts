@@ -1,10 +1,11 @@
 // Lineage query benchmark on PostgreSQL: generates a graph of ~1,000,000 lineage edges, then
-// times store.upstream() of a model version (the query behind `kiln lineage model@version`).
+// times store.lineage.upstream() of a model version (the query behind `kiln lineage model@version`).
 //   npx tsx bench/lineage/main.ts [--edges 1000000] [--queries 200] [--runs-per-family 20] [--url postgres://...] [--reuse]
 // Without --url (or $KILN_BENCH_DATABASE_URL) it starts a throwaway server and removes it after.
 // --reuse measures a graph that an earlier run left in the database at --url instead of refusing it.
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { SYSTEM } from '../../store/access';
 import { openStore, type Store } from '../../store/db';
 import { startPostgres } from '../../store/postgres-server';
 import { datasetVersion, familyModel, generate, shapeFor } from './generate';
@@ -113,19 +114,19 @@ async function main() {
     const results = [
       await measure('upstream(model@version), random versions', queries, async () => {
         const { f, k } = pick();
-        return s.upstream({ model: familyModel(f), version: k });
+        return s.lineage.upstream(SYSTEM, { model: familyModel(f), version: k });
       }),
       await measure(
         `upstream(model@version), newest version (${shape.runsPerFamily} dataset versions deep)`,
         queries,
         async () => {
           const { f } = pick();
-          return s.upstream({ model: familyModel(f), version: shape.runsPerFamily });
+          return s.lineage.upstream(SYSTEM, { model: familyModel(f), version: shape.runsPerFamily });
         },
       ),
       await measure('downstream(first dataset version of a family)', Math.max(1, Math.floor(queries / 4)), async () => {
         const { f } = pick();
-        return s.downstream({ artifact: datasetVersion(f, 1) });
+        return s.lineage.downstream(SYSTEM, { artifact: datasetVersion(f, 1) });
       }),
     ];
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { ArtifactStore } from '../../activities/artifacts/store';
 import { startServing, storeSource } from '../../serving';
-import { openStore } from '../../store';
+import { openStore, SYSTEM } from '../../store';
 
 // Kiln's model server for the benchmark, in its own process: the PGlite store under HOME, the
 // artifacts in ARTIFACTS, with or without the prediction log. Prints its URL.
@@ -10,7 +10,7 @@ import { openStore } from '../../store';
 const [home, artifacts, log] = process.argv.slice(2);
 const store = await openStore({ dir: join(home!, 'db') });
 const { server, url } = await startServing(
-  storeSource(store, new ArtifactStore(artifacts!)),
+  storeSource(store, new ArtifactStore(artifacts!), SYSTEM),
   [{ name: 'credit-risk', alias: 'production' }],
   { port: 0, host: '127.0.0.1', maxRows: 1000, log: log === 'log' ? {} : false },
 );

@@ -30,9 +30,8 @@ export async function audit(args: string[], print = console.log): Promise<number
   const config = loadConfig();
   return withStore(config, async (store) => {
     const principal = await caller(store, config, print, values.token);
-    await store.authorize(principal, 'read', 'audit');
     if (positionals[0] === 'verify') {
-      const result = await store.verifyAudit();
+      const result = await store.audit.verifyAudit(principal);
       print(
         result.ok
           ? `Audit trail intact: ${result.count} events, hash chain verified.`
@@ -45,7 +44,7 @@ export async function audit(args: string[], print = console.log): Promise<number
     if (!Number.isInteger(limit) || limit < 1)
       throw new Error(`--limit must be a positive integer, got '${values.limit}'`);
     const events = (
-      await store.listAudit({
+      await store.audit.listAudit(principal, {
         ...(values.subject ? { subject: values.subject } : {}),
         ...(values.action ? { action: values.action } : {}),
         ...(values.actor ? { actor: values.actor } : {}),

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ArtifactStore } from '../../activities/artifacts/store';
 import { exportEdgeBundle, parseModelRef } from '../../serving/edge/export';
+import { edgeStore } from '../../serving/edge/source';
 import { loadConfig } from '../../runtime/config';
 import { caller, withStore } from '../store';
 
@@ -22,13 +23,13 @@ export async function exportCommand(args: string[], print = console.log): Promis
   if (target !== 'edge') throw new Error(`export what? the only target is 'edge'; usage:\n${help}`);
   if (!model) throw new Error(`export which model? usage:\n${help}`);
   if (!values.out) throw new Error(`where to? add --out DIR (a new or empty directory)\n${help}`);
-  const { name } = parseModelRef(model);
+  // A malformed reference fails before the store is opened.
+  parseModelRef(model);
   const config = loadConfig();
   return withStore(config, async (store) => {
     const principal = await caller(store, config, print, values.token);
-    await store.authorize(principal, 'read', `model:${name}`);
     const bundle = await exportEdgeBundle({
-      store,
+      store: edgeStore(store, principal),
       artifacts: new ArtifactStore(config.artifactsDir),
       model,
       out: values.out!,

@@ -28,9 +28,10 @@ export async function lineage(args: string[], print = console.log): Promise<numb
   const config = loadConfig();
   return withStore(config, async (store) => {
     const principal = await caller(store, config, print, values.token);
-    await store.authorize(principal, 'read', target);
     const options = depth === undefined ? {} : { maxDepth: depth };
-    const graph = values.downstream ? await store.downstream(target, options) : await store.upstream(target, options);
+    const graph = values.downstream
+      ? await store.lineage.downstream(principal, target, options)
+      : await store.lineage.upstream(principal, target, options);
     print(values.json ? JSON.stringify(graph, null, 2) : renderLineage(graph));
     return 0;
   });

@@ -54,14 +54,13 @@ export async function models(args: string[], print = console.log): Promise<numbe
     };
     switch (sub) {
       case 'list': {
-        await store.authorize(actor, 'read', 'models');
-        const all = await store.listModels();
+        const all = await store.registry.listModels(actor);
         print(values.json ? JSON.stringify(all, null, 2) : renderModels(all));
         return 0;
       }
       case 'promote': {
         const [name, version] = parseVersioned(target);
-        const move = await store.promote(name, version, alias(), { actor });
+        const move = await store.registry.promote(actor, name, version, alias());
         print(
           move.changed
             ? `${name}: ${move.alias} → v${move.version} (was ${move.previous === null ? 'unset' : `v${move.previous}`}); undo with kiln models rollback ${name} --alias ${move.alias}`
@@ -71,14 +70,13 @@ export async function models(args: string[], print = console.log): Promise<numbe
       }
       case 'rollback': {
         if (!target) throw new Error(`rollback which model? usage:\n${help}`);
-        const move = await store.rollback(target, alias(), { actor });
+        const move = await store.registry.rollback(actor, target, alias());
         print(`${target}: ${move.alias} → v${move.version} (was v${move.previous ?? '?'})`);
         return 0;
       }
       case 'history': {
         if (!target) throw new Error(`history of which model? usage:\n${help}`);
-        await store.authorize(actor, 'read', `model:${target}`);
-        const moves = await store.aliasHistory(target, values.alias);
+        const moves = await store.registry.aliasHistory(actor, target, values.alias);
         const lines = moves.map(
           (m) =>
             `  ${m.at.toISOString()}  ${m.alias}  ${m.action}  v${m.previous ?? '-'} → v${m.version}  by ${m.actor}`,

@@ -42,7 +42,7 @@ export async function run(args: string[], print = console.log): Promise<number> 
   const params = pipeline ? checkParams(pipeline, given) : given;
   // Starting runs is the operator's; refused (and audited) before anything reaches Temporal.
   await withStore(config, async (store) =>
-    store.authorize(await caller(store, config, print, values.token), 'run.start', `pipeline:${plan.name}`),
+    store.access.authorize(await caller(store, config, print, values.token), 'run.start', `pipeline:${plan.name}`),
   );
   const client = await connectClient(config);
   try {

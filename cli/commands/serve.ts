@@ -54,11 +54,10 @@ export async function serve(args: string[], print = console.log): Promise<number
   });
   try {
     const actor = await caller(store, config, print, values.token);
-    await store.authorize(actor, 'read', 'models');
-    const targets = positionals.length > 0 ? positionals.map(parseTarget) : await productionModels(store);
+    const targets = positionals.length > 0 ? positionals.map(parseTarget) : await productionModels(store, actor);
     const sample = number('sample', values.sample);
     const { server, url, examples } = await startServing(
-      storeSource(store, new ArtifactStore(config.artifactsDir)),
+      storeSource(store, new ArtifactStore(config.artifactsDir), actor),
       targets,
       {
         port: number('port', values.port)!,

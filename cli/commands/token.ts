@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { RoleName } from '../../store';
 import { loadConfig } from '../../runtime/config';
 import { caller, saveToken, withStore } from '../store';
 
@@ -32,7 +33,7 @@ export async function token(args: string[], print = console.log): Promise<number
   return withStore(config, async (store) => {
     if (sub === 'create' && values.bootstrap) {
       if (!values.name) throw new Error(`token create --bootstrap needs --name\n${help}`);
-      const created = await store.bootstrapAdmin(values.name, (c) => saveToken(config, c.token));
+      const created = await store.access.bootstrapAdmin(values.name, (c) => saveToken(config, c.token));
       if (!created)
         throw new Error(
           'this store has principals already; an admin creates tokens with `kiln token create --name NAME --role ROLE`',
@@ -49,10 +50,9 @@ export async function token(args: string[], print = console.log): Promise<number
         const days = values['expires-days'] === undefined ? undefined : Number(values['expires-days']);
         if (days !== undefined && !(days > 0))
           throw new Error(`--expires-days must be a positive number, got '${values['expires-days']}'`);
-        const created = await store.createToken({
+        const created = await store.access.createToken(actor, {
           name: values.name,
-          role: values.role as Parameters<typeof store.createToken>[0]['role'],
-          actor,
+          role: values.role as RoleName,
           ...(values.label ? { label: values.label } : {}),
           ...(days ? { expiresAt: new Date(Date.now() + days * DAY_MS) } : {}),
         });
@@ -62,8 +62,7 @@ export async function token(args: string[], print = console.log): Promise<number
         return 0;
       }
       case 'list': {
-        await store.authorize(actor, 'principal.manage', 'principals');
-        for (const p of await store.listPrincipals()) {
+        for (const p of await store.access.listPrincipals(actor)) {
           print(`${p.name}${p.disabledAt ? ' (disabled)' : ''}`);
           for (const t of p.tokens)
             print(
@@ -74,7 +73,7 @@ export async function token(args: string[], print = console.log): Promise<number
       }
       case 'revoke': {
         if (!id) throw new Error(`revoke which token? usage:\n${help}`);
-        await store.revokeToken(id, { actor });
+        await store.access.revokeToken(actor, id);
         print(`Revoked token ${id}`);
         return 0;
       }

@@ -1,4 +1,4 @@
-import type { ModelVersionInfo, Store } from '../../store';
+import type { ModelVersionInfo, Principal, Store } from '../../store';
 
 /** What the edge export needs to know of a registered model version. */
 export interface RegisteredVersion {
@@ -10,7 +10,14 @@ export interface RegisteredVersion {
 }
 
 /** The part of the store the edge export reads: one lookup of a version by number or alias. */
-export type EdgeStore = Pick<Store, 'getModelVersion'>;
+export interface EdgeStore {
+  getModelVersion(name: string, versionOrAlias: string): Promise<ModelVersionInfo>;
+}
+
+/** The store as the edge export reads it, as `actor` (the store checks the viewer role). */
+export const edgeStore = (store: Store, actor: Principal): EdgeStore => ({
+  getModelVersion: (name, versionOrAlias) => store.registry.getModelVersion(actor, name, versionOrAlias),
+});
 
 // The only place serving/edge/ touches the store, so that a change to the store's API is one edit here.
 export async function registeredVersion(

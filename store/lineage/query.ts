@@ -1,4 +1,5 @@
 import { eq, like, sql, type SQL } from 'drizzle-orm';
+import type { AccessApi, Principal } from '../access';
 import { NotFoundError } from '../errors';
 import { plainReader, toIso, type Executor, type ReadRunner } from '../executor';
 import { artifacts } from '../schema/artifacts';
@@ -158,7 +159,7 @@ function graphQuery(
       } as models`;
 }
 
-export const lineageApi = (db: Executor, read: ReadRunner = plainReader(db)) => {
+export const lineageApi = (db: Executor, access: Pick<AccessApi, 'authorize'>, read: ReadRunner = plainReader(db)) => {
   async function resolveArtifact(text: string): Promise<string | undefined> {
     if (/^[0-9a-f]{64}$/.test(text)) {
       const [row] = await db.select({ sha: artifacts.sha256 }).from(artifacts).where(eq(artifacts.sha256, text));
@@ -323,9 +324,14 @@ export const lineageApi = (db: Executor, read: ReadRunner = plainReader(db)) => 
     /**
      * Everything an artifact, model version or run came from: dataset versions, steps, runs
      * (with plan hash, params and code version), to `maxDepth` step hops.
-     * @example await store.upstream('credit-risk@production')
+     * @example await store.lineage.upstream(principal, 'credit-risk@production')
      */
-    async upstream(target: LineageTarget | string, options: LineageOptions = {}): Promise<LineageGraph> {
+    async upstream(
+      actor: Principal,
+      target: LineageTarget | string,
+      options: LineageOptions = {},
+    ): Promise<LineageGraph> {
+      await access.authorize(actor, 'read', subjectOf(target));
       const maxDepth = depthOf(options);
       const resolved = await resolve(target);
       const seed = resolved.run
@@ -335,7 +341,12 @@ export const lineageApi = (db: Executor, read: ReadRunner = plainReader(db)) => 
     },
 
     /** Everything derived from an artifact (a dataset version): steps, their outputs, runs and registered models. */
-    async downstream(target: { artifact: string } | string, options: LineageOptions = {}): Promise<LineageGraph> {
+    async downstream(
+      actor: Principal,
+      target: { artifact: string } | string,
+      options: LineageOptions = {},
+    ): Promise<LineageGraph> {
+      await access.authorize(actor, 'read', subjectOf(target));
       const maxDepth = depthOf(options);
       const resolved = await resolve(target);
       if (!resolved.artifact)
@@ -346,6 +357,8 @@ export const lineageApi = (db: Executor, read: ReadRunner = plainReader(db)) => 
   };
 };
 export type LineageApi = ReturnType<typeof lineageApi>;
+
+const subjectOf = (target: LineageTarget | string) => (typeof target === 'string' ? target : JSON.stringify(target));
 
 const modelFrom = (m: ModelJson): ModelNode => ({
   type: 'model',

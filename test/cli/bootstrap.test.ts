@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { openStore } from '../../store';
 import { audit } from '../../cli/commands/audit';
+import { SYSTEM } from '../../store/access';
 
 // A local PGlite store makes its first user admin, with the token in KILN_HOME/token. That file
 // belongs to KILN_HOME, not to the store: it survives `rm -rf .kiln/db`.
@@ -34,7 +35,7 @@ describe('kiln CLI first admin on a local store', () => {
   async function holder() {
     const store = await openStore({ dir: join(home, 'db') });
     try {
-      return await store.authenticate((await readFile(tokenFile(), 'utf8')).trim());
+      return await store.access.authenticate((await readFile(tokenFile(), 'utf8')).trim());
     } finally {
       await store.close();
     }
@@ -63,7 +64,7 @@ describe('kiln CLI first admin on a local store', () => {
 
   it('refuses a stale token file on a store that has principals, naming the file', async () => {
     const store = await openStore({ dir: join(home, 'db') });
-    await store.createToken({ name: 'grace', role: 'admin' });
+    await store.access.createToken(SYSTEM, { name: 'grace', role: 'admin' });
     await store.close();
     await writeFile(tokenFile(), 'kiln_stale_token\n', { mode: 0o600 });
 
@@ -79,7 +80,7 @@ describe('kiln CLI first admin on a local store', () => {
     const after = await openStore({ dir: join(home, 'db') });
     try {
       assert.deepEqual(
-        (await after.listPrincipals()).map((p) => p.name),
+        (await after.access.listPrincipals(SYSTEM)).map((p) => p.name),
         ['grace'],
         'no admin was made behind the existing one',
       );

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { pipeline } from '../../dsl';
-import { openStore, type Store } from '../../store';
+import { openStore, SYSTEM, type Store } from '../../store';
 import { statusQuery } from '../../workflows';
 import { approve } from '../../cli/commands/approve';
 import { audit } from '../../cli/commands/audit';
@@ -51,7 +51,7 @@ describe('kiln CLI governance', () => {
       ['alice', 'approver'],
       ['victor', 'viewer'],
     ] as const) {
-      tokens[name] = (await store.createToken({ name, role })).token;
+      tokens[name] = (await store.access.createToken(SYSTEM, { name, role })).token;
     }
   });
   after(async () => {
@@ -78,7 +78,7 @@ describe('kiln CLI governance', () => {
       'waiting',
       'the refused decision never reached the run',
     );
-    const denied = await store.listAudit({ action: 'access.denied', actor: 'victor' });
+    const denied = await store.audit.listAudit(SYSTEM, { action: 'access.denied', actor: 'victor' });
     assert.equal(denied.length, 1);
     assert.equal(denied[0]!.subject, `run:${handle.workflowId}#release`);
 
@@ -88,17 +88,20 @@ describe('kiln CLI governance', () => {
     );
     const result = await handle.result();
     assert.equal(result.nodes.find((n) => n.id === 'release')?.gate?.decision?.by, 'alice');
-    const [approval] = await store.listAudit({ action: 'gate.approve', subject: `run:${handle.workflowId}#release` });
+    const [approval] = await store.audit.listAudit(SYSTEM, {
+      action: 'gate.approve',
+      subject: `run:${handle.workflowId}#release`,
+    });
     assert.equal(approval?.actor, 'alice');
     assert.deepEqual((approval?.after as { shown: unknown }).shown, { score: 42 });
     // The run itself is on record, with the same id, finished.
-    assert.equal((await store.getRun(handle.workflowId))?.status, 'succeeded');
+    assert.equal((await store.runs.getRun(SYSTEM, handle.workflowId))?.status, 'succeeded');
   });
 
   it('moves aliases only for approvers, and rolls back to the previous holder', async () => {
     for (const n of [1, 2]) {
-      await store.recordArtifact({ sha256: sha(n), kind: 'model', size: 10 });
-      await store.registerModelVersion({
+      await store.artifacts.recordArtifact(SYSTEM, { sha256: sha(n), kind: 'model', size: 10 });
+      await store.registry.registerModelVersion(SYSTEM, {
         model: 'scorer',
         artifactSha256: sha(n),
         metrics: { roc_auc: 0.8 + n / 100 },
@@ -111,7 +114,7 @@ describe('kiln CLI governance', () => {
     assert.equal(await models(['promote', 'scorer@1', '--alias', 'production', '--token', tokens.alice!], print), 0);
     assert.equal(await models(['promote', 'scorer@2', '--alias', 'production', '--token', tokens.alice!], print), 0);
     assert.equal(await models(['rollback', 'scorer', '--alias', 'production', '--token', tokens.alice!], print), 0);
-    assert.equal((await store.getModel('scorer'))?.aliases.production, 1);
+    assert.equal((await store.registry.getModel(SYSTEM, 'scorer'))?.aliases.production, 1);
     out.length = 0;
     assert.equal(await models(['list', '--token', tokens.victor!], print), 0);
     assert.match(out.join('\n'), /scorer {2}\(production → 1\)[\s\S]*v2[\s\S]*v1 .*\[production\] {2}roc_auc=0\.8100/);
@@ -123,11 +126,19 @@ describe('kiln CLI governance', () => {
       file,
       `import { pipeline } from '${join(process.cwd(), 'dsl')}';
 import { add } from '${join(process.cwd(), 'test/fixtures/steps')}';
+import { SYSTEM } from '../../store/access';
 export default pipeline({ name: 'cli-sum' }, (p) => p.step(add, { a: 2, b: 3 }).sum);\n`,
     );
     await assert.rejects(run([file, '--detach', '--token', tokens.victor!], print), /victor.*operator/s);
-    assert.equal((await store.listAudit({ action: 'access.denied', subject: 'pipeline:cli-sum' })).length, 1);
-    assert.equal((await store.listRuns({ pipeline: 'cli-sum' })).length, 0, 'a refused start leaves no run');
+    assert.equal(
+      (await store.audit.listAudit(SYSTEM, { action: 'access.denied', subject: 'pipeline:cli-sum' })).length,
+      1,
+    );
+    assert.equal(
+      (await store.runs.listRuns(SYSTEM, { pipeline: 'cli-sum' })).length,
+      0,
+      'a refused start leaves no run',
+    );
     out.length = 0;
     assert.equal(await run([file, '--token', tokens.alice!], print), 0);
     assert.match(out.join('\n'), /Result: 5$/);
@@ -142,9 +153,9 @@ export default pipeline({ name: 'cli-sum' }, (p) => p.step(add, { a: 2, b: 3 }).
     assert.equal(await token(['create', '--name', 'olive', '--role', 'operator', '--token', tokens.ada!], print), 0);
     const created = out.join('\n').match(/kiln_[\w-]+/)?.[0];
     assert.ok(created, 'the token is printed');
-    assert.equal((await store.authenticate(created)).role, 'operator');
+    assert.equal((await store.access.authenticate(created)).role, 'operator');
     assert.ok(
-      !JSON.stringify(await store.listAudit({ action: 'token.create' })).includes(created),
+      !JSON.stringify(await store.audit.listAudit(SYSTEM, { action: 'token.create' })).includes(created),
       'the audit trail never holds the secret',
     );
   });
@@ -167,7 +178,7 @@ export default pipeline({ name: 'cli-sum' }, (p) => p.step(add, { a: 2, b: 3 }).
     out.length = 0;
     assert.equal(await audit(['verify', '--token', tokens.victor!], print), 0);
     assert.match(out.join('\n'), /intact: \d+ events/);
-    const [first] = await store.listAudit({ limit: 1 });
+    const [first] = await store.audit.listAudit(SYSTEM, { limit: 1 });
     await store.db.execute(
       sql.raw(`alter table audit_events disable trigger audit_events_append_only;
       update audit_events set actor = 'someone-else' where seq = ${first!.seq};

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { and, asc, eq } from 'drizzle-orm';
 import { schedule } from '../../cli/commands/schedule';
 import { ScheduleInputError } from '../../cli/schedules';
-import { openStore, type Store } from '../../store';
+import { openStore, SYSTEM, type Store } from '../../store';
 import { auditEvents } from '../../store/schema/audit';
 import { runs } from '../../store/schema/runs';
 import { engine } from '../fixtures/engine';
@@ -78,7 +78,7 @@ describe('kiln schedule', () => {
       ['olive', 'operator'],
       ['victor', 'viewer'],
     ] as const) {
-      tokens[name] = (await store.createToken({ name, role })).token;
+      tokens[name] = (await store.access.createToken(SYSTEM, { name, role })).token;
     }
     file = join(process.cwd(), 'test/fixtures/scheduled-pipeline.ts');
   });

@@ -13,6 +13,7 @@ import { statusQuery } from '../../workflows';
 import creditRisk from '../../examples/credit-risk';
 import { approveGate, approverAndViewer, waitForGate } from '../fixtures/gates';
 import { recordingEngine } from '../fixtures/recording-engine';
+import { SYSTEM } from '../../store/access';
 
 const env = recordingEngine(
   testBackends().find((b) => b.name === 'pglite')!,
@@ -67,9 +68,9 @@ it("tunes, validates and, on an approver's word, registers and promotes the cred
   );
 
   // Four trials, each scored on the validation rows (640 fit, 160 validation), the best by ROC AUC.
-  const trials = (await env.store.listTrials('credit-risk', { metric: 'rocAuc', goal: 'max' })).filter(
-    (t) => t.runId === handle.workflowId,
-  );
+  const trials = (
+    await env.store.experiments.listTrials(SYSTEM, 'credit-risk', { metric: 'rocAuc', goal: 'max' })
+  ).filter((t) => t.runId === handle.workflowId);
   assert.equal(trials.length, 4);
   assert.deepEqual(trials.map((t) => `${t.params.learningRate}/${t.params.l2}`).sort(), [
     '0.01/0.001',
@@ -88,20 +89,20 @@ it("tunes, validates and, on an approver's word, registers and promotes the cred
 
   assert.equal(output.version, 1);
   assert.equal(output.promotedBy, 'alice');
-  const production = await env.store.getModelVersion('credit-risk', 'production');
+  const production = await env.store.registry.getModelVersion(SYSTEM, 'credit-risk', 'production');
   assert.equal(production.version, 1);
   assert.equal(production.runId, handle.workflowId);
   assert.equal(production.artifactSha256, output.model.sha256);
   assert.equal(production.metrics.rocAuc, output.metrics.rocAuc);
   assert.equal(production.metrics.sexParityRatio, output.fairness.sexParityRatio);
   assert.deepEqual(
-    (await env.store.aliasHistory('credit-risk', 'production')).map((m) => m.actor),
+    (await env.store.registry.aliasHistory(SYSTEM, 'credit-risk', 'production')).map((m) => m.actor),
     ['alice'],
   );
 
   // Lineage reaches the exact bytes of the CSV the model was trained from.
   const csv = await readFile('examples/data/german-credit.csv');
-  const sources = (await env.store.upstream('credit-risk@production')).nodes.filter(
+  const sources = (await env.store.lineage.upstream(SYSTEM, 'credit-risk@production')).nodes.filter(
     (n) => n.type === 'artifact' && n.kind === 'file',
   );
   assert.deepEqual(
@@ -119,18 +120,25 @@ it("refuses a viewer's approval, and a forged one sent straight to the run: prod
   assert.match(show.champion as string, /of the champion credit-risk@1 \(alias 'production'\), margin 0\.01: passed/);
   // The way kiln approve goes: refused before the run hears of it.
   await assert.rejects(approveGate(handle, 'victor', { store: env.store }), { name: 'AccessDeniedError' });
-  // Straight to Temporal, naming an approver: the run goes on, but nothing acts on it.
+  // Straight to Temporal, naming an approver: the gate does not take it (the store has no such
+  // decision), audits the refusal and waits on; nothing is registered or deployed.
   await approveGate(handle, 'alice');
-  const error = await handle.result().then(
-    () => assert.fail('expected the promotion to be refused'),
-    (e: unknown) => e,
+  const subject = `run:${handle.workflowId}#release`;
+  for (
+    let i = 0;
+    i < 50 && (await env.store.audit.listAudit(SYSTEM, { action: 'access.denied', subject })).length === 0;
+    i++
+  )
+    await new Promise((r) => setTimeout(r, 100));
+  assert.ok(
+    (await env.store.audit.listAudit(SYSTEM, { action: 'access.denied', subject })).some((e) => e.actor === 'alice'),
   );
-  assert.ok(error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure, String(error));
-  assert.equal(error.cause.type, 'AccessDenied');
-  assert.match(error.cause.message, /no approval by alice at gate 'release' is on record for run/);
-  assert.equal((await env.store.getModelVersion('credit-risk', 'production')).version, 1);
+  assert.equal((await handle.query(statusQuery)).nodes.find((n) => n.id === 'release')?.status, 'waiting');
+  await handle.cancel();
+  await assert.rejects(handle.result(), WorkflowFailedError);
+  assert.equal((await env.store.registry.getModelVersion(SYSTEM, 'credit-risk', 'production')).version, 1);
   assert.deepEqual(
-    (await env.store.aliasHistory('credit-risk', 'production')).map((m) => m.actor),
+    (await env.store.registry.aliasHistory(SYSTEM, 'credit-risk', 'production')).map((m) => m.actor),
     ['alice'],
   );
 });
@@ -146,7 +154,7 @@ it('stops the run at the AUC gate when the bar is out of reach, naming metric, v
   assert.match(error.cause.message, /step 'gates' failed: roc_auc 0\.\d+ is below the gate 0\.99/);
   const status = await handle.query(statusQuery);
   assert.equal(status.nodes.find((n) => n.id === 'release')?.status, 'cancelled');
-  const versions = (await env.store.getModel('credit-risk'))!.versions;
+  const versions = (await env.store.registry.getModel(SYSTEM, 'credit-risk'))!.versions;
   assert.ok(
     versions.every((v) => v.runId !== handle.workflowId),
     'a model that failed its gate is not registered',

@@ -13,6 +13,8 @@ import { trainClassifierImpl } from '../../activities/train/classifier';
 import { createModelServer, storeSource, type ModelServer, type ModelServerOptions } from '../../serving';
 import type { Store } from '../../store';
 import type { testContext } from '../support/step-context';
+import { SYSTEM } from '../../store/access';
+import { stepStore } from '../../workers/step-store';
 
 // The German credit model the serving tests serve: a logistic regression trained on the example's
 // split (seed 7), its held-out rows, and variants of it registered as further versions.
@@ -74,8 +76,11 @@ export async function register(
   name = 'credit-risk',
   alias?: string,
 ): Promise<number> {
-  const { version } = await registerModelImpl.run({ name, model, metrics: {} }, { ...ctx, store });
-  if (alias) await store.promote(name, version, alias);
+  const { version } = await registerModelImpl.run(
+    { name, model, metrics: {} },
+    { ...ctx, store: stepStore(store, ctx.run.workflowId) },
+  );
+  if (alias) await store.registry.promote(SYSTEM, name, version, alias);
   return version;
 }
 
@@ -86,7 +91,7 @@ export async function startServer(
   options: Partial<ModelServerOptions> = {},
 ): Promise<{ server: ModelServer; url: string }> {
   const server = createModelServer({
-    source: storeSource(store, ctx.artifacts),
+    source: storeSource(store, ctx.artifacts, SYSTEM),
     models: [{ name: 'credit-risk', alias: 'production' }],
     pollMs: 50,
     ...options,

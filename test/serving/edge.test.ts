@@ -18,7 +18,9 @@ import type { ModelRef } from '../../activities/refs';
 import { registerModelImpl } from '../../activities/registry/register';
 import { trainClassifierImpl } from '../../activities/train/classifier';
 import { exportEdgeBundle, type EdgeBundle } from '../../serving/edge/export';
+import { edgeStore } from '../../serving/edge/source';
 import { storeContext } from '../support/store-context';
+import { SYSTEM } from '../../store/access';
 
 // The edge bundle in a real browser: Debian's chromium, driven by playwright-core, loads the bundle
 // from a static server on loopback and must give onnxruntime-node's probabilities within 1e-5.
@@ -65,10 +67,10 @@ before(async () => {
     ctx,
   ));
   const { version } = await registerModelImpl.run({ name: 'credit-risk', model: trained, metrics: {} }, ctx);
-  await ctx.store.promote('credit-risk', version, 'production');
+  await ctx.full.registry.promote(SYSTEM, 'credit-risk', version, 'production');
 
   bundle = await exportEdgeBundle({
-    store: ctx.store,
+    store: edgeStore(ctx.full, SYSTEM),
     artifacts: ctx.artifacts,
     model: 'credit-risk@production',
     out: join(work, 'bundle'),
@@ -253,7 +255,7 @@ describe('kiln export edge', () => {
     await mkdir(out);
     await writeFile(join(out, 'notes.txt'), 'mine');
     await assert.rejects(
-      exportEdgeBundle({ store: ctx.store, artifacts: ctx.artifacts, model: 'credit-risk@1', out }),
+      exportEdgeBundle({ store: edgeStore(ctx.full, SYSTEM), artifacts: ctx.artifacts, model: 'credit-risk@1', out }),
       {
         name: 'EdgeExportError',
         message: `export edge: --out ${out} is not empty (1 entries, e.g. notes.txt); a bundle goes into a new or empty directory, so remove it or choose another`,
@@ -274,7 +276,12 @@ describe('kiln export edge', () => {
       await mkdir(project);
       await symlink(elsewhere, join(project, 'exports'));
       await symlink(elsewhere, join(project, 'bundle'));
-      const input = { store: ctx.store, artifacts: ctx.artifacts, model: 'credit-risk@production', cwd: project };
+      const input = {
+        store: edgeStore(ctx.full, SYSTEM),
+        artifacts: ctx.artifacts,
+        model: 'credit-risk@production',
+        cwd: project,
+      };
       await assert.rejects(exportEdgeBundle({ ...input, out: 'bundle' }), {
         name: 'EdgeExportError',
         message: `export edge: --out bundle is a symbolic link (to ${elsewhere}); give the path of a new or empty directory`,
@@ -290,7 +297,7 @@ describe('kiln export edge', () => {
   });
 
   it('names an unknown model or alias', async () => {
-    const input = { store: ctx.store, artifacts: ctx.artifacts, out: join(work, 'never') };
+    const input = { store: edgeStore(ctx.full, SYSTEM), artifacts: ctx.artifacts, out: join(work, 'never') };
     await assert.rejects(exportEdgeBundle({ ...input, model: 'credit-riks@production' }), (error: Error) => {
       assert.equal(error.message, 'export edge: no registered model credit-riks@production');
       assert.equal((error.cause as Error).message, "model 'credit-riks' is not in the store");

@@ -14,6 +14,7 @@ import {
   trainCreditModel,
   type CreditModel,
 } from './credit-model';
+import { SYSTEM } from '../../store/access';
 
 // What the server does with the store, on PGlite and on PostgreSQL: the prediction log (sensitive
 // fields hashed) and delayed labels, the traffic split (canary share, shadow), and a hot swap under
@@ -67,7 +68,7 @@ for (const backend of testBackends()) {
       const answer = await post(predict, { rows: rows() });
       assert.equal(answer.status, 200);
       await server.log!.flush();
-      const logged = (await store.listPredictions({ model: 'credit-risk' })).filter(
+      const logged = (await store.serving.listPredictions(SYSTEM, { model: 'credit-risk' })).filter(
         (p) => p.requestId === answer.body.requestId,
       );
       assert.deepEqual(
@@ -105,7 +106,7 @@ for (const backend of testBackends()) {
       assert.deepEqual(labelled.body.labelled, [0, 1, 2]);
       assert.equal((await post(feedback, { requestId: one.body.requestId, label: 'bad' })).status, 200);
 
-      const logged = await store.listPredictions({ model: 'credit-risk' });
+      const logged = await store.serving.listPredictions(SYSTEM, { model: 'credit-risk' });
       const truth = (id: unknown) => logged.filter((p) => p.requestId === id).map((p) => p.trueLabel);
       assert.deepEqual(truth(batch.body.requestId), ['good', 'bad', 'good']);
       assert.deepEqual(truth(one.body.requestId), ['bad']);
@@ -117,7 +118,7 @@ for (const backend of testBackends()) {
     });
 
     it('sends the canary its share of requests, exactly, and all of them back when the split is cleared', async () => {
-      await store.setTrafficSplit({
+      await store.serving.setTrafficSplit(SYSTEM, {
         model: 'credit-risk',
         alias: 'production',
         mode: 'canary',
@@ -133,14 +134,14 @@ for (const backend of testBackends()) {
       assert.ok(Math.abs(toCandidate - 40) <= 1, `${toCandidate} of 200 went to the candidate, expected 40`);
       assert.ok(answers.every((a) => a.body.version === 1 || a.body.version === 2));
 
-      await store.clearTrafficSplit('credit-risk', 'production');
+      await store.serving.clearTrafficSplit(SYSTEM, 'credit-risk', 'production');
       await server.refresh();
       const after = await Promise.all(Array.from({ length: 20 }, () => post(predict, rows()[0])));
       assert.ok(after.every((a) => a.body.version === 1));
     });
 
     it('in shadow mode answers only with the current version while logging both', async () => {
-      await store.setTrafficSplit({
+      await store.serving.setTrafficSplit(SYSTEM, {
         model: 'credit-risk',
         alias: 'production',
         mode: 'shadow',
@@ -159,7 +160,9 @@ for (const backend of testBackends()) {
       await new Promise((r) => setTimeout(r, 50));
       await server.log!.flush();
       const ids = new Set(answers.map((a) => a.body.requestId));
-      const logged = (await store.listPredictions({ model: 'credit-risk' })).filter((p) => ids.has(p.requestId));
+      const logged = (await store.serving.listPredictions(SYSTEM, { model: 'credit-risk' })).filter((p) =>
+        ids.has(p.requestId),
+      );
       const byRoute = (route: string) => logged.filter((p) => p.route === route);
       assert.equal(byRoute('current').length, 20);
       assert.equal(byRoute('shadow').length, 20);
@@ -167,7 +170,7 @@ for (const backend of testBackends()) {
       assert.ok(byRoute('shadow').every((p) => p.version === 3 && !p.served));
       // The shadow is another model: its answers differ from what the caller got.
       assert.notDeepEqual(byRoute('shadow')[0]!.probabilities, byRoute('current')[0]!.probabilities);
-      await store.clearTrafficSplit('credit-risk', 'production');
+      await store.serving.clearTrafficSplit(SYSTEM, 'credit-risk', 'production');
       await server.refresh();
     });
 
@@ -189,11 +192,11 @@ for (const backend of testBackends()) {
       const clients = Array.from({ length: 6 }, client);
       const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
       await pause(300);
-      await store.promote('credit-risk', 2, 'production');
+      await store.registry.promote(SYSTEM, 'credit-risk', 2, 'production');
       await pause(400);
-      await store.promote('credit-risk', 3, 'production');
+      await store.registry.promote(SYSTEM, 'credit-risk', 3, 'production');
       await pause(400);
-      await store.rollback('credit-risk', 'production');
+      await store.registry.rollback(SYSTEM, 'credit-risk', 'production');
       await pause(400);
       running = false;
       await Promise.all(clients);
@@ -217,9 +220,9 @@ for (const backend of testBackends()) {
       await new Promise((r) => setTimeout(r, 5));
       const kept = await post(predict, rows()[0]);
       await server.log!.flush();
-      const deleted = await store.deletePredictionsBefore(cutoff, { batch: 100 });
+      const deleted = await store.serving.deletePredictionsBefore(SYSTEM, cutoff, { batch: 100 });
       assert.ok(deleted > 200, `deleted ${deleted}`);
-      const left = await store.listPredictions({ model: 'credit-risk' });
+      const left = await store.serving.listPredictions(SYSTEM, { model: 'credit-risk' });
       assert.deepEqual(
         left.map((p) => p.requestId),
         [kept.body.requestId],

@@ -7,6 +7,7 @@ import { probabilityColumn, scoreModel } from '../../activities/model/steps';
 import { createModelServer, storeSource, type ModelServer } from '../../serving';
 import { storeContext } from '../support/store-context';
 import { features, post, register, startServer, trainCreditModel, type CreditModel } from './credit-model';
+import { SYSTEM } from '../../store/access';
 
 // The server over HTTP on loopback, on the German credit model: answers against batch scoring,
 // every refusal with its status and the row and field it names, readiness, metrics, hostile input.
@@ -22,8 +23,8 @@ let predict: string;
 before(async () => {
   ctx = await storeContext();
   credit = await trainCreditModel(ctx);
-  await register(ctx, ctx.store, credit.model, 'credit-risk', 'production');
-  ({ server, url } = await startServer(ctx, ctx.store, { maxRows: 500, bodyLimit: 256 * 1024, log: false }));
+  await register(ctx, ctx.full, credit.model, 'credit-risk', 'production');
+  ({ server, url } = await startServer(ctx, ctx.full, { maxRows: 500, bodyLimit: 256 * 1024, log: false }));
   predict = `${url}/v1/models/credit-risk/predict`;
 });
 after(async () => {
@@ -170,10 +171,10 @@ describe('health, readiness and metrics', () => {
   it('is healthy at once and ready only once its models are loaded', async () => {
     const slow = createModelServer({
       source: {
-        ...storeSource(ctx.store, ctx.artifacts),
+        ...storeSource(ctx.full, ctx.artifacts, SYSTEM),
         routing: async (name, alias) => {
           await new Promise((r) => setTimeout(r, 300));
-          return ctx.store.servedVersions(name, alias);
+          return ctx.full.serving.servedVersions(SYSTEM, name, alias);
         },
       },
       models: [{ name: 'credit-risk', alias: 'production' }],

@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import { can, SYSTEM, tokenSha256 } from '../../store/access';
 import type { Store } from '../../store/db';
 import { testBackends } from '../support/backends';
+import { fakePlan, sha, startRun } from '../support/store-fixtures';
 
 for (const backend of testBackends()) {
   describe(`access on ${backend.name}`, () => {
@@ -30,22 +31,22 @@ for (const backend of testBackends()) {
     });
 
     it('makes exactly one first admin when two first commands race, and none once principals exist', async () => {
-      const made = await Promise.all([store.bootstrapAdmin('first'), store.bootstrapAdmin('second')]);
+      const made = await Promise.all([store.access.bootstrapAdmin('first'), store.access.bootstrapAdmin('second')]);
       const winners = made.filter((m) => m !== undefined);
       assert.equal(winners.length, 1);
-      assert.equal((await store.authenticate(winners[0]!.token)).role, 'admin');
-      assert.equal(await store.bootstrapAdmin('third'), undefined);
+      assert.equal((await store.access.authenticate(winners[0]!.token)).role, 'admin');
+      assert.equal(await store.access.bootstrapAdmin('third'), undefined);
       assert.equal(
-        (await store.principalByName('third')).role,
+        (await store.access.principalByName(SYSTEM, 'third')).role,
         'viewer',
         'a name the store does not know holds no more than viewer',
       );
     });
 
     it('returns a token once, keeps only its sha256, and authenticates it to the principal and role', async () => {
-      const created = await store.createToken({ name: 'alice', role: 'approver', label: 'laptop' });
+      const created = await store.access.createToken(SYSTEM, { name: 'alice', role: 'approver', label: 'laptop' });
       assert.match(created.token, /^kiln_[A-Za-z0-9_-]{43}$/);
-      const principal = await store.authenticate(created.token);
+      const principal = await store.access.authenticate(created.token);
       assert.deepEqual(principal, {
         id: created.principal.id,
         name: 'alice',
@@ -53,65 +54,149 @@ for (const backend of testBackends()) {
         tokenId: created.tokenId,
       });
       const dump =
-        JSON.stringify(await store.db.execute(sql`select * from api_tokens`)) + JSON.stringify(await store.listAudit());
+        JSON.stringify(await store.db.execute(sql`select * from api_tokens`)) +
+        JSON.stringify(await store.audit.listAudit(SYSTEM));
       assert.ok(!dump.includes(created.token), 'the plaintext token is stored nowhere');
       assert.ok(dump.includes(tokenSha256(created.token)));
-      const [event] = await store.listAudit({ action: 'token.create', subject: 'principal:alice' });
+      const [event] = await store.audit.listAudit(SYSTEM, { action: 'token.create', subject: 'principal:alice' });
       assert.deepEqual(event!.after, { tokenId: created.tokenId, role: 'approver', label: 'laptop', expiresAt: null });
       assert.equal(event!.actor, 'system');
     });
 
     it('refuses an unknown, revoked or expired token and audits the refusal', async () => {
-      await assert.rejects(store.authenticate('kiln_not-a-token'), { name: 'AuthenticationError' });
-      const revoked = await store.createToken({ name: 'bob', role: 'operator' });
-      await store.revokeToken(revoked.tokenId);
-      await assert.rejects(store.authenticate(revoked.token), { name: 'AuthenticationError' });
-      const expired = await store.createToken({
+      await assert.rejects(store.access.authenticate('kiln_not-a-token'), { name: 'AuthenticationError' });
+      const revoked = await store.access.createToken(SYSTEM, { name: 'bob', role: 'operator' });
+      await store.access.revokeToken(SYSTEM, revoked.tokenId);
+      await assert.rejects(store.access.authenticate(revoked.token), { name: 'AuthenticationError' });
+      const expired = await store.access.createToken(SYSTEM, {
         name: 'bob',
         role: 'operator',
         expiresAt: new Date(Date.now() - 1000),
       });
-      await assert.rejects(store.authenticate(expired.token), { name: 'AuthenticationError' });
-      assert.equal((await store.listAudit({ action: 'auth.refused' })).length, 3);
+      await assert.rejects(store.access.authenticate(expired.token), { name: 'AuthenticationError' });
+      assert.equal((await store.audit.listAudit(SYSTEM, { action: 'auth.refused' })).length, 3);
     });
 
     it('lets only admins manage principals and tokens', async () => {
-      const operator = await store.authenticate((await store.createToken({ name: 'olga', role: 'operator' })).token);
-      const admin = await store.authenticate((await store.createToken({ name: 'root', role: 'admin' })).token);
+      const operator = await store.access.authenticate(
+        (await store.access.createToken(SYSTEM, { name: 'olga', role: 'operator' })).token,
+      );
+      const admin = await store.access.authenticate(
+        (await store.access.createToken(SYSTEM, { name: 'root', role: 'admin' })).token,
+      );
       await assert.rejects(
-        store.createToken({ name: 'olga', role: 'admin', actor: operator }),
+        store.access.createToken(operator, { name: 'olga', role: 'admin' }),
         (e: Error) =>
           e.name === 'AccessDeniedError' &&
           /olga \(role operator\) may not token\.create .* needs the admin role/.test(e.message),
       );
-      await assert.rejects(store.createPrincipal('eve', { actor: operator }), { name: 'AccessDeniedError' });
-      const eve = await store.createPrincipal('eve', { kind: 'service', actor: admin });
-      assert.equal((await store.createPrincipal('eve', { actor: admin })).id, eve.id);
-      const token = await store.createToken({ name: 'eve', role: 'viewer', actor: admin });
-      assert.equal((await store.authenticate(token.token)).name, 'eve');
-      const people = await store.listPrincipals();
+      await assert.rejects(store.access.createPrincipal(operator, 'eve'), { name: 'AccessDeniedError' });
+      const eve = await store.access.createPrincipal(admin, 'eve', { kind: 'service' });
+      assert.equal((await store.access.createPrincipal(admin, 'eve')).id, eve.id);
+      const token = await store.access.createToken(admin, { name: 'eve', role: 'viewer' });
+      assert.equal((await store.access.authenticate(token.token)).name, 'eve');
+      const people = await store.access.listPrincipals(SYSTEM);
       assert.deepEqual(
         people.find((p) => p.name === 'eve')!.tokens.map((t) => t.role),
         ['viewer'],
       );
-      assert.equal((await store.listAudit({ action: 'principal.create', subject: 'principal:eve' })).length, 1);
+      assert.equal(
+        (await store.audit.listAudit(SYSTEM, { action: 'principal.create', subject: 'principal:eve' })).length,
+        1,
+      );
     });
 
     it('audits a refused approval by a viewer and throws a named error', async () => {
-      const viewer = await store.authenticate((await store.createToken({ name: 'victor', role: 'viewer' })).token);
+      const viewer = await store.access.authenticate(
+        (await store.access.createToken(SYSTEM, { name: 'victor', role: 'viewer' })).token,
+      );
       await assert.rejects(
-        store.authorize(viewer, 'gate.approve', 'run:r1#deploy'),
+        store.access.authorize(viewer, 'gate.approve', 'run:r1#deploy'),
         (e: Error & { required?: string; action?: string; who?: string }) =>
           e.name === 'AccessDeniedError' &&
           e.who === 'victor' &&
           e.action === 'gate.approve' &&
           e.required === 'approver',
       );
-      const [denied] = await store.listAudit({ action: 'access.denied', actor: 'victor' });
+      const [denied] = await store.audit.listAudit(SYSTEM, { action: 'access.denied', actor: 'victor' });
       assert.equal(denied!.subject, 'run:r1#deploy');
-      await store.authorize(viewer, 'read');
-      await store.authorize(SYSTEM, 'principal.manage');
-      assert.equal((await store.verifyAudit()).ok, true);
+      await store.access.authorize(viewer, 'read');
+      await store.access.authorize(SYSTEM, 'principal.manage');
+      assert.equal((await store.audit.verifyAudit(SYSTEM)).ok, true);
+    });
+
+    it('refuses a viewer every write, each refusal audited', async () => {
+      const viewer = await store.access.authenticate(
+        (await store.access.createToken(SYSTEM, { name: 'wanda', role: 'viewer' })).token,
+      );
+      const writes = [
+        () =>
+          store.runs.recordRunStart(viewer, {
+            runId: 'by-wanda',
+            workflowId: 'by-wanda',
+            plan: fakePlan('wanda'),
+          }),
+        () => store.artifacts.recordArtifact(viewer, { sha256: sha('wanda'), kind: 'dataset', size: 1 }),
+        () => store.registry.registerModelVersion(viewer, { model: 'wanda', artifactSha256: sha('wanda') }),
+        () => store.audit.appendAudit(viewer, { actor: 'someone else', action: 'gate.approve', subject: 'run:x#y' }),
+        () => store.decisions.recordDecision(viewer, { runId: 'r1', gate: 'deploy', approved: false }),
+        () => store.access.createToken(viewer, { name: 'wanda', role: 'admin' }),
+      ];
+      for (const write of writes) await assert.rejects(write(), { name: 'AccessDeniedError' });
+      assert.equal(await store.runs.getRun(viewer, 'by-wanda'), undefined);
+      assert.equal(await store.artifacts.getArtifact(viewer, sha('wanda')), undefined);
+      const denied = await store.audit.listAudit(viewer, { action: 'access.denied', actor: 'wanda' });
+      assert.deepEqual(denied.map((e) => (e.after as { action: string }).action).sort(), [
+        'gate.reject',
+        'record',
+        'record',
+        'record',
+        'record',
+        'token.create',
+      ]);
+    });
+
+    it('reads the role from the store by id, not from the principal it is handed', async () => {
+      const created = await store.access.createToken(SYSTEM, { name: 'vince', role: 'viewer' });
+      await assert.rejects(
+        store.access.createToken({ ...created.principal, role: 'admin' }, { name: 'vince', role: 'admin' }),
+        (e: Error) => e.name === 'AccessDeniedError' && /vince \(role viewer\) may not token\.create/.test(e.message),
+      );
+      // A copy of SYSTEM is not the worker: SYSTEM is known by identity.
+      await assert.rejects(store.access.createToken({ ...SYSTEM }, { name: 'vince', role: 'admin' }), {
+        name: 'AccessDeniedError',
+      });
+      await assert.rejects(store.access.authorize({ id: null, name: 'nobody', role: 'admin' }, 'read'), {
+        name: 'AccessDeniedError',
+      });
+      assert.deepEqual(
+        (await store.access.listPrincipals(SYSTEM)).find((p) => p.name === 'vince')!.tokens.map((t) => t.role),
+        ['viewer'],
+      );
+    });
+
+    it('refuses reads of lineage, runs, models and the audit trail to a revoked or unknown principal', async () => {
+      await startRun(store, 'read-me');
+      const created = await store.access.createToken(SYSTEM, { name: 'rita', role: 'viewer' });
+      const rita = await store.access.authenticate(created.token);
+      const reads = (who: typeof rita) => [
+        () => store.lineage.upstream(who, { run: 'read-me' }),
+        () => store.runs.getRun(who, 'read-me'),
+        () => store.registry.listModels(who),
+        () => store.audit.listAudit(who, { limit: 1 }),
+      ];
+      for (const read of reads(rita)) await read();
+      await store.access.revokeToken(SYSTEM, created.tokenId);
+      for (const read of reads(rita))
+        await assert.rejects(
+          read,
+          (e: Error) => e.name === 'AccessDeniedError' && /rita \(no live token\)/.test(e.message),
+        );
+      for (const read of reads({ id: null, name: 'anonymous', role: 'viewer' }))
+        await assert.rejects(read(), { name: 'AccessDeniedError' });
+      const denied = await store.audit.listAudit(SYSTEM, { action: 'access.denied', actor: 'rita' });
+      assert.equal(denied.length, 4);
+      assert.deepEqual(denied[0]!.after, { action: 'read', role: null, required: 'viewer', tokenId: created.tokenId });
     });
   });
 }

@@ -10,6 +10,7 @@ import { runPipeline } from '../../workflows';
 import { testBackends } from '../support/backends';
 import { recordingEngine } from '../fixtures/recording-engine';
 import { executions, fail, flaky, noop, slow, testSteps } from '../fixtures/steps';
+import { SYSTEM } from '../../store/access';
 
 const children: ChildProcess[] = [];
 after(() => children.forEach((c) => c.kill('SIGKILL')));
@@ -53,7 +54,7 @@ for (const backend of testBackends()) {
       );
       await handle.result();
       assert.equal(executions.get(key), 3);
-      const steps = await env.store.listSteps(handle.workflowId);
+      const steps = await env.store.steps.listSteps(SYSTEM, handle.workflowId);
       assert.deepEqual(
         steps.map((s) => [s.nodeId, s.status, s.attempts, s.errorType]),
         [['flaky', 'succeeded', 3, null]],
@@ -62,7 +63,7 @@ for (const backend of testBackends()) {
       assert.ok(
         steps[0]!.attemptStartedAt >= steps[0]!.startedAt && steps[0]!.finishedAt! >= steps[0]!.attemptStartedAt,
       );
-      assert.equal((await env.store.getRun(handle.workflowId))?.status, 'succeeded');
+      assert.equal((await env.store.runs.getRun(SYSTEM, handle.workflowId))?.status, 'succeeded');
     });
 
     it('records a step that fails on every attempt once, failed after its last attempt', async () => {
@@ -72,12 +73,12 @@ for (const backend of testBackends()) {
       );
       await assert.rejects(handle.result(), WorkflowFailedError);
       assert.equal(executions.get(key), 5);
-      const steps = await env.store.listSteps(handle.workflowId);
+      const steps = await env.store.steps.listSteps(SYSTEM, handle.workflowId);
       assert.deepEqual(
         steps.map((s) => [s.nodeId, s.status, s.attempts, s.errorType, s.errorMessage]),
         [['flaky', 'failed', 5, 'Error', 'flaky failure 5 of 99']],
       );
-      const run = await env.store.getRun(handle.workflowId);
+      const run = await env.store.runs.getRun(SYSTEM, handle.workflowId);
       assert.equal(run?.status, 'failed');
       assert.equal(run?.errorMessage, 'flaky failure 5 of 99');
     });
@@ -90,13 +91,13 @@ for (const backend of testBackends()) {
         }),
       );
       await assert.rejects(handle.result(), WorkflowFailedError);
-      const steps = await env.store.listSteps(handle.workflowId);
+      const steps = await env.store.steps.listSteps(SYSTEM, handle.workflowId);
       assert.deepEqual(
         steps.map((s) => [s.nodeId, s.status, s.attempts, s.errorType, s.errorMessage]),
         [['fail', 'failed', 1, 'GateFailed', 'AUC 0.61 is below the gate 0.75']],
       );
       assert.ok(steps[0]!.finishedAt);
-      const run = await env.store.getRun(handle.workflowId);
+      const run = await env.store.runs.getRun(SYSTEM, handle.workflowId);
       assert.equal(run?.status, 'failed');
       assert.equal(run?.errorType, 'GateFailed');
       assert.equal(run?.errorMessage, 'AUC 0.61 is below the gate 0.75');
@@ -112,7 +113,7 @@ for (const backend of testBackends()) {
       );
       await assert.rejects(handle.result(), WorkflowFailedError);
       assert.equal(executions.get(key), 1);
-      const steps = await env.store.listSteps(handle.workflowId);
+      const steps = await env.store.steps.listSteps(SYSTEM, handle.workflowId);
       assert.deepEqual(
         steps.map((s) => [s.status, s.attempts, s.errorMessage]),
         [['failed', 1, 'flaky failure 1 of 99']],
@@ -127,9 +128,9 @@ for (const backend of testBackends()) {
       for (let i = 0; i < 100 && !executions.get(key); i++) await new Promise((r) => setTimeout(r, 100));
       await handle.cancel();
       await assert.rejects(handle.result(), WorkflowFailedError);
-      const run = await env.store.getRun(handle.workflowId);
+      const run = await env.store.runs.getRun(SYSTEM, handle.workflowId);
       assert.equal(run?.status, 'cancelled');
-      const steps = await env.store.listSteps(handle.workflowId);
+      const steps = await env.store.steps.listSteps(SYSTEM, handle.workflowId);
       assert.deepEqual(
         steps.map((s) => [s.nodeId, s.status]),
         [['slow', 'cancelled']],
@@ -149,15 +150,18 @@ for (const backend of testBackends()) {
         ),
       );
       await assert.rejects(handle.result(), WorkflowFailedError);
-      const steps = await env.store.listSteps(handle.workflowId);
+      const steps = await env.store.steps.listSteps(SYSTEM, handle.workflowId);
       assert.deepEqual(
         steps.map((s) => [s.nodeId, s.status, s.attempts, s.errorType]),
         [['slow', 'failed', 2, 'Timeout']],
       );
       // The zombie attempts finish in the worker later; their success must not reopen the outcome.
       await new Promise((r) => setTimeout(r, 2_500));
-      assert.equal((await env.store.getStep({ runId: handle.workflowId, nodeId: 'slow' }))?.status, 'failed');
-      assert.equal((await env.store.getRun(handle.workflowId))?.errorType, 'Timeout');
+      assert.equal(
+        (await env.store.steps.getStep(SYSTEM, { runId: handle.workflowId, nodeId: 'slow' }))?.status,
+        'failed',
+      );
+      assert.equal((await env.store.runs.getRun(SYSTEM, handle.workflowId))?.errorType, 'Timeout');
     });
 
     it('records a skipped step as skipped, through the same path as failures', async () => {
@@ -170,7 +174,7 @@ for (const backend of testBackends()) {
         }),
       );
       await handle.result();
-      const steps = await env.store.listSteps(handle.workflowId);
+      const steps = await env.store.steps.listSteps(SYSTEM, handle.workflowId);
       assert.deepEqual(steps.map((s) => [s.nodeId, s.status]).sort(), [
         ['never', 'skipped'],
         ['noop', 'succeeded'],
@@ -200,7 +204,7 @@ for (const backend of testBackends()) {
         lost.kill('SIGKILL');
         await assert.rejects(once.result(), WorkflowFailedError);
         assert.deepEqual(
-          (await env.store.listSteps(once.workflowId)).map((s) => [s.status, s.attempts, s.errorType]),
+          (await env.store.steps.listSteps(SYSTEM, once.workflowId)).map((s) => [s.status, s.attempts, s.errorType]),
           [['failed', 1, 'Timeout']],
         );
 
@@ -210,9 +214,9 @@ for (const backend of testBackends()) {
         second.kill('SIGKILL');
         await workerProcess(env.kiln.address, queue, env.kiln.artifactsDir, url);
         await retried.result();
-        assert.equal((await env.store.getRun(retried.workflowId))?.status, 'succeeded');
+        assert.equal((await env.store.runs.getRun(SYSTEM, retried.workflowId))?.status, 'succeeded');
         assert.deepEqual(
-          (await env.store.listSteps(retried.workflowId)).map((s) => [s.status, s.attempts, s.errorType]),
+          (await env.store.steps.listSteps(SYSTEM, retried.workflowId)).map((s) => [s.status, s.attempts, s.errorType]),
           [['succeeded', 2, null]],
         );
       },
@@ -230,7 +234,7 @@ for (const backend of testBackends()) {
       );
       assert.ok(error instanceof WorkflowFailedError);
       assert.equal((error.cause as ApplicationFailure).type, 'DuplicateRunId');
-      assert.equal((await env.store.listRuns({ pipeline: 'store-reused-id' })).length, 1);
+      assert.equal((await env.store.runs.listRuns(SYSTEM, { pipeline: 'store-reused-id' })).length, 1);
     });
   });
 }

@@ -16,6 +16,7 @@ import { statusQuery } from '../../workflows';
 import type { NodeSnapshot } from '../../workflows/protocol';
 import { engine } from '../fixtures/engine';
 import { digest, executions, testSteps } from '../fixtures/steps';
+import { SYSTEM } from '../../store/access';
 
 const CSV = 'age,income,class\n31,4100,good\n45,2900,bad\n27,3600,good\n52,5100,good\n';
 
@@ -87,14 +88,14 @@ for (const backend of testBackends()) {
     });
 
     it('records the hit as cached, pointing at the execution it reused; steps declared cache: false as run again', async () => {
-      const original = await store.getStep({ runId: first, nodeId: 'digest' });
-      const hit = await store.getStep({ runId: second, nodeId: 'digest' });
+      const original = await store.steps.getStep(SYSTEM, { runId: first, nodeId: 'digest' });
+      const hit = await store.steps.getStep(SYSTEM, { runId: second, nodeId: 'digest' });
       assert.equal(original?.status, 'succeeded');
       assert.equal(hit?.status, 'cached');
       assert.equal(hit?.cachedFrom, original!.id);
       assert.equal(hit?.cacheKey, original!.cacheKey);
       assert.deepEqual(hit?.output, original!.output);
-      const rows = await store.listSteps(second);
+      const rows = await store.steps.listSteps(SYSTEM, second);
       assert.deepEqual(rows.map((s) => [s.nodeId, s.status]).sort(), [
         ['digest', 'cached'],
         ['readCsv', 'succeeded'],
@@ -105,7 +106,7 @@ for (const backend of testBackends()) {
     });
 
     it('traces the reused output of the second run to the same CSV bytes through reused edges', async () => {
-      const graph = await store.upstream(`run:${second}`);
+      const graph = await store.lineage.upstream(SYSTEM, `run:${second}`);
       const artifacts = graph.nodes.filter((n): n is ArtifactNode => n.type === 'artifact');
       const steps = graph.nodes.filter((n): n is StepNode => n.type === 'step');
       const file = artifacts.find((a) => a.sha256 === fileSha);
@@ -114,7 +115,7 @@ for (const backend of testBackends()) {
       const original = steps.find((s) => s.runId === first && s.nodeId === 'digest');
       assert.equal(hit.status, 'cached');
       assert.ok(original, 'the execution the hit reused is in the graph');
-      const report = (await store.getStep({ runId: second, nodeId: 'digest' }))!.output as {
+      const report = (await store.steps.getStep(SYSTEM, { runId: second, nodeId: 'digest' }))!.output as {
         report: { sha256: string };
       };
       const dataset = artifacts.find((a) => a.kind === 'dataset')!;
@@ -127,7 +128,7 @@ for (const backend of testBackends()) {
       assert.ok(graph.edges.some((e) => e.from === dataset.id && e.to === hit.id && e.type === 'input'));
       assert.ok(graph.edges.some((e) => e.from === hit.id && e.to === original.id && e.type === 'cached_from'));
       // From the report artifact: its producer is the first run, and the file is still upstream.
-      const fromReport = await store.upstream(report.report.sha256);
+      const fromReport = await store.lineage.upstream(SYSTEM, report.report.sha256);
       assert.ok(fromReport.nodes.some((n) => n.type === 'artifact' && n.sha256 === fileSha));
     });
 
@@ -137,11 +138,14 @@ for (const backend of testBackends()) {
       const result = await handle.result();
       assert.equal(counts(), before + 1);
       assert.equal(nodeOf(result.nodes, 'digest').cached, undefined);
-      assert.equal((await store.getStep({ runId: handle.workflowId, nodeId: 'digest' }))?.status, 'succeeded');
+      assert.equal(
+        (await store.steps.getStep(SYSTEM, { runId: handle.workflowId, nodeId: 'digest' }))?.status,
+        'succeeded',
+      );
     });
 
     it("runs the step again when the reused result's files are gone", async () => {
-      const output = (await store.getStep({ runId: first, nodeId: 'digest' }))!.output as {
+      const output = (await store.steps.getStep(SYSTEM, { runId: first, nodeId: 'digest' }))!.output as {
         report: { sha256: string };
       };
       await rm(new ArtifactStore(kiln.artifactsDir).pathOf(output.report.sha256));
@@ -150,7 +154,10 @@ for (const backend of testBackends()) {
       const result = await handle.result();
       assert.equal(counts(), before + 1);
       assert.equal(nodeOf(result.nodes, 'digest').cached, undefined);
-      assert.equal((await store.getStep({ runId: handle.workflowId, nodeId: 'digest' }))?.status, 'succeeded');
+      assert.equal(
+        (await store.steps.getStep(SYSTEM, { runId: handle.workflowId, nodeId: 'digest' }))?.status,
+        'succeeded',
+      );
       assert.ok(await new ArtifactStore(kiln.artifactsDir).has(`artifact:sha256:${output.report.sha256}`));
     });
   });

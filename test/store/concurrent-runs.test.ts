@@ -5,6 +5,7 @@ import { pipeline } from '../../dsl';
 import { testBackends } from '../support/backends';
 import { recordingEngine } from '../fixtures/recording-engine';
 import { add, list, testSteps } from '../fixtures/steps';
+import { SYSTEM } from '../../store/access';
 
 const RUNS = 6;
 const ITEMS = 10;
@@ -33,11 +34,11 @@ for (const backend of testBackends()) {
       const expectedNodes = ['list', ...Array.from({ length: ITEMS }, (_, x) => `trials[${x}].add`)].sort();
       for (const [i, handle] of handles.entries()) {
         const runId = handle.workflowId;
-        const run = await env.store.getRun(runId);
+        const run = await env.store.runs.getRun(SYSTEM, runId);
         assert.equal(run?.status, 'succeeded', `run ${runId}`);
         assert.ok(run?.finishedAt);
         assert.deepEqual(run?.params, { offset: offsets[i] });
-        const steps = await env.store.listSteps(runId);
+        const steps = await env.store.steps.listSteps(SYSTEM, runId);
         assert.deepEqual(steps.map((s) => s.nodeId).sort(), expectedNodes);
         for (const step of steps) {
           assert.equal(step.runId, runId);
@@ -48,7 +49,7 @@ for (const backend of testBackends()) {
           if (item) assert.deepEqual(step.output, { sum: Number(item[1]) + offsets[i]! }, `${runId}/${step.nodeId}`);
         }
       }
-      const recorded = await env.store.listRuns({ pipeline: 'store-fan' });
+      const recorded = await env.store.runs.listRuns(SYSTEM, { pipeline: 'store-fan' });
       assert.deepEqual(recorded.map((r) => r.id).sort(), handles.map((h) => h.workflowId).sort());
     });
 
@@ -57,16 +58,16 @@ for (const backend of testBackends()) {
       const handles = await Promise.all(Array.from({ length: RUNS }, () => env.kiln.start(fan, { offset })));
       await Promise.all(handles.map((h) => h.result()));
       for (const handle of handles) {
-        const steps = await env.store.listSteps(handle.workflowId);
+        const steps = await env.store.steps.listSteps(SYSTEM, handle.workflowId);
         assert.equal(steps.length, ITEMS + 1);
-        assert.equal((await env.store.getRun(handle.workflowId))?.status, 'succeeded');
+        assert.equal((await env.store.runs.getRun(SYSTEM, handle.workflowId))?.status, 'succeeded');
         for (const step of steps) {
           assert.ok(
             step.status === 'succeeded' || step.status === 'cached',
             `${handle.workflowId}/${step.nodeId} is ${step.status}`,
           );
           if (step.status !== 'cached') continue;
-          const source = await env.store.getStep({ executionId: step.cachedFrom! });
+          const source = await env.store.steps.getStep(SYSTEM, { executionId: step.cachedFrom! });
           assert.equal(source?.status, 'succeeded');
           assert.equal(source?.nodeId, step.nodeId);
           assert.notEqual(source?.runId, handle.workflowId);

@@ -5,6 +5,7 @@ import { testBackends } from '../support/backends';
 import { statusQuery } from '../../workflows';
 import { recordingEngine } from '../fixtures/recording-engine';
 import { add, testSteps } from '../fixtures/steps';
+import { SYSTEM } from '../../store/access';
 
 const STEPS = 25;
 
@@ -26,7 +27,7 @@ for (const backend of testBackends()) {
       const status = await handle.query(statusQuery);
       assert.ok(status.generation >= 2, `expected at least two continue-as-new, got ${status.generation}`);
 
-      const runs = await env.store.listRuns({ pipeline: 'store-long' });
+      const runs = await env.store.runs.listRuns(SYSTEM, { pipeline: 'store-long' });
       assert.deepEqual(
         runs.map((r) => [r.id, r.workflowId, r.status]),
         [[handle.workflowId, handle.workflowId, 'succeeded']],
@@ -35,7 +36,7 @@ for (const backend of testBackends()) {
       assert.equal(runs[0]!.temporalRunId, first.runId);
       assert.ok(runs[0]!.finishedAt);
 
-      const steps = await env.store.listSteps(handle.workflowId);
+      const steps = await env.store.steps.listSteps(SYSTEM, handle.workflowId);
       assert.deepEqual(steps.map((s) => s.nodeId).sort(), Array.from({ length: STEPS }, (_, i) => `s${i}`).sort());
       assert.ok(
         steps.every((s) => s.status === 'succeeded' && s.attempts === 1),

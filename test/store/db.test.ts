@@ -12,6 +12,7 @@ import { openStore } from '../../store/db';
 import { migrationsFolder } from '../../store/migrate';
 import { startPostgres } from '../../store/postgres-server';
 import { sha } from '../support/store-fixtures';
+import { SYSTEM } from '../../store/access';
 
 const run = promisify(execFile);
 
@@ -25,12 +26,12 @@ describe('openStore', () => {
   it('keeps a PGlite store in a directory across reopenings, migrating once', async () => {
     const first = await openStore({ dir: join(dir, 'db') });
     assert.equal(first.driver, 'pglite');
-    await first.recordArtifact({ sha256: sha('kept'), kind: 'dataset', size: 3 });
-    await first.appendAudit({ actor: 'a', action: 'x', subject: 's' });
+    await first.artifacts.recordArtifact(SYSTEM, { sha256: sha('kept'), kind: 'dataset', size: 3 });
+    await first.audit.appendAudit(SYSTEM, { actor: 'a', action: 'x', subject: 's' });
     await first.close();
     const again = await openStore({ dir: join(dir, 'db') });
-    assert.equal((await again.getArtifact(sha('kept')))?.size, 3);
-    assert.deepEqual(await again.verifyAudit(), { ok: true, count: 1 });
+    assert.equal((await again.artifacts.getArtifact(SYSTEM, sha('kept')))?.size, 3);
+    assert.deepEqual(await again.audit.verifyAudit(SYSTEM), { ok: true, count: 1 });
     const applied = await again.db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
     const journal = JSON.parse(await readFile(join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as {
       entries: unknown[];
@@ -56,21 +57,24 @@ describe('openStore', () => {
     const owner = await openStore({ dir: path, share: true });
     assert.equal(owner.driver, 'pglite-shared');
     // Another process: a CLI command while the worker holds the store.
-    const script = `import { openStore } from './store/db';
+    const script = `import { SYSTEM } from './store/access';
+import { openStore } from './store/db';
 const s = await openStore({ dir: ${JSON.stringify(path)} });
-await Promise.all([0, 1, 2, 3].map((i) => s.appendAudit({ actor: 'cli', action: 'x', subject: String(i) })));
+await Promise.all([0, 1, 2, 3].map((i) => s.audit.appendAudit(SYSTEM, { actor: 'cli', action: 'x', subject: String(i) })));
 console.log(s.driver); await s.close();`;
     // Asynchronous: this process serves the child's queries, so it must not block on it.
     const child = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       encoding: 'utf8',
     });
     assert.equal(child.stdout.trim(), 'pglite-shared');
-    await Promise.all([0, 1, 2, 3].map((i) => owner.appendAudit({ actor: 'worker', action: 'x', subject: String(i) })));
-    assert.deepEqual(await owner.verifyAudit(), { ok: true, count: 8 });
+    await Promise.all(
+      [0, 1, 2, 3].map((i) => owner.audit.appendAudit(SYSTEM, { actor: 'worker', action: 'x', subject: String(i) })),
+    );
+    assert.deepEqual(await owner.audit.verifyAudit(SYSTEM), { ok: true, count: 8 });
     // Two clients run the same lineage query: one PGlite session under both, so no named statements.
     const clients = [await openStore({ dir: path }), await openStore({ dir: path })];
-    await clients[0]!.recordArtifact({ sha256: sha('shared'), kind: 'dataset', size: 1 });
-    for (const c of clients) assert.equal((await c.downstream(sha('shared'))).nodes.length, 1);
+    await clients[0]!.artifacts.recordArtifact(SYSTEM, { sha256: sha('shared'), kind: 'dataset', size: 1 });
+    for (const c of clients) assert.equal((await c.lineage.downstream(SYSTEM, sha('shared'))).nodes.length, 1);
     for (const c of clients) await c.close();
     // A second long-lived owner is refused: it would lose the store when this one stops.
     await assert.rejects(
@@ -80,7 +84,7 @@ console.log(s.driver); await s.close();`;
     await owner.close();
     const reopened = await openStore({ dir: path });
     assert.equal(reopened.driver, 'pglite');
-    assert.equal((await reopened.listAudit({})).length, 8);
+    assert.equal((await reopened.audit.listAudit(SYSTEM, {})).length, 8);
     await reopened.close();
   });
 
@@ -100,8 +104,8 @@ console.log(s.driver); await s.close();`;
         stores.map((s) => s.driver),
         ['postgres', 'postgres'],
       );
-      await stores[0]!.appendAudit({ actor: 'a', action: 'x', subject: 's' });
-      assert.deepEqual(await stores[1]!.verifyAudit(), { ok: true, count: 1 });
+      await stores[0]!.audit.appendAudit(SYSTEM, { actor: 'a', action: 'x', subject: 's' });
+      assert.deepEqual(await stores[1]!.audit.verifyAudit(SYSTEM), { ok: true, count: 1 });
       for (const s of stores) await s.close();
     } finally {
       await admin.query(`drop database if exists ${name} with (force)`);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Store } from '../../store/db';
 import { testBackends } from '../support/backends';
+import { SYSTEM } from '../../store/access';
 
 for (const backend of testBackends()) {
   describe(`experiments on ${backend.name}`, () => {
@@ -12,34 +13,54 @@ for (const backend of testBackends()) {
     after(() => backend.close());
 
     it('records a trial once per key, merging metrics as they arrive', async () => {
-      await store.recordExperiment({ name: 'lr-sweep', description: 'learning rates' });
-      await store.recordTrial({ experiment: 'lr-sweep', key: 'lr=0.1', status: 'running', params: { lr: 0.1 } });
-      await store.recordTrial({ experiment: 'lr-sweep', key: 'lr=0.1', status: 'running', metrics: { loss: 0.5 } });
-      const done = await store.recordTrial({
+      await store.experiments.recordExperiment(SYSTEM, { name: 'lr-sweep', description: 'learning rates' });
+      await store.experiments.recordTrial(SYSTEM, {
+        experiment: 'lr-sweep',
+        key: 'lr=0.1',
+        status: 'running',
+        params: { lr: 0.1 },
+      });
+      await store.experiments.recordTrial(SYSTEM, {
+        experiment: 'lr-sweep',
+        key: 'lr=0.1',
+        status: 'running',
+        metrics: { loss: 0.5 },
+      });
+      const done = await store.experiments.recordTrial(SYSTEM, {
         experiment: 'lr-sweep',
         key: 'lr=0.1',
         status: 'succeeded',
         metrics: { auc: 0.8 },
       });
-      await store.recordTrial({ experiment: 'lr-sweep', key: 'lr=0.1', status: 'succeeded', metrics: { auc: 0.8 } });
+      await store.experiments.recordTrial(SYSTEM, {
+        experiment: 'lr-sweep',
+        key: 'lr=0.1',
+        status: 'succeeded',
+        metrics: { auc: 0.8 },
+      });
       assert.deepEqual(done.params, { lr: 0.1 });
       assert.deepEqual(done.metrics, { loss: 0.5, auc: 0.8 });
-      const trials = await store.listTrials('lr-sweep');
+      const trials = await store.experiments.listTrials(SYSTEM, 'lr-sweep');
       assert.equal(trials.length, 1);
       assert.equal(trials[0]!.finishedAt?.getTime(), done.finishedAt?.getTime());
     });
 
     it('ranks trials by a metric, best first, those without it last', async () => {
       await Promise.all([
-        store.recordTrial({
+        store.experiments.recordTrial(SYSTEM, {
           experiment: 'lr-sweep',
           key: 'lr=0.01',
           status: 'succeeded',
           params: { lr: 0.01 },
           metrics: { auc: 0.86 },
         }),
-        store.recordTrial({ experiment: 'lr-sweep', key: 'lr=1', status: 'failed', params: { lr: 1 } }),
-        store.recordTrial({
+        store.experiments.recordTrial(SYSTEM, {
+          experiment: 'lr-sweep',
+          key: 'lr=1',
+          status: 'failed',
+          params: { lr: 1 },
+        }),
+        store.experiments.recordTrial(SYSTEM, {
           experiment: 'lr-sweep',
           key: 'lr=0.001',
           status: 'pruned',
@@ -48,18 +69,18 @@ for (const backend of testBackends()) {
         }),
       ]);
       assert.deepEqual(
-        (await store.listTrials('lr-sweep', { metric: 'auc' })).map((t) => t.key),
+        (await store.experiments.listTrials(SYSTEM, 'lr-sweep', { metric: 'auc' })).map((t) => t.key),
         ['lr=0.01', 'lr=0.1', 'lr=0.001', 'lr=1'],
       );
       assert.deepEqual(
-        (await store.listTrials('lr-sweep', { metric: 'auc', goal: 'min' })).map((t) => t.key),
+        (await store.experiments.listTrials(SYSTEM, 'lr-sweep', { metric: 'auc', goal: 'min' })).map((t) => t.key),
         ['lr=0.001', 'lr=0.1', 'lr=0.01', 'lr=1'],
       );
       assert.deepEqual(
-        (await store.listExperiments()).map((e) => e.name),
+        (await store.experiments.listExperiments(SYSTEM)).map((e) => e.name),
         ['lr-sweep'],
       );
-      await assert.rejects(store.listTrials('nope'), { name: 'NotFoundError' });
+      await assert.rejects(store.experiments.listTrials(SYSTEM, 'nope'), { name: 'NotFoundError' });
     });
   });
 }

@@ -6,6 +6,7 @@ import { parseLineageTarget } from '../../store/lineage/graph';
 import { renderLineage } from '../../store/lineage/render';
 import { fakePlan, runStep, sha } from '../support/store-fixtures';
 import { testBackends } from '../support/backends';
+import { SYSTEM } from '../../store/access';
 
 const csv = sha('credit.csv bytes');
 const ds = (name: string) => ({ sha256: sha(name), kind: 'dataset' });
@@ -14,14 +15,14 @@ const plan = fakePlan('credit-risk', '2.0.0');
 // ingest(csv) -> raw; split(raw) -> train, test; fit(train) -> transform;
 // train(train, transform) -> model; evaluate(model, test, transform) -> report; registered as credit@1.
 async function creditRun(store: Store, runId: string, options: { attempts?: number } = {}) {
-  await store.recordRunStart({
+  await store.runs.recordRunStart(SYSTEM, {
     runId,
     workflowId: `wf-${runId}`,
     plan,
     params: { minAuc: 0.7, label: 'default' },
     code: { commit: 'c0ffee123456', dirty: true },
   });
-  await store.recordArtifact({
+  await store.artifacts.recordArtifact(SYSTEM, {
     sha256: csv,
     kind: 'file',
     size: 2048,
@@ -55,7 +56,7 @@ async function creditRun(store: Store, runId: string, options: { attempts?: numb
     { model: sha('model'), test: sha('test'), transform: sha('transform') },
     { report: { sha256: sha('report'), kind: 'report' } },
   );
-  await store.recordRunFinish({ runId, status: 'succeeded' });
+  await store.runs.recordRunFinish(SYSTEM, { runId, status: 'succeeded' });
 }
 
 const ids = (g: LineageGraph, type: string) =>
@@ -70,8 +71,8 @@ for (const backend of testBackends()) {
     before(async () => {
       store = await backend.open();
       await creditRun(store, 'credit-1', { attempts: 2 });
-      const train = await store.getStep({ runId: 'credit-1', nodeId: 'train' });
-      await store.registerModelVersion({
+      const train = await store.steps.getStep(SYSTEM, { runId: 'credit-1', nodeId: 'train' });
+      await store.registry.registerModelVersion(SYSTEM, {
         model: 'credit',
         artifactSha256: sha('model'),
         metrics: { auc: 0.81 },
@@ -79,7 +80,7 @@ for (const backend of testBackends()) {
         stepExecutionId: train!.id,
       });
       // A second dataset version derived from the first, and a model trained on it in another run.
-      await store.recordRunStart({
+      await store.runs.recordRunStart(SYSTEM, {
         runId: 'credit-2',
         workflowId: 'wf-credit-2',
         plan,
@@ -95,18 +96,18 @@ for (const backend of testBackends()) {
         { train: sha('raw-v2') },
         { model: { sha256: sha('model-v2'), kind: 'model' } },
       );
-      await store.registerModelVersion({
+      await store.registry.registerModelVersion(SYSTEM, {
         model: 'credit',
         artifactSha256: sha('model-v2'),
         metrics: { auc: 0.84 },
         runId: 'credit-2',
       });
-      await store.promote('credit', 2, 'production');
+      await store.registry.promote(SYSTEM, 'credit', 2, 'production');
     });
     after(() => backend.close());
 
     it('traces a model version back to the exact CSV file hash, with code version, plan hash, params and steps', async () => {
-      const graph = await store.upstream('credit@1');
+      const graph = await store.lineage.upstream(SYSTEM, 'credit@1');
       assert.equal(graph.root, 'model:credit@1');
       assert.ok(ids(graph, 'artifact').includes(`artifact:${csv}`));
       assert.deepEqual(
@@ -141,7 +142,7 @@ for (const backend of testBackends()) {
     });
 
     it('follows dataset versions across runs and resolves an alias', async () => {
-      const graph = await store.upstream('credit@production');
+      const graph = await store.lineage.upstream(SYSTEM, 'credit@production');
       assert.equal(graph.root, 'model:credit@2');
       assert.deepEqual(ids(graph, 'run'), ['run:credit-1', 'run:credit-2']);
       assert.ok(ids(graph, 'artifact').includes(`artifact:${csv}`));
@@ -149,7 +150,7 @@ for (const backend of testBackends()) {
     });
 
     it('stops at the depth bound and says so', async () => {
-      const graph = await store.upstream('credit@2', { maxDepth: 2 });
+      const graph = await store.lineage.upstream(SYSTEM, 'credit@2', { maxDepth: 2 });
       assert.equal(graph.truncated, true);
       assert.ok(!ids(graph, 'artifact').includes(`artifact:${csv}`));
       assert.ok(ids(graph, 'artifact').includes(`artifact:${sha('raw')}`), 'the input at the bound is shown');
@@ -157,7 +158,7 @@ for (const backend of testBackends()) {
     });
 
     it('lists everything derived from a dataset version, down to registered models', async () => {
-      const graph = await store.downstream(sha('raw'));
+      const graph = await store.lineage.downstream(SYSTEM, sha('raw'));
       assert.deepEqual(ids(graph, 'model'), ['model:credit@1', 'model:credit@2']);
       const artifacts = ids(graph, 'artifact');
       for (const name of ['raw', 'train', 'test', 'transform', 'model', 'report', 'raw-v2', 'model-v2'])
@@ -180,31 +181,31 @@ for (const backend of testBackends()) {
     });
 
     it('gives a run its steps, their inputs and outputs, and what they came from', async () => {
-      const graph = await store.upstream({ run: 'credit-2' });
+      const graph = await store.lineage.upstream(SYSTEM, { run: 'credit-2' });
       assert.equal(graph.root, 'run:credit-2');
       assert.ok(ids(graph, 'artifact').includes(`artifact:${sha('model-v2')}`));
       assert.ok(ids(graph, 'artifact').includes(`artifact:${csv}`));
-      const byRun = await store.upstream('credit-1');
+      const byRun = await store.lineage.upstream(SYSTEM, 'credit-1');
       assert.equal(byRun.root, 'run:credit-1');
     });
 
     it('shows a cache hit in the run that reused the result', async () => {
-      const split = await store.getStep({ runId: 'credit-1', nodeId: 'split' });
-      await store.recordRunStart({
+      const split = await store.steps.getStep(SYSTEM, { runId: 'credit-1', nodeId: 'split' });
+      await store.runs.recordRunStart(SYSTEM, {
         runId: 'credit-3',
         workflowId: 'wf-credit-3',
         plan,
         params: {},
         code: { commit: 'feedbead', dirty: false },
       });
-      await store.recordCacheHit({
+      await store.steps.recordCacheHit(SYSTEM, {
         runId: 'credit-3',
         nodeId: 'split',
         step: { name: 'split', version: '1' },
         cacheKey: 'k',
         from: split!.id,
       });
-      const graph = await store.upstream({ run: 'credit-3' });
+      const graph = await store.lineage.upstream(SYSTEM, { run: 'credit-3' });
       const hit = graph.nodes.find((n): n is StepNode => n.type === 'step' && n.runId === 'credit-3')!;
       assert.equal(hit.status, 'cached');
       assert.ok(graph.edges.some((e) => e.type === 'cached_from' && e.from === hit.id && e.to === `step:${split!.id}`));
@@ -213,7 +214,7 @@ for (const backend of testBackends()) {
     });
 
     it('renders a tree for the terminal that names the CSV, the run, its code and plan', async () => {
-      const text = renderLineage(await store.upstream('credit@1'));
+      const text = renderLineage(await store.lineage.upstream(SYSTEM, 'credit@1'));
       assert.match(text, /^upstream of model credit@1/);
       assert.match(text, /step train \(trainClassifier@1\) succeeded, attempts 2/);
       assert.match(text, new RegExp(`file ${csv.slice(0, 12)}`));
@@ -223,16 +224,16 @@ for (const backend of testBackends()) {
       );
       assert.match(text, /sources:\n {2}file [0-9a-f]{64} {2}file:examples\/data\/credit.csv/);
       assert.match(text, /\(shown above\)/, 'the train split feeds fit and train: printed once');
-      const down = renderLineage(await store.downstream(sha('raw')));
+      const down = renderLineage(await store.lineage.downstream(SYSTEM, sha('raw')));
       assert.match(down, /^downstream of dataset/);
       assert.match(down, /models:\n {2}model credit@1 auc=0.8100\n {2}model credit@2 \[production\] auc=0.8400/);
     });
 
     it('reports what it cannot find by name', async () => {
-      await assert.rejects(store.upstream('credit@9'), /model version 'credit@9'/);
-      await assert.rejects(store.upstream('nope@1'), /model 'nope'/);
-      await assert.rejects(store.upstream('no-such-run'), /run 'no-such-run'/);
-      await assert.rejects(store.upstream({ artifact: sha('unknown') }), /artifact/);
+      await assert.rejects(store.lineage.upstream(SYSTEM, 'credit@9'), /model version 'credit@9'/);
+      await assert.rejects(store.lineage.upstream(SYSTEM, 'nope@1'), /model 'nope'/);
+      await assert.rejects(store.lineage.upstream(SYSTEM, 'no-such-run'), /run 'no-such-run'/);
+      await assert.rejects(store.lineage.upstream(SYSTEM, { artifact: sha('unknown') }), /artifact/);
     });
 
     it('reads command-line targets', () => {
@@ -244,7 +245,7 @@ for (const backend of testBackends()) {
     });
 
     it('resolves a unique artifact prefix', async () => {
-      const graph = await store.upstream(sha('model').slice(0, 12));
+      const graph = await store.lineage.upstream(SYSTEM, sha('model').slice(0, 12));
       assert.equal(graph.root, `artifact:${sha('model')}`);
       assert.ok(graph.nodes.some((n): n is ArtifactNode => n.type === 'artifact' && n.sha256 === csv));
     });

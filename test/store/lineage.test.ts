@@ -13,6 +13,7 @@ import type { Store } from '../../store';
 import type { ArtifactNode, LineageGraph, RunNode, StepNode } from '../../store/lineage/graph';
 import { testBackends } from '../support/backends';
 import { engine } from '../fixtures/engine';
+import { SYSTEM } from '../../store/access';
 
 const csv = fileURLToPath(new URL('../../examples/data/german-credit.csv', import.meta.url));
 
@@ -144,7 +145,7 @@ for (const backend of testBackends()) {
     };
 
     it('reaches the exact bytes of the CSV file from the model artifact, with datasets, transform, steps and run', async () => {
-      const graph = await store.upstream({ artifact: output.model.sha256 });
+      const graph = await store.lineage.upstream(SYSTEM, { artifact: output.model.sha256 });
       assert.equal(graph.truncated, false);
       // Only what led to the model: the read dataset and the training split, not the test split.
       await checkGraph(graph, 2);
@@ -152,11 +153,11 @@ for (const backend of testBackends()) {
 
     it('reaches the same from the run id', async () => {
       // The run's own steps with all their outputs, the test split too.
-      await checkGraph(await store.upstream(`run:${runId}`), 3);
+      await checkGraph(await store.lineage.upstream(SYSTEM, `run:${runId}`), 3);
     });
 
     it('finds the model downstream of the CSV file', async () => {
-      const graph = await store.downstream(fileSha);
+      const graph = await store.lineage.downstream(SYSTEM, fileSha);
       assert.ok(artifactsOf(graph).some((a) => a.sha256 === output.model.sha256 && a.kind === 'model'));
     });
   });

@@ -10,6 +10,7 @@ import { fakePlan, sha, startRun } from '../support/store-fixtures';
 import { testBackends } from '../support/backends';
 import type { StepEnvelope, StepRequest } from '../../workflows/protocol';
 import { storeRecorder } from '../../workers/store-recorder';
+import { SYSTEM } from '../../store/access';
 
 const step = { name: 'test.digest', version: '1' };
 
@@ -62,7 +63,7 @@ for (const backend of testBackends()) {
     });
     const envelope = (attempt = 1): StepEnvelope => ({ output: { report }, attempt });
     const edgesOf = async (runId: string) =>
-      (await store.upstream(`run:${runId}`)).edges
+      (await store.lineage.upstream(SYSTEM, `run:${runId}`)).edges
         .filter((e) => e.type === 'input' || e.type === 'output' || e.type === 'reused')
         .map((e) => `${e.type} ${e.from} ${e.to} ${e.port}`)
         .sort();
@@ -78,7 +79,7 @@ for (const backend of testBackends()) {
       const edges = await edgesOf(req.context.workflowId);
       await recorder.started(req, key, 1);
       await recorder.succeeded(req, key, envelope(), [source]);
-      const rows = await store.listSteps(req.context.workflowId);
+      const rows = await store.steps.listSteps(SYSTEM, req.context.workflowId);
       assert.deepEqual(
         rows.map((r) => [r.nodeId, r.status, r.attempts, r.cacheKey]),
         [['digest', 'succeeded', 1, key]],
@@ -86,8 +87,8 @@ for (const backend of testBackends()) {
       assert.deepEqual(await edgesOf(req.context.workflowId), edges);
       // The file it read, the dataset it took and the report it wrote, each once.
       assert.equal(edges.length, 3, edges.join('\n'));
-      assert.deepEqual((await store.getArtifact(source.sha256))?.kind, 'file');
-      assert.deepEqual((await store.getArtifact(dataset.sha256))?.stats, {
+      assert.deepEqual((await store.artifacts.getArtifact(SYSTEM, source.sha256))?.kind, 'file');
+      assert.deepEqual((await store.artifacts.getArtifact(SYSTEM, dataset.sha256))?.stats, {
         rows: 2,
         columns: [{ name: 'x', type: 'number' }],
       });
@@ -113,10 +114,10 @@ for (const backend of testBackends()) {
         attempt: 1,
         error: { type: 'Timeout', message: 'timed out (START_TO_CLOSE)' },
       };
-      await store.recordStepFinish(failure);
-      await store.recordStepFinish(failure);
+      await store.steps.recordStepFinish(SYSTEM, failure);
+      await store.steps.recordStepFinish(SYSTEM, failure);
       await recorder.succeeded(req, key, envelope(), [source]);
-      const rows = await store.listSteps(req.context.workflowId);
+      const rows = await store.steps.listSteps(SYSTEM, req.context.workflowId);
       assert.deepEqual(
         rows.map((r) => [r.status, r.attempts, r.errorType]),
         [['failed', 1, 'Timeout']],
@@ -133,8 +134,8 @@ for (const backend of testBackends()) {
       assert.deepEqual(first?.cached, { runId: original.context.workflowId, node: 'digest' });
       assert.deepEqual(again, first);
       assert.deepEqual(first?.output, { report });
-      const rows = await store.listSteps(req.context.workflowId);
-      const source0 = await store.getStep({ runId: original.context.workflowId, nodeId: 'digest' });
+      const rows = await store.steps.listSteps(SYSTEM, req.context.workflowId);
+      const source0 = await store.steps.getStep(SYSTEM, { runId: original.context.workflowId, nodeId: 'digest' });
       assert.deepEqual(
         rows.map((r) => [r.status, r.cachedFrom]),
         [['cached', source0!.id]],
@@ -152,17 +153,17 @@ for (const backend of testBackends()) {
       const { req, key } = await begin(`rec-lost-${backend.name}`);
       await recorder.started(req, key, 1);
       await recorder.succeeded(req, key, envelope(), [source]);
-      const before = await store.getStep({ runId: req.context.workflowId, nodeId: 'digest' });
+      const before = await store.steps.getStep(SYSTEM, { runId: req.context.workflowId, nodeId: 'digest' });
       const edges = await edgesOf(req.context.workflowId);
       const hit = await recorder.reuse(req, key, 2);
       assert.deepEqual(hit?.output, { report });
       assert.equal(hit?.cached, undefined, 'its own result is no cache hit');
-      const after = await store.getStep({ runId: req.context.workflowId, nodeId: 'digest' });
+      const after = await store.steps.getStep(SYSTEM, { runId: req.context.workflowId, nodeId: 'digest' });
       assert.equal(after?.status, 'succeeded');
       assert.equal(after?.cachedFrom, null);
       assert.deepEqual(await edgesOf(req.context.workflowId), edges);
       assert.equal(
-        (await store.lookupCache(key))?.executionId,
+        (await store.steps.lookupCache(SYSTEM, key))?.executionId,
         before!.id,
         'it is still the cached result for its key',
       );
@@ -180,7 +181,7 @@ for (const backend of testBackends()) {
       await rm(artifacts.pathOf(gone.sha256));
       const { req } = await begin(`rec-gone-hit-${backend.name}`);
       assert.equal(await recorder.reuse({ ...req, input }, key, 1), undefined);
-      assert.deepEqual(await store.listSteps(req.context.workflowId), []);
+      assert.deepEqual(await store.steps.listSteps(SYSTEM, req.context.workflowId), []);
     });
   });
 }

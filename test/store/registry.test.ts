@@ -4,6 +4,7 @@ import type { Principal } from '../../store/access';
 import type { Store } from '../../store/db';
 import { sha } from '../support/store-fixtures';
 import { testBackends } from '../support/backends';
+import { SYSTEM } from '../../store/access';
 
 for (const backend of testBackends()) {
   describe(`model registry on ${backend.name}`, () => {
@@ -13,44 +14,63 @@ for (const backend of testBackends()) {
     before(async () => {
       store = await backend.open();
       for (let v = 1; v <= 3; v++)
-        await store.recordArtifact({ sha256: sha(`fraud-model-${v}`), kind: 'model', size: 1000 * v });
-      approver = await store.authenticate((await store.createToken({ name: 'alice', role: 'approver' })).token);
-      viewer = await store.authenticate((await store.createToken({ name: 'victor', role: 'viewer' })).token);
+        await store.artifacts.recordArtifact(SYSTEM, {
+          sha256: sha(`fraud-model-${v}`),
+          kind: 'model',
+          size: 1000 * v,
+        });
+      approver = await store.access.authenticate(
+        (await store.access.createToken(SYSTEM, { name: 'alice', role: 'approver' })).token,
+      );
+      viewer = await store.access.authenticate(
+        (await store.access.createToken(SYSTEM, { name: 'victor', role: 'viewer' })).token,
+      );
     });
     after(() => backend.close());
 
     it('numbers versions in order and registers an artifact once however often it is retried', async () => {
-      const v1 = await store.registerModelVersion({
+      const v1 = await store.registry.registerModelVersion(SYSTEM, {
         model: 'fraud',
         artifactSha256: sha('fraud-model-1'),
         metrics: { auc: 0.8 },
         signature: { inputs: ['amount'] },
       });
-      const again = await store.registerModelVersion({
+      const again = await store.registry.registerModelVersion(SYSTEM, {
         model: 'fraud',
         artifactSha256: sha('fraud-model-1'),
         metrics: { auc: 0.8 },
       });
       const [v2, v3] = await Promise.all([
-        store.registerModelVersion({ model: 'fraud', artifactSha256: sha('fraud-model-2'), metrics: { auc: 0.82 } }),
-        store.registerModelVersion({ model: 'fraud', artifactSha256: sha('fraud-model-3'), metrics: { auc: 0.85 } }),
+        store.registry.registerModelVersion(SYSTEM, {
+          model: 'fraud',
+          artifactSha256: sha('fraud-model-2'),
+          metrics: { auc: 0.82 },
+        }),
+        store.registry.registerModelVersion(SYSTEM, {
+          model: 'fraud',
+          artifactSha256: sha('fraud-model-3'),
+          metrics: { auc: 0.85 },
+        }),
       ]);
       assert.equal(v1.version, 1);
       assert.equal(again.version, 1);
       assert.deepEqual([v2.version, v3.version].sort(), [2, 3]);
-      const registered = await store.listAudit({ action: 'model.register' });
+      const registered = await store.audit.listAudit(SYSTEM, { action: 'model.register' });
       assert.equal(registered.length, 3);
     });
 
     it('refuses to register an artifact that is not recorded', async () => {
-      await assert.rejects(store.registerModelVersion({ model: 'fraud', artifactSha256: sha('missing') }), {
-        name: 'ConflictError',
-      });
+      await assert.rejects(
+        store.registry.registerModelVersion(SYSTEM, { model: 'fraud', artifactSha256: sha('missing') }),
+        {
+          name: 'ConflictError',
+        },
+      );
     });
 
     it('lists models with versions, metrics and aliases', async () => {
-      await store.promote('fraud', 1, 'staging', { actor: approver });
-      const [fraud] = await store.listModels();
+      await store.registry.promote(approver, 'fraud', 1, 'staging');
+      const [fraud] = await store.registry.listModels(SYSTEM);
       assert.equal(fraud!.name, 'fraud');
       assert.deepEqual(
         fraud!.versions.map((v) => v.version),
@@ -59,29 +79,29 @@ for (const backend of testBackends()) {
       assert.deepEqual(fraud!.versions.at(-1)!.metrics, { auc: 0.8 });
       assert.deepEqual(fraud!.versions.at(-1)!.aliases, ['staging']);
       assert.deepEqual(fraud!.aliases, { staging: 1 });
-      assert.equal((await store.getModelVersion('fraud', 'staging')).version, 1);
+      assert.equal((await store.registry.getModelVersion(SYSTEM, 'fraud', 'staging')).version, 1);
     });
 
     it('promotes, then rolls back to each previous holder in turn', async () => {
-      const first = await store.promote('fraud', 1, 'production', { actor: approver });
+      const first = await store.registry.promote(approver, 'fraud', 1, 'production');
       assert.deepEqual(first, { model: 'fraud', alias: 'production', version: 1, previous: null, changed: true });
-      await store.promote('fraud', 2, 'production', { actor: approver });
-      const third = await store.promote('fraud', 3, 'production', { actor: approver });
+      await store.registry.promote(approver, 'fraud', 2, 'production');
+      const third = await store.registry.promote(approver, 'fraud', 3, 'production');
       assert.equal(third.previous, 2);
-      assert.equal((await store.promote('fraud', 3, 'production', { actor: approver })).changed, false);
+      assert.equal((await store.registry.promote(approver, 'fraud', 3, 'production')).changed, false);
 
-      assert.deepEqual(await store.rollback('fraud', 'production', { actor: approver }), {
+      assert.deepEqual(await store.registry.rollback(approver, 'fraud', 'production'), {
         model: 'fraud',
         alias: 'production',
         version: 2,
         previous: 3,
         changed: true,
       });
-      assert.equal((await store.rollback('fraud', 'production', { actor: approver })).version, 1);
-      await assert.rejects(store.rollback('fraud', 'production', { actor: approver }), /no previous holder/);
-      assert.equal((await store.getModel('fraud'))!.aliases.production, 1);
+      assert.equal((await store.registry.rollback(approver, 'fraud', 'production')).version, 1);
+      await assert.rejects(store.registry.rollback(approver, 'fraud', 'production'), /no previous holder/);
+      assert.equal((await store.registry.getModel(SYSTEM, 'fraud'))!.aliases.production, 1);
 
-      const history = await store.aliasHistory('fraud', 'production');
+      const history = await store.registry.aliasHistory(SYSTEM, 'fraud', 'production');
       assert.deepEqual(
         history.map((h) => [h.action, h.version, h.previous, h.actor]),
         [
@@ -92,7 +112,7 @@ for (const backend of testBackends()) {
           ['rollback', 1, 2, 'alice'],
         ],
       );
-      const moves = await store.listAudit({ subject: 'model:fraud#production' });
+      const moves = await store.audit.listAudit(SYSTEM, { subject: 'model:fraud#production' });
       assert.deepEqual(
         moves.map((m) => [m.action, m.before, m.after]),
         [
@@ -107,14 +127,14 @@ for (const backend of testBackends()) {
 
     it('refuses an alias move by a viewer, naming who, what and the role needed, and audits it', async () => {
       await assert.rejects(
-        store.promote('fraud', 3, 'production', { actor: viewer }),
+        store.registry.promote(viewer, 'fraud', 3, 'production'),
         (e: Error) =>
           e.name === 'AccessDeniedError' &&
           /victor \(role viewer\) may not alias\.move on model:fraud@3: it needs the approver role/.test(e.message),
       );
-      await assert.rejects(store.rollback('fraud', 'production', { actor: viewer }), { name: 'AccessDeniedError' });
-      assert.equal((await store.getModel('fraud'))!.aliases.production, 1);
-      const denied = await store.listAudit({ action: 'access.denied', actor: 'victor' });
+      await assert.rejects(store.registry.rollback(viewer, 'fraud', 'production'), { name: 'AccessDeniedError' });
+      assert.equal((await store.registry.getModel(SYSTEM, 'fraud'))!.aliases.production, 1);
+      const denied = await store.audit.listAudit(SYSTEM, { action: 'access.denied', actor: 'victor' });
       assert.equal(denied.length, 2);
       assert.deepEqual(denied[0]!.after, {
         action: 'alias.move',
@@ -125,7 +145,7 @@ for (const backend of testBackends()) {
     });
 
     it('records gate decisions and deployments by approvers only, each audited', async () => {
-      await store.recordRunStart({
+      await store.runs.recordRunStart(SYSTEM, {
         runId: 'gated',
         workflowId: 'wf-gated',
         plan: {
@@ -139,72 +159,73 @@ for (const backend of testBackends()) {
           hash: sha('p'),
         },
       });
-      await assert.rejects(store.recordDecision({ runId: 'gated', gate: 'review', decision: 'approved', by: viewer }), {
+      await assert.rejects(store.decisions.recordDecision(viewer, { runId: 'gated', gate: 'review', approved: true }), {
         name: 'AccessDeniedError',
       });
-      const approved = await store.recordDecision({
+      const approved = await store.decisions.recordDecision(approver, {
         runId: 'gated',
         gate: 'review',
-        decision: 'approved',
-        by: approver,
-        reason: 'metrics fine',
+        approved: true,
+        comment: 'metrics fine',
         shown: { auc: 0.85 },
       });
-      await store.recordDecision({ runId: 'gated', gate: 'review', decision: 'approved', by: approver });
+      await store.decisions.recordDecision(approver, { runId: 'gated', gate: 'review', approved: true });
       assert.equal(approved.decidedBy, 'alice');
       await assert.rejects(
-        store.recordDecision({ runId: 'gated', gate: 'review', decision: 'rejected', by: approver }),
+        store.decisions.recordDecision(approver, { runId: 'gated', gate: 'review', approved: false }),
         /already approved by alice/,
       );
-      await store.recordDecision({
+      await store.decisions.recordDecision(approver, {
         runId: 'gated',
         gate: 'fairness',
-        decision: 'rejected',
-        by: approver,
-        reason: 'gap too wide',
+        approved: false,
+        comment: 'gap too wide',
       });
       assert.deepEqual(
-        (await store.listDecisions('gated')).map((d) => [d.gate, d.decision]),
+        (await store.decisions.listDecisions(SYSTEM, 'gated')).map((d) => [d.gate, d.decision]),
         [
           ['review', 'approved'],
           ['fairness', 'rejected'],
         ],
       );
 
-      await store.recordDeployment({
+      await store.decisions.recordDeployment(approver, {
         key: 'fraud-3-edge',
         model: 'fraud',
         version: 3,
         target: 'edge',
         status: 'rolling-out',
-        actor: approver,
       });
-      await store.recordDeployment({
+      await store.decisions.recordDeployment(approver, {
         key: 'fraud-3-edge',
         model: 'fraud',
         version: 3,
         target: 'edge',
         status: 'rolling-out',
-        actor: approver,
       });
-      const live = await store.recordDeployment({
+      const live = await store.decisions.recordDeployment(approver, {
         key: 'fraud-3-edge',
         model: 'fraud',
         version: 3,
         target: 'edge',
         status: 'live',
-        actor: approver,
       });
       assert.equal(live.status, 'live');
       await assert.rejects(
-        store.recordDeployment({ key: 'x', model: 'fraud', version: 3, target: 'edge', status: 'live', actor: viewer }),
+        store.decisions.recordDeployment(viewer, {
+          key: 'x',
+          model: 'fraud',
+          version: 3,
+          target: 'edge',
+          status: 'live',
+        }),
         { name: 'AccessDeniedError' },
       );
-      const actions = (await store.listAudit({ actor: 'alice' }))
+      const actions = (await store.audit.listAudit(SYSTEM, { actor: 'alice' }))
         .map((e) => e.action)
         .filter((a) => a.startsWith('gate.') || a === 'model.deploy');
       assert.deepEqual(actions, ['gate.approve', 'gate.reject', 'model.deploy', 'model.deploy']);
-      assert.equal((await store.verifyAudit()).ok, true);
+      assert.equal((await store.audit.verifyAudit(SYSTEM)).ok, true);
     });
   });
 }

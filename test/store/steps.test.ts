@@ -7,6 +7,7 @@ import { lineageEdges } from '../../store/schema/lineage';
 import { stepExecutions } from '../../store/schema/steps';
 import { fakePlan, runStep, sha, startRun } from '../support/store-fixtures';
 import { testBackends } from '../support/backends';
+import { SYSTEM } from '../../store/access';
 
 for (const backend of testBackends()) {
   describe(`run and step recording on ${backend.name}`, () => {
@@ -19,11 +20,11 @@ for (const backend of testBackends()) {
     it('records a run once however often its start is replayed, and keeps the first finish time', async () => {
       await startRun(store, 'run-replay');
       await startRun(store, 'run-replay');
-      const first = await store.recordRunFinish({ runId: 'run-replay', status: 'succeeded' });
+      const first = await store.runs.recordRunFinish(SYSTEM, { runId: 'run-replay', status: 'succeeded' });
       await new Promise((r) => setTimeout(r, 5));
-      const again = await store.recordRunFinish({ runId: 'run-replay', status: 'succeeded' });
+      const again = await store.runs.recordRunFinish(SYSTEM, { runId: 'run-replay', status: 'succeeded' });
       assert.equal(again.finishedAt?.getTime(), first.finishedAt?.getTime());
-      const runs = await store.listRuns({ pipeline: 'test-pipeline' });
+      const runs = await store.runs.listRuns(SYSTEM, { pipeline: 'test-pipeline' });
       assert.equal(runs.filter((r) => r.id === 'run-replay').length, 1);
       assert.deepEqual(
         { commit: runs[0]!.codeCommit, dirty: runs[0]!.codeDirty },
@@ -38,14 +39,14 @@ for (const backend of testBackends()) {
     it('writes one step record with attempts = n for a step retried n times', async () => {
       await startRun(store, 'run-retry');
       for (let attempt = 1; attempt <= 3; attempt++) {
-        await store.recordStepStart({
+        await store.steps.recordStepStart(SYSTEM, {
           runId: 'run-retry',
           nodeId: 'train',
           step: { name: 'trainClassifier', version: '1' },
           attempt,
         });
         if (attempt < 3)
-          await store.recordStepFinish({
+          await store.steps.recordStepFinish(SYSTEM, {
             runId: 'run-retry',
             nodeId: 'train',
             status: 'failed',
@@ -53,20 +54,20 @@ for (const backend of testBackends()) {
             error: { type: 'Timeout', message: 'worker lost' },
           });
       }
-      await store.recordStepStart({
+      await store.steps.recordStepStart(SYSTEM, {
         runId: 'run-retry',
         nodeId: 'train',
         step: { name: 'trainClassifier', version: '1' },
         attempt: 2,
       });
-      const done = await store.recordStepFinish({
+      const done = await store.steps.recordStepFinish(SYSTEM, {
         runId: 'run-retry',
         nodeId: 'train',
         status: 'succeeded',
         attempt: 3,
         output: { ok: true },
       });
-      await store.recordStepFinish({
+      await store.steps.recordStepFinish(SYSTEM, {
         runId: 'run-retry',
         nodeId: 'train',
         status: 'succeeded',
@@ -84,9 +85,9 @@ for (const backend of testBackends()) {
     it("keeps a later attempt's success when a stale earlier attempt reports its own success late", async () => {
       await startRun(store, 'run-stale');
       const step = { name: 'trainClassifier', version: '1' };
-      await store.recordStepStart({ runId: 'run-stale', nodeId: 'train', step, attempt: 1 });
-      await store.recordStepStart({ runId: 'run-stale', nodeId: 'train', step, attempt: 2 });
-      await store.recordStepFinish({
+      await store.steps.recordStepStart(SYSTEM, { runId: 'run-stale', nodeId: 'train', step, attempt: 1 });
+      await store.steps.recordStepStart(SYSTEM, { runId: 'run-stale', nodeId: 'train', step, attempt: 2 });
+      await store.steps.recordStepFinish(SYSTEM, {
         runId: 'run-stale',
         nodeId: 'train',
         status: 'succeeded',
@@ -94,22 +95,22 @@ for (const backend of testBackends()) {
         output: { ok: 2 },
       });
       // Attempt 1 timed out long ago but only now gets to say so.
-      await store.recordStepFinish({
+      await store.steps.recordStepFinish(SYSTEM, {
         runId: 'run-stale',
         nodeId: 'train',
         status: 'succeeded',
         attempt: 1,
         output: { ok: 1 },
       });
-      const row = await store.getStep({ runId: 'run-stale', nodeId: 'train' });
+      const row = await store.steps.getStep(SYSTEM, { runId: 'run-stale', nodeId: 'train' });
       assert.deepEqual([row?.status, row?.attempts, row?.output, row?.errorMessage], ['succeeded', 2, { ok: 2 }, null]);
     });
 
     it("takes the workflow's outcome over a success it never received, and nothing after it", async () => {
       await startRun(store, 'run-lost-success');
       const step = { name: 'trainClassifier', version: '1' };
-      await store.recordStepStart({ runId: 'run-lost-success', nodeId: 'train', step, attempt: 1 });
-      await store.recordStepFinish({
+      await store.steps.recordStepStart(SYSTEM, { runId: 'run-lost-success', nodeId: 'train', step, attempt: 1 });
+      await store.steps.recordStepFinish(SYSTEM, {
         runId: 'run-lost-success',
         nodeId: 'train',
         status: 'succeeded',
@@ -117,7 +118,7 @@ for (const backend of testBackends()) {
         output: { ok: 1 },
       });
       const timedOut = { type: 'Timeout', message: 'timed out (HEARTBEAT)' };
-      await store.recordStepFinish({
+      await store.steps.recordStepFinish(SYSTEM, {
         runId: 'run-lost-success',
         nodeId: 'train',
         step,
@@ -125,57 +126,60 @@ for (const backend of testBackends()) {
         attempt: 1,
         error: timedOut,
       });
-      await store.recordStepFinish({
+      await store.steps.recordStepFinish(SYSTEM, {
         runId: 'run-lost-success',
         nodeId: 'train',
         step,
         status: 'cancelled',
         attempt: 1,
       });
-      const row = await store.getStep({ runId: 'run-lost-success', nodeId: 'train' });
+      const row = await store.steps.getStep(SYSTEM, { runId: 'run-lost-success', nodeId: 'train' });
       assert.deepEqual([row?.status, row?.errorType], ['failed', 'Timeout']);
     });
 
     it('reopens a failed step when Temporal resets it, its attempts counting anew', async () => {
       await startRun(store, 'run-reset');
       const step = { name: 'trainClassifier', version: '1' };
-      await store.recordStepStart({ runId: 'run-reset', nodeId: 'train', step, attempt: 3 });
-      await store.recordStepFinish({
+      await store.steps.recordStepStart(SYSTEM, { runId: 'run-reset', nodeId: 'train', step, attempt: 3 });
+      await store.steps.recordStepFinish(SYSTEM, {
         runId: 'run-reset',
         nodeId: 'train',
         status: 'failed',
         attempt: 3,
         error: { type: 'Error', message: 'boom' },
       });
-      await store.recordStepStart({ runId: 'run-reset', nodeId: 'train', step, attempt: 1 });
-      await store.recordStepFinish({
+      await store.steps.recordStepStart(SYSTEM, { runId: 'run-reset', nodeId: 'train', step, attempt: 1 });
+      await store.steps.recordStepFinish(SYSTEM, {
         runId: 'run-reset',
         nodeId: 'train',
         status: 'succeeded',
         attempt: 1,
         output: { ok: 'after reset' },
       });
-      const row = await store.getStep({ runId: 'run-reset', nodeId: 'train' });
+      const row = await store.steps.getStep(SYSTEM, { runId: 'run-reset', nodeId: 'train' });
       assert.deepEqual([row?.status, row?.attempts, row?.output], ['succeeded', 1, { ok: 'after reset' }]);
     });
 
     it('records a skipped node that never started', async () => {
-      const row = await store.recordStepFinish({
+      const row = await store.steps.recordStepFinish(SYSTEM, {
         runId: 'run-retry',
         nodeId: 'deploy',
         status: 'skipped',
         step: { name: 'deploy', version: '1' },
       });
       assert.equal(row.status, 'skipped');
-      await assert.rejects(store.recordStepFinish({ runId: 'run-retry', nodeId: 'nowhere', status: 'succeeded' }), {
-        name: 'NotFoundError',
-      });
+      await assert.rejects(
+        store.steps.recordStepFinish(SYSTEM, { runId: 'run-retry', nodeId: 'nowhere', status: 'succeeded' }),
+        {
+          name: 'NotFoundError',
+        },
+      );
     });
 
     it('does not duplicate artifacts or lineage edges when a finish is replayed', async () => {
       await startRun(store, 'run-edges');
       const csv = sha('edges.csv');
-      await store.recordArtifact({ sha256: csv, kind: 'file', size: 10, mediaType: 'text/csv' });
+      await store.artifacts.recordArtifact(SYSTEM, { sha256: csv, kind: 'file', size: 10, mediaType: 'text/csv' });
       await runStep(
         store,
         'run-edges',
@@ -192,15 +196,23 @@ for (const backend of testBackends()) {
         { file: csv },
         { dataset: { sha256: sha('edges-ds'), kind: 'dataset' } },
       );
-      await store.recordLineage({ runId: 'run-edges', nodeId: 'ingest' }, { inputs: [{ sha256: csv, port: 'file' }] });
-      const step = await store.getStep({ runId: 'run-edges', nodeId: 'ingest' });
+      await store.steps.recordLineage(
+        SYSTEM,
+        { runId: 'run-edges', nodeId: 'ingest' },
+        { inputs: [{ sha256: csv, port: 'file' }] },
+      );
+      const step = await store.steps.getStep(SYSTEM, { runId: 'run-edges', nodeId: 'ingest' });
       const edges = await store.db.select().from(lineageEdges).where(eq(lineageEdges.stepExecutionId, step!.id));
       assert.equal(edges.length, 2);
     });
 
     it('refuses lineage that names an artifact never recorded', async () => {
       await assert.rejects(
-        store.recordLineage({ runId: 'run-edges', nodeId: 'ingest' }, { outputs: [sha('never recorded')] }),
+        store.steps.recordLineage(
+          SYSTEM,
+          { runId: 'run-edges', nodeId: 'ingest' },
+          { outputs: [sha('never recorded')] },
+        ),
         (e: Error) => e.name === 'ConflictError' && /not recorded/.test(e.message),
       );
     });
@@ -210,7 +222,7 @@ for (const backend of testBackends()) {
       const dataset = sha('edges-ds');
       const key = cacheKey(step, { dataset: { kind: 'dataset', sha256: dataset }, testFraction: 0.2 });
       assert.equal(key, cacheKey(step, { testFraction: 0.2, dataset: { sha256: dataset, kind: 'dataset' } }));
-      assert.equal(await store.lookupCache(key), undefined);
+      assert.equal(await store.steps.lookupCache(SYSTEM, key), undefined);
       await runStep(
         store,
         'run-edges',
@@ -220,7 +232,7 @@ for (const backend of testBackends()) {
         { train: { sha256: sha('train'), kind: 'dataset' }, test: { sha256: sha('test'), kind: 'dataset' } },
         { cacheKey: key },
       );
-      const hit = await store.lookupCache(key);
+      const hit = await store.steps.lookupCache(SYSTEM, key);
       assert.ok(hit);
       assert.deepEqual(
         hit.outputs.map((o) => o.port),
@@ -232,21 +244,27 @@ for (const backend of testBackends()) {
       });
 
       await startRun(store, 'run-cached');
-      const cached = await store.recordCacheHit({
+      const cached = await store.steps.recordCacheHit(SYSTEM, {
         runId: 'run-cached',
         nodeId: 'split',
         step,
         cacheKey: key,
         from: hit.executionId,
       });
-      await store.recordCacheHit({ runId: 'run-cached', nodeId: 'split', step, cacheKey: key, from: hit.executionId });
+      await store.steps.recordCacheHit(SYSTEM, {
+        runId: 'run-cached',
+        nodeId: 'split',
+        step,
+        cacheKey: key,
+        from: hit.executionId,
+      });
       assert.equal(cached.status, 'cached');
       assert.equal(cached.cachedFrom, hit.executionId);
-      const steps = await store.listSteps('run-cached');
+      const steps = await store.steps.listSteps(SYSTEM, 'run-cached');
       assert.equal(steps.length, 1);
       const edges = await store.db.select().from(lineageEdges).where(eq(lineageEdges.stepExecutionId, cached.id));
       assert.equal(edges.length, 3);
-      assert.equal((await store.lookupCache(key))?.executionId, hit.executionId);
+      assert.equal((await store.steps.lookupCache(SYSTEM, key))?.executionId, hit.executionId);
     });
 
     it('keeps concurrent runs apart: no lost, duplicated or interleaved records', async () => {
@@ -257,7 +275,7 @@ for (const backend of testBackends()) {
           const s = i % 2 ? other : store;
           await startRun(s, runId);
           let previous = sha('shared-source');
-          await s.recordArtifact({ sha256: previous, kind: 'file', size: 1 });
+          await s.artifacts.recordArtifact(SYSTEM, { sha256: previous, kind: 'file', size: 1 });
           for (let n = 0; n < 6; n++) {
             const out = sha(`${runId}/${n}`);
             await runStep(
@@ -271,7 +289,7 @@ for (const backend of testBackends()) {
             );
             previous = out;
           }
-          await s.recordRunFinish({ runId, status: 'succeeded' });
+          await s.runs.recordRunFinish(SYSTEM, { runId, status: 'succeeded' });
         }),
       );
       const counts = await store.db
@@ -287,7 +305,7 @@ for (const backend of testBackends()) {
       for (const c of counts)
         assert.deepEqual({ n: c.n, attempts: c.attempts }, { n: 6, attempts: 1 + 2 + 3 + 1 + 2 + 3 });
       for (const runId of runs) {
-        const graph = await store.upstream({ run: runId });
+        const graph = await store.lineage.upstream(SYSTEM, { run: runId });
         const foreign = graph.nodes.filter((n) => n.type === 'step' && n.runId !== runId);
         assert.deepEqual(foreign, [], `${runId} lineage reaches another run`);
         assert.equal(graph.nodes.filter((n) => n.type === 'step').length, 6);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { PipelinePlan } from '../../dsl/plan';
 import type { Store } from '../../store/db';
+import { SYSTEM } from '../../store/access';
 
 export const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -19,7 +20,7 @@ export function fakePlan(name: string, version = '1.0.0'): PipelinePlan {
 }
 
 export async function startRun(store: Store, runId: string, plan = fakePlan('test-pipeline')) {
-  return store.recordRunStart({
+  return store.runs.recordRunStart(SYSTEM, {
     runId,
     workflowId: `wf-${runId}`,
     temporalRunId: `t-${runId}`,
@@ -40,7 +41,7 @@ export async function runStep(
   options: { attempts?: number; cacheKey?: string } = {},
 ) {
   for (let attempt = 1; attempt <= (options.attempts ?? 1); attempt++) {
-    await store.recordStepStart({
+    await store.steps.recordStepStart(SYSTEM, {
       runId,
       nodeId,
       step: { name, version: '1' },
@@ -48,7 +49,7 @@ export async function runStep(
       ...(options.cacheKey ? { cacheKey: options.cacheKey } : {}),
     });
   }
-  return store.recordStepFinish({
+  return store.steps.recordStepFinish(SYSTEM, {
     runId,
     nodeId,
     status: 'succeeded',

@@ -21,6 +21,7 @@ import type { DatasetRef } from '../../../activities/refs';
 import { pipeline } from '../../../dsl';
 import { testBackends } from '../../support/backends';
 import { recordingEngine } from '../../fixtures/recording-engine';
+import { SYSTEM } from '../../../store/access';
 
 // The lifecycle on a real Temporal worker with a store: evaluate (gated on PR AUC, Brier score and
 // calibration error), export to ONNX, batch-score with both engines, register the ONNX graph.
@@ -109,7 +110,7 @@ it('gates on the probability metrics, scores the holdout with both engines and r
     assert.ok(Math.abs((row.p_bad as number) - (b.rows[i]!.p_bad as number)) <= 1e-5, `row ${i + 1}`),
   );
   assert.deepEqual(output.onnxByClass, output.byClass);
-  const version = await env.store.getModelVersion('credit-onnx', output.version);
+  const version = await env.store.registry.getModelVersion(SYSTEM, 'credit-onnx', output.version);
   assert.equal((version.signature as { format?: string }).format, 'onnx');
   assert.equal(version.metrics.prAuc, output.metrics.prAuc);
 });

@@ -21,6 +21,7 @@ import { testBackends } from '../../support/backends';
 import { statusQuery } from '../../../workflows';
 import { approveWhenWaiting, approverAndViewer } from '../../fixtures/gates';
 import { recordingEngine } from '../../fixtures/recording-engine';
+import { SYSTEM } from '../../../store/access';
 
 // Train, validate (fairness by sex with the four-fifths rule, robustness, champion), register, ask a
 // person, and move `production` as that person.
@@ -117,11 +118,11 @@ it("validates, registers and, on an approver's word, promotes the model to produ
   assert.equal(output.by, 'alice');
   assert.match(output.champion, /no version of 'credit-release' holds the alias 'production' yet/);
   assert.ok(output.parity >= 0.8);
-  const production = await env.store.getModelVersion('credit-release', 'production');
+  const production = await env.store.registry.getModelVersion(SYSTEM, 'credit-release', 'production');
   assert.equal(production.version, 1);
   assert.equal(production.runId, handle.workflowId);
   assert.deepEqual(
-    (await env.store.aliasHistory('credit-release', 'production')).map((m) => m.actor),
+    (await env.store.registry.aliasHistory(SYSTEM, 'credit-release', 'production')).map((m) => m.actor),
     ['alice'],
   );
 });
@@ -138,9 +139,9 @@ it("refuses an approval not on record (a viewer's, sent straight to the run): Ac
   assert.match(error.cause.message, /no approval by victor at gate 'release' is on record for run/);
   const status = await handle.query(statusQuery);
   assert.equal(status.nodes.find((n) => n.id === 'champion')?.status, 'succeeded');
-  assert.equal((await env.store.getModelVersion('credit-release', 'production')).version, 1);
+  assert.equal((await env.store.registry.getModelVersion(SYSTEM, 'credit-release', 'production')).version, 1);
   assert.ok(
-    (await env.store.listAudit()).some(
+    (await env.store.audit.listAudit(SYSTEM)).some(
       (e) => e.action === 'access.denied' && e.actor === 'victor' && e.subject === 'model:credit-release@2',
     ),
   );

@@ -13,6 +13,7 @@ import type { OnnxSignature } from '../../../activities/refs';
 import { registerModel, registerModelImpl } from '../../../activities/registry/register';
 import { loadModel } from '../../../activities/common/model/model';
 import type { Store } from '../../../store';
+import { SYSTEM } from '../../../store/access';
 
 type Ctx = Awaited<ReturnType<typeof storeContext>>;
 
@@ -33,7 +34,7 @@ describe('registry.register with an imported ONNX model', () => {
 
   before(async () => {
     ctx = await storeContext();
-    store = ctx.store;
+    store = ctx.full;
     // Stands in for a graph from another framework: a logistic model on x, written to an .onnx file.
     const model = await loadModel(ctx.artifacts, (await linearModel(ctx.artifacts, { weight: 2, bias: -1 })).uri);
     file = join(ctx.artifacts.root, 'external.onnx');
@@ -56,11 +57,11 @@ describe('registry.register with an imported ONNX model', () => {
     });
     const out = await registerModelImpl.run(input, ctx);
     assert.deepEqual(out, { name: 'external-risk', version: 1 });
-    const version = await store.getModelVersion('external-risk', 1);
+    const version = await store.registry.getModelVersion(SYSTEM, 'external-risk', 1);
     assert.equal(version.artifactSha256, onnx.sha256);
     assert.deepEqual(version.metrics, { rocAuc: 0.71 });
     assert.deepEqual(version.signature, { format: 'onnx', ...declared });
-    assert.equal((await store.getArtifact(onnx.sha256))?.kind, 'onnx');
+    assert.equal((await store.artifacts.getArtifact(SYSTEM, onnx.sha256))?.kind, 'onnx');
     // The registered bytes are the graph: it scores sigmoid(2x − 1).
     const scorer = await openOnnx(ctx.artifacts, onnx);
     try {
@@ -74,7 +75,7 @@ describe('registry.register with an imported ONNX model', () => {
   it('records the signature stored with the graph when none is given', async () => {
     const { onnx, signature } = await imported();
     const out = await registerModelImpl.run(registerModel.input.parse({ name: 'external-plain', model: onnx }), ctx);
-    const version = await store.getModelVersion('external-plain', out.version);
+    const version = await store.registry.getModelVersion(SYSTEM, 'external-plain', out.version);
     assert.deepEqual(version.signature, { format: 'onnx', ...signature });
     assert.deepEqual((version.signature as OnnxSignature).classes, ['no', 'yes']);
   });
@@ -101,6 +102,6 @@ describe('registry.register with an imported ONNX model', () => {
       ),
       /classes: declared yes, no, the graph was imported with no, yes/,
     );
-    assert.equal(await store.getModel('external-wrong'), undefined);
+    assert.equal(await store.registry.getModel(SYSTEM, 'external-wrong'), undefined);
   });
 });

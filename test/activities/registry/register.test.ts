@@ -6,6 +6,7 @@ import { linearModel } from '../../fixtures/models';
 import { registerModelImpl } from '../../../activities/registry/register';
 import type { Store } from '../../../store';
 import { startRun } from '../../support/store-fixtures';
+import { SYSTEM } from '../../../store/access';
 
 type Ctx = Awaited<ReturnType<typeof storeContext>>;
 
@@ -14,7 +15,7 @@ describe('registry.register', () => {
   let ctx: Ctx;
   before(async () => {
     ctx = await storeContext();
-    store = ctx.store;
+    store = ctx.full;
   });
   after(async () => {
     await ctx.dispose();
@@ -23,7 +24,11 @@ describe('registry.register', () => {
   it('creates one version however many times the same run and node register, with the run, signature and report', async () => {
     const runId = 'run-register-1';
     await startRun(store, runId);
-    await store.recordStepStart({ runId, nodeId: 'register', step: { name: 'registry.register', version: '1' } });
+    await store.steps.recordStepStart(SYSTEM, {
+      runId,
+      nodeId: 'register',
+      step: { name: 'registry.register', version: '1' },
+    });
     const step = {
       ...ctx,
       run: { workflowId: runId, runId: 'temporal-run-1', pipeline: 'test-pipeline', node: 'register' },
@@ -36,7 +41,7 @@ describe('registry.register', () => {
     assert.deepEqual(first, { name: 'credit', version: 1 });
     assert.deepEqual(retried, first);
 
-    const summary = await store.getModel('credit');
+    const summary = await store.registry.getModel(SYSTEM, 'credit');
     assert.equal(summary?.versions.length, 1);
     const version = summary!.versions[0]!;
     assert.equal(version.runId, runId);
@@ -54,12 +59,12 @@ describe('registry.register', () => {
       transform: '0'.repeat(64),
       validationReport: report.uri,
     });
-    const registrations = (await store.listAudit()).filter(
+    const registrations = (await store.audit.listAudit(SYSTEM)).filter(
       (e) => e.action === 'model.register' && e.subject === 'model:credit@1',
     );
     assert.equal(registrations.length, 1);
     // The register step took the model and its validation report as inputs.
-    const fromReport = await store.downstream(report.sha256);
+    const fromReport = await store.lineage.downstream(SYSTEM, report.sha256);
     const steps = fromReport.nodes.filter((n) => n.type === 'step');
     assert.deepEqual(
       steps.map((n) => n.type === 'step' && [n.runId, n.nodeId]),
@@ -74,7 +79,7 @@ describe('registry.register', () => {
       ctx,
     );
     assert.equal(out.version, 2);
-    assert.deepEqual((await store.getModelVersion('credit', 2)).signature, { inputs: ['x'] });
+    assert.deepEqual((await store.registry.getModelVersion(SYSTEM, 'credit', 2)).signature, { inputs: ['x'] });
   });
 
   it('fails clearly without a store', async () => {

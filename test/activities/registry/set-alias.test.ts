@@ -4,7 +4,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { storeContext } from '../../support/store-context';
 import { linearModel } from '../../fixtures/models';
 import { setAliasImpl } from '../../../activities/registry/set-alias';
-import type { Store } from '../../../store';
+import { SYSTEM, type Store } from '../../../store';
+import { stepStore } from '../../../workers/step-store';
 import { startRun } from '../../support/store-fixtures';
 
 type Ctx = Awaited<ReturnType<typeof storeContext>>;
@@ -16,21 +17,20 @@ describe('registry.setAlias', () => {
   let ctx: Ctx;
   before(async () => {
     ctx = await storeContext();
-    store = ctx.store;
+    store = ctx.full;
     for (const weight of [1, 2]) {
       const model = await linearModel(ctx.artifacts, { weight });
-      await store.recordArtifact({ sha256: model.sha256, kind: 'model', size: model.size });
-      await store.registerModelVersion({ model: 'credit', artifactSha256: model.sha256 });
+      await store.artifacts.recordArtifact(SYSTEM, { sha256: model.sha256, kind: 'model', size: model.size });
+      await store.registry.registerModelVersion(SYSTEM, { model: 'credit', artifactSha256: model.sha256 });
     }
-    await store.createToken({ name: 'alice', role: 'approver' });
-    await store.createToken({ name: 'victor', role: 'viewer' });
+    await store.access.createToken(SYSTEM, { name: 'alice', role: 'approver' });
+    await store.access.createToken(SYSTEM, { name: 'victor', role: 'viewer' });
     // The approval on record, as `kiln approve` writes it after checking alice's token.
     await startRun(store, ctx.run.workflowId);
-    await store.recordDecision({
+    await store.decisions.recordDecision(await store.access.principalByName(SYSTEM, 'alice'), {
       runId: ctx.run.workflowId,
       gate: 'release',
-      decision: 'approved',
-      by: await store.principalByName('alice'),
+      approved: true,
     });
   });
   after(async () => {
@@ -50,8 +50,8 @@ describe('registry.setAlias', () => {
       changed: true,
       by: 'alice',
     });
-    assert.equal((await store.getModelVersion('credit', 'production')).version, 1);
-    const moves = await store.aliasHistory('credit', 'production');
+    assert.equal((await store.registry.getModelVersion(SYSTEM, 'credit', 'production')).version, 1);
+    const moves = await store.registry.aliasHistory(SYSTEM, 'credit', 'production');
     assert.deepEqual(
       moves.map((m) => [m.actor, m.version]),
       [['alice', 1]],
@@ -74,11 +74,10 @@ describe('registry.setAlias', () => {
   it('refuses an approval the store has no record of (one sent to the run directly), and audits it', async () => {
     // victor could not have recorded it: recordDecision refuses a viewer.
     await assert.rejects(
-      store.recordDecision({
+      store.decisions.recordDecision(await store.access.principalByName(SYSTEM, 'victor'), {
         runId: ctx.run.workflowId,
         gate: 'release',
-        decision: 'approved',
-        by: await store.principalByName('victor'),
+        approved: true,
       }),
       { name: 'AccessDeniedError' },
     );
@@ -96,31 +95,30 @@ describe('registry.setAlias', () => {
         },
       );
       assert.ok(
-        (await store.listAudit()).some(
+        (await store.audit.listAudit(SYSTEM)).some(
           (e) => e.action === 'access.denied' && e.actor === forger && e.subject === 'model:credit@2',
         ),
       );
     }
-    assert.equal((await store.getModelVersion('credit', 'production')).version, 1);
+    assert.equal((await store.registry.getModelVersion(SYSTEM, 'credit', 'production')).version, 1);
   });
 
   it('refuses a recorded approver who has since lost the role, and audits that too', async () => {
-    await store.createToken({ name: 'olga', role: 'approver' });
-    const olgaRun = { ...ctx, run: { ...ctx.run, workflowId: 'olga-run' } };
+    await store.access.createToken(SYSTEM, { name: 'olga', role: 'approver' });
+    const olgaRun = { ...ctx, run: { ...ctx.run, workflowId: 'olga-run' }, store: stepStore(store, 'olga-run') };
     await startRun(store, 'olga-run');
-    await store.recordDecision({
+    await store.decisions.recordDecision(await store.access.principalByName(SYSTEM, 'olga'), {
       runId: 'olga-run',
       gate: 'release',
-      decision: 'approved',
-      by: await store.principalByName('olga'),
+      approved: true,
     });
-    for (const p of await store.listPrincipals())
-      if (p.name === 'olga') for (const t of p.tokens) await store.revokeToken(t.id);
+    for (const p of await store.access.listPrincipals(SYSTEM))
+      if (p.name === 'olga') for (const t of p.tokens) await store.access.revokeToken(SYSTEM, t.id);
     await assert.rejects(
       setAliasImpl.run({ name: 'credit', version: 2, alias: 'production', approval: approvedBy('olga') }, olgaRun),
-      /olga \(role viewer\) may not alias\.move/,
+      /olga \(no live token\) may not alias\.move/,
     );
-    assert.ok((await store.listAudit()).some((e) => e.action === 'access.denied' && e.actor === 'olga'));
+    assert.ok((await store.audit.listAudit(SYSTEM)).some((e) => e.action === 'access.denied' && e.actor === 'olga'));
   });
 
   it('fails clearly without a store', async () => {

@@ -6,6 +6,8 @@ import { testContext } from '../../support/step-context';
 import type { ModelRef } from '../../../activities/refs';
 import type { Store } from '../../../store';
 import { testBackends } from '../../support/backends';
+import { SYSTEM } from '../../../store/access';
+import { stepStore } from '../../../workers/step-store';
 
 const sha = 'ab'.repeat(32);
 const model: ModelRef = {
@@ -51,13 +53,13 @@ for (const backend of testBackends()) {
     after(() => backend.close());
 
     it('creates the experiment, and records each trial once with its params, metrics and model even when retried', async () => {
-      const ctx = { ...(await testContext()), store };
+      const ctx = { ...(await testContext()), store: stepStore(store, 'test-workflow') };
       const search = await tuneGridImpl.run(
         { space: { lr: [0.01, 0.1] }, objective, experiment: `sweep-${backend.name}` },
         ctx,
       );
       assert.ok(
-        (await store.listExperiments()).some(
+        (await store.experiments.listExperiments(SYSTEM)).some(
           (e) => e.name === search.experiment && e.description === 'grid search over lr for max rocAuc',
         ),
       );
@@ -67,7 +69,7 @@ for (const backend of testBackends()) {
         await recordTrialImpl.run(input, instance);
         await recordTrialImpl.run(input, instance); // a retried activity
       }
-      const trials = await store.listTrials(search.experiment, { metric: 'rocAuc', goal: 'max' });
+      const trials = await store.experiments.listTrials(SYSTEM, search.experiment, { metric: 'rocAuc', goal: 'max' });
       assert.deepEqual(
         trials.map((t) => [t.key, t.status, t.params, t.metrics, t.artifactSha256]),
         [
@@ -76,12 +78,12 @@ for (const backend of testBackends()) {
         ],
       );
       assert.equal(trials[0]!.runId, null, 'a run the store does not know is not linked');
-      assert.equal((await store.getArtifact(sha))?.kind, 'model');
+      assert.equal((await store.artifacts.getArtifact(SYSTEM, sha))?.kind, 'model');
       await ctx.dispose();
     });
 
     it('keeps the trials of two searches in one run that share an experiment apart, though their indexes are the same', async () => {
-      const ctx = { ...(await testContext()), store };
+      const ctx = { ...(await testContext()), store: stepStore(store, 'test-workflow') };
       const experiment = `shared-${backend.name}`;
       const trial = { index: 0, params: { lr: 0.1 } };
       for (const [map, rocAuc] of [
@@ -93,7 +95,7 @@ for (const backend of testBackends()) {
           { ...ctx, run: { ...ctx.run, node: `${map}[0].record` } },
         );
       }
-      const trials = await store.listTrials(experiment, { metric: 'rocAuc', goal: 'max' });
+      const trials = await store.experiments.listTrials(SYSTEM, experiment, { metric: 'rocAuc', goal: 'max' });
       assert.deepEqual(
         trials.map((t) => [t.key, t.metrics.rocAuc]),
         [

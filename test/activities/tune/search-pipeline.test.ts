@@ -16,6 +16,7 @@ import { pipeline } from '../../../dsl';
 import { openStore, type Store } from '../../../store';
 import { statusQuery } from '../../../workflows';
 import { engine } from '../../fixtures/engine';
+import { SYSTEM } from '../../../store/access';
 
 let kiln: Awaited<ReturnType<typeof engine>>;
 let store: Store;
@@ -115,7 +116,7 @@ it('runs a grid of 4 trials on German credit, selects the best by held-out ROC A
     [...aucs].sort((a, b) => b - a),
   );
 
-  const trials = await store.listTrials('credit-lr-l2', { metric: 'rocAuc', goal: 'max' });
+  const trials = await store.experiments.listTrials(SYSTEM, 'credit-lr-l2', { metric: 'rocAuc', goal: 'max' });
   assert.equal(trials.length, 4);
   assert.deepEqual(trials[0]!.params, output.best.params);
   assert.equal(trials[0]!.artifactSha256, output.best.model.sha256);
@@ -145,7 +146,7 @@ it('runs a grid of 4 trials on German credit, selects the best by held-out ROC A
     assert.equal(node(id)?.status, 'succeeded', id);
     assert.equal(node(id)!.cached, undefined, `${id} ran again`);
   }
-  const both = await store.listTrials('credit-lr-l2', { metric: 'rocAuc', goal: 'max' });
+  const both = await store.experiments.listTrials(SYSTEM, 'credit-lr-l2', { metric: 'rocAuc', goal: 'max' });
   assert.equal(both.length, 8);
   assert.deepEqual(
     both

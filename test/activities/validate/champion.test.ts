@@ -6,6 +6,7 @@ import { storeContext } from '../../support/store-context';
 import type { DatasetRef, ModelRef } from '../../../activities/refs';
 import { validateChampionImpl } from '../../../activities/validate/champion';
 import { dataset, linearModel } from '../../fixtures/models';
+import { SYSTEM } from '../../../store/access';
 
 type Ctx = Awaited<ReturnType<typeof storeContext>>;
 
@@ -18,7 +19,7 @@ describe('validate.champion', () => {
   let inverted: ModelRef;
   before(async () => {
     ctx = await storeContext();
-    store = ctx.store;
+    store = ctx.full;
     // Labels follow sign(x), except that x in [0, 1) is labelled 'no', so no model here is perfect.
     const rows = Array.from({ length: 40 }, (_, i) => {
       const x = (i - 19.5) / 4;
@@ -41,9 +42,9 @@ describe('validate.champion', () => {
   });
 
   const champion = async (name: string, model: ModelRef) => {
-    await store.recordArtifact({ sha256: model.sha256, kind: 'model', size: model.size });
-    const v = await store.registerModelVersion({ model: name, artifactSha256: model.sha256 });
-    await store.promote(name, v.version, 'production');
+    await store.artifacts.recordArtifact(SYSTEM, { sha256: model.sha256, kind: 'model', size: model.size });
+    const v = await store.registry.registerModelVersion(SYSTEM, { model: name, artifactSha256: model.sha256 });
+    await store.registry.promote(SYSTEM, name, v.version, 'production');
     return v.version;
   };
   const input = (
