@@ -32,6 +32,29 @@ export async function pendingProgress(handle: RunHandle): Promise<Record<string,
 }
 
 /**
+ * Why a closed run ended, from its close event: the failure's type and message (and its causes),
+ * or that Temporal terminated it or timed it out. Undefined while it runs or when it succeeded.
+ */
+export async function closedReason(handle: RunHandle): Promise<string | undefined> {
+  const description = await handle.describe().catch(() => undefined);
+  const state = description?.status.name;
+  if (!state || state === 'RUNNING' || state === 'CONTINUED_AS_NEW' || state === 'COMPLETED') return undefined;
+  if (state === 'TERMINATED') return 'Terminated: the run was terminated in Temporal';
+  if (state === 'TIMED_OUT') return 'Timeout: the run passed its execution timeout in Temporal';
+  try {
+    await handle.result();
+    return undefined;
+  } catch (error) {
+    const parts: string[] = [];
+    for (let e: unknown = (error as Error).cause ?? error; e instanceof Error; e = e.cause) {
+      const type = (e as { type?: unknown }).type;
+      parts.push(typeof type === 'string' && type ? `${type}: ${e.message}` : e.message);
+    }
+    return parts.join(': ') || state.toLowerCase();
+  }
+}
+
+/**
  * Polls a run and prints each node's changes as they happen, until the run ends.
  * `onWaiting` is called once for each gate that starts waiting.
  */

@@ -89,6 +89,13 @@ async function main(argv: string[]): Promise<number> {
   return entry[1](token ? takeTokenFile(args, process.env, (line) => console.error(line)) : args);
 }
 
+// `kiln status … | head -1`: the reader has gone, so the rest of the output has nowhere to go.
+// Dropped quietly, as a program killed by SIGPIPE would, instead of an unhandled 'error' event.
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

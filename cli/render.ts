@@ -100,8 +100,9 @@ export function progressDetails(status: RunSnapshot, pending: Record<string, str
   return details;
 }
 
-export function renderStatus(status: RunSnapshot, pending: Record<string, string> = {}): string {
-  const head = `${status.pipeline}  ${status.status}  plan ${status.planHash.slice(0, 12)}${status.generation ? `  (continued as new ${status.generation}x)` : ''}`;
+/** The status and its nodes; `state` overrides the run's own word when Temporal knows better (terminated, timed_out). */
+export function renderStatus(status: RunSnapshot, pending: Record<string, string> = {}, state?: string): string {
+  const head = `${status.pipeline}  ${state ?? status.status}  plan ${status.planHash.slice(0, 12)}${status.generation ? `  (continued as new ${status.generation}x)` : ''}`;
   const progress = progressDetails(status, pending);
   const lines = status.nodes.map((n) => `  ${renderNode(n, progress[n.id])}`);
   if (status.error) lines.push(`  error: ${status.error.type}: ${status.error.message}`);

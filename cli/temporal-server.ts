@@ -1,7 +1,8 @@
 import { execFile, spawn } from 'node:child_process';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 
@@ -28,6 +29,12 @@ export interface DevServerOptions {
   readyTimeoutMs?: number;
   /** Receives the server's own output (warnings and errors at the default log level). */
   onOutput?: (chunk: string) => void;
+  /**
+   * File the server's output is appended to instead (mode 600). Default: `temporal.log` beside a
+   * `dbFile` when no `onOutput` is given. With a file the server outlives this process, whatever
+   * kills it: a pipe would break when it dies and take the server down with it.
+   */
+  logFile?: string;
 }
 
 export interface DevServer {
@@ -124,6 +131,25 @@ const devServerDynamicConfig: [string, unknown][] = [
   ['system.enableActivityEagerExecution', true],
 ];
 
+/** The last 4000 bytes a log file gained after offset `from`. */
+function logTail(file: string, from: number): string {
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const start = Math.max(from, size - 4000);
+      const buffer = Buffer.alloc(size - start);
+      readSync(fd, buffer, 0, buffer.length, start);
+      return buffer.toString();
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // The log is a courtesy in an error message; the error itself says what failed.
+    return '';
+  }
+}
+
 /**
  * Start `temporal server start-dev` and resolve once its gRPC front end answers and the
  * namespace exists.
@@ -162,15 +188,32 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   if (uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(uiPort));
 
-  const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const logFile =
+    options.logFile ??
+    (dbFile !== ':memory:' && !options.onOutput ? join(dirname(resolve(dbFile)), 'temporal.log') : undefined);
   let tail = '';
-  const keep = (chunk: Buffer) => {
-    const text = chunk.toString();
-    tail = (tail + text).slice(-4000);
-    options.onOutput?.(text);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
+  let output = () => tail;
+  let child;
+  if (logFile) {
+    await mkdir(dirname(resolve(logFile)), { recursive: true, mode: 0o700 });
+    const fd = openSync(logFile, 'a', 0o600);
+    const from = fstatSync(fd).size;
+    try {
+      child = spawn(cli, args, { stdio: ['ignore', fd, fd] });
+    } finally {
+      closeSync(fd);
+    }
+    output = () => logTail(logFile, from);
+  } else {
+    child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const keep = (chunk: Buffer) => {
+      const text = chunk.toString();
+      tail = (tail + text).slice(-4000);
+      options.onOutput?.(text);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+  }
 
   let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   // 'close' rather than 'exit': the last of its output has been read by then.
@@ -205,7 +248,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const address = `${ip}:${port}`;
   const described = (why: string) =>
     `Temporal dev server (${cli} ${args.join(' ')}) ${why}` +
-    (tail.trim() ? `; its output ended with:\n${tail.trim()}` : '');
+    (output().trim() ? `; its output ended with:\n${output().trim()}` : '');
   try {
     await spawned;
   } catch (cause) {

@@ -94,5 +94,6 @@ export async function privateDir(path: string): Promise<void> {
 
 export const connectWorker = (config: KilnConfig) => NativeConnection.connect(connectionOptions(config));
 
-export const runUrl = (config: KilnConfig, workflowId: string, runId?: string) =>
-  `${config.uiUrl}/namespaces/${encodeURIComponent(config.namespace)}/workflows/${encodeURIComponent(workflowId)}${runId ? `/${runId}` : ''}/history`;
+/** The Web UI page of one execution: the UI needs the Temporal run id as well as the workflow id. */
+export const runUrl = (config: KilnConfig, workflowId: string, runId: string) =>
+  `${config.uiUrl}/namespaces/${encodeURIComponent(config.namespace)}/workflows/${encodeURIComponent(workflowId)}/${encodeURIComponent(runId)}/history`;

@@ -7,7 +7,9 @@ import { approvalPrompter } from '../approval-prompt';
 import type { Approver } from '../decide';
 import { renderStatus } from '../render';
 import { startRun } from '../start-run';
+import { checkCatalog } from '../step-catalog';
 import { caller, withStore } from '../store';
+import { closedReason } from '../follow';
 
 export const help = `kiln run <pipeline.ts | plan.json> [options]
   Compiles the pipeline, starts a run, follows it live and prints its result and Web UI link.
@@ -16,8 +18,9 @@ export const help = `kiln run <pipeline.ts | plan.json> [options]
       --detach             start the run and return at once
       --id ID              the run's workflow id (default: <pipeline>-<time>-<random>)
       --no-cache           run every step even when a recorded result matches
-      --parallelism N      at most N steps at once
-      --approve            approve every gate as the caller (for scripts; needs the approver role)
+      --parallelism N      at most N steps at once (a whole number, at least 1)
+      --steps module.ts    a module of extra steps the worker runs (as kiln worker --steps); repeatable
+      --approve            approve every gate as the caller (for scripts; needs the approver role; not with --detach)
       --token TOKEN        act as this token's principal (default KILN_TOKEN, then KILN_HOME/token)`;
 
 export async function run(args: string[], print = console.log): Promise<number> {
@@ -31,13 +34,20 @@ export async function run(args: string[], print = console.log): Promise<number> 
       'no-cache': { type: 'boolean' },
       parallelism: { type: 'string' },
       approve: { type: 'boolean' },
+      steps: { type: 'string', multiple: true },
       token: { type: 'string' },
     },
   });
   const file = positionals[0];
   if (!file) throw new Error(`which pipeline? usage:\n${help}`);
+  if (values.approve && values.detach)
+    throw new Error(
+      '--approve answers gates while kiln run follows the run, so it cannot go with --detach; drop one (a detached run is approved with kiln approve)',
+    );
+  const parallelism = values.parallelism === undefined ? undefined : parseParallelism(values.parallelism);
   const config = loadConfig();
   const { plan, pipeline } = await loadPlan(file);
+  await checkCatalog(plan, config.taskQueue, values.steps);
   const given = parseParamArgs(values.param);
   const params = pipeline ? checkParams(pipeline, given) : given;
   // Starting runs is the operator's; refused (and audited) before anything reaches Temporal.
@@ -49,7 +59,7 @@ export async function run(args: string[], print = console.log): Promise<number> 
     const handle = await startRun(client, config.taskQueue, plan, params, {
       ...(values.id ? { workflowId: values.id } : {}),
       ...(values['no-cache'] ? { cache: false } : {}),
-      ...(values.parallelism ? { parallelism: Number(values.parallelism) } : {}),
+      ...(parallelism !== undefined ? { parallelism } : {}),
     });
     print(
       `Started ${plan.name} as ${handle.workflowId}\n  ${runUrl(config, handle.workflowId, handle.firstExecutionRunId)}`,
@@ -65,6 +75,14 @@ export async function run(args: string[], print = console.log): Promise<number> 
   }
 }
 
+/** --parallelism as a whole number of at least 1; anything else is refused before the run starts. */
+export function parseParallelism(text: string): number {
+  const n = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new Error(`--parallelism must be a whole number of at least 1 (steps at once), not '${text}'`);
+  return n;
+}
+
 /** Follows a run to its end, answering gates; returns the process exit code. */
 export async function watch(
   handle: Parameters<typeof follow>[0],
@@ -77,6 +95,12 @@ export async function watch(
     const status = await follow(handle, { print, onWaiting: prompter.onWaiting });
     print('');
     print(renderStatus(status));
+    // A run that failed before its status could say why (an unknown step, a bad plan) or that
+    // Temporal ended (terminated, timed out): the reason is in its close event.
+    if (status.status !== 'succeeded' && !status.error) {
+      const reason = await closedReason(handle);
+      if (reason) print(`  error: ${reason}`);
+    }
     if (status.status === 'succeeded') {
       const { output } = await handle.result();
       const metrics = (output as { metrics?: Record<string, number> } | null)?.metrics;

@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { statusQuery, type runPipeline } from '../../workflows';
 import { connectClient, loadConfig, runUrl } from '../../runtime/config';
-import { pendingProgress } from '../follow';
+import { closedState } from '../../workers/reconcile';
+import { closedReason, pendingProgress } from '../follow';
 import { renderStatus } from '../render';
 
 export const help = `kiln status <run-id> [--json]
@@ -15,15 +17,26 @@ export async function status(args: string[], print = console.log): Promise<numbe
   const client = await connectClient(config);
   try {
     const handle = client.workflow.getHandle<typeof runPipeline>(id);
+    const description = await handle.describe().catch((error: unknown) => {
+      if (error instanceof WorkflowNotFoundError) throw new Error(`no run '${id}' in namespace ${config.namespace}`);
+      throw error;
+    });
     const state = await handle.query(statusQuery);
+    // A run terminated or timed out in Temporal never says so itself: its last state reads `running`.
+    const closed = closedState(description.status.name);
+    const shown = closed === 'terminated' || closed === 'timed_out' ? closed : undefined;
     if (values.json) {
-      print(JSON.stringify(state, null, 2));
+      print(JSON.stringify(shown ? { ...state, status: shown } : state, null, 2));
     } else {
-      const progress = state.status === 'running' ? await pendingProgress(handle) : {};
-      print(renderStatus(state, progress));
-      print(`  ${runUrl(config, id)}`);
+      const progress = state.status === 'running' && !closed ? await pendingProgress(handle) : {};
+      print(renderStatus(state, progress, shown));
+      if (closed && closed !== 'succeeded' && !state.error) {
+        const reason = await closedReason(handle);
+        if (reason) print(`  error: ${reason}`);
+      }
+      print(`  ${runUrl(config, id, description.runId)}`);
     }
-    return state.status === 'failed' ? 1 : 0;
+    return state.status === 'failed' || shown ? 1 : 0;
   } finally {
     await client.connection.close();
   }

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { connectWorker, loadConfig } from '../../runtime/config';
+import { connectClient, connectWorker, loadConfig } from '../../runtime/config';
+import { reconcileEvery } from '../../workers/reconcile';
 import { openKilnStore } from '../store';
 import { loadSteps, startWorker } from '../../workers/run-worker';
 
@@ -31,7 +32,19 @@ export async function worker(args: string[], print = console.log): Promise<numbe
       print(
         `Kiln worker polling '${taskQueue}' on ${config.address} (namespace ${config.namespace}); Ctrl-C stops it.`,
       );
-      await running;
+      // Runs Temporal closed without their code recording it (terminated, timed out) are brought up to date.
+      const client = await connectClient(config);
+      const stopReconciling = reconcileEvery(store, client, {
+        onReconciled: (runs) => runs.forEach((r) => print(`Run ${r.runId} was ${r.status} in Temporal; recorded`)),
+        onError: (error) =>
+          console.error(`kiln worker: reconciling runs with Temporal failed: ${(error as Error).message}`),
+      });
+      try {
+        await running;
+      } finally {
+        await stopReconciling();
+        await client.connection.close();
+      }
     } finally {
       await connection.close();
     }
