@@ -47,13 +47,14 @@ export async function run(args: string[], print = console.log): Promise<number> 
   const parallelism = values.parallelism === undefined ? undefined : parseParallelism(values.parallelism);
   const config = loadConfig();
   const { plan, pipeline } = await loadPlan(file);
-  await checkCatalog(plan, config.taskQueue, values.steps);
   const given = parseParamArgs(values.param);
   const params = pipeline ? checkParams(pipeline, given) : given;
   // Starting runs is the operator's; refused (and audited) before anything reaches Temporal.
   await withStore(config, async (store) =>
     store.access.authorize(await caller(store, config, print, values.token), 'run.start', `pipeline:${plan.name}`),
   );
+  // After the role check, so a refusal is audited whatever the plan holds.
+  await checkCatalog(plan, config.taskQueue, values.steps);
   const client = await connectClient(config);
   try {
     const handle = await startRun(client, config.taskQueue, plan, params, {

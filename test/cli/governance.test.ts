@@ -140,7 +140,7 @@ export default pipeline({ name: 'cli-sum' }, (p) => p.step(add, { a: 2, b: 3 }).
       'a refused start leaves no run',
     );
     out.length = 0;
-    assert.equal(await run([file, '--token', tokens.alice!], print), 0);
+    assert.equal(await run([file, '--token', tokens.alice!, '--steps', 'test/fixtures/steps-module.ts'], print), 0);
     assert.match(out.join('\n'), /Result: 5$/);
   });
 
