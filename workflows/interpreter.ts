@@ -324,7 +324,8 @@ export class Interpreter {
     try {
       // A light step runs as a local activity in this worker, with no round trip through a task
       // queue; a step routed to its own queue asked for another worker.
-      const light = this.since.lightSteps && (node.options.light ?? this.plan.defaults.light) && !node.options.taskQueue;
+      const light =
+        this.since.lightSteps && (node.options.light ?? this.plan.defaults.light) && !node.options.taskQueue;
       const { activityId: _id, taskQueue: _queue, heartbeatTimeout: _heartbeat, ...local } = options;
       const activity = (
         light
