@@ -182,6 +182,5 @@ export const selectTrial = defineStep({
       )
       .describe('best first'),
   }),
-  // Light: sorting a list of trials runs in the workflow's worker, without a task-queue round trip.
-  options: { startToCloseTimeout: '1m', retry: { maximumAttempts: 1 }, light: true },
+  options: { startToCloseTimeout: '1m', retry: { maximumAttempts: 1 } },
 });

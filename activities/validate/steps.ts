@@ -24,8 +24,7 @@ export const checkGates = defineStep({
       }),
     ),
   }),
-  // Light: a comparison of a few numbers runs in the workflow's worker, without a task-queue round trip.
-  options: { startToCloseTimeout: '1m', retry: { maximumAttempts: 1 }, light: true },
+  options: { startToCloseTimeout: '1m', retry: { maximumAttempts: 1 } },
 });
 
 /** The classification metrics a champion comparison may use, and which way each is better. */
