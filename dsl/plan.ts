@@ -41,6 +41,12 @@ export interface StepOptions {
   taskQueue?: string;
   /** Reuse a recorded result for identical inputs; on by default where a store records runs. */
   cache?: boolean;
+  /**
+   * Run as a Temporal local activity in the workflow's own worker, skipping the task queue: for
+   * cheap steps (gates, selections) of milliseconds. Retries, timeouts, recording and caching
+   * stay; heartbeats do not, and a step given its own `taskQueue` runs as a regular activity.
+   */
+  light?: boolean;
 }
 
 interface NodeBase {

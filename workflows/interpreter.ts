@@ -91,7 +91,7 @@ export class Interpreter {
     private readonly options: RunOptions,
     carried?: Carried,
     /** Behaviours that change the order of commands, on only for runs that started with them (patched()). */
-    private readonly since: { syncAdmission?: boolean } = {},
+    private readonly since: { syncAdmission?: boolean; lightSteps?: boolean } = {},
     /**
      * Records a step's terminal outcome (failed, cancelled, skipped): the workflow alone decides it,
      * since only it sees timeouts, lost workers and the end of retries. Absent when nothing records.
@@ -322,7 +322,16 @@ export class Interpreter {
     state.startedAt = now();
     this.running++;
     try {
-      const activity = wf.proxyActivities<Record<string, StepActivity>>(options)[node.step.name]!;
+      // A light step runs as a local activity in this worker, with no round trip through a task
+      // queue; a step routed to its own queue asked for another worker.
+      const light =
+        this.since.lightSteps && (node.options.light ?? this.plan.defaults.light) && !node.options.taskQueue;
+      const { activityId: _id, taskQueue: _queue, heartbeatTimeout: _heartbeat, ...local } = options;
+      const activity = (
+        light
+          ? wf.proxyLocalActivities<Record<string, StepActivity>>(local)
+          : wf.proxyActivities<Record<string, StepActivity>>(options)
+      )[node.step.name]!;
       const info = wf.workflowInfo();
       const envelope = await activity({
         input,

@@ -119,6 +119,8 @@ export async function runPipeline(input: RunInput): Promise<RunResult> {
   const syncAdmission = wf.patched('kiln.sync-admission');
   // Runs started before it left step failures to the activity and the run's end to the store.
   const stepOutcomes = wf.patched('kiln.step-outcome');
+  // Runs started before it ran light steps as regular activities.
+  const lightSteps = wf.patched('kiln.light-steps');
   const { workflowId, originalExecutionRunId } = wf.workflowInfo();
   let params: Record<string, unknown> = {};
   let recorded = false;
@@ -149,7 +151,7 @@ export async function runPipeline(input: RunInput): Promise<RunResult> {
     params,
     options,
     input.resume,
-    { syncAdmission },
+    { syncAdmission, lightSteps },
     recorded && stepOutcomes ? recordStep : undefined,
   );
 

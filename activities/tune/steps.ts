@@ -182,5 +182,6 @@ export const selectTrial = defineStep({
       )
       .describe('best first'),
   }),
-  options: { startToCloseTimeout: '1m', retry: { maximumAttempts: 1 } },
+  // Light: sorting a list of trials runs in the workflow's worker, without a task-queue round trip.
+  options: { startToCloseTimeout: '1m', retry: { maximumAttempts: 1 }, light: true },
 });

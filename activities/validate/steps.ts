@@ -24,7 +24,8 @@ export const checkGates = defineStep({
       }),
     ),
   }),
-  options: { startToCloseTimeout: '1m', retry: { maximumAttempts: 1 } },
+  // Light: a comparison of a few numbers runs in the workflow's worker, without a task-queue round trip.
+  options: { startToCloseTimeout: '1m', retry: { maximumAttempts: 1 }, light: true },
 });
 
 /** The classification metrics a champion comparison may use, and which way each is better. */
