@@ -7,6 +7,7 @@ import { validateSteps } from './validate';
 import { registrySteps } from './registry';
 import { modelSteps } from './model';
 import { tuneSteps } from './tune';
+import { deploySteps } from './deploy';
 
 /** Every step implementation Kiln ships, for a worker to register. */
 export const builtinSteps: StepImpl[] = [
@@ -18,4 +19,5 @@ export const builtinSteps: StepImpl[] = [
   ...registrySteps,
   ...modelSteps,
   ...tuneSteps,
+  ...deploySteps,
 ];

@@ -79,3 +79,12 @@ export const onnxRef = z.object({
   outputs: z.array(z.string()),
 });
 export type OnnxRef = z.infer<typeof onnxRef>;
+
+/** A `p.approval` gate's decision as a step receives it; steps acting on it check the store's record. */
+export const approvalDecision = z.object({
+  gate: z.string().min(1),
+  approved: z.boolean(),
+  by: z.string().min(1),
+  comment: z.string().optional(),
+  at: z.string().optional(),
+});

@@ -22,6 +22,11 @@ export const failureCatalogue = {
   GateMetricMissing: { retryable: false, meaning: 'a gate names a metric the report does not have' },
   ApprovalRejected: { retryable: false, meaning: 'a person rejected an approval gate' },
   ApprovalTimedOut: { retryable: false, meaning: 'an approval gate got no decision in time' },
+  RolloutGateFailed: {
+    retryable: false,
+    meaning: 'a canary or shadow candidate failed a rollout gate and was rolled back',
+  },
+  RolloutAborted: { retryable: false, meaning: 'a person aborted a rollout; the candidate was rolled back' },
   AccessDenied: { retryable: false, meaning: 'the principal lacks the role the action needs' },
   DatabaseAccessDenied: { retryable: false, meaning: 'a source database refused the credentials' },
   DuplicateRunId: { retryable: false, meaning: 'the run id already names another run' },

@@ -192,6 +192,7 @@ export function buildNodes(def: AnyPipeline): { nodes: PlanNode[]; output?: Bind
         outputKeys: Object.keys((def.output as ObjectSchema).shape),
         options: { ...def.options, ...stepOptions },
         ...(after?.length ? { after: after.map(sourceOf) } : {}),
+        ...(def.workflow ? { workflow: def.workflow } : {}),
         ...when(),
       });
       return handle({ kind: 'ref', node: id, path: [] });

@@ -63,6 +63,8 @@ export interface StepNode extends NodeBase {
   options: StepOptions;
   /** Nodes to wait for without reading their values. */
   after?: Source[];
+  /** Runs as a child workflow of this type instead of an activity (StepDef.workflow). */
+  workflow?: string;
 }
 
 export interface ApprovalNode extends NodeBase {

@@ -16,6 +16,11 @@ export interface StepDef<I extends ObjectSchema = ObjectSchema, O extends Object
    * parameter: a step acting on a person's decision must get a decision the run really took.
    */
   readonly approvalInputs?: readonly string[];
+  /**
+   * A step that lives longer than an activity should (a rollout's canary window) runs as a child
+   * workflow of this type, with the same request and result as an activity step.
+   */
+  readonly workflow?: string;
 }
 
 export type StepInput<D> = D extends StepDef<infer I, ObjectSchema> ? z.input<I> : never;
@@ -40,6 +45,7 @@ export function defineStep<I extends ObjectSchema, O extends ObjectSchema>(def: 
   output: O;
   options?: StepOptions;
   approvalInputs?: readonly string[];
+  workflow?: string;
 }): StepDef<I, O> {
   if (!NAME.test(def.name)) {
     throw new Error(`step name '${def.name}' must be dotted camelCase words, such as 'data.readCsv'`);

@@ -12,7 +12,7 @@ import {
   recordTrial,
   registerModel,
   selectTrial,
-  setAlias,
+  deploy,
   splitDataset,
   trainClassifier,
   validateChampion,
@@ -38,6 +38,9 @@ export default pipeline(
       epochs: z.number().int().positive().default(100),
       seed: z.number().int().default(7),
       minAuc: z.number().min(0).max(1).default(0.75),
+      // The share of live requests the new version answers while it is watched, and for how long.
+      canaryPercent: z.number().int().min(1).max(99).default(10),
+      canaryWindow: z.string().default('10m'),
     }),
   },
   (p, params) => {
@@ -194,11 +197,30 @@ export default pipeline(
         { id: 'register' },
       );
       release.version = registered.version;
-      // As the approver: the registry refuses anyone without the approver role.
+      // A canary behind `kiln serve`: 10% of live requests for the window, promoted by itself when
+      // latency and the prediction distribution hold, rolled back when not. The alias moves as
+      // the approver (the registry refuses anyone without the role); the first version, with
+      // nothing serving yet, is promoted at once.
       release.by = p.step(
-        setAlias,
-        { name: 'credit-risk', version: registered.version, alias: 'production', approval },
-        { id: 'promote' },
+        deploy,
+        {
+          name: 'credit-risk',
+          version: registered.version,
+          alias: 'production',
+          approval,
+          strategy: {
+            canary: {
+              percent: params.canaryPercent,
+              window: params.canaryWindow,
+              minRequests: 50,
+              gates: [
+                { metric: 'p99LatencyMs', max: 100 },
+                { metric: 'predictionPsi', max: 0.25 },
+              ],
+            },
+          },
+        },
+        { id: 'deploy' },
       ).by;
     });
     return {

@@ -5,6 +5,8 @@ import { workflowBundle } from './bundle';
 import type { Store } from '../store';
 import { runActivities, stepActivities } from './step-activities';
 import { storeRecorder } from './store-recorder';
+import { rolloutStore } from './rollout-store';
+import { rolloutActivities } from '../activities/deploy/rollout';
 import { monitorActivities } from '../activities/monitor/monitor';
 import { monitorStore } from './monitor-store';
 import { tracingFromEnv, type Tracing } from '../runtime/telemetry';
@@ -32,6 +34,7 @@ export async function createKilnWorker(options: KilnWorkerOptions): Promise<Work
   const artifacts = new ArtifactStore(options.artifactsDir);
   const withWorkflows = options.workflows ?? true;
   const tracing = options.tracing ?? (await tracingFromEnv('kiln-worker'));
+  const recorder = options.store && storeRecorder(options.store, artifacts);
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace ?? 'default',
@@ -40,7 +43,18 @@ export async function createKilnWorker(options: KilnWorkerOptions): Promise<Work
     activities: {
       ...stepActivities(options.steps, {
         artifacts,
-        ...(options.store ? { store: options.store, recorder: storeRecorder(options.store, artifacts) } : {}),
+        ...(options.store && recorder ? { store: options.store, recorder } : {}),
+      }),
+      ...rolloutActivities({
+        ...(options.store ? { store: rolloutStore(options.store) } : {}),
+        ...(recorder
+          ? {
+              recorder: {
+                started: (request) => recorder.started(request, '', 1),
+                succeeded: (request, envelope) => recorder.succeeded(request, '', envelope, []),
+              },
+            }
+          : {}),
       }),
       ...monitorActivities({ artifacts, ...(options.store ? { store: monitorStore(options.store) } : {}) }),
       ...runActivities(options.steps, options.store),

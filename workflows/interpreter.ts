@@ -1,6 +1,7 @@
 import * as wf from '@temporalio/workflow';
 import {
   ActivityFailure,
+  ChildWorkflowFailure,
   ApplicationFailure,
   TemporalFailure,
   TimeoutFailure,
@@ -19,7 +20,9 @@ import type {
   RunOptions,
   RunSnapshot,
   StepActivity,
+  StepEnvelope,
   StepOutcomeEvent,
+  StepRequest,
 } from './protocol';
 import { describeCondition, holds, resolve, type Env } from './resolve';
 import { Semaphore } from './semaphore';
@@ -59,7 +62,7 @@ const ms = (duration: Duration | undefined) => (duration === undefined ? undefin
 
 export function failureOf(error: unknown): Failure {
   if (error instanceof NodeFailed) return error.failure;
-  if (error instanceof ActivityFailure) {
+  if (error instanceof ActivityFailure || error instanceof ChildWorkflowFailure) {
     const cause = error.cause;
     if (cause instanceof ApplicationFailure) return { type: cause.type ?? 'Error', message: cause.message };
     if (cause instanceof TimeoutFailure)
@@ -97,6 +100,8 @@ export class Interpreter {
      * since only it sees timeouts, lost workers and the end of retries. Absent when nothing records.
      */
     private readonly recordOutcome?: (event: StepOutcomeEvent) => Promise<void>,
+    /** Whether the store holds a decision sent to a gate; absent when nothing records (then any decision counts). */
+    private readonly confirmDecision?: (decision: Decision) => Promise<boolean>,
   ) {
     this.slots = new Semaphore(options.parallelism ?? plan.defaults.parallelism ?? Infinity);
     this.startedAt = carried?.startedAt ?? now();
@@ -322,18 +327,8 @@ export class Interpreter {
     state.startedAt = now();
     this.running++;
     try {
-      // A light step runs as a local activity in this worker, with no round trip through a task
-      // queue; a step routed to its own queue asked for another worker.
-      const light =
-        this.since.lightSteps && (node.options.light ?? this.plan.defaults.light) && !node.options.taskQueue;
-      const { activityId: _id, taskQueue: _queue, heartbeatTimeout: _heartbeat, ...local } = options;
-      const activity = (
-        light
-          ? wf.proxyLocalActivities<Record<string, StepActivity>>(local)
-          : wf.proxyActivities<Record<string, StepActivity>>(options)
-      )[node.step.name]!;
       const info = wf.workflowInfo();
-      const envelope = await activity({
+      const envelope = await this.call(node, id, options, {
         input,
         context: {
           workflowId: info.workflowId,
@@ -383,20 +378,27 @@ export class Interpreter {
     state.status = 'waiting';
     state.startedAt ??= since;
     const decided = () => this.decisions.has(id);
-    if (node.timeout !== undefined) {
-      const remaining = ms(node.timeout)! - (Date.parse(now()) - Date.parse(since));
-      if (remaining <= 0 || !(await wf.condition(decided, remaining))) {
-        return this.failGate(
-          state,
-          id,
-          FailureTypes.ApprovalTimedOut,
-          `approval gate '${id}' got no decision within ${String(node.timeout)}`,
-        );
+    const deadline = node.timeout === undefined ? undefined : Date.parse(since) + ms(node.timeout)!;
+    let decision: Decision | undefined;
+    while (!decision) {
+      if (deadline === undefined) await wf.condition(decided);
+      else {
+        const remaining = deadline - Date.parse(now());
+        if (remaining <= 0 || !(await wf.condition(decided, remaining))) {
+          return this.failGate(
+            state,
+            id,
+            FailureTypes.ApprovalTimedOut,
+            `approval gate '${id}' got no decision within ${String(node.timeout)}`,
+          );
+        }
       }
-    } else {
-      await wf.condition(decided);
+      const sent = this.decisions.get(id)!;
+      // Anyone who reaches Temporal can send a decision; it counts once the store holds it
+      // (`kiln approve` records it after checking the approver's role). Else the gate waits on.
+      if (!this.confirmDecision || (await this.confirmDecision(sent))) decision = sent;
+      else this.decisions.delete(id);
     }
-    const decision = this.decisions.get(id)!;
     state.gate.decision = decision;
     state.finishedAt = now();
     if (!decision.approved) {
@@ -459,6 +461,28 @@ export class Interpreter {
     state.attempts = 1;
     state.output = results;
     return results;
+  }
+
+  /**
+   * Runs a step as an activity, as a local activity when it is light (no round trip through a task
+   * queue), or as a child workflow for a step that declares one (a rollout).
+   */
+  private call(node: StepNode, id: string, options: wf.ActivityOptions, request: StepRequest): Promise<StepEnvelope> {
+    const light = node.options.light ?? this.plan.defaults.light;
+    // A step routed to its own queue asked for another worker; a light step runs in this one.
+    if (this.since.lightSteps && light && !node.workflow && !node.options.taskQueue) {
+      const { activityId: _id, taskQueue: _queue, heartbeatTimeout: _heartbeat, ...local } = options;
+      return wf.proxyLocalActivities<Record<string, StepActivity>>(local)[node.step.name]!(request);
+    }
+    if (!node.workflow) return wf.proxyActivities<Record<string, StepActivity>>(options)[node.step.name]!(request);
+    return wf.executeChild<(request: StepRequest) => Promise<StepEnvelope>>(node.workflow, {
+      args: [request],
+      // One child per node of this run, so a retried or replayed start finds the same rollout.
+      workflowId: `${request.context.workflowId}/${id}`,
+      ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
+      // Its retries are its own activities'; a failed rollout is a decision, not a fault to retry.
+      retry: { maximumAttempts: 1 },
+    });
   }
 
   /** The one path by which a step's terminal outcome reaches the store; it runs even while the run is cancelled. */

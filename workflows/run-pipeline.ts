@@ -30,12 +30,14 @@ const {
   'kiln.begin': begin,
   'kiln.recordRun': recordRun,
   'kiln.recordStep': recordStep,
+  'kiln.decisionOnRecord': decisionOnRecord,
 } = wf.proxyLocalActivities<{
   /** Runs started before `kiln.begin` existed replay with this. */
   'kiln.catalog': () => Promise<string[]>;
   'kiln.begin': (start: BeginRequest) => Promise<RunBegun>;
   'kiln.recordRun': (event: RunEvent) => Promise<void>;
   'kiln.recordStep': (event: StepOutcomeEvent) => Promise<void>;
+  'kiln.decisionOnRecord': (workflowId: string, decision: Decision) => Promise<boolean>;
 }>({ startToCloseTimeout: '10s' });
 
 /** Records how the run ended, even while the run is being cancelled. */
@@ -119,6 +121,16 @@ export async function runPipeline(input: RunInput): Promise<RunResult> {
   const syncAdmission = wf.patched('kiln.sync-admission');
   // Runs started before it left step failures to the activity and the run's end to the store.
   const stepOutcomes = wf.patched('kiln.step-outcome');
+  // Runs before it took a decision sent to Temporal without asking the store for it.
+  const decisionsOnRecord = wf.patched('kiln.decision-on-record');
+  // `resume` is what continue-as-new carries; on a fresh start it would skip the duplicate-run
+  // check and replay a closed run's recorded approvals.
+  if (input.resume && !wf.workflowInfo().continuedFromExecutionRunId && decisionsOnRecord) {
+    throw ApplicationFailure.nonRetryable(
+      'a run cannot start with `resume`: only continue-as-new carries it',
+      FailureTypes.InvalidParams,
+    );
+  }
   // Runs started before it ran light steps as regular activities.
   const lightSteps = wf.patched('kiln.light-steps');
   const { workflowId, originalExecutionRunId } = wf.workflowInfo();
@@ -153,6 +165,9 @@ export async function runPipeline(input: RunInput): Promise<RunResult> {
     input.resume,
     { syncAdmission, lightSteps },
     recorded && stepOutcomes ? recordStep : undefined,
+    recorded && decisionsOnRecord
+      ? (d) => wf.CancellationScope.nonCancellable(() => decisionOnRecord(workflowId, d))
+      : undefined,
   );
 
   let outcome;

@@ -4,7 +4,7 @@ import { implement } from '../library';
 import { setAlias } from './steps';
 import { requireStore } from '../common/failures';
 
-export { approvalDecision, setAlias } from './steps';
+export { setAlias } from './steps';
 
 const STEP = 'registry.setAlias';
 

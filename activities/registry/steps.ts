@@ -1,18 +1,11 @@
 import { z } from 'zod';
 import { defineStep } from '../../dsl';
 import { onnxRef } from '../refs';
-import { modelRef, reportRef } from '../refs';
+import { approvalDecision, modelRef, reportRef } from '../refs';
 
 // Definitions only (zod, dsl, refs): pipelines import these; the implementations need the worker's store.
 
 /** What `p.approval(...)` outputs: the gate's decision, with who took it. */
-export const approvalDecision = z.object({
-  gate: z.string().min(1),
-  approved: z.boolean(),
-  by: z.string().min(1),
-  comment: z.string().optional(),
-  at: z.string().optional(),
-});
 
 /**
  * Registers a model artifact as a version of a named model, with its metrics, its signature
