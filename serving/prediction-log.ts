@@ -80,7 +80,7 @@ export class PredictionLog {
     this.pending.push(entry);
     this.pendingRows += entry.rows.length;
     if (this.pendingRows >= this.batchSize) void this.drain();
-    else this.timer ??= setTimeout(() => void this.drain(), this.flushMs).unref();
+    else this.timer ??= setTimeout(this.onTimer, this.flushMs).unref();
   }
 
   /** Writes everything added so far; resolves when it is in the store (or the write failed and was kept). */
@@ -95,6 +95,13 @@ export class PredictionLog {
     const text = typeof value === 'string' ? value : JSON.stringify(value);
     return `hmac-sha256:${createHmac('sha256', this.hashKey).update(text).digest('hex').slice(0, 32)}`;
   }
+
+  // A fired timer is forgotten first: when it fires during a write, the write's end must be free
+  // to set the next one, or the rows added meanwhile wait for a full batch that may never come.
+  private readonly onTimer = () => {
+    this.timer = undefined;
+    void this.drain();
+  };
 
   private drain(): Promise<void> {
     if (this.writing) return this.writing;
@@ -119,7 +126,7 @@ export class PredictionLog {
       )
       .finally(() => {
         this.writing = undefined;
-        if (this.pendingRows > 0) this.timer ??= setTimeout(() => void this.drain(), this.flushMs).unref();
+        if (this.pendingRows > 0) this.timer ??= setTimeout(this.onTimer, this.flushMs).unref();
       });
     return this.writing;
   }
