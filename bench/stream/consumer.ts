@@ -1,0 +1,85 @@
+import { parseArgs } from 'node:util';
+import { jetstream } from '@nats-io/jetstream';
+import { connect, headers } from '@nats-io/transport-node';
+import { startStreamScoring, streamNameFor, streamSource } from '../../serving/stream';
+import { Slots } from '../../serving/stream/slots';
+import { openStore } from '../../store';
+import { SYSTEM } from '../../store/access';
+import { register, trainCreditModel } from '../../test/serving/credit-model';
+import { testContext } from '../../test/support/step-context';
+
+// One consumer of the stream benchmark, in a process of its own (bench/stream/stream.ts starts it):
+//   floor:   JetStream pull consume → plain publish of an empty answer → ack (no scoring, no log)
+//   relay:   the same with a JetStream publish (Nats-Msg-Id) of the answer: the output side of kiln stream
+//   kiln:    kiln stream itself (startStreamScoring): validate, score, publish, log, ack
+// Prints `ready` once pulling, and its counts as JSON on SIGTERM.
+
+const { values } = parseArgs({
+  options: {
+    mode: { type: 'string' },
+    nats: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    'max-in-flight': { type: 'string', default: '256' },
+    'database-url': { type: 'string' },
+  },
+});
+const { mode, from, to } = values as { mode: 'floor' | 'relay' | 'kiln'; from: string; to: string };
+const maxInFlight = Number(values['max-in-flight']);
+const nc = await connect({ servers: values.nats! });
+const stopped = new Promise<void>((done) => process.once('SIGTERM', () => done()));
+
+if (mode === 'kiln') {
+  const ctx = await testContext();
+  // PostgreSQL as deployed (the parent's server), else PGlite in memory, whose WASM runs on this thread.
+  const store = await openStore(values['database-url'] ? { url: values['database-url'] } : { dir: 'memory://' });
+  const credit = await trainCreditModel(ctx);
+  await register(ctx, store, credit.model, 'credit-risk', 'production');
+  const scorer = await startStreamScoring({
+    connection: nc,
+    source: streamSource(store, ctx.artifacts, SYSTEM),
+    model: 'credit-risk',
+    alias: 'production',
+    from,
+    to,
+    maxInFlight,
+  });
+  console.log('ready');
+  await stopped;
+  await scorer.stop();
+  const logged = await store.serving.listPredictions(SYSTEM, { model: 'credit-risk', limit: 1_000_000 });
+  console.log(JSON.stringify({ ...scorer.counts, logged: logged.length }));
+  await store.close();
+  await ctx.dispose();
+} else {
+  const js = jetstream(nc);
+  const consumer = await js.consumers.get(streamNameFor(from), `bench-${mode}`);
+  const messages = await consumer.consume({ max_messages: Math.min(maxInFlight, 128) });
+  console.log('ready');
+  let handled = 0;
+  const answer = JSON.stringify({ model: 'none', version: 0, label: 'none', probabilities: {} });
+  void stopped.then(() => messages.close());
+  // The relay's publishes in flight are bounded as kiln stream's are.
+  const slots = new Slots(maxInFlight);
+  for await (const m of messages) {
+    const h = headers();
+    h.set('Kiln-Source-Sequence', String(m.seq));
+    if (mode === 'floor') {
+      nc.publish(to, answer, { headers: h });
+      m.ack();
+      handled++;
+      continue;
+    }
+    await slots.acquire();
+    void js
+      .publish(to, answer, { msgID: `relay:${m.seq}`, headers: h })
+      .then(() => {
+        m.ack();
+        handled++;
+      })
+      .finally(() => slots.release());
+  }
+  await slots.idle();
+  console.log(JSON.stringify({ handled }));
+}
+await nc.drain();
