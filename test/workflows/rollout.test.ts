@@ -12,7 +12,7 @@ import type { ModelServer } from '../../serving';
 import { SYSTEM, type Store } from '../../store';
 import { compile } from '../../dsl';
 import { rolloutDecideUpdate, rolloutStatusQuery, runPipeline } from '../../workflows';
-import { decideRollout } from '../../cli/deploy';
+import { decideRollout, describeRollout, rollbackDeployment } from '../../cli/deploy';
 import { engine } from '../fixtures/engine';
 import { approveWhenWaiting } from '../fixtures/gates';
 import { features, post, register, shiftedModel, startServer, trainCreditModel } from '../serving/credit-model';
@@ -266,6 +266,28 @@ for (const backend of testBackends()) {
       );
       assert.equal(((error as WorkflowFailedError).cause as ApplicationFailure).type, 'RolloutAborted');
       assert.deepEqual(await holder(), { current: before.current, split: null });
+    });
+
+    it('returns the alias and its traffic to the previous version with kiln rollback, as an approver only', async () => {
+      const before = await holder();
+      const history = await store.registry.aliasHistory(SYSTEM, 'credit-risk', 'production');
+      const previous = history.at(-2)?.version;
+      const viewer = (await store.access.createToken(SYSTEM, { name: `val-${backend.name}`, role: 'viewer' }))
+        .principal;
+      await assert.rejects(rollbackDeployment(store, viewer, 'credit-risk', 'production'), {
+        name: 'AccessDeniedError',
+      });
+      const alice = await store.access.principalByName(SYSTEM, 'alice');
+      const move = await rollbackDeployment(store, alice, 'credit-risk', 'production');
+      assert.equal(move.previous, before.current);
+      assert.equal(move.version, previous);
+      assert.deepEqual(await holder(), { current: previous, split: null });
+      const served = await post(predict, rows[0]);
+      for (let i = 0; i < 40 && served.body.version !== previous; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        Object.assign(served, await post(predict, rows[0]));
+      }
+      assert.equal(served.body.version, previous, 'the server follows the rollback');
     });
   });
 }
