@@ -1,12 +1,14 @@
 import * as approve from './commands/approve';
 import * as audit from './commands/audit';
 import * as demo from './commands/demo';
+import * as deployCmd from './commands/deploy';
 import * as dev from './commands/dev';
 import * as exportCmd from './commands/export';
 import * as lineage from './commands/lineage';
 import * as models from './commands/models';
 import * as monitorCmd from './commands/monitor';
 import * as plan from './commands/plan';
+import * as rollbackCmd from './commands/rollback';
 import * as run from './commands/run';
 import * as scheduleCmd from './commands/schedule';
 import * as serve from './commands/serve';
@@ -30,6 +32,8 @@ const commands: Record<string, [Command, (args: string[]) => Promise<number>]> =
   models: [models, models.models],
   serve: [serve, serve.serve],
   stream: [streamCmd, streamCmd.stream],
+  deploy: [deployCmd, deployCmd.deployCommand],
+  rollback: [rollbackCmd, rollbackCmd.rollback],
   audit: [audit, audit.audit],
   token: [token, token.token],
   export: [exportCmd, exportCmd.exportCommand],

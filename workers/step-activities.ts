@@ -9,6 +9,7 @@ import { gitCodeVersion, SYSTEM, type Store } from '../store';
 import type { ArtifactStore } from '../activities/artifacts/store';
 import type { SourceRef, StepContext, StepImpl } from '../activities/library';
 import type {
+  Decision,
   BeginRequest,
   RunBegun,
   RunEvent,
@@ -52,6 +53,8 @@ export function stepActivities(
   const activities: Record<string, (request: StepRequest) => Promise<StepEnvelope>> = {};
   for (const impl of steps) {
     if (activities[impl.def.name]) throw new Error(`two implementations of step '${impl.def.name}'`);
+    // A step that runs as a child workflow has no activity of its own (deploy.rollout).
+    if (impl.def.workflow) continue;
     activities[impl.def.name] = async (request) => {
       const context = Context.current();
       const attempt = context.info.attempt;
@@ -139,6 +142,25 @@ export function runActivities(steps: StepImpl[], store?: Store) {
         attempt: event.attempts,
         ...(event.error ? { error: event.error } : {}),
       });
+    },
+    // A decision the run was sent counts only if `kiln approve` recorded it (after checking the
+    // role); one sent straight to Temporal is refused here, and the refusal audited.
+    'kiln.decisionOnRecord': async (workflowId: string, decision: Decision): Promise<boolean> => {
+      if (!store) return true;
+      const recorded = await store.decisions.listDecisions(SYSTEM, workflowId);
+      const wanted = decision.approved ? 'approved' : 'rejected';
+      if (recorded.some((r) => r.gate === decision.gate && r.decision === wanted && r.decidedBy === decision.by))
+        return true;
+      await store.audit.appendAudit(SYSTEM, {
+        actor: decision.by,
+        action: 'access.denied',
+        subject: `run:${workflowId}#${decision.gate}`,
+        after: {
+          action: `gate.${decision.approved ? 'approve' : 'reject'}`,
+          reason: 'no decision on record; the gate waits on',
+        },
+      });
+      return false;
     },
     'kiln.recordRun': async (event: RunEvent) => {
       await store?.runs.recordRunFinish(SYSTEM, {
