@@ -80,6 +80,31 @@ export const predictions = pgTable(
 );
 export type Prediction = typeof predictions.$inferSelect;
 
+/**
+ * A request a version failed to score (a 500, or a shadow that threw): the rollout's error rate
+ * reads it beside `predictions`. A request the caller got wrong (400, 404, 413) is not logged here.
+ */
+export const predictionErrors = pgTable(
+  'prediction_errors',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    requestId: text('request_id').notNull(),
+    model: text('model').notNull(),
+    version: integer('version').notNull(),
+    route: text('route').$type<'current' | 'canary' | 'shadow'>().notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+    /** The error's class name, e.g. `RangeError`. */
+    errorType: text('error_type').notNull(),
+    /** The error's message, cut to 500 characters. */
+    message: text('message').notNull(),
+  },
+  (t) => [
+    index('prediction_errors_model_version_at_idx').on(t.model, t.version, t.at),
+    check('prediction_errors_route_check', sql`${t.route} in ('current', 'canary', 'shadow')`),
+  ],
+);
+export type PredictionError = typeof predictionErrors.$inferSelect;
+
 /** A true label that arrived after the prediction (delayed feedback), per request row. */
 export const predictionLabels = pgTable(
   'prediction_labels',
