@@ -1,3 +1,4 @@
+import { FailureTypes } from '../../dsl/failures';
 import { ApplicationFailure } from '@temporalio/common';
 import type { StepContext } from '../library';
 import { implement, stopIfCancelled } from '../library';
@@ -9,7 +10,7 @@ import type { ColumnCheck, QualityFailure } from './quality-schema';
 import { checkQuality } from './steps';
 
 /** The failure type when a dataset breaks its declared quality checks. */
-export const DATA_QUALITY_FAILED = 'DataQualityFailed';
+export const DATA_QUALITY_FAILED = FailureTypes.DataQualityFailed;
 
 const PROGRESS_EVERY = 10_000;
 

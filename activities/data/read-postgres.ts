@@ -1,3 +1,4 @@
+import { FailureTypes } from '../../dsl/failures';
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import pg from 'pg';
@@ -14,11 +15,11 @@ import { checkAllowedHost, checkNotStore, checkUrlParams } from './source-target
 const FETCH_ROWS = 1000;
 
 /** A query the server rejects: bad SQL, a missing table, a denied permission. Retrying cannot help. */
-export const INVALID_QUERY = 'InvalidQuery';
+export const INVALID_QUERY = FailureTypes.InvalidQuery;
 /** The server refused the connection's credentials or database. Retrying cannot help. */
 const DATABASE_ACCESS_DENIED = 'DatabaseAccessDenied';
 /** The server could not be reached or dropped the work; retried by policy. */
-export const DATABASE_UNAVAILABLE = 'DatabaseUnavailable';
+export const DATABASE_UNAVAILABLE = FailureTypes.DatabaseUnavailable;
 
 const CURSOR = 'kiln_read';
 

@@ -1,3 +1,4 @@
+import { FailureTypes } from '../../dsl/failures';
 import { ApplicationFailure } from '@temporalio/common';
 import { ConflictError } from '../../store/errors';
 import { implement } from '../library';
@@ -43,7 +44,9 @@ export const registerModelImpl = implement(registerModel, async (input, ctx) => 
     });
   } catch (error) {
     if (error instanceof ConflictError)
-      throw ApplicationFailure.nonRetryable(`${STEP}: ${error.message}`, 'RegistryConflict', { model: input.name });
+      throw ApplicationFailure.nonRetryable(`${STEP}: ${error.message}`, FailureTypes.RegistryConflict, {
+        model: input.name,
+      });
     throw error;
   }
   if (execution) {

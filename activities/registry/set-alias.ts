@@ -1,3 +1,4 @@
+import { FailureTypes } from '../../dsl/failures';
 import { ApplicationFailure } from '@temporalio/common';
 import { AccessDeniedError, NotFoundError } from '../../store/errors';
 import { implement } from '../library';
@@ -9,7 +10,7 @@ export { setAlias } from './steps';
 const STEP = 'registry.setAlias';
 
 /** The failure type when the acting principal may not move the alias; the store has audited the refusal. */
-export const ACCESS_DENIED = 'AccessDenied';
+export const ACCESS_DENIED = FailureTypes.AccessDenied;
 
 export const setAliasImpl = implement(setAlias, async (input, ctx) => {
   const store = requireStore(ctx, STEP);
@@ -62,7 +63,10 @@ export const setAliasImpl = implement(setAlias, async (input, ctx) => {
       });
     }
     if (error instanceof NotFoundError)
-      throw ApplicationFailure.nonRetryable(`${STEP}: ${error.message}`, 'NotFound', { model: name, version });
+      throw ApplicationFailure.nonRetryable(`${STEP}: ${error.message}`, FailureTypes.NotFound, {
+        model: name,
+        version,
+      });
     throw error;
   }
 });

@@ -1,3 +1,4 @@
+import { FailureTypes } from '../../../dsl/failures';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ChampionRule, MetricGate } from './schema';
 
@@ -5,9 +6,9 @@ import type { ChampionRule, MetricGate } from './schema';
 // metric, its value and the bar, and whose first detail carries the same numbers for the store and
 // the console. Retrying cannot change a metric, so none of these failures is retryable.
 
-export const GATE_FAILED = 'GateFailed';
-export const GATE_METRIC_MISSING = 'GateMetricMissing';
-export const GATE_INVALID = 'GateInvalid';
+export const GATE_FAILED = FailureTypes.GateFailed;
+export const GATE_METRIC_MISSING = FailureTypes.GateMetricMissing;
+export const GATE_INVALID = FailureTypes.GateInvalid;
 
 export interface GateOutcome {
   metric: string;
