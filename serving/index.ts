@@ -4,4 +4,11 @@ export { parseTarget, startServing, type Serving, type StartOptions } from './se
 export { loadPredictor, FASTER_ENGINE, type EngineChoice, type EngineName, type Predictor } from './engines';
 export { ModelLoadError, RequestError } from './errors';
 export { NotServableError } from './served-model';
-export type { PredictionRecord, Routing, ServingSource, TrafficSplit, VersionArtifact } from './source';
+export type {
+  PredictionErrorRecord,
+  PredictionRecord,
+  Routing,
+  ServingSource,
+  TrafficSplit,
+  VersionArtifact,
+} from './source';

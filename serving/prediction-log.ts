@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import type { PredictionRecord, Route } from './source';
+import type { PredictionErrorRecord, PredictionRecord, Route } from './source';
 
 // The prediction log, off the request path: a request appends one entry (a reference to its rows
 // and outputs, no copying), and a timer or a full buffer writes them to the store in batches.
@@ -23,6 +23,8 @@ export interface PredictionLogOptions {
 
 /** One scored request (or its shadow), as the handler hands it over. */
 export interface LogEntry {
+  /** Optional: an entry without a kind is a scored request. */
+  kind?: 'scored';
   requestId: string;
   model: string;
   version: number;
@@ -36,6 +38,22 @@ export interface LogEntry {
   sensitive: ReadonlySet<string>;
 }
 
+/** A request a version failed to score (a 500, or a shadow that threw): one row of the error log. */
+export interface ErrorEntry {
+  kind: 'error';
+  requestId: string;
+  model: string;
+  version: number;
+  route: Route;
+  at: Date;
+  error: unknown;
+}
+
+type Pending = LogEntry | ErrorEntry;
+
+/** The rows an entry writes: its input rows, or the one row of an error. */
+const sizeOf = (e: Pending) => (e.kind === 'error' ? 1 : e.rows.length);
+
 export interface PredictionLogEvents {
   written(rows: number): void;
   dropped(rows: number): void;
@@ -43,7 +61,7 @@ export interface PredictionLogEvents {
 }
 
 export class PredictionLog {
-  private pending: LogEntry[] = [];
+  private pending: Pending[] = [];
   private pendingRows = 0;
   private writing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -57,6 +75,8 @@ export class PredictionLog {
     private readonly write: (rows: readonly PredictionRecord[]) => Promise<void>,
     private readonly events: PredictionLogEvents,
     options: PredictionLogOptions = {},
+    /** Where error entries go; a log without it refuses them. */
+    private readonly writeErrors?: (rows: readonly PredictionErrorRecord[]) => Promise<void>,
   ) {
     this.sample = options.sample ?? 1;
     if (!(this.sample >= 0 && this.sample <= 1))
@@ -72,13 +92,17 @@ export class PredictionLog {
     return this.sample >= 1 || Math.random() < this.sample;
   }
 
-  add(entry: LogEntry): void {
-    if (this.pendingRows + entry.rows.length > this.maxPending) {
-      this.events.dropped(entry.rows.length);
+  /** Queues a scored request's rows, or a request a version failed to score (`kind: 'error'`). */
+  add(entry: Pending): void {
+    if (entry.kind === 'error' && !this.writeErrors)
+      throw new Error('this prediction log was made without an error writer; pass one to log scoring failures');
+    const size = sizeOf(entry);
+    if (this.pendingRows + size > this.maxPending) {
+      this.events.dropped(size);
       return;
     }
     this.pending.push(entry);
-    this.pendingRows += entry.rows.length;
+    this.pendingRows += size;
     if (this.pendingRows >= this.batchSize) void this.drain();
     else this.timer ??= setTimeout(this.onTimer, this.flushMs).unref();
   }
@@ -112,23 +136,37 @@ export class PredictionLog {
     const count = this.pendingRows;
     this.pending = [];
     this.pendingRows = 0;
-    this.writing = this.write(entries.flatMap((e) => this.records(e)))
-      .then(
-        () => this.events.written(count),
-        (error: unknown) => {
-          this.events.failed(count, error);
-          // Kept for the next write, ahead of newer rows, as long as they fit.
-          if (this.pendingRows + count <= this.maxPending) {
-            this.pending = [...entries, ...this.pending];
-            this.pendingRows += count;
-          } else this.events.dropped(count);
-        },
-      )
-      .finally(() => {
-        this.writing = undefined;
-        if (this.pendingRows > 0) this.timer ??= setTimeout(this.onTimer, this.flushMs).unref();
-      });
+    this.writing = this.writeEntries(entries, count).finally(() => {
+      this.writing = undefined;
+      if (this.pendingRows > 0) this.timer ??= setTimeout(this.onTimer, this.flushMs).unref();
+    });
     return this.writing;
+  }
+
+  // Predictions first, then errors: when only the errors fail, only they are kept, so no
+  // prediction is written twice.
+  private async writeEntries(entries: Pending[], count: number): Promise<void> {
+    const scored: LogEntry[] = [];
+    const errors: ErrorEntry[] = [];
+    for (const e of entries)
+      if (e.kind === 'error') errors.push(e);
+      else scored.push(e);
+    let unwritten: Pending[] = entries;
+    try {
+      if (scored.length > 0) await this.write(scored.flatMap((e) => this.records(e)));
+      unwritten = errors;
+      if (errors.length > 0) await this.writeErrors!(errors.map(errorRecord));
+      this.events.written(count);
+    } catch (error) {
+      const kept = unwritten.reduce((n, e) => n + sizeOf(e), 0);
+      if (kept < count) this.events.written(count - kept);
+      this.events.failed(kept, error);
+      // Kept for the next write, ahead of newer rows, as long as they fit.
+      if (this.pendingRows + kept <= this.maxPending) {
+        this.pending = [...unwritten, ...this.pending];
+        this.pendingRows += kept;
+      } else this.events.dropped(kept);
+    }
   }
 
   private records(e: LogEntry): PredictionRecord[] {
@@ -161,4 +199,17 @@ export class PredictionLog {
     this.timer = undefined;
     await this.flush();
   }
+}
+
+function errorRecord(e: ErrorEntry): PredictionErrorRecord {
+  const error = e.error instanceof Error ? e.error : new Error(String(e.error));
+  return {
+    requestId: e.requestId,
+    model: e.model,
+    version: e.version,
+    route: e.route,
+    at: e.at,
+    errorType: error.name,
+    message: error.message.slice(0, 500),
+  };
 }

@@ -6,7 +6,7 @@ import { outputOf, shownOutput } from './output';
 import { servingMetrics, UNKNOWN_MODEL, type ServingMetrics } from './metrics';
 import { PredictionLog, type PredictionLogOptions } from './prediction-log';
 import { ServedModel, type LoadedVersion } from './served-model';
-import type { ServingSource } from './source';
+import type { Route, ServingSource } from './source';
 
 /** A model to serve, by registry name and alias: `credit-risk` at `production`. */
 export interface ServedTarget {
@@ -114,6 +114,7 @@ export function createModelServer(options: ModelServerOptions): ModelServer {
             },
           },
           options.log,
+          (rows) => options.source.writeErrors(rows),
         );
 
   const app = Fastify({
@@ -162,6 +163,12 @@ export function createModelServer(options: ModelServerOptions): ModelServer {
     return { outputs: raw.map((p) => outputOf(signature, p, threshold)), latencyMs, signature };
   }
 
+  /** A failure of the version itself (the caller gets a 500), not of the request (400, 404, 413). */
+  const versionFailed = (error: unknown) => !(error instanceof RequestError && error.statusCode < 500);
+
+  const logFailure = (requestId: string, name: string, version: number, route: Route, error: unknown) =>
+    log!.add({ kind: 'error', requestId, model: name, version, route, at: new Date(), error });
+
   async function mirror(
     served: ServedModel,
     shadow: LoadedVersion,
@@ -208,13 +215,14 @@ export function createModelServer(options: ModelServerOptions): ModelServer {
         const { rows, batch } = request.body as Parsed;
         const pick = served.pick();
         let mirrored = false;
+        // Decided once per request, before scoring: a failure is sampled like an answer, so the error rate stays true.
+        const logged = log !== undefined && log.sampled();
         try {
           const { target, route, shadow } = pick;
           request.kilnVersion = target.version;
           if (target.signatureKey !== served.validator?.signatureKey) target.validate(batch ? { rows } : rows[0]);
           const { outputs, latencyMs, signature } = await score(served, target, rows);
           metrics.rows(name, target.version, route, rows.length);
-          const logged = log !== undefined && log.sampled();
           const at = new Date();
           if (logged)
             log.add({
@@ -234,7 +242,10 @@ export function createModelServer(options: ModelServerOptions): ModelServer {
             // After the answer is sent: the caller never waits for the shadow.
             setImmediate(() => {
               mirror(served, shadow, rows, request.id, logged)
-                .catch((error: unknown) => onError(error, `shadow of ${name} v${shadow.version}`))
+                .catch((error: unknown) => {
+                  if (logged) logFailure(request.id, name, shadow.version, 'shadow', error);
+                  onError(error, `shadow of ${name} v${shadow.version}`);
+                })
                 .finally(pick.release);
             });
           }
@@ -242,6 +253,9 @@ export function createModelServer(options: ModelServerOptions): ModelServer {
           const shown = (o: (typeof outputs)[number]) => shownOutput(signature, o);
           reply.header('x-request-id', request.id);
           return batch ? { ...head, predictions: outputs.map(shown) } : { ...head, ...shown(outputs[0]!) };
+        } catch (error) {
+          if (logged && versionFailed(error)) logFailure(request.id, name, pick.target.version, pick.route, error);
+          throw error;
         } finally {
           if (!mirrored) pick.release();
         }

@@ -45,11 +45,24 @@ export interface PredictionRecord {
   latencyMs: number;
 }
 
+/** A request a version failed to score: a 500 to the caller, or a shadow that threw. */
+export interface PredictionErrorRecord {
+  requestId: string;
+  model: string;
+  version: number;
+  route: Route;
+  at: Date;
+  /** The error's class name, e.g. `RangeError`. */
+  errorType: string;
+  message: string;
+}
+
 export interface ServingSource {
   /** undefined when the model has no such alias. */
   routing(model: string, alias: string): Promise<Routing | undefined>;
   loadVersion(model: string, version: number): Promise<VersionArtifact>;
   writePredictions(rows: readonly PredictionRecord[]): Promise<void>;
+  writeErrors(rows: readonly PredictionErrorRecord[]): Promise<void>;
   /** Attaches true labels to logged rows of a request; returns the rows labelled (those the log has). */
   attachLabels(input: {
     model: string;

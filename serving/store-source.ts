@@ -18,6 +18,7 @@ export function storeSource(store: Store, artifacts: ArtifactStore, actor: Princ
       };
     },
     writePredictions: (rows) => store.serving.recordPredictions(actor, rows),
+    writeErrors: (rows) => store.serving.recordPredictionErrors(actor, rows),
     attachLabels: (input) => store.serving.attachLabels(actor, input),
   };
 }

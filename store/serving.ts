@@ -6,7 +6,14 @@ import { NotFoundError } from './errors';
 import type { Executor } from './executor';
 import { artifacts } from './schema/artifacts';
 import { modelAliases, models, modelVersions } from './schema/registry';
-import { predictionLabels, predictions, trafficSplits, type Prediction } from './schema/serving';
+import {
+  predictionErrors,
+  predictionLabels,
+  predictions,
+  trafficSplits,
+  type Prediction,
+  type PredictionError,
+} from './schema/serving';
 
 /** Which versions a served alias routes to now: the alias's holder and, during a rollout, a candidate. */
 export interface ServedVersions {
@@ -36,6 +43,11 @@ export interface TrafficSplitInput {
 }
 
 export type PredictionInput = Omit<Prediction, 'id'>;
+
+export type PredictionErrorInput = Omit<PredictionError, 'id'>;
+
+/** Longest error message kept: a stack or a dump of the rows does not belong in the log. */
+const ERROR_MESSAGE_MAX = 500;
 
 export interface PredictionQuery {
   model: string;
@@ -265,6 +277,36 @@ export const servingApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) =
       });
     },
 
+    /** Appends requests a version failed to score (the server batches them); messages are cut to 500 characters. */
+    async recordPredictionErrors(actor: Principal, rows: readonly PredictionErrorInput[]): Promise<void> {
+      await access.authorize(actor, 'serve', 'predictions');
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK)
+        await db
+          .insert(predictionErrors)
+          .values(
+            rows.slice(i, i + INSERT_CHUNK).map((r) => ({ ...r, message: r.message.slice(0, ERROR_MESSAGE_MAX) })),
+          );
+    },
+
+    /** How many requests a version failed to score since `since`. */
+    async countPredictionErrors(
+      actor: Principal,
+      query: { model: string; version: number; since: Date },
+    ): Promise<number> {
+      await access.authorize(actor, 'read', `model:${query.model}`);
+      const [row] = await db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(predictionErrors)
+        .where(
+          and(
+            eq(predictionErrors.model, query.model),
+            eq(predictionErrors.version, query.version),
+            gte(predictionErrors.at, query.since),
+          ),
+        );
+      return row?.n ?? 0;
+    },
+
     /**
      * Attaches true labels to the logged rows of a request. A label given again replaces the
      * first (a correction). Returns the rows labelled; rows the log does not have are left out.
@@ -325,7 +367,7 @@ export const servingApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) =
     },
 
     /**
-     * Retention (the worker's or an admin's): deletes logged predictions older than `before`, and labels received before it,
+     * Retention (the worker's or an admin's): deletes logged predictions and errors older than `before`, and labels received before it,
      * in bounded batches so that no single statement holds locks on millions of rows. Returns the
      * number of predictions deleted.
      */
@@ -340,6 +382,7 @@ export const servingApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) =
         if (gone.length < batch) break;
       }
       await db.delete(predictionLabels).where(lt(predictionLabels.receivedAt, before));
+      await db.delete(predictionErrors).where(lt(predictionErrors.at, before));
       return deleted;
     },
   };
