@@ -58,6 +58,8 @@ export function rolloutStore(store: Store): RolloutStore {
         probability: r.probabilities[0] ?? 0,
       }));
     },
+    errors: (model, version, since) =>
+      store.serving.countPredictionErrors(SYSTEM, { model, version, since: new Date(since) }),
     async requestOnRecord(rollout, action, by) {
       const found = await store.audit.listAudit(SYSTEM, {
         subject: `rollout:${rollout}`,

@@ -114,12 +114,13 @@ export async function rollout(request: StepRequest): Promise<StepEnvelope> {
         break;
       }
       if (nowMs() >= end) {
+        const seen = checks.candidate.requests + checks.candidate.errors;
         outcome =
-          checks.candidate.requests >= plan.minRequests
+          seen >= plan.minRequests
             ? { outcome: 'promote', reason: `every gate held for ${plan.window}`, by: plan.approver }
             : {
                 outcome: 'rollback',
-                reason: `the candidate answered ${checks.candidate.requests} requests in ${plan.window}, fewer than the ${plan.minRequests} needed to judge it`,
+                reason: `the candidate saw ${seen} requests in ${plan.window}, fewer than the ${plan.minRequests} needed to judge it`,
                 by: plan.approver,
                 failure: FailureTypes.RolloutGateFailed,
               };

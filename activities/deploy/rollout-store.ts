@@ -24,6 +24,8 @@ export interface RolloutStore {
     version: number,
     since: string,
   ): Promise<Array<{ requestId: string; latencyMs: number; probability: number }>>;
+  /** How many requests a version failed to score since `since` (the server's error log). */
+  errors(model: string, version: number, since: string): Promise<number>;
   /** Whether `by` asked for this action on this rollout through `kiln deploy`, which checks the role first. */
   requestOnRecord(rollout: string, action: 'promote' | 'abort', by: string): Promise<boolean>;
   audit(by: string, action: string, subject: string, after: Record<string, unknown>): Promise<void>;

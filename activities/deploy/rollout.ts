@@ -28,7 +28,10 @@ export interface RolloutPlan {
 
 export interface VersionStats {
   version: number | null;
+  /** Requests answered (logged predictions). */
   requests: number;
+  /** Requests the version failed to score. */
+  errors: number;
   p99LatencyMs: number | null;
 }
 
@@ -38,6 +41,8 @@ export interface RolloutChecks {
   current: VersionStats;
   candidate: VersionStats;
   predictionPsi: number | null;
+  /** The candidate's errors / (requests + errors); null before it saw any. */
+  errorRate: number | null;
   /** `passed: null` while the candidate has answered too few requests to judge. */
   gates: Array<{
     metric: RolloutGate['metric'];
@@ -77,6 +82,23 @@ function predictionShift(current: number[], candidate: number[]): number | null 
   if (current.length === 0 || candidate.length === 0) return null;
   const binning = numericBinning(current, SHIFT_BINS);
   return psi(binning.labels, histogram(binning, current), histogram(binning, candidate)).psi;
+}
+
+/** What a gate reads from one look. */
+function gateValue(
+  metric: RolloutGate['metric'],
+  p99LatencyMs: number | null,
+  predictionPsi: number | null,
+  errorRate: number | null,
+): number | null {
+  switch (metric) {
+    case 'p99LatencyMs':
+      return p99LatencyMs;
+    case 'predictionPsi':
+      return predictionPsi;
+    case 'errorRate':
+      return errorRate;
+  }
 }
 
 /** The activities of workflows/rollout.ts. `store` is absent on a worker without one: rollouts then fail clearly. */
@@ -144,32 +166,41 @@ export const rolloutActivities = (deps: { store?: RolloutStore; recorder?: Rollo
     /** Reads the prediction log since the rollout began and judges each gate. */
     async 'deploy.measure'(plan: RolloutPlan, since: string): Promise<RolloutChecks> {
       const store = need();
-      const [current, candidate] = await Promise.all([
+      const [current, candidate, currentErrors, candidateErrors] = await Promise.all([
         plan.current === null ? Promise.resolve([]) : store.predictions(plan.model, plan.current, since),
         store.predictions(plan.model, plan.candidate, since),
+        plan.current === null ? Promise.resolve(0) : store.errors(plan.model, plan.current, since),
+        store.errors(plan.model, plan.candidate, since),
       ]);
-      const stats = (version: number | null, rows: typeof current): VersionStats => ({
+      const stats = (version: number | null, rows: typeof current, errors: number): VersionStats => ({
         version,
         requests: new Set(rows.map((r) => r.requestId)).size,
+        errors,
         p99LatencyMs: p99(rows.map((r) => r.latencyMs)),
       });
-      const checks = { current: stats(plan.current, current), candidate: stats(plan.candidate, candidate) };
+      const checks = {
+        current: stats(plan.current, current, currentErrors),
+        candidate: stats(plan.candidate, candidate, candidateErrors),
+      };
+      const seen = checks.candidate.requests + checks.candidate.errors;
+      const errorRate = seen === 0 ? null : checks.candidate.errors / seen;
       const shift = predictionShift(
         current.map((r) => r.probability),
         candidate.map((r) => r.probability),
       );
-      const judgeable = checks.candidate.requests >= plan.minRequests;
+      // A failed request counts toward judging: a candidate that fails everything is judged too.
+      const judgeable = seen >= plan.minRequests;
       const gates = plan.gates.map((gate) => {
-        const value = gate.metric === 'p99LatencyMs' ? checks.candidate.p99LatencyMs : shift;
+        const value = gateValue(gate.metric, checks.candidate.p99LatencyMs, shift, errorRate);
         const passed = !judgeable || value === null ? null : value <= gate.max;
         const shown = value === null ? 'n/a' : value.toFixed(gate.metric === 'p99LatencyMs' ? 2 : 4);
         const reason =
           passed === null
-            ? `${gate.metric}: waiting for ${plan.minRequests} candidate requests (${checks.candidate.requests} so far)`
+            ? `${gate.metric}: waiting for ${plan.minRequests} candidate requests (${seen} so far)`
             : `${gate.metric} ${shown} ${passed ? '<=' : '>'} ${gate.max}`;
         return { metric: gate.metric, max: gate.max, value, passed, reason };
       });
-      return { at: new Date().toISOString(), ...checks, predictionPsi: shift, gates };
+      return { at: new Date().toISOString(), ...checks, predictionPsi: shift, errorRate, gates };
     },
 
     /**

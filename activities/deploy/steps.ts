@@ -14,6 +14,14 @@ const duration = z
 export const rolloutGate = z.discriminatedUnion('metric', [
   z.object({ metric: z.literal('p99LatencyMs'), max: z.number().positive() }),
   z.object({
+    metric: z.literal('errorRate'),
+    max: z
+      .number()
+      .min(0)
+      .max(1)
+      .describe("the share of the candidate's requests that failed (a 500, or a shadow that threw), 0 to 1"),
+  }),
+  z.object({
     metric: z.literal('predictionPsi'),
     max: z.number().positive().describe("PSI of the candidate's predicted probabilities against the current version's"),
   }),

@@ -68,6 +68,16 @@ export async function shiftedModel(artifacts: ArtifactStore, credit: CreditModel
   return { ...credit.model, ...stored };
 }
 
+/**
+ * The same model with a row cut from its first layer's weights: it loads and registers, but every
+ * forward pass throws (the layer expects one input fewer than the transform gives), so each request is a 500.
+ */
+export async function brokenModel(artifacts: ArtifactStore, credit: CreditModel): Promise<ModelRef> {
+  const layers = credit.spec.layers.map((l, i) => (i === 0 ? { ...l, weights: l.weights.slice(0, -1) } : l));
+  const stored = await artifacts.putJson({ ...credit.spec, layers });
+  return { ...credit.model, ...stored };
+}
+
 /** Registers a model as the next version of `name` through the registry step; returns the version. */
 export async function register(
   ctx: Ctx,

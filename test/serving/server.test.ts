@@ -6,8 +6,10 @@ import { scoreModelImpl } from '../../activities/model/score';
 import { probabilityColumn, scoreModel } from '../../activities/model/steps';
 import { createModelServer, storeSource, type ModelServer } from '../../serving';
 import { storeContext } from '../support/store-context';
-import { features, post, register, startServer, trainCreditModel, type CreditModel } from './credit-model';
+import { and, eq, gte } from 'drizzle-orm';
+import { brokenModel, features, post, register, startServer, trainCreditModel, type CreditModel } from './credit-model';
 import { SYSTEM } from '../../store/access';
+import { predictionErrors } from '../../store/schema';
 
 // The server over HTTP on loopback, on the German credit model: answers against batch scoring,
 // every refusal with its status and the row and field it names, readiness, metrics, hostile input.
@@ -209,6 +211,79 @@ describe('health, readiness and metrics', () => {
     assert.match(text, /kiln_predict_duration_seconds_bucket\{le="0.005",model="credit-risk",version="1"\} [1-9]/);
     assert.match(text, /kiln_predict_duration_seconds_count\{model="credit-risk",version="1"\} [1-9]/);
     assert.match(text, /kiln_served_version\{model="credit-risk",alias="production",role="current"\} 1/);
+  });
+});
+
+describe('scoring failures', () => {
+  it("answers 500 when a version's forward pass throws, and logs the failure with its model, version and route", async () => {
+    const store = ctx.full;
+    const broken = await register(ctx, store, await brokenModel(ctx.artifacts, credit));
+    await store.registry.promote(SYSTEM, 'credit-risk', 1, 'failing');
+    await store.serving.setTrafficSplit(SYSTEM, {
+      model: 'credit-risk',
+      alias: 'failing',
+      mode: 'canary',
+      candidate: broken,
+      percent: 100,
+    });
+    const reported: string[] = [];
+    const { server: failing, url: base } = await startServer(ctx, store, {
+      models: [{ name: 'credit-risk', alias: 'failing' }],
+      log: { flushMs: 20, hashKey: 'k' },
+      onError: (_error, context) => reported.push(context),
+    });
+    const logged = (route: 'canary' | 'shadow', since: Date) =>
+      store.db
+        .select()
+        .from(predictionErrors)
+        .where(and(eq(predictionErrors.route, route), gte(predictionErrors.at, since)));
+    try {
+      const since = new Date();
+      const endpoint = `${base}/v1/models/credit-risk/predict`;
+      const failed = await post(endpoint, row0());
+      assert.equal(failed.status, 500);
+      assert.equal(failed.body.error, 'InternalError');
+      const { age: _age, ...missing } = row0();
+      assert.equal((await post(endpoint, missing)).status, 400, "a caller's mistake is not the version's failure");
+      await failing.log!.flush();
+      const errors = await logged('canary', since);
+      assert.deepEqual(
+        errors.map((e) => [e.model, e.version, e.route, e.errorType]),
+        [['credit-risk', broken, 'canary', 'RangeError']],
+      );
+      assert.match(errors[0]!.message, /a layer expects \d+ inputs, got \d+/);
+      assert.equal(
+        await store.serving.countPredictionErrors(SYSTEM, { model: 'credit-risk', version: broken, since }),
+        1,
+      );
+
+      // As a shadow it fails out of the caller's sight: the answer is the current version's, the failure is logged.
+      await store.serving.setTrafficSplit(SYSTEM, {
+        model: 'credit-risk',
+        alias: 'failing',
+        mode: 'shadow',
+        candidate: broken,
+        percent: 0,
+      });
+      await failing.refresh();
+      const answered = await post(endpoint, row0());
+      assert.equal(answered.status, 200);
+      assert.equal(answered.body.version, 1);
+      let shadowed: Awaited<ReturnType<typeof logged>> = [];
+      for (let i = 0; i < 50 && shadowed.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        await failing.log!.flush();
+        shadowed = await logged('shadow', since);
+      }
+      assert.deepEqual(
+        shadowed.map((e) => [e.requestId, e.version, e.route]),
+        [[answered.body.requestId, broken, 'shadow']],
+      );
+      assert.ok(reported.includes(`shadow of credit-risk v${broken}`), reported.join('; '));
+    } finally {
+      await failing.close();
+      await store.serving.clearTrafficSplit(SYSTEM, 'credit-risk', 'failing');
+    }
   });
 });
 

@@ -15,7 +15,15 @@ import { rolloutDecideUpdate, rolloutStatusQuery, runPipeline } from '../../work
 import { decideRollout, describeRollout, rollbackDeployment } from '../../cli/deploy';
 import { engine } from '../fixtures/engine';
 import { approveWhenWaiting } from '../fixtures/gates';
-import { features, post, register, shiftedModel, startServer, trainCreditModel } from '../serving/credit-model';
+import {
+  brokenModel,
+  features,
+  post,
+  register,
+  shiftedModel,
+  startServer,
+  trainCreditModel,
+} from '../serving/credit-model';
 import { testBackends } from '../support/backends';
 import { testContext } from '../support/step-context';
 
@@ -288,6 +296,31 @@ for (const backend of testBackends()) {
         Object.assign(served, await post(predict, rows[0]));
       }
       assert.equal(served.body.version, previous, 'the server follows the rollback');
+    });
+
+    it('rolls back a canary whose candidate fails every request, by the errorRate gate', async () => {
+      const before = await holder();
+      const broken = await register(ctx, store, await brokenModel(ctx.artifacts, await trainCreditModel(ctx)));
+      const gates = [{ metric: 'errorRate' as const, max: 0.1 }];
+      const handle = await start(
+        release({ canary: { percent: 50, window: '20s', checkEvery: '1s', minRequests: 30, gates } }),
+        broken,
+      );
+      const { answers, result } = await traffic(handle);
+      const error = await result.then(
+        () => assert.fail('the rollout should have been rolled back'),
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof WorkflowFailedError);
+      const cause = error.cause as ApplicationFailure;
+      assert.equal(cause.type, 'RolloutGateFailed');
+      assert.match(cause.message, /errorRate 1\.0000 > 0\.1/);
+      assert.ok(
+        answers.some((a) => a.status === 500),
+        'the candidate failed its share of the requests',
+      );
+      assert.ok(answers.filter((a) => a.status === 200).every((a) => a.version === before.current));
+      assert.deepEqual(await holder(), { current: before.current, split: null });
     });
   });
 }
