@@ -27,6 +27,12 @@ const { values } = parseArgs({
 const { mode, from, to } = values as { mode: 'floor' | 'relay' | 'kiln'; from: string; to: string };
 const maxInFlight = Number(values['max-in-flight']);
 const nc = await connect({ servers: values.nats! });
+/** CPU milliseconds this process spent since `ready` (user + system): the consumer's own cost, whatever the load. */
+let cpuAtReady = process.cpuUsage();
+const cpuMs = () => {
+  const used = process.cpuUsage(cpuAtReady);
+  return Math.round((used.user + used.system) / 1000);
+};
 const stopped = new Promise<void>((done) => process.once('SIGTERM', () => done()));
 
 if (mode === 'kiln') {
@@ -44,17 +50,20 @@ if (mode === 'kiln') {
     to,
     maxInFlight,
   });
+  cpuAtReady = process.cpuUsage();
   console.log('ready');
   await stopped;
+  const cpu = cpuMs();
   await scorer.stop();
   const logged = await store.serving.listPredictions(SYSTEM, { model: 'credit-risk', limit: 1_000_000 });
-  console.log(JSON.stringify({ ...scorer.counts, logged: logged.length }));
+  console.log(JSON.stringify({ ...scorer.counts, logged: logged.length, cpuMs: cpu }));
   await store.close();
   await ctx.dispose();
 } else {
   const js = jetstream(nc);
   const consumer = await js.consumers.get(streamNameFor(from), `bench-${mode}`);
   const messages = await consumer.consume({ max_messages: Math.min(maxInFlight, 128) });
+  cpuAtReady = process.cpuUsage();
   console.log('ready');
   let handled = 0;
   const answer = JSON.stringify({ model: 'none', version: 0, label: 'none', probabilities: {} });
@@ -80,6 +89,6 @@ if (mode === 'kiln') {
       .finally(() => slots.release());
   }
   await slots.idle();
-  console.log(JSON.stringify({ handled }));
+  console.log(JSON.stringify({ handled, cpuMs: cpuMs() }));
 }
 await nc.drain();
