@@ -114,7 +114,8 @@ export async function rollout(request: StepRequest): Promise<StepEnvelope> {
         break;
       }
       if (nowMs() >= end) {
-        const seen = checks.candidate.requests + checks.candidate.errors;
+        // `?? 0`: checks measured before errors were counted, replayed from a rollout's history.
+        const seen = checks.candidate.requests + (checks.candidate.errors ?? 0);
         outcome =
           seen >= plan.minRequests
             ? { outcome: 'promote', reason: `every gate held for ${plan.window}`, by: plan.approver }
