@@ -68,7 +68,11 @@ export function stepActivities(
       const sources: SourceRef[] = [];
       const ctx: StepContext = {
         artifacts: deps.artifacts,
-        heartbeat: (details) => context.heartbeat(details),
+        // A light step runs as a local activity, which the server never sees: Core would warn on
+        // every heartbeat (UnknownActivity). Its liveness is the workflow task's.
+        heartbeat: (details) => {
+          if (!context.info.isLocal) context.heartbeat(details);
+        },
         signal: context.cancellationSignal,
         log: (message, fields) => context.log.info(message, { node: request.context.node, ...fields }),
         readFrom: (source) => {

@@ -9,7 +9,7 @@ import { SYSTEM } from '../../store/access';
 import { workflowBundle } from '../../workers/bundle';
 import { testBackends } from '../support/backends';
 import { recordingEngine } from '../fixtures/recording-engine';
-import { executions, flaky, noop, testSteps } from '../fixtures/steps';
+import { executions, flaky, noop, slow, testSteps } from '../fixtures/steps';
 
 /** How many activity tasks and markers (local activities, patches) the run's history holds. */
 async function commands(handle: { fetchHistory(): Promise<{ events?: object[] | null }> }) {
@@ -106,6 +106,19 @@ for (const backend of testBackends()) {
         await handle.fetchHistory(),
         handle.workflowId,
       );
+    });
+
+    it('completes a light step that heartbeats: the wrapper drops its heartbeats and its heartbeat timeout does not apply', async () => {
+      const key = `light-heartbeats-${backend.name}-${Date.now()}`;
+      const handle = await env.kiln.start(
+        pipeline({ name: 'light-heartbeats' }, (p) => p.step(slow, { key, ms: 300 }, { light: true })),
+      );
+      const result = await handle.result();
+      assert.deepEqual(
+        result.nodes.map((n) => [n.id, n.status, n.attempts]),
+        [['slow', 'succeeded', 1]],
+      );
+      assert.equal((await commands(handle)).activities, 0);
     });
 
     it('fails a light step after its last attempt and records it failed with the error', async () => {
