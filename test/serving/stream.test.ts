@@ -297,11 +297,21 @@ describe('kiln stream', () => {
     await stop(scorer);
   });
 
-  it('scores every event exactly once across a nats-server restart', async () => {
+  it('scores every event exactly once across a nats-server restart', async (t) => {
     const events = rows().slice(0, 60);
-    const scorer = await start('s7', { ackWaitMs: 2000 });
+    // A slow log keeps events between publish and ack when the server goes down.
+    const source = streamSource(ctx.full, ctx.artifacts, SYSTEM);
+    const slow = {
+      ...source,
+      writePredictions: async (records: Parameters<typeof source.writePredictions>[0]) => {
+        await new Promise((r) => setTimeout(r, 150));
+        await source.writePredictions(records);
+      },
+    };
+    const scorer = await start('s7', { ackWaitMs: 2000, source: slow, log: { batchSize: 4 } });
     await publish('s7.in', events.slice(0, 30));
-    await until('some scored', () => scorer.counts.scored >= 10);
+    await until('some scored', () => scorer.counts.scored >= 4);
+    assert.ok(scorer.counts.scored < 30, 'events are still in flight at the restart');
     await nats.restart({ downMs: 300 });
     await publish('s7.in', events.slice(30));
     await until('60 logged', async () => (await loggedFor('s7.in')).length >= 60, 40_000);
@@ -311,6 +321,7 @@ describe('kiln stream', () => {
     assert.equal(new Set(log.map((p) => p.requestId)).size, 60);
     const out = await stored('s7.out');
     assert.equal(out.length, 60);
+    t.diagnostic(`consumer counts across the restart: ${JSON.stringify(scorer.counts)}`);
     assert.deepEqual(
       out.map((m) => Number(m.headers['Kiln-Source-Sequence'])).sort((x, y) => x - y),
       Array.from({ length: 60 }, (_, i) => i + 1),
