@@ -41,6 +41,17 @@ export function rolloutStore(store: Store): RolloutStore {
     async clearSplit(model, alias, by) {
       await store.serving.clearTrafficSplit(await principal(by), model, alias);
     },
+    async recordDeployment({ rollout, model, version, alias, mode, status, by, details }) {
+      await store.decisions.recordDeployment(await principal(by), {
+        key: rollout,
+        model,
+        version,
+        target: alias,
+        strategy: mode,
+        status,
+        ...(details ? { details } : {}),
+      });
+    },
     async promote(model, version, alias, by) {
       const move = await store.registry.promote(await principal(by), model, version, alias);
       return { previous: move.previous };

@@ -17,6 +17,17 @@ export interface RolloutStore {
     by: string;
   }): Promise<void>;
   clearSplit(model: string, alias: string, by: string): Promise<void>;
+  /** The rollout's row in the deployments history, keyed by its id: observing, promoted or rolled back. */
+  recordDeployment(deployment: {
+    rollout: string;
+    model: string;
+    version: number;
+    alias: string;
+    mode: string;
+    status: 'observing' | 'promoted' | 'rolled back';
+    by: string;
+    details?: Record<string, unknown>;
+  }): Promise<void>;
   promote(model: string, version: number, alias: string, by: string): Promise<{ previous: number | null }>;
   /** The logged rows a version answered since `since`, with the probability of the model's first class. */
   predictions(

@@ -84,6 +84,14 @@ function predictionShift(current: number[], candidate: number[]): number | null 
   return psi(binning.labels, histogram(binning, current), histogram(binning, candidate)).psi;
 }
 
+const deployment = (plan: RolloutPlan) => ({
+  rollout: plan.rollout,
+  model: plan.model,
+  version: plan.candidate,
+  alias: plan.alias,
+  mode: plan.mode,
+});
+
 /** What a gate reads from one look. */
 function gateValue(
   metric: RolloutGate['metric'],
@@ -152,7 +160,9 @@ export const rolloutActivities = (deps: { store?: RolloutStore; recorder?: Rollo
     /** Sends the canary share to the candidate, or mirrors traffic to it (idempotent: it replaces the split). */
     async 'deploy.split'(plan: RolloutPlan): Promise<void> {
       if (plan.mode === 'direct') return;
-      await need().setSplit({
+      const store = need();
+      await store.recordDeployment({ ...deployment(plan), status: 'observing', by: plan.approver });
+      await store.setSplit({
         model: plan.model,
         alias: plan.alias,
         mode: plan.mode,
@@ -224,6 +234,12 @@ export const rolloutActivities = (deps: { store?: RolloutStore; recorder?: Rollo
       if (decision.outcome === 'promote')
         previous = (await store.promote(plan.model, plan.candidate, plan.alias, decision.by)).previous;
       await store.clearSplit(plan.model, plan.alias, decision.by);
+      await store.recordDeployment({
+        ...deployment(plan),
+        status: decision.outcome === 'promote' ? 'promoted' : 'rolled back',
+        by: decision.by,
+        details: { reason: decision.reason },
+      });
       await store.audit(decision.by, `deployment.${decision.outcome}`, `model:${plan.model}#${plan.alias}`, {
         rollout: plan.rollout,
         candidate: plan.candidate,

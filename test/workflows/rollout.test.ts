@@ -9,7 +9,9 @@ import { deploySteps } from '../../activities/deploy';
 import { deploy, type RolloutStrategy } from '../../activities/deploy/steps';
 import { pipeline } from '../../dsl';
 import type { ModelServer } from '../../serving';
+import { eq } from 'drizzle-orm';
 import { SYSTEM, type Store } from '../../store';
+import { deployments } from '../../store/schema';
 import { compile } from '../../dsl';
 import { rolloutDecideUpdate, rolloutStatusQuery, runPipeline } from '../../workflows';
 import { decideRollout, describeRollout, rollbackDeployment } from '../../cli/deploy';
@@ -159,6 +161,14 @@ for (const backend of testBackends()) {
       const after = decision?.after as { checks: { candidate: { requests: number } }; reason: string };
       assert.match(after.reason, /every gate held/);
       assert.ok(after.checks.candidate.requests >= 5);
+      const [deployed] = await store.db
+        .select()
+        .from(deployments)
+        .where(eq(deployments.key, `${handle.workflowId}/deploy`));
+      assert.deepEqual(
+        [deployed?.status, deployed?.strategy, deployed?.target, deployed?.deployedBy],
+        ['promoted', 'canary', 'production', 'alice'],
+      );
       const [step] = await store.steps
         .listSteps(SYSTEM, handle.workflowId)
         .then((s) => s.filter((r) => r.nodeId === 'deploy'));
@@ -261,6 +271,10 @@ for (const backend of testBackends()) {
         action: 'access.denied',
       });
       assert.equal(refused?.actor, 'alice');
+      assert.match(
+        describeRollout(child.workflowId, await child.query(rolloutStatusQuery)),
+        /: observing\n.*canary 50%/,
+      );
       await decideRollout(
         kiln.client,
         store,
