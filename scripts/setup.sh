@@ -21,46 +21,31 @@ ensure_temporal_cli() {
   export TEMPORAL_CLI
 }
 
+# Installs a Debian package with apt-get (through sudo when not root), or says how to.
+apt_install() {
+  local package=$1 sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "setup: $package is missing; install it (apt-get install -y $package)" >&2; return 1; }
+    sudo=sudo
+  fi
+  echo "setup: installing $package (apt-get install -y $package)" >&2
+  $sudo apt-get update -qq >&2
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >&2
+}
+
 # Exports KILN_PG_BIN (as given, else the newest /usr/lib/postgresql/*/bin), installing PostgreSQL with apt-get if needed.
 newest_pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 ensure_postgres() {
   KILN_PG_BIN=${KILN_PG_BIN:-$(newest_pg_bin)}
   if [ -z "$KILN_PG_BIN" ] || [ ! -x "$KILN_PG_BIN/initdb" ]; then
-    local sudo=""
-    if [ "$(id -u)" != 0 ]; then
-      command -v sudo >/dev/null 2>&1 || { echo "setup: PostgreSQL is missing; install it (apt-get install -y postgresql) or set KILN_PG_BIN" >&2; return 1; }
-      sudo=sudo
-    fi
-    echo "setup: installing PostgreSQL (apt-get install -y postgresql)" >&2
-    $sudo apt-get update -qq >&2
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
+    apt_install postgresql || { echo "setup: or set KILN_PG_BIN" >&2; return 1; }
     KILN_PG_BIN=$(newest_pg_bin)
   fi
   export KILN_PG_BIN
 }
 
 # Debian's chromium, for the browser tests (playwright-core drives /usr/bin/chromium); installed with apt-get if missing.
-ensure_chromium() {
-  [ -x /usr/bin/chromium ] && return 0
-  local sudo=""
-  if [ "$(id -u)" != 0 ]; then
-    command -v sudo >/dev/null 2>&1 || { echo "setup: chromium is missing; install it (apt-get install -y chromium)" >&2; return 1; }
-    sudo=sudo
-  fi
-  echo "setup: installing chromium (apt-get install -y chromium)" >&2
-  $sudo apt-get update -qq >&2
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
-}
+ensure_chromium() { [ -x /usr/bin/chromium ] || apt_install chromium; }
 
 # Debian's nats-server (JetStream), for kiln stream's tests and benchmark; installed with apt-get if missing.
-ensure_nats() {
-  [ -x /usr/sbin/nats-server ] && return 0
-  local sudo=""
-  if [ "$(id -u)" != 0 ]; then
-    command -v sudo >/dev/null 2>&1 || { echo "setup: nats-server is missing; install it (apt-get install -y nats-server)" >&2; return 1; }
-    sudo=sudo
-  fi
-  echo "setup: installing nats-server (apt-get install -y nats-server)" >&2
-  $sudo apt-get update -qq >&2
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >&2
-}
+ensure_nats() { [ -x /usr/sbin/nats-server ] || apt_install nats-server; }
