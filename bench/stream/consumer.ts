@@ -1,12 +1,11 @@
 import { parseArgs } from 'node:util';
 import { jetstream } from '@nats-io/jetstream';
 import { connect, headers } from '@nats-io/transport-node';
+import { ArtifactStore } from '../../activities/artifacts/store';
 import { startStreamScoring, streamNameFor, streamSource } from '../../serving/stream';
 import { Slots } from '../../serving/stream/slots';
 import { openStore } from '../../store';
 import { SYSTEM } from '../../store/access';
-import { register, trainCreditModel } from '../../test/serving/credit-model';
-import { testContext } from '../../test/support/step-context';
 
 // One consumer of the stream benchmark, in a process of its own (bench/stream/stream.ts starts it):
 //   floor:   JetStream pull consume → plain publish of an empty answer → ack (no scoring, no log)
@@ -22,6 +21,7 @@ const { values } = parseArgs({
     to: { type: 'string' },
     'max-in-flight': { type: 'string', default: '256' },
     'database-url': { type: 'string' },
+    artifacts: { type: 'string' },
   },
 });
 const { mode, from, to } = values as { mode: 'floor' | 'relay' | 'kiln'; from: string; to: string };
@@ -36,14 +36,18 @@ const cpuMs = () => {
 const stopped = new Promise<void>((done) => process.once('SIGTERM', () => done()));
 
 if (mode === 'kiln') {
-  const ctx = await testContext();
-  // PostgreSQL as deployed (the parent's server), else PGlite in memory, whose WASM runs on this thread.
+  // With PostgreSQL the parent has trained and registered the model: this process loads no TensorFlow.
+  const artifacts = values.artifacts ? new ArtifactStore(values.artifacts) : undefined;
+  const ctx = artifacts ? undefined : await (await import('../../test/support/step-context')).testContext();
   const store = await openStore(values['database-url'] ? { url: values['database-url'] } : { dir: 'memory://' });
-  const credit = await trainCreditModel(ctx);
-  await register(ctx, store, credit.model, 'credit-risk', 'production');
+  if (ctx) {
+    const { register, trainCreditModel } = await import('../../test/serving/credit-model');
+    const credit = await trainCreditModel(ctx);
+    await register(ctx, store, credit.model, 'credit-risk', 'production');
+  }
   const scorer = await startStreamScoring({
     connection: nc,
-    source: streamSource(store, ctx.artifacts, SYSTEM),
+    source: streamSource(store, artifacts ?? ctx!.artifacts, SYSTEM),
     model: 'credit-risk',
     alias: 'production',
     from,
@@ -58,7 +62,7 @@ if (mode === 'kiln') {
   const logged = await store.serving.listPredictions(SYSTEM, { model: 'credit-risk', limit: 1_000_000 });
   console.log(JSON.stringify({ ...scorer.counts, logged: logged.length, cpuMs: cpu }));
   await store.close();
-  await ctx.dispose();
+  await ctx?.dispose();
 } else {
   const js = jetstream(nc);
   const consumer = await js.consumers.get(streamNameFor(from), `bench-${mode}`);

@@ -6,7 +6,9 @@ import { connect } from '@nats-io/transport-node';
 import { readCsvImpl } from '../../activities/data/read-csv';
 import { loadDataset } from '../../activities/common/dataset/dataset';
 import { ensureStream } from '../../serving/stream';
+import { openStore } from '../../store';
 import { startPostgres } from '../../store/postgres-server';
+import { register, trainCreditModel } from '../../test/serving/credit-model';
 import { startNats } from '../../test/support/nats';
 import { testContext } from '../../test/support/step-context';
 
@@ -44,6 +46,13 @@ const rows = (await loadDataset(ctx.artifacts, raw.dataset)).rows.map(({ class: 
 
 if (values.store !== 'postgres' && values.store !== 'pglite') throw new Error(`--store is postgres or pglite`);
 const postgres = values.store === 'postgres' ? await startPostgres() : undefined;
+if (postgres) {
+  // The model the kiln consumers serve, trained once here: the consumer processes load no TensorFlow.
+  const store = await openStore({ url: postgres.url });
+  const credit = await trainCreditModel(ctx);
+  await register(ctx, store, credit.model, 'credit-risk', 'production');
+  await store.close();
+}
 const nats = await startNats();
 const nc = await connect({ servers: nats.url });
 const js = jetstream(nc);

@@ -152,7 +152,9 @@ export async function startStreamScoring(options: StreamScoringOptions): Promise
     stream,
     durable,
     subject: from,
-    maxAckPending: maxInFlight,
+    // Above what is handled at once plus a pull: the server never refuses a pull for unacked events
+    // (a spin of 409s), and the client holds at most this many; `Slots` bounds the work.
+    maxAckPending: maxInFlight + 2 * batch,
     ackWaitMs: options.ackWaitMs ?? 30_000,
   });
 
