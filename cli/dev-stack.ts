@@ -2,6 +2,7 @@ import type { KilnConfig } from '../runtime/config';
 import { connectClient, connectWorker, privateDir } from '../runtime/config';
 import { isServerUp, startDevServer, type DevServer } from './temporal-server';
 import { startWorker } from '../workers/run-worker';
+import { reconcileEvery } from '../workers/reconcile';
 import { bootstrapLocalAdmin, openKilnStore } from './store';
 
 /**
@@ -55,6 +56,11 @@ export async function startDevStack(config: KilnConfig, print: (line: string) =>
     throw error;
   }
   const { worker, running } = started;
+  // Runs Temporal closed without their code recording it (terminated, timed out) are brought up to date.
+  const stopReconciling = reconcileEvery(store, client, {
+    onReconciled: (runs) => runs.forEach((r) => print(`Run ${r.runId} was ${r.status} in Temporal; recorded`)),
+    onError: (error) => print(`Reconciling runs with Temporal failed: ${(error as Error).message}`),
+  });
   return {
     client,
     worker,
@@ -63,6 +69,7 @@ export async function startDevStack(config: KilnConfig, print: (line: string) =>
     /** Resolves when the worker has stopped (Ctrl-C) and everything is shut down. */
     async closed() {
       await running;
+      await stopReconciling();
       await client.connection.close();
       await unwind();
     },
