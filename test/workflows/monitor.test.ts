@@ -316,7 +316,9 @@ for (const backend of testBackends()) {
       assert.deepEqual(moved?.after, { version: versions[0] });
     });
 
-    it('does the same through kiln monitor create, run, report, list and delete', { skip: !backend.url }, async () => {
+    // The CLI opens the store by URL, which only the PostgreSQL backend has: registered there alone.
+    const viaCli = backend.url ? it : () => undefined;
+    viaCli('does the same through kiln monitor create, run, report, list and delete', async () => {
       const saved = { ...process.env };
       try {
         Object.assign(process.env, {
