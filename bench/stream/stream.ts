@@ -90,6 +90,7 @@ async function startConsumer(
       to,
       '--max-in-flight',
       String(maxInFlight),
+      ...(postgres ? ['--database-url', postgres.url, '--artifacts', ctx.artifacts.root] : []),
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
