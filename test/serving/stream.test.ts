@@ -304,7 +304,7 @@ describe('kiln stream', () => {
     const slow = {
       ...source,
       writePredictions: async (records: Parameters<typeof source.writePredictions>[0]) => {
-        await new Promise((r) => setTimeout(r, 150));
+        await new Promise((r) => setTimeout(r, 500));
         await source.writePredictions(records);
       },
     };
