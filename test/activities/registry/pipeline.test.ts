@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { it } from 'node:test';
+import { describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { z } from 'zod';
 import { builtinSteps } from '../../../activities';
@@ -102,44 +102,47 @@ const release = pipeline(
   },
 );
 
-const env = recordingEngine(
-  testBackends().find((b) => b.name === 'pglite')!,
-  builtinSteps,
-  approverAndViewer,
-);
+// On both backends: approvals and alias moves are what the store must get right on each.
+for (const backend of testBackends())
+  describe(`a release pipeline with an approval gate on ${backend.name}`, () => {
+    const env = recordingEngine(backend, builtinSteps, approverAndViewer);
 
-it("validates, registers and, on an approver's word, promotes the model to production as that approver", async () => {
-  const handle = await env.kiln.start(release);
-  await approveWhenWaiting(handle, 'alice', { store: env.store, timeoutMs: 120_000 });
-  const result = await handle.result();
-  const output = result.output as { version: number; alias: string; by: string; champion: string; parity: number };
-  assert.equal(output.version, 1);
-  assert.equal(output.by, 'alice');
-  assert.match(output.champion, /no version of 'credit-release' holds the alias 'production' yet/);
-  assert.ok(output.parity >= 0.8);
-  const production = await env.store.registry.getModelVersion(SYSTEM, 'credit-release', 'production');
-  assert.equal(production.version, 1);
-  assert.equal(production.runId, handle.workflowId);
-  assert.deepEqual(
-    (await env.store.registry.aliasHistory(SYSTEM, 'credit-release', 'production')).map((m) => m.actor),
-    ['alice'],
-  );
-});
+    it("validates, registers and, on an approver's word, promotes the model to production as that approver", async () => {
+      const handle = await env.kiln.start(release);
+      await approveWhenWaiting(handle, 'alice', { store: env.store, timeoutMs: 120_000 });
+      const result = await handle.result();
+      const output = result.output as { version: number; alias: string; by: string; champion: string; parity: number };
+      assert.equal(output.version, 1);
+      assert.equal(output.by, 'alice');
+      assert.match(output.champion, /no version of 'credit-release' holds the alias 'production' yet/);
+      assert.ok(output.parity >= 0.8);
+      const production = await env.store.registry.getModelVersion(SYSTEM, 'credit-release', 'production');
+      assert.equal(production.version, 1);
+      assert.equal(production.runId, handle.workflowId);
+      assert.deepEqual(
+        (await env.store.registry.aliasHistory(SYSTEM, 'credit-release', 'production')).map((m) => m.actor),
+        ['alice'],
+      );
+    });
 
-it("refuses an approval not on record (a viewer's, sent straight to the run): the gate waits on, production stays, audited", async () => {
-  const handle = await env.kiln.start(release, { epochs: 60 });
-  await approveWhenWaiting(handle, 'victor', { timeoutMs: 120_000 });
-  const refused = async () =>
-    (
-      await env.store.audit.listAudit(SYSTEM, { action: 'access.denied', subject: `run:${handle.workflowId}#release` })
-    ).some((e) => e.actor === 'victor');
-  for (let i = 0; i < 50 && !(await refused()); i++) await new Promise((r) => setTimeout(r, 100));
-  assert.ok(await refused(), 'the refusal is audited');
-  const status = await handle.query(statusQuery);
-  assert.equal(status.nodes.find((n) => n.id === 'champion')?.status, 'succeeded');
-  assert.equal(status.nodes.find((n) => n.id === 'release')?.status, 'waiting');
-  assert.equal(status.nodes.find((n) => n.id === 'promote')?.status, 'pending');
-  assert.equal((await env.store.registry.getModelVersion(SYSTEM, 'credit-release', 'production')).version, 1);
-  await handle.cancel();
-  await assert.rejects(handle.result(), WorkflowFailedError);
-});
+    it("refuses an approval not on record (a viewer's, sent straight to the run): the gate waits on, production stays, audited", async () => {
+      const handle = await env.kiln.start(release, { epochs: 60 });
+      await approveWhenWaiting(handle, 'victor', { timeoutMs: 120_000 });
+      const refused = async () =>
+        (
+          await env.store.audit.listAudit(SYSTEM, {
+            action: 'access.denied',
+            subject: `run:${handle.workflowId}#release`,
+          })
+        ).some((e) => e.actor === 'victor');
+      for (let i = 0; i < 50 && !(await refused()); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(await refused(), 'the refusal is audited');
+      const status = await handle.query(statusQuery);
+      assert.equal(status.nodes.find((n) => n.id === 'champion')?.status, 'succeeded');
+      assert.equal(status.nodes.find((n) => n.id === 'release')?.status, 'waiting');
+      assert.equal(status.nodes.find((n) => n.id === 'promote')?.status, 'pending');
+      assert.equal((await env.store.registry.getModelVersion(SYSTEM, 'credit-release', 'production')).version, 1);
+      await handle.cancel();
+      await assert.rejects(handle.result(), WorkflowFailedError);
+    });
+  });
