@@ -80,6 +80,18 @@ const LOGGED = {
   latencyMs: predictions.latencyMs,
 } satisfies Record<keyof PredictionInput, unknown>;
 
+// The logged columns, their names and SQL types, and one row as jsonb_to_recordset reads it.
+const columns = Object.entries(LOGGED) as Array<[keyof PredictionInput, (typeof LOGGED)[keyof PredictionInput]]>;
+const names = sql.join(
+  columns.map(([, c]) => sql.identifier(c.name)),
+  sql`, `,
+);
+const types = sql.join(
+  columns.map(([, c]) => sql`${sql.identifier(c.name)} ${sql.raw(c.getSQLType())}`),
+  sql`, `,
+);
+const asRecord = (row: PredictionInput) => Object.fromEntries(columns.map(([key, c]) => [c.name, row[key]]));
+
 export const servingApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) => {
   const candidates = aliasedTable(modelVersions, 'candidate_versions');
 
@@ -214,19 +226,8 @@ export const servingApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) =
      */
     async recordPredictions(actor: Principal, rows: readonly PredictionInput[]): Promise<void> {
       await access.authorize(actor, 'serve', 'predictions');
-      const columns = Object.entries(LOGGED) as Array<[keyof PredictionInput, (typeof LOGGED)[keyof PredictionInput]]>;
-      const names = sql.join(
-        columns.map(([, c]) => sql.identifier(c.name)),
-        sql`, `,
-      );
-      const types = sql.join(
-        columns.map(([, c]) => sql`${sql.identifier(c.name)} ${sql.raw(c.getSQLType())}`),
-        sql`, `,
-      );
       for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-        const json = JSON.stringify(
-          rows.slice(i, i + INSERT_CHUNK).map((r) => Object.fromEntries(columns.map(([key, c]) => [c.name, r[key]]))),
-        );
+        const json = JSON.stringify(rows.slice(i, i + INSERT_CHUNK).map(asRecord));
         await db.execute(
           sql`insert into ${predictions} (${names}) select ${names} from jsonb_to_recordset(${json}::jsonb) as rows(${types})`,
         );
@@ -242,22 +243,11 @@ export const servingApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) =
     async recordPredictionsOnce(actor: Principal, rows: readonly PredictionInput[]): Promise<number> {
       await access.authorize(actor, 'serve', 'predictions');
       if (rows.length === 0) return 0;
-      const columns = Object.entries(LOGGED) as Array<[keyof PredictionInput, (typeof LOGGED)[keyof PredictionInput]]>;
-      const names = sql.join(
-        columns.map(([, c]) => sql.identifier(c.name)),
-        sql`, `,
-      );
-      const types = sql.join(
-        columns.map(([, c]) => sql`${sql.identifier(c.name)} ${sql.raw(c.getSQLType())}`),
-        sql`, `,
-      );
       return db.transaction(async (tx) => {
         await tx.execute(sql`select pg_advisory_xact_lock(${ONCE_LOCK})`);
         let written = 0;
         for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-          const json = JSON.stringify(
-            rows.slice(i, i + INSERT_CHUNK).map((r) => Object.fromEntries(columns.map(([key, c]) => [c.name, r[key]]))),
-          );
+          const json = JSON.stringify(rows.slice(i, i + INSERT_CHUNK).map(asRecord));
           // distinct on: one delivery's rows twice in a batch (a redelivery buffered beside the first) count once.
           const inserted = await tx.execute(
             sql`insert into ${predictions} (${names})

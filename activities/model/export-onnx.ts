@@ -7,7 +7,7 @@ import { buildOnnx, OnnxExportError, onnxSignatureOf } from './onnx/build';
 import { createScorer, type OnnxRecord } from './onnx/session';
 import { signatureMismatches } from '../common/model/onnx-signature';
 import { exportOnnx } from './steps';
-import { onnxRef } from '../refs';
+import { storeOnnx } from './onnx/stored';
 
 /** Largest difference allowed between onnxruntime and the trainer's forward pass on the probe rows (float32 vs float64). */
 const PROBE_TOLERANCE = 1e-4;
@@ -78,16 +78,10 @@ export const exportOnnxImpl = implement(exportOnnx, async (input, ctx) => {
   }
   const drift = await selfCheck(model, bytes);
   const signature = onnxSignatureOf(model);
-  const [stored, storedSignature] = await Promise.all([ctx.artifacts.put(bytes), ctx.artifacts.putJson(signature)]);
-  ctx.log('exported onnx', { model: input.model.sha256, sha256: stored.sha256, size: stored.size, probeDrift: drift });
+  const onnx = await storeOnnx(ctx.artifacts, bytes, signature);
+  ctx.log('exported onnx', { model: input.model.sha256, sha256: onnx.sha256, size: onnx.size, probeDrift: drift });
   return {
-    onnx: onnxRef.parse({
-      kind: 'onnx',
-      ...stored,
-      signature: storedSignature,
-      inputs: signature.inputs.map((i) => i.name),
-      outputs: signature.outputs.map((o) => o.name),
-    }),
+    onnx,
     signature,
   };
 });

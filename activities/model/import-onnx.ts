@@ -5,7 +5,7 @@ import { confinedPath } from '../common/data-roots';
 import { implement } from '../library';
 import { signatureFrom, signatureMismatches } from '../common/model/onnx-signature';
 import { importOnnx } from './steps';
-import { onnxRef } from '../refs';
+import { storeOnnx } from './onnx/stored';
 
 const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
 
@@ -35,16 +35,10 @@ export const importOnnxImpl = implement(importOnnx, async (input, ctx) => {
       throw invalidData(`'${path}' does not match its declared signature: ${problems.join('; ')}`, { path, problems });
     }
     const signature = signatureFrom(session.inputMetadata, session.outputMetadata, declared.classes);
-    const [stored, storedSignature] = await Promise.all([ctx.artifacts.put(bytes), ctx.artifacts.putJson(signature)]);
-    ctx.log('imported onnx', { path, sha256: stored.sha256, size: stored.size });
+    const onnx = await storeOnnx(ctx.artifacts, bytes, signature);
+    ctx.log('imported onnx', { path, sha256: onnx.sha256, size: onnx.size });
     return {
-      onnx: onnxRef.parse({
-        kind: 'onnx',
-        ...stored,
-        signature: storedSignature,
-        inputs: signature.inputs.map((i) => i.name),
-        outputs: signature.outputs.map((o) => o.name),
-      }),
+      onnx,
       signature,
     };
   } finally {
