@@ -148,7 +148,7 @@ export const rolloutActivities = (deps: { store?: RolloutStore; recorder?: Rollo
         candidate: input.version,
         current: await store.currentVersion(input.name, input.alias),
         mode: 'canary' in strategy ? 'canary' : 'shadow' in strategy ? 'shadow' : 'direct',
-        percent: 'canary' in strategy ? strategy.canary.percent : 'shadow' in strategy ? 100 : 100,
+        percent: 'canary' in strategy ? strategy.canary.percent : 100,
         window,
         checkEvery: observed?.checkEvery ?? `${Math.max(1, Math.round(durationMs(window)! / 5))}ms`,
         minRequests: observed?.minRequests ?? 0,
