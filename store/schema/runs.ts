@@ -33,6 +33,8 @@ export const runs = pgTable(
     index('runs_plan_idx').on(t.planHash),
     index('runs_status_started_idx').on(t.status, t.startedAt),
     index('runs_schedule_started_idx').on(t.scheduleId, t.startedAt),
+    // The console's run list pages newest first over every run: keyset on (started_at, id).
+    index('runs_started_idx').on(t.startedAt, t.id),
     check('runs_status_check', oneOf(t.status, runStates)),
   ],
 );

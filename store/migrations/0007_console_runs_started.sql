@@ -1,0 +1,1 @@
+CREATE INDEX "runs_started_idx" ON "runs" USING btree ("started_at","id");
