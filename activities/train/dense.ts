@@ -1,16 +1,16 @@
-import type { Tensor2D } from '@tensorflow/tfjs';
 import { loadDataset, type Column, type Row } from '../common/dataset/dataset';
 import { invalidData } from '../common/failures';
 import { loadTransform } from '../common/model/transform';
 import { TransformInputError, transformRows, type TransformSpec } from '../common/model/transform';
 import type { StepContext } from '../library';
 import type { DatasetRef, TransformRef } from '../refs';
-import { tensorflow } from './backend';
+import { runOffThread } from '../common/compute-pool';
+import type { FitInput, FitOutput } from './fit-thread';
 import type { DenseLayer } from '../common/model/model';
-import { buildNetwork, exportLayers, fitNetwork, type NetworkConfig } from './network';
+import type { NetworkConfig } from './network';
 
 // What the classifier and the regressor share: reading the training rows through the fitted
-// transform, and training dense layers on TensorFlow.js with heartbeats and cancellation.
+// transform, and training dense layers on TensorFlow.js (off the event loop) with heartbeats and cancellation.
 
 /** Largest difference allowed between TensorFlow.js and the plain forward pass on the training rows. */
 const PARITY_TOLERANCE = 1e-4;
@@ -74,43 +74,25 @@ export interface DenseTraining {
   seconds: number;
 }
 
-/** Trains dense layers on features and targets, heartbeating each epoch; stops when the activity is cancelled. */
+/**
+ * Trains dense layers on features and targets on a compute-pool thread, heartbeating each epoch
+ * and every second between; a cancelled activity ends the thread.
+ */
 export async function trainDense(
   ctx: StepContext,
   data: { features: Float32Array; targets: Float32Array; rows: number },
   config: NetworkConfig,
   fit: { epochs: number; batchSize: number; describe?: Record<string, unknown> },
 ): Promise<DenseTraining> {
-  const { epochs, batchSize } = fit;
-  const { tf, backend, skipped } = await tensorflow();
-  ctx.log('training', {
-    backend,
-    skipped,
-    rows: data.rows,
-    width: config.inputs,
-    hidden: config.hidden,
-    ...fit.describe,
-  });
-  const network = buildNetwork(tf, config);
-  const x = tf.tensor2d(data.features, [data.rows, config.inputs]) as Tensor2D;
-  const y = tf.tensor2d(data.targets, [data.rows, config.outputs]) as Tensor2D;
-  const started = performance.now();
-  try {
-    await fitNetwork(tf, network, x, y, {
-      epochs,
-      batchSize,
-      seed: config.seed,
-      signal: ctx.signal,
-      onEpoch: (epoch, loss) => ctx.heartbeat({ epoch, epochs, loss }),
-    });
-    const layers = exportLayers(network, config);
-    const reference = tf.tidy(() => network.predict(x) as Tensor2D).dataSync() as Float32Array;
-    return { layers, reference, backend, seconds: (performance.now() - started) / 1000 };
-  } finally {
-    tf.dispose([x, y]);
-    network.optimizer.dispose();
-    network.dispose();
-  }
+  ctx.log('training', { rows: data.rows, width: config.inputs, hidden: config.hidden, ...fit.describe });
+  const { skipped, ...trained } = await runOffThread<FitInput, FitOutput>(
+    new URL('./fit-thread.ts', import.meta.url),
+    'fitDense',
+    { ...data, config, epochs: fit.epochs, batchSize: fit.batchSize },
+    { signal: ctx.signal, heartbeat: (details) => ctx.heartbeat(details) },
+  );
+  if (skipped.length > 0) ctx.log('TensorFlow.js backends skipped', { backend: trained.backend, skipped });
+  return trained;
 }
 
 /** Fails loudly when the stored model's predictions drift from the trained network's. */
