@@ -1,0 +1,92 @@
+import { useState } from 'react';
+import { Link } from 'wouter';
+import type { DecisionRequest, DecisionResponse, PendingApproval } from '../../../api';
+import { api } from '../api-client';
+import { Empty, ErrorNote, Loaded } from '../components/status';
+import { time, value } from '../format';
+import { useHasRole } from '../session';
+import { useApi } from '../use-api';
+
+/** Gates waiting for a decision, each with what its pipeline asked to show. */
+export function ApprovalsPage() {
+  const approvals = useApi<PendingApproval[]>('/approvals', { every: 3000 });
+  return (
+    <section>
+      <h1>Approvals</h1>
+      <Loaded {...approvals}>
+        {(list) =>
+          list.length === 0 ? (
+            <Empty>No gate is waiting for a decision.</Empty>
+          ) : (
+            list.map((a) => <Gate key={`${a.runId}/${a.gate}`} approval={a} onDecided={approvals.reload} />)
+          )
+        }
+      </Loaded>
+    </section>
+  );
+}
+
+function Gate({ approval, onDecided }: { approval: PendingApproval; onDecided: () => void }) {
+  const approver = useHasRole('approver');
+  const [comment, setComment] = useState('');
+  const [error, setError] = useState<Error>();
+  const [done, setDone] = useState<DecisionResponse>();
+  const decide = async (decision: DecisionRequest['decision']) => {
+    setError(undefined);
+    try {
+      const body: DecisionRequest = { decision, ...(comment ? { comment } : {}) };
+      setDone(
+        await api.post<DecisionResponse>(
+          `/approvals/${encodeURIComponent(approval.runId)}/${encodeURIComponent(approval.gate)}`,
+          body,
+        ),
+      );
+      onDecided();
+    } catch (e) {
+      setError(e as Error);
+    }
+  };
+  return (
+    <article className="card gate" data-gate={`${approval.runId}/${approval.gate}`}>
+      <h2>
+        {approval.pipeline} · gate <code>{approval.gate}</code>
+      </h2>
+      <p className="muted">
+        Run <Link href={`/runs/${encodeURIComponent(approval.runId)}`}>{approval.runId}</Link>, waiting since{' '}
+        {time(approval.waitingSince)}
+      </p>
+      <table className="kv">
+        <tbody>
+          {Object.entries(approval.shown).map(([k, v]) => (
+            <tr key={k}>
+              <th>{k}</th>
+              <td>{value(v)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {done ? (
+        <p className="note ok">
+          {done.approved ? 'Approved' : 'Rejected'} by {done.by}.
+        </p>
+      ) : (
+        <div className="decide">
+          <input
+            name="comment"
+            placeholder="Comment (kept in the audit trail)"
+            value={comment}
+            onChange={(e) => setComment(e.target.value)}
+          />
+          <button type="button" onClick={() => decide('approve')}>
+            Approve
+          </button>
+          <button type="button" className="danger" onClick={() => decide('reject')}>
+            Reject
+          </button>
+          {!approver && <span className="muted">Deciding needs the approver role; the server will refuse.</span>}
+        </div>
+      )}
+      {error && <ErrorNote error={error} />}
+    </article>
+  );
+}

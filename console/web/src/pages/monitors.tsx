@@ -1,0 +1,90 @@
+import { Link } from 'wouter';
+import type { MonitorReports } from '../../../api';
+import { Chart } from '../components/chart';
+import { Empty, Loaded } from '../components/status';
+import { time } from '../format';
+import { useApi } from '../use-api';
+
+/** A monitor's last day: drift per feature over its windows, latency, and the alerts it raised. */
+export function MonitorPage({ name }: { name: string }) {
+  const reports = useApi<MonitorReports>(`/monitors/${encodeURIComponent(name)}/reports?last=24h`, { every: 10_000 });
+  return (
+    <section>
+      <p className="crumbs">
+        <Link href="/deployments">Deployments</Link> / monitor {name}
+      </p>
+      <h1>Monitor {name}</h1>
+      <Loaded {...reports}>
+        {(r) => {
+          const features = [...new Set(r.windows.flatMap((w) => Object.keys(w.drift)))].sort();
+          return (
+            <>
+              {r.windows.length === 0 ? (
+                <Empty>No window measured in the last 24 hours.</Empty>
+              ) : (
+                <div className="charts">
+                  <Chart
+                    name="drift"
+                    height={340}
+                    option={{
+                      title: { text: 'Drift per feature', textStyle: { fontSize: 13 } },
+                      tooltip: { trigger: 'axis' },
+                      legend: { bottom: 0, type: 'scroll' },
+                      grid: { left: 48, right: 16, top: 36, bottom: 56 },
+                      xAxis: { type: 'time' },
+                      yAxis: { type: 'value' },
+                      series: features.map((f) => ({
+                        type: 'line',
+                        name: f,
+                        data: r.windows.map((w) => [w.end, w.drift[f] ?? null]),
+                      })),
+                    }}
+                  />
+                  <Chart
+                    name="monitor-latency"
+                    option={{
+                      title: { text: 'Latency (ms)', textStyle: { fontSize: 13 } },
+                      tooltip: { trigger: 'axis' },
+                      legend: { bottom: 0 },
+                      xAxis: { type: 'time' },
+                      yAxis: { type: 'value' },
+                      series: [
+                        { type: 'line', name: 'p50', data: r.windows.map((w) => [w.end, w.latencyP50Ms]) },
+                        { type: 'line', name: 'p99', data: r.windows.map((w) => [w.end, w.latencyP99Ms]) },
+                      ],
+                    }}
+                  />
+                </div>
+              )}
+              <h2>Alerts</h2>
+              {r.alerts.length === 0 ? (
+                <Empty>No alerts.</Empty>
+              ) : (
+                <table>
+                  <thead>
+                    <tr>
+                      <th>At</th>
+                      <th>Kind</th>
+                      <th>Outcome</th>
+                      <th>Detail</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {r.alerts.map((a, i) => (
+                      <tr key={i}>
+                        <td>{time(a.at)}</td>
+                        <td>{a.kind}</td>
+                        <td>{a.outcome}</td>
+                        <td>{a.detail}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              )}
+            </>
+          );
+        }}
+      </Loaded>
+    </section>
+  );
+}

@@ -1,0 +1,111 @@
+import { useState } from 'react';
+import { Link, useLocation } from 'wouter';
+import type { PipelineInfo, RunsPage as Page } from '../../../api';
+import { runStates } from '../../../../dsl/states';
+import { query } from '../api-client';
+import { StartRun } from '../components/start-run';
+import { Empty, Loaded } from '../components/status';
+import { duration, runTone, time } from '../format';
+import { useHasRole } from '../session';
+import { useApi } from '../use-api';
+
+const PAGE_SIZE = 25;
+
+/** Runs, newest first: filter by pipeline and state, page with the server's cursor, start one. */
+export function RunsPage() {
+  const [pipeline, setPipeline] = useState('');
+  const [state, setState] = useState('');
+  // The cursors of the pages before this one, to go back; the last is this page's own.
+  const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
+  const before = cursors[cursors.length - 1];
+  const runs = useApi<Page>(`/runs${query({ pipeline, state, limit: PAGE_SIZE, before })}`, { every: 3000 });
+  const pipelines = useApi<PipelineInfo[]>('/pipelines');
+  const operator = useHasRole('operator');
+  const [, navigate] = useLocation();
+
+  const filter = (set: (v: string) => void) => (e: { target: { value: string } }) => {
+    set(e.target.value);
+    setCursors([undefined]);
+  };
+
+  return (
+    <section>
+      <h1>Runs</h1>
+      {operator && pipelines.data && (
+        <StartRun pipelines={pipelines.data} onStarted={(runId) => navigate(`/runs/${encodeURIComponent(runId)}`)} />
+      )}
+      <div className="filters">
+        <label>
+          Pipeline
+          <select value={pipeline} onChange={filter(setPipeline)} name="pipeline">
+            <option value="">all</option>
+            {pipelines.data?.map((p) => (
+              <option key={p.name}>{p.name}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          State
+          <select value={state} onChange={filter(setState)} name="state">
+            <option value="">all</option>
+            {runStates.map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <Loaded {...runs}>
+        {(page) =>
+          page.runs.length === 0 ? (
+            <Empty>No runs{pipeline || state ? ' match these filters' : ' yet'}.</Empty>
+          ) : (
+            <>
+              <table className="runs">
+                <thead>
+                  <tr>
+                    <th>Run</th>
+                    <th>Pipeline</th>
+                    <th>State</th>
+                    <th>Started</th>
+                    <th>Duration</th>
+                    <th>Started by</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {page.runs.map((r) => (
+                    <tr key={r.runId} data-run={r.runId}>
+                      <td>
+                        <Link href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId}</Link>
+                      </td>
+                      <td>{r.pipeline}</td>
+                      <td>
+                        <span className="pill" style={{ background: runTone[r.state] }}>
+                          {r.state}
+                        </span>
+                      </td>
+                      <td>{time(r.startedAt)}</td>
+                      <td>{duration(r.durationMs)}</td>
+                      <td>{r.startedBy ?? (r.scheduleId ? `schedule ${r.scheduleId}` : '')}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              <div className="pager">
+                <button type="button" disabled={cursors.length < 2} onClick={() => setCursors((c) => c.slice(0, -1))}>
+                  ← Newer
+                </button>
+                <button
+                  type="button"
+                  disabled={!page.next}
+                  onClick={() => page.next && setCursors((c) => [...c, page.next ?? undefined])}
+                >
+                  Older →
+                </button>
+              </div>
+            </>
+          )
+        }
+      </Loaded>
+    </section>
+  );
+}
