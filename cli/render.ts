@@ -108,3 +108,11 @@ export function renderStatus(status: RunSnapshot, pending: Record<string, string
   if (status.error) lines.push(`  error: ${status.error.type}: ${status.error.message}`);
   return [head, ...lines].join('\n');
 }
+
+/** Metrics as a two-column table, the names padded to the longest so every value starts in one column. */
+export function renderMetrics(metrics: Record<string, number>, indent = '  '): string {
+  const width = Math.max(0, ...Object.keys(metrics).map((k) => k.length));
+  return Object.entries(metrics)
+    .map(([k, v]) => `${indent}${k.padEnd(width)}  ${+v.toFixed(4)}`)
+    .join('\n');
+}

@@ -1,9 +1,13 @@
 import { connectWorker, loadConfig } from '../runtime/config';
+import { startLogging, whereLogsGo } from '../runtime/logging';
 import { loadSteps, startWorker } from './run-worker';
 
-// A worker process: `tsx workers/main.ts [steps-module.ts]`, configured by the environment like the CLI.
+// A worker process: `tsx workers/main.ts [steps-module.ts] [--verbose]`, configured by the environment like the CLI.
 const config = loadConfig();
-const extraSteps = process.argv[2] ? await loadSteps(process.argv[2]) : [];
+const args = process.argv.slice(2);
+console.log(whereLogsGo(startLogging({ home: config.home, verbose: args.includes('--verbose') })));
+const stepsModule = args.find((a) => a !== '--verbose');
+const extraSteps = stepsModule ? await loadSteps(stepsModule) : [];
 const connection = await connectWorker(config);
 const { running } = await startWorker({
   connection,

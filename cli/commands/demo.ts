@@ -3,26 +3,34 @@ import { ArtifactStore } from '../../activities/artifacts/store';
 import { startServing, storeSource, type Serving } from '../../serving';
 import type { Store } from '../../store';
 import { loadConfig, runUrl, type KilnConfig } from '../../runtime/config';
+import { startLogging, whereLogsGo } from '../../runtime/logging';
 import { caller } from '../store';
 import { startDevStack } from '../dev-stack';
 import { loadPlan } from '../load-pipeline';
 import { startRun } from '../start-run';
 import { watch } from './run';
 
-export const help = `kiln demo [--exit] [--approve] [--example FILE]
+export const help = `kiln demo [--exit] [--approve] [--example FILE] [--verbose]
   Kiln's main job on embedded defaults: starts the Temporal dev server and a worker, runs the
   credit-risk example with live progress, asks for approval at its gate, prints the held-out
   metrics and the Web UI link, then serves the promoted model (kiln serve on :8080, or a free port)
   with a curl line that works, and keeps serving until Ctrl-C.
   --exit          exit when the run ends (for scripts), after one request to the model server
-  --approve       approve the gate as the local admin instead of asking`;
+  --approve       approve the gate as the local admin instead of asking
+  --verbose       print the worker's log records here too (they always go to KILN_HOME/logs/kiln.log)`;
 
 export async function demo(args: string[], print = console.log): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { exit: { type: 'boolean' }, approve: { type: 'boolean' }, example: { type: 'string' } },
+    options: {
+      exit: { type: 'boolean' },
+      approve: { type: 'boolean' },
+      example: { type: 'string' },
+      verbose: { type: 'boolean' },
+    },
   });
   const config = loadConfig();
+  print(whereLogsGo(startLogging({ home: config.home, verbose: Boolean(values.verbose) })));
   const stack = await startDevStack(config, print);
   let code = 1;
   let serving: Serving | undefined;

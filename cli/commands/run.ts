@@ -5,9 +5,8 @@ import { loadPlan } from '../load-pipeline';
 import { checkParams, parseParamArgs } from '../params';
 import { approvalPrompter } from '../approval-prompt';
 import type { Approver } from '../decide';
-import { renderStatus } from '../render';
-import { startRun } from '../start-run';
-import { checkCatalog } from '../step-catalog';
+import { renderMetrics, renderStatus } from '../render';
+import { startRunAs } from '../start-run';
 import { caller, withStore } from '../store';
 import { closedReason } from '../follow';
 
@@ -49,19 +48,17 @@ export async function run(args: string[], print = console.log): Promise<number> 
   const { plan, pipeline } = await loadPlan(file);
   const given = parseParamArgs(values.param);
   const params = pipeline ? checkParams(pipeline, given) : given;
-  // Starting runs is the operator's; refused (and audited) before anything reaches Temporal.
-  await withStore(config, async (store) =>
-    store.access.authorize(await caller(store, config, print, values.token), 'run.start', `pipeline:${plan.name}`),
-  );
-  // After the role check, so a refusal is audited whatever the plan holds.
-  await checkCatalog(plan, config.taskQueue, values.steps);
   const client = await connectClient(config);
   try {
-    const handle = await startRun(client, config.taskQueue, plan, params, {
-      ...(values.id ? { workflowId: values.id } : {}),
-      ...(values['no-cache'] ? { cache: false } : {}),
-      ...(parallelism !== undefined ? { parallelism } : {}),
-    });
+    // Starting runs is the operator's; refused (and audited) before anything reaches Temporal.
+    const handle = await withStore(config, async (store) =>
+      startRunAs(store, await caller(store, config, print, values.token), client, config.taskQueue, plan, params, {
+        ...(values.id ? { workflowId: values.id } : {}),
+        ...(values['no-cache'] ? { cache: false } : {}),
+        ...(parallelism !== undefined ? { parallelism } : {}),
+        ...(values.steps ? { stepModules: values.steps } : {}),
+      }),
+    );
     print(
       `Started ${plan.name} as ${handle.workflowId}\n  ${runUrl(config, handle.workflowId, handle.firstExecutionRunId)}`,
     );
@@ -105,12 +102,7 @@ export async function watch(
     if (status.status === 'succeeded') {
       const { output } = await handle.result();
       const metrics = (output as { metrics?: Record<string, number> } | null)?.metrics;
-      if (metrics)
-        print(
-          `\nHeld-out metrics:\n${Object.entries(metrics)
-            .map(([k, v]) => `  ${k.padEnd(12)} ${+v.toFixed(4)}`)
-            .join('\n')}`,
-        );
+      if (metrics) print(`\nHeld-out metrics:\n${renderMetrics(metrics)}`);
       print(`\nResult: ${JSON.stringify(output, null, 2)}`);
       return 0;
     }

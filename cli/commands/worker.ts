@@ -1,20 +1,28 @@
 import { parseArgs } from 'node:util';
 import { connectClient, connectWorker, loadConfig } from '../../runtime/config';
+import { startLogging, whereLogsGo } from '../../runtime/logging';
 import { reconcileEvery } from '../../workers/reconcile';
 import { openKilnStore } from '../store';
 import { loadSteps, startWorker } from '../../workers/run-worker';
 
-export const help = `kiln worker [--task-queue Q] [--steps module.ts] [--no-workflows]
+export const help = `kiln worker [--task-queue Q] [--steps module.ts] [--no-workflows] [--verbose]
   Runs a worker for the pipeline workflow and the built-in steps (plus the steps a module
   exports), recording runs, steps and lineage in the store, until SIGINT/SIGTERM; running
-  steps finish first. Several workers share one store through DATABASE_URL (PostgreSQL).`;
+  steps finish first. Several workers share one store through DATABASE_URL (PostgreSQL).
+  Log records go to KILN_HOME/logs/kiln.log; --verbose prints them here too.`;
 
 export async function worker(args: string[], print = console.log): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { 'task-queue': { type: 'string' }, steps: { type: 'string' }, 'no-workflows': { type: 'boolean' } },
+    options: {
+      'task-queue': { type: 'string' },
+      steps: { type: 'string' },
+      'no-workflows': { type: 'boolean' },
+      verbose: { type: 'boolean' },
+    },
   });
   const config = loadConfig();
+  print(whereLogsGo(startLogging({ home: config.home, verbose: Boolean(values.verbose) })));
   const taskQueue = values['task-queue'] ?? config.taskQueue;
   const store = await openKilnStore(config, { share: true });
   try {
