@@ -5,5 +5,6 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$kiln_root"
 ensure_node_modules
+ensure_console_built
 ensure_temporal_cli
 exec npx tsx cli/main.ts demo "$@"

@@ -15,6 +15,17 @@ ensure_node_modules() {
   fi
 }
 
+# Builds the console's web app (console/web) with Vite into console/web/dist, which `kiln console`
+# serves: when there is no build yet, or a source, the API's types or the lockfile is newer than it.
+ensure_console_built() {
+  local web="$kiln_root/console/web" built="$kiln_root/console/web/dist/index.html"
+  if [ ! -f "$built" ] || [ -n "$(find "$web/src" "$web/index.html" "$web/vite.config.ts" "$kiln_root/console/api.ts" \
+    "$kiln_root/dsl/states.ts" "$kiln_root/package-lock.json" -newer "$built" -print -quit)" ]; then
+    echo "setup: building the console (vite build console/web)" >&2
+    (cd "$kiln_root" && npx vite build console/web --logLevel warn) >&2
+  fi
+}
+
 # Exports TEMPORAL_CLI, which cli/temporal-server.ts and ensure-temporal.sh honour first.
 ensure_temporal_cli() {
   TEMPORAL_CLI=$(bash "$kiln_root/scripts/ensure-temporal.sh")

@@ -9,6 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$kiln_root"
 
 ensure_node_modules
+ensure_console_built
 ensure_temporal_cli
 ensure_postgres
 ensure_chromium
@@ -23,6 +24,7 @@ stage() {
 }
 if [ -z "${KILN_SKIP_CHECKS:-}" ]; then
   stage typecheck npx tsc -p .
+  stage "typecheck (console web app)" npx tsc -p console/web
   stage lint npx eslint .
   stage format npx prettier --check --log-level warn .
 fi
