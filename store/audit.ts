@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { and, asc, desc, eq, gt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, lt, sql, type SQL } from 'drizzle-orm';
 import { canonicalJson } from '../dsl/canonical';
 import type { AccessApi, Principal } from './access';
 import type { Executor } from './executor';
@@ -65,6 +65,10 @@ export interface AuditQuery {
   action?: string;
   actor?: string;
   afterSeq?: number;
+  /** Events before this seq (paging newest first). */
+  beforeSeq?: number;
+  /** Events at or after this time. */
+  since?: Date;
   limit?: number;
   /** Newest first (the last `limit` events); default oldest first. */
   newestFirst?: boolean;
@@ -85,6 +89,8 @@ export const auditApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) => 
     if (query.action !== undefined) where.push(eq(auditEvents.action, query.action));
     if (query.actor !== undefined) where.push(eq(auditEvents.actor, query.actor));
     if (query.afterSeq !== undefined) where.push(gt(auditEvents.seq, query.afterSeq));
+    if (query.beforeSeq !== undefined) where.push(lt(auditEvents.seq, query.beforeSeq));
+    if (query.since !== undefined) where.push(gte(auditEvents.at, query.since));
     return db
       .select()
       .from(auditEvents)

@@ -7,7 +7,7 @@ export { GENESIS_HASH, auditHash, type AuditInput, type AuditQuery, type AuditVe
 export { cacheKey } from './cache-key';
 export { gitCodeVersion } from './code-version';
 export type { ArtifactInput } from './artifacts';
-export type { CodeVersion, RunFinish, RunStart } from './runs';
+export type { CodeVersion, RunCursor, RunFinish, RunPageQuery, RunStart } from './runs';
 export type { CacheHitInput, CachedResult, StepFinish, StepIdentity, StepStart } from './steps';
 export type { Endpoint, LineageInput, StepRef } from './lineage/record';
 export {

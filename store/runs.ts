@@ -1,8 +1,9 @@
-import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Failure } from '../dsl/failures';
 import type { PipelinePlan } from '../dsl/plan';
 import type { AccessApi, Principal } from './access';
 import { ConflictError, NotFoundError } from './errors';
+import { auditEvents } from './schema/audit';
 import type { Executor } from './executor';
 import { pipelines, planVersions } from './schema/pipelines';
 import { runs, type Run, type RunState } from './schema/runs';
@@ -30,6 +31,19 @@ export interface RunFinish {
   status: Exclude<RunState, 'running'>;
   error?: Failure;
   finishedAt?: Date;
+}
+
+/** Where a page of runs ends: the last run's start time and id (runs are ordered by both, newest first). */
+export interface RunCursor {
+  startedAt: Date;
+  runId: string;
+}
+
+export interface RunPageQuery {
+  pipeline?: string;
+  status?: RunState;
+  limit: number;
+  before?: RunCursor;
 }
 
 export async function recordPlanIn(tx: Executor, plan: PipelinePlan): Promise<void> {
@@ -127,6 +141,49 @@ export const runsApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) => (
       .where(and(...where))
       .orderBy(desc(runs.startedAt))
       .limit(query.limit ?? 100);
+  },
+
+  /** The compiled plan recorded under `hash`. */
+  async getPlan(actor: Principal, hash: string): Promise<PipelinePlan | undefined> {
+    await access.authorize(actor, 'read', `plan:${hash}`);
+    const [row] = await db.select({ plan: planVersions.plan }).from(planVersions).where(eq(planVersions.hash, hash));
+    return row?.plan;
+  },
+
+  /**
+   * One page of runs, newest first, after `before` (keyset on runs_started_idx, so page 100 costs
+   * what page 1 does), each with who started it: the actor of its `run.start` audit event.
+   */
+  async pageRuns(actor: Principal, query: RunPageQuery): Promise<Array<Run & { startedBy: string | null }>> {
+    await access.authorize(actor, 'read', 'runs');
+    const where: SQL[] = [];
+    if (query.pipeline !== undefined) where.push(eq(runs.pipelineName, query.pipeline));
+    if (query.status !== undefined) where.push(eq(runs.status, query.status));
+    if (query.before)
+      where.push(
+        sql`(${runs.startedAt}, ${runs.id}) < (${query.before.startedAt.toISOString()}::timestamptz, ${query.before.runId})`,
+      );
+    const page = await db
+      .select()
+      .from(runs)
+      .where(and(...where))
+      .orderBy(desc(runs.startedAt), desc(runs.id))
+      .limit(query.limit);
+    if (page.length === 0) return [];
+    const starts = await db
+      .select({ subject: auditEvents.subject, actor: auditEvents.actor })
+      .from(auditEvents)
+      .where(
+        and(
+          inArray(
+            auditEvents.subject,
+            page.map((r) => `run:${r.id}`),
+          ),
+          eq(auditEvents.action, 'run.start'),
+        ),
+      );
+    const startedBy = new Map(starts.map((s) => [s.subject.slice('run:'.length), s.actor]));
+    return page.map((r) => ({ ...r, startedBy: startedBy.get(r.id) ?? null }));
   },
 });
 export type RunsApi = ReturnType<typeof runsApi>;
