@@ -4,6 +4,14 @@ import { approveUpdate, statusQuery } from '../workflows';
 import type { KilnConfig } from '../runtime/config';
 import { caller, withStore } from './store';
 
+/** A decision for a gate the run is not waiting at (unknown, already decided, not reached yet). */
+export class GateNotWaitingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GateNotWaitingError';
+  }
+}
+
 /** How a command reaches the store and says who is deciding (a --token, else the usual places). */
 export interface Approver {
   config: KilnConfig;
@@ -45,7 +53,7 @@ export async function recordAndSend(
   const node = status.nodes.find((n) => n.id === gate);
   if (node?.type !== 'approval' || node.status !== 'waiting') {
     const waiting = status.nodes.filter((n) => n.type === 'approval' && n.status === 'waiting').map((n) => n.id);
-    throw new Error(
+    throw new GateNotWaitingError(
       `run ${handle.workflowId} has no gate '${gate}' waiting for a decision${node ? ` (it is ${node.status})` : ''}; ${waiting.length ? `waiting: ${waiting.join(', ')}` : 'no gate waits now'}`,
     );
   }

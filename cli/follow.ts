@@ -7,19 +7,34 @@ import { progressDetails, renderNode } from './render';
 
 export type RunHandle = WorkflowHandle<typeof runPipeline>;
 
-/** Heartbeat details and attempts of running steps, read from Temporal's view of pending activities. */
-export async function pendingProgress(handle: RunHandle): Promise<Record<string, string>> {
+/** A running step as Temporal sees it: its attempt, the last attempt's failure, and its last heartbeat's details. */
+export interface PendingStep {
+  attempt: number;
+  lastFailure?: string;
+  details?: unknown;
+}
+
+/** The running steps by node id (a step's activity id is its node id), from Temporal's pending activities. */
+export async function pendingSteps(handle: RunHandle): Promise<Record<string, PendingStep>> {
   const description = await handle.describe();
-  const progress: Record<string, string> = {};
+  const pending: Record<string, PendingStep> = {};
   for (const activity of description.raw.pendingActivities ?? []) {
-    const id = activity.activityId ?? '';
     const payload = activity.heartbeatDetails?.payloads?.[0];
-    const details = payload ? defaultPayloadConverter.fromPayload<Record<string, unknown>>(payload) : undefined;
+    pending[activity.activityId ?? ''] = {
+      attempt: activity.attempt ?? 1,
+      ...(activity.lastFailure?.message ? { lastFailure: activity.lastFailure.message } : {}),
+      ...(payload ? { details: defaultPayloadConverter.fromPayload<unknown>(payload) } : {}),
+    };
+  }
+  return pending;
+}
+
+/** Heartbeat details and attempts of running steps, as one line each. */
+export async function pendingProgress(handle: RunHandle): Promise<Record<string, string>> {
+  const progress: Record<string, string> = {};
+  for (const [id, { attempt, lastFailure, details }] of Object.entries(await pendingSteps(handle))) {
     const parts = [];
-    if ((activity.attempt ?? 1) > 1)
-      parts.push(
-        `attempt ${activity.attempt}${activity.lastFailure?.message ? ` (last: ${activity.lastFailure.message})` : ''}`,
-      );
+    if (attempt > 1) parts.push(`attempt ${attempt}${lastFailure ? ` (last: ${lastFailure})` : ''}`);
     if (details && typeof details === 'object')
       parts.push(
         Object.entries(details)

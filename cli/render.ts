@@ -62,12 +62,8 @@ function scoreIn(output: unknown, trial: number): Score | undefined {
 const better = (a: Score, b: Score) =>
   (a.goal === 'max' ? a.value > b.value : a.value < b.value) || (a.value === b.value && a.trial < b.trial);
 
-/**
- * A map's progress, read from the status alone: how many of its instances have finished (every
- * node of `map[i].` succeeded or skipped) of how many, and, when a step inside reports an
- * objective, the best value so far and its trial.
- */
-export function mapProgress(map: NodeSnapshot, nodes: readonly NodeSnapshot[]): string | undefined {
+/** A map's instances by index, and how many have finished (every node of `map[i].` succeeded or skipped) of how many. */
+export function mapCounts(map: NodeSnapshot, nodes: readonly NodeSnapshot[]) {
   if (map.type !== 'map' || map.items === undefined) return undefined;
   const prefix = `${map.id}[`;
   const instances = new Map<number, NodeSnapshot[]>();
@@ -76,16 +72,26 @@ export function mapProgress(map: NodeSnapshot, nodes: readonly NodeSnapshot[]): 
     const index = Number(node.id.slice(prefix.length, node.id.indexOf(']', prefix.length)));
     instances.set(index, [...(instances.get(index) ?? []), node]);
   }
-  let finished = 0;
+  const done = [...instances.values()].filter((inside) => inside.every((n) => FINISHED.has(n.status))).length;
+  return { instances, done, total: map.items };
+}
+
+/**
+ * A map's progress, read from the status alone: how many of its instances have finished (every
+ * node of `map[i].` succeeded or skipped) of how many, and, when a step inside reports an
+ * objective, the best value so far and its trial.
+ */
+export function mapProgress(map: NodeSnapshot, nodes: readonly NodeSnapshot[]): string | undefined {
+  const counts = mapCounts(map, nodes);
+  if (!counts) return undefined;
   let best: Score | undefined;
-  for (const [index, inside] of instances) {
-    if (inside.every((n) => FINISHED.has(n.status))) finished++;
+  for (const [index, inside] of counts.instances) {
     for (const node of inside) {
       const score = node.status === 'succeeded' ? scoreIn(node.output, index) : undefined;
       if (score && (!best || better(score, best))) best = score;
     }
   }
-  const done = `${finished} of ${map.items} done`;
+  const done = `${counts.done} of ${counts.total} done`;
   if (!best) return done;
   return `${done}, best${map.status === 'succeeded' ? '' : ' so far'} ${best.metric} ${+best.value.toFixed(4)} (trial ${best.trial})`;
 }

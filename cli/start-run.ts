@@ -1,8 +1,10 @@
 import { Client } from '@temporalio/client';
 import type { PipelinePlan } from '../dsl';
+import { SYSTEM, type Principal, type Store } from '../store';
 import { tracingFromEnv, type Tracing } from '../runtime/telemetry';
 import { runPipeline } from '../workflows';
 import type { RunOptions } from '../workflows/protocol';
+import { checkCatalog } from './step-catalog';
 
 const stamp = () => new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
 
@@ -45,4 +47,32 @@ export async function startRun(
     client.workflow.getHandle<typeof runPipeline>(handle.workflowId, undefined, { firstExecutionRunId }),
     { firstExecutionRunId },
   );
+}
+
+/**
+ * Starts a run as a principal, for `kiln run` and the console alike: the role is checked (a
+ * refusal is audited) before anything reaches Temporal, the plan's steps are checked against
+ * what the worker runs, and the start is audited as the principal (`run.start` on `run:<id>`,
+ * which is where the console reads who started a run).
+ */
+export async function startRunAs(
+  store: Store,
+  actor: Principal,
+  client: Client,
+  taskQueue: string,
+  plan: PipelinePlan,
+  params: Record<string, unknown>,
+  options: Parameters<typeof startRun>[4] & { stepModules?: string[] } = {},
+) {
+  const { stepModules, ...startOptions } = options;
+  await store.access.authorize(actor, 'run.start', `pipeline:${plan.name}`);
+  await checkCatalog(plan, taskQueue, stepModules);
+  const handle = await startRun(client, taskQueue, plan, params, startOptions);
+  await store.audit.appendAudit(SYSTEM, {
+    actor: actor.name,
+    action: 'run.start',
+    subject: `run:${handle.workflowId}`,
+    after: { pipeline: plan.name, planHash: plan.hash, params },
+  });
+  return handle;
 }

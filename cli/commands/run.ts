@@ -6,8 +6,7 @@ import { checkParams, parseParamArgs } from '../params';
 import { approvalPrompter } from '../approval-prompt';
 import type { Approver } from '../decide';
 import { renderMetrics, renderStatus } from '../render';
-import { startRun } from '../start-run';
-import { checkCatalog } from '../step-catalog';
+import { startRunAs } from '../start-run';
 import { caller, withStore } from '../store';
 import { closedReason } from '../follow';
 
@@ -49,19 +48,17 @@ export async function run(args: string[], print = console.log): Promise<number> 
   const { plan, pipeline } = await loadPlan(file);
   const given = parseParamArgs(values.param);
   const params = pipeline ? checkParams(pipeline, given) : given;
-  // Starting runs is the operator's; refused (and audited) before anything reaches Temporal.
-  await withStore(config, async (store) =>
-    store.access.authorize(await caller(store, config, print, values.token), 'run.start', `pipeline:${plan.name}`),
-  );
-  // After the role check, so a refusal is audited whatever the plan holds.
-  await checkCatalog(plan, config.taskQueue, values.steps);
   const client = await connectClient(config);
   try {
-    const handle = await startRun(client, config.taskQueue, plan, params, {
-      ...(values.id ? { workflowId: values.id } : {}),
-      ...(values['no-cache'] ? { cache: false } : {}),
-      ...(parallelism !== undefined ? { parallelism } : {}),
-    });
+    // Starting runs is the operator's; refused (and audited) before anything reaches Temporal.
+    const handle = await withStore(config, async (store) =>
+      startRunAs(store, await caller(store, config, print, values.token), client, config.taskQueue, plan, params, {
+        ...(values.id ? { workflowId: values.id } : {}),
+        ...(values['no-cache'] ? { cache: false } : {}),
+        ...(parallelism !== undefined ? { parallelism } : {}),
+        ...(values.steps ? { stepModules: values.steps } : {}),
+      }),
+    );
     print(
       `Started ${plan.name} as ${handle.workflowId}\n  ${runUrl(config, handle.workflowId, handle.firstExecutionRunId)}`,
     );
