@@ -11,7 +11,7 @@ export {
 } from './evaluate/steps';
 export { checkGates, validateChampion } from './validate/steps';
 export { registerModel, setAlias } from './registry/steps';
-export { exportOnnx, importOnnx, scoreModel } from './model/steps';
+export { exportOnnx, importOnnx, scoreModel, scoreRegistered } from './model/steps';
 export { gridSearch, randomSearch, recordTrial, selectTrial, tuneGrid, tuneRandom } from './tune/steps';
 export { deploy, rolloutStrategy, rolloutGate } from './deploy/steps';
 export * from './refs';

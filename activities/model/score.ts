@@ -4,11 +4,10 @@ import { streamRows, writeDataset, type Column, type Row } from '../common/datas
 import { invalidData } from '../common/failures';
 import { argmax } from '../common/metrics/classification';
 import { TransformInputError } from '../common/model/transform';
-import { implement } from '../library';
+import { implement, type StepContext } from '../library';
 import { buildOnnx, OnnxExportError, onnxSignatureOf, PROBABILITIES } from './onnx/build';
 import { createScorer, OnnxInputError, openOnnx, type OnnxScorer } from './onnx/session';
-import type { OnnxRef } from '../refs';
-import type { ModelRef } from '../refs';
+import type { DatasetRef, ModelRef, OnnxRef } from '../refs';
 import { loadModel, type ModelSpec } from '../common/model/model';
 import { predictProba, predictValues } from '../common/model/predict';
 import { PREDICTION_COLUMN, probabilityColumn, scoreModel } from './steps';
@@ -20,7 +19,7 @@ const STEP = 'model.score';
 export const SCORE_BATCH = 1000;
 
 /** Scores batches of raw rows: class probabilities, or a regressor's value as a one-element row. */
-interface BatchScorer {
+export interface BatchScorer {
   task: 'binary' | 'multiclass' | 'regression';
   /** Empty for a regressor. */
   classes: string[];
@@ -113,9 +112,10 @@ async function importedScorer(artifacts: ArtifactStore, ref: OnnxRef): Promise<B
   return onnxBatchScorer(scorer, classes!);
 }
 
-async function openScorer(
+/** A scorer for a model (only its kind and uri are read) or an ONNX graph, in the engine asked for. */
+export async function openScorer(
   artifacts: ArtifactStore,
-  model: ModelRef | OnnxRef,
+  model: Pick<ModelRef, 'kind' | 'uri'> | OnnxRef,
   engine: 'kiln' | 'onnx',
 ): Promise<BatchScorer> {
   if (model.kind === 'onnx') {
@@ -142,9 +142,22 @@ async function* batches(rows: AsyncIterable<Row>, size: number): AsyncGenerator<
   if (batch.length > 0) yield batch;
 }
 
-export const scoreModelImpl = implement(scoreModel, async (input, ctx) => {
+/** What a scoring run reports: the scored dataset and how many rows went to each class. */
+export interface Scored {
+  predictions: DatasetRef;
+  summary: { rows: number; byClass?: Record<string, number> };
+}
+
+/**
+ * Scores every row of `dataset` with `scorer` (closing it after), streaming into a dataset of the
+ * input's columns, `prediction` and the `p_<class>` columns.
+ */
+export async function scoreDataset(
+  scorer: BatchScorer,
+  input: { dataset: DatasetRef; threshold: number; engine: 'kiln' | 'onnx' },
+  ctx: StepContext,
+): Promise<Scored> {
   const { dataset, threshold, engine } = input;
-  const scorer = await openScorer(ctx.artifacts, input.model, engine);
   try {
     const { task, classes } = scorer;
     const names = new Set(dataset.columns.map((c) => c.name));
@@ -198,4 +211,8 @@ export const scoreModelImpl = implement(scoreModel, async (input, ctx) => {
   } finally {
     await scorer.close();
   }
-});
+}
+
+export const scoreModelImpl = implement(scoreModel, async (input, ctx) =>
+  scoreDataset(await openScorer(ctx.artifacts, input.model, input.engine), input, ctx),
+);

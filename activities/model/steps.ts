@@ -88,3 +88,55 @@ export const scoreModel = defineStep({
   }),
   options: { startToCloseTimeout: '2h', heartbeatTimeout: '1m' },
 });
+
+/** A file a step wrote outside the artifact store, named by the sha256 of its bytes so lineage can hold it. */
+const fileRef = z.object({
+  kind: z.literal('file'),
+  uri: z.string().describe('file:///absolute/path'),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  size: z.number().int().nonnegative(),
+  rows: z.number().int().nonnegative(),
+});
+
+/** `name@alias` or `name@version`: a registered model as `kiln serve` and `kiln stream` name it. */
+export const registeredModel = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][\w.-]*@[\w.-]+$/,
+    "a registered model as 'name@alias' or 'name@version', e.g. credit-risk@production",
+  );
+
+/**
+ * Scores a dataset with the registered version `model` names when the step runs (an alias
+ * follows its moves between scheduled runs), and writes the scored rows as a CSV file when
+ * `output` is given. Lineage runs from the version's model artifact and the input dataset to the
+ * scored dataset and the file. For batch scoring on a schedule (`kiln schedule create --cron`).
+ * @example const scored = p.step(scoreRegistered, { model: 'credit-risk@production', dataset: raw.dataset, output: 'scored/credit.csv' });
+ */
+export const scoreRegistered = defineStep({
+  name: 'model.scoreRegistered',
+  version: '1',
+  description: 'Batch scoring with a registered model (name@alias), written with lineage to a dataset and a CSV file',
+  input: z.object({
+    model: registeredModel,
+    dataset: datasetRef,
+    threshold: z.number().min(0).max(1).default(0.5),
+    engine: z.enum(['kiln', 'onnx']).default('kiln'),
+    output: z
+      .string()
+      .regex(/\.csv$/i, 'a path ending in .csv')
+      .optional()
+      .describe("a CSV file to write, below the worker's data roots; replaced whole on each run"),
+  }),
+  output: z.object({
+    model: z.object({ name: z.string(), version: z.number().int().positive(), sha256: z.string() }),
+    predictions: datasetRef,
+    written: fileRef.optional().describe('the CSV file, by the sha256 of the bytes written'),
+    summary: z.object({
+      rows: z.number().int().nonnegative(),
+      byClass: z.record(z.string(), z.number().int().nonnegative()).optional(),
+    }),
+  }),
+  // The alias and the input change between runs: each run scores afresh.
+  options: { startToCloseTimeout: '2h', heartbeatTimeout: '1m', cache: false },
+});
