@@ -1,5 +1,6 @@
 import * as approve from './commands/approve';
 import * as audit from './commands/audit';
+import * as checkCmd from './commands/check';
 import * as demo from './commands/demo';
 import * as deployCmd from './commands/deploy';
 import * as dev from './commands/dev';
@@ -27,6 +28,7 @@ const commands: Record<string, [Command, (args: string[]) => Promise<number>]> =
   status: [status, status.status],
   approve: [approve, approve.approve],
   plan: [plan, plan.plan],
+  check: [checkCmd, checkCmd.check],
   worker: [worker, worker.worker],
   lineage: [lineage, lineage.lineage],
   models: [models, models.models],
