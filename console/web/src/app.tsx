@@ -55,14 +55,18 @@ export function App() {
         <Header session={session} onSignOut={() => api.delete('/session').finally(() => adopt(null))} />
         <main>
           <Switch>
-            <Route path="/runs/:runId">{(p) => <RunPage runId={p.runId} />}</Route>
+            <Route path="/runs/:runId">{(p) => <RunPage runId={decodeURIComponent(p.runId)} />}</Route>
             <Route path="/approvals" component={ApprovalsPage} />
-            <Route path="/models/:name/:version?">{(p) => <ModelPage name={p.name} version={p.version} />}</Route>
+            <Route path="/models/:name/:version?">
+              {(p) => <ModelPage name={decodeURIComponent(p.name)} version={p.version} />}
+            </Route>
             <Route path="/models" component={ModelsPage} />
-            <Route path="/lineage/:target?">{(p) => <LineagePage target={p.target} />}</Route>
-            <Route path="/deployments/:name">{(p) => <DeploymentPage name={p.name} />}</Route>
+            <Route path="/lineage/:target?">
+              {(p) => <LineagePage target={p.target && decodeURIComponent(p.target)} />}
+            </Route>
+            <Route path="/deployments/:name">{(p) => <DeploymentPage name={decodeURIComponent(p.name)} />}</Route>
             <Route path="/deployments" component={DeploymentsPage} />
-            <Route path="/monitors/:name">{(p) => <MonitorPage name={p.name} />}</Route>
+            <Route path="/monitors/:name">{(p) => <MonitorPage name={decodeURIComponent(p.name)} />}</Route>
             <Route path="/schedules" component={SchedulesPage} />
             <Route path="/audit" component={AuditPage} />
             <Route component={RunsPage} />

@@ -75,21 +75,26 @@ export function GraphView({
   direction = 'DOWN',
   selected,
   onSelect,
-  height = 520,
+  maxHeight = 900,
 }: {
   nodes: Box[];
   edges: Link[];
   direction?: Direction;
   selected?: string | undefined;
   onSelect?: (id: string) => void;
-  height?: number;
+  /** The graph's box grows with the laid-out graph up to this, then React Flow zooms out. */
+  maxHeight?: number;
 }) {
   const shape = JSON.stringify([
     direction,
     nodes.map((n) => [n.id, n.lines?.length ?? 0]),
     edges.map((e) => [e.from, e.to, e.label ?? '']),
   ]);
-  const [layout, setLayout] = useState<{ shape: string; positions: Map<string, { x: number; y: number }> }>();
+  const [layout, setLayout] = useState<{
+    shape: string;
+    height: number;
+    positions: Map<string, { x: number; y: number }>;
+  }>();
   const [layoutError, setLayoutError] = useState<Error>();
 
   useEffect(() => {
@@ -101,8 +106,8 @@ export function GraphView({
         layoutOptions: {
           'elk.algorithm': 'layered',
           'elk.direction': direction,
-          'elk.layered.spacing.nodeNodeBetweenLayers': '48',
-          'elk.spacing.nodeNode': '28',
+          'elk.layered.spacing.nodeNodeBetweenLayers': '28',
+          'elk.spacing.nodeNode': '20',
         },
         children: nodes.map((n) => ({ id: n.id, width: WIDTH, height: heightOf(n) })),
         // An edge to a node the graph does not hold would make ELK throw: draw what is known.
@@ -112,7 +117,11 @@ export function GraphView({
       })
       .then((laid) => {
         if (!current) return;
-        setLayout({ shape, positions: new Map(laid.children?.map((c) => [c.id, { x: c.x ?? 0, y: c.y ?? 0 }])) });
+        setLayout({
+          shape,
+          height: Math.max(0, ...(laid.children ?? []).map((c) => (c.y ?? 0) + (c.height ?? 0))),
+          positions: new Map(laid.children?.map((c) => [c.id, { x: c.x ?? 0, y: c.y ?? 0 }])),
+        });
       })
       .catch((error: unknown) => current && setLayoutError(error instanceof Error ? error : new Error(String(error))));
     return () => {
@@ -145,16 +154,16 @@ export function GraphView({
   );
 
   if (layoutError) return <div className="note error">The graph could not be laid out: {layoutError.message}</div>;
-  if (!layout || layout.shape !== shape) return <div className="graph" style={{ height }} />;
+  if (!layout || layout.shape !== shape) return <div className="graph" style={{ height: 300 }} />;
   return (
-    <div className="graph" style={{ height }}>
+    <div className="graph" style={{ height: Math.min(maxHeight, Math.max(300, layout.height + 60)) }}>
       <ReactFlow
         key={shape}
         nodes={flowNodes}
         edges={flowEdges}
         nodeTypes={nodeTypes}
         fitView
-        fitViewOptions={{ padding: 0.1 }}
+        fitViewOptions={{ padding: 0.08, maxZoom: 1 }}
         minZoom={0.2}
         nodesDraggable={false}
         nodesConnectable={false}

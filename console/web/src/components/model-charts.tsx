@@ -39,9 +39,10 @@ function curve(title: string, x: string, y: string, points: number[][], withDiag
 export function Curves({ curves }: { curves: ModelVersionDetail['curves'] }) {
   if (curves.roc.length === 0 && curves.pr.length === 0 && curves.calibration.length === 0)
     return <Empty>This version has no evaluation report with curves.</Empty>;
+  // Fragments: the caller's grid lays these out beside the confusion matrix.
   const of = curves.class ? ` (class ${curves.class})` : '';
   return (
-    <div className="charts">
+    <>
       {curves.roc.length > 0 && (
         <Chart
           name="roc"
@@ -84,7 +85,7 @@ export function Curves({ curves }: { curves: ModelVersionDetail['curves'] }) {
           }}
         />
       )}
-    </div>
+    </>
   );
 }
 
@@ -154,7 +155,7 @@ export function Fairness({ fairness }: { fairness: NonNullable<ModelVersionDetai
                 markLine: {
                   symbol: 'none',
                   lineStyle: { color: '#333', type: 'dashed', width: 2 },
-                  label: { formatter: `gate ${gate.threshold}` },
+                  label: { show: false },
                   data: [{ xAxis: gate.threshold }],
                 },
               },

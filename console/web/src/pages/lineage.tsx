@@ -84,7 +84,6 @@ export function LineagePage({ target }: { target: string | undefined }) {
                   direction="RIGHT"
                   selected={selected}
                   onSelect={setSelected}
-                  height={620}
                 />
                 <NodePanel node={graph.nodes.find((n) => n.id === selected)} truncated={graph.truncated} />
               </div>

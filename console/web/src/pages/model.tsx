@@ -194,8 +194,10 @@ function VersionView({ name, version, onMoved }: { name: string; version: string
             <Link href={`/lineage/${encodeURIComponent(`${name}@${v.version}`)}`}>Lineage</Link>
           </div>
           <Promote name={name} version={v.version} onMoved={onMoved} />
-          <Curves curves={v.curves} />
-          <div className="charts">{v.confusion && <Confusion confusion={v.confusion} />}</div>
+          <div className="charts">
+            <Curves curves={v.curves} />
+            {v.confusion && <Confusion confusion={v.confusion} />}
+          </div>
           {v.fairness && <Fairness fairness={v.fairness} />}
           {v.robustness && (
             <details>

@@ -22,8 +22,8 @@ function boxes(detail: RunDetail): Box[] {
     const node = detail.nodes[n.id];
     return {
       id: n.id,
-      title: n.kind === 'approval' ? `⏸ ${n.label}` : n.kind === 'map' ? `⧉ ${n.label}` : n.label,
-      lines: [node ? stateLine(node) : 'pending', n.step],
+      title: n.label,
+      lines: [node ? stateLine(node) : 'pending', n.kind === 'step' ? n.step : `${n.kind} · ${n.step}`],
       tone: nodeTone[node?.state ?? 'pending'],
       state: node?.state ?? 'pending',
     };
@@ -110,7 +110,7 @@ function RunView({
         {error && <ErrorNote error={error} />}
       </div>
       <div className="run-body">
-        <GraphView nodes={boxes(detail)} edges={detail.graph.edges} selected={focus} onSelect={onSelect} height={620} />
+        <GraphView nodes={boxes(detail)} edges={detail.graph.edges} selected={focus} onSelect={onSelect} />
         {focus && detail.graph.nodes.find((n) => n.id === focus) && (
           <StepPanel node={detail.graph.nodes.find((n) => n.id === focus)!} detail={detail.nodes[focus]} />
         )}
