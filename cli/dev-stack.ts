@@ -4,6 +4,8 @@ import { isServerUp, startDevServer, type DevServer } from './temporal-server';
 import { startWorker } from '../workers/run-worker';
 import { reconcileEvery } from '../workers/reconcile';
 import { bootstrapLocalAdmin, openKilnStore } from './store';
+import { SYSTEM } from '../store';
+import { checkpointEvery, checkpointFiles } from '../store/audit-checkpoint';
 
 /**
  * Kiln on its embedded defaults: the Temporal dev server (SQLite under .kiln/, Web UI on :8233,
@@ -61,6 +63,10 @@ export async function startDevStack(config: KilnConfig, print: (line: string) =>
     onReconciled: (runs) => runs.forEach((r) => print(`Run ${r.runId} was ${r.status} in Temporal; recorded`)),
     onError: (error) => print(`Reconciling runs with Temporal failed: ${(error as Error).message}`),
   });
+  // Signed with a key outside the store, so a rewritten or cut trail shows in `kiln audit verify`.
+  const stopCheckpoints = checkpointEvery(store.audit, SYSTEM, checkpointFiles(config.home), {
+    onError: (error) => print(`Signing an audit checkpoint failed: ${(error as Error).message}`),
+  });
   return {
     client,
     worker,
@@ -70,6 +76,7 @@ export async function startDevStack(config: KilnConfig, print: (line: string) =>
     async closed() {
       await running;
       await stopReconciling();
+      await stopCheckpoints();
       await client.connection.close();
       await unwind();
     },

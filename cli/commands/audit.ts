@@ -24,7 +24,7 @@ function describe(result: TrailCheck, log: string): string {
   if (result.checkpoints === 0)
     return `Audit trail intact: ${result.count} events, hash chain verified. No signed checkpoint in ${log}, so a rewritten and re-hashed chain or removed newest events would not show: sign one with \`kiln audit checkpoint\`.`;
   const last = result.last!;
-  return `Audit trail intact: ${result.count} events, hash chain verified, ${result.checkpoints} signed checkpoints hold (newest: #${last.seq}, ${last.at}); events after #${last.seq} are covered by the chain only.`;
+  return `Audit trail intact: ${result.count} events, hash chain verified, ${result.checkpoints === 1 ? '1 signed checkpoint holds' : `${result.checkpoints} signed checkpoints hold`} (newest: #${last.seq}, ${last.at}); events after #${last.seq} are covered by the chain only.`;
 }
 
 export async function audit(args: string[], print = console.log): Promise<number> {

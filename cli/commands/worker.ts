@@ -3,6 +3,8 @@ import { connectClient, connectWorker, loadConfig } from '../../runtime/config';
 import { startLogging, whereLogsGo } from '../../runtime/logging';
 import { reconcileEvery } from '../../workers/reconcile';
 import { openKilnStore } from '../store';
+import { SYSTEM } from '../../store';
+import { checkpointEvery, checkpointFiles } from '../../store/audit-checkpoint';
 import { loadSteps, startWorker } from '../../workers/run-worker';
 
 export const help = `kiln worker [--task-queue Q] [--steps module.ts] [--no-workflows] [--verbose]
@@ -47,10 +49,16 @@ export async function worker(args: string[], print = console.log): Promise<numbe
         onError: (error) =>
           console.error(`kiln worker: reconciling runs with Temporal failed: ${(error as Error).message}`),
       });
+      // Signed with a key outside the store, so a rewritten or cut trail shows in `kiln audit verify`.
+      const stopCheckpoints = checkpointEvery(store.audit, SYSTEM, checkpointFiles(config.home), {
+        onError: (error) =>
+          console.error(`kiln worker: signing an audit checkpoint failed: ${(error as Error).message}`),
+      });
       try {
         await running;
       } finally {
         await stopReconciling();
+        await stopCheckpoints();
         await client.connection.close();
       }
     } finally {

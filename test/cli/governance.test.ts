@@ -177,7 +177,13 @@ export default pipeline({ name: 'cli-sum' }, (p) => p.step(add, { a: 2, b: 3 }).
   it('verifies the audit trail, and names the first record altered behind the trigger', async () => {
     out.length = 0;
     assert.equal(await audit(['verify', '--token', tokens.victor!], print), 0);
-    assert.match(out.join('\n'), /intact: \d+ events/);
+    assert.match(out.join('\n'), /intact: \d+ events, hash chain verified\. No signed checkpoint/);
+    out.length = 0;
+    assert.equal(await audit(['checkpoint', '--token', tokens.victor!], print), 0);
+    assert.match(out.join('\n'), /Signed checkpoint of #\d+ .* appended to .*audit-checkpoints\.jsonl/);
+    out.length = 0;
+    assert.equal(await audit(['verify', '--token', tokens.victor!], print), 0);
+    assert.match(out.join('\n'), /1 signed checkpoint holds/);
     const [first] = await store.audit.listAudit(SYSTEM, { limit: 1 });
     await store.db.execute(
       sql.raw(`alter table audit_events disable trigger audit_events_append_only;
