@@ -22,6 +22,16 @@ export function RunsPage() {
   const pipelines = useApi<PipelineInfo[]>('/pipelines');
   const operator = useHasRole('operator');
   const [, navigate] = useLocation();
+  // Runs of pipelines the console cannot start (started from the CLI) can be filtered too.
+  const pipelineNames = [
+    ...new Set([
+      ...(pipelines.data ?? []).map((p) => p.name),
+      ...(runs.data?.runs ?? []).map((r) => r.pipeline),
+      pipeline,
+    ]),
+  ]
+    .filter(Boolean)
+    .sort();
 
   const filter = (set: (v: string) => void) => (e: { target: { value: string } }) => {
     set(e.target.value);
@@ -39,8 +49,8 @@ export function RunsPage() {
           Pipeline
           <select value={pipeline} onChange={filter(setPipeline)} name="pipeline">
             <option value="">all</option>
-            {pipelines.data?.map((p) => (
-              <option key={p.name}>{p.name}</option>
+            {pipelineNames.map((name) => (
+              <option key={name}>{name}</option>
             ))}
           </select>
         </label>
