@@ -16,6 +16,7 @@ export {
   type StepInputs,
 } from './pipeline';
 export type * from './plan';
+export { DEFAULT_MAP_PARALLELISM } from './plan';
 export { defineStep, type StepDef, type StepInput, type StepOutput } from './step';
 export { validatePlan, type StepCatalog } from './validate';
 export { allNodes, bindingSources, dependencies, nodeSources } from './graph';

@@ -55,6 +55,9 @@ export interface Builder {
   when(condition: When, build: () => void): void;
   /**
    * Repeats a sub-pipeline for each element of a list known only at run time, and joins the results.
+   * At most `parallelism` items (DEFAULT_MAP_PARALLELISM unless given) run at once. A joined result
+   * larger than 128 KB, or one that outlived a continue-as-new, is passed to later steps by reference
+   * (an artifact the worker reads back for them).
    * @example const trials = p.map(grid.trials, (trial) => p.step(train, { hyper: trial, data }).metrics);
    */
   map<E, W>(

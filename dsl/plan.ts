@@ -76,11 +76,18 @@ export interface ApprovalNode extends NodeBase {
   timeout?: Duration;
 }
 
+/**
+ * Items of a map that run at once when the map names no parallelism: a list sized at run time
+ * must not schedule thousands of steps in one go.
+ */
+export const DEFAULT_MAP_PARALLELISM = 64;
+
 export interface MapNode extends NodeBase {
   type: 'map';
   over: Binding;
   nodes: PlanNode[];
   output: Binding;
+  /** Items that run at once; DEFAULT_MAP_PARALLELISM when absent. */
   parallelism?: number;
 }
 

@@ -4,6 +4,7 @@ import type { StepImpl } from '../activities/library';
 import { workflowBundle } from './bundle';
 import type { Store } from '../store';
 import { runActivities, stepActivities } from './step-activities';
+import { mapValueActivities } from './map-values';
 import { storeRecorder } from './store-recorder';
 import { rolloutStore } from './rollout-store';
 import { rolloutActivities } from '../activities/deploy/rollout';
@@ -58,6 +59,7 @@ export async function createKilnWorker(options: KilnWorkerOptions): Promise<Work
       }),
       ...monitorActivities({ artifacts, ...(options.store ? { store: monitorStore(options.store) } : {}) }),
       ...runActivities(options.steps, options.store),
+      ...mapValueActivities(artifacts),
     },
     ...(options.maxConcurrentActivityTaskExecutions
       ? { maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions }

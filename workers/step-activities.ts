@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { FailureTypes, allNodes } from '../dsl';
 import { checkApprovalWiring } from './approval-wiring';
+import { loadValueRefs } from './map-values';
 import { stepStore } from './step-store';
 import { cacheKey } from '../store/cache-key';
 import { gitCodeVersion, SYSTEM, type Store } from '../store';
@@ -58,7 +59,8 @@ export function stepActivities(
     activities[impl.def.name] = async (request) => {
       const context = Context.current();
       const attempt = context.info.attempt;
-      const parsed = impl.def.input.safeParse(request.input);
+      // A wide map's joined result arrives as a reference; the step gets the list.
+      const parsed = impl.def.input.safeParse(await loadValueRefs(request.input, deps.artifacts));
       if (!parsed.success) throw invalid(request, 'input', parsed.error);
       const { recorder } = deps;
       const key = recorder ? cacheKey(request.context.step, request.input) : '';

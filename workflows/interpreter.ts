@@ -12,7 +12,16 @@ import { durationMs } from '../dsl/duration';
 import { FailureTypes, type Failure } from '../dsl/failures';
 import { dependencies, nodeSources } from '../dsl/graph';
 import type { StepOutcome } from '../dsl/states';
-import type { ApprovalNode, Duration, MapNode, PipelinePlan, PlanNode, RetryOptions, StepNode } from '../dsl/plan';
+import {
+  DEFAULT_MAP_PARALLELISM,
+  type ApprovalNode,
+  type Duration,
+  type MapNode,
+  type PipelinePlan,
+  type PlanNode,
+  type RetryOptions,
+  type StepNode,
+} from '../dsl/plan';
 import type {
   Carried,
   Decision,
@@ -24,6 +33,7 @@ import type {
   StepOutcomeEvent,
   StepRequest,
 } from './protocol';
+import { MapResults, type ValueStore } from './map-results';
 import { describeCondition, holds, resolve, type Env } from './resolve';
 import { Semaphore } from './semaphore';
 
@@ -78,6 +88,9 @@ export class Interpreter {
   readonly states = new Map<string, NodeSnapshot>();
   readonly decisions = new Map<string, Decision>();
   private readonly carried = new Map<string, NodeSnapshot>();
+  private readonly carriedMaps: NonNullable<Carried['maps']>;
+  /** Every map instance started in this generation, by instance id. */
+  private readonly maps = new Map<string, MapResults>();
   private readonly slots: Semaphore;
   private running = 0;
   /** Outcome records under way; a run ends only after they are written. */
@@ -94,7 +107,7 @@ export class Interpreter {
     private readonly options: RunOptions,
     carried?: Carried,
     /** Behaviours that change the order of commands, on only for runs that started with them (patched()). */
-    private readonly since: { syncAdmission?: boolean; lightSteps?: boolean } = {},
+    private readonly since: { syncAdmission?: boolean; lightSteps?: boolean; mapLanes?: boolean } = {},
     /**
      * Records a step's terminal outcome (failed, cancelled, skipped): the workflow alone decides it,
      * since only it sees timeouts, lost workers and the end of retries. Absent when nothing records.
@@ -102,6 +115,8 @@ export class Interpreter {
     private readonly recordOutcome?: (event: StepOutcomeEvent) => Promise<void>,
     /** Whether the store holds a decision sent to a gate; absent when nothing records (then any decision counts). */
     private readonly confirmDecision?: (decision: Decision) => Promise<boolean>,
+    /** Where maps keep item results outside history; absent for runs started before maps did. */
+    private readonly values?: ValueStore,
   ) {
     this.slots = new Semaphore(options.parallelism ?? plan.defaults.parallelism ?? Infinity);
     this.startedAt = carried?.startedAt ?? now();
@@ -111,6 +126,7 @@ export class Interpreter {
       this.states.set(state.id, { ...state });
     }
     for (const d of carried?.decisions ?? []) this.decisions.set(d.gate, d);
+    this.carriedMaps = carried?.maps ?? {};
   }
 
   /** Runs every node; resolves 'continue' when the run drained for continue-as-new. */
@@ -154,15 +170,24 @@ export class Interpreter {
     };
   }
 
-  carry(): Carried {
-    return {
+  /** What the next generation needs; maps first write their buffered item results out. */
+  async carry(): Promise<Carried> {
+    const finished = [...this.states.values()].filter(
+      (s) => s.status === 'succeeded' || s.status === 'skipped' || s.status === 'waiting',
+    );
+    const base = {
       startedAt: this.startedAt,
       generation: this.generation + 1,
-      finished: [...this.states.values()].filter(
-        (s) => s.status === 'succeeded' || s.status === 'skipped' || s.status === 'waiting',
-      ),
       decisions: [...this.decisions.values()],
     };
+    // Runs started before maps spilled carry each item's node, output included.
+    if (!this.values) return { ...base, finished };
+    const maps = { ...this.carriedMaps };
+    for (const [id, results] of this.maps) maps[id] = await results.progress();
+    // A finished map carries its output on its own node; its items' results are needed no more.
+    for (const state of finished) if (state.type === 'map' && state.status === 'succeeded') delete maps[state.id];
+    const spilled = [...this.maps.values()];
+    return { ...base, finished: finished.filter((s) => !spilled.some((m) => m.holds(s.id))), maps };
   }
 
   /** Throws when a decision cannot be taken, so an Update is rejected before it is recorded. */
@@ -437,30 +462,34 @@ export class Interpreter {
     state.status = 'running';
     state.startedAt = now();
     state.items = over.length;
-    const lanes = new Semaphore(node.parallelism ?? Infinity);
-    const results = await Promise.all(
-      over.map(async (item, index) => {
-        await lanes.acquire();
-        try {
-          const child: Scope = {
-            prefix: `${id}[${index}].`,
-            parent: scope,
-            map: { id: node.id, item, index },
-            outcomes: new Map(),
-            settled: new Map(),
-          };
-          await this.runScope(node.nodes, child);
-          return this.resolveLoose(node.output, child);
-        } finally {
-          lanes.release();
-        }
-      }),
-    );
+    const results = new MapResults(id, over.length, this.carriedMaps[id], this.values);
+    this.maps.set(id, results);
+    // Runs started before the default took every item at once.
+    const lanes = node.parallelism ?? (this.since.mapLanes ? DEFAULT_MAP_PARALLELISM : Infinity);
+    // Each lane takes the next item when its last one is done: a list of any length costs only
+    // `lanes` waiting promises, and items start in index order.
+    let next = 0;
+    const lane = async () => {
+      for (let index = next++; index < over.length; index = next++) {
+        if (results.has(index)) continue;
+        const child: Scope = {
+          prefix: `${id}[${index}].`,
+          parent: scope,
+          map: { id: node.id, item: over[index], index },
+          outcomes: new Map(),
+          settled: new Map(),
+        };
+        await this.runScope(node.nodes, child);
+        await results.add(index, this.resolveLoose(node.output, child));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(lanes, over.length) }, lane));
+    const output = await results.output();
     state.status = 'succeeded';
     state.finishedAt = now();
     state.attempts = 1;
-    state.output = results;
-    return results;
+    state.output = output;
+    return output;
   }
 
   /**

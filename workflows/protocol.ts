@@ -115,12 +115,37 @@ export interface RunResult {
   nodes: NodeSnapshot[];
 }
 
+/** Some of a map's item results in the artifact store: a JSON list of `[index, value]` pairs. */
+export interface ChunkRef {
+  uri: string;
+  sha256: string;
+  size: number;
+}
+
+/**
+ * A map's joined result kept in the artifact store (a JSON list of `count` values), so that a wide
+ * map's results never ride in workflow history; a step that reads it gets the list itself.
+ */
+export interface ValuesRef {
+  $kilnValues: { uri: string; sha256: string; size: number; count: number };
+}
+
+/** How far a map got before continue-as-new: which items finished, and where their results are. */
+export interface MapProgress {
+  /** Finished item indices as inclusive ranges. */
+  done: Array<[number, number]>;
+  chunks: ChunkRef[];
+}
+
 /** Carried across continue-as-new: finished nodes, decisions, and when the run began. */
 export interface Carried {
   startedAt: string;
   generation: number;
+  /** Finished nodes, less the items of maps below (their results are in `maps`). */
   finished: NodeSnapshot[];
   decisions: Decision[];
+  /** Maps still in progress, by node instance id. */
+  maps?: Record<string, MapProgress>;
 }
 
 export interface RunInput {

@@ -17,6 +17,7 @@ import type {
   RunSnapshot,
   StepOutcomeEvent,
 } from './protocol';
+import type { ValueStore } from './map-results';
 
 /** Every node's state, attempts, timings and outputs. */
 export const statusQuery = wf.defineQuery<RunSnapshot>('kiln.status');
@@ -31,6 +32,8 @@ const {
   'kiln.recordRun': recordRun,
   'kiln.recordStep': recordStep,
   'kiln.decisionOnRecord': decisionOnRecord,
+  'kiln.putValues': putValues,
+  'kiln.joinValues': joinValues,
 } = wf.proxyLocalActivities<{
   /** Runs started before `kiln.begin` existed replay with this. */
   'kiln.catalog': () => Promise<string[]>;
@@ -38,6 +41,8 @@ const {
   'kiln.recordRun': (event: RunEvent) => Promise<void>;
   'kiln.recordStep': (event: StepOutcomeEvent) => Promise<void>;
   'kiln.decisionOnRecord': (workflowId: string, decision: Decision) => Promise<boolean>;
+  'kiln.putValues': ValueStore['put'];
+  'kiln.joinValues': ValueStore['join'];
 }>({ startToCloseTimeout: '10s' });
 
 /** Records how the run ended, even while the run is being cancelled. */
@@ -133,6 +138,8 @@ export async function runPipeline(input: RunInput): Promise<RunResult> {
   }
   // Runs started before it ran light steps as regular activities.
   const lightSteps = wf.patched('kiln.light-steps');
+  // Runs started before it ran a map's items all at once and kept every result in history.
+  const mapLanes = wf.patched('kiln.map-lanes');
   const { workflowId, originalExecutionRunId } = wf.workflowInfo();
   let params: Record<string, unknown> = {};
   let recorded = false;
@@ -163,11 +170,12 @@ export async function runPipeline(input: RunInput): Promise<RunResult> {
     params,
     options,
     input.resume,
-    { syncAdmission, lightSteps },
+    { syncAdmission, lightSteps, mapLanes },
     recorded && stepOutcomes ? recordStep : undefined,
     recorded && decisionsOnRecord
       ? (d) => wf.CancellationScope.nonCancellable(() => decisionOnRecord(workflowId, d))
       : undefined,
+    mapLanes ? { put: putValues, join: joinValues } : undefined,
   );
 
   let outcome;
@@ -188,7 +196,7 @@ export async function runPipeline(input: RunInput): Promise<RunResult> {
   }
   await wf.condition(wf.allHandlersFinished);
   if (recorded && outcome.done) await recordFinish(workflowId);
-  if (!outcome.done) await wf.continueAsNew<typeof runPipeline>({ ...input, resume: run.carry() });
+  if (!outcome.done) await wf.continueAsNew<typeof runPipeline>({ ...input, resume: await run.carry() });
   const { nodes } = run.snapshot();
   return { pipeline: plan.name, planHash: plan.hash, output: outcome.done ? outcome.output : undefined, nodes };
 }

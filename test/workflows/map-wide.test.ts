@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { historyToJSON, type History } from '@temporalio/common/lib/proto-utils';
+import { z } from 'zod';
+import { ArtifactStore } from '../../activities/artifacts/store';
+import { implement } from '../../activities/library';
+import { DEFAULT_MAP_PARALLELISM, defineStep, pipeline } from '../../dsl';
+import type { RunInput, ValuesRef } from '../../workflows/protocol';
+import { engine } from '../fixtures/engine';
+import { add, list, testSteps } from '../fixtures/steps';
+
+const total = defineStep({
+  name: 'test.total',
+  version: '1',
+  input: z.object({ values: z.array(z.number()) }),
+  output: z.object({ total: z.number(), count: z.number() }),
+});
+const gauge = defineStep({
+  name: 'test.gauge',
+  version: '1',
+  input: z.object({ ms: z.number() }),
+  output: z.object({ ok: z.boolean() }),
+});
+let running = 0;
+let most = 0;
+
+let kiln: Awaited<ReturnType<typeof engine>>;
+before(async () => {
+  kiln = await engine([
+    ...testSteps,
+    implement(total, async ({ values }) => ({ total: values.reduce((a, b) => a + b, 0), count: values.length })),
+    implement(gauge, async ({ ms }) => {
+      most = Math.max(most, ++running);
+      await new Promise((r) => setTimeout(r, ms));
+      running--;
+      return { ok: true };
+    }),
+  ]);
+});
+after(async () => {
+  await kiln?.stop();
+});
+
+/**
+ * Every generation of a run (the continue-as-new chain): its event count, its size as JSON (larger
+ * than the server's protobuf), and the size of its input.
+ */
+async function generations(workflowId: string, firstRunId: string) {
+  const found: Array<{ events: number; bytes: number; inputBytes: number }> = [];
+  for (let runId: string | undefined = firstRunId; runId;) {
+    const history: History = await kiln.client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const events = history.events ?? [];
+    const input = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
+    found.push({
+      events: events.length,
+      bytes: historyToJSON(history).length,
+      inputBytes: input?.length ?? 0,
+    });
+    runId = events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+  }
+  return found;
+}
+
+const ITEMS = 10_000;
+
+describe('a map over a list sized at run time', () => {
+  it('runs ten thousand items to completion, passing their joined results by reference', async () => {
+    const wide = pipeline({ name: 'wide-map' }, (p) => {
+      const items = p.step(list, { n: ITEMS });
+      const sums = p.map(items.items, (item) => p.step(add, { a: item.x, b: 1 }).sum, { id: 'items' });
+      return { sums, total: p.step(total, { values: sums }) };
+    });
+    const started = Date.now();
+    const handle = await kiln.start(wide, {}, { cache: false });
+    const result = await handle.result();
+    const seconds = (Date.now() - started) / 1000;
+
+    const output = result.output as { sums: ValuesRef; total: { total: number; count: number } };
+    // The step after the map got the whole list, in order.
+    assert.deepEqual(output.total, { total: (ITEMS * (ITEMS + 1)) / 2, count: ITEMS });
+    assert.equal(output.sums.$kilnValues.count, ITEMS);
+    const values = await new ArtifactStore(kiln.artifactsDir).readJson<number[]>(output.sums.$kilnValues.uri);
+    assert.deepEqual(
+      values,
+      Array.from({ length: ITEMS }, (_, i) => i + 1),
+    );
+
+    const chain = await generations(handle.workflowId, handle.firstExecutionRunId);
+    console.log(`${ITEMS} items in ${seconds.toFixed(1)} s; generations: ${JSON.stringify(chain)}`);
+    assert.ok(chain.length > 1, 'the run continued as new');
+    for (const g of chain) {
+      // Temporal warns past 10,240 events and fails a workflow past 51,200 events or 50 MB.
+      assert.ok(g.events < 10_240, `a generation of ${g.events} events`);
+      assert.ok(g.bytes < 50 * 1024 * 1024, `a generation of ${g.bytes} bytes`);
+      // Payloads warn at 256 KB (the list mapped over is 110 KB of it here).
+      assert.ok(g.inputBytes < 256 * 1024, `a generation started with ${g.inputBytes} bytes of input`);
+    }
+    // What continue-as-new carries does not grow with the items done: their results are references.
+    const growth = chain.at(-1)!.inputBytes - chain[1]!.inputBytes;
+    assert.ok(growth < 4096, `the carried input grew by ${growth} bytes over ${chain.length} generations`);
+    const last = JSON.parse(
+      Buffer.from(
+        (await kiln.client.workflow.getHandle(handle.workflowId).fetchHistory()).events![0]!
+          .workflowExecutionStartedEventAttributes!.input!.payloads![0]!.data!,
+      ).toString(),
+    ) as RunInput;
+    assert.ok(
+      !last.resume?.finished.some((n) => n.id.startsWith('items[')),
+      'finished items are not carried one by one',
+    );
+  });
+
+  it(`runs at most ${DEFAULT_MAP_PARALLELISM} items at once when the map names no parallelism`, async () => {
+    const fan = pipeline({ name: 'default-lanes' }, (p) => {
+      const items = p.step(list, { n: DEFAULT_MAP_PARALLELISM * 2 });
+      return p.map(items.items, () => p.step(gauge, { ms: 1500 }).ok);
+    });
+    most = 0;
+    const result = await (await kiln.start(fan, {}, { cache: false })).result();
+    assert.equal((result.output as boolean[]).length, DEFAULT_MAP_PARALLELISM * 2);
+    assert.equal(most, DEFAULT_MAP_PARALLELISM);
+  });
+});

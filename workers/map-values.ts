@@ -1,0 +1,47 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureTypes } from '../dsl';
+import type { ArtifactStore } from '../activities/artifacts/store';
+import type { ChunkRef, ValuesRef } from '../workflows/protocol';
+
+const isValuesRef = (value: unknown): value is ValuesRef =>
+  value !== null && typeof value === 'object' && '$kilnValues' in value && Object.keys(value).length === 1;
+
+/**
+ * The workflow's local activities that keep a wide map's item results in the artifact store
+ * (workflows/map-results.ts), so that history holds references, not the results.
+ */
+export function mapValueActivities(artifacts: ArtifactStore) {
+  return {
+    'kiln.putValues': async (entries: Array<[number, unknown]>): Promise<ChunkRef> => artifacts.putJson(entries),
+    'kiln.joinValues': async ({ chunks, count }: { chunks: ChunkRef[]; count: number }): Promise<ValuesRef> => {
+      const values = new Array<unknown>(count);
+      for (const chunk of chunks) {
+        for (const [index, value] of await artifacts.readJson<Array<[number, unknown]>>(chunk.uri))
+          values[index] = value;
+      }
+      const missing = values.findIndex((_, i) => !(i in values));
+      if (missing >= 0 || values.length !== count) {
+        // A chunk lost from the artifact store: no retry brings it back.
+        throw ApplicationFailure.nonRetryable(
+          `map results are incomplete: item ${missing} of ${count} is in none of ${chunks.length} chunks`,
+          FailureTypes.NotFound,
+        );
+      }
+      const stored = await artifacts.putJson(values);
+      return { $kilnValues: { ...stored, count } };
+    },
+  };
+}
+
+/** A step's input with every map reference replaced by the list it names. */
+export async function loadValueRefs(value: unknown, artifacts: ArtifactStore): Promise<unknown> {
+  if (isValuesRef(value)) return loadValueRefs(await artifacts.readJson(value.$kilnValues.uri), artifacts);
+  if (Array.isArray(value)) return Promise.all(value.map((v) => loadValueRefs(v, artifacts)));
+  if (value !== null && typeof value === 'object') {
+    const entries = await Promise.all(
+      Object.entries(value).map(async ([k, v]) => [k, await loadValueRefs(v, artifacts)] as const),
+    );
+    return Object.fromEntries(entries);
+  }
+  return value;
+}
