@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { convert } from 'xmlbuilder2';
+import { parse } from 'yaml';
 import { compile, pipeline } from '../../dsl';
 import type { CheckCase, CheckReport } from '../../cli/check/run-checks';
 import { noop } from '../fixtures/steps';
@@ -243,5 +244,36 @@ describe('kiln check', () => {
       assert.equal(r.code, 1);
       assert.match(r.stderr, /kiln: refusing \.\.\/: it is outside the project/);
     });
+  });
+});
+
+describe('the CI templates', () => {
+  const commands = (job: { script?: string[]; steps?: Array<{ run?: string }> }) =>
+    (job.script ?? job.steps?.flatMap((s) => (s.run ? [s.run] : [])) ?? []).join('\n');
+
+  it('run kiln check on a pull request and start training on main, leaving promotion to the gate', async () => {
+    const github = parse(await readFile('examples/ci/github-actions.yml', 'utf8')) as {
+      jobs: Record<string, { if: string; steps: Array<{ run?: string }> }>;
+    };
+    const gitlab = parse(await readFile('examples/ci/gitlab-ci.yml', 'utf8')) as Record<
+      string,
+      { rules?: Array<{ if: string }>; script?: string[] }
+    >;
+    const pairs = [
+      [github.jobs.check!, github.jobs.train!, github.jobs.check!.if, github.jobs.train!.if],
+      [
+        gitlab['kiln-check']!,
+        gitlab['kiln-train']!,
+        gitlab['kiln-check']!.rules![0]!.if,
+        gitlab['kiln-train']!.rules![0]!.if,
+      ],
+    ] as const;
+    for (const [check, train, onCheck, onTrain] of pairs) {
+      assert.match(onCheck, /pull_request|merge_request_event/);
+      assert.match(onTrain, /refs\/heads\/main|CI_DEFAULT_BRANCH/);
+      assert.match(commands(check), /^npx kiln check --junit kiln-check\.xml$/m);
+      assert.match(commands(train), /^npx kiln run \S+ --detach/m);
+      assert.doesNotMatch(commands(train), /--approve|kiln approve|kiln models promote/);
+    }
   });
 });
