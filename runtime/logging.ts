@@ -5,8 +5,9 @@ import { Runtime, type LogLevel, type LogMetadata, type Logger as TemporalLogger
 import { pino, type Level, type Logger } from 'pino';
 import { createStream } from 'rotating-file-stream';
 
-// Where a Kiln process's logs go: every record, Temporal's (worker, activities, workflows, core)
-// and Kiln's own, as one JSON line in KILN_HOME/logs/kiln.log, rotated by size; the terminal gets
+// Where a Kiln process's logs go: every record of Temporal's runtime logger (worker, core, and the
+// steps' own ctx.log and workflow records, which reach it through the activity and workflow loggers)
+// as one JSON line in KILN_HOME/logs/kiln.log, rotated by size; the terminal gets
 // warnings and errors only, one line each, unless --verbose asks for everything there too.
 
 /** Fields kept out of the terminal: a task token lets whoever holds it complete or fail the activity. */
@@ -17,8 +18,6 @@ const ROTATE_SIZE = '10M';
 const ROTATED_KEPT = 5;
 
 export interface Logging {
-  /** Kiln's own logger; Temporal's records arrive through the same one with `source: 'temporal'`. */
-  log: Logger;
   /** The file the JSON lines go to. */
   file: string;
   verbose: boolean;
@@ -94,7 +93,7 @@ export function startLogging(options: { home: string; verbose?: boolean; termina
     // Core's own records come through the same logger instead of straight to the console.
     telemetryOptions: { logging: { filter: { core: 'WARN', other: 'WARN' }, forward: {} } },
   });
-  started = { log: log.child({ source: 'kiln' }), file: join(dir, 'kiln.log'), verbose };
+  started = { file: join(dir, 'kiln.log'), verbose };
   return started;
 }
 
