@@ -79,6 +79,8 @@ export interface StepContext {
 export interface StepImpl<D extends StepDef = StepDef> {
   def: D;
   run(input: z.output<D['input']>, ctx: StepContext): Promise<z.input<D['output']>>;
+  /** The hash of the bundled code the worker loaded this step from (workers/step-modules.ts); `version: 'auto'` is this hash. */
+  codeHash?: string;
 }
 
 /** Binds a definition to its implementation, so that both sides of the types meet here. */

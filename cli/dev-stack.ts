@@ -2,6 +2,8 @@ import type { KilnConfig } from '../runtime/config';
 import { connectClient, connectWorker, privateDir } from '../runtime/config';
 import { isServerUp, startDevServer, type DevServer } from './temporal-server';
 import { startWorker } from '../workers/run-worker';
+import { workerIdentity } from '../workers/catalog-advert';
+import { startProjectSteps } from '../workers/project-steps';
 import { reconcileEvery } from '../workers/reconcile';
 import { bootstrapLocalAdmin, openKilnStore } from './store';
 import { SYSTEM } from '../store';
@@ -10,9 +12,15 @@ import { checkpointEvery, checkpointFiles } from '../store/audit-checkpoint';
 /**
  * Kiln on its embedded defaults: the Temporal dev server (SQLite under .kiln/, Web UI on :8233,
  * reused when one already answers), the store (PGlite under .kiln/ unless DATABASE_URL), and a
- * worker in this process recording into it.
+ * worker in this process recording into it. The worker runs the built-in steps and those of
+ * `stepModules`, reloading a module when it is edited: on the embedded store, user steps run in
+ * this process, the one that holds the store.
  */
-export async function startDevStack(config: KilnConfig, print: (line: string) => void) {
+export async function startDevStack(
+  config: KilnConfig,
+  print: (line: string) => void,
+  options: { stepModules?: readonly string[] } = {},
+) {
   await privateDir(config.home);
   let server: DevServer | undefined;
   if (await isServerUp(config.address)) {
@@ -42,12 +50,24 @@ export async function startDevStack(config: KilnConfig, print: (line: string) =>
     print(`Store: ${config.databaseUrl ? 'PostgreSQL at DATABASE_URL' : `PGlite in ${config.home}/db`}`);
     connection = await connectWorker(config);
     opened.push(() => connection!.close());
+    const identity = workerIdentity();
+    const steps = await startProjectSteps({
+      home: config.home,
+      taskQueue: config.taskQueue,
+      identity,
+      modules: options.stepModules ?? [],
+      watch: true,
+      print,
+    });
+    opened.push(steps.close);
     started = await startWorker({
       connection,
       namespace: config.namespace,
       taskQueue: config.taskQueue,
       artifactsDir: config.artifactsDir,
       store,
+      steps: steps.live,
+      identity,
     });
     client = await connectClient(config);
   } catch (error) {

@@ -50,3 +50,15 @@ export async function loadPlan(file: string): Promise<{ plan: PipelinePlan; pipe
   const pipeline = await loadPipeline(file);
   return { plan: compile(pipeline), pipeline };
 }
+
+/**
+ * The file of the pipeline to run: `given` when it is a file, else the pipeline of that name among
+ * those kiln.config.ts lists (`kiln run wages`). Anything else is left for loadPlan to refuse.
+ */
+export async function pipelineFile(given: string, project?: { file: string; pipelines: string[] }): Promise<string> {
+  if (!project?.pipelines.length || (await stat(given).catch(() => undefined))) return given;
+  for (const file of project.pipelines) if ((await loadPipeline(file)).name === given) return file;
+  throw new Error(
+    `${given} is neither a file nor the name of a pipeline in ${project.file} (${project.pipelines.join(', ')})`,
+  );
+}

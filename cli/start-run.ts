@@ -62,11 +62,12 @@ export async function startRunAs(
   taskQueue: string,
   plan: PipelinePlan,
   params: Record<string, unknown>,
-  options: Parameters<typeof startRun>[4] & { stepModules?: string[] } = {},
+  options: Parameters<typeof startRun>[4] & { stepModules?: string[]; kilnHome?: string } = {},
 ) {
-  const { stepModules, ...startOptions } = options;
+  const { stepModules, kilnHome, ...startOptions } = options;
   await store.access.authorize(actor, 'run.start', `pipeline:${plan.name}`);
-  await checkCatalog(plan, taskQueue, stepModules);
+  // With KILN_HOME, against the catalogs the running workers advertise there.
+  await checkCatalog(plan, taskQueue, stepModules, kilnHome ? { client, home: kilnHome } : undefined);
   const handle = await startRun(client, taskQueue, plan, params, startOptions);
   await store.audit.appendAudit(SYSTEM, {
     actor: actor.name,

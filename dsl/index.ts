@@ -17,7 +17,7 @@ export {
 } from './pipeline';
 export type * from './plan';
 export { DEFAULT_MAP_PARALLELISM } from './plan';
-export { defineStep, type StepDef, type StepInput, type StepOutput } from './step';
+export { AUTO_VERSION, defineStep, type StepDef, type StepInput, type StepOutput } from './step';
 export { validatePlan, type StepCatalog } from './validate';
 export { allNodes, bindingSources, dependencies, nodeSources } from './graph';
 export { durationMs, type Duration } from './duration';

@@ -26,10 +26,18 @@ export interface StepDef<I extends ObjectSchema = ObjectSchema, O extends Object
 export type StepInput<D> = D extends StepDef<infer I, ObjectSchema> ? z.input<I> : never;
 export type StepOutput<D> = D extends StepDef<ObjectSchema, infer O> ? z.output<O> : never;
 
+/**
+ * The version that follows the code: the worker caches and records the step under the hash of the
+ * implementation it loaded, so editing the code never reuses results of the old code.
+ * @example defineStep({ name: 'features.addRatio', version: AUTO_VERSION, input, output })
+ */
+export const AUTO_VERSION = 'auto';
+
 const NAME = /^[a-z][a-zA-Z0-9]*(\.[a-z][a-zA-Z0-9]*)*$/;
 
 /**
- * Declares a step: its activity name, version (part of the cache key), schemas and default options.
+ * Declares a step: its activity name, version (part of the cache key; `'auto'` is the hash of the
+ * code that implements it), schemas and default options.
  * @example
  * export const split = defineStep({
  *   name: 'data.split', version: '1',

@@ -1,6 +1,7 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { ArtifactStore } from '../activities/artifacts/store';
 import type { StepImpl } from '../activities/library';
+import type { LiveSteps } from './live-steps';
 import { workflowBundle } from './bundle';
 import type { Store } from '../store';
 import { runActivities, stepActivities } from './step-activities';
@@ -18,7 +19,8 @@ export interface KilnWorkerOptions {
   connection: NativeConnection;
   namespace?: string;
   taskQueue?: string;
-  steps: StepImpl[];
+  /** The steps to run; `LiveSteps` when they may be replaced while the worker runs (`kiln dev` reloads). */
+  steps: StepImpl[] | LiveSteps;
   artifactsDir: string;
   /** Where runs, steps, artifacts and lineage are recorded, and what registry steps use. */
   store?: Store;

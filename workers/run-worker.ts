@@ -1,19 +1,19 @@
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import type { NativeConnection } from '@temporalio/worker';
 import type { StepImpl } from '../activities/library';
 import { builtinSteps } from '../activities';
 import { createKilnWorker } from './create-worker';
+import type { LiveSteps } from './live-steps';
+import { loadStepModule } from './step-modules';
+import { loadConfig } from '../runtime/config';
 import type { Store } from '../store';
 
+/** Where a worker keeps the bundles of the step modules it loads: under KILN_HOME. */
+export const stepBundleDir = (home = loadConfig().home) => join(home, 'steps');
+
 /** Loads extra step implementations from a module whose default export is a list of them. */
-export async function loadSteps(file: string): Promise<StepImpl[]> {
-  const mod = (await import(pathToFileURL(resolve(file)).href)) as { default?: unknown };
-  const steps = mod.default;
-  if (!Array.isArray(steps) || !steps.every((s) => s && typeof s === 'object' && 'def' in s && 'run' in s)) {
-    throw new Error(`${file} must export default a list of step implementations (implement(def, fn))`);
-  }
-  return steps as StepImpl[];
+export async function loadSteps(file: string, bundleDir = stepBundleDir()): Promise<StepImpl[]> {
+  return (await loadStepModule(file, bundleDir)).steps;
 }
 
 /** Starts a worker with the built-in steps and any extra ones; Temporal's runtime stops it gracefully on SIGINT/SIGTERM. */
@@ -23,17 +23,21 @@ export async function startWorker(options: {
   taskQueue: string;
   artifactsDir: string;
   extraSteps?: StepImpl[];
+  /** Replaceable steps (`kiln dev` reloads edited modules); the built-ins and `extraSteps` when absent. */
+  steps?: LiveSteps;
   store?: Store;
   workflows?: boolean;
+  identity?: string;
 }) {
   const worker = await createKilnWorker({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    steps: [...builtinSteps, ...(options.extraSteps ?? [])],
+    steps: options.steps ?? [...builtinSteps, ...(options.extraSteps ?? [])],
     artifactsDir: options.artifactsDir,
     ...(options.store ? { store: options.store } : {}),
     ...(options.workflows !== undefined ? { workflows: options.workflows } : {}),
+    ...(options.identity ? { identity: options.identity } : {}),
   });
   return { worker, running: worker.run() };
 }

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
-import { FailureTypes, allNodes } from '../dsl';
+import { AUTO_VERSION, FailureTypes, allNodes } from '../dsl';
+import { LiveSteps } from './live-steps';
 import { checkApprovalWiring } from './approval-wiring';
 import { loadValueRefs } from './map-values';
 import { stepStore } from './step-store';
@@ -43,61 +45,79 @@ const invalid = (request: StepRequest, what: 'input' | 'output', error: z.ZodErr
   );
 
 /**
+ * The version a step's results are cached and recorded under: its declared version, or for
+ * `version: 'auto'` the hash of the code this worker runs for it.
+ */
+function resolvedStep(step: StepRequest['context']['step'], impl: StepImpl): StepRequest['context']['step'] {
+  if (step.version !== AUTO_VERSION) return step;
+  const code = impl.codeHash ?? createHash('sha256').update(impl.run.toString()).digest('hex');
+  return { ...step, version: `auto:${code.slice(0, 16)}` };
+}
+
+/**
  * Turns step implementations into Temporal activities: checks input and output against the
  * step's schemas (data crossing a process boundary), reuses cached results, records each
- * attempt, and reports the attempt that succeeded.
+ * attempt, and reports the attempt that succeeded. Given `LiveSteps`, each call runs the
+ * implementation of the run's generation, and a step added by a reload is found by name too.
  */
 export function stepActivities(
-  steps: StepImpl[],
+  steps: readonly StepImpl[] | LiveSteps,
   deps: { artifacts: ArtifactStore; recorder?: StepRecorder; store?: Store },
 ) {
-  const activities: Record<string, (request: StepRequest) => Promise<StepEnvelope>> = {};
-  for (const impl of steps) {
-    if (activities[impl.def.name]) throw new Error(`two implementations of step '${impl.def.name}'`);
-    // A step that runs as a child workflow has no activity of its own (deploy.rollout).
-    if (impl.def.workflow) continue;
-    activities[impl.def.name] = async (request) => {
-      const context = Context.current();
-      const attempt = context.info.attempt;
-      // A wide map's joined result arrives as a reference; the step gets the list.
-      const parsed = impl.def.input.safeParse(await loadValueRefs(request.input, deps.artifacts));
-      if (!parsed.success) throw invalid(request, 'input', parsed.error);
-      const { recorder } = deps;
-      const key = recorder ? cacheKey(request.context.step, request.input) : '';
-      const hit = await recorder?.reuse(request, key, attempt);
-      if (hit) return { ...hit, attempt };
-      await recorder?.started(request, key, attempt);
-      const sources: SourceRef[] = [];
-      const ctx: StepContext = {
-        artifacts: deps.artifacts,
-        // A light step runs as a local activity, which the server never sees: Core would warn on
-        // every heartbeat (UnknownActivity). Its liveness is the workflow task's.
-        heartbeat: (details) => {
-          if (!context.info.isLocal) context.heartbeat(details);
-        },
-        signal: context.cancellationSignal,
-        log: (message, fields) => context.log.info(message, { node: request.context.node, ...fields }),
-        readFrom: (source) => {
-          sources.push(source);
-        },
-        run: {
-          workflowId: request.context.workflowId,
-          runId: request.context.runId,
-          pipeline: request.context.pipeline,
-          node: request.context.node,
-        },
-        // Bound to this run: the principal an alias moves as is this run's recorded approver.
-        ...(deps.store ? { store: stepStore(deps.store, request.context.workflowId) } : {}),
-      };
-      // A failed attempt records nothing here: whether it ends the step (retries exhausted, a
-      // timeout, a lost worker, a cancellation) is the workflow's to decide, and it records that.
-      const output = impl.def.output.safeParse(await impl.run(parsed.data, ctx));
-      if (!output.success) throw invalid(request, 'output', output.error);
-      const envelope: StepEnvelope = { output: output.data as Record<string, unknown>, attempt };
-      await recorder?.succeeded(request, key, envelope, sources);
-      return envelope;
+  const live = steps instanceof LiveSteps ? steps : new LiveSteps(steps);
+  const runStep = async (request: StepRequest): Promise<StepEnvelope> => {
+    const context = Context.current();
+    const impl = live.lookup(context.info.activityType, request.context.workflowId);
+    if (!impl)
+      throw ApplicationFailure.nonRetryable(
+        `step '${request.context.node}' runs '${context.info.activityType}', which this worker (task queue '${context.info.taskQueue}') does not have`,
+        FailureTypes.InvalidPlan,
+      );
+    const attempt = context.info.attempt;
+    // A wide map's joined result arrives as a reference; the step gets the list.
+    const parsed = impl.def.input.safeParse(await loadValueRefs(request.input, deps.artifacts));
+    if (!parsed.success) throw invalid(request, 'input', parsed.error);
+    request = { ...request, context: { ...request.context, step: resolvedStep(request.context.step, impl) } };
+    const { recorder } = deps;
+    const key = recorder ? cacheKey(request.context.step, request.input) : '';
+    const hit = await recorder?.reuse(request, key, attempt);
+    if (hit) return { ...hit, attempt };
+    await recorder?.started(request, key, attempt);
+    const sources: SourceRef[] = [];
+    const ctx: StepContext = {
+      artifacts: deps.artifacts,
+      // A light step runs as a local activity, which the server never sees: Core would warn on
+      // every heartbeat (UnknownActivity). Its liveness is the workflow task's.
+      heartbeat: (details) => {
+        if (!context.info.isLocal) context.heartbeat(details);
+      },
+      signal: context.cancellationSignal,
+      log: (message, fields) => context.log.info(message, { node: request.context.node, ...fields }),
+      readFrom: (source) => {
+        sources.push(source);
+      },
+      run: {
+        workflowId: request.context.workflowId,
+        runId: request.context.runId,
+        pipeline: request.context.pipeline,
+        node: request.context.node,
+      },
+      // Bound to this run: the principal an alias moves as is this run's recorded approver.
+      ...(deps.store ? { store: stepStore(deps.store, request.context.workflowId) } : {}),
     };
-  }
+    // A failed attempt records nothing here: whether it ends the step (retries exhausted, a
+    // timeout, a lost worker, a cancellation) is the workflow's to decide, and it records that.
+    const output = impl.def.output.safeParse(await impl.run(parsed.data, ctx));
+    if (!output.success) throw invalid(request, 'output', output.error);
+    const envelope: StepEnvelope = { output: output.data as Record<string, unknown>, attempt };
+    await recorder?.succeeded(request, key, envelope, sources);
+    return envelope;
+  };
+  const activities: Record<string, (request: StepRequest) => Promise<StepEnvelope>> = {};
+  // A step that runs as a child workflow has no activity of its own (deploy.rollout).
+  for (const impl of live.steps()) if (!impl.def.workflow) activities[impl.def.name] = runStep;
+  // Temporal's dynamic activity: a step a reload added after the worker started.
+  if (steps instanceof LiveSteps) activities.default = runStep;
   return activities;
 }
 
@@ -105,17 +125,20 @@ export function stepActivities(
  * The workflow's local activities: which steps exist (to refuse a plan naming an unknown one),
  * and the run's start and finish, recorded when the worker has a store.
  */
-export function runActivities(steps: StepImpl[], store?: Store) {
-  const names = steps.map((s) => s.def.name);
-  const known = new Set(names);
+export function runActivities(steps: readonly StepImpl[] | LiveSteps, store?: Store) {
+  const live = steps instanceof LiveSteps ? steps : new LiveSteps(steps);
   const code = store ? gitCodeVersion() : undefined;
   return {
-    'kiln.catalog': async () => names,
+    'kiln.catalog': async () => live.names(),
     'kiln.begin': async (start: BeginRequest): Promise<RunBegun> => {
+      // The run keeps the steps it begins with, whatever a reload brings meanwhile.
+      live.pin(start.workflowId);
+      const names = live.names();
+      const known = new Set(names);
       // The workflow has validated the plan's structure already; what it learns from here is
       // whether this worker has every step. A plan it will refuse is no run to record.
       const runnable = [...allNodes(start.plan.nodes)].every((n) => n.type !== 'step' || known.has(n.step.name));
-      if (runnable) checkApprovalWiring(start.plan, steps);
+      if (runnable) checkApprovalWiring(start.plan, live.steps());
       if (store && runnable) {
         const earlier = await store.runs.getRun(SYSTEM, start.workflowId);
         // Temporal lets a closed workflow id be used again; Kiln's run id is that workflow id.
@@ -169,6 +192,7 @@ export function runActivities(steps: StepImpl[], store?: Store) {
       return false;
     },
     'kiln.recordRun': async (event: RunEvent) => {
+      live.release(event.workflowId);
       await store?.runs.recordRunFinish(SYSTEM, {
         runId: event.workflowId,
         status: event.status,

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { connectClient, loadConfig, runUrl } from '../../runtime/config';
 import { follow } from '../follow';
-import { loadPlan } from '../load-pipeline';
+import { loadPlan, pipelineFile } from '../load-pipeline';
+import { projectSettings } from '../../runtime/project-config';
 import { checkParams, parseParamArgs } from '../params';
 import { approvalPrompter } from '../approval-prompt';
 import type { Approver } from '../decide';
@@ -10,9 +11,10 @@ import { startRunAs } from '../start-run';
 import { caller, withStore } from '../store';
 import { closedReason } from '../follow';
 
-export const help = `kiln run <pipeline.ts | plan.json> [options]
+export const help = `kiln run <pipeline.ts | plan.json | name> [options]
   Compiles the pipeline, starts a run, follows it live and prints its result and Web UI link.
-  Needs the operator role.
+  Refuses a pipeline with a step no running worker of its task queue provides. A name is that of
+  a pipeline listed in kiln.config.ts, whose steps and task queue are the defaults. Needs the operator role.
   -p, --param name=value   a pipeline parameter (JSON values are parsed; repeatable)
       --detach             start the run and return at once
       --id ID              the run's workflow id (default: <pipeline>-<time>-<random>)
@@ -45,18 +47,20 @@ export async function run(args: string[], print = console.log): Promise<number> 
     );
   const parallelism = values.parallelism === undefined ? undefined : parseParallelism(values.parallelism);
   const config = loadConfig();
-  const { plan, pipeline } = await loadPlan(file);
+  const { taskQueue, stepModules, project } = await projectSettings(config, { steps: values.steps });
+  const { plan, pipeline } = await loadPlan(await pipelineFile(file, project));
   const given = parseParamArgs(values.param);
   const params = pipeline ? checkParams(pipeline, given) : given;
   const client = await connectClient(config);
   try {
     // Starting runs is the operator's; refused (and audited) before anything reaches Temporal.
     const handle = await withStore(config, async (store) =>
-      startRunAs(store, await caller(store, config, print, values.token), client, config.taskQueue, plan, params, {
+      startRunAs(store, await caller(store, config, print, values.token), client, taskQueue, plan, params, {
         ...(values.id ? { workflowId: values.id } : {}),
         ...(values['no-cache'] ? { cache: false } : {}),
         ...(parallelism !== undefined ? { parallelism } : {}),
-        ...(values.steps ? { stepModules: values.steps } : {}),
+        stepModules,
+        kilnHome: config.home,
       }),
     );
     print(

@@ -5,12 +5,15 @@ import { reconcileEvery } from '../../workers/reconcile';
 import { openKilnStore } from '../store';
 import { SYSTEM } from '../../store';
 import { checkpointEvery, checkpointFiles } from '../../store/audit-checkpoint';
-import { loadSteps, startWorker } from '../../workers/run-worker';
+import { startWorker } from '../../workers/run-worker';
+import { workerIdentity } from '../../workers/catalog-advert';
+import { startProjectSteps } from '../../workers/project-steps';
+import { projectSettings } from '../../runtime/project-config';
 
-export const help = `kiln worker [--task-queue Q] [--steps module.ts] [--no-workflows] [--verbose]
+export const help = `kiln worker [--task-queue Q] [--steps module.ts]… [--no-workflows] [--verbose]
   Runs a worker for the pipeline workflow and the built-in steps (plus the steps a module
-  exports), recording runs, steps and lineage in the store, until SIGINT/SIGTERM; running
-  steps finish first. Several workers share one store through DATABASE_URL (PostgreSQL).
+  exports; repeatable, and kiln.config.ts may list them), recording runs, steps and lineage
+  in the store, until SIGINT/SIGTERM; running steps finish first. Several workers share one store through DATABASE_URL (PostgreSQL).
   Log records go to KILN_HOME/logs/kiln.log; --verbose prints them here too.`;
 
 export async function worker(args: string[], print = console.log): Promise<number> {
@@ -18,14 +21,19 @@ export async function worker(args: string[], print = console.log): Promise<numbe
     args,
     options: {
       'task-queue': { type: 'string' },
-      steps: { type: 'string' },
+      steps: { type: 'string', multiple: true },
       'no-workflows': { type: 'boolean' },
       verbose: { type: 'boolean' },
     },
   });
   const config = loadConfig();
   print(whereLogsGo(startLogging({ home: config.home, verbose: Boolean(values.verbose) })));
-  const taskQueue = values['task-queue'] ?? config.taskQueue;
+  const { taskQueue, stepModules } = await projectSettings(config, {
+    steps: values.steps,
+    taskQueue: values['task-queue'],
+  });
+  const identity = workerIdentity();
+  const steps = await startProjectSteps({ home: config.home, taskQueue, identity, modules: stepModules, print });
   const store = await openKilnStore(config, { share: true });
   try {
     const connection = await connectWorker(config);
@@ -36,7 +44,8 @@ export async function worker(args: string[], print = console.log): Promise<numbe
         taskQueue,
         artifactsDir: config.artifactsDir,
         store,
-        extraSteps: values.steps ? await loadSteps(values.steps) : [],
+        steps: steps.live,
+        identity,
         workflows: !values['no-workflows'],
       });
       print(
@@ -66,6 +75,7 @@ export async function worker(args: string[], print = console.log): Promise<numbe
     }
   } finally {
     await store.close();
+    await steps.close();
   }
   return 0;
 }
