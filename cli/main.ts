@@ -14,6 +14,7 @@ import * as run from './commands/run';
 import * as scheduleCmd from './commands/schedule';
 import * as serve from './commands/serve';
 import * as status from './commands/status';
+import * as storeCmd from './commands/store';
 import * as streamCmd from './commands/stream';
 import * as token from './commands/token';
 import * as worker from './commands/worker';
@@ -38,6 +39,7 @@ const commands: Record<string, [Command, (args: string[]) => Promise<number>]> =
   rollback: [rollbackCmd, rollbackCmd.rollback],
   audit: [audit, audit.audit],
   token: [token, token.token],
+  store: [storeCmd, storeCmd.store],
   export: [exportCmd, exportCmd.exportCommand],
   schedule: [scheduleCmd, scheduleCmd.schedule],
   monitor: [monitorCmd, monitorCmd.monitor],

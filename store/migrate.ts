@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { is } from 'drizzle-orm';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { drizzle as drizzleNodePg, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
 import { PgliteDatabase } from 'drizzle-orm/pglite';
@@ -27,11 +28,28 @@ export async function migrate(db: PgliteDatabase<typeof schema> | NodePgDatabase
   try {
     await connection.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
     try {
-      await migrateNodePg(drizzleNodePg(connection, { schema }), { migrationsFolder });
+      if (!(await upToDate(connection)))
+        await migrateNodePg(drizzleNodePg(connection, { schema }), { migrationsFolder });
     } finally {
       await connection.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]);
     }
   } finally {
     connection.release();
   }
+}
+
+/**
+ * Whether every migration is applied, read without DDL: the migrator's first statement (CREATE
+ * SCHEMA IF NOT EXISTS) needs a right that logins other than the store's owner do not hold.
+ */
+async function upToDate(connection: pg.PoolClient): Promise<boolean> {
+  const newest = Math.max(...readMigrationFiles({ migrationsFolder }).map((m) => m.folderMillis));
+  const { rows } = await connection
+    .query<{ applied: string | null }>(`select max(created_at) as applied from drizzle.__drizzle_migrations`)
+    .catch((error: { code?: string }) => {
+      // 42P01: no migrations table yet, a new store.
+      if (error.code === '42P01') return { rows: [{ applied: null }] };
+      throw error;
+    });
+  return rows[0]?.applied != null && Number(rows[0].applied) >= newest;
 }
