@@ -240,8 +240,14 @@ export const registryApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) 
       return found;
     },
 
-    /** Points `alias` at `version` (approver role); the previous holder stays one rollback away. Audited. */
-    async promote(actor: Principal, name: string, version: number, alias: string): Promise<AliasMove> {
+    /** Points `alias` at `version` (approver role); the previous holder stays one rollback away. Audited, with the comment given. */
+    async promote(
+      actor: Principal,
+      name: string,
+      version: number,
+      alias: string,
+      options: { comment?: string } = {},
+    ): Promise<AliasMove> {
       await access.authorize(actor, 'alias.move', `model:${name}@${version}`);
       return db.transaction(async (tx) => {
         const model = await lockModel(tx, name);
@@ -255,14 +261,19 @@ export const registryApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) 
           action: 'model.alias.promote',
           subject: `model:${name}#${alias}`,
           before: previous === null ? null : { version: previous },
-          after: { version },
+          after: { version, ...(options.comment ? { comment: options.comment } : {}) },
         });
         return { model: name, alias, version, previous, changed: true };
       });
     },
 
-    /** Moves `alias` back to the version that held it before the current one (approver role). Audited. */
-    async rollback(actor: Principal, name: string, alias: string): Promise<AliasMove> {
+    /** Moves `alias` back to the version that held it before the current one (approver role). Audited, with the comment given. */
+    async rollback(
+      actor: Principal,
+      name: string,
+      alias: string,
+      options: { comment?: string } = {},
+    ): Promise<AliasMove> {
       await access.authorize(actor, 'alias.move', `model:${name}#${alias}`);
       return db.transaction(async (tx) => {
         const model = await lockModel(tx, name);
@@ -280,7 +291,7 @@ export const registryApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) 
           action: 'model.alias.rollback',
           subject: `model:${name}#${alias}`,
           before: { version: from },
-          after: { version: target!.version },
+          after: { version: target!.version, ...(options.comment ? { comment: options.comment } : {}) },
         });
         return { model: name, alias, version: target!.version, previous: from, changed: true };
       });

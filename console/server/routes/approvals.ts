@@ -1,0 +1,78 @@
+import type { FastifyInstance } from 'fastify';
+import { statusQuery, type runPipeline } from '../../../workflows';
+import { recordAndSend } from '../../../cli/decide';
+import type { DecisionRequest, DecisionResponse, PendingApproval } from '../../api';
+import type { ConsoleContext } from '../context';
+
+// Running runs asked at once for their waiting gates; the rest wait their turn.
+const QUERY_BATCH = 16;
+
+export function approvalRoutes(app: FastifyInstance, { store, client }: ConsoleContext) {
+  app.get('/api/approvals', async (request): Promise<PendingApproval[]> => {
+    const running = await store.runs.pageRuns(request.principal, { status: 'running', limit: 500 });
+    const pending: PendingApproval[] = [];
+    for (let i = 0; i < running.length; i += QUERY_BATCH) {
+      const batch = running.slice(i, i + QUERY_BATCH);
+      const snapshots = await Promise.all(
+        batch.map((run) =>
+          client.workflow
+            .getHandle<typeof runPipeline>(run.workflowId)
+            .query(statusQuery)
+            // A run whose worker does not answer has no gate the console can show as waiting.
+            .catch(() => undefined),
+        ),
+      );
+      batch.forEach((run, k) => {
+        for (const node of snapshots[k]?.nodes ?? [])
+          if (node.type === 'approval' && node.status === 'waiting')
+            pending.push({
+              runId: run.id,
+              pipeline: run.pipelineName,
+              gate: node.id,
+              shown: node.gate?.show ?? {},
+              waitingSince: node.gate?.since ?? null,
+            });
+      });
+    }
+    return pending;
+  });
+
+  app.post<{ Params: { runId: string; gate: string }; Body: DecisionRequest }>(
+    '/api/approvals/:runId/:gate',
+    {
+      schema: {
+        params: {
+          type: 'object',
+          required: ['runId', 'gate'],
+          properties: {
+            runId: { type: 'string', minLength: 1, maxLength: 400 },
+            gate: { type: 'string', minLength: 1, maxLength: 200 },
+          },
+        },
+        body: {
+          type: 'object',
+          required: ['decision'],
+          additionalProperties: false,
+          properties: {
+            decision: { type: 'string', enum: ['approve', 'reject'] },
+            comment: { type: 'string', maxLength: 2000 },
+          },
+        },
+      },
+    },
+    async (request): Promise<DecisionResponse> => {
+      const { runId, gate } = request.params;
+      const approved = request.body.decision === 'approve';
+      // The same path as `kiln approve`: the role is checked and the decision recorded, then sent.
+      await recordAndSend(
+        client.workflow.getHandle(runId),
+        store,
+        request.principal,
+        gate,
+        approved,
+        request.body.comment || undefined,
+      );
+      return { runId, gate, approved, by: request.principal.name };
+    },
+  );
+}
