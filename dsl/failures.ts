@@ -14,6 +14,15 @@ export const failureCatalogue = {
   InvalidInput: { retryable: false, meaning: "a step's input does not match its schema" },
   InvalidOutput: { retryable: false, meaning: 'a step returned output that does not match its schema' },
   InvalidData: { retryable: false, meaning: 'the data is malformed: a bad file, a missing column, a bad label' },
+  NonFiniteData: {
+    retryable: false,
+    meaning:
+      'a number is infinite or NaN, or overflows, where a finite one is needed: in a file, a fitted statistic, a feature',
+  },
+  TrainingDiverged: {
+    retryable: false,
+    meaning: 'the training loss became NaN or infinite; lower the learning rate or rescale the features',
+  },
   InvalidQuery: { retryable: false, meaning: 'a source query is rejected by its database' },
   InvalidDecision: { retryable: false, meaning: 'an approval decision names no waiting gate or no approver' },
   DataQualityFailed: { retryable: false, meaning: 'a declared data-quality check failed' },

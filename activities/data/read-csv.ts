@@ -7,6 +7,7 @@ import { CsvSyntaxError, parseCsv, type CsvRecord } from './csv';
 import type { Column } from '../common/dataset/dataset';
 import { article, inputFile, progress, writeScanned } from './ingest';
 import { invalidData } from '../common/failures';
+import { isNonFinite, isNumericType, nonFiniteFailure, type NonFiniteSeen } from './non-finite';
 import { readCsv } from './steps';
 
 /** The records of a file, with parse errors turned into non-retryable failures that name the place. */
@@ -73,6 +74,7 @@ export const readCsvImpl = implement(readCsv, async (input, ctx) => {
   let types: Array<ColumnType | TypeInference> = [];
   let missing: number[] = [];
   let labelIndex = -1;
+  const nonFinite = new Map<number, NonFiniteSeen>();
 
   // The first pass also fingerprints the file, so lineage names the exact bytes that were read.
   const fingerprint = fileFingerprint(path);
@@ -112,6 +114,11 @@ export const readCsvImpl = implement(readCsv, async (input, ctx) => {
             { path, line: record.line, column: input.label },
           );
         }
+      } else if ((typeof type !== 'string' || isNumericType(type)) && isNonFinite(raw)) {
+        // Whether it is a number that is not finite, or just text, is known once the column's type is.
+        const seen = nonFinite.get(i);
+        if (seen) seen.rows++;
+        else nonFinite.set(i, { line: record.line, rows: 1 });
       } else if (typeof type === 'string') {
         if (parseCell(raw, type) === undefined) {
           throw invalidData(
@@ -137,6 +144,20 @@ export const readCsvImpl = implement(readCsv, async (input, ctx) => {
     const type = types[i]!;
     return { name, type: typeof type === 'string' ? type : type.type };
   });
+  for (const [i, seen] of nonFinite) {
+    const column = columns[i]!;
+    if (isNumericType(column.type)) {
+      if (input.nonFinite !== 'missing' || i === labelIndex) {
+        const named = declared[column.name] !== undefined || i === labelIndex;
+        throw nonFiniteFailure(path, { index: i, ...(named ? { name: column.name } : {}) }, seen);
+      }
+      missing[i]! += seen.rows;
+    } else if (column.type === 'boolean') {
+      // `inf` is no boolean: the column holds text.
+      column.type = 'string';
+    }
+  }
+  const readAsMissing = (raw: string, i: number) => isNumericType(columns[i]!.type) && isNonFinite(raw);
   // The second pass is fingerprinted too: writeScanned fails if it read other bytes than the first.
   const again = fileFingerprint(path);
   async function* values(): AsyncGenerator<Cell[]> {
@@ -148,7 +169,7 @@ export const readCsvImpl = implement(readCsv, async (input, ctx) => {
       }
       checkWidth(path, record, names, headerLine);
       yield record.fields.map((raw, i) => {
-        const value = parseCell(raw, columns[i]!.type);
+        const value = readAsMissing(raw, i) ? null : parseCell(raw, columns[i]!.type);
         if (value === undefined)
           throw new Error(`${path} changed while it was being read (line ${record.line}); read it again`);
         return value;

@@ -17,6 +17,12 @@ export const readCsv = defineStep({
     path: z.string().min(1).describe("file path, relative to the worker's working directory"),
     label: z.string().min(1).optional().describe('a column that must exist and have no missing values'),
     columns: z.record(z.string(), columnType).optional().describe('declared types by column name; others are inferred'),
+    nonFinite: z
+      .enum(['refuse', 'missing'])
+      .optional()
+      .describe(
+        'inf, -Infinity, nan or 1e309 in a numeric column: fail naming line and column (the default), or read as missing',
+      ),
   }),
   output: z.object({
     dataset: datasetRef,

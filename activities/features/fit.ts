@@ -3,7 +3,9 @@ import { invalidData } from '../common/failures';
 import { implement } from '../library';
 import { transformRef } from '../refs';
 import { fitFeatures } from './steps';
-import { TransformFitError, TransformFitter } from './fitter';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureTypes } from '../../dsl/failures';
+import { NonFiniteFitError, TransformFitError, TransformFitter } from './fitter';
 import { transformWidth, type TransformSpec } from '../common/model/transform';
 
 const PROGRESS_EVERY = 50_000;
@@ -34,6 +36,11 @@ export const fitFeaturesImpl = implement(fitFeatures, async (input, ctx) => {
     }
     spec = fitter.finish();
   } catch (error) {
+    if (error instanceof NonFiniteFitError)
+      throw ApplicationFailure.nonRetryable(error.message, FailureTypes.NonFiniteData, {
+        column: error.column,
+        row: error.row,
+      });
     if (error instanceof TransformFitError) throw invalidData(error.message, { column: error.column });
     throw error;
   }

@@ -33,6 +33,18 @@ export class TransformFitError extends Error {
   }
 }
 
+/** A number a model cannot be fitted on: an infinite value, or values whose mean or spread overflows. */
+export class NonFiniteFitError extends TransformFitError {
+  constructor(
+    column: string,
+    readonly row: number,
+    message: string,
+  ) {
+    super(column, message);
+    this.name = 'NonFiniteFitError';
+  }
+}
+
 const isNumeric = (c: Column) => c.type === 'number' || c.type === 'integer';
 
 interface NumericStats {
@@ -40,7 +52,13 @@ interface NumericStats {
   mean: number;
   m2: number;
   values?: number[];
+  /** The value of largest magnitude and its row (1-based), to name in an overflow. */
+  largest: { value: number; row: number };
 }
+
+/** The model reads features as float32: a statistic past its range makes every transformed value 0 or NaN. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+const representable = (x: number) => Math.abs(x) <= FLOAT32_MAX;
 
 /**
  * Fits a transform: Welford mean and population std for numeric columns (std 0 becomes 1, as in
@@ -102,7 +120,13 @@ export class TransformFitter {
           );
         }
         const keep = impute === 'median' || (bucket !== undefined && 'quantiles' in bucket);
-        this.numeric.set(c.name, { n: 0, mean: 0, m2: 0, ...(keep ? { values: [] } : {}) });
+        this.numeric.set(c.name, {
+          n: 0,
+          mean: 0,
+          m2: 0,
+          largest: { value: 0, row: 0 },
+          ...(keep ? { values: [] } : {}),
+        });
       } else {
         if (bucket) throw new TransformFitError(c.name, `is ${c.type}, not numeric; only numbers can be bucketized`);
         if (impute === 'mean' || impute === 'median')
@@ -117,10 +141,21 @@ export class TransformFitter {
     }
   }
 
+  private rows = 0;
+
   observe(row: Readonly<Record<string, Cell>>): void {
+    this.rows++;
     for (const [name, s] of this.numeric) {
       const x = row[name];
-      if (typeof x !== 'number' || !Number.isFinite(x)) continue;
+      // NaN is how a dataset marks a missing number; an infinity is a value no statistic survives.
+      if (typeof x !== 'number' || Number.isNaN(x)) continue;
+      if (!Number.isFinite(x))
+        throw new NonFiniteFitError(
+          name,
+          this.rows,
+          `row ${this.rows} holds ${x}; a model cannot be fitted on infinite values: fix or drop the row, or make it missing`,
+        );
+      if (Math.abs(x) > Math.abs(s.largest.value)) s.largest = { value: x, row: this.rows };
       s.n++;
       const delta = x - s.mean;
       s.mean += delta / s.n;
@@ -180,6 +215,12 @@ export class TransformFitter {
           return { name: c.name, type: 'bucketized', boundaries, ...(fill ? { impute: fill } : {}) };
         }
         const std = s.n > 0 ? Math.sqrt(s.m2 / s.n) : 0;
+        if (!representable(mean) || !representable(std))
+          throw new NonFiniteFitError(
+            c.name,
+            s.largest.row,
+            `its values (up to ${s.largest.value.toPrecision(3)} on row ${s.largest.row}) overflow the mean or spread the model reads in float32; rescale the column or drop those rows`,
+          );
         return { name: c.name, type: 'numeric', mean, std: std > 0 ? std : 1, ...(fill ? { impute: fill } : {}) };
       }
       const counts = this.categories.get(c.name)!;

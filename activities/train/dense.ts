@@ -1,3 +1,5 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureTypes } from '../../dsl/failures';
 import { loadDataset, type Column, type Row } from '../common/dataset/dataset';
 import { invalidData } from '../common/failures';
 import { loadTransform } from '../common/model/transform';
@@ -50,6 +52,15 @@ export async function loadTrainingData(
     if (error instanceof TransformInputError)
       throw invalidData(`training data: ${error.message}`, { feature: error.feature });
     throw error;
+  }
+  const bad = features.findIndex((x) => !Number.isFinite(x));
+  if (bad >= 0) {
+    const row = Math.floor(bad / (features.length / rows.length)) + 1;
+    throw ApplicationFailure.nonRetryable(
+      `training data: row ${row} has a feature that is not finite after the transform (an infinite or overflowing value); fix the row, or refit the transform on data without it`,
+      FailureTypes.NonFiniteData,
+      { row },
+    );
   }
   return { spec, columns, rows, features };
 }

@@ -1,4 +1,6 @@
 import type { LayersModel, Tensor2D } from '@tensorflow/tfjs';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureTypes } from '../../dsl/failures';
 import { mulberry32, shuffleInPlace } from '../common/random';
 import type { Tf } from './backend';
 import type { Activation, DenseLayer } from '../common/model/model';
@@ -108,6 +110,13 @@ export async function fitNetwork(
       }
     }
     const loss = total / n;
+    // Once the loss is NaN or infinite every weight after it is too: stop rather than store such a model.
+    if (!Number.isFinite(loss))
+      throw ApplicationFailure.nonRetryable(
+        `training diverged: the loss is ${loss} after epoch ${epoch} of ${options.epochs}; lower the learning rate, or rescale the features and check them for extreme values`,
+        FailureTypes.TrainingDiverged,
+        { epoch, loss: String(loss) },
+      );
     losses.push(loss);
     options.onEpoch?.(epoch, loss);
     // Let timers and I/O run, so heartbeats go out and a cancellation can arrive.

@@ -6,6 +6,7 @@
 // macro average over classes of its one-vs-rest value, as ROC AUC is.
 
 import { averagePrecision, brierScore, calibration } from './calibration';
+import { MetricInputError } from './input-check';
 
 export interface Confusion {
   tp: number;
@@ -128,7 +129,8 @@ export function averageRanks(values: readonly number[]): number[] {
 
 /**
  * Area under the ROC curve, by the Mann–Whitney statistic (equal to the trapezoidal area
- * scikit-learn computes, ties included). NaN when only one class is present.
+ * scikit-learn computes, ties included). Undefined when only one class is present: a
+ * MetricInputError then, as scikit-learn raises, never a number a gate could read.
  */
 export function rocAuc(yTrue: readonly number[], yScore: readonly number[]): number {
   checkBinary(yTrue, yScore);
@@ -142,7 +144,11 @@ export function rocAuc(yTrue: readonly number[], yScore: readonly number[]): num
     }
   });
   const negatives = yTrue.length - positives;
-  if (positives === 0 || negatives === 0) return Number.NaN;
+  if (positives === 0 || negatives === 0)
+    throw new MetricInputError(
+      'roc_auc',
+      `yTrue holds only class ${positives === 0 ? 0 : 1} (${yTrue.length} rows); ROC AUC needs both classes: evaluate on a larger or stratified set`,
+    );
   return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
 }
 
@@ -270,7 +276,7 @@ export interface ClassMetrics {
 
 /**
  * Multiclass metrics from class probabilities: accuracy of the argmax, macro-averaged precision,
- * recall and F1; macro one-vs-rest ROC AUC and PR AUC (NaN if a class is absent), Brier score and
+ * recall and F1; macro one-vs-rest ROC AUC (a MetricInputError if a class is absent) and PR AUC, Brier score and
  * expected calibration error; log loss.
  */
 export function multiclassMetrics(

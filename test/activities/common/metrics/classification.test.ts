@@ -51,8 +51,8 @@ describe('binary metrics', () => {
     assert.deepEqual(averageRanks([10, 20, 10, 30]), [1.5, 3, 1.5, 4]);
   });
 
-  it('gives NaN ROC AUC when only one class is present', () => {
-    assert.ok(Number.isNaN(rocAuc([1, 1], [0.2, 0.4])));
+  it('refuses ROC AUC when only one class is present, as scikit-learn does', () => {
+    assert.throws(() => rocAuc([1, 1], [0.2, 0.4]), /roc_auc: yTrue holds only class 1 \(2 rows\)/);
   });
 
   it('returns the ROC curve scikit-learn returns for its example', () => {
