@@ -75,6 +75,12 @@ export async function findPipelines(paths: readonly string[], root: string): Pro
   return [...new Set(found)].map((file) => relative(root, file)).sort();
 }
 
-/** Where a pipeline's checks may be declared beside it: `credit-risk.ts` → `credit-risk.checks.ts`. */
-export const checksFileFor = (file: string) =>
-  join(dirname(file), `${basename(file).replace(/(\.plan)?\.json$|\.ts$/, '')}.checks.ts`);
+/**
+ * The checks file beside a pipeline (`credit-risk.ts` → `credit-risk.checks.ts`) when there is one,
+ * canonical and confined to the project like the pipeline itself.
+ */
+export async function checksFileBeside(file: string, root: string): Promise<string | undefined> {
+  const beside = join(dirname(file), `${basename(file).replace(/(\.plan)?\.json$|\.ts$/, '')}.checks.ts`);
+  const real = await inProject(beside, root);
+  return (await stat(real).catch(() => undefined))?.isFile() ? real : undefined;
+}

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -8,7 +8,7 @@ import { ArtifactStore } from '../../activities/artifacts/store';
 import { loadPlan } from '../load-pipeline';
 import { checksDeclaration, type ChecksDeclaration } from './declaration';
 import { CheckDeclarationError, runDataCheck, runModelCheck } from './declared';
-import { checksFileFor, findPipelines } from './project';
+import { checksFileBeside, findPipelines } from './project';
 import { typecheck, type TypeError } from './typecheck';
 
 /** What one check is about: the plan compiles, its file type-checks, its data and model checks pass. */
@@ -67,29 +67,45 @@ async function timed(
   }
 }
 
-/** The checks declared for a pipeline: `<name>.checks.ts` beside it, else its module's `checks` export. */
-async function declarationFor(file: string, root: string): Promise<ChecksDeclaration | undefined> {
-  const beside = checksFileFor(resolve(root, file));
-  const source = (await stat(beside).catch(() => undefined))?.isFile()
-    ? { path: beside, value: ((await import(pathToFileURL(beside).href)) as { default?: unknown }).default }
-    : file.endsWith('.ts')
-      ? {
-          path: resolve(root, file),
-          value: ((await import(pathToFileURL(resolve(root, file)).href)) as { checks?: unknown }).checks,
-        }
-      : undefined;
-  if (source?.value === undefined) return undefined;
-  const parsed = checksDeclaration.safeParse(source.value);
+/** Where a pipeline's checks are declared: a checks file beside it, or its module's `checks` export. */
+type ChecksSource = { beside: string } | { module: string } | { refused: unknown } | undefined;
+
+/** Where `file`'s checks are declared; a checks file beside it that leads out of the project is reported as refused. */
+async function checksSourceOf(file: string, root: string): Promise<ChecksSource> {
+  try {
+    const beside = await checksFileBeside(file, root);
+    if (beside) return { beside };
+  } catch (refused) {
+    return { refused };
+  }
+  return file.endsWith('.ts') ? { module: resolve(root, file) } : undefined;
+}
+
+/** The checks declared at `source`, read with their schema. */
+async function declarationFrom(source: ChecksSource, root: string): Promise<ChecksDeclaration | undefined> {
+  if (!source) return undefined;
+  if ('refused' in source) throw source.refused;
+  const path = 'beside' in source ? source.beside : source.module;
+  const mod = (await import(pathToFileURL(path).href)) as { default?: unknown; checks?: unknown };
+  const value = 'beside' in source ? mod.default : mod.checks;
+  if (value === undefined) return undefined;
+  const parsed = checksDeclaration.safeParse(value);
   if (!parsed.success)
     throw new Error(
-      `${relative(root, source.path)} declares checks kiln check cannot read: ${parsed.error.issues
+      `${relative(root, path)} declares checks kiln check cannot read: ${parsed.error.issues
         .map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`)
         .join('; ')}`,
     );
   return parsed.data;
 }
 
-async function checkPipeline(file: string, root: string, types: readonly TypeError[], scratch: ArtifactStore) {
+async function checkPipeline(
+  file: string,
+  root: string,
+  declaredIn: ChecksSource,
+  types: readonly TypeError[],
+  scratch: ArtifactStore,
+) {
   const cases: CheckCase[] = [];
   let plan: PipelinePlan | undefined;
   cases.push(
@@ -113,7 +129,7 @@ async function checkPipeline(file: string, root: string, types: readonly TypeErr
   const compiled = plan;
   let declared: ChecksDeclaration | undefined;
   const read = await timed({ file, kind: 'checks', name: 'declares readable checks' }, async () => {
-    declared = await declarationFor(file, root);
+    declared = await declarationFrom(declaredIn, root);
   });
   if (!read.passed) return [...cases, read];
   const where = { plan: compiled, root, artifacts: scratch };
@@ -146,20 +162,18 @@ async function checkPipeline(file: string, root: string, types: readonly TypeErr
 export async function runChecks(paths: readonly string[], root: string): Promise<CheckReport> {
   const files = await findPipelines(paths, root);
   if (files.length === 0) throw new Error(`no pipelines found under ${paths.length ? paths.join(', ') : root}`);
-  const modules = files.filter((f) => f.endsWith('.ts'));
-  const besides = [];
-  for (const file of files) {
-    const beside = checksFileFor(resolve(root, file));
-    if ((await stat(beside).catch(() => undefined))?.isFile()) besides.push(beside);
-  }
-  const errors = await typecheck([...modules, ...besides], root);
+  const sources = new Map<string, ChecksSource>();
+  for (const file of files) sources.set(file, await checksSourceOf(file, root));
+  const besides = [...sources.values()].flatMap((s) => (s && 'beside' in s ? [s.beside] : []));
+  const errors = await typecheck([...files.filter((f) => f.endsWith('.ts')), ...besides], root);
   const scratch = await mkdtemp(join(tmpdir(), 'kiln-check-'));
   try {
     const cases: CheckCase[] = [];
     for (const file of files) {
-      const mine = resolve(root, file);
-      const own = errors.filter((e) => e.file === mine || e.file === checksFileFor(mine));
-      cases.push(...(await checkPipeline(file, root, own, new ArtifactStore(scratch))));
+      const source = sources.get(file);
+      const own = [resolve(root, file), ...(source && 'beside' in source ? [source.beside] : [])];
+      const types = errors.filter((e) => own.includes(e.file));
+      cases.push(...(await checkPipeline(file, root, source, types, new ArtifactStore(scratch))));
     }
     return { root, files, cases, passed: cases.every((c) => c.passed) };
   } finally {

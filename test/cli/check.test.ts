@@ -96,6 +96,20 @@ export default defineChecks({
 });
 `,
   );
+  // A checks file beside a pipeline that is a symlink to code outside the project: never imported.
+  await writeFile(
+    join(project, 'sneaky.ts'),
+    `${header}
+export default pipeline({ name: 'sneaky' }, (p) => {
+  p.step(readCsv, { path: 'data/people.csv' });
+});
+`,
+  );
+  await writeFile(
+    join(outside, 'evil.checks.ts'),
+    `import { writeFileSync } from 'node:fs';\nwriteFileSync('${join(outside, 'imported')}', 'yes');\nexport default {};\n`,
+  );
+  await symlink(join(outside, 'evil.checks.ts'), join(project, 'sneaky.checks.ts'));
   await writeFile(
     join(project, 'bad-gate.ts'),
     `${header}
@@ -145,7 +159,7 @@ describe('kiln check', () => {
 
     it('finds every pipeline module and JSON plan in the project and exits 1', () => {
       assert.equal(code, 1);
-      assert.deepEqual(report.files, ['bad-data.ts', 'bad-gate.ts', 'cycle.plan.json', 'type-error.ts']);
+      assert.deepEqual(report.files, ['bad-data.ts', 'bad-gate.ts', 'cycle.plan.json', 'sneaky.ts', 'type-error.ts']);
       assert.equal(report.passed, false);
     });
 
@@ -184,6 +198,13 @@ describe('kiln check', () => {
       const [refused] = failed('bad-data.ts', 'data').filter((c) => c.name.includes('secret.csv'));
       assert.ok(refused, JSON.stringify(report.cases));
       assert.match(refused.reason!, /refusing .*secret\.csv: it is outside the project/);
+    });
+
+    it('refuses a checks file that is a symlink leading out of the project, without importing it', async () => {
+      const [refused] = failed('sneaky.ts', 'checks');
+      assert.ok(refused, JSON.stringify(report.cases));
+      assert.match(refused.reason!, /refusing .*sneaky\.checks\.ts: it is outside the project/);
+      await assert.rejects(readFile(join(outside, 'imported')), { code: 'ENOENT' });
     });
 
     it('writes JUnit XML that lists each failure under its pipeline file', () => {
