@@ -2,6 +2,11 @@ import { z } from 'zod';
 import { defineStep } from '../../dsl';
 import { datasetRef, modelRef, transformRef } from '../refs';
 
+// Training heartbeats every second from the worker's main thread while a pool thread fits
+// (activities/common/compute-pool.ts), so a lost worker shows within 20 s, and its step is
+// retried on another worker well inside 30 s.
+const TRAIN_HEARTBEAT_TIMEOUT = '20s';
+
 // The network and its optimizer, the same for both trainers.
 const network = {
   hidden: z.array(z.number().int().positive()).optional().describe('hidden layer sizes, for mlp; default [16]'),
@@ -38,7 +43,7 @@ export const trainClassifier = defineStep({
     trainMetrics: z.object({ loss: z.number(), accuracy: z.number() }),
     backend: z.string(),
   }),
-  options: { startToCloseTimeout: '2h', heartbeatTimeout: '2m' },
+  options: { startToCloseTimeout: '2h', heartbeatTimeout: TRAIN_HEARTBEAT_TIMEOUT },
 });
 
 /**
@@ -67,5 +72,5 @@ export const trainRegressor = defineStep({
     trainMetrics: z.object({ mae: z.number(), rmse: z.number(), r2: z.number() }),
     backend: z.string(),
   }),
-  options: { startToCloseTimeout: '2h', heartbeatTimeout: '2m' },
+  options: { startToCloseTimeout: '2h', heartbeatTimeout: TRAIN_HEARTBEAT_TIMEOUT },
 });
