@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { historyToJSON, type History } from '@temporalio/common/lib/proto-utils';
 import { z } from 'zod';
 import { ArtifactStore } from '../../activities/artifacts/store';
 import { implement } from '../../activities/library';
@@ -8,6 +7,7 @@ import { DEFAULT_MAP_PARALLELISM, defineStep, pipeline } from '../../dsl';
 import type { RunInput, ValuesRef } from '../../workflows/protocol';
 import { engine } from '../fixtures/engine';
 import { add, list, testSteps } from '../fixtures/steps';
+import { historyChain } from '../support/history-chain';
 
 const total = defineStep({
   name: 'test.total',
@@ -41,26 +41,6 @@ after(async () => {
   await kiln?.stop();
 });
 
-/**
- * Every generation of a run (the continue-as-new chain): its event count, its size as JSON (larger
- * than the server's protobuf), and the size of its input.
- */
-async function generations(workflowId: string, firstRunId: string) {
-  const found: Array<{ events: number; bytes: number; inputBytes: number }> = [];
-  for (let runId: string | undefined = firstRunId; runId;) {
-    const history: History = await kiln.client.workflow.getHandle(workflowId, runId).fetchHistory();
-    const events = history.events ?? [];
-    const input = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
-    found.push({
-      events: events.length,
-      bytes: historyToJSON(history).length,
-      inputBytes: input?.length ?? 0,
-    });
-    runId = events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
-  }
-  return found;
-}
-
 const ITEMS = 10_000;
 
 describe('a map over a list sized at run time', () => {
@@ -85,7 +65,7 @@ describe('a map over a list sized at run time', () => {
       Array.from({ length: ITEMS }, (_, i) => i + 1),
     );
 
-    const chain = await generations(handle.workflowId, handle.firstExecutionRunId);
+    const chain = await historyChain(kiln.client, handle.workflowId, handle.firstExecutionRunId);
     console.log(`${ITEMS} items in ${seconds.toFixed(1)} s; generations: ${JSON.stringify(chain)}`);
     assert.ok(chain.length > 1, 'the run continued as new');
     for (const g of chain) {

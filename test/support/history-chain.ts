@@ -1,0 +1,26 @@
+import type { Client } from '@temporalio/client';
+import { historyToJSON, type History } from '@temporalio/common/lib/proto-utils';
+
+/** One run of a continue-as-new chain: its event count, its history's size as JSON, and its input's size. */
+export interface Generation {
+  events: number;
+  /** As JSON, which is larger than the server's protobuf. */
+  bytes: number;
+  inputBytes: number;
+}
+
+/** Every generation of a workflow, following continue-as-new from its first run. */
+export async function historyChain(client: Client, workflowId: string, firstRunId: string): Promise<Generation[]> {
+  const found: Generation[] = [];
+  for (let runId: string | undefined = firstRunId; runId;) {
+    const history: History = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const events = history.events ?? [];
+    found.push({
+      events: events.length,
+      bytes: historyToJSON(history).length,
+      inputBytes: events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data?.length ?? 0,
+    });
+    runId = events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+  }
+  return found;
+}
