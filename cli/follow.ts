@@ -1,5 +1,5 @@
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { WorkflowHandle } from '@temporalio/client';
+import { isGrpcDeadlineError, type WorkflowHandle } from '@temporalio/client';
 import type { runPipeline } from '../workflows';
 import { statusQuery } from '../workflows';
 import type { NodeSnapshot, RunSnapshot } from '../workflows/protocol';
@@ -69,8 +69,47 @@ export async function closedReason(handle: RunHandle): Promise<string | undefine
   }
 }
 
+const BUSY_FIRST_WAIT_MS = 500;
+const BUSY_MAX_WAIT_MS = 5000;
+
 /**
- * Polls a run and prints each node's changes as they happen, until the run ends.
+ * The run's status, asked of its worker. A worker too busy to answer in time (the query timed
+ * out) is asked again with backoff, calling `onBusy` before each wait, for up to `patienceMs`
+ * (by default without end); any other error is thrown.
+ */
+export async function queryStatus(
+  handle: RunHandle,
+  options: { onBusy?: (waitMs: number) => void; patienceMs?: number; signal?: AbortSignal } = {},
+): Promise<RunSnapshot> {
+  const giveUpAt = Date.now() + (options.patienceMs ?? Infinity);
+  for (let wait = BUSY_FIRST_WAIT_MS; ; wait = Math.min(wait * 2, BUSY_MAX_WAIT_MS)) {
+    try {
+      return await handle.query(statusQuery);
+    } catch (error) {
+      if (!isGrpcDeadlineError(error) || Date.now() + wait > giveUpAt || options.signal?.aborted) throw error;
+      options.onBusy?.(wait);
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
+
+/** Says once per busy spell that the worker is busy, as `print` lines. */
+export function busyNotice(print: (line: string) => void) {
+  let told = false;
+  return {
+    onBusy: () => {
+      if (!told) print('  the worker is busy and did not answer in time; asking again until it does');
+      told = true;
+    },
+    answered: () => {
+      told = false;
+    },
+  };
+}
+
+/**
+ * Polls a run and prints each node's changes as they happen, until the run ends. A worker busy
+ * with a heavy step is asked again until it answers: the run goes on meanwhile.
  * `onWaiting` is called once for each gate that starts waiting.
  */
 export async function follow(
@@ -84,10 +123,15 @@ export async function follow(
 ): Promise<RunSnapshot> {
   const shown = new Map<string, string>();
   const asked = new Set<string>();
+  const busy = busyNotice(options.print);
   for (;;) {
     let status: RunSnapshot;
     try {
-      status = await handle.query(statusQuery);
+      status = await queryStatus(handle, {
+        onBusy: busy.onBusy,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      busy.answered();
     } catch (error) {
       // A run that has not yet reached its first workflow task cannot answer queries.
       if (/not found|no poller|did not register|query handler/i.test((error as Error).message)) {

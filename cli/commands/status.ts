@@ -1,13 +1,16 @@
 import { parseArgs } from 'node:util';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { statusQuery, type runPipeline } from '../../workflows';
+import type { runPipeline } from '../../workflows';
 import { connectClient, loadConfig, runUrl } from '../../runtime/config';
 import { closedState } from '../../workers/reconcile';
-import { closedReason, pendingProgress } from '../follow';
+import { busyNotice, closedReason, pendingProgress, queryStatus } from '../follow';
 import { renderStatus } from '../render';
 
 export const help = `kiln status <run-id> [--json]
   Every step's state, attempts, timings and outputs, and the run's Web UI link.`;
+
+/** How long `kiln status` keeps asking a worker too busy to answer. */
+const STATUS_PATIENCE_MS = 120_000;
 
 export async function status(args: string[], print = console.log): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } });
@@ -21,7 +24,8 @@ export async function status(args: string[], print = console.log): Promise<numbe
       if (error instanceof WorkflowNotFoundError) throw new Error(`no run '${id}' in namespace ${config.namespace}`);
       throw error;
     });
-    const state = await handle.query(statusQuery);
+    const busy = busyNotice((line) => console.error(line.trim()));
+    const state = await queryStatus(handle, { onBusy: busy.onBusy, patienceMs: STATUS_PATIENCE_MS });
     // A run terminated or timed out in Temporal never says so itself: its last state reads `running`.
     const closed = closedState(description.status.name);
     const shown = closed === 'terminated' || closed === 'timed_out' ? closed : undefined;
