@@ -26,6 +26,13 @@ import {
 import type { ProjectConfig } from '../runtime/project-config';
 
 /**
+ * Zod, the schema library step inputs, outputs and pipeline parameters are written in: the same
+ * copy Kiln checks them with.
+ * @example const input = z.object({ dataset: datasetRef, column: z.string() });
+ */
+export { z } from 'zod';
+
+/**
  * Declares a pipeline: a name, typed parameters, and a body that wires steps into a DAG.
  * @example
  * export default pipeline({ name: 'wages', params: z.object({ data: z.string() }) }, (p, params) => {

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
-import { basename, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import type { StepImpl } from '../activities/library';
 
@@ -28,13 +28,31 @@ export class StepModuleError extends Error {
   }
 }
 
-// Packages stay imports of the very files Node would load (one copy of 'kiln' and of zod for the
-// whole process), named by absolute URL so that the bundle can live under KILN_HOME.
-const packagesByUrl: Plugin = {
-  name: 'kiln-packages-by-url',
+// Kiln's own source, as installed: a step module that reaches into it by a relative path (as
+// tests in this repository do) must share Kiln's modules, not bundle copies of them.
+const KILN_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const KILN_SOURCE = [
+  'activities',
+  'cli',
+  'dsl',
+  'runtime',
+  'sdk',
+  'store',
+  'workers',
+  'workflows',
+  'serving',
+  'monitor',
+].map((dir) => join(KILN_ROOT, dir) + sep);
+const isKilnSource = (path: string) => KILN_SOURCE.some((dir) => path.startsWith(dir));
+
+// Packages and Kiln's own files stay imports of the very files Node would load (one copy of
+// 'kiln' and of zod for the whole process), named by absolute URL so that the bundle can live
+// under KILN_HOME. Only the project's own files are bundled: they are what a reload reloads.
+const sharedByUrl: Plugin = {
+  name: 'kiln-shared-by-url',
   setup(b) {
-    b.onResolve({ filter: /^[^./]/ }, async (args) => {
-      if (args.pluginData === 'kiln-inner' || isBuiltin(args.path)) return undefined;
+    b.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData === 'kiln-inner' || args.kind === 'entry-point' || isBuiltin(args.path)) return undefined;
       const found = await b.resolve(args.path, {
         kind: args.kind,
         resolveDir: args.resolveDir,
@@ -42,7 +60,9 @@ const packagesByUrl: Plugin = {
         pluginData: 'kiln-inner',
       });
       if (found.errors.length) return { errors: found.errors };
-      return { path: pathToFileURL(found.path).href, external: true };
+      const bare = !args.path.startsWith('.') && !args.path.startsWith('/');
+      if (bare || isKilnSource(found.path)) return { path: pathToFileURL(found.path).href, external: true };
+      return { path: found.path };
     });
   },
 };
@@ -67,7 +87,7 @@ export async function loadStepModule(file: string, bundleDir: string): Promise<S
       mainFields: ['main'],
       metafile: true,
       logLevel: 'silent',
-      plugins: [packagesByUrl],
+      plugins: [sharedByUrl],
     });
   } catch (error) {
     throw new StepModuleError(file, `cannot be compiled: ${(error as Error).message}`, { cause: error });

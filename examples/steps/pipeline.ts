@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { pipeline, readCsv, splitDataset } from 'kiln';
+import { pipeline, readCsv, splitDataset, z } from 'kiln';
 import { addRatio } from './wage-features';
 
 /** Built-in steps and a user step in one pipeline: read the wages, add a derived column, split. */
