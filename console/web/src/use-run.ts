@@ -1,11 +1,16 @@
 import { useEffect, useState } from 'react';
 import type { RunDetail } from '../../api';
+import { RequestError } from './api-client';
 import { useApi, type Fetched } from './use-api';
+
+/** How long a run may be unknown to the store before its page says so: the worker records it at its start. */
+const RECORDING_GRACE_MS = 20_000;
 
 /**
  * A run and its nodes, live: fetched once, then followed by the server's `snapshot` events while
  * it runs. The stream is closed once a snapshot says the run is over, so the browser does not
- * reconnect to a finished run.
+ * reconnect to a finished run. A run just started is not in the store until the worker records
+ * it: a 404 is asked again each second, for a while, before it is shown.
  */
 export function useRun(runId: string): Fetched<RunDetail> {
   const path = `/runs/${encodeURIComponent(runId)}`;
@@ -13,6 +18,15 @@ export function useRun(runId: string): Fetched<RunDetail> {
   const [live, setLive] = useState<{ runId: string; detail: RunDetail }>();
   const running = fetched.data?.run.state === 'running';
   const { reload } = fetched;
+  const [since] = useState(() => Date.now());
+  const unknown = fetched.error instanceof RequestError && fetched.error.status === 404;
+  const graceLeft = unknown && Date.now() - since < RECORDING_GRACE_MS;
+
+  useEffect(() => {
+    if (!graceLeft) return;
+    const timer = setTimeout(reload, 1000);
+    return () => clearTimeout(timer);
+  }, [graceLeft, fetched.error, reload]);
 
   useEffect(() => {
     if (!running) return;
@@ -30,5 +44,5 @@ export function useRun(runId: string): Fetched<RunDetail> {
   }, [running, path, runId, reload]);
 
   const data = live?.runId === runId ? live.detail : fetched.data;
-  return { ...fetched, data };
+  return { ...fetched, data, error: graceLeft ? undefined : fetched.error };
 }

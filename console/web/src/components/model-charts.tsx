@@ -151,7 +151,7 @@ export function Fairness({ fairness }: { fairness: NonNullable<ModelVersionDetai
                 type: 'bar',
                 data: [gate.value],
                 itemStyle: { color: gate.passes ? '#27ae60' : '#eb5757' },
-                label: { show: true, position: 'right', formatter: gate.value.toFixed(3) },
+                label: { show: true, position: 'insideRight', color: '#fff', formatter: gate.value.toFixed(3) },
                 markLine: {
                   symbol: 'none',
                   lineStyle: { color: '#333', type: 'dashed', width: 2 },

@@ -10,15 +10,32 @@ import { useApi } from '../use-api';
 /** Gates waiting for a decision, each with what its pipeline asked to show. */
 export function ApprovalsPage() {
   const approvals = useApi<PendingApproval[]>('/approvals', { every: 3000 });
+  // A decided gate leaves the inbox at once; what was decided stays said here.
+  const [decided, setDecided] = useState<DecisionResponse[]>([]);
   return (
     <section>
       <h1>Approvals</h1>
+      {decided.map((d) => (
+        <p key={`${d.runId}/${d.gate}`} className="note ok" data-decided={`${d.runId}/${d.gate}`}>
+          {d.approved ? 'Approved' : 'Rejected'} by {d.by}: gate <code>{d.gate}</code> of run{' '}
+          <Link href={`/runs/${encodeURIComponent(d.runId)}`}>{d.runId}</Link>.
+        </p>
+      ))}
       <Loaded {...approvals}>
         {(list) =>
           list.length === 0 ? (
             <Empty>No gate is waiting for a decision.</Empty>
           ) : (
-            list.map((a) => <Gate key={`${a.runId}/${a.gate}`} approval={a} onDecided={approvals.reload} />)
+            list.map((a) => (
+              <Gate
+                key={`${a.runId}/${a.gate}`}
+                approval={a}
+                onDecided={(d) => {
+                  setDecided((all) => [d, ...all]);
+                  approvals.reload();
+                }}
+              />
+            ))
           )
         }
       </Loaded>
@@ -26,22 +43,20 @@ export function ApprovalsPage() {
   );
 }
 
-function Gate({ approval, onDecided }: { approval: PendingApproval; onDecided: () => void }) {
+function Gate({ approval, onDecided }: { approval: PendingApproval; onDecided: (d: DecisionResponse) => void }) {
   const approver = useHasRole('approver');
   const [comment, setComment] = useState('');
   const [error, setError] = useState<Error>();
-  const [done, setDone] = useState<DecisionResponse>();
   const decide = async (decision: DecisionRequest['decision']) => {
     setError(undefined);
     try {
       const body: DecisionRequest = { decision, ...(comment ? { comment } : {}) };
-      setDone(
+      onDecided(
         await api.post<DecisionResponse>(
           `/approvals/${encodeURIComponent(approval.runId)}/${encodeURIComponent(approval.gate)}`,
           body,
         ),
       );
-      onDecided();
     } catch (e) {
       setError(e as Error);
     }
@@ -65,27 +80,21 @@ function Gate({ approval, onDecided }: { approval: PendingApproval; onDecided: (
           ))}
         </tbody>
       </table>
-      {done ? (
-        <p className="note ok">
-          {done.approved ? 'Approved' : 'Rejected'} by {done.by}.
-        </p>
-      ) : (
-        <div className="decide">
-          <input
-            name="comment"
-            placeholder="Comment (kept in the audit trail)"
-            value={comment}
-            onChange={(e) => setComment(e.target.value)}
-          />
-          <button type="button" onClick={() => decide('approve')}>
-            Approve
-          </button>
-          <button type="button" className="danger" onClick={() => decide('reject')}>
-            Reject
-          </button>
-          {!approver && <span className="muted">Deciding needs the approver role; the server will refuse.</span>}
-        </div>
-      )}
+      <div className="decide">
+        <input
+          name="comment"
+          placeholder="Comment (kept in the audit trail)"
+          value={comment}
+          onChange={(e) => setComment(e.target.value)}
+        />
+        <button type="button" onClick={() => decide('approve')}>
+          Approve
+        </button>
+        <button type="button" className="danger" onClick={() => decide('reject')}>
+          Reject
+        </button>
+        {!approver && <span className="muted">Deciding needs the approver role; the server will refuse.</span>}
+      </div>
       {error && <ErrorNote error={error} />}
     </article>
   );

@@ -23,7 +23,8 @@ function boxes(detail: RunDetail): Box[] {
     return {
       id: n.id,
       title: n.label,
-      lines: [node ? stateLine(node) : 'pending', n.kind === 'step' ? n.step : `${n.kind} · ${n.step}`],
+      // A gate's step is its own name, already in the label; a map's is its first inner step.
+      lines: [node ? stateLine(node) : 'pending', ...(n.kind === 'approval' ? [] : [n.step])],
       tone: nodeTone[node?.state ?? 'pending'],
       state: node?.state ?? 'pending',
     };
