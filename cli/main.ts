@@ -1,5 +1,6 @@
 import * as approve from './commands/approve';
 import * as audit from './commands/audit';
+import * as consoleCmd from './commands/console';
 import * as checkCmd from './commands/check';
 import * as demo from './commands/demo';
 import * as deployCmd from './commands/deploy';
@@ -43,6 +44,7 @@ const commands: Record<string, [Command, (args: string[]) => Promise<number>]> =
   export: [exportCmd, exportCmd.exportCommand],
   schedule: [scheduleCmd, scheduleCmd.schedule],
   monitor: [monitorCmd, monitorCmd.monitor],
+  console: [consoleCmd, consoleCmd.consoleCommand],
 };
 
 /** The commands that act as a principal: they take --token, and --token-file here for all of them. */

@@ -9,6 +9,8 @@ import { startDevStack } from '../dev-stack';
 import { loadPlan } from '../load-pipeline';
 import { startRun } from '../start-run';
 import { watch } from './run';
+import { startConsole } from './console';
+import type { ConsoleServer } from '../../console/server';
 
 export const help = `kiln demo [--exit] [--approve] [--example FILE] [--verbose]
   Kiln's main job on embedded defaults: starts the Temporal dev server and a worker, runs the
@@ -34,7 +36,9 @@ export async function demo(args: string[], print = console.log): Promise<number>
   const stack = await startDevStack(config, print);
   let code = 1;
   let serving: Serving | undefined;
+  let web: ConsoleServer | undefined;
   try {
+    web = await startConsole(stack.store, stack.client, config, print, { fallback: true });
     const { plan } = await loadPlan(values.example ?? 'examples/credit-risk.ts');
     const handle = await startRun(stack.client, config.taskQueue, plan, {});
     print(
@@ -45,18 +49,21 @@ export async function demo(args: string[], print = console.log): Promise<number>
     if (code === 0) serving = await serveModel(stack.store, config, print);
   } catch (error) {
     await serving?.server.close();
+    await web?.close();
     await stack.stop();
     throw error;
   }
   if (values.exit) {
     if (serving) await tryIt(serving, print);
     await serving?.server.close();
+    await web.close();
     await stack.stop();
     return code;
   }
-  print('\nThe server and worker stay up so you can explore; Ctrl-C stops them.');
+  print('\nThe server, the console and the worker stay up so you can explore; Ctrl-C stops them.');
   await stack.closed();
   await serving?.server.close();
+  await web.close();
   return code;
 }
 

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../../runtime/config';
 import { startLogging, whereLogsGo } from '../../runtime/logging';
 import { startDevStack } from '../dev-stack';
+import { startConsole } from './console';
 import { projectSettings } from '../../runtime/project-config';
 
 export const help = `kiln dev [--steps module.ts]… [--verbose]
@@ -21,7 +22,15 @@ export async function dev(args: string[], print = console.log): Promise<number> 
   const config = { ...base, taskQueue: settings.taskQueue };
   print(whereLogsGo(startLogging({ home: config.home, verbose: Boolean(values.verbose) })));
   const stack = await startDevStack(config, print, { stepModules: settings.stepModules });
+  const web = await startConsole(stack.store, stack.client, config, print, {
+    fallback: true,
+    stepModules: [...settings.stepModules],
+  }).catch(async (error: unknown) => {
+    await stack.stop();
+    throw error;
+  });
   print(`Worker polling '${config.taskQueue}'. Run a pipeline with: kiln run examples/credit-risk.ts   (Ctrl-C stops)`);
   await stack.closed();
+  await web.close();
   return 0;
 }

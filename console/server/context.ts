@@ -12,6 +12,8 @@ export interface ConsoleContext {
   temporal: TemporalLinks;
   artifacts: ArtifactStore;
   pipelines: PipelineCatalog;
+  /** Step modules the worker loads (kiln console --steps): a run's steps are checked against them and the built-ins. */
+  stepModules: string[];
   /** How often a run's event stream asks the workflow for its status. */
   pollMs: number;
 }

@@ -36,6 +36,8 @@ export interface ConsoleOptions {
   artifactsDir?: string;
   /** Pipeline modules the console may start, by their name. */
   pipelines?: string[];
+  /** Modules of steps the worker runs besides the built-ins, so runs of their pipelines may start. */
+  stepModules?: string[];
   /** The built web app; `console/web/dist` by default, served only when it exists. */
   webDist?: string;
   /** Mark the session cookie Secure (behind TLS). */
@@ -69,9 +71,17 @@ export async function createConsoleServer(options: ConsoleOptions): Promise<Cons
     temporal: options.temporal ?? { uiUrl: config.uiUrl, namespace: config.namespace },
     artifacts: new ArtifactStore(options.artifactsDir ?? config.artifactsDir),
     pipelines: new PipelineCatalog(options.pipelines ?? [], log),
+    stepModules: options.stepModules ?? [],
     pollMs: options.pollMs ?? 1000,
   };
-  const app = Fastify({ bodyLimit: options.bodyLimit ?? 64 * 1024, logger: false });
+  const app = Fastify({
+    bodyLimit: options.bodyLimit ?? 64 * 1024,
+    // Run ids are workflow ids, which may be long; the routes' schemas bound them.
+    maxParamLength: 1000,
+    // A field the API does not know is refused, not silently dropped.
+    ajv: { customOptions: { removeAdditional: false } },
+    logger: false,
+  });
   await app.register(fastifyCookie);
   await app.register(fastifyCsrf, {
     sessionPlugin: '@fastify/cookie',

@@ -107,7 +107,9 @@ export function runRoutes(app: FastifyInstance, ctx: ConsoleContext) {
     },
     async (request, reply): Promise<StartRunResponse> => {
       const { plan, params } = await ctx.pipelines.plan(request.body.pipeline, request.body.params ?? {});
-      const handle = await startRunAs(store, request.principal, client, ctx.taskQueue, plan, params);
+      const handle = await startRunAs(store, request.principal, client, ctx.taskQueue, plan, params, {
+        stepModules: ctx.stepModules,
+      });
       reply.code(201);
       return { runId: handle.workflowId };
     },
