@@ -1,10 +1,14 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
+import { planHash as hashOf } from '../dsl/compile';
+import { planWithoutHash } from '../dsl/plan';
 import type { Decision } from '../dsl/states';
 import type { AccessApi, Principal } from './access';
 import { appendAuditIn } from './audit';
 import { ConflictError, NotFoundError } from './errors';
 import type { Executor } from './executor';
+import { planVersions } from './schema/pipelines';
 import { approvals, deployments, type Approval, type Deployment } from './schema/decisions';
+import { runs } from './schema/runs';
 import { models, modelVersions } from './schema/registry';
 
 /**
@@ -30,6 +34,25 @@ export interface DeploymentInput {
 
 const verdict = (input: GateDecision) => (input.approved ? 'approved' : 'rejected');
 
+/**
+ * The hash of run `runId`'s plan, recomputed from the plan the store holds for it (never the
+ * hash a start request named): what a decision on the run is bound to.
+ */
+async function planOnRecord(tx: Executor, runId: string): Promise<string> {
+  const [run] = await tx
+    .select({ recorded: runs.planHash, plan: planVersions.plan })
+    .from(runs)
+    .innerJoin(planVersions, eq(planVersions.hash, runs.planHash))
+    .where(eq(runs.id, runId));
+  if (!run) throw new NotFoundError('run', runId, 'a decision is made on a run the worker has recorded');
+  const hash = hashOf(planWithoutHash(run.plan));
+  if (hash !== run.recorded)
+    throw new ConflictError(
+      `run '${runId}' is recorded with plan ${run.recorded.slice(0, 12)}, but that plan's content hashes to ${hash.slice(0, 12)}; no decision can be bound to it`,
+    );
+  return hash;
+}
+
 export const decisionsApi = (db: Executor, access: Pick<AccessApi, 'authorize' | 'principalByName'>) => ({
   /**
    * Records `by`'s approval or rejection of a gate (approver role, else AccessDeniedError, audited).
@@ -39,6 +62,7 @@ export const decisionsApi = (db: Executor, access: Pick<AccessApi, 'authorize' |
     await access.authorize(by, input.approved ? 'gate.approve' : 'gate.reject', `run:${input.runId}#${input.gate}`);
     const decision = verdict(input);
     return db.transaction(async (tx) => {
+      const planHash = await planOnRecord(tx, input.runId);
       const [created] = await tx
         .insert(approvals)
         .values({
@@ -48,6 +72,7 @@ export const decisionsApi = (db: Executor, access: Pick<AccessApi, 'authorize' |
           decidedBy: by.name,
           reason: input.comment ?? null,
           shown: input.shown ?? null,
+          planHash,
         })
         .onConflictDoNothing({ target: [approvals.runId, approvals.gate] })
         .returning();
@@ -67,7 +92,7 @@ export const decisionsApi = (db: Executor, access: Pick<AccessApi, 'authorize' |
         actor: by.name,
         action: input.approved ? 'gate.approve' : 'gate.reject',
         subject: `run:${input.runId}#${input.gate}`,
-        after: { decision, reason: input.comment ?? null, shown: input.shown ?? null },
+        after: { decision, reason: input.comment ?? null, shown: input.shown ?? null, planHash },
       });
       return created;
     });
@@ -91,15 +116,23 @@ export const decisionsApi = (db: Executor, access: Pick<AccessApi, 'authorize' |
   },
 
   /**
-   * The principal who approved `gate` of run `runId`, as the store has it on record; undefined
-   * when the gate has no approval recorded. Steps that act on an approval act as this principal.
+   * The principal who approved `gate` of run `runId` for the plan hashing to `planHash`, as the
+   * store has it on record; undefined when the gate has no approval recorded, or one given for
+   * another plan. Steps that act on an approval act as this principal.
    */
-  async approverOf(actor: Principal, runId: string, gate: string): Promise<Principal | undefined> {
+  async approverOf(actor: Principal, runId: string, gate: string, planHash: string): Promise<Principal | undefined> {
     await access.authorize(actor, 'read', `run:${runId}#${gate}`);
     const [row] = await db
       .select({ decidedBy: approvals.decidedBy })
       .from(approvals)
-      .where(and(eq(approvals.runId, runId), eq(approvals.gate, gate), eq(approvals.decision, 'approved')));
+      .where(
+        and(
+          eq(approvals.runId, runId),
+          eq(approvals.gate, gate),
+          eq(approvals.decision, 'approved'),
+          eq(approvals.planHash, planHash),
+        ),
+      );
     return row && access.principalByName(actor, row.decidedBy);
   },
 

@@ -12,7 +12,9 @@ export function rolloutStore(store: Store): RolloutStore {
   const principal = (name: string): Promise<Principal> => store.access.principalByName(SYSTEM, name);
   return {
     async approverOnRecord(run, approval) {
-      const approver = await store.decisions.approverOf(SYSTEM, run, approval.gate);
+      // A rollout runs as a child of the run: the plan its approval must be for is the run's on record.
+      const plan = (await store.runs.getRun(SYSTEM, run))?.planHash ?? '';
+      const approver = await store.decisions.approverOf(SYSTEM, run, approval.gate, plan);
       if (!approver || approver.name !== approval.by) {
         await store.audit.appendAudit(SYSTEM, {
           actor: approval.by,

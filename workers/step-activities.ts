@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
-import { AUTO_VERSION, FailureTypes, allNodes } from '../dsl';
+import { AUTO_VERSION, FailureTypes, allNodes, planHash } from '../dsl';
+import { planWithoutHash } from '../dsl/plan';
 import { LiveSteps } from './live-steps';
 import { checkApprovalWiring } from './approval-wiring';
 import { loadValueRefs } from './map-values';
@@ -103,7 +104,7 @@ export function stepActivities(
         node: request.context.node,
       },
       // Bound to this run: the principal an alias moves as is this run's recorded approver.
-      ...(deps.store ? { store: stepStore(deps.store, request.context.workflowId) } : {}),
+      ...(deps.store ? { store: stepStore(deps.store, request.context.workflowId, request.context.planHash) } : {}),
     };
     // A failed attempt records nothing here: whether it ends the step (retries exhausted, a
     // timeout, a lost worker, a cancellation) is the workflow's to decide, and it records that.
@@ -140,6 +141,13 @@ export function runActivities(steps: readonly StepImpl[] | LiveSteps, store?: St
       const runnable = [...allNodes(start.plan.nodes)].every((n) => n.type !== 'step' || known.has(n.step.name));
       if (runnable) checkApprovalWiring(start.plan, live.steps());
       if (store && runnable) {
+        // Steps, and the decisions they act on, trust the plan's hash from here on: it must be its content's.
+        const hash = planHash(planWithoutHash(start.plan));
+        if (hash !== start.plan.hash)
+          throw ApplicationFailure.nonRetryable(
+            `the plan names hash ${start.plan.hash.slice(0, 12)}, but its content hashes to ${hash.slice(0, 12)}; compile the pipeline again`,
+            FailureTypes.InvalidPlan,
+          );
         const earlier = await store.runs.getRun(SYSTEM, start.workflowId);
         // Temporal lets a closed workflow id be used again; Kiln's run id is that workflow id.
         // A reset keeps the original execution's run id, which is what the workflow sends.

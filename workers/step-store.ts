@@ -28,10 +28,12 @@ function bind<A extends unknown[], R>(
  * The store a step of run `runId` gets: only the methods in STEP_STORE_METHODS, as closures
  * with their principal bound here. The run's own records (runs, steps, artifacts, lineage,
  * experiments, registrations) are the system's; an alias moves only as the principal whose
- * approval of the named gate this run has on record, with the role the store gives it now.
+ * approval of the named gate this run has on record for the plan `planHash` names (the executing
+ * plan's, which kiln.begin checked against its content; default the run's recorded plan), with
+ * the role the store gives it now.
  * Nothing reaches principals or tokens, and there is no argument through which to name an actor.
  */
-export function stepStore(store: Store, runId: string): StepStore {
+export function stepStore(store: Store, runId: string, planHash?: string): StepStore {
   const narrowed = Object.fromEntries(
     Object.entries(STEP_STORE_METHODS).map(([space, methods]) => {
       const api = store[space as keyof typeof STEP_STORE_METHODS] as unknown as Record<
@@ -50,16 +52,21 @@ export function stepStore(store: Store, runId: string): StepStore {
         "registry.promote: name the approval gate whose recorded approver moves the alias: { gate: 'release' }",
       );
     const subject = `model:${name}@${version}`;
-    const approver = await store.decisions.approverOf(SYSTEM, runId, approval.gate);
+    const plan = planHash ?? (await store.runs.getRun(SYSTEM, runId))?.planHash ?? '';
+    const approver = await store.decisions.approverOf(SYSTEM, runId, approval.gate, plan);
     if (!approver) {
       await store.audit.appendAudit(SYSTEM, {
         actor: `run:${runId}`,
         action: 'access.denied',
         subject,
-        after: { action: 'alias.move', reason: `no approval at gate '${approval.gate}' on record for this run` },
+        after: {
+          action: 'alias.move',
+          reason: `no approval at gate '${approval.gate}' on record for this run and plan`,
+          planHash: plan,
+        },
       });
       throw new StepStoreError(
-        `registry.promote: no approval at gate '${approval.gate}' is on record for run ${runId}; an alias moves only as the principal who approved it (kiln approve)`,
+        `registry.promote: no approval at gate '${approval.gate}' is on record for run ${runId} and plan ${plan.slice(0, 12)}; an alias moves only as the principal who approved that plan (kiln approve)`,
       );
     }
     const move = await store.registry.promote(approver, name, version, alias);

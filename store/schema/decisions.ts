@@ -16,6 +16,8 @@ export const approvals = pgTable(
     decidedBy: text('decided_by').notNull(),
     reason: text('reason'),
     shown: jsonb('shown').$type<Record<string, unknown>>(),
+    /** The hash of the run's plan, recomputed from the plan on record when the decision was made. */
+    planHash: text('plan_hash').notNull(),
     decidedAt: timestamp('decided_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

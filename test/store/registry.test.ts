@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Principal } from '../../store/access';
 import type { Store } from '../../store/db';
-import { sha } from '../support/store-fixtures';
+import { fakePlan, sha } from '../support/store-fixtures';
 import { testBackends } from '../support/backends';
 import { SYSTEM } from '../../store/access';
 
@@ -148,16 +148,7 @@ for (const backend of testBackends()) {
       await store.runs.recordRunStart(SYSTEM, {
         runId: 'gated',
         workflowId: 'wf-gated',
-        plan: {
-          kind: 'kiln.plan',
-          formatVersion: 1,
-          name: 'p',
-          version: '1',
-          params: {},
-          nodes: [],
-          defaults: {},
-          hash: sha('p'),
-        },
+        plan: fakePlan('p', '1'),
       });
       await assert.rejects(store.decisions.recordDecision(viewer, { runId: 'gated', gate: 'review', approved: true }), {
         name: 'AccessDeniedError',

@@ -1,22 +1,23 @@
 import { createHash } from 'node:crypto';
+import { planHash } from '../../dsl/compile';
 import type { PipelinePlan } from '../../dsl/plan';
 import type { Store } from '../../store/db';
 import { SYSTEM } from '../../store/access';
 
 export const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
-/** A minimal valid plan object, hashed by its name and version. */
+/** A minimal valid plan object, hashed by its content as `compile` does. */
 export function fakePlan(name: string, version = '1.0.0'): PipelinePlan {
-  return {
-    kind: 'kiln.plan',
-    formatVersion: 1,
+  const body = {
+    kind: 'kiln.plan' as const,
+    formatVersion: 1 as const,
     name,
     version,
     params: {},
     nodes: [],
     defaults: {},
-    hash: sha(`${name}@${version}`),
   };
+  return { ...body, hash: planHash(body) };
 }
 
 export async function startRun(store: Store, runId: string, plan = fakePlan('test-pipeline')) {

@@ -9,7 +9,7 @@ import { ArtifactStore } from '../../activities/artifacts/store';
 import { implement, type StepContext } from '../../activities/library';
 import { defineStep } from '../../dsl';
 import { openStore, SYSTEM, type Principal, type Store } from '../../store';
-import { sha, startRun } from '../support/store-fixtures';
+import { fakePlan, sha, startRun } from '../support/store-fixtures';
 import type { StepEnvelope, StepRequest } from '../../workflows/protocol';
 import { stepActivities } from '../../workers/step-activities';
 
@@ -26,7 +26,7 @@ const request = (runId: string): StepRequest => ({
     workflowId: runId,
     runId: 'r',
     pipeline: 'probe',
-    planHash: 'h',
+    planHash: fakePlan('test-pipeline').hash,
     node: 'probe',
     step: { name: 'test.probeStore', version: '1' },
     cache: false,
