@@ -5,7 +5,7 @@ import { Runtime, type LogLevel, type LogMetadata, type Logger as TemporalLogger
 import { pino, type Level, type Logger } from 'pino';
 import { createStream } from 'rotating-file-stream';
 
-// Where a Kiln process's logs go: every record of Temporal's runtime logger (worker, core, and the
+// Where a Kiln process's logs go: every record of Temporal's runtime logger (the worker's, and the
 // steps' own ctx.log and workflow records, which reach it through the activity and workflow loggers)
 // as one JSON line in KILN_HOME/logs/kiln.log, rotated by size; the terminal gets
 // warnings and errors only, one line each, unless --verbose asks for everything there too.
@@ -88,11 +88,9 @@ export function startLogging(options: { home: string; verbose?: boolean; termina
       { level: verbose ? 'info' : 'warn', stream: terminal(options.terminal ?? process.stderr) },
     ]),
   );
-  Runtime.install({
-    logger: new TemporalLogs(log.child({ source: 'temporal' })),
-    // Core's own records come through the same logger instead of straight to the console.
-    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'WARN' }, forward: {} } },
-  });
+  // Temporal's native core keeps printing its own warnings to stderr: forwarding them here
+  // (telemetryOptions.logging.forward) would hold the process open after a command fails.
+  Runtime.install({ logger: new TemporalLogs(log.child({ source: 'temporal' })) });
   started = { file: join(dir, 'kiln.log'), verbose };
   return started;
 }

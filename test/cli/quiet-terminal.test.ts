@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,9 +49,20 @@ async function startWorker(extra: string[]) {
   child.stdout.on('data', (chunk: Buffer) => (seen.out += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (seen.out += chunk.toString()));
   await new Promise<void>((ready, failed) => {
-    const look = () => seen.out.includes('Kiln worker polling') && ready();
-    child.stdout.on('data', look);
-    child.once('exit', (code) => failed(new Error(`kiln worker exited with ${code}: ${seen.out}`)));
+    // A worker that neither polls nor exits is stopped, so no process outlives the test.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      failed(new Error(`kiln worker did not poll within 120 s: ${seen.out}`));
+    }, 120_000);
+    child.stdout.on('data', () => {
+      if (!seen.out.includes('Kiln worker polling')) return;
+      clearTimeout(timer);
+      ready();
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      failed(new Error(`kiln worker exited with ${code}: ${seen.out}`));
+    });
   });
   return { child, taskQueue, kilnHome, seen };
 }
@@ -128,6 +140,24 @@ describe('the worker terminal', () => {
     } finally {
       await stop(worker.child);
     }
+  });
+});
+
+describe('a worker that cannot start', () => {
+  it('exits with the reason instead of being held open by the log file or the runtime', async () => {
+    const kilnHome = await mkdtemp(join(home, 'home-'));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'worker'], {
+      env: { ...env('unreachable', kilnHome), TEMPORAL_ADDRESS: '127.0.0.1:1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+    clearTimeout(timer);
+    assert.equal(signal, null, `still running after 60 s: ${out}`);
+    assert.equal(code, 1, out);
+    assert.match(out, /^kiln: /m);
   });
 });
 
