@@ -211,7 +211,13 @@ export function renderReports(name: string, rows: MonitorReportRow[]): string {
       .filter((f) => f.drifted)
       .map((f) => (f.status === 'measured' ? `${f.feature}(${f.test} ${f.score.toPrecision(3)})` : f.feature));
     const acted = r.actions.map((a) => `${a.kind}:${a.outcome}`).join(',');
-    const state = r.status !== 'measured' ? r.status : r.drifted ? 'DRIFT' : 'ok';
+    const state = r.report.errorRateExceeded
+      ? 'ERRORS'
+      : r.status !== 'measured'
+        ? r.status
+        : r.drifted
+          ? 'DRIFT'
+          : 'ok';
     return [
       r.windowEnd.toISOString(),
       `v${r.version ?? '-'}`,
@@ -220,6 +226,7 @@ export function renderReports(name: string, rows: MonitorReportRow[]): string {
       `share ${fixed(r.share, 2)}`,
       `p50 ${fixed(r.latencyP50Ms, 1)}ms p99 ${fixed(r.latencyP99Ms, 1)}ms`,
       `acc ${fixed(r.accuracy)} auc ${fixed(r.rocAuc)}`,
+      `errors ${fixed(r.report.errorRate)}`,
       drifting.length ? `drifted: ${drifting.join(' ')}` : '',
       acted ? `actions: ${acted}` : '',
       r.status !== 'measured' && r.report.reason ? `(${r.report.reason})` : '',
@@ -233,10 +240,10 @@ export function renderReports(name: string, rows: MonitorReportRow[]): string {
 /** One window just measured, feature by feature, and what was done about it. */
 export function renderResult({ report, actions }: MonitorWindowResult): string {
   const head = `${report.monitor}: ${report.model}@${report.version} (${report.alias}), ${report.window.start} to ${report.window.end}, ${report.rows} rows`;
+  const errors = `  error rate ${fixed(report.errorRate)} (${report.errors ?? 0} failed requests)${report.errorRateExceeded ? ` ABOVE maxErrorRate, episode ${report.episode}` : ''}`;
+  const acted = actions.length ? actions.map((a) => `  ${a.kind}: ${a.outcome}, ${a.detail}`) : ['  no action taken'];
   if (report.status !== 'measured')
-    return `${head}
-  ${report.status}: ${report.reason ?? ''}
-  no action taken`;
+    return [head, `  ${report.status}: ${report.reason ?? ''}`, errors, ...acted].join('\n');
   const features = Object.values(report.features).map((f) =>
     f.status === 'measured'
       ? `  ${f.drifted ? 'DRIFT' : 'ok   '} ${f.feature.padEnd(24)} ${f.test.padEnd(13)} statistic ${f.statistic.toPrecision(4)}${f.pValue === undefined ? '' : `  p ${f.pValue.toPrecision(3)}`}  threshold ${f.threshold}`
@@ -252,6 +259,7 @@ export function renderResult({ report, actions }: MonitorWindowResult): string {
       ? `  prediction drift: ${report.prediction.test} ${report.prediction.statistic.toPrecision(4)}${report.prediction.drifted ? ' DRIFT' : ''}`
       : '  prediction drift: -',
     `  latency p50 ${fixed(report.latency.p50Ms, 1)} ms, p99 ${fixed(report.latency.p99Ms, 1)} ms; labelled ${report.labelled}: accuracy ${fixed(report.accuracy)}, ROC AUC ${fixed(report.rocAuc)}`,
-    ...(actions.length ? actions.map((a) => `  ${a.kind}: ${a.outcome}, ${a.detail}`) : ['  no action taken']),
+    errors,
+    ...acted,
   ].join('\n');
 }

@@ -57,6 +57,11 @@ export const monitorPolicy = z.strictObject({
   minRows: z.number().int().positive().default(100),
   /** The share of judged features that must drift for the window to drift (Evidently's 0.5). */
   driftShare: z.number().gt(0).lte(1).default(0.5),
+  /**
+   * Failed requests over all requests (answered and failed) above this make the window unhealthy,
+   * acted on as drift is; judged once the window holds minRows requests, drift or no drift.
+   */
+  maxErrorRate: z.number().min(0).max(1).optional(),
   /** Per-feature test and threshold, instead of Evidently's defaults. */
   features: z.record(z.string(), featureOptions).optional(),
   actions: z.strictObject({

@@ -36,7 +36,8 @@ export interface MonitorReport {
   window: { start: string; end: string };
   /**
    * `measured`; `insufficientData` when the window logged fewer than `minRows` rows; `noLineage`
-   * when the version has no training dataset on record. Only a measured window is acted on.
+   * when the version has no training dataset on record. Drift is acted on in a measured window,
+   * an exceeded error rate in any.
    */
   status: 'measured' | 'insufficientData' | 'noLineage';
   /** Why the window was not measured, in a sentence. */
@@ -57,13 +58,17 @@ export interface MonitorReport {
   /** Drift of the predicted probability of the positive class (or of the predicted class). */
   prediction: FeatureDrift | null;
   latency: { p50Ms: number | null; p99Ms: number | null };
-  /** Failed requests over all: the prediction log keeps answered rows only, so null. */
+  /** Requests the version failed to score in the window (from prediction_errors). */
+  errors: number;
+  /** Failed requests over all requests, answered and failed; null when the window had none. */
   errorRate: number | null;
+  /** The error rate is above the policy's maxErrorRate over at least minRows requests: acted on as drift is. */
+  errorRateExceeded: boolean;
   /** Rows whose true label arrived through feedback, and the model's scores on them. */
   labelled: number;
   accuracy: number | null;
   rocAuc: number | null;
-  /** The drift episode (the id of its first drifting report) of a drifting window. */
+  /** The episode (the id of its first report) of a drifting or unhealthy window, and of those after it until one is neither. */
   episode: string | null;
 }
 
@@ -81,6 +86,7 @@ export interface Reference {
 
 /** A logged row, as the monitor reads it. */
 export interface WindowRow {
+  requestId: string;
   features: Record<string, unknown>;
   probabilities: number[];
   label: string;
@@ -99,7 +105,6 @@ export type WindowMeasures = Pick<
   | 'absent'
   | 'prediction'
   | 'latency'
-  | 'errorRate'
   | 'labelled'
   | 'accuracy'
   | 'rocAuc'
@@ -176,7 +181,6 @@ export function measureWindow(reference: Reference, rows: readonly WindowRow[], 
       p50Ms: latencies.length ? quantile(latencies, 0.5) : null,
       p99Ms: latencies.length ? quantile(latencies, 0.99) : null,
     },
-    errorRate: null,
     labelled: labelled.length,
     accuracy: labelled.length ? labelled.filter((r) => r.label === r.trueLabel).length / labelled.length : null,
     rocAuc:
@@ -186,5 +190,28 @@ export function measureWindow(reference: Reference, rows: readonly WindowRow[], 
             labelled.map((r) => r.probabilities[positive] ?? NaN),
           )
         : null,
+  };
+}
+
+/**
+ * The window's error rate: failed requests over answered and failed ones. It is judged against
+ * the policy's maxErrorRate once the window holds minRows requests, so a version failing every
+ * request (and logging no rows to measure drift on) is still caught.
+ */
+export function errorRateOf(
+  rows: readonly Pick<WindowRow, 'requestId'>[],
+  errors: number,
+  policy: Pick<MonitorPolicy, 'maxErrorRate' | 'minRows'>,
+): Pick<MonitorReport, 'errors' | 'errorRate' | 'errorRateExceeded'> {
+  const requests = new Set(rows.map((r) => r.requestId)).size + errors;
+  const errorRate = requests > 0 ? errors / requests : null;
+  return {
+    errors,
+    errorRate,
+    errorRateExceeded:
+      policy.maxErrorRate !== undefined &&
+      errorRate !== null &&
+      requests >= policy.minRows &&
+      errorRate > policy.maxErrorRate,
   };
 }

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, isNotNull, lt, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, isNotNull, lt, ne, or, sql } from 'drizzle-orm';
 import type { MonitorAction, MonitorReport, RetrainPlan } from '../monitor/report';
 import type { MonitorPolicy } from '../monitor/policy';
 import type { AccessApi, Principal } from './access';
@@ -124,8 +124,11 @@ export const monitoringApi = (db: Executor, access: Pick<AccessApi, 'authorize'>
       return existing!;
     },
 
-    /** The last measured window that ended at or before `end`, other than `exclude`: whether a drift episode goes on. */
-    async previousMeasured(
+    /**
+     * The last judged window (measured, or in an episode: its error rate exceeded) that ended at or
+     * before `end`, other than `exclude`: whether an episode goes on.
+     */
+    async previousJudged(
       actor: Principal,
       monitorId: string,
       end: Date,
@@ -138,7 +141,7 @@ export const monitoringApi = (db: Executor, access: Pick<AccessApi, 'authorize'>
         .where(
           and(
             eq(monitorReports.monitorId, monitorId),
-            eq(monitorReports.status, 'measured'),
+            or(eq(monitorReports.status, 'measured'), isNotNull(monitorReports.episode)),
             sql`${monitorReports.windowEnd} <= ${end.toISOString()}`,
             exclude ? ne(monitorReports.id, exclude) : undefined,
           ),

@@ -278,10 +278,10 @@ export const servingApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) =
           );
     },
 
-    /** How many requests a version failed to score since `since`. */
+    /** How many requests a version failed to score since `since` (and before `until`, when given). */
     async countPredictionErrors(
       actor: Principal,
-      query: { model: string; version: number; since: Date },
+      query: { model: string; version: number; since: Date; until?: Date },
     ): Promise<number> {
       await access.authorize(actor, 'read', `model:${query.model}`);
       const [row] = await db
@@ -292,6 +292,7 @@ export const servingApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) =
             eq(predictionErrors.model, query.model),
             eq(predictionErrors.version, query.version),
             gte(predictionErrors.at, query.since),
+            query.until ? lt(predictionErrors.at, query.until) : undefined,
           ),
         );
       return row?.n ?? 0;

@@ -49,6 +49,7 @@ export function monitorStore(store: Store): MonitorStore {
       return rows
         .filter((r) => r.served)
         .map((r) => ({
+          requestId: r.requestId,
           features: r.features,
           probabilities: r.probabilities,
           label: r.label,
@@ -56,9 +57,11 @@ export function monitorStore(store: Store): MonitorStore {
           latencyMs: r.latencyMs,
         }));
     },
-    async previousMeasured(monitorId, end, exclude) {
-      const row = await store.monitoring.previousMeasured(SYSTEM, monitorId, end, exclude);
-      return row ? { drifted: row.drifted, episode: row.episode } : null;
+    errors: (model, version, start, end) =>
+      store.serving.countPredictionErrors(SYSTEM, { model, version, since: start, until: end }),
+    async previousJudged(monitorId, end, exclude) {
+      const row = await store.monitoring.previousJudged(SYSTEM, monitorId, end, exclude);
+      return row ? { episode: row.episode } : null;
     },
     async saveReport(monitorId, report) {
       const row = await store.monitoring.saveReport(SYSTEM, monitorId, report);

@@ -25,12 +25,13 @@ export interface MonitorStore {
   trainingDataset(model: string, version: number): Promise<{ sha256: string; uri: string } | null>;
   /** The rows the version answered (served to callers) in [start, end), with the labels that arrived. */
   window(model: string, version: number, start: Date, end: Date): Promise<WindowRow[]>;
-  /** The last measured window of the monitor ending by `end`, other than `exclude`. */
-  previousMeasured(
-    monitorId: string,
-    end: Date,
-    exclude?: string,
-  ): Promise<{ drifted: boolean; episode: string | null } | null>;
+  /** Requests the version failed to score in [start, end). */
+  errors(model: string, version: number, start: Date, end: Date): Promise<number>;
+  /**
+   * The last judged window of the monitor ending by `end` (measured, or with an exceeded error
+   * rate), other than `exclude`: its episode goes on when it had one.
+   */
+  previousJudged(monitorId: string, end: Date, exclude?: string): Promise<{ episode: string | null } | null>;
   /** Keeps a window's report; a window reported already returns its first report and its actions. */
   saveReport(monitorId: string, report: MonitorReport): Promise<{ report: MonitorReport; actions: MonitorAction[] }>;
   episodeActions(monitorId: string, episode: string): Promise<MonitorAction[]>;

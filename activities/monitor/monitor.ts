@@ -6,7 +6,13 @@ import { durationMs } from '../../dsl/duration';
 import { FailureTypes } from '../../dsl/failures';
 import { DriftInputError, type Column } from '../../monitor/drift';
 import { webhookUrl } from '../../monitor/policy';
-import { measureWindow, type MonitorAction, type MonitorReport, type Reference } from '../../monitor/report';
+import {
+  errorRateOf,
+  measureWindow,
+  type MonitorAction,
+  type MonitorReport,
+  type Reference,
+} from '../../monitor/report';
 import type { runPipeline } from '../../workflows/run-pipeline';
 import type { ArtifactStore } from '../artifacts/store';
 import { loadDataset } from '../common/dataset/dataset';
@@ -22,6 +28,22 @@ export interface MonitorWindowInput {
 }
 
 const WEBHOOK_TIMEOUT_MS = 10_000;
+/** Well inside the workflow's heartbeatTimeout (workflows/monitor.ts). */
+const HEARTBEAT_MS = 3_000;
+
+/**
+ * Heartbeats while `work` runs, so that Temporal notices a worker killed mid-window within the
+ * heartbeat timeout and retries the activity on another, instead of after the 5-minute limit.
+ */
+async function beating<T>(work: () => Promise<T>): Promise<T> {
+  const context = Context.current();
+  const timer = setInterval(() => context.heartbeat(), HEARTBEAT_MS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
 // Training sets are read and scored once per (dataset, model), not every window.
 const REFERENCE_CACHE = 4;
 
@@ -150,153 +172,164 @@ export const monitorActivities = (deps: { store?: MonitorStore; artifacts: Artif
     }
   }
 
-  return {
-    /** Measures one window against the training dataset found through lineage, and keeps the report. */
-    async 'monitor.measure'(input: MonitorWindowInput): Promise<MonitorReport> {
-      const store = need();
-      const config = await monitorNamed(input.monitor);
-      const end = new Date(input.end);
-      const start = input.start ? new Date(input.start) : new Date(end.getTime() - durationMs(config.policy.every)!);
-      if (!(start < end))
-        throw ApplicationFailure.nonRetryable(
-          `monitor ${config.name}: window start ${start.toISOString()} is not before its end ${end.toISOString()}`,
-          FailureTypes.InvalidInput,
-        );
-      const served = await store.servedVersion(config.model, config.alias);
-      if (!served)
-        throw ApplicationFailure.nonRetryable(
-          `monitor ${config.name}: '${config.alias}' of model '${config.model}' serves no version; promote one first`,
-          FailureTypes.NotFound,
-        );
-      const id = randomUUID();
-      const base: MonitorReport = {
-        id,
-        monitor: config.name,
-        model: config.model,
-        alias: config.alias,
-        version: served.version,
-        window: { start: start.toISOString(), end: end.toISOString() },
-        status: 'measured',
-        rows: 0,
-        minRows: config.policy.minRows,
-        reference: null,
-        drifted: false,
-        share: null,
-        driftShare: config.policy.driftShare,
-        features: {},
-        masked: [],
-        absent: [],
-        prediction: null,
-        latency: { p50Ms: null, p99Ms: null },
-        errorRate: null,
-        labelled: 0,
-        accuracy: null,
-        rocAuc: null,
-        episode: null,
-      };
-      const save = async (report: MonitorReport) => (await store.saveReport(config.id, report)).report;
+  async function measure(input: MonitorWindowInput): Promise<MonitorReport> {
+    const store = need();
+    const config = await monitorNamed(input.monitor);
+    const end = new Date(input.end);
+    const start = input.start ? new Date(input.start) : new Date(end.getTime() - durationMs(config.policy.every)!);
+    if (!(start < end))
+      throw ApplicationFailure.nonRetryable(
+        `monitor ${config.name}: window start ${start.toISOString()} is not before its end ${end.toISOString()}`,
+        FailureTypes.InvalidInput,
+      );
+    const served = await store.servedVersion(config.model, config.alias);
+    if (!served)
+      throw ApplicationFailure.nonRetryable(
+        `monitor ${config.name}: '${config.alias}' of model '${config.model}' serves no version; promote one first`,
+        FailureTypes.NotFound,
+      );
+    const id = randomUUID();
+    const base: MonitorReport = {
+      id,
+      monitor: config.name,
+      model: config.model,
+      alias: config.alias,
+      version: served.version,
+      window: { start: start.toISOString(), end: end.toISOString() },
+      status: 'measured',
+      rows: 0,
+      minRows: config.policy.minRows,
+      reference: null,
+      drifted: false,
+      share: null,
+      driftShare: config.policy.driftShare,
+      features: {},
+      masked: [],
+      absent: [],
+      prediction: null,
+      latency: { p50Ms: null, p99Ms: null },
+      errors: 0,
+      errorRate: null,
+      errorRateExceeded: false,
+      labelled: 0,
+      accuracy: null,
+      rocAuc: null,
+      episode: null,
+    };
+    const rows = await store.window(config.model, served.version, start, end);
+    const errors = errorRateOf(rows, await store.errors(config.model, served.version, start, end), config.policy);
+    // An unhealthy window opens an episode, or goes on with the last one, whatever else is measured.
+    const episodeOf = async (judged: boolean) => {
+      if (!judged) return null;
+      const previous = await store.previousJudged(config.id, start, id);
+      return previous?.episode ?? id;
+    };
+    const save = async (report: MonitorReport) =>
+      (
+        await store.saveReport(config.id, {
+          ...report,
+          ...errors,
+          episode: await episodeOf(report.drifted || errors.errorRateExceeded),
+        })
+      ).report;
 
-      const dataset = await store.trainingDataset(config.model, served.version);
-      if (!dataset)
-        return save({
-          ...base,
-          status: 'noLineage',
-          reason: `${config.model}@${served.version} has no training lineage: no recorded step produced its artifact from a dataset, so there is nothing to compare with; register models from a pipeline run`,
-        });
-      const rows = await store.window(config.model, served.version, start, end);
-      if (rows.length < config.policy.minRows)
-        return save({
-          ...base,
-          status: 'insufficientData',
-          rows: rows.length,
-          reason: `${rows.length} logged row(s) in the window, fewer than minRows ${config.policy.minRows}`,
-        });
-      const ref = await reference(dataset, served.artifact);
-      let measures;
-      try {
-        measures = measureWindow(ref, rows, config.policy);
-      } catch (error) {
-        if (error instanceof DriftInputError)
-          throw ApplicationFailure.nonRetryable(`monitor ${config.name}: ${error.message}`, FailureTypes.InvalidInput);
-        throw error;
-      }
-      let episode: string | null = null;
-      if (measures.drifted) {
-        const previous = await store.previousMeasured(config.id, start, id);
-        episode = previous?.drifted && previous.episode ? previous.episode : id;
-      }
+    const dataset = await store.trainingDataset(config.model, served.version);
+    if (!dataset)
       return save({
         ...base,
-        ...measures,
-        rows: rows.length,
-        reference: { sha256: dataset.sha256, rows: ref.rows.length },
-        episode,
+        status: 'noLineage',
+        reason: `${config.model}@${served.version} has no training lineage: no recorded step produced its artifact from a dataset, so there is nothing to compare with; register models from a pipeline run`,
       });
-    },
+    if (rows.length < config.policy.minRows)
+      return save({
+        ...base,
+        status: 'insufficientData',
+        rows: rows.length,
+        reason: `${rows.length} logged row(s) in the window, fewer than minRows ${config.policy.minRows}`,
+      });
+    const ref = await reference(dataset, served.artifact);
+    let measures;
+    try {
+      measures = measureWindow(ref, rows, config.policy);
+    } catch (error) {
+      if (error instanceof DriftInputError)
+        throw ApplicationFailure.nonRetryable(`monitor ${config.name}: ${error.message}`, FailureTypes.InvalidInput);
+      throw error;
+    }
+    return save({
+      ...base,
+      ...measures,
+      rows: rows.length,
+      reference: { sha256: dataset.sha256, rows: ref.rows.length },
+    });
+  }
+
+  async function act(report: MonitorReport): Promise<MonitorAction[]> {
+    // Only a drifting (measured) or unhealthy window has an episode.
+    if (!report.episode) return [];
+    const store = need();
+    const config = await monitorNamed(report.monitor);
+    const { actions: policy, cooldown } = config.policy;
+    const wanted: MonitorAction['kind'][] = [
+      ...(policy.alert ? (['alert'] as const) : []),
+      ...(policy.rollback ? (['rollback'] as const) : []),
+      ...(policy.retrain && config.retrain ? (['retrain'] as const) : []),
+    ];
+    if (wanted.length === 0) return [];
+    const at = new Date().toISOString();
+    const done = new Set(
+      (await store.episodeActions(config.id, report.episode)).filter((a) => a.outcome === 'done').map((a) => a.kind),
+    );
+    const actions: MonitorAction[] = [];
+    const last = done.size === 0 ? await store.lastActedAt(config.id, report.episode) : null;
+    const until = last ? last.getTime() + durationMs(cooldown)! : 0;
+    for (const kind of wanted) {
+      if (done.has(kind)) {
+        actions.push({ kind, outcome: 'skipped', detail: 'done already in this drift episode', at });
+        continue;
+      }
+      if (until > new Date(report.window.end).getTime()) {
+        actions.push({
+          kind,
+          outcome: 'skipped',
+          detail: `in the cooldown (${cooldown}) after the last action at ${last!.toISOString()}`,
+          at,
+        });
+        continue;
+      }
+      const action =
+        kind === 'alert'
+          ? await alert(config, report, policy.alert!.webhook)
+          : kind === 'rollback'
+            ? await rollback(config, report)
+            : await retrain(config, report);
+      actions.push(action);
+      if (action.outcome !== 'skipped')
+        await store.audit(`monitor.${kind}${action.outcome === 'failed' ? '.failed' : ''}`, `monitor:${config.name}`, {
+          episode: report.episode,
+          report: report.id,
+          model: config.model,
+          alias: config.alias,
+          version: report.version,
+          share: report.share,
+          detail: action.detail,
+          ...(action.workflowId ? { workflowId: action.workflowId } : {}),
+        });
+    }
+    await store.recordActions(report.id, config.name, actions);
+    return actions;
+  }
+
+  return {
+    /** Measures one window against the training dataset found through lineage, and keeps the report. */
+    'monitor.measure': (input: MonitorWindowInput): Promise<MonitorReport> => beating(() => measure(input)),
 
     /**
-     * Applies the policy to a drifting window: alert, roll back, start a retraining run; each
-     * at most once per drift episode, and none in a new episode within the cooldown of the last
+     * Applies the policy to a drifting or unhealthy window: alert, roll back, start a retraining run; each
+     * at most once per episode, and none in a new episode within the cooldown of the last
      * action. Returns (and records) what it did and why it skipped the rest.
      */
-    async 'monitor.act'(report: MonitorReport): Promise<MonitorAction[]> {
-      if (report.status !== 'measured' || !report.drifted || !report.episode) return [];
-      const store = need();
-      const config = await monitorNamed(report.monitor);
-      const { actions: policy, cooldown } = config.policy;
-      const wanted: MonitorAction['kind'][] = [
-        ...(policy.alert ? (['alert'] as const) : []),
-        ...(policy.rollback ? (['rollback'] as const) : []),
-        ...(policy.retrain && config.retrain ? (['retrain'] as const) : []),
-      ];
-      if (wanted.length === 0) return [];
-      const at = new Date().toISOString();
-      const done = new Set(
-        (await store.episodeActions(config.id, report.episode)).filter((a) => a.outcome === 'done').map((a) => a.kind),
-      );
-      const actions: MonitorAction[] = [];
-      const last = done.size === 0 ? await store.lastActedAt(config.id, report.episode) : null;
-      const until = last ? last.getTime() + durationMs(cooldown)! : 0;
-      for (const kind of wanted) {
-        if (done.has(kind)) {
-          actions.push({ kind, outcome: 'skipped', detail: 'done already in this drift episode', at });
-          continue;
-        }
-        if (until > new Date(report.window.end).getTime()) {
-          actions.push({
-            kind,
-            outcome: 'skipped',
-            detail: `in the cooldown (${cooldown}) after the last action at ${last!.toISOString()}`,
-            at,
-          });
-          continue;
-        }
-        const action =
-          kind === 'alert'
-            ? await alert(config, report, policy.alert!.webhook)
-            : kind === 'rollback'
-              ? await rollback(config, report)
-              : await retrain(config, report);
-        actions.push(action);
-        if (action.outcome !== 'skipped')
-          await store.audit(
-            `monitor.${kind}${action.outcome === 'failed' ? '.failed' : ''}`,
-            `monitor:${config.name}`,
-            {
-              episode: report.episode,
-              report: report.id,
-              model: config.model,
-              alias: config.alias,
-              version: report.version,
-              share: report.share,
-              detail: action.detail,
-              ...(action.workflowId ? { workflowId: action.workflowId } : {}),
-            },
-          );
-      }
-      await store.recordActions(report.id, config.name, actions);
-      return actions;
-    },
+    'monitor.act': (report: MonitorReport): Promise<MonitorAction[]> => beating(() => act(report)),
   };
 };
 export type MonitorActivities = ReturnType<typeof monitorActivities>;
