@@ -19,6 +19,8 @@ const scheduledStart = defineSearchAttributeKey('TemporalScheduledStartTime', 'D
 
 const monitor = wf.proxyActivities<MonitorActivities>({
   startToCloseTimeout: '5m',
+  // The activities heartbeat every 3 s: a worker killed mid-window is retried on another within 15 s.
+  heartbeatTimeout: '15s',
   retry: { maximumAttempts: 5, initialInterval: '1s', maximumInterval: '30s' },
 });
 
