@@ -3,9 +3,9 @@ import { defineStep } from '../../dsl';
 import { datasetRef, modelRef, transformRef } from '../refs';
 
 // Training heartbeats every second from the worker's main thread while a pool thread fits
-// (activities/common/compute-pool.ts), so a lost worker shows within 20 s, and its step is
+// (activities/common/compute-pool.ts), so a lost worker shows within 15 s, and its step is
 // retried on another worker well inside 30 s.
-const TRAIN_HEARTBEAT_TIMEOUT = '20s';
+const TRAIN_HEARTBEAT_TIMEOUT = '15s';
 
 // The network and its optimizer, the same for both trainers.
 const network = {
