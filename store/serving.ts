@@ -62,8 +62,6 @@ export type LoggedPrediction = Prediction & { trueLabel: string | null };
 
 // Rows per INSERT: a statement's JSON stays a few megabytes.
 const INSERT_CHUNK = 5000;
-// Any constant: idempotent prediction writers take this transaction-scoped lock in turn.
-const ONCE_LOCK = 7_463_519_010;
 
 /** The columns a logged row fills, by the field of PredictionInput that holds each. */
 const LOGGED = {
@@ -235,36 +233,26 @@ export const servingApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) =
     },
 
     /**
-     * Appends scored rows the log does not have yet, by (model, request, row, served): for at-least-once
+     * Appends scored rows the log does not have yet, by (request, model, row, served): for at-least-once
      * consumers (`kiln stream`), where a redelivered event is scored again and must not be counted
-     * twice. Writers take one transaction-scoped lock, so two deliveries of an event racing each
-     * other (an ack wait expired mid-write) still log it once. Returns the rows written.
+     * twice. One statement per chunk: the unique index predictions_once_idx drops a row logged
+     * already, also when two deliveries of an event race each other (an ack wait expired mid-write).
+     * Returns the rows written.
      */
     async recordPredictionsOnce(actor: Principal, rows: readonly PredictionInput[]): Promise<number> {
       await access.authorize(actor, 'serve', 'predictions');
-      if (rows.length === 0) return 0;
-      return db.transaction(async (tx) => {
-        await tx.execute(sql`select pg_advisory_xact_lock(${ONCE_LOCK})`);
-        let written = 0;
-        for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-          const json = JSON.stringify(rows.slice(i, i + INSERT_CHUNK).map(asRecord));
-          // distinct on: one delivery's rows twice in a batch (a redelivery buffered beside the first) count once.
-          const inserted = await tx.execute(
-            sql`insert into ${predictions} (${names})
-                select ${names} from (
-                  select distinct on (request_id, model, row_index, served) * from jsonb_to_recordset(${json}::jsonb) as rows(${types})
-                ) as fresh
-                where not exists (
-                  select 1 from ${predictions} as logged
-                  where logged.request_id = fresh.request_id and logged.model = fresh.model
-                    and logged.row_index = fresh.row_index and logged.served = fresh.served
-                )
-                returning 1`,
-          );
-          written += (inserted as unknown as { rows: unknown[] }).rows.length;
-        }
-        return written;
-      });
+      let written = 0;
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+        const json = JSON.stringify(rows.slice(i, i + INSERT_CHUNK).map(asRecord));
+        const inserted = await db.execute(
+          sql`insert into ${predictions} (${names})
+              select ${names} from jsonb_to_recordset(${json}::jsonb) as rows(${types})
+              on conflict (request_id, model, row_index, served) do nothing
+              returning 1`,
+        );
+        written += (inserted as unknown as { rows: unknown[] }).rows.length;
+      }
+      return written;
     },
 
     /** Appends requests a version failed to score (the server batches them); messages are cut to 500 characters. */

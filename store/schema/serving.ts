@@ -11,6 +11,7 @@ import {
   real,
   text,
   timestamp,
+  uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
 import { models, modelVersions } from './registry';
@@ -73,7 +74,8 @@ export const predictions = pgTable(
   },
   (t) => [
     index('predictions_model_version_at_idx').on(t.model, t.version, t.at),
-    index('predictions_request_idx').on(t.requestId),
+    // Feedback finds a request's rows by its leading column; kiln stream's writes skip rows it holds.
+    uniqueIndex('predictions_once_idx').on(t.requestId, t.model, t.rowIndex, t.served),
     index('predictions_at_brin_idx').using('brin', t.at),
     check('predictions_route_check', sql`${t.route} in ('current', 'canary', 'shadow')`),
   ],
