@@ -164,6 +164,13 @@ for (const backend of testBackends())
         assert.equal(await page.locator('main [role=alert]').count(), 0, `the ${section} page shows an error`);
         await shot(name);
       }
+      await nav('Deployments');
+      await page.getByRole('link', { name: 'credit-risk:production' }).click();
+      await page.locator('main h1').filter({ hasText: 'credit-risk:production' }).waitFor();
+      assert.equal(await page.locator('main [role=alert]').count(), 0, 'the deployment page shows an error');
+      await shot('deployment');
+
+      await nav('Audit');
       await page.getByTestId('audit-verify').waitFor();
       assert.match((await page.getByTestId('audit-verify').textContent()) ?? '', /verified/);
 

@@ -81,7 +81,6 @@ export function LineagePage({ target }: { target: string | undefined }) {
                 <GraphView
                   nodes={graph.nodes.map(box)}
                   edges={graph.edges}
-                  direction="RIGHT"
                   selected={selected}
                   onSelect={setSelected}
                 />

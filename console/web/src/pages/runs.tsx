@@ -100,18 +100,20 @@ export function RunsPage() {
                   ))}
                 </tbody>
               </table>
-              <div className="pager">
-                <button type="button" disabled={cursors.length < 2} onClick={() => setCursors((c) => c.slice(0, -1))}>
-                  ← Newer
-                </button>
-                <button
-                  type="button"
-                  disabled={!page.next}
-                  onClick={() => page.next && setCursors((c) => [...c, page.next ?? undefined])}
-                >
-                  Older →
-                </button>
-              </div>
+              {(cursors.length > 1 || page.next) && (
+                <div className="pager">
+                  <button type="button" disabled={cursors.length < 2} onClick={() => setCursors((c) => c.slice(0, -1))}>
+                    ← Newer
+                  </button>
+                  <button
+                    type="button"
+                    disabled={!page.next}
+                    onClick={() => page.next && setCursors((c) => [...c, page.next ?? undefined])}
+                  >
+                    Older →
+                  </button>
+                </div>
+              )}
             </>
           )
         }
