@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureTypes } from '../dsl';
-import type { ArtifactStore } from '../activities/artifacts/store';
+import { ArtifactNotFoundError, ArtifactStore } from '../activities/artifacts/store';
 import type { ChunkRef, ValuesRef } from '../workflows/protocol';
 
 const isValuesRef = (value: unknown): value is ValuesRef =>
@@ -33,9 +33,37 @@ export function mapValueActivities(artifacts: ArtifactStore) {
   };
 }
 
+/**
+ * The list a map reference names. A plan is untrusted and can hold such an object as a literal:
+ * only a well-formed artifact uri is read, and a missing artifact is no fault a retry fixes.
+ */
+async function readValues(ref: ValuesRef, artifacts: ArtifactStore): Promise<unknown> {
+  const uri = String((ref.$kilnValues as { uri?: unknown } | null)?.uri);
+  const refuse = (what: string, type: string, cause: unknown) =>
+    ApplicationFailure.create({
+      message: `a map's results (${JSON.stringify(uri.slice(0, 100))}) ${what}`,
+      type,
+      nonRetryable: true,
+      cause: cause as Error,
+    });
+  try {
+    ArtifactStore.shaOf(uri);
+  } catch (error) {
+    throw refuse('is not an artifact uri', FailureTypes.InvalidInput, error);
+  }
+  try {
+    return await artifacts.readJson(uri);
+  } catch (error) {
+    if (error instanceof ArtifactNotFoundError)
+      throw refuse('is not in the artifact store', FailureTypes.NotFound, error);
+    if (error instanceof SyntaxError) throw refuse('is not a JSON list', FailureTypes.InvalidInput, error);
+    throw error;
+  }
+}
+
 /** A step's input with every map reference replaced by the list it names. */
 export async function loadValueRefs(value: unknown, artifacts: ArtifactStore): Promise<unknown> {
-  if (isValuesRef(value)) return loadValueRefs(await artifacts.readJson(value.$kilnValues.uri), artifacts);
+  if (isValuesRef(value)) return loadValueRefs(await readValues(value, artifacts), artifacts);
   if (Array.isArray(value)) return Promise.all(value.map((v) => loadValueRefs(v, artifacts)));
   if (value !== null && typeof value === 'object') {
     const entries = await Promise.all(
