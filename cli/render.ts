@@ -72,7 +72,9 @@ export function mapCounts(map: NodeSnapshot, nodes: readonly NodeSnapshot[]) {
     const index = Number(node.id.slice(prefix.length, node.id.indexOf(']', prefix.length)));
     instances.set(index, [...(instances.get(index) ?? []), node]);
   }
-  const done = [...instances.values()].filter((inside) => inside.every((n) => FINISHED.has(n.status))).length;
+  // A map that continued as new lists only this generation's items; it counts all it finished.
+  const done =
+    map.itemsDone ?? [...instances.values()].filter((inside) => inside.every((n) => FINISHED.has(n.status))).length;
   return { instances, done, total: map.items };
 }
 

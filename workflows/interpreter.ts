@@ -464,6 +464,7 @@ export class Interpreter {
     state.items = over.length;
     const results = new MapResults(id, over.length, this.carriedMaps[id], this.values);
     this.maps.set(id, results);
+    state.itemsDone = results.finished;
     // Runs started before the default took every item at once.
     const lanes = node.parallelism ?? (this.since.mapLanes ? DEFAULT_MAP_PARALLELISM : Infinity);
     // Each lane takes the next item when its last one is done: a list of any length costs only
@@ -481,6 +482,7 @@ export class Interpreter {
         };
         await this.runScope(node.nodes, child);
         await results.add(index, this.resolveLoose(node.output, child));
+        state.itemsDone = results.finished;
       }
     };
     await Promise.all(Array.from({ length: Math.min(lanes, over.length) }, lane));

@@ -20,6 +20,8 @@ export class MapResults {
   private buffer: Array<[number, unknown]> = [];
   private bytes = 0;
   private writes: Promise<void> = Promise.resolve();
+  /** Items finished, in this generation and the ones before. */
+  finished = 0;
 
   constructor(
     readonly id: string,
@@ -28,7 +30,10 @@ export class MapResults {
     private readonly store?: ValueStore,
   ) {
     this.done = new Array<boolean>(count).fill(false);
-    for (const [from, to] of carried?.done ?? []) for (let i = from; i <= to; i++) this.done[i] = true;
+    for (const [from, to] of carried?.done ?? []) {
+      for (let i = from; i <= to; i++) this.done[i] = true;
+      this.finished += to - from + 1;
+    }
     this.chunks = [...(carried?.chunks ?? [])];
   }
 
@@ -45,6 +50,7 @@ export class MapResults {
 
   async add(index: number, value: unknown): Promise<void> {
     this.done[index] = true;
+    this.finished++;
     this.buffer.push([index, value]);
     this.bytes += JSON.stringify(value ?? null).length;
     if (this.store && this.bytes >= SPILL_BYTES) await this.flush();

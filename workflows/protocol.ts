@@ -94,6 +94,8 @@ export interface NodeSnapshot {
   gate?: { name: string; show: Record<string, unknown>; since?: string; decision?: Decision };
   /** For a map: how many items it fanned out to. */
   items?: number;
+  /** For a map: how many items have finished, counting those of earlier generations (whose nodes are not listed). */
+  itemsDone?: number;
 }
 
 /** A run as the status query shows it. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
 import { ArtifactStore } from '../../activities/artifacts/store';
+import { mapProgress } from '../../cli/render';
 import { implement } from '../../activities/library';
 import { DEFAULT_MAP_PARALLELISM, defineStep, pipeline } from '../../dsl';
 import type { RunInput, ValuesRef } from '../../workflows/protocol';
@@ -64,6 +65,11 @@ describe('a map over a list sized at run time', () => {
       values,
       Array.from({ length: ITEMS }, (_, i) => i + 1),
     );
+
+    // `kiln run` counts the items done across generations, though only the last one's nodes are listed.
+    const map = result.nodes.find((n) => n.id === 'items')!;
+    assert.ok(result.nodes.filter((n) => n.id.startsWith('items[')).length < ITEMS);
+    assert.equal(mapProgress(map, result.nodes), `${ITEMS} of ${ITEMS} done`);
 
     const chain = await historyChain(kiln.client, handle.workflowId, handle.firstExecutionRunId);
     console.log(`${ITEMS} items in ${seconds.toFixed(1)} s; generations: ${JSON.stringify(chain)}`);
