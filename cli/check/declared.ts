@@ -32,17 +32,15 @@ interface Where {
 
 /** The step node `id` of the plan, which must run `stepName`. */
 function stepNode(plan: PipelinePlan, id: string, stepName: string): StepNode {
-  const node = [...allNodes(plan.nodes)].find((n) => n.id === id);
-  if (!node)
+  const nodes = [...allNodes(plan.nodes)];
+  const node = nodes.find((n) => n.id === id);
+  if (!node) {
+    const candidates = nodes.filter((n) => n.type === 'step' && n.step.name === stepName).map((n) => n.id);
     throw new CheckDeclarationError(
       id,
-      `no such node in '${plan.name}'; its ${stepName} steps are ${
-        [...allNodes(plan.nodes)]
-          .filter((n) => n.type === 'step' && n.step.name === stepName)
-          .map((n) => n.id)
-          .join(', ') || 'none'
-      }`,
+      `no such node in '${plan.name}'; its ${stepName} steps are ${candidates.join(', ') || 'none'}`,
     );
+  }
   if (node.type !== 'step' || node.step.name !== stepName)
     throw new CheckDeclarationError(
       id,
@@ -52,14 +50,14 @@ function stepNode(plan: PipelinePlan, id: string, stepName: string): StepNode {
 }
 
 /** A node's input as the run would see it before any step has run: literals and parameter defaults. */
-function declaredInput(plan: PipelinePlan, node: StepNode, field: string, instead: string): unknown {
+function declaredInput(plan: PipelinePlan, node: StepNode, field: string): unknown {
   const binding: Binding | undefined = node.inputs[field];
   if (!binding) throw new CheckDeclarationError(node.id, `has no input '${field}'`);
   const params = resolveParams(plan);
   const unknowable = (what: string) => {
     throw new CheckDeclarationError(
       node.id,
-      `its ${field} come from ${what} at run time; declare '${instead}' in the check`,
+      `its ${field} come from ${what} at run time; declare '${field}' in the check`,
     );
   };
   return resolveBinding(binding, {
@@ -72,7 +70,7 @@ function declaredInput(plan: PipelinePlan, node: StepNode, field: string, instea
 /** Reads the sample into a dataset and runs the node's quality checks on it; throws as the step would. */
 export async function runDataCheck(check: DataCheck, { plan, root, artifacts }: Where): Promise<void> {
   const node = stepNode(plan, check.node, 'data.quality');
-  const checks = check.checks ?? declaredInput(plan, node, 'checks', 'checks');
+  const checks = check.checks ?? declaredInput(plan, node, 'checks');
   const path = await inProject(check.sample, root);
   const where = { artifacts, pipeline: plan.name, node: node.id };
   const { dataset } = await runStep(readCsvImpl, { path, ...(check.label && { label: check.label }) }, where);
@@ -82,7 +80,7 @@ export async function runDataCheck(check: DataCheck, { plan, root, artifacts }: 
 /** Holds the model's metrics to the node's gates; throws GateFailed as the step would. */
 export async function runModelCheck(check: ModelCheck, { plan, root, artifacts }: Where): Promise<void> {
   const node = stepNode(plan, check.node, 'validate.gates');
-  const gates = check.gates ?? declaredInput(plan, node, 'gates', 'gates');
+  const gates = check.gates ?? declaredInput(plan, node, 'gates');
   const metrics = typeof check.metrics === 'string' ? await metricsFile(check.metrics, root) : check.metrics;
   await runStep(checkGatesImpl, { metrics, gates }, { artifacts, pipeline: plan.name, node: node.id });
 }

@@ -9,7 +9,7 @@ import { loadPlan } from '../load-pipeline';
 import { checksDeclaration, type ChecksDeclaration } from './declaration';
 import { CheckDeclarationError, runDataCheck, runModelCheck } from './declared';
 import { checksFileBeside, findPipelines } from './project';
-import { typecheck, type TypeError } from './typecheck';
+import { typecheck, type TypeDiagnostic } from './typecheck';
 
 /** What one check is about: the plan compiles, its file type-checks, its data and model checks pass. */
 export type CheckKind = 'compile' | 'types' | 'checks' | 'data' | 'model';
@@ -103,7 +103,7 @@ async function checkPipeline(
   file: string,
   root: string,
   declaredIn: ChecksSource,
-  types: readonly TypeError[],
+  types: readonly TypeDiagnostic[],
   scratch: ArtifactStore,
 ) {
   const cases: CheckCase[] = [];

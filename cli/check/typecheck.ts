@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 
 /** A TypeScript error in a checked file, at its line and column (1-based). */
-export interface TypeError {
+export interface TypeDiagnostic {
   file: string;
   line: number;
   column: number;
@@ -14,7 +14,7 @@ export interface TypeError {
  * strict defaults without one) and returns the errors located in those files. TypeScript is the
  * project's own: a project without it is told to install it.
  */
-export async function typecheck(files: readonly string[], root: string): Promise<TypeError[]> {
+export async function typecheck(files: readonly string[], root: string): Promise<TypeDiagnostic[]> {
   if (files.length === 0) return [];
   const ts = await import('typescript').then(
     (m) => m.default,

@@ -113,7 +113,12 @@ export default pipeline({ name: 'sneaky' }, (p) => {
   await writeFile(
     join(project, 'bad-gate.ts'),
     `${header}
-export const checks = defineChecks({ models: [{ node: 'gates', metrics: { rocAuc: 0.61, f1: 0.5 } }] });
+export const checks = defineChecks({
+  models: [
+    { node: 'gates', metrics: { rocAuc: 0.61, f1: 0.5 } },
+    { node: 'gate', metrics: { rocAuc: 0.9 } },
+  ],
+});
 
 export default pipeline({ name: 'bad-gate' }, (p) => {
   p.step(checkGates, { metrics: { rocAuc: 0.9 }, gates: [{ metric: 'roc_auc', min: 0.75 }] });
@@ -187,10 +192,16 @@ describe('kiln check', () => {
     });
 
     it('fails a model gate naming the node, the metric, its value and the bar', () => {
-      const [gate] = failed('bad-gate.ts', 'model');
+      const gate = failed('bad-gate.ts', 'model').find((c) => c.node === 'gates');
       assert.ok(gate, JSON.stringify(report.cases));
       assert.equal(gate.node, 'gates');
       assert.match(gate.reason!, /GateFailed: roc_auc 0\.610 is below the gate 0\.750/);
+    });
+
+    it('fails a check that names a node the pipeline does not have, listing the ones it could mean', () => {
+      const missing = failed('bad-gate.ts', 'model').find((c) => c.node === 'gate');
+      assert.ok(missing, JSON.stringify(report.cases));
+      assert.equal(missing.reason, "step 'gate': no such node in 'bad-gate'; its validate.gates steps are gates");
     });
 
     it('refuses a sample outside the project, without reading it', () => {
@@ -218,7 +229,7 @@ describe('kiln check', () => {
       const suites = new Map(doc.testsuites.testsuite.map((s) => [s['@name'], s]));
       assert.deepEqual([...suites.keys()].sort(), report.files);
       const gateSuite = suites.get('bad-gate.ts')!;
-      assert.equal(gateSuite['@failures'], '1');
+      assert.equal(gateSuite['@failures'], '2');
       const cases = [gateSuite.testcase].flat() as Array<{ '@name': string; failure?: { '@message': string } }>;
       const gate = cases.find((c) => c.failure);
       assert.equal(gate?.['@name'], 'model: gates on declared metrics');
@@ -233,7 +244,7 @@ describe('kiln check', () => {
         /✘ bad-gate\.ts \(node gates\) {2}model: gates on declared metrics\n {4}GateFailed: roc_auc/,
       );
       assert.match(r.stdout, /✘ cycle\.plan\.json \(node [ab]\) {2}compiles and validates\n {4}.*cycle/);
-      assert.match(r.stdout, /2 of 4 checks failed in 2 pipelines/);
+      assert.match(r.stdout, /3 of 5 checks failed in 2 pipelines/);
     });
   });
 
