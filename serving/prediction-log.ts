@@ -12,6 +12,11 @@ export interface PredictionLogOptions {
   batchSize?: number;
   /** Longest time a row waits to be written; default 1000 ms. */
   flushMs?: number;
+  /**
+   * Batches written at once, at most; default 1. More than one only for a writer that takes rows in
+   * any order and skips rows it holds (kiln stream's), since a failed batch is written again later.
+   */
+  writers?: number;
   /** Rows held while the store is slow or down; past this, new rows are dropped (and counted). Default 100,000. */
   maxPending?: number;
   /**
@@ -63,11 +68,12 @@ export interface PredictionLogEvents {
 export class PredictionLog {
   private pending: Pending[] = [];
   private pendingRows = 0;
-  private writing: Promise<void> | undefined;
+  private readonly writing = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private readonly sample: number;
   private readonly batchSize: number;
   private readonly flushMs: number;
+  private readonly writers: number;
   private readonly maxPending: number;
   private readonly hashKey: string;
 
@@ -83,6 +89,9 @@ export class PredictionLog {
       throw new RangeError(`prediction log: sample must be from 0 to 1, got ${options.sample}`);
     this.batchSize = options.batchSize ?? 1000;
     this.flushMs = options.flushMs ?? 1000;
+    this.writers = options.writers ?? 1;
+    if (!(Number.isInteger(this.writers) && this.writers >= 1))
+      throw new RangeError(`prediction log: writers must be a whole number from 1, got ${options.writers}`);
     this.maxPending = options.maxPending ?? 100_000;
     this.hashKey = options.hashKey ?? process.env.KILN_LOG_HASH_KEY ?? randomBytes(32).toString('hex');
   }
@@ -109,8 +118,9 @@ export class PredictionLog {
 
   /** Writes everything added so far; resolves when it is in the store (or the write failed and was kept). */
   async flush(): Promise<void> {
-    if (this.writing) await this.writing;
+    await Promise.all(this.writing);
     if (this.pendingRows > 0) await this.drain();
+    await Promise.all(this.writing);
   }
 
   /** A keyed hash of a value: equal values hash equal, and the value cannot be read back without the key. */
@@ -127,8 +137,10 @@ export class PredictionLog {
     void this.drain();
   };
 
+  // Rows added while every writer is busy wait for one to finish: a full batch is written then at
+  // once, a partial one after flushMs.
   private drain(): Promise<void> {
-    if (this.writing) return this.writing;
+    if (this.writing.size >= this.writers) return Promise.race(this.writing);
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.pending.length === 0) return Promise.resolve();
@@ -136,11 +148,13 @@ export class PredictionLog {
     const count = this.pendingRows;
     this.pending = [];
     this.pendingRows = 0;
-    this.writing = this.writeEntries(entries, count).finally(() => {
-      this.writing = undefined;
-      if (this.pendingRows > 0) this.timer ??= setTimeout(this.onTimer, this.flushMs).unref();
+    const write: Promise<void> = this.writeEntries(entries, count).finally(() => {
+      this.writing.delete(write);
+      if (this.pendingRows >= this.batchSize) void this.drain();
+      else if (this.pendingRows > 0) this.timer ??= setTimeout(this.onTimer, this.flushMs).unref();
     });
-    return this.writing;
+    this.writing.add(write);
+    return write;
   }
 
   // Predictions first, then errors: when only the errors fail, only they are kept, so no

@@ -20,6 +20,7 @@ const { values } = parseArgs({
     from: { type: 'string' },
     to: { type: 'string' },
     'max-in-flight': { type: 'string', default: '256' },
+    'log-writers': { type: 'string', default: '2' },
     'database-url': { type: 'string' },
     artifacts: { type: 'string' },
   },
@@ -53,6 +54,7 @@ if (mode === 'kiln') {
     from,
     to,
     maxInFlight,
+    log: { writers: Number(values['log-writers']) },
   });
   cpuAtReady = process.cpuUsage();
   console.log('ready');

@@ -21,6 +21,7 @@ import { testContext } from '../../test/support/step-context';
 // every mode keeps up with. Latency: publish call → answer received by a subscriber on --to.
 // The prediction log goes to PostgreSQL (a throwaway server) unless --store pglite.
 //   npx tsx bench/stream/stream.ts [--events 20000] [--rate 1000] [--paced-events 3000] [--store postgres|pglite]
+//     [--log-writers 2]: prediction log batches kiln stream writes at once
 
 const { values } = parseArgs({
   options: {
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     'paced-events': { type: 'string', default: '3000' },
     window: { type: 'string', default: '512' },
     'max-in-flight': { type: 'string', default: '256' },
+    'log-writers': { type: 'string', default: '2' },
     store: { type: 'string', default: 'postgres' },
   },
 });
@@ -90,6 +92,8 @@ async function startConsumer(
       to,
       '--max-in-flight',
       String(maxInFlight),
+      '--log-writers',
+      String(values['log-writers']),
       ...(postgres ? ['--database-url', postgres.url, '--artifacts', ctx.artifacts.root] : []),
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
@@ -189,7 +193,7 @@ try {
   }
   const share = results.kiln!.saturated.eventsPerSecond / results.floor!.saturated.eventsPerSecond;
   console.log(
-    `kiln stream at ${(share * 100).toFixed(0)}% of the floor's throughput (target ≥ 50%); store ${values.store}; ${saturatedEvents} events saturated, ${pacedEvents} at ${rate}/s; ${cpus().length} × ${cpus()[0]?.model.trim()}`,
+    `kiln stream at ${(share * 100).toFixed(0)}% of the floor's throughput (target ≥ 50%); store ${values.store}; log writers ${values['log-writers']}; ${saturatedEvents} events saturated, ${pacedEvents} at ${rate}/s; ${cpus().length} × ${cpus()[0]?.model.trim()}`,
   );
 } finally {
   await nc.close();

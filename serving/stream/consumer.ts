@@ -191,6 +191,8 @@ export async function startStreamScoring(options: StreamScoringOptions): Promise
     {
       batchSize: options.log?.batchSize ?? Math.max(1, Math.min(1000, Math.floor(maxInFlight / 2))),
       flushMs: options.log?.flushMs ?? 20,
+      // The write skips rows logged already (recordPredictionsOnce), so batches may overlap.
+      writers: options.log?.writers ?? 2,
       maxPending: options.log?.maxPending ?? 1_000_000,
       ...(options.log?.hashKey === undefined ? {} : { hashKey: options.log.hashKey }),
     },
