@@ -1,4 +1,5 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { AUTO_VERSION } from '../dsl';
 import type { StepModule } from './step-modules';
 
@@ -23,6 +24,8 @@ export async function staleVersions(modules: readonly StepModule[], file: string
         );
       seen[def.name] = { version: def.version, codeHash: module.codeHash };
     }
+  // A fresh KILN_HOME has no steps folder yet.
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.tmp`;
   await writeFile(tmp, JSON.stringify(seen, null, 2), { mode: 0o600 });
   await rename(tmp, file);
