@@ -178,6 +178,25 @@ for (const backend of testBackends())
       assert.deepEqual(pageErrors, []);
     });
 
+    it('shows where a run failed: the gate in red, its error type and the numbers', async () => {
+      await nav('Runs');
+      await page.getByRole('button', { name: 'Start a run…' }).click();
+      await page.locator('.start-run input[name=minAuc]').fill('0.99');
+      await page.locator('.start-run').getByRole('button', { name: 'Start' }).click();
+      await page.getByTestId('run-state').filter({ hasText: 'failed' }).waitFor({ timeout: 120_000 });
+      assert.equal(await page.locator('[data-node="gates"]').getAttribute('data-state'), 'failed');
+      // The failed node is the one shown without a click.
+      const panel = page.locator('.step-panel[data-step="gates"]');
+      await panel.waitFor();
+      assert.match(
+        (await panel.locator('.note.error').textContent()) ?? '',
+        /GateFailed.*roc_auc 0\.\d+ is below the gate 0\.99/,
+      );
+      assert.equal(await page.locator('[data-node="release"]').getAttribute('data-state'), 'cancelled');
+      await shot('run-failed');
+      assert.deepEqual(pageErrors, []);
+    });
+
     it("shows a viewer the server's refusal when they try to promote a model", async () => {
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.locator('input[name=token]').waitFor();
