@@ -1,0 +1,1 @@
+ALTER TABLE "artifacts" ADD COLUMN "content_deleted_at" timestamp with time zone;
