@@ -1,6 +1,7 @@
 // Kiln's public entry point: `import { pipeline, defineStep, implement } from 'kiln'`. Everything a
 // user's pipeline or step module needs, re-exported from where it lives, with the docs a user reads.
 import { ApplicationFailure } from '@temporalio/common';
+import { compile as compilePipeline } from '../dsl/compile';
 import { defineStep as defineStepDef } from '../dsl/step';
 import { cond as condition, not as negation, pipeline as definePipeline } from '../dsl/pipeline';
 import {
@@ -41,6 +42,13 @@ export { z } from 'zod';
  * });
  */
 export const pipeline = definePipeline;
+
+/**
+ * Compiles a pipeline into its plan (the JSON the workflow runs), checking its wiring: what
+ * `kiln plan` prints, for tests of a pipeline's shape.
+ * @example assert.equal(compile(myPipeline).nodes.length, 3);
+ */
+export const compile = compilePipeline;
 
 /**
  * Compares a step's output (or a parameter) with a value, for a `p.when` branch.
@@ -183,4 +191,5 @@ export type { Cell } from '../activities/common/dataset/cells';
 export type { ArtifactStore } from '../activities/artifacts/store';
 export type { FailureType, Failure } from '../dsl/failures';
 export type { Duration } from '../dsl/duration';
+export type { Handle } from '../dsl/handle';
 export type { PipelinePlan, StepOptions } from '../dsl/plan';

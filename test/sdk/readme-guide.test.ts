@@ -47,6 +47,8 @@ const env = (): NodeJS.ProcessEnv => {
   };
   delete e.DATABASE_URL;
   delete e.KILN_TOKEN;
+  // Set by the test runner for its children; a nested `node --test` would skip its files.
+  delete e.NODE_TEST_CONTEXT;
   return e;
 };
 
