@@ -62,6 +62,7 @@ for (const backend of testBackends())
       });
       page = await browser.newPage();
       page.on('pageerror', (error) => pageErrors.push(error.message));
+      page.on('dialog', (dialog) => pageErrors.push(`a dialog opened: ${dialog.message()}`));
       // Only the console's own server may be reached.
       await page.route(
         (url) => !url.href.startsWith(`${base}/`),
@@ -197,7 +198,7 @@ for (const backend of testBackends())
       assert.deepEqual(pageErrors, []);
     });
 
-    it("shows a viewer the server's refusal when they try to promote a model", async () => {
+    it("shows a viewer the server's refusal when they try to promote a model, and a hostile run id as plain text", async () => {
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.locator('input[name=token]').waitFor();
       await signIn(tokens.victor, 'victor');
@@ -210,6 +211,15 @@ for (const backend of testBackends())
       await refusal.waitFor();
       assert.match((await refusal.textContent()) ?? '', /Not allowed/);
       await shot('refused');
+
+      // A hostile run id in the URL is only ever text: sent encoded, answered 404, shown escaped.
+      const hostile = '../session"><img src=x onerror=alert(1)>';
+      await page.goto(`${base}/#/runs/${encodeURIComponent(hostile)}`);
+      const error = page.locator('main [role=alert]');
+      await error.waitFor();
+      assert.match((await error.textContent()) ?? '', /Error 404/);
+      assert.equal(await page.locator('main img').count(), 0);
+      assert.match((await page.getByTestId('principal').textContent()) ?? '', /victor/, 'still signed in');
       assert.deepEqual(pageErrors, []);
     });
   });

@@ -3,14 +3,20 @@ import type { RunDetail } from '../../api';
 import { RequestError } from './api-client';
 import { useApi, type Fetched } from './use-api';
 
-/** How long a run may be unknown to the store before its page says so: the worker records it at its start. */
+/** How long a run this tab started may be unknown to the store: the worker records it at its start. */
 const RECORDING_GRACE_MS = 20_000;
+const startedHere = new Set<string>();
+
+/** Notes that this tab has just started `runId`, so its page waits for the worker to record it. */
+export function startedRun(runId: string): void {
+  startedHere.add(runId);
+}
 
 /**
  * A run and its nodes, live: fetched once, then followed by the server's `snapshot` events while
  * it runs. The stream is closed once a snapshot says the run is over, so the browser does not
- * reconnect to a finished run. A run just started is not in the store until the worker records
- * it: a 404 is asked again each second, for a while, before it is shown.
+ * reconnect to a finished run. A run this tab just started is not in the store until the worker
+ * records it: its 404 is asked again each second, for a while, before it is shown.
  */
 export function useRun(runId: string): Fetched<RunDetail> {
   const path = `/runs/${encodeURIComponent(runId)}`;
@@ -19,7 +25,7 @@ export function useRun(runId: string): Fetched<RunDetail> {
   const running = fetched.data?.run.state === 'running';
   const { reload } = fetched;
   const [since] = useState(() => Date.now());
-  const unknown = fetched.error instanceof RequestError && fetched.error.status === 404;
+  const unknown = fetched.error instanceof RequestError && fetched.error.status === 404 && startedHere.has(runId);
   const graceLeft = unknown && Date.now() - since < RECORDING_GRACE_MS;
 
   useEffect(() => {

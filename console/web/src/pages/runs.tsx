@@ -8,6 +8,7 @@ import { Empty, Loaded } from '../components/status';
 import { duration, runTone, time } from '../format';
 import { useHasRole } from '../session';
 import { useApi } from '../use-api';
+import { startedRun } from '../use-run';
 
 const PAGE_SIZE = 25;
 
@@ -42,7 +43,13 @@ export function RunsPage() {
     <section>
       <h1>Runs</h1>
       {operator && pipelines.data && (
-        <StartRun pipelines={pipelines.data} onStarted={(runId) => navigate(`/runs/${encodeURIComponent(runId)}`)} />
+        <StartRun
+          pipelines={pipelines.data}
+          onStarted={(runId) => {
+            startedRun(runId);
+            navigate(`/runs/${encodeURIComponent(runId)}`);
+          }}
+        />
       )}
       <div className="filters">
         <label>
