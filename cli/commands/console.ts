@@ -47,6 +47,7 @@ export async function startConsole(
     taskQueue: config.taskQueue,
     temporal: { uiUrl: config.uiUrl, namespace: config.namespace },
     artifactsDir: config.artifactsDir,
+    kilnHome: config.home,
     pipelines: options.pipelines ?? examplePipelines(),
     ...(options.stepModules ? { stepModules: options.stepModules } : {}),
     log: print,

@@ -14,6 +14,8 @@ export interface ConsoleContext {
   pipelines: PipelineCatalog;
   /** Step modules the worker loads (kiln console --steps): a run's steps are checked against them and the built-ins. */
   stepModules: string[];
+  /** KILN_HOME, where running workers advertise their step catalogs. */
+  kilnHome?: string;
   /** How often a run's event stream asks the workflow for its status. */
   pollMs: number;
 }

@@ -38,6 +38,8 @@ export interface ConsoleOptions {
   pipelines?: string[];
   /** Modules of steps the worker runs besides the built-ins, so runs of their pipelines may start. */
   stepModules?: string[];
+  /** KILN_HOME, where running workers advertise their steps: a run's steps are checked against those too. */
+  kilnHome?: string;
   /** The built web app; `console/web/dist` by default, served only when it exists. */
   webDist?: string;
   /** Mark the session cookie Secure (behind TLS). */
@@ -72,6 +74,7 @@ export async function createConsoleServer(options: ConsoleOptions): Promise<Cons
     artifacts: new ArtifactStore(options.artifactsDir ?? config.artifactsDir),
     pipelines: new PipelineCatalog(options.pipelines ?? [], log),
     stepModules: options.stepModules ?? [],
+    ...(options.kilnHome ? { kilnHome: options.kilnHome } : {}),
     pollMs: options.pollMs ?? 1000,
   };
   const app = Fastify({

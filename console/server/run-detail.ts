@@ -1,9 +1,11 @@
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { dependencies, type Binding, type PipelinePlan, type PlanNode } from '../../dsl';
 import type { NodeState, StepState } from '../../dsl/states';
 import type { Principal, Run, Store } from '../../store';
-import { statusQuery, type runPipeline } from '../../workflows';
-import type { NodeSnapshot, RunSnapshot } from '../../workflows/protocol';
+import { runPipeline, statusQuery } from '../../workflows';
+import { closedState } from '../../workers/reconcile';
+import type { NodeSnapshot, RunInput, RunSnapshot } from '../../workflows/protocol';
 import { pendingSteps, type PendingStep } from '../../cli/follow';
 import { mapCounts } from '../../cli/render';
 import type { ArtifactRef, GraphNode, NodeDetail, RunDetail, RunSummary } from '../api';
@@ -147,14 +149,62 @@ function liveNode(
   };
 }
 
-/** The run's live status, or undefined when no worker answers (the run is then shown from the store). */
-async function snapshotOf(handle: ReturnType<Client['workflow']['getHandle']>): Promise<RunSnapshot | undefined> {
+// A page waits this long for a run's worker to answer; Temporal's own wait is much longer.
+const QUERY_DEADLINE_MS = 3000;
+
+/**
+ * The run's live status, or undefined when no worker answers in time (a closed run whose worker
+ * is gone, a run not yet at its first workflow task, a busy worker): the store's record stands in.
+ */
+export async function liveStatus(client: Client, workflowId: string): Promise<RunSnapshot | undefined> {
   try {
-    return await handle.query(statusQuery);
+    return await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
+      client.workflow.getHandle<typeof runPipeline>(workflowId).query(statusQuery),
+    );
   } catch {
-    // A closed run whose worker is gone, or a run not yet at its first workflow task: the store's record stands in.
+    // Whatever the reason, the answer is the same: no live status to show now.
     return undefined;
   }
+}
+
+/**
+ * A run Temporal has but the store does not (yet): its worker records the start as the run
+ * begins, a moment after the console started it. The plan and parameters are the workflow's input.
+ */
+async function fromTemporal(client: Client, runId: string): Promise<{ run: Run; plan: PipelinePlan }> {
+  const handle = client.workflow.getHandle<typeof runPipeline>(runId);
+  const description = await handle.describe().catch((error: unknown) => {
+    if (error instanceof WorkflowNotFoundError)
+      throw new ApiInputError(
+        `run '${runId}' is not in the store or in Temporal; see GET /api/runs for the runs there are`,
+        404,
+      );
+    throw error;
+  });
+  const history = await handle.fetchHistory();
+  const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  const input = payload ? defaultPayloadConverter.fromPayload<RunInput>(payload) : undefined;
+  if (description.type !== runPipeline.name || !input?.plan)
+    throw new ApiInputError(`'${runId}' is a ${description.type} workflow, not a Kiln run`, 404);
+  return {
+    plan: input.plan,
+    run: {
+      id: runId,
+      workflowId: runId,
+      temporalRunId: description.runId,
+      pipelineName: input.plan.name,
+      planHash: input.plan.hash,
+      status: closedState(description.status.name) ?? 'running',
+      params: input.params ?? {},
+      codeCommit: null,
+      codeDirty: null,
+      startedAt: description.startTime,
+      finishedAt: description.closeTime ?? null,
+      errorType: null,
+      errorMessage: null,
+      scheduleId: input.schedule ?? null,
+    },
+  };
 }
 
 /**
@@ -169,13 +219,11 @@ export async function runDetail(
   runId: string,
   links: TemporalLinks,
 ): Promise<RunDetail> {
-  const run = await store.runs.getRun(actor, runId);
-  if (!run)
-    throw new ApiInputError(`run '${runId}' is not in the store; see GET /api/runs for the runs there are`, 404);
-  const plan = await store.runs.getPlan(actor, run.planHash);
-  if (!plan) throw new ApiInputError(`run '${runId}': its plan ${run.planHash.slice(0, 12)} is not in the store`, 404);
+  const recorded = await store.runs.getRun(actor, runId);
+  const stored = recorded && (await store.runs.getPlan(actor, recorded.planHash));
+  const { run, plan } = recorded && stored ? { run: recorded, plan: stored } : await fromTemporal(client, runId);
   const handle = client.workflow.getHandle<typeof runPipeline>(run.workflowId);
-  const snapshot = await snapshotOf(handle);
+  const snapshot = await liveStatus(client, run.workflowId);
   const startedBy = await store.runs.startedBy(actor, runId);
   const nodes: Record<string, NodeDetail> = {};
   if (snapshot) {

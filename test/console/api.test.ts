@@ -6,7 +6,7 @@ import { ArtifactStore } from '../../activities/artifacts/store';
 import { compile, pipeline } from '../../dsl';
 import { SYSTEM } from '../../store';
 import { runs } from '../../store/schema/runs';
-import { statusQuery } from '../../workflows';
+import { runPipeline, statusQuery } from '../../workflows';
 import { createConsoleServer, type ConsoleServer } from '../../console/server';
 import { prCurve } from '../../console/server/model-reports';
 import type {
@@ -347,6 +347,31 @@ for (const backend of testBackends())
       const unknown = await call(as.olga, 'POST', '/api/runs/no-such-run/cancel');
       assert.equal(unknown.status, 404);
       assert.match(unknown.body.error, /no-such-run/);
+    });
+
+    it("shows a run Temporal has and the store has not recorded yet, from the workflow's input", async () => {
+      const plan = compile(pipeline({ name: 'console-unrecorded' }, (p) => p.step(add, { a: 1, b: 2 })));
+      // No worker polls this queue: the run is in Temporal only.
+      const handle = await env.kiln.client.workflow.start(runPipeline, {
+        taskQueue: `nobody-${randomUUID()}`,
+        workflowId: `console-unrecorded-${randomUUID()}`,
+        args: [{ plan, params: { x: 1 } }],
+      });
+      try {
+        const { status, body } = await call(as.victor, 'GET', `/api/runs/${handle.workflowId}`);
+        assert.equal(status, 200, JSON.stringify(body));
+        const detail = body as RunDetail;
+        assert.equal(detail.run.state, 'running');
+        assert.equal(detail.run.pipeline, 'console-unrecorded');
+        assert.deepEqual(detail.run.params, { x: 1 });
+        assert.deepEqual(
+          detail.graph.nodes.map((n) => n.id),
+          ['add'],
+        );
+        assert.equal(detail.nodes.add!.state, 'pending');
+      } finally {
+        await handle.terminate();
+      }
     });
 
     it('answers an unknown run, a hostile run id or lineage target, and an oversized body with a 4xx that names them', async () => {

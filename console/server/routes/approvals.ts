@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { statusQuery, type runPipeline } from '../../../workflows';
 import { recordAndSend } from '../../../cli/decide';
 import type { DecisionRequest, DecisionResponse, PendingApproval } from '../../api';
 import type { ConsoleContext } from '../context';
+import { liveStatus } from '../run-detail';
 
 // Running runs asked at once for their waiting gates; the rest wait their turn.
 const QUERY_BATCH = 16;
@@ -14,13 +14,8 @@ export function approvalRoutes(app: FastifyInstance, { store, client }: ConsoleC
     for (let i = 0; i < running.length; i += QUERY_BATCH) {
       const batch = running.slice(i, i + QUERY_BATCH);
       const snapshots = await Promise.all(
-        batch.map((run) =>
-          client.workflow
-            .getHandle<typeof runPipeline>(run.workflowId)
-            .query(statusQuery)
-            // A run whose worker does not answer has no gate the console can show as waiting.
-            .catch(() => undefined),
-        ),
+        // A run whose worker does not answer has no gate the console can show as waiting.
+        batch.map((run) => liveStatus(client, run.workflowId)),
       );
       batch.forEach((run, k) => {
         for (const node of snapshots[k]?.nodes ?? [])

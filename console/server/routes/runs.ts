@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { runStates, type RunState } from '../../../dsl/states';
@@ -20,6 +21,16 @@ const closed = (detail: RunDetail) => detail.run.state !== 'running';
 
 export function runRoutes(app: FastifyInstance, ctx: ConsoleContext) {
   const { store, client } = ctx;
+  // Open event streams end when the server closes, instead of holding its close until their runs end.
+  const shutdown = new AbortController();
+  app.addHook('preClose', (done) => {
+    shutdown.abort();
+    done();
+  });
+  const pause = (ms: number) =>
+    sleep(ms, undefined, { signal: shutdown.signal }).catch(() => {
+      // Aborted: the server is closing, and the stream ends after this wait.
+    });
 
   app.get<{ Querystring: Record<string, string | undefined> }>('/api/runs', async (request): Promise<RunsPage> => {
     const q = request.query;
@@ -76,9 +87,9 @@ export function runRoutes(app: FastifyInstance, ctx: ConsoleContext) {
       };
       try {
         send(detail);
-        while (open && !closed(detail)) {
-          await new Promise((r) => setTimeout(r, ctx.pollMs));
-          if (!open) break;
+        while (open && !closed(detail) && !shutdown.signal.aborted) {
+          await pause(ctx.pollMs);
+          if (!open || shutdown.signal.aborted) break;
           detail = await runDetail(store, client, principal, runId, ctx.temporal);
           send(detail);
         }
@@ -109,6 +120,7 @@ export function runRoutes(app: FastifyInstance, ctx: ConsoleContext) {
       const { plan, params } = await ctx.pipelines.plan(request.body.pipeline, request.body.params ?? {});
       const handle = await startRunAs(store, request.principal, client, ctx.taskQueue, plan, params, {
         stepModules: ctx.stepModules,
+        ...(ctx.kilnHome ? { kilnHome: ctx.kilnHome } : {}),
       });
       reply.code(201);
       return { runId: handle.workflowId };
