@@ -6,6 +6,7 @@ import * as demo from './commands/demo';
 import * as deployCmd from './commands/deploy';
 import * as dev from './commands/dev';
 import * as exportCmd from './commands/export';
+import * as gcCmd from './commands/gc';
 import * as lineage from './commands/lineage';
 import * as models from './commands/models';
 import * as monitorCmd from './commands/monitor';
@@ -45,6 +46,7 @@ const commands: Record<string, [Command, (args: string[]) => Promise<number>]> =
   schedule: [scheduleCmd, scheduleCmd.schedule],
   monitor: [monitorCmd, monitorCmd.monitor],
   console: [consoleCmd, consoleCmd.consoleCommand],
+  gc: [gcCmd, gcCmd.gc],
 };
 
 /** The commands that act as a principal: they take --token, and --token-file here for all of them. */
@@ -62,6 +64,7 @@ const actsAsPrincipal = new Set([
   'export',
   'schedule',
   'monitor',
+  'gc',
 ]);
 
 const usage = `kiln: typed ML pipelines on Temporal

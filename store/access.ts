@@ -36,6 +36,8 @@ export const actionRoles = {
   'principal.manage': 'admin',
   'token.create': 'admin',
   'token.revoke': 'admin',
+  /** Retention (`kiln gc`): delete old artifact content and prediction-log rows. */
+  gc: 'admin',
   /** Write what the worker records (runs, steps, artifacts, lineage, experiments, registrations). */
   record: 'admin',
 } as const satisfies Record<string, RoleName>;

@@ -1,4 +1,4 @@
-import { eq, inArray } from 'drizzle-orm';
+import { eq, inArray, isNotNull } from 'drizzle-orm';
 import type { AccessApi, Principal } from './access';
 import type { Executor } from './executor';
 import { artifacts, type Artifact } from './schema/artifacts';
@@ -20,14 +20,20 @@ export function checkSha256(sha256: string, what = 'artifact sha256'): void {
   if (!SHA256.test(sha256)) throw new Error(`${what} '${sha256}' is not 64 lowercase hex characters`);
 }
 
-/** Inserts artifacts that are new; an artifact already recorded is immutable and left as it is. */
+/**
+ * Inserts artifacts that are new; an artifact already recorded is immutable and left as it is,
+ * except that recording content retention had deleted means it is stored again.
+ */
 export async function recordArtifactsIn(tx: Executor, inputs: ArtifactInput[]): Promise<void> {
   if (inputs.length === 0) return;
   for (const a of inputs) checkSha256(a.sha256);
+  // One statement may update a row once: the first record of a hash stands.
+  const seen = new Set<string>();
+  const unique = inputs.filter((a) => !seen.has(a.sha256) && seen.add(a.sha256));
   await tx
     .insert(artifacts)
     .values(
-      inputs.map((a) => ({
+      unique.map((a) => ({
         sha256: a.sha256,
         kind: a.kind,
         uri: a.uri ?? `artifact:sha256:${a.sha256}`,
@@ -37,7 +43,11 @@ export async function recordArtifactsIn(tx: Executor, inputs: ArtifactInput[]): 
         stats: a.stats ?? null,
       })),
     )
-    .onConflictDoNothing({ target: artifacts.sha256 });
+    .onConflictDoUpdate({
+      target: artifacts.sha256,
+      set: { contentDeletedAt: null },
+      setWhere: isNotNull(artifacts.contentDeletedAt),
+    });
 }
 
 export const artifactsApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) => ({

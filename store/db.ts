@@ -17,6 +17,7 @@ import { monitoringApi } from './monitoring';
 import { lockPgliteDir, StoreSharedError } from './pglite-lock';
 import { servePglite } from './pglite-server';
 import { registryApi } from './registry';
+import { retentionApi } from './retention';
 import { runsApi } from './runs';
 import { servingApi } from './serving';
 import * as schema from './schema';
@@ -54,6 +55,7 @@ function api(db: Executor, read: ReadRunner = plainReader(db)) {
     decisions: decisionsApi(db, access),
     serving: servingApi(db, access),
     monitoring: monitoringApi(db, access),
+    retention: retentionApi(db, access),
     access,
     audit: auditApi(db, access),
   };

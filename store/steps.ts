@@ -5,6 +5,7 @@ import { recordArtifactsIn, type ArtifactInput } from './artifacts';
 import { ConflictError, NotFoundError } from './errors';
 import type { Executor } from './executor';
 import { copyLineageIn, recordLineageIn, resolveStep, type LineageInput, type StepRef } from './lineage/record';
+import { artifacts } from './schema/artifacts';
 import { lineageEdges } from './schema/lineage';
 import { stepExecutions, type StepExecution, type StepState } from './schema/steps';
 
@@ -171,7 +172,16 @@ export const stepsApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) => 
     const [hit] = await db
       .select()
       .from(stepExecutions)
-      .where(and(eq(stepExecutions.cacheKey, key), eq(stepExecutions.status, 'succeeded')))
+      .where(
+        and(
+          eq(stepExecutions.cacheKey, key),
+          eq(stepExecutions.status, 'succeeded'),
+          // A result whose output content retention deleted (kiln gc) is no result.
+          sql`not exists (select 1 from ${lineageEdges} join ${artifacts} on ${artifacts.sha256} = ${lineageEdges.artifactSha256}
+            where ${lineageEdges.stepExecutionId} = ${stepExecutions.id} and ${lineageEdges.direction} = 'output'
+              and ${artifacts.contentDeletedAt} is not null)`,
+        ),
+      )
       .orderBy(desc(stepExecutions.finishedAt))
       .limit(1);
     if (!hit) return undefined;
