@@ -24,12 +24,32 @@ const dirOf = (home: string) => join(home, 'workers');
 const fileOf = (home: string, identity: string) =>
   join(dirOf(home), `${identity.replace(/[^A-Za-z0-9@._-]/g, '_')}.json`);
 
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/** Removes the adverts of workers of this host that are gone without withdrawing theirs (killed). */
+async function removeDead(home: string): Promise<void> {
+  const suffix = `@${hostname()}`;
+  for (const [identity] of await advertisedCatalogs(home)) {
+    const pid = Number(identity.slice(0, identity.indexOf('@')));
+    if (identity.endsWith(suffix) && Number.isSafeInteger(pid) && pid > 0 && !alive(pid))
+      await rm(fileOf(home, identity), { force: true });
+  }
+}
+
 /** Writes (or rewrites, after a reload) this worker's catalog. */
 export async function advertiseCatalog(
   home: string,
   entry: Omit<CatalogAdvert, 'updatedAt'>,
 ): Promise<{ withdraw(): Promise<void> }> {
   await mkdir(dirOf(home), { recursive: true, mode: 0o700 });
+  await removeDead(home);
   const file = fileOf(home, entry.identity);
   const tmp = `${file}.${process.pid}.tmp`;
   await writeFile(tmp, JSON.stringify({ ...entry, updatedAt: new Date().toISOString() }), { mode: 0o600 });
@@ -37,8 +57,8 @@ export async function advertiseCatalog(
   return { withdraw: () => rm(file, { force: true }) };
 }
 
-/** The catalogs advertised on this machine for a task queue, by worker identity. */
-export async function advertisedCatalogs(home: string, taskQueue: string): Promise<Map<string, string[]>> {
+/** The catalogs advertised on this machine (for one task queue, when given), by worker identity. */
+export async function advertisedCatalogs(home: string, taskQueue?: string): Promise<Map<string, string[]>> {
   const names = await readdir(dirOf(home)).catch(() => [] as string[]);
   const found = new Map<string, string[]>();
   for (const name of names.filter((n) => n.endsWith('.json'))) {
@@ -48,7 +68,8 @@ export async function advertisedCatalogs(home: string, taskQueue: string): Promi
         .then((text) => JSON.parse(text) as unknown)
         .catch(() => undefined),
     );
-    if (parsed.success && parsed.data.taskQueue === taskQueue) found.set(parsed.data.identity, parsed.data.steps);
+    if (parsed.success && (taskQueue === undefined || parsed.data.taskQueue === taskQueue))
+      found.set(parsed.data.identity, parsed.data.steps);
   }
   return found;
 }
