@@ -131,7 +131,11 @@ describe('batch scoring on a schedule', () => {
     await symlink(tmpdir(), join(out, 'escape'));
     const cases = [
       { params: { output: '/etc/kiln-scored.csv' }, type: 'InvalidInput', message: /outside the data roots/ },
-      { params: { output: join(out, 'escape', 'x', 'scored.csv') }, type: 'InvalidInput', message: /resolves outside/ },
+      {
+        params: { output: join(out, 'escape', `x-${suffix}`, 'scored.csv') },
+        type: 'InvalidInput',
+        message: /resolves outside/,
+      },
       { params: { model: 'credit-risk@nightly', output: join(out, 'n.csv') }, type: 'NotFound', message: /nightly/ },
     ];
     for (const { params, type, message } of cases) {
@@ -143,6 +147,10 @@ describe('batch scoring on a schedule', () => {
         return true;
       });
     }
-    await assert.rejects(readFile(join(tmpdir(), 'x', 'scored.csv')), /ENOENT/);
+    await assert.rejects(
+      readFile(join(tmpdir(), `x-${suffix}`, 'scored.csv')),
+      /ENOENT/,
+      'nothing made through the link',
+    );
   });
 });
