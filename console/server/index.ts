@@ -115,12 +115,15 @@ export async function createConsoleServer(options: ConsoleOptions): Promise<Cons
   if (web) await app.register(fastifyStatic, { root: webDist, wildcard: false });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]!;
-    // A client route (/runs/abc) is the web app's to draw: it gets index.html.
-    if (web && request.method === 'GET' && !path.startsWith('/api/')) return reply.sendFile('index.html');
+    // A client route (/runs/abc) is the web app's to draw: it gets index.html; a missing file (/x.js) does not.
+    if (web && request.method === 'GET' && !path.startsWith('/api/') && !/\.[a-z0-9]+$/i.test(path))
+      return reply.sendFile('index.html');
     reply.code(404).send({
       error: path.startsWith('/api/')
         ? `${request.method} ${path}: no such API route`
-        : `${path}: the web app is not built (npm run build in console/web)`,
+        : web
+          ? `${path}: no such file in the web app`
+          : `${path}: the web app is not built (npm run build in console/web)`,
     });
   });
 

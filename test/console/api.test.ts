@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import { ArtifactStore } from '../../activities/artifacts/store';
 import { compile, pipeline } from '../../dsl';
@@ -694,6 +697,32 @@ for (const backend of testBackends())
       assert.equal(unfiltered.runs.length, 2);
       assert.ok(unfiltered.next);
       await env.store.db.delete(runs).where(eq(runs.pipelineName, plan.name));
+    });
+
+    it('serves the web app, with index.html for client routes, and JSON 404s under /api', async () => {
+      const dist = await mkdtemp(join(tmpdir(), 'kiln-console-dist-'));
+      await mkdir(join(dist, 'assets'));
+      await writeFile(join(dist, 'index.html'), '<!doctype html><div id="root"></div>');
+      await writeFile(join(dist, 'assets', 'app.js'), 'console.log(1)');
+      const web = await createConsoleServer({ store: env.store, client: env.kiln.client, webDist: dist });
+      const url = await web.listen();
+      try {
+        for (const path of ['/', '/runs/some-run', '/models/credit-risk/versions/1']) {
+          const page = await fetch(`${url}${path}`);
+          assert.equal(page.status, 200, path);
+          assert.match(await page.text(), /id="root"/, path);
+        }
+        const script = await fetch(`${url}/assets/app.js`);
+        assert.match(script.headers.get('content-type') ?? '', /javascript/);
+        assert.equal((await fetch(`${url}/assets/missing.js`)).status, 404);
+        const escape = await fetch(`${url}/assets/..%2f..%2f..%2fetc%2fpasswd`);
+        assert.doesNotMatch(await escape.text(), /root:/, 'no file outside the web app is served');
+        const api = await fetch(`${url}/api/nope`, { headers: { cookie: as.victor.cookie } });
+        assert.equal(api.status, 401, 'another server: this session is unknown to it');
+      } finally {
+        await web.close();
+        await rm(dist, { recursive: true, force: true });
+      }
     });
 
     it('computes precision-recall from ROC points and the class counts', () => {
