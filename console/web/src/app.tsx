@@ -55,14 +55,14 @@ export function App() {
         <Header session={session} onSignOut={() => api.delete('/session').finally(() => adopt(null))} />
         <main>
           <Switch>
-            <Route path="/runs/:runId">{(p) => <RunPage runId={decodeURIComponent(p.runId)} />}</Route>
+            <Route path="/runs/:runId">{(p) => <RunPage key={p.runId} runId={decodeURIComponent(p.runId)} />}</Route>
             <Route path="/approvals" component={ApprovalsPage} />
             <Route path="/models/:name/:version?">
-              {(p) => <ModelPage name={decodeURIComponent(p.name)} version={p.version} />}
+              {(p) => <ModelPage key={p.name} name={decodeURIComponent(p.name)} version={p.version} />}
             </Route>
             <Route path="/models" component={ModelsPage} />
             <Route path="/lineage/:target?">
-              {(p) => <LineagePage target={p.target && decodeURIComponent(p.target)} />}
+              {(p) => <LineagePage key={p.target} target={p.target && decodeURIComponent(p.target)} />}
             </Route>
             <Route path="/deployments/:name">{(p) => <DeploymentPage name={decodeURIComponent(p.name)} />}</Route>
             <Route path="/deployments" component={DeploymentsPage} />
