@@ -16,7 +16,7 @@ export {
   type StepInputs,
 } from './pipeline';
 export type * from './plan';
-export { DEFAULT_MAP_PARALLELISM } from './plan';
+export { DEFAULT_MAP_PARALLELISM, LIGHT_MAP_ITEMS } from './plan';
 export { AUTO_VERSION, defineStep, type StepDef, type StepInput, type StepOutput } from './step';
 export { validatePlan, type StepCatalog } from './validate';
 export { allNodes, bindingSources, dependencies, nodeSources } from './graph';

@@ -44,7 +44,8 @@ export interface StepOptions {
   /**
    * Run as a Temporal local activity in the workflow's own worker, skipping the task queue: for
    * cheap steps (gates, selections) of milliseconds. Retries, timeouts, recording and caching
-   * stay; heartbeats do not, and a step given its own `taskQueue` runs as a regular activity.
+   * stay; heartbeats do not, and a step given its own `taskQueue` runs as a regular activity, as
+   * does one inside a map of more than LIGHT_MAP_ITEMS items.
    */
   light?: boolean;
 }
@@ -81,6 +82,13 @@ export interface ApprovalNode extends NodeBase {
  * must not schedule thousands of steps in one go.
  */
 export const DEFAULT_MAP_PARALLELISM = 64;
+
+/**
+ * Local activities' results all ride in the workflow task that ran them: thousands of light items
+ * would outgrow the 4 MB a task completion may send, and continue-as-new is only suggested between
+ * tasks. Past this many items a map runs its light steps as regular activities.
+ */
+export const LIGHT_MAP_ITEMS = 500;
 
 export interface MapNode extends NodeBase {
   type: 'map';

@@ -14,6 +14,7 @@ import { dependencies, nodeSources } from '../dsl/graph';
 import type { StepOutcome } from '../dsl/states';
 import {
   DEFAULT_MAP_PARALLELISM,
+  LIGHT_MAP_ITEMS,
   type ApprovalNode,
   type Duration,
   type MapNode,
@@ -43,6 +44,8 @@ interface Scope {
   prefix: string;
   parent?: Scope;
   map?: { id: string; item: unknown; index: number };
+  /** Inside a map of more than LIGHT_MAP_ITEMS items, where light steps run as regular activities. */
+  wide?: boolean;
   outcomes: Map<string, Promise<Outcome>>;
   settled: Map<string, Outcome>;
 }
@@ -313,7 +316,7 @@ export class Interpreter {
     let value: unknown;
     switch (node.type) {
       case 'step':
-        value = await this.runStep(node, id, state, env);
+        value = await this.runStep(node, id, state, env, scope.wide === true);
         break;
       case 'approval':
         value = await this.runApproval(node, id, state, env, carried);
@@ -341,7 +344,7 @@ export class Interpreter {
     };
   }
 
-  private async runStep(node: StepNode, id: string, state: NodeSnapshot, env: Env): Promise<unknown> {
+  private async runStep(node: StepNode, id: string, state: NodeSnapshot, env: Env, wide: boolean): Promise<unknown> {
     const input = resolve({ kind: 'object', fields: node.inputs }, env);
     const options = this.activityOptions(node, id);
     // A free slot is taken without a round through the microtask queue: every promise a workflow
@@ -353,7 +356,7 @@ export class Interpreter {
     this.running++;
     try {
       const info = wf.workflowInfo();
-      const envelope = await this.call(node, id, options, {
+      const envelope = await this.call(node, id, options, wide, {
         input,
         context: {
           workflowId: info.workflowId,
@@ -477,6 +480,8 @@ export class Interpreter {
           prefix: `${id}[${index}].`,
           parent: scope,
           map: { id: node.id, item: over[index], index },
+          // Runs started before maps had lanes ran light items as local activities however many.
+          wide: scope.wide === true || (this.since.mapLanes === true && over.length > LIGHT_MAP_ITEMS),
           outcomes: new Map(),
           settled: new Map(),
         };
@@ -498,8 +503,14 @@ export class Interpreter {
    * Runs a step as an activity, as a local activity when it is light (no round trip through a task
    * queue), or as a child workflow for a step that declares one (a rollout).
    */
-  private call(node: StepNode, id: string, options: wf.ActivityOptions, request: StepRequest): Promise<StepEnvelope> {
-    const light = node.options.light ?? this.plan.defaults.light;
+  private call(
+    node: StepNode,
+    id: string,
+    options: wf.ActivityOptions,
+    wide: boolean,
+    request: StepRequest,
+  ): Promise<StepEnvelope> {
+    const light = (node.options.light ?? this.plan.defaults.light) && !wide;
     // A step routed to its own queue asked for another worker; a light step runs in this one.
     if (this.since.lightSteps && light && !node.workflow && !node.options.taskQueue) {
       const { activityId: _id, taskQueue: _queue, heartbeatTimeout: _heartbeat, ...local } = options;

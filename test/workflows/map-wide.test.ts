@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ArtifactStore } from '../../activities/artifacts/store';
 import { mapProgress } from '../../cli/render';
 import { implement } from '../../activities/library';
-import { DEFAULT_MAP_PARALLELISM, defineStep, pipeline } from '../../dsl';
+import { DEFAULT_MAP_PARALLELISM, LIGHT_MAP_ITEMS, defineStep, pipeline } from '../../dsl';
 import type { RunInput, ValuesRef } from '../../workflows/protocol';
 import { engine } from '../fixtures/engine';
 import { add, list, testSteps } from '../fixtures/steps';
@@ -105,5 +105,25 @@ describe('a map over a list sized at run time', () => {
     const result = await (await kiln.start(fan, {}, { cache: false })).result();
     assert.equal((result.output as boolean[]).length, DEFAULT_MAP_PARALLELISM * 2);
     assert.equal(most, DEFAULT_MAP_PARALLELISM);
+  });
+
+  it(`runs light steps as regular activities in a map of more than ${LIGHT_MAP_ITEMS} items`, async () => {
+    // Their results would all ride in one workflow task, past the 4 MB a task completion may send.
+    const n = LIGHT_MAP_ITEMS + 1;
+    const light = pipeline({ name: 'light-wide-map' }, (p) => {
+      const items = p.step(list, { n });
+      return p.map(items.items, (item) => p.step(add, { a: item.x, b: 1 }, { light: true }).sum);
+    });
+    const handle = await kiln.start(light, {}, { cache: false });
+    const result = await handle.result();
+    assert.deepEqual(
+      result.output,
+      Array.from({ length: n }, (_, i) => i + 1),
+    );
+    const events = (await handle.fetchHistory()).events ?? [];
+    const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes).length;
+    const markers = events.filter((e) => e.markerRecordedEventAttributes).length;
+    assert.equal(scheduled, n + 1, 'the list step and every item as an activity task');
+    assert.ok(markers < 50, `only the run's patches and own local activities are markers, got ${markers}`);
   });
 });
