@@ -60,3 +60,10 @@ ensure_chromium() { [ -x /usr/bin/chromium ] || apt_install chromium; }
 
 # Debian's nats-server (JetStream), for kiln stream's tests and benchmark; installed with apt-get if missing.
 ensure_nats() { [ -x /usr/sbin/nats-server ] || apt_install nats-server; }
+
+# Exports KILN_S3_SERVER (an S3-compatible server for the object-store tests and benchmark), built
+# from the Go module proxy into the machine cache by ensure-s3.sh when missing.
+ensure_s3() {
+  KILN_S3_SERVER=$(bash "$kiln_root/scripts/ensure-s3.sh")
+  export KILN_S3_SERVER
+}
