@@ -68,10 +68,11 @@ export function stepActivities(
   const live = steps instanceof LiveSteps ? steps : new LiveSteps(steps);
   const runStep = async (request: StepRequest): Promise<StepEnvelope> => {
     const context = Context.current();
-    const impl = live.lookup(context.info.activityType, request.context.workflowId);
+    // The workflow calls a step's activity by the step's name, which the request carries too.
+    const impl = live.lookup(request.context.step.name, request.context.workflowId);
     if (!impl)
       throw ApplicationFailure.nonRetryable(
-        `step '${request.context.node}' runs '${context.info.activityType}', which this worker (task queue '${context.info.taskQueue}') does not have`,
+        `step '${request.context.node}' runs '${request.context.step.name}', which this worker (task queue '${context.info.taskQueue}') does not have`,
         FailureTypes.InvalidPlan,
       );
     const attempt = context.info.attempt;

@@ -132,16 +132,19 @@ describe('kiln run refuses what it cannot run, before starting it', () => {
     assert.equal(r.code, 1, r.stdout);
     assert.match(
       r.stderr,
-      new RegExp(`runs 'data\\.readEverything', which is not a built-in step.*task queue '${taskQueue}'`),
+      new RegExp(`runs 'data\\.readEverything', which no running worker of task queue '${taskQueue}' provides`),
     );
     assert.doesNotMatch(r.stdout, /Started/);
   });
 
   it('prints why a run failed, even when the run failed before its status could say', async () => {
-    // The CLI is told of a module the worker does not load, so the run starts and the worker refuses it.
     const module = 'test/fixtures/cli-only-steps.ts';
     const p = compile(sums);
-    (p.nodes[0] as { step: { name: string } }).step.name = 'test.onlyInCli';
+    const node = p.nodes[0] as { step: { name: string }; options?: Record<string, unknown> };
+    node.step.name = 'test.onlyInCli';
+    // On a queue no worker polls, kiln run can check the plan only against --steps: it starts,
+    // and the workflow's worker refuses it.
+    node.options = { ...node.options, taskQueue: `${taskQueue}-unpolled` };
     const r = await kiln(['run', await plan('elsewhere.json', p), '--steps', module]);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stdout, /error: .*test\.onlyInCli/);
