@@ -80,7 +80,7 @@ export async function createConsoleServer(options: ConsoleOptions): Promise<Cons
   const app = Fastify({
     bodyLimit: options.bodyLimit ?? 64 * 1024,
     // Run ids are workflow ids, which may be long; the routes' schemas bound them.
-    maxParamLength: 1000,
+    routerOptions: { maxParamLength: 1000 },
     // A field the API does not know is refused, not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
     logger: false,

@@ -80,10 +80,11 @@ export function runRoutes(app: FastifyInstance, ctx: ConsoleContext) {
       });
       let sent = '';
       const send = (body: RunDetail) => {
-        const json = JSON.stringify(body);
-        if (json === sent) return;
-        sent = json;
-        res.write(`event: snapshot\ndata: ${json}\n\n`);
+        // A running run's duration grows by itself: only a change of anything else is news.
+        const key = JSON.stringify({ ...body, run: { ...body.run, durationMs: 0 } });
+        if (key === sent) return;
+        sent = key;
+        res.write(`event: snapshot\ndata: ${JSON.stringify(body)}\n\n`);
       };
       try {
         send(detail);
