@@ -9,7 +9,8 @@ import type { ArtifactStore } from './artifacts/store';
  */
 export const STEP_STORE_METHODS = {
   runs: ['getRun'],
-  steps: ['getStep', 'recordLineage'],
+  steps: ['getStep', 'listSteps', 'recordLineage'],
+  lineage: ['upstream'],
   artifacts: ['recordArtifact', 'recordArtifacts'],
   experiments: ['recordExperiment', 'recordTrial'],
   registry: ['getModelVersion', 'registerModelVersion'],

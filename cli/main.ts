@@ -1,5 +1,6 @@
 import * as approve from './commands/approve';
 import * as audit from './commands/audit';
+import * as cardCmd from './commands/card';
 import * as consoleCmd from './commands/console';
 import * as checkCmd from './commands/check';
 import * as demo from './commands/demo';
@@ -47,6 +48,7 @@ const commands: Record<string, [Command, (args: string[]) => Promise<number>]> =
   monitor: [monitorCmd, monitorCmd.monitor],
   console: [consoleCmd, consoleCmd.consoleCommand],
   gc: [gcCmd, gcCmd.gc],
+  card: [cardCmd, cardCmd.card],
 };
 
 /** The commands that act as a principal: they take --token, and --token-file here for all of them. */
@@ -65,6 +67,7 @@ const actsAsPrincipal = new Set([
   'schedule',
   'monitor',
   'gc',
+  'card',
 ]);
 
 const usage = `kiln: typed ML pipelines on Temporal

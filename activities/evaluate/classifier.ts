@@ -5,6 +5,7 @@ import { implement } from '../library';
 import { reportRef } from '../refs';
 import { loadModel } from '../common/model/model';
 import { predictProba } from '../common/model/predict';
+import { bootstrapIntervals, type BootstrapIntervals } from '../common/metrics/bootstrap';
 import { calibration } from '../common/metrics/calibration';
 import {
   binaryMetrics,
@@ -64,6 +65,8 @@ export interface EvaluationReport {
   /** Reliability curves, one per entry of `roc` and for the same classes. */
   calibration: CalibrationCurveReport[];
   perClass?: Array<{ class: string } & ClassMetrics>;
+  /** 95% percentile-bootstrap intervals of `metrics` over the evaluation rows (seeded: the same rows give the same intervals). */
+  confidence?: BootstrapIntervals;
 }
 
 const PROGRESS_EVERY = 50_000;
@@ -182,6 +185,14 @@ export const evaluateClassifierImpl = implement(evaluateClassifier, async (input
       },
       roc: [rocReport(classes[1]!, m.rocAuc, yTrue, scores)],
       calibration: [calibrationReport(classes[1]!, yTrue, scores)],
+      confidence: bootstrapIntervals(yTrue.length, (rows) => {
+        const { confusion: _c, ...sample } = binaryMetrics(
+          rows.map((i) => yTrue[i]!),
+          rows.map((i) => scores[i]!),
+          DEFAULT_THRESHOLD,
+        );
+        return { ...sample };
+      }),
     };
   } else {
     const { confusionMatrix, perClass, ...m } = multiclassMetrics(yTrue, proba);
@@ -208,6 +219,17 @@ export const evaluateClassifierImpl = implement(evaluateClassifier, async (input
         ),
       ),
       perClass: perClass.map((p, k) => ({ class: classes[k]!, ...p })),
+      confidence: bootstrapIntervals(yTrue.length, (rows) => {
+        const {
+          confusionMatrix: _m,
+          perClass: _p,
+          ...sample
+        } = multiclassMetrics(
+          rows.map((i) => yTrue[i]!),
+          rows.map((i) => proba[i]!),
+        );
+        return { ...sample };
+      }),
     };
   }
   const stored = await ctx.artifacts.putJson(report);

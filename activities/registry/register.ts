@@ -4,6 +4,7 @@ import { ConflictError } from '../../store/errors';
 import { implement } from '../library';
 import { loadModel } from '../common/model/model';
 import { onnxVersionSignature } from './onnx-signature';
+import { cardSources, CARD_PORT, modelCard } from './card';
 import { modelSignature } from './signature';
 import { requireStore } from '../common/failures';
 import { registerModel } from './steps';
@@ -50,6 +51,11 @@ export const registerModelImpl = implement(registerModel, async (input, ctx) => 
     throw error;
   }
   if (execution) {
+    // The card is an output of this step: `kiln card` finds it through the version's registering step.
+    const card = await ctx.artifacts.putJson(
+      modelCard(await cardSources(store, ctx.artifacts, registered, input.card ?? {}, report?.uri)),
+    );
+    await store.artifacts.recordArtifacts([{ sha256: card.sha256, kind: 'report', size: card.size, uri: card.uri }]);
     await store.steps.recordLineage(
       { executionId: execution.id },
       {
@@ -57,6 +63,7 @@ export const registerModelImpl = implement(registerModel, async (input, ctx) => 
           { sha256: model.sha256, port: 'model' },
           ...(report ? [{ sha256: report.sha256, port: 'report' }] : []),
         ],
+        outputs: [{ sha256: card.sha256, port: CARD_PORT }],
       },
     );
   }

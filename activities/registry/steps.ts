@@ -7,13 +7,22 @@ import { approvalDecision, modelRef, reportRef } from '../refs';
 
 /** What `p.approval(...)` outputs: the gate's decision, with who took it. */
 
+/** What a pipeline declares about a model for its card: intended use, owner, known limitations. */
+export const cardDeclaration = z.object({
+  intendedUse: z.string().max(4000).optional(),
+  owner: z.string().max(200).optional(),
+  limitations: z.array(z.string().max(2000)).max(50).optional(),
+});
+export type CardDeclaration = z.infer<typeof cardDeclaration>;
+
 /**
  * Registers a model artifact as a version of a named model, with its metrics, its signature
  * (derived from the model's transform unless given), the run that produced it and the validation
- * report. Idempotent: the same artifact under the same name is one version however often it runs.
+ * report, and writes the version's model card (kiln card), stored as an artifact with the version.
+ * Idempotent: the same artifact under the same name is one version however often it runs.
  * A model trained elsewhere registers as the ONNX graph `model.importOnnx` outputs; its version
  * records the declared signature (`format: 'onnx'`, inputs, outputs, classes), which must match the graph.
- * @example const registered = p.step(registerModel, { name: 'credit-risk', model: trained.model, metrics: heldOut.metrics, report: heldOut.report });
+ * @example const registered = p.step(registerModel, { name: 'credit-risk', model: trained.model, metrics: heldOut.metrics, report: heldOut.report, card: { intendedUse: 'pre-screening loan applications', owner: 'risk-team' } });
  * @example const registered = p.step(registerModel, { name: 'credit-risk-xgb', model: imported.onnx, signature: imported.signature });
  */
 export const registerModel = defineStep({
@@ -33,6 +42,9 @@ export const registerModel = defineStep({
       .describe(
         "inputs and output of the model; derived from its transform (or, for ONNX, read from the graph's stored signature) if omitted",
       ),
+    card: cardDeclaration
+      .optional()
+      .describe("the model card's intended use, owner and limitations (kiln card shows them)"),
   }),
   output: z.object({ name: z.string(), version: z.number().int().positive() }),
   // Writes to the registry are effects of this run: never replayed from another run's cache.
