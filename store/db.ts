@@ -87,6 +87,11 @@ async function openPostgres(
   pool.on('connect', (client) => {
     closed.add(new Promise((done) => client.once('end', () => done())));
   });
+  // An idle connection that breaks (the server restarted, the network cut) is dropped by the
+  // pool and a new one opened on next use; unheard, its error would end the whole process.
+  pool.on('error', (error) => {
+    console.warn(`store: an idle connection to ${redact(url)} failed and was dropped: ${error.message}`);
+  });
   const db = drizzleNodePg(pool, { schema });
   const close = async () => {
     await pool.end();
