@@ -7,6 +7,7 @@ import { modelRef } from '../refs';
 import { checkParity, hiddenLayers, loadTrainingData, trainDense } from './dense';
 import type { ModelSpec } from '../common/model/model';
 import { predictProba } from '../common/model/predict';
+import { trainLogistic } from './logistic';
 import { trainClassifier } from './steps';
 
 /**
@@ -45,10 +46,22 @@ export function classesOf(rows: readonly Row[], label: string, positiveClass?: s
   return [classes.find((c) => c !== positiveClass)!, positiveClass];
 }
 
+/** L-BFGS for logistic regression unless 'sgd' is asked for; an MLP trains by mini-batch gradient descent only. */
+export function solverOf(architecture: 'logistic' | 'mlp', solver: 'lbfgs' | 'sgd' | undefined): 'lbfgs' | 'sgd' {
+  if (architecture === 'logistic') return solver ?? 'lbfgs';
+  if (solver === 'lbfgs')
+    throw invalidData(`solver 'lbfgs' fits logistic regression only; an mlp trains with solver 'sgd'`, {
+      architecture,
+      solver,
+    });
+  return 'sgd';
+}
+
 export const trainClassifierImpl = implement(trainClassifier, async (input, ctx) => {
   const { label, architecture, epochs, learningRate, batchSize, seed } = input;
   const l2 = input.l2 ?? 0;
   const hidden = hiddenLayers(architecture, input.hidden);
+  const solver = solverOf(architecture, input.solver);
 
   const { spec, rows, features } = await loadTrainingData(ctx, input);
   const classes = classesOf(rows, label, input.positiveClass);
@@ -64,12 +77,16 @@ export const trainClassifierImpl = implement(trainClassifier, async (input, ctx)
     else targets[i * outputs + k] = 1;
   });
 
-  const { layers, reference, backend, seconds } = await trainDense(
-    ctx,
-    { features, targets, rows: rows.length },
-    { inputs: width, hidden, outputs, learningRate, l2, seed },
-    { epochs, batchSize, describe: { task, architecture } },
-  );
+  const data = { features, targets, rows: rows.length };
+  const { layers, reference, backend, seconds } =
+    solver === 'lbfgs'
+      ? await trainLogistic(ctx, data, { inputs: width, outputs, l2, maxIterations: epochs, describe: { task } })
+      : await trainDense(
+          ctx,
+          data,
+          { inputs: width, hidden, outputs, learningRate, l2, seed },
+          { epochs, batchSize, describe: { task, architecture } },
+        );
 
   const model: ModelSpec = {
     kind: 'kiln.model',

@@ -18,8 +18,11 @@ const network = {
 };
 
 /**
- * Trains a logistic-regression or MLP classifier with TensorFlow.js; binary (sigmoid) for two
- * classes, softmax for more. Reproducible from its seed on a given backend.
+ * Trains a logistic-regression or MLP classifier; binary (sigmoid) for two classes, softmax for
+ * more. Logistic regression is fitted full batch by L-BFGS in float64 (`solver: 'lbfgs'`, the
+ * default: `epochs` is then its maximum number of iterations, and learningRate, batchSize and
+ * seed do not matter; backend 'lbfgs'), or by TensorFlow.js's Adam epochs with `solver: 'sgd'`,
+ * the only solver of an MLP. Reproducible from its seed on a given backend.
  * @example
  * const trained = p.step(trainClassifier, {
  *   train: split.train, transform: features.transform, label: 'class', positiveClass: 'bad',
@@ -28,8 +31,9 @@ const network = {
  */
 export const trainClassifier = defineStep({
   name: 'train.classifier',
-  version: '1',
-  description: 'Train a logistic regression or MLP classifier (TensorFlow.js)',
+  // 2: logistic regression fits by L-BFGS unless solver 'sgd' is given, so results differ from 1's.
+  version: '2',
+  description: 'Train a logistic regression (L-BFGS, or gradient descent) or MLP classifier (TensorFlow.js)',
   input: z.object({
     train: datasetRef,
     transform: transformRef,
@@ -37,6 +41,12 @@ export const trainClassifier = defineStep({
     architecture: z.enum(['logistic', 'mlp']),
     ...network,
     positiveClass: z.string().optional().describe('for two classes: the class whose probability the model outputs'),
+    solver: z
+      .enum(['lbfgs', 'sgd'])
+      .optional()
+      .describe(
+        "logistic: 'lbfgs' (default; full batch, epochs = maximum iterations) or 'sgd' (Adam epochs on TensorFlow.js); mlp: 'sgd' only",
+      ),
   }),
   output: z.object({
     model: modelRef,

@@ -41,9 +41,11 @@ async function clusters(classes: string[], n: number): Promise<{ train: DatasetR
   return { train, transform };
 }
 
+// Gradient descent by epochs (the L-BFGS default has tests of its own in logistic-solver.test.ts).
 const logistic = {
   label: 'y',
   architecture: 'logistic' as const,
+  solver: 'sgd' as const,
   epochs: 30,
   learningRate: 0.1,
   batchSize: 1000,
