@@ -16,6 +16,7 @@ export interface KilnConfig {
   /** Web UI base URL, for links to runs. */
   uiUrl: string;
   home: string;
+  /** A folder, or `s3://bucket/prefix` for an object store (KILN_ARTIFACTS). */
   artifactsDir: string;
   databaseUrl?: string;
   tls?: {
@@ -50,7 +51,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KilnConfig {
     taskQueue: env.KILN_TASK_QUEUE ?? 'kiln',
     uiUrl: (env.TEMPORAL_UI_URL ?? 'http://localhost:8233').replace(/\/$/, ''),
     home,
-    artifactsDir: resolve(env.KILN_ARTIFACTS ?? resolve(home, 'artifacts')),
+    // An s3:// location stays as written: ArtifactStore parses it (activities/artifacts/s3-objects.ts).
+    artifactsDir: env.KILN_ARTIFACTS?.startsWith('s3://')
+      ? env.KILN_ARTIFACTS
+      : resolve(env.KILN_ARTIFACTS ?? resolve(home, 'artifacts')),
     ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
     ...(tlsWanted
       ? {
