@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -33,17 +34,27 @@ const env = (): NodeJS.ProcessEnv => {
   return e;
 };
 
-/** The user's step module: a step that adds a column `mark` holding `mark` to every row. */
-const stepModule = (
-  mark: string,
-  version: string,
-) => `import { datasetRef, defineStep, implement, readRows, writeDataset, z } from '${sdk}';
+/**
+ * The user's step module: `user.tag` adds a column `mark` holding `mark` to every row;
+ * `user.hold` passes a dataset through once the file `until` exists (after writing `until`.started).
+ */
+const stepModule = (mark: string, version: string) => `import { existsSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { datasetRef, defineStep, implement, readRows, writeDataset, z } from '${sdk}';
 
 export const tag = defineStep({
   name: 'user.tag',
   version: '${version}',
   input: z.object({ dataset: datasetRef }),
   output: z.object({ dataset: datasetRef, mark: z.string() }),
+});
+
+export const hold = defineStep({
+  name: 'user.hold',
+  version: '${version}',
+  input: z.object({ dataset: datasetRef, until: z.string() }),
+  output: z.object({ dataset: datasetRef }),
+  options: { cache: false },
 });
 
 export default [
@@ -53,6 +64,14 @@ export default [
     }
     const columns = [...dataset.columns, { name: 'mark', type: 'string' as const }];
     return { dataset: await writeDataset(ctx.artifacts, columns, rows()), mark: '${mark}' };
+  }),
+  implement(hold, async ({ dataset, until }, ctx) => {
+    writeFileSync(until + '.started', '');
+    while (!existsSync(until)) {
+      ctx.heartbeat();
+      await sleep(100);
+    }
+    return { dataset };
   }),
 ];
 `;
@@ -66,6 +85,17 @@ export default pipeline({ name: 'user-steps' }, (p) => {
   const raw = p.step(readCsv, { path: '${join(dir, 'data.csv')}' });
   const tagged = p.step(${stepName === 'user.tag' ? 'tag' : 'missing'}, { dataset: raw.dataset });
   return ${stepName === 'user.tag' ? '{ mark: tagged.mark, rows: tagged.dataset }' : '{}'};
+});
+`;
+
+const inFlightPipeline = `import { pipeline, readCsv } from '${sdk}';
+import { hold, tag } from './my-steps';
+
+export default pipeline({ name: 'in-flight' }, (p) => {
+  const raw = p.step(readCsv, { path: '${join(dir, 'data.csv')}' });
+  const held = p.step(hold, { dataset: raw.dataset, until: '${join(dir, 'release')}' });
+  const tagged = p.step(tag, { dataset: held.dataset });
+  return { mark: tagged.mark };
 });
 `;
 
@@ -103,6 +133,12 @@ function devPrints(text: string | RegExp, from = 0, timeoutMs = 60_000): Promise
   });
 }
 
+async function waitForFile(path: string, timeoutMs = 60_000): Promise<void> {
+  for (const end = Date.now() + timeoutMs; Date.now() < end; await sleep(100))
+    if (await stat(path).catch(() => undefined)) return;
+  throw new Error(`${path} did not appear; kiln dev printed:\n${devOut}`);
+}
+
 /** The `mark` output of a run of the user pipeline. */
 async function runMark(extra: string[] = []): Promise<string> {
   const { code, stdout, stderr } = await kiln(['run', join(dir, 'pipeline.ts'), ...extra]);
@@ -118,6 +154,7 @@ before(async () => {
   await writeFile(stepsFile, stepModule('v1', 'auto'));
   await writeFile(join(dir, 'pipeline.ts'), pipelineModule('user.tag'));
   await writeFile(join(dir, 'missing.ts'), pipelineModule('user.missing'));
+  await writeFile(join(dir, 'in-flight.ts'), inFlightPipeline);
   dev = spawn(process.execPath, [kilnBin, 'dev', '--steps', stepsFile], {
     env: env(),
     cwd: dir,
@@ -163,6 +200,22 @@ describe('kiln dev --steps on the embedded store', { timeout: 300_000 }, () => {
       printed,
       /Warning: step 'user\.tag' \(.*my-steps\.ts\) changed but its version is still '7': results cached under that version came from the old code/,
     );
+  });
+
+  it('lets a run in flight finish on the code it started with when the module is edited under it', async () => {
+    let from = devOut.length;
+    await writeFile(stepsFile, stepModule('before', '8'));
+    await devPrints(/Reloaded .*my-steps\.ts/, from);
+    const running = kiln(['run', join(dir, 'in-flight.ts')]);
+    await waitForFile(join(dir, 'release.started'));
+    from = devOut.length;
+    await writeFile(stepsFile, stepModule('after', '8'));
+    await devPrints(/Reloaded .*my-steps\.ts/, from);
+    await writeFile(join(dir, 'release'), '');
+    const { code, stdout, stderr } = await running;
+    assert.equal(code, 0, `${stdout}\n${stderr}`);
+    assert.match(stdout, /"mark": "before"/, 'the run began before the edit: its later step runs the old code');
+    assert.equal(await runMark(['--no-cache']), 'after', 'a run begun after the edit runs the new code');
   });
 
   it('refuses before starting a pipeline whose step no running worker of the task queue provides', async () => {
