@@ -557,6 +557,7 @@ for (const backend of testBackends())
       ]);
       const bare = (await call(as.victor, 'GET', `/api/models/${model}/versions/2`)).body as ModelVersionDetail;
       assert.deepEqual(bare.curves.roc, []);
+      assert.equal(version.card, undefined, 'registered outside registry.register: no model card');
       assert.equal(bare.confusion, null);
 
       const refused = await refusals('victor', 'alias.move');

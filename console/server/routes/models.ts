@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { loadModelCard, ModelCardNotFoundError } from '../../../activities/registry/card';
+import { cardMarkdown } from '../../../activities/registry/card-render';
 import type { ModelVersionInfo } from '../../../store';
 import type { AliasMoveResponse, ModelDetail, ModelListItem, ModelVersionDetail, PromoteRequest } from '../../api';
 import type { ConsoleContext } from '../context';
@@ -52,11 +54,17 @@ export function modelRoutes(app: FastifyInstance, { store, artifacts }: ConsoleC
         request.params.name,
         /^\d+$/.test(given) ? Number(given) : given,
       );
+      // The card `registry.register` stored, as `kiln card` prints it; a version without one shows none.
+      const card = await loadModelCard(store, artifacts, principal, v.model, v.version).then(cardMarkdown, (error) => {
+        if (error instanceof ModelCardNotFoundError) return undefined;
+        throw error;
+      });
       return {
         name: v.model,
         ...versionSummary(v),
         artifactSha256: v.artifactSha256,
         ...(await modelReports(store, artifacts, principal, v.runId, v.artifactSha256)),
+        ...(card ? { card } : {}),
       };
     },
   );
