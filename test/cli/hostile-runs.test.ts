@@ -140,7 +140,7 @@ describe('kiln run refuses what it cannot run, before starting it', () => {
   it('prints why a run failed, even when the run failed before its status could say', async () => {
     const module = 'test/fixtures/cli-only-steps.ts';
     const p = compile(sums);
-    const node = p.nodes[0] as { step: { name: string }; options?: Record<string, unknown> };
+    const node = p.nodes[0] as unknown as { step: { name: string }; options?: Record<string, unknown> };
     node.step.name = 'test.onlyInCli';
     // On a queue no worker polls, kiln run can check the plan only against --steps: it starts,
     // and the workflow's worker refuses it.
