@@ -3,10 +3,12 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureTypes } from '../../dsl/failures';
+import { invalidData } from './failures';
 
-// Where data.readPostgres may connect. The worker's PGPASSWORD and pgpass file go with every
-// connection, so a step's url may name only hosts the worker's operator listed; and no target,
-// however configured, may be Kiln's own store (its PostgreSQL database or the PGlite socket).
+// Where a step may connect to PostgreSQL (data.readPostgres reads, model.scoreRegistered writes a
+// table). The worker's PGPASSWORD and pgpass file go with every connection, so a step's url may
+// name only hosts the worker's operator listed; and no target, however configured, may be Kiln's
+// own store (its PostgreSQL database or the PGlite socket).
 
 /** The worker's variable listing the hosts a step's url may name (comma-separated `host` or `host:port`). */
 export const SOURCE_HOSTS = 'KILN_SOURCE_HOSTS';
@@ -74,14 +76,26 @@ export function allowedHosts(env: NodeJS.ProcessEnv = process.env): Array<{ host
 }
 
 /**
- * Refuses a step's url that carries parameters node-postgres would act on (host overrides, key
- * files it reads at once); checked before a client is made from it.
+ * Refuses a step's url (`field` names the input) that is not a URL, holds a password (step inputs
+ * are recorded in the run's history), or carries parameters node-postgres would act on (host
+ * overrides, key files it reads at once); checked before a client is made from it.
  */
-export function checkUrlParams(url: string): void {
-  const params = [...new URL(url).searchParams.keys()].filter((key) => !SAFE_PARAMS.has(key));
+export function checkStepUrl(url: string, field = 'the url input'): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw invalidData(`${field} is not a valid postgres://user@host:port/database URL`);
+  }
+  if (parsed.password)
+    throw invalidData(
+      `${field} holds a password, and step inputs are recorded in the run's history; ` +
+        "remove it and give the password through the worker's PGPASSWORD or pgpass file (or put the whole URL in its KILN_SOURCE_DATABASE_URL)",
+    );
+  const params = [...parsed.searchParams.keys()].filter((key) => !SAFE_PARAMS.has(key));
   if (params.length > 0)
     throw ApplicationFailure.nonRetryable(
-      `the url input sets ${params.map((p) => `'${p}'`).join(', ')}; a step's url may set only ${[...SAFE_PARAMS].join(', ')}`,
+      `${field} sets ${params.map((p) => `'${p}'`).join(', ')}; a step's url may set only ${[...SAFE_PARAMS].join(', ')}`,
       FailureTypes.InvalidInput,
       { params },
     );

@@ -1,6 +1,4 @@
-import { FailureTypes } from '../../dsl/failures';
 import { createHash } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/common';
 import pg from 'pg';
 import type { ColumnType } from '../refs';
 import { implement, stopIfCancelled, type SourceRef } from '../library';
@@ -9,17 +7,13 @@ import { writeDataset, type Column } from '../common/dataset/dataset';
 import { article } from './ingest';
 import { invalidData } from '../common/failures';
 import { readPostgres } from './steps';
-import { checkAllowedHost, checkNotStore, checkUrlParams } from './source-target';
+import { checkAllowedHost, checkNotStore, checkStepUrl } from '../common/postgres-target';
+import { failure, scrubber } from '../common/postgres-failures';
+
+export { DATABASE_UNAVAILABLE, INVALID_QUERY } from '../common/postgres-failures';
 
 /** Rows per FETCH: one round trip and one heartbeat each. */
 const FETCH_ROWS = 1000;
-
-/** A query the server rejects: bad SQL, a missing table, a denied permission. Retrying cannot help. */
-export const INVALID_QUERY = FailureTypes.InvalidQuery;
-/** The server refused the connection's credentials or database. Retrying cannot help. */
-const DATABASE_ACCESS_DENIED = 'DatabaseAccessDenied';
-/** The server could not be reached or dropped the work; retried by policy. */
-export const DATABASE_UNAVAILABLE = FailureTypes.DatabaseUnavailable;
 
 const CURSOR = 'kiln_read';
 
@@ -63,52 +57,6 @@ const hostPart = (host: string) =>
 const describeClient = (client: pg.Client) =>
   `postgres://${encodeURIComponent(client.user ?? '')}@${hostPart(client.host)}:${client.port}/${encodeURIComponent(client.database ?? '')}`;
 
-/** Replaces every copy of the URL, its password and PGPASSWORD in a text, in case a driver message echoes one. */
-function scrubber(url: string | undefined): (text: string) => string {
-  const secrets = [url ?? '', process.env.PGPASSWORD ?? ''];
-  try {
-    const password = url === undefined ? '' : new URL(url).password;
-    if (password) secrets.push(password, decodeURIComponent(password));
-  } catch {
-    // Not a URL: only the whole string can be recognised.
-  }
-  const ordered = [...new Set(secrets)].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
-  return (text) => ordered.reduce((out, secret) => out.split(secret).join('***'), text);
-}
-
-interface PgError extends Error {
-  code?: string;
-  position?: string;
-  detail?: string;
-  hint?: string;
-}
-
-/** SQLSTATE classes that a later attempt may not meet: connection, rollback, resources, operator, system. */
-const RETRYABLE = /^(08|40|53|57|58|XX)/;
-const ACCESS = /^(28|3D)/;
-
-/** A driver error as a failure that names no secret, typed by whether a retry can help. */
-function failure(error: unknown, where: string, scrub: (text: string) => string, queryOffset: number): Error {
-  if (error instanceof ApplicationFailure) return error;
-  const e = error as PgError;
-  const message = scrub(e.message ?? String(error));
-  const code = typeof e.code === 'string' ? e.code : undefined;
-  if (code && /^[0-9A-Z]{5}$/.test(code)) {
-    const extra = [
-      e.position ? `at character ${Math.max(1, Number(e.position) - queryOffset)} of the query` : '',
-      e.detail ? `detail: ${scrub(e.detail)}` : '',
-      e.hint ? `hint: ${scrub(e.hint)}` : '',
-    ]
-      .filter(Boolean)
-      .join('; ');
-    const text = `${where}: ${message} (SQLSTATE ${code}${extra ? `; ${extra}` : ''})`;
-    if (RETRYABLE.test(code)) return ApplicationFailure.retryable(text, DATABASE_UNAVAILABLE, { code });
-    return ApplicationFailure.nonRetryable(text, ACCESS.test(code) ? DATABASE_ACCESS_DENIED : INVALID_QUERY, { code });
-  }
-  // Network and protocol errors (ECONNREFUSED, timeouts, a dropped socket): the next attempt may succeed.
-  return ApplicationFailure.retryable(`${where}: ${message}`, DATABASE_UNAVAILABLE, { code: code ?? null });
-}
-
 /**
  * Fingerprints a query's result as the server sent it (column names, type OIDs, each row's text),
  * the source lineage names: a result has no file to hash, and its dataset artifact is recorded
@@ -142,19 +90,7 @@ function resultFingerprint(client: pg.Client, query: string, params: unknown[]) 
  */
 function databaseUrl(given: string | undefined): string | undefined {
   if (given !== undefined) {
-    let password = '';
-    try {
-      password = new URL(given).password;
-    } catch {
-      throw invalidData('the url input is not a valid postgres://user@host:port/database URL');
-    }
-    if (password) {
-      throw invalidData(
-        "the url input holds a password, and step inputs are recorded in the run's history; " +
-          `remove it and give the password through the worker's PGPASSWORD or pgpass file (or put the whole URL in its ${SOURCE_DATABASE_URL})`,
-      );
-    }
-    checkUrlParams(given);
+    checkStepUrl(given);
     return given;
   }
   const env = process.env[SOURCE_DATABASE_URL];
