@@ -32,3 +32,18 @@ export function durationParam(name: string, text: string): number {
   if (!m) throw new ApiInputError(`query parameter '${name}' must be a duration such as 30m, 24h or 7d, not '${text}'`);
   return Number(m[1]) * { s: 1e3, m: 6e4, h: 36e5, d: 864e5 }[m[2] as 's' | 'm' | 'h' | 'd'];
 }
+
+/**
+ * The schema of a route's text parameters (path or query), each with its longest length: a
+ * repeated query parameter (which arrives as an array) or an overlong one is a 400 naming it.
+ */
+export const textParams = (lengths: Record<string, number>, required: string[] = []) => ({
+  type: 'object',
+  required,
+  properties: Object.fromEntries(
+    Object.entries(lengths).map(([key, maxLength]) => [
+      key,
+      { type: 'string', minLength: required.includes(key) ? 1 : 0, maxLength },
+    ]),
+  ),
+});

@@ -411,6 +411,15 @@ for (const backend of testBackends())
       const badCursor = await call(as.victor, 'GET', '/api/runs?before=garbage');
       assert.equal(badCursor.status, 400);
       assert.match(badCursor.body.error, /'before'/);
+      for (const path of [
+        '/api/runs?pipeline=a&pipeline=b',
+        '/api/audit?actor=a&actor=b',
+        '/api/lineage?target=a&target=b',
+      ]) {
+        const repeated = await call(as.victor, 'GET', path);
+        assert.equal(repeated.status, 400, path);
+        assert.match(repeated.body.error, /querystring\/(pipeline|actor|target) must be string/, path);
+      }
       const noRoute = await call(as.victor, 'GET', '/api/nothing-here');
       assert.equal(noRoute.status, 404);
       assert.match(noRoute.body.error, /no such API route/);

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { recordAndSend } from '../../../cli/decide';
 import type { DecisionRequest, DecisionResponse, PendingApproval } from '../../api';
 import type { ConsoleContext } from '../context';
+import { textParams } from '../input';
 import { liveStatus } from '../run-detail';
 
 // Running runs asked at once for their waiting gates; the rest wait their turn.
@@ -36,14 +37,7 @@ export function approvalRoutes(app: FastifyInstance, { store, client }: ConsoleC
     '/api/approvals/:runId/:gate',
     {
       schema: {
-        params: {
-          type: 'object',
-          required: ['runId', 'gate'],
-          properties: {
-            runId: { type: 'string', minLength: 1, maxLength: 400 },
-            gate: { type: 'string', minLength: 1, maxLength: 200 },
-          },
-        },
+        params: textParams({ runId: 400, gate: 200 }, ['runId', 'gate']),
         body: {
           type: 'object',
           required: ['decision'],

@@ -3,6 +3,7 @@ import { parseLineageTarget, type LineageGraph, type LineageNode } from '../../.
 import type { LineageResponse } from '../../api';
 import type { ConsoleContext } from '../context';
 import { ApiInputError } from '../errors';
+import { textParams } from '../input';
 
 const directions = ['up', 'down', 'both'] as const;
 
@@ -35,13 +36,13 @@ function view(node: LineageNode): LineageResponse['nodes'][number] {
 export function lineageRoutes(app: FastifyInstance, { store }: ConsoleContext) {
   app.get<{ Querystring: { target?: string; direction?: string } }>(
     '/api/lineage',
+    { schema: { querystring: textParams({ target: 300, direction: 20 }) } },
     async (request): Promise<LineageResponse> => {
       const { target, direction = 'up' } = request.query;
       if (!target)
         throw new ApiInputError(
           "query parameter 'target' is required: a model (credit-risk@3), an artifact sha256, or run:<id>",
         );
-      if (target.length > 300) throw new ApiInputError("query parameter 'target' is longer than 300 characters");
       if (!directions.includes(direction as (typeof directions)[number]))
         throw new ApiInputError(`query parameter 'direction' must be up, down or both, not '${direction}'`);
       const { principal } = request;

@@ -11,7 +11,7 @@ import { governed, listSchedules } from '../../../cli/schedules';
 import type { DeploymentDetail, DeploymentSummary, MonitorReports, MonitorSummary, ScheduleSummary } from '../../api';
 import type { ConsoleContext } from '../context';
 import { ApiInputError } from '../errors';
-import { durationParam } from '../input';
+import { durationParam, textParams } from '../input';
 
 const candidates = aliasedTable(modelVersions, 'candidate_versions');
 const SERIES_WINDOW_MS = 60 * 60 * 1000;
@@ -112,13 +112,7 @@ export function operationRoutes(app: FastifyInstance, { store, client }: Console
   app.get<{ Params: { name: string } }>(
     '/api/deployments/:name',
     {
-      schema: {
-        params: {
-          type: 'object',
-          required: ['name'],
-          properties: { name: { type: 'string', minLength: 3, maxLength: 300 } },
-        },
-      },
+      schema: { params: textParams({ name: 300 }, ['name']) },
     },
     async (request): Promise<DeploymentDetail> => {
       const { name } = request.params;
@@ -158,15 +152,7 @@ export function operationRoutes(app: FastifyInstance, { store, client }: Console
 
   app.get<{ Params: { name: string }; Querystring: { last?: string } }>(
     '/api/monitors/:name/reports',
-    {
-      schema: {
-        params: {
-          type: 'object',
-          required: ['name'],
-          properties: { name: { type: 'string', minLength: 1, maxLength: 200 } },
-        },
-      },
-    },
+    { schema: { params: textParams({ name: 200 }, ['name']), querystring: textParams({ last: 20 }) } },
     async (request): Promise<MonitorReports> => {
       const last = request.query.last ?? '24h';
       durationParam('last', last);

@@ -8,14 +8,11 @@ import { startRunAs } from '../../../cli/start-run';
 import type { CancelRunResponse, RunDetail, RunsPage, StartRunRequest, StartRunResponse } from '../../api';
 import type { ConsoleContext } from '../context';
 import { ApiInputError } from '../errors';
-import { decodeRunCursor, encodeRunCursor, positiveInt } from '../input';
+import { decodeRunCursor, encodeRunCursor, positiveInt, textParams } from '../input';
 import { runDetail, runSummary } from '../run-detail';
 
-const runIdParams = {
-  type: 'object',
-  required: ['runId'],
-  properties: { runId: { type: 'string', minLength: 1, maxLength: 400 } },
-} as const;
+const runIdParams = textParams({ runId: 400 }, ['runId']);
+const runsQuery = textParams({ pipeline: 200, state: 40, limit: 20, before: 400 });
 
 const closed = (detail: RunDetail) => detail.run.state !== 'running';
 
@@ -32,23 +29,27 @@ export function runRoutes(app: FastifyInstance, ctx: ConsoleContext) {
       // Aborted: the server is closing, and the stream ends after this wait.
     });
 
-  app.get<{ Querystring: Record<string, string | undefined> }>('/api/runs', async (request): Promise<RunsPage> => {
-    const q = request.query;
-    if (q.state !== undefined && !runStates.includes(q.state as RunState))
-      throw new ApiInputError(`query parameter 'state' must be one of ${runStates.join(', ')}, not '${q.state}'`);
-    const limit = positiveInt('limit', q.limit, 50, 500);
-    const page = await store.runs.pageRuns(request.principal, {
-      limit,
-      ...(q.pipeline ? { pipeline: q.pipeline } : {}),
-      ...(q.state ? { status: q.state as RunState } : {}),
-      ...(q.before ? { before: decodeRunCursor(q.before) } : {}),
-    });
-    const last = page.at(-1);
-    return {
-      runs: page.map((r) => runSummary(r)),
-      next: page.length === limit && last ? encodeRunCursor({ startedAt: last.startedAt, runId: last.id }) : null,
-    };
-  });
+  app.get<{ Querystring: Record<string, string | undefined> }>(
+    '/api/runs',
+    { schema: { querystring: runsQuery } },
+    async (request): Promise<RunsPage> => {
+      const q = request.query;
+      if (q.state !== undefined && !runStates.includes(q.state as RunState))
+        throw new ApiInputError(`query parameter 'state' must be one of ${runStates.join(', ')}, not '${q.state}'`);
+      const limit = positiveInt('limit', q.limit, 50, 500);
+      const page = await store.runs.pageRuns(request.principal, {
+        limit,
+        ...(q.pipeline ? { pipeline: q.pipeline } : {}),
+        ...(q.state ? { status: q.state as RunState } : {}),
+        ...(q.before ? { before: decodeRunCursor(q.before) } : {}),
+      });
+      const last = page.at(-1);
+      return {
+        runs: page.map((r) => runSummary(r)),
+        next: page.length === limit && last ? encodeRunCursor({ startedAt: last.startedAt, runId: last.id }) : null,
+      };
+    },
+  );
 
   app.get<{ Params: { runId: string } }>(
     '/api/runs/:runId',
