@@ -45,7 +45,7 @@ function terminal(out: NodeJS.WritableStream): Writable {
 const LEVELS: Record<LogLevel, Level> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
 
 /** Temporal's Logger interface, writing into a pino logger. */
-export class TemporalLogs implements TemporalLogger {
+class TemporalLogs implements TemporalLogger {
   constructor(private readonly to: Logger) {}
   log(level: LogLevel, message: string, meta?: LogMetadata): void {
     this.to[LEVELS[level]]({ ...meta }, message);

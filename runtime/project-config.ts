@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 
 /** The file `kiln dev`, `kiln worker` and `kiln run` read at the project root (the working directory). */
-export const PROJECT_CONFIG_FILE = 'kiln.config.ts';
+const PROJECT_CONFIG_FILE = 'kiln.config.ts';
 
 const projectConfig = z.strictObject({
   steps: z

@@ -107,7 +107,7 @@ async function verifyingKey(path: string): Promise<KeyObject | undefined> {
 }
 
 /** The checkpoints in the log, oldest first; a line that is not a checkpoint is an error naming it. */
-export async function readCheckpoints(log: string): Promise<AuditCheckpoint[]> {
+async function readCheckpoints(log: string): Promise<AuditCheckpoint[]> {
   let text: string;
   try {
     text = await readFile(log, 'utf8');

@@ -16,7 +16,7 @@ export const help = `kiln console [--port 8090] [--host 127.0.0.1] [--pipeline F
   --pipeline FILE    a pipeline module the console may start (repeatable; default: examples/*.ts)
   --steps module.ts  steps the worker runs besides the built-ins (as kiln worker --steps)`;
 
-export const DEFAULT_CONSOLE_PORT = 8090;
+const DEFAULT_CONSOLE_PORT = 8090;
 
 /** The pipeline modules in ./examples, when there is such a folder. */
 function examplePipelines(): string[] {

@@ -23,7 +23,7 @@ import { runRoutes } from './routes/runs';
 import { sessionRoutes } from './session';
 
 /** The built web app, beside this folder. */
-export const defaultWebDist = join(dirname(fileURLToPath(import.meta.url)), '..', 'web', 'dist');
+const defaultWebDist = join(dirname(fileURLToPath(import.meta.url)), '..', 'web', 'dist');
 
 export interface ConsoleOptions {
   store: Store;

@@ -25,7 +25,7 @@ const firstStep = (nodes: PlanNode[]): string => {
 };
 
 /** The plan's top-level DAG: a map's body is one node (the console shows `n of m done` on it). */
-export function planGraph(plan: PipelinePlan): RunDetail['graph'] {
+function planGraph(plan: PipelinePlan): RunDetail['graph'] {
   const scope = new Set(plan.nodes.map((n) => n.id));
   const nodes: GraphNode[] = plan.nodes.map((node) => {
     switch (node.type) {

@@ -6,7 +6,7 @@ import { roleNames, type RoleName } from '../../store/schema/access';
 import type { Principal, Store } from '../../store';
 import type { SessionResponse, SignInRequest } from '../api';
 
-export const SESSION_COOKIE = 'kiln_session';
+const SESSION_COOKIE = 'kiln_session';
 const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 
 declare module 'fastify' {
@@ -52,7 +52,7 @@ export class Sessions {
 }
 
 /** The role held and every role below it, lowest first. */
-export const rolesOf = (role: RoleName) => roleNames.slice(0, roleNames.indexOf(role) + 1);
+const rolesOf = (role: RoleName) => roleNames.slice(0, roleNames.indexOf(role) + 1);
 
 const cookieOptions = (secure: boolean) => ({ path: '/', httpOnly: true, sameSite: 'strict', secure }) as const;
 

@@ -4,7 +4,7 @@ import type { Role, SessionResponse } from '../../api';
 export const SessionContext = createContext<SessionResponse | undefined>(undefined);
 
 /** The signed-in session; the app renders pages only inside one. */
-export function useSession(): SessionResponse {
+function useSession(): SessionResponse {
   const session = useContext(SessionContext);
   if (!session) throw new Error('useSession outside a signed-in session');
   return session;
