@@ -5,12 +5,13 @@ import { implement } from '../library';
 import { reportRef } from '../refs';
 import { loadModel } from '../common/model/model';
 import { predictProba } from '../common/model/predict';
-import { bootstrapIntervals, type BootstrapIntervals } from '../common/metrics/bootstrap';
+import { binaryIntervals, multiclassIntervals, type BootstrapIntervals } from '../common/metrics/bootstrap';
 import { calibration } from '../common/metrics/calibration';
 import {
   binaryMetrics,
   CALIBRATION_BINS,
   DEFAULT_THRESHOLD,
+  LOG_LOSS_EPS,
   multiclassMetrics,
   rocCurve,
   type ClassificationMetrics,
@@ -185,14 +186,7 @@ export const evaluateClassifierImpl = implement(evaluateClassifier, async (input
       },
       roc: [rocReport(classes[1]!, m.rocAuc, yTrue, scores)],
       calibration: [calibrationReport(classes[1]!, yTrue, scores)],
-      confidence: bootstrapIntervals(yTrue.length, (rows) => {
-        const { confusion: _c, ...sample } = binaryMetrics(
-          rows.map((i) => yTrue[i]!),
-          rows.map((i) => scores[i]!),
-          DEFAULT_THRESHOLD,
-        );
-        return { ...sample };
-      }),
+      confidence: binaryIntervals(yTrue, scores, DEFAULT_THRESHOLD, LOG_LOSS_EPS),
     };
   } else {
     const { confusionMatrix, perClass, ...m } = multiclassMetrics(yTrue, proba);
@@ -219,17 +213,7 @@ export const evaluateClassifierImpl = implement(evaluateClassifier, async (input
         ),
       ),
       perClass: perClass.map((p, k) => ({ class: classes[k]!, ...p })),
-      confidence: bootstrapIntervals(yTrue.length, (rows) => {
-        const {
-          confusionMatrix: _m,
-          perClass: _p,
-          ...sample
-        } = multiclassMetrics(
-          rows.map((i) => yTrue[i]!),
-          rows.map((i) => proba[i]!),
-        );
-        return { ...sample };
-      }),
+      confidence: multiclassIntervals(yTrue, proba, LOG_LOSS_EPS),
     };
   }
   const stored = await ctx.artifacts.putJson(report);

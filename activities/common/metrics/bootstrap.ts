@@ -15,12 +15,13 @@ export const BOOTSTRAP_RESAMPLES = 200;
 
 /**
  * Percentile bootstrap confidence intervals: `metrics` is computed on `resamples` samples of the
- * `n` rows drawn with replacement (seeded), and each metric's interval is the middle `level` of
- * its values. Resamples where a metric is NaN (a class missing from the sample) do not count.
+ * `n` rows drawn with replacement (seeded), given as how many times each row was drawn, and each
+ * metric's interval is the middle `level` of its values. Resamples where a metric is NaN (a class
+ * missing from the sample) do not count.
  */
 export function bootstrapIntervals(
   n: number,
-  metrics: (rows: readonly number[]) => Record<string, number>,
+  metrics: (weights: Uint32Array) => Record<string, number>,
   options: { resamples?: number; seed?: number; level?: number } = {},
 ): BootstrapIntervals {
   const resamples = options.resamples ?? BOOTSTRAP_RESAMPLES;
@@ -28,10 +29,11 @@ export function bootstrapIntervals(
   const level = options.level ?? 0.95;
   const random = mulberry32(seed);
   const values = new Map<string, number[]>();
-  const rows = new Array<number>(n);
+  const weights = new Uint32Array(n);
   for (let r = 0; r < resamples; r++) {
-    for (let i = 0; i < n; i++) rows[i] = Math.floor(random() * n);
-    for (const [name, value] of Object.entries(metrics(rows))) {
+    weights.fill(0);
+    for (let i = 0; i < n; i++) weights[Math.floor(random() * n)]!++;
+    for (const [name, value] of Object.entries(metrics(weights))) {
       if (!Number.isFinite(value)) continue;
       if (!values.has(name)) values.set(name, []);
       values.get(name)!.push(value);
@@ -46,6 +48,96 @@ export function bootstrapIntervals(
   return { level, resamples, seed, intervals };
 }
 
+const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b);
+
+/**
+ * Intervals of a binary classifier's accuracy, precision, recall, F1, ROC AUC, log loss and Brier
+ * score, as `binaryMetrics` defines them. The rows are sorted by score once (stably), and a
+ * resample weighs each sorted row by its draw count: one sequential pass per resample, no sort.
+ */
+export function binaryIntervals(
+  yTrue: readonly number[],
+  scores: readonly number[],
+  threshold: number,
+  logLossEps: number,
+): BootstrapIntervals {
+  const n = yTrue.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
+  const y = Float64Array.from(order, (i) => yTrue[i]!);
+  const score = Float64Array.from(order, (i) => scores[i]!);
+  const loss = Float64Array.from(order, (i) => {
+    const p = Math.min(Math.max(scores[i]!, logLossEps), 1 - logLossEps);
+    return yTrue[i] === 1 ? -Math.log(p) : -Math.log(1 - p);
+  });
+  // Where each run of tied scores ends: ROC AUC shares a tie's credit out evenly.
+  const tieEnd = new Uint32Array(n);
+  for (let j = n - 1; j >= 0; j--) tieEnd[j] = j + 1 < n && score[j + 1] === score[j] ? tieEnd[j + 1]! : j + 1;
+  return bootstrapIntervals(n, (w) => {
+    let tp = 0;
+    let fp = 0;
+    let fn = 0;
+    let tn = 0;
+    let logLoss = 0;
+    let brier = 0;
+    // Mann-Whitney in ascending score: a positive beats every negative below it and half of those tied with it.
+    let pairs = 0;
+    let negativesBelow = 0;
+    for (let g = 0; g < n;) {
+      let positives = 0;
+      let negatives = 0;
+      const end = tieEnd[g]!;
+      for (; g < end; g++) {
+        const weight = w[g]!;
+        if (weight === 0) continue;
+        if (y[g] === 1) positives += weight;
+        else negatives += weight;
+        logLoss += weight * loss[g]!;
+        brier += weight * (score[g]! - y[g]!) ** 2;
+      }
+      if (score[end - 1]! >= threshold) {
+        tp += positives;
+        fp += negatives;
+      } else {
+        fn += positives;
+        tn += negatives;
+      }
+      pairs += positives * (negativesBelow + negatives / 2);
+      negativesBelow += negatives;
+    }
+    const p = tp + fn;
+    return {
+      accuracy: (tp + tn) / n,
+      precision: ratio(tp, tp + fp),
+      recall: ratio(tp, p),
+      f1: ratio(2 * tp, 2 * tp + fp + fn),
+      rocAuc: p === 0 || negativesBelow === 0 ? Number.NaN : pairs / (p * negativesBelow),
+      logLoss: logLoss / n,
+      brierScore: brier / n,
+    };
+  });
+}
+
+/** Intervals of a multiclass classifier's accuracy, log loss and Brier score (per-row quantities, weighted). */
+export function multiclassIntervals(
+  yTrue: readonly number[],
+  proba: readonly (readonly number[])[],
+  logLossEps: number,
+): BootstrapIntervals {
+  const correct = proba.map((p, i) => (p.indexOf(Math.max(...p)) === yTrue[i] ? 1 : 0));
+  const loss = proba.map((p, i) => {
+    const clipped = p.map((v) => Math.min(Math.max(v, logLossEps), 1 - logLossEps));
+    return -Math.log(clipped[yTrue[i]!]! / clipped.reduce((a, b) => a + b, 0));
+  });
+  // The macro one-vs-rest Brier score is the mean over rows of each row's mean squared gap.
+  const brier = proba.map((p, i) => p.reduce((sum, v, c) => sum + (v - (c === yTrue[i] ? 1 : 0)) ** 2, 0) / p.length);
+  const weighted = (w: Uint32Array, values: readonly number[]) =>
+    values.reduce((sum, v, i) => sum + w[i]! * v, 0) / values.length;
+  return bootstrapIntervals(yTrue.length, (w) => ({
+    accuracy: weighted(w, correct),
+    logLoss: weighted(w, loss),
+    brierScore: weighted(w, brier),
+  }));
+}
 /** The q-quantile of sorted values, interpolating linearly between order statistics. */
 function quantile(sorted: readonly number[], q: number): number {
   const at = q * (sorted.length - 1);
