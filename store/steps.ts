@@ -57,6 +57,103 @@ export interface CachedResult {
 const terminal = sql.raw(`('succeeded', 'failed', 'cancelled', 'cached', 'skipped')`);
 const ended = sql`${stepExecutions.status} in ('failed', 'cancelled')`;
 
+/** One write of a step's record, for recordSteps. */
+export type StepWrite = { start: StepStart } | { finish: StepFinish };
+
+/** Upserts the starts of distinct nodes in one statement; their rows, in no particular order. */
+async function startsIn(db: Executor, starts: readonly StepStart[]): Promise<StepExecution[]> {
+  const rows = await db
+    .insert(stepExecutions)
+    .values(
+      starts.map((start) => {
+        const at = (start.startedAt ?? new Date()).toISOString();
+        return {
+          runId: start.runId,
+          nodeId: start.nodeId,
+          stepName: start.step.name,
+          stepVersion: start.step.version,
+          status: 'running' as const,
+          attempts: start.attempt ?? 1,
+          cacheKey: start.cacheKey ?? null,
+          startedAt: sql`${at}::timestamptz`,
+          attemptStartedAt: sql`${at}::timestamptz`,
+        };
+      }),
+    )
+    .onConflictDoUpdate({
+      target: [stepExecutions.runId, stepExecutions.nodeId],
+      set: {
+        // A later attempt reopens the step; a replay of an attempt already seen changes nothing. A
+        // start after the step ended without success is a Temporal reset, whose attempts count anew.
+        status: sql`case when excluded.attempts > ${stepExecutions.attempts} or ${stepExecutions.status} not in ${terminal} or ${ended} then 'running' else ${stepExecutions.status} end`,
+        attemptStartedAt: sql`case when excluded.attempts > ${stepExecutions.attempts} or ${ended} then excluded.attempt_started_at else ${stepExecutions.attemptStartedAt} end`,
+        finishedAt: sql`case when excluded.attempts > ${stepExecutions.attempts} or ${ended} then null else ${stepExecutions.finishedAt} end`,
+        attempts: sql`case when ${ended} then excluded.attempts else greatest(${stepExecutions.attempts}, excluded.attempts) end`,
+        cacheKey: sql`coalesce(excluded.cache_key, ${stepExecutions.cacheKey})`,
+      },
+    })
+    .returning();
+  for (const start of starts) {
+    const row = rows.find((r) => r.runId === start.runId && r.nodeId === start.nodeId)!;
+    if (row.stepName !== start.step.name || row.stepVersion !== start.step.version) {
+      throw new ConflictError(
+        `node '${start.nodeId}' of run '${start.runId}' is recorded as ${row.stepName}@${row.stepVersion}, not ${start.step.name}@${start.step.version}`,
+      );
+    }
+  }
+  return rows;
+}
+
+/** Records a finish within `tx` (see recordStepFinish). */
+async function finishIn(tx: Executor, finish: StepFinish): Promise<StepExecution> {
+  const at = (finish.finishedAt ?? new Date()).toISOString();
+  const attempt = finish.attempt ?? 1;
+  const values = {
+    status: finish.status,
+    output: finish.output === undefined ? null : finish.output,
+    errorType: finish.error?.type ?? null,
+    errorMessage: finish.error?.message ?? null,
+    finishedAt: sql`${at}::timestamptz`,
+    attempts: sql`greatest(${stepExecutions.attempts}, ${attempt})`,
+  };
+  const node = and(eq(stepExecutions.runId, finish.runId), eq(stepExecutions.nodeId, finish.nodeId));
+  const writable =
+    finish.status === 'succeeded'
+      ? and(eq(stepExecutions.status, 'running'), lte(stepExecutions.attempts, attempt))
+      : inArray(stepExecutions.status, ['running', 'succeeded']);
+  let [row] = await tx.update(stepExecutions).set(values).where(and(node, writable)).returning();
+  if (!row) {
+    const [existing] = await tx.select().from(stepExecutions).where(node);
+    if (existing) return existing;
+    if (!finish.step)
+      throw new NotFoundError(
+        'step execution',
+        `${finish.runId}/${finish.nodeId}`,
+        'record its start first, or pass `step` for a node that never started',
+      );
+    [row] = await tx
+      .insert(stepExecutions)
+      .values({
+        runId: finish.runId,
+        nodeId: finish.nodeId,
+        stepName: finish.step.name,
+        stepVersion: finish.step.version,
+        status: finish.status,
+        attempts: Math.max(attempt, 1),
+        output: values.output,
+        errorType: values.errorType,
+        errorMessage: values.errorMessage,
+        startedAt: sql`${at}::timestamptz`,
+        attemptStartedAt: sql`${at}::timestamptz`,
+        finishedAt: sql`${at}::timestamptz`,
+      })
+      .returning();
+  }
+  await recordArtifactsIn(tx, finish.artifacts ?? []);
+  if (finish.lineage) await recordLineageIn(tx, row!.id, finish.lineage);
+  return row!;
+}
+
 export const stepsApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) => ({
   /**
    * Records an attempt of a step. One row per (run, node) whatever the number of attempts or
@@ -64,39 +161,7 @@ export const stepsApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) => 
    */
   async recordStepStart(actor: Principal, start: StepStart): Promise<StepExecution> {
     await access.authorize(actor, 'record', `run:${start.runId}/${start.nodeId}`);
-    const attempt = start.attempt ?? 1;
-    const at = (start.startedAt ?? new Date()).toISOString();
-    const [row] = await db
-      .insert(stepExecutions)
-      .values({
-        runId: start.runId,
-        nodeId: start.nodeId,
-        stepName: start.step.name,
-        stepVersion: start.step.version,
-        status: 'running',
-        attempts: attempt,
-        cacheKey: start.cacheKey ?? null,
-        startedAt: sql`${at}::timestamptz`,
-        attemptStartedAt: sql`${at}::timestamptz`,
-      })
-      .onConflictDoUpdate({
-        target: [stepExecutions.runId, stepExecutions.nodeId],
-        set: {
-          // A later attempt reopens the step; a replay of an attempt already seen changes nothing. A
-          // start after the step ended without success is a Temporal reset, whose attempts count anew.
-          status: sql`case when excluded.attempts > ${stepExecutions.attempts} or ${stepExecutions.status} not in ${terminal} or ${ended} then 'running' else ${stepExecutions.status} end`,
-          attemptStartedAt: sql`case when excluded.attempts > ${stepExecutions.attempts} or ${ended} then excluded.attempt_started_at else ${stepExecutions.attemptStartedAt} end`,
-          finishedAt: sql`case when excluded.attempts > ${stepExecutions.attempts} or ${ended} then null else ${stepExecutions.finishedAt} end`,
-          attempts: sql`case when ${ended} then excluded.attempts else greatest(${stepExecutions.attempts}, excluded.attempts) end`,
-          cacheKey: sql`coalesce(excluded.cache_key, ${stepExecutions.cacheKey})`,
-        },
-      })
-      .returning();
-    if (row!.stepName !== start.step.name || row!.stepVersion !== start.step.version) {
-      throw new ConflictError(
-        `node '${start.nodeId}' of run '${start.runId}' is recorded as ${row!.stepName}@${row!.stepVersion}, not ${start.step.name}@${start.step.version}`,
-      );
-    }
+    const [row] = await startsIn(db, [start]);
     return row!;
   },
 
@@ -110,53 +175,40 @@ export const stepsApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) => 
    */
   async recordStepFinish(actor: Principal, finish: StepFinish): Promise<StepExecution> {
     await access.authorize(actor, 'record', `run:${finish.runId}/${finish.nodeId}`);
-    const at = (finish.finishedAt ?? new Date()).toISOString();
-    const attempt = finish.attempt ?? 1;
-    return db.transaction(async (tx) => {
-      const values = {
-        status: finish.status,
-        output: finish.output === undefined ? null : finish.output,
-        errorType: finish.error?.type ?? null,
-        errorMessage: finish.error?.message ?? null,
-        finishedAt: sql`${at}::timestamptz`,
-        attempts: sql`greatest(${stepExecutions.attempts}, ${attempt})`,
+    return db.transaction((tx) => finishIn(tx, finish));
+  },
+
+  /**
+   * Records several starts and finishes in one transaction, in order, with the meaning each has
+   * alone: what a worker's concurrent steps write at once (workers/step-writes.ts). All or none: a
+   * caller that needs each write's own error records them one by one after a failure.
+   */
+  async recordSteps(actor: Principal, writes: readonly StepWrite[]): Promise<void> {
+    for (const w of writes) {
+      const { runId, nodeId } = 'start' in w ? w.start : w.finish;
+      await access.authorize(actor, 'record', `run:${runId}/${nodeId}`);
+    }
+    await db.transaction(async (tx) => {
+      // Consecutive starts of distinct nodes go in one statement (an upsert may touch a row once).
+      let starts: StepStart[] = [];
+      const seen = new Set<string>();
+      const flushStarts = async () => {
+        if (starts.length) await startsIn(tx, starts);
+        starts = [];
+        seen.clear();
       };
-      const node = and(eq(stepExecutions.runId, finish.runId), eq(stepExecutions.nodeId, finish.nodeId));
-      const writable =
-        finish.status === 'succeeded'
-          ? and(eq(stepExecutions.status, 'running'), lte(stepExecutions.attempts, attempt))
-          : inArray(stepExecutions.status, ['running', 'succeeded']);
-      let [row] = await tx.update(stepExecutions).set(values).where(and(node, writable)).returning();
-      if (!row) {
-        const [existing] = await tx.select().from(stepExecutions).where(node);
-        if (existing) return existing;
-        if (!finish.step)
-          throw new NotFoundError(
-            'step execution',
-            `${finish.runId}/${finish.nodeId}`,
-            'record its start first, or pass `step` for a node that never started',
-          );
-        [row] = await tx
-          .insert(stepExecutions)
-          .values({
-            runId: finish.runId,
-            nodeId: finish.nodeId,
-            stepName: finish.step.name,
-            stepVersion: finish.step.version,
-            status: finish.status,
-            attempts: Math.max(attempt, 1),
-            output: values.output,
-            errorType: values.errorType,
-            errorMessage: values.errorMessage,
-            startedAt: sql`${at}::timestamptz`,
-            attemptStartedAt: sql`${at}::timestamptz`,
-            finishedAt: sql`${at}::timestamptz`,
-          })
-          .returning();
+      for (const w of writes) {
+        if ('finish' in w) {
+          await flushStarts();
+          await finishIn(tx, w.finish);
+          continue;
+        }
+        const key = JSON.stringify([w.start.runId, w.start.nodeId]);
+        if (seen.has(key)) await flushStarts();
+        seen.add(key);
+        starts.push(w.start);
       }
-      await recordArtifactsIn(tx, finish.artifacts ?? []);
-      if (finish.lineage) await recordLineageIn(tx, row!.id, finish.lineage);
-      return row!;
+      await flushStarts();
     });
   },
 

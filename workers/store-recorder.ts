@@ -4,13 +4,16 @@ import type { SourceRef } from '../activities/library';
 import { SYSTEM, type Store } from '../store';
 import type { StepRequest } from '../workflows/protocol';
 import { findRefs } from './artifact-refs';
+import { stepWrites } from './step-writes';
 import type { StepRecorder } from './step-activities';
 
 /**
  * Records steps in the store, as the system (its own bookkeeping). Kiln's run id is the workflow id, which continue-as-new keeps;
- * every write is idempotent, so a retried or replayed activity never adds a row.
+ * every write is idempotent, so a retried or replayed activity never adds a row. Starts and
+ * finishes of concurrent steps share transactions (stepWrites); each resolves once committed.
  */
 export function storeRecorder(store: Store, artifacts: ArtifactStore): StepRecorder {
+  const write = stepWrites(store);
   const identity = (request: StepRequest) => ({
     runId: request.context.workflowId,
     nodeId: request.context.node,
@@ -42,10 +45,8 @@ export function storeRecorder(store: Store, artifacts: ArtifactStore): StepRecor
     },
 
     async started(request, key, attempt) {
-      await store.steps.recordStepStart(SYSTEM, {
-        ...identity(request),
-        attempt,
-        ...(request.context.cache ? { cacheKey: key } : {}),
+      await write({
+        start: { ...identity(request), attempt, ...(request.context.cache ? { cacheKey: key } : {}) },
       });
     },
 
@@ -54,23 +55,25 @@ export function storeRecorder(store: Store, artifacts: ArtifactStore): StepRecor
       // A ref passed through (tune.select's best model) was read, not made: its producer stays the step that wrote it.
       const read = new Set(inputs.map((r) => r.artifact.sha256));
       const outputs = findRefs(envelope.output).filter((r) => !read.has(r.artifact.sha256));
-      await store.steps.recordStepFinish(SYSTEM, {
-        runId: request.context.workflowId,
-        nodeId: request.context.node,
-        status: 'succeeded',
-        attempt: envelope.attempt,
-        output: envelope.output,
-        artifacts: [
-          ...sources.map(({ kind, uri, sha256, size }) => ({ kind, uri, sha256, size })),
-          ...inputs.map((r) => r.artifact),
-          ...outputs.map((r) => r.artifact),
-        ],
-        lineage: {
-          inputs: [
-            ...sources.map((s) => ({ sha256: s.sha256, port: 'source' })),
-            ...inputs.map((r) => ({ sha256: r.artifact.sha256, port: r.port })),
+      await write({
+        finish: {
+          runId: request.context.workflowId,
+          nodeId: request.context.node,
+          status: 'succeeded',
+          attempt: envelope.attempt,
+          output: envelope.output,
+          artifacts: [
+            ...sources.map(({ kind, uri, sha256, size }) => ({ kind, uri, sha256, size })),
+            ...inputs.map((r) => r.artifact),
+            ...outputs.map((r) => r.artifact),
           ],
-          outputs: outputs.map((r) => ({ sha256: r.artifact.sha256, port: r.port })),
+          lineage: {
+            inputs: [
+              ...sources.map((s) => ({ sha256: s.sha256, port: 'source' })),
+              ...inputs.map((r) => ({ sha256: r.artifact.sha256, port: r.port })),
+            ],
+            outputs: outputs.map((r) => ({ sha256: r.artifact.sha256, port: r.port })),
+          },
         },
       });
     },

@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ArtifactStore } from '../../activities/artifacts/store';
+import { cacheKey, ConflictError, type Store } from '../../store';
+import { SYSTEM } from '../../store/access';
+import { fakePlan, startRun } from '../support/store-fixtures';
+import { testBackends } from '../support/backends';
+import type { StepRequest } from '../../workflows/protocol';
+import { storeRecorder } from '../../workers/store-recorder';
+
+const step = { name: 'test.digest', version: '1' };
+
+for (const backend of testBackends()) {
+  describe(`step records written in batches (${backend.name})`, () => {
+    let store: Store;
+    let artifacts: ArtifactStore;
+    let dir: string;
+
+    before(async () => {
+      store = await backend.open();
+      dir = await mkdtemp(join(tmpdir(), 'kiln-recorder-batch-'));
+      artifacts = new ArtifactStore(dir);
+    });
+    after(async () => {
+      await backend.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    const request = (runId: string, node: string, s = step): StepRequest => ({
+      input: { node },
+      context: {
+        workflowId: runId,
+        runId: `t-${runId}`,
+        pipeline: 'test-pipeline',
+        planHash: fakePlan('test-pipeline').hash,
+        node,
+        step: s,
+        cache: true,
+      },
+    });
+
+    it('records every step of a concurrent fan-out, each committed by the time its success returns', async () => {
+      const runId = `batch-fan-${backend.name}`;
+      await startRun(store, runId);
+      const recorder = storeRecorder(store, artifacts);
+      const report = { kind: 'report' as const, ...(await artifacts.putJson({ report: 1 })) };
+      const seen = await Promise.all(
+        Array.from({ length: 40 }, async (_, i) => {
+          const req = request(runId, `n${i}`);
+          const key = cacheKey(step, req.input);
+          await recorder.started(req, key, 1);
+          await recorder.succeeded(req, key, { output: { report, i }, attempt: 1 }, []);
+          // What the activity would hand Temporal next is already on record.
+          return (await store.steps.getStep(SYSTEM, { runId, nodeId: `n${i}` }))?.status;
+        }),
+      );
+      assert.deepEqual(new Set(seen), new Set(['succeeded']));
+      const rows = await store.steps.listSteps(SYSTEM, runId);
+      assert.equal(rows.length, 40);
+      assert.ok(rows.every((r) => r.status === 'succeeded' && r.attempts === 1));
+      assert.deepEqual((rows.find((r) => r.nodeId === 'n7')?.output as { i: number }).i, 7);
+      const made = (await store.lineage.upstream(SYSTEM, `run:${runId}`)).edges.filter((e) => e.type === 'output');
+      assert.ok(made.length >= 1 && made.every((e) => e.to.includes(report.sha256) || e.from.includes(report.sha256)));
+    });
+
+    it('fails only the write that conflicts: its neighbours in the same batch are recorded', async () => {
+      const runId = `batch-conflict-${backend.name}`;
+      await startRun(store, runId);
+      await store.steps.recordStepStart(SYSTEM, { runId, nodeId: 'taken', step: { name: 'other.step', version: '1' } });
+      const recorder = storeRecorder(store, artifacts);
+      const outcomes = await Promise.allSettled(
+        ['a', 'taken', 'b'].map((node) => recorder.started(request(runId, node), 'k', 1)),
+      );
+      assert.deepEqual(
+        outcomes.map((o) => o.status),
+        ['fulfilled', 'rejected', 'fulfilled'],
+      );
+      const error = (outcomes[1] as PromiseRejectedResult).reason;
+      assert.ok(error instanceof ConflictError, String(error));
+      assert.match(error.message, /node 'taken' of run '.*' is recorded as other\.step@1, not test\.digest@1/);
+      const rows = await store.steps.listSteps(SYSTEM, runId);
+      assert.deepEqual(rows.map((r) => [r.nodeId, r.stepName, r.status]).sort(), [
+        ['a', 'test.digest', 'running'],
+        ['b', 'test.digest', 'running'],
+        ['taken', 'other.step', 'running'],
+      ]);
+    });
+
+    it('applies a batch in order: a retried start after a finish of the same node reopens it', async () => {
+      const runId = `batch-order-${backend.name}`;
+      await startRun(store, runId);
+      await store.steps.recordSteps(SYSTEM, [
+        { start: { runId, nodeId: 'x', step, attempt: 1 } },
+        { start: { runId, nodeId: 'y', step, attempt: 1 } },
+        { finish: { runId, nodeId: 'x', status: 'failed', attempt: 1, error: { type: 'Boom', message: 'boom' } } },
+        { start: { runId, nodeId: 'x', step, attempt: 2 } },
+        { start: { runId, nodeId: 'x', step, attempt: 2 } },
+        { finish: { runId, nodeId: 'y', status: 'succeeded', attempt: 1, output: { ok: true } } },
+      ]);
+      const rows = await store.steps.listSteps(SYSTEM, runId);
+      assert.deepEqual(rows.map((r) => [r.nodeId, r.status, r.attempts]).sort(), [
+        ['x', 'running', 2],
+        ['y', 'succeeded', 1],
+      ]);
+    });
+
+    it('records nothing of a batch with a write it cannot place, and names the node', async () => {
+      const runId = `batch-none-${backend.name}`;
+      await startRun(store, runId);
+      await assert.rejects(
+        store.steps.recordSteps(SYSTEM, [
+          { start: { runId, nodeId: 'p', step } },
+          { finish: { runId, nodeId: 'ghost', status: 'succeeded' } },
+        ]),
+        (e: Error) => e.message.includes(`${runId}/ghost`),
+      );
+      assert.deepEqual(await store.steps.listSteps(SYSTEM, runId), []);
+    });
+  });
+}
