@@ -81,6 +81,16 @@ export interface CardSources {
   upstream: LineageGraph;
 }
 
+/** An evaluation report of the version this card reads (2: with calibration); an older or foreign one is left out. */
+const isEvaluation = (
+  report: Record<string, unknown> | undefined,
+): report is EvaluationReport & Record<string, unknown> =>
+  report?.kind === 'kiln.evaluation' &&
+  report.version === 2 &&
+  Array.isArray(report.roc) &&
+  Array.isArray(report.calibration) &&
+  typeof report.confusionMatrix === 'object';
+
 const isRef = (v: unknown): v is { kind: string; sha256: string } =>
   typeof v === 'object' && v !== null && typeof (v as { sha256?: unknown }).sha256 === 'string';
 
@@ -99,9 +109,7 @@ export async function cardSources(
   const run = version.runId ? ((await store.runs.getRun(version.runId)) ?? null) : null;
   const reports = run ? await runReports(await store.steps.listSteps(run.id), artifacts, outputRefs) : [];
   const given = reportUri ? await artifacts.readJson<Record<string, unknown>>(reportUri) : undefined;
-  const evaluation = (
-    given?.kind === 'kiln.evaluation' ? given : bestReport(reports, 'kiln.evaluation', version.artifactSha256)?.report
-  ) as EvaluationReport | undefined;
+  const evaluation = [given, bestReport(reports, 'kiln.evaluation', version.artifactSha256)?.report].find(isEvaluation);
   const production = await store.registry.getModelVersion(version.model, 'production').catch((error: unknown) => {
     if ((error as Error).name === 'NotFoundError') return null;
     throw error;
