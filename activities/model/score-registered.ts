@@ -15,6 +15,7 @@ import { invalidData, requireStore } from '../common/failures';
 import { implement } from '../library';
 import { artifactUri, type DatasetRef } from '../refs';
 import { openScorer, scoreDataset } from './score';
+import { tableClient, writeTable } from './score-table';
 import { scoreRegistered } from './steps';
 
 const STEP = 'model.scoreRegistered';
@@ -87,6 +88,8 @@ async function writeCsv(artifacts: ArtifactStore, dataset: DatasetRef, path: str
 
 export const scoreRegisteredImpl = implement(scoreRegistered, async (input, ctx) => {
   const store = requireStore(ctx, STEP);
+  // A table's target is checked before anything is scored or written.
+  const connection = input.table ? tableClient(input.table) : undefined;
   const at = input.model.lastIndexOf('@');
   const [name, selector] = [input.model.slice(0, at), input.model.slice(at + 1)];
   const version = await store.registry.getModelVersion(name, selector).catch((error: unknown) => {
@@ -104,9 +107,14 @@ export const scoreRegisteredImpl = implement(scoreRegistered, async (input, ctx)
   ctx.readFrom({ kind: 'model', uri, sha256: version.artifactSha256, size: (await ctx.artifacts.read(uri)).length });
   const scored = await scoreDataset(await openScorer(ctx.artifacts, { kind: 'model', uri }, input.engine), input, ctx);
   const written = input.output ? await writeCsv(ctx.artifacts, scored.predictions, input.output) : undefined;
+  const table =
+    input.table && connection
+      ? await writeTable(ctx, input.table, connection, scored.predictions, { name, version: version.version })
+      : undefined;
   return {
     model: { name, version: version.version, sha256: version.artifactSha256 },
     ...scored,
     ...(written ? { written } : {}),
+    ...(table ? { table } : {}),
   };
 });

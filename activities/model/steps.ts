@@ -98,6 +98,24 @@ const fileRef = z.object({
   rows: z.number().int().nonnegative(),
 });
 
+/** A PostgreSQL table a step wrote, named by the sha256 of the rows it wrote there (one line of JSON per row, after the column names). */
+const tableRef = z.object({
+  kind: z.literal('table'),
+  uri: z.string().describe('postgres://host:port/database?table=schema.name&run=<run id>; never a user or password'),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  size: z.number().int().nonnegative(),
+  rows: z.number().int().nonnegative(),
+});
+
+const identifier = '[a-z_][a-z0-9_]{0,62}';
+/** A table as `name` or `schema.name`: lowercase identifiers only, so no quoting surprises and no SQL in a name. */
+export const tableName = z
+  .string()
+  .regex(
+    new RegExp(`^${identifier}(\\.${identifier})?$`),
+    "a table as 'name' or 'schema.name': lowercase letters, digits and underscores, starting with a letter or underscore, at most 63 each",
+  );
+
 /** `name@alias` or `name@version`: a registered model as `kiln serve` and `kiln stream` name it. */
 export const registeredModel = z
   .string()
@@ -109,14 +127,21 @@ export const registeredModel = z
 /**
  * Scores a dataset with the registered version `model` names when the step runs (an alias
  * follows its moves between scheduled runs), and writes the scored rows as a CSV file when
- * `output` is given. Lineage runs from the version's model artifact and the input dataset to the
- * scored dataset and the file. For batch scoring on a schedule (`kiln schedule create --cron`).
+ * `output` is given and into a PostgreSQL table when `table` is. The table is created if missing
+ * with typed columns, and each row carries `kiln_run` (the run's id), `kiln_model`,
+ * `kiln_version` and `kiln_row` (its order in the dataset). One transaction deletes the rows a
+ * previous attempt of this run wrote (all rows, with mode 'replace') and inserts the run's rows:
+ * a reader sees the whole run or none of it, and runs coexist under 'append'. Lineage runs from
+ * the version's model artifact and the input dataset to the scored dataset, the file and the table.
+ * For batch scoring on a schedule (`kiln schedule create --cron`).
  * @example const scored = p.step(scoreRegistered, { model: 'credit-risk@production', dataset: raw.dataset, output: 'scored/credit.csv' });
+ * @example p.step(scoreRegistered, { model: 'credit-risk@production', dataset: raw.dataset, table: { name: 'scores' } });
  */
 export const scoreRegistered = defineStep({
   name: 'model.scoreRegistered',
-  version: '1',
-  description: 'Batch scoring with a registered model (name@alias), written with lineage to a dataset and a CSV file',
+  version: '2',
+  description:
+    'Batch scoring with a registered model (name@alias), written with lineage to a dataset, a CSV file and a PostgreSQL table',
   input: z.object({
     model: registeredModel,
     dataset: datasetRef,
@@ -127,11 +152,28 @@ export const scoreRegistered = defineStep({
       .regex(/\.csv$/i, 'a path ending in .csv')
       .optional()
       .describe("a CSV file to write, below the worker's data roots; replaced whole on each run"),
+    table: z
+      .object({
+        name: tableName,
+        url: z
+          .string()
+          .optional()
+          .describe(
+            "postgres://user@host:port/database, without a password, on a host the worker's KILN_SOURCE_HOSTS lists; default the worker's KILN_SOURCE_DATABASE_URL",
+          ),
+        mode: z
+          .enum(['append', 'replace'])
+          .default('append')
+          .describe("append: earlier runs' rows stay; replace: after the run the table holds its rows only"),
+      })
+      .optional()
+      .describe('a PostgreSQL table to write the scored rows into, created if missing'),
   }),
   output: z.object({
     model: z.object({ name: z.string(), version: z.number().int().positive(), sha256: z.string() }),
     predictions: datasetRef,
     written: fileRef.optional().describe('the CSV file, by the sha256 of the bytes written'),
+    table: tableRef.optional().describe('the table, by the sha256 of the rows this run wrote'),
     summary: z.object({
       rows: z.number().int().nonnegative(),
       byClass: z.record(z.string(), z.number().int().nonnegative()).optional(),
