@@ -59,7 +59,12 @@ export async function advertiseCatalog(
 
 /** The catalogs advertised on this machine (for one task queue, when given), by worker identity. */
 export async function advertisedCatalogs(home: string, taskQueue?: string): Promise<Map<string, string[]>> {
-  const names = await readdir(dirOf(home)).catch(() => [] as string[]);
+  // No folder yet: no worker has advertised. Any other error (a folder this user cannot read) is
+  // reported, not taken to mean that no worker provides the steps.
+  const names = await readdir(dirOf(home)).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [] as string[];
+    throw new Error(`cannot read the worker adverts in ${dirOf(home)}: ${error.message}`, { cause: error });
+  });
   const found = new Map<string, string[]>();
   for (const name of names.filter((n) => n.endsWith('.json'))) {
     // A file being replaced, or not an advert at all, is no catalog: skip it rather than fail a run.

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -29,5 +29,15 @@ describe('worker catalog adverts', () => {
     const advert = await advertiseCatalog(home, { identity: '../../evil', taskQueue: 'q', steps: [] });
     assert.deepEqual([...(await advertisedCatalogs(home, 'q')).keys()], ['../../evil']);
     await advert.withdraw();
+  });
+
+  it('says no worker advertised when none has, and names the folder when it cannot be read', async () => {
+    const fresh = await mkdtemp(join(tmpdir(), 'kiln-adverts-'));
+    assert.equal((await advertisedCatalogs(fresh, 'q')).size, 0);
+    await writeFile(join(fresh, 'workers'), 'not a folder');
+    await assert.rejects(advertisedCatalogs(fresh, 'q'), (error: Error) =>
+      error.message.startsWith(`cannot read the worker adverts in ${join(fresh, 'workers')}: ENOTDIR`),
+    );
+    await rm(fresh, { recursive: true, force: true });
   });
 });
