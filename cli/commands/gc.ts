@@ -48,6 +48,11 @@ export async function gc(args: string[], print = console.log): Promise<number> {
   const before = new Date(Date.now() - parseWindow(values['older-than']));
   const config = loadConfig();
   const artifacts = new ArtifactStore(config.artifactsDir);
+  // Deleting from a bucket other workers read is the bucket's business (lifecycle rules), not a local rm.
+  if (artifacts.remote && !values['dry-run'])
+    throw new Error(
+      `kiln gc deletes files in a local artifact folder; KILN_ARTIFACTS is an object store (${config.artifactsDir}): expire its objects with the bucket's lifecycle rules, or run with --dry-run to list them`,
+    );
   return withStore(config, async (store) => {
     const principal = await caller(store, config, print, values.token);
     const collected = await store.retention.collect(principal, {
