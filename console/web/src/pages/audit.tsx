@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { AuditPage as Page, AuditVerifyResponse } from '../../../api';
 import { query } from '../api-client';
+import { usePages } from '../components/pager';
 import { Empty, ErrorNote, Loaded } from '../components/status';
 import { time } from '../format';
 import { useApi } from '../use-api';
@@ -11,13 +12,12 @@ const PAGE_SIZE = 50;
 export function AuditPage() {
   const [actor, setActor] = useState('');
   const [action, setAction] = useState('');
-  const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
-  const before = cursors[cursors.length - 1];
+  const { before, reset, pager } = usePages();
   const events = useApi<Page>(`/audit${query({ actor, action, limit: PAGE_SIZE, before })}`);
   const verify = useApi<AuditVerifyResponse>('/audit/verify');
   const filter = (set: (v: string) => void) => (e: { target: { value: string } }) => {
     set(e.target.value);
-    setCursors([undefined]);
+    reset();
   };
 
   return (
@@ -79,20 +79,7 @@ export function AuditPage() {
                   ))}
                 </tbody>
               </table>
-              {(cursors.length > 1 || page.next) && (
-                <div className="pager">
-                  <button type="button" disabled={cursors.length < 2} onClick={() => setCursors((c) => c.slice(0, -1))}>
-                    ← Newer
-                  </button>
-                  <button
-                    type="button"
-                    disabled={!page.next}
-                    onClick={() => page.next && setCursors((c) => [...c, page.next ?? undefined])}
-                  >
-                    Older →
-                  </button>
-                </div>
-              )}
+              {pager(page.next)}
             </>
           )
         }

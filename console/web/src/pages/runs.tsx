@@ -4,6 +4,7 @@ import type { PipelineInfo, RunsPage as Page } from '../../../api';
 import { runStates } from '../../../../dsl/states';
 import { query } from '../api-client';
 import { StartRun } from '../components/start-run';
+import { usePages } from '../components/pager';
 import { Empty, Loaded } from '../components/status';
 import { duration, runTone, time } from '../format';
 import { useHasRole } from '../session';
@@ -16,9 +17,7 @@ const PAGE_SIZE = 25;
 export function RunsPage() {
   const [pipeline, setPipeline] = useState('');
   const [state, setState] = useState('');
-  // The cursors of the pages before this one, to go back; the last is this page's own.
-  const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
-  const before = cursors[cursors.length - 1];
+  const { before, reset, pager } = usePages();
   const runs = useApi<Page>(`/runs${query({ pipeline, state, limit: PAGE_SIZE, before })}`, { every: 3000 });
   const pipelines = useApi<PipelineInfo[]>('/pipelines');
   const operator = useHasRole('operator');
@@ -36,7 +35,7 @@ export function RunsPage() {
 
   const filter = (set: (v: string) => void) => (e: { target: { value: string } }) => {
     set(e.target.value);
-    setCursors([undefined]);
+    reset();
   };
 
   return (
@@ -107,20 +106,7 @@ export function RunsPage() {
                   ))}
                 </tbody>
               </table>
-              {(cursors.length > 1 || page.next) && (
-                <div className="pager">
-                  <button type="button" disabled={cursors.length < 2} onClick={() => setCursors((c) => c.slice(0, -1))}>
-                    ← Newer
-                  </button>
-                  <button
-                    type="button"
-                    disabled={!page.next}
-                    onClick={() => page.next && setCursors((c) => [...c, page.next ?? undefined])}
-                  >
-                    Older →
-                  </button>
-                </div>
-              )}
+              {pager(page.next)}
             </>
           )
         }
