@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ArtifactIntegrityError, ArtifactNotFoundError, ArtifactStore } from '../../activities/artifacts/store';
 import { ObjectStoreError, parseS3Uri, s3ClientFromEnv } from '../../activities/artifacts/s3-objects';
+import { loadConfig } from '../../runtime/config';
 import { startS3, type TestS3 } from '../support/s3';
 
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -164,4 +165,16 @@ describe('artifacts in an S3-compatible object store', () => {
     await assert.rejects(store.read(`artifact:sha256:${hash}`), ArtifactIntegrityError);
     assert.equal(await store.has(`artifact:sha256:${hash}`), true, 'the object exists, but is never served');
   });
+});
+
+it('keeps KILN_ARTIFACTS=s3://… as the artifact store location, with a local cache folder', () => {
+  const config = loadConfig({ KILN_ARTIFACTS: 's3://team-bucket/kiln/', KILN_HOME: '/srv/kiln' });
+  assert.equal(config.artifactsDir, 's3://team-bucket/kiln/');
+  const store = new ArtifactStore(config.artifactsDir, { client: s3ClientFromEnv({}) });
+  assert.deepEqual(store.remote?.location, { bucket: 'team-bucket', prefix: 'kiln' });
+  assert.ok(store.root.endsWith('artifact-cache') && !store.root.includes('s3:'), store.root);
+  assert.equal(
+    loadConfig({ KILN_ARTIFACTS: 'relative/artifacts' }).artifactsDir,
+    join(process.cwd(), 'relative/artifacts'),
+  );
 });
