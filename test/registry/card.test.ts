@@ -17,6 +17,7 @@ import {
 } from '../../activities/steps';
 import { loadModelCard, ModelCardNotFoundError, type ModelCard } from '../../activities/registry/card';
 import { cardHtml, cardMarkdown } from '../../activities/registry/card-render';
+import { card as cardCommand } from '../../cli/commands/card';
 import { compile, pipeline } from '../../dsl';
 import { SYSTEM, type Principal } from '../../store/access';
 import type { Store } from '../../store';
@@ -173,6 +174,32 @@ for (const backend of testBackends()) {
       assert.ok(md.includes('trained on 1994 \\| German data'));
       assert.ok(!md.includes('<script'));
     });
+
+    if (backend.url)
+      it('kiln card prints the HTML page and the Markdown for a viewer', async () => {
+        const saved = { ...process.env };
+        Object.assign(process.env, {
+          DATABASE_URL: await backend.url!(),
+          KILN_ARTIFACTS: kiln.artifactsDir,
+          KILN_HOME: kiln.artifactsDir,
+          KILN_TOKEN: (await store.access.createToken(SYSTEM, { name: 'card-reader', role: 'viewer' })).token,
+        });
+        try {
+          const out: string[] = [];
+          assert.equal(await cardCommand(['card-credit@production', '--html'], (l) => out.push(l)), 0);
+          assert.match(out[0]!, /<title>Model card: card-credit@1<\/title>/);
+          assert.ok(!out[0]!.includes('<script'));
+          out.length = 0;
+          assert.equal(await cardCommand(['card-credit@2'], (l) => out.push(l)), 0);
+          assert.match(out[0]!, /^# Model card: card-credit@2$/m);
+          await assert.rejects(
+            cardCommand(['card-credit'], () => {}),
+            /expected <name>@<version or alias>/,
+          );
+        } finally {
+          process.env = saved;
+        }
+      });
 
     it('says why a version has no card', async () => {
       await store.artifacts.recordArtifact(SYSTEM, { sha256: 'c'.repeat(64), kind: 'model', size: 1 });
