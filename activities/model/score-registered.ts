@@ -15,7 +15,7 @@ import { invalidData, requireStore } from '../common/failures';
 import { implement } from '../library';
 import { artifactUri, type DatasetRef } from '../refs';
 import { openScorer, scoreDataset } from './score';
-import { tableClient, writeTable } from './score-table';
+import { connectTable, writeTable } from './score-table';
 import { scoreRegistered } from './steps';
 
 const STEP = 'model.scoreRegistered';
@@ -88,8 +88,6 @@ async function writeCsv(artifacts: ArtifactStore, dataset: DatasetRef, path: str
 
 export const scoreRegisteredImpl = implement(scoreRegistered, async (input, ctx) => {
   const store = requireStore(ctx, STEP);
-  // A table's target is checked before anything is scored or written.
-  const connection = input.table ? tableClient(input.table) : undefined;
   const at = input.model.lastIndexOf('@');
   const [name, selector] = [input.model.slice(0, at), input.model.slice(at + 1)];
   const version = await store.registry.getModelVersion(name, selector).catch((error: unknown) => {
@@ -102,19 +100,30 @@ export const scoreRegisteredImpl = implement(scoreRegistered, async (input, ctx)
       `${STEP}: ${name} version ${version.version} is an imported ONNX graph; score it with model.score and engine 'onnx'`,
       { model: input.model },
     );
-  const uri = artifactUri(version.artifactSha256);
-  // The version's model is read here, not passed in: declaring it gives lineage the edge from the version to this run.
-  ctx.readFrom({ kind: 'model', uri, sha256: version.artifactSha256, size: (await ctx.artifacts.read(uri)).length });
-  const scored = await scoreDataset(await openScorer(ctx.artifacts, { kind: 'model', uri }, input.engine), input, ctx);
-  const written = input.output ? await writeCsv(ctx.artifacts, scored.predictions, input.output) : undefined;
-  const table =
-    input.table && connection
-      ? await writeTable(ctx, input.table, connection, scored.predictions, { name, version: version.version })
-      : undefined;
-  return {
-    model: { name, version: version.version, sha256: version.artifactSha256 },
-    ...scored,
-    ...(written ? { written } : {}),
-    ...(table ? { table } : {}),
-  };
+  // The table's server is checked and connected to before anything is scored or written.
+  const connection = input.table ? await connectTable(input.table) : undefined;
+  try {
+    const uri = artifactUri(version.artifactSha256);
+    // The version's model is read here, not passed in: declaring it gives lineage the edge from the version to this run.
+    ctx.readFrom({ kind: 'model', uri, sha256: version.artifactSha256, size: (await ctx.artifacts.read(uri)).length });
+    const scored = await scoreDataset(
+      await openScorer(ctx.artifacts, { kind: 'model', uri }, input.engine),
+      input,
+      ctx,
+    );
+    const written = input.output ? await writeCsv(ctx.artifacts, scored.predictions, input.output) : undefined;
+    const table =
+      input.table && connection
+        ? await writeTable(ctx, input.table, connection, scored.predictions, { name, version: version.version })
+        : undefined;
+    return {
+      model: { name, version: version.version, sha256: version.artifactSha256 },
+      ...scored,
+      ...(written ? { written } : {}),
+      ...(table ? { table } : {}),
+    };
+  } finally {
+    // Ending the session rolls back a transaction a failure left open.
+    await connection?.client.end().catch(() => {});
+  }
 });

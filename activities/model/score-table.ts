@@ -39,12 +39,19 @@ const SQL_TYPES: Record<ColumnType, string> = {
 const MAX_PARAMS = 30_000;
 const MAX_BATCH = 1000;
 
-/** A client for the table's database, refused before connecting when it is not an allowed host or is Kiln's store. */
-export function tableClient(table: TableOutput): {
+/** A connected client, and where it points (without a user or password) for messages and lineage. */
+export interface TableConnection {
   client: pg.Client;
   database: string;
   scrub: (text: string) => string;
-} {
+}
+
+/**
+ * Connects to the table's database, refusing first, without connecting, a url that is not an
+ * allowed host or is Kiln's store. Called before anything is scored, so an unreachable server
+ * fails the step (retryably) before a file or a row is written.
+ */
+export async function connectTable(table: TableOutput): Promise<TableConnection> {
   if (table.url !== undefined) checkStepUrl(table.url, 'table.url');
   const url = table.url ?? process.env[SOURCE_DATABASE_URL];
   if (!url)
@@ -63,11 +70,16 @@ export function tableClient(table: TableOutput): {
     : client.host.includes(':')
       ? `[${client.host}]`
       : client.host;
-  return {
-    client,
-    database: `postgres://${host}:${client.port}/${encodeURIComponent(target.database)}`,
-    scrub: scrubber(url),
-  };
+  const database = `postgres://${host}:${client.port}/${encodeURIComponent(target.database)}`;
+  const scrub = scrubber(url);
+  // A socket error while idle (during scoring) would otherwise crash the worker; the next query reports it.
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (error) {
+    throw failure(error, `connecting to ${database} to write table ${table.name}`, scrub, 0);
+  }
+  return { client, database, scrub };
 }
 
 /** The SQL type each existing column has, or undefined for a table that does not exist. */
@@ -84,12 +96,13 @@ async function existingColumns(client: pg.Client, name: string): Promise<Map<str
 /**
  * Writes the scored rows into the table in one transaction: creates it if missing, checks that an
  * existing one has the columns this run writes with their types, deletes this run's earlier rows
- * (every row, in 'replace' mode), and inserts. A reader never sees part of a run.
+ * (every row, in 'replace' mode), and inserts. A reader never sees part of a run. The caller ends
+ * the connection.
  */
 export async function writeTable(
   ctx: StepContext,
   table: TableOutput,
-  connection: ReturnType<typeof tableClient>,
+  connection: TableConnection,
   dataset: DatasetRef,
   model: { name: string; version: number },
 ) {
@@ -112,66 +125,58 @@ export async function writeTable(
     call.catch((error: unknown) => {
       throw failure(error, where, scrub, 0);
     });
-  // A socket error while idle would otherwise crash the worker; the next query reports it.
-  client.on('error', () => {});
-  await db(client.connect());
-  try {
-    await db(client.query('BEGIN'));
-    await db(
-      client.query(
-        `create table if not exists ${target} (${columns.map(([n, t]) => `${quote(n)} ${t}${n.startsWith('kiln_') ? ' not null' : ''}`).join(', ')}, primary key (kiln_run, kiln_row))`,
-      ),
+  await db(client.query('BEGIN'));
+  await db(
+    client.query(
+      `create table if not exists ${target} (${columns.map(([n, t]) => `${quote(n)} ${t}${n.startsWith('kiln_') ? ' not null' : ''}`).join(', ')}, primary key (kiln_run, kiln_row))`,
+    ),
+  );
+  // Writers of this table take turns; readers go on seeing the last committed run.
+  await db(client.query(`lock table ${target} in share row exclusive mode`));
+  const existing = await db(existingColumns(client, table.name));
+  const mismatched = columns.filter(([n, t]) => existing?.get(n) !== t);
+  if (mismatched.length > 0)
+    throw invalidData(
+      `table ${table.name} exists without the columns this run writes: ${mismatched.map(([n, t]) => `${n} ${t} (found ${existing?.get(n) ?? 'none'})`).join(', ')}; ` +
+        'write to a new table, or alter this one',
+      { table: table.name },
     );
-    // Writers of this table take turns; readers go on seeing the last committed run.
-    await db(client.query(`lock table ${target} in share row exclusive mode`));
-    const existing = await db(existingColumns(client, table.name));
-    const mismatched = columns.filter(([n, t]) => existing?.get(n) !== t);
-    if (mismatched.length > 0)
-      throw invalidData(
-        `table ${table.name} exists without the columns this run writes: ${mismatched.map(([n, t]) => `${n} ${t} (found ${existing?.get(n) ?? 'none'})`).join(', ')}; ` +
-          'write to a new table, or alter this one',
-        { table: table.name },
-      );
-    const run = ctx.run.workflowId;
-    if (table.mode === 'replace') await db(client.query(`delete from ${target}`));
-    else await db(client.query(`delete from ${target} where kiln_run = $1`, [run]));
+  const run = ctx.run.workflowId;
+  if (table.mode === 'replace') await db(client.query(`delete from ${target}`));
+  else await db(client.query(`delete from ${target} where kiln_run = $1`, [run]));
 
-    const hash = createHash('sha256');
-    let size = 0;
-    const hashLine = (value: unknown) => {
-      const line = `${JSON.stringify(value)}\n`;
-      hash.update(line);
-      size += Buffer.byteLength(line);
-    };
-    hashLine(columns.map(([n]) => n));
-    const perBatch = Math.min(MAX_BATCH, Math.floor(MAX_PARAMS / columns.length));
-    const names = columns.map(([n]) => quote(n)).join(', ');
-    let batch: unknown[][] = [];
-    let rows = 0;
-    const flush = async () => {
-      if (batch.length === 0) return;
-      const placeholders = batch
-        .map((_, r) => `(${columns.map((__, c) => `$${r * columns.length + c + 1}`).join(', ')})`)
-        .join(', ');
-      await db(client.query(`insert into ${target} (${names}) values ${placeholders}`, batch.flat()));
-      batch = [];
-      ctx.heartbeat({ phase: 'table', rows });
-      stopIfCancelled(ctx);
-    };
-    for await (const row of streamRows(ctx.artifacts, dataset)) {
-      const values = [run, model.name, model.version, rows, ...dataset.columns.map((c) => row[c.name] ?? null)];
-      hashLine(values);
-      batch.push(values);
-      rows++;
-      if (batch.length === perBatch) await flush();
-    }
-    await flush();
-    await db(client.query('COMMIT'));
-    const uri = `${database}?table=${encodeURIComponent(table.name)}&run=${encodeURIComponent(run)}`;
-    ctx.log('wrote table', { table: table.name, database, rows, mode: table.mode });
-    return { kind: 'table' as const, uri, sha256: hash.digest('hex'), size, rows };
-  } finally {
-    // Ending the session rolls back a transaction left open by a failure.
-    await client.end().catch(() => {});
+  const hash = createHash('sha256');
+  let size = 0;
+  const hashLine = (value: unknown) => {
+    const line = `${JSON.stringify(value)}\n`;
+    hash.update(line);
+    size += Buffer.byteLength(line);
+  };
+  hashLine(columns.map(([n]) => n));
+  const perBatch = Math.min(MAX_BATCH, Math.floor(MAX_PARAMS / columns.length));
+  const names = columns.map(([n]) => quote(n)).join(', ');
+  let batch: unknown[][] = [];
+  let rows = 0;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const placeholders = batch
+      .map((_, r) => `(${columns.map((__, c) => `$${r * columns.length + c + 1}`).join(', ')})`)
+      .join(', ');
+    await db(client.query(`insert into ${target} (${names}) values ${placeholders}`, batch.flat()));
+    batch = [];
+    ctx.heartbeat({ phase: 'table', rows });
+    stopIfCancelled(ctx);
+  };
+  for await (const row of streamRows(ctx.artifacts, dataset)) {
+    const values = [run, model.name, model.version, rows, ...dataset.columns.map((c) => row[c.name] ?? null)];
+    hashLine(values);
+    batch.push(values);
+    rows++;
+    if (batch.length === perBatch) await flush();
   }
+  await flush();
+  await db(client.query('COMMIT'));
+  const uri = `${database}?table=${encodeURIComponent(table.name)}&run=${encodeURIComponent(run)}`;
+  ctx.log('wrote table', { table: table.name, database, rows, mode: table.mode });
+  return { kind: 'table' as const, uri, sha256: hash.digest('hex'), size, rows };
 }

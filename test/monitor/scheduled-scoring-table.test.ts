@@ -9,7 +9,6 @@ import { ApplicationFailure } from '@temporalio/common';
 import pg from 'pg';
 import { builtinSteps } from '../../activities';
 import { ArtifactStore } from '../../activities/artifacts/store';
-import { tableClient, writeTable } from '../../activities/model/score-table';
 import batchScoring from '../../examples/batch-scoring';
 import { openStore, SYSTEM, type Store } from '../../store';
 import { engine } from '../fixtures/engine';
@@ -169,23 +168,22 @@ describe('batch scoring into a PostgreSQL table', () => {
     );
   });
 
-  it('reports an unreachable server as retryable DatabaseUnavailable', async () => {
-    const dataset = { kind: 'dataset' as const, uri: '', sha256: '0'.repeat(64), size: 0, rows: 0, columns: [] };
-    process.env.KILN_SOURCE_HOSTS = '127.0.0.1:1';
-    const connection = tableClient({
-      name: 'scores',
-      url: 'postgres://postgres@127.0.0.1:1/warehouse',
-      mode: 'append',
+  it('fails retryably on an unreachable server, before scoring or writing anything', async () => {
+    process.env.KILN_SOURCE_HOSTS = `${new URL(warehouse.url).host},127.0.0.1:1`;
+    const output = join(out, 'unreachable.csv');
+    const handle = await kiln.start(batchScoring, {
+      output,
+      table: { name: 'scores', url: 'postgres://postgres@127.0.0.1:1/warehouse' },
     });
-    await assert.rejects(
-      writeTable(ctx, { name: 'scores', mode: 'append' }, connection, dataset, { name: 'credit-risk', version: 1 }),
-      (error: unknown) => {
-        assert.ok(error instanceof ApplicationFailure, String(error));
-        assert.equal(error.type, 'DatabaseUnavailable');
-        assert.equal(error.nonRetryable, false);
-        assert.match(error.message, /writing table scores in postgres:\/\/127\.0\.0\.1:1\/warehouse: .*ECONNREFUSED/);
-        return true;
-      },
-    );
+    await assert.rejects(handle.result(), (error: unknown) => {
+      assert.ok(error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure, String(error));
+      assert.equal(error.cause.type, 'DatabaseUnavailable');
+      assert.match(
+        error.cause.message,
+        /connecting to postgres:\/\/127\.0\.0\.1:1\/warehouse to write table scores: .*ECONNREFUSED/,
+      );
+      return true;
+    });
+    await assert.rejects(readFile(output), /ENOENT/, 'nothing scored or written');
   });
 });
