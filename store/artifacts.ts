@@ -1,4 +1,4 @@
-import { eq, inArray, isNotNull } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull } from 'drizzle-orm';
 import type { AccessApi, Principal } from './access';
 import type { Executor } from './executor';
 import { artifacts, type Artifact } from './schema/artifacts';
@@ -27,13 +27,10 @@ export function checkSha256(sha256: string, what = 'artifact sha256'): void {
 export async function recordArtifactsIn(tx: Executor, inputs: ArtifactInput[]): Promise<void> {
   if (inputs.length === 0) return;
   for (const a of inputs) checkSha256(a.sha256);
-  // One statement may update a row once: the first record of a hash stands.
-  const seen = new Set<string>();
-  const unique = inputs.filter((a) => !seen.has(a.sha256) && seen.add(a.sha256));
   await tx
     .insert(artifacts)
     .values(
-      unique.map((a) => ({
+      inputs.map((a) => ({
         sha256: a.sha256,
         kind: a.kind,
         uri: a.uri ?? `artifact:sha256:${a.sha256}`,
@@ -43,11 +40,21 @@ export async function recordArtifactsIn(tx: Executor, inputs: ArtifactInput[]): 
         stats: a.stats ?? null,
       })),
     )
-    .onConflictDoUpdate({
-      target: artifacts.sha256,
-      set: { contentDeletedAt: null },
-      setWhere: isNotNull(artifacts.contentDeletedAt),
-    });
+    .onConflictDoNothing({ target: artifacts.sha256 });
+  // A separate update, not DO UPDATE on conflict: that would lock every row already recorded, so
+  // concurrent writers of the same artifacts could deadlock; this locks only rows gc marked.
+  await tx
+    .update(artifacts)
+    .set({ contentDeletedAt: null })
+    .where(
+      and(
+        inArray(
+          artifacts.sha256,
+          inputs.map((a) => a.sha256),
+        ),
+        isNotNull(artifacts.contentDeletedAt),
+      ),
+    );
 }
 
 export const artifactsApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) => ({
