@@ -3,7 +3,7 @@ import type { Failure } from '../dsl/failures';
 import type { AccessApi, Principal } from './access';
 import { recordArtifactsIn, type ArtifactInput } from './artifacts';
 import { ConflictError, NotFoundError } from './errors';
-import type { Executor } from './executor';
+import { rows, type Executor } from './executor';
 import { copyLineageIn, recordLineageIn, resolveStep, type LineageInput, type StepRef } from './lineage/record';
 import { artifacts } from './schema/artifacts';
 import { lineageEdges } from './schema/lineage';
@@ -104,6 +104,37 @@ async function startsIn(db: Executor, starts: readonly StepStart[]): Promise<Ste
   return rows;
 }
 
+/**
+ * Records the finishes of distinct nodes within `tx`: one update for the rows each may write (the
+ * rules of recordStepFinish), then their artifacts and lineage; a finish with no such row goes
+ * through finishIn, which finds or inserts its row.
+ */
+async function finishesIn(tx: Executor, finishes: readonly StepFinish[]): Promise<void> {
+  const values = finishes.map(
+    (f) =>
+      sql`(${f.runId}, ${f.nodeId}, ${f.status}, ${f.output === undefined ? null : JSON.stringify(f.output)}::jsonb, ${f.error?.type ?? null}, ${f.error?.message ?? null}, ${(f.finishedAt ?? new Date()).toISOString()}::timestamptz, ${f.attempt ?? 1}::int)`,
+  );
+  const updated = await rows<{ id: string; run_id: string; node_id: string }>(
+    tx,
+    sql`update ${stepExecutions} s set status = v.status, output = v.output, error_type = v.error_type,
+        error_message = v.error_message, finished_at = v.finished_at, attempts = greatest(s.attempts, v.attempt)
+      from (values ${sql.join(values, sql`, `)}) as v(run_id, node_id, status, output, error_type, error_message, finished_at, attempt)
+      where s.run_id = v.run_id and s.node_id = v.node_id
+        and case when v.status = 'succeeded' then s.status = 'running' and s.attempts <= v.attempt
+          else s.status in ('running', 'succeeded') end
+      returning s.id, s.run_id, s.node_id`,
+  );
+  await recordArtifactsIn(
+    tx,
+    finishes.flatMap((f) => f.artifacts ?? []),
+  );
+  for (const finish of finishes) {
+    const row = updated.find((r) => r.run_id === finish.runId && r.node_id === finish.nodeId);
+    if (!row) await finishIn(tx, finish);
+    else if (finish.lineage) await recordLineageIn(tx, row.id, finish.lineage);
+  }
+}
+
 /** Records a finish within `tx` (see recordStepFinish). */
 async function finishIn(tx: Executor, finish: StepFinish): Promise<StepExecution> {
   const at = (finish.finishedAt ?? new Date()).toISOString();
@@ -197,18 +228,26 @@ export const stepsApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) => 
         starts = [];
         seen.clear();
       };
+      // Likewise consecutive finishes of distinct nodes, in one update.
+      let finishes: StepFinish[] = [];
+      const flushFinishes = async () => {
+        if (finishes.length) await finishesIn(tx, finishes);
+        finishes = [];
+      };
       for (const w of writes) {
-        if ('finish' in w) {
+        const { runId, nodeId } = 'start' in w ? w.start : w.finish;
+        const key = JSON.stringify([runId, nodeId]);
+        const joins = 'start' in w ? starts : finishes;
+        if (!joins.length || seen.has(key)) {
           await flushStarts();
-          await finishIn(tx, w.finish);
-          continue;
+          await flushFinishes();
         }
-        const key = JSON.stringify([w.start.runId, w.start.nodeId]);
-        if (seen.has(key)) await flushStarts();
         seen.add(key);
-        starts.push(w.start);
+        if ('start' in w) starts.push(w.start);
+        else finishes.push(w.finish);
       }
       await flushStarts();
+      await flushFinishes();
     });
   },
 

@@ -107,6 +107,27 @@ for (const backend of testBackends()) {
       ]);
     });
 
+    it('keeps each finish its own rules within one batch: a late success loses to a failure, a skipped node gets a row', async () => {
+      const runId = `batch-finishes-${backend.name}`;
+      await startRun(store, runId);
+      await store.steps.recordSteps(SYSTEM, [
+        { start: { runId, nodeId: 'ok', step } },
+        { start: { runId, nodeId: 'late', step } },
+      ]);
+      await store.steps.recordStepFinish(SYSTEM, { runId, nodeId: 'late', status: 'failed', attempt: 1 });
+      await store.steps.recordSteps(SYSTEM, [
+        { finish: { runId, nodeId: 'ok', status: 'succeeded', attempt: 1, output: { n: 1 } } },
+        { finish: { runId, nodeId: 'late', status: 'succeeded', attempt: 1, output: { n: 2 } } },
+        { finish: { runId, nodeId: 'never', status: 'skipped', step } },
+      ]);
+      const rows = await store.steps.listSteps(SYSTEM, runId);
+      assert.deepEqual(rows.map((r) => [r.nodeId, r.status, r.output]).sort(), [
+        ['late', 'failed', null],
+        ['never', 'skipped', null],
+        ['ok', 'succeeded', { n: 1 }],
+      ]);
+    });
+
     it('records nothing of a batch with a write it cannot place, and names the node', async () => {
       const runId = `batch-none-${backend.name}`;
       await startRun(store, runId);
