@@ -1,6 +1,7 @@
 import { Link } from 'wouter';
 import type { GraphNode, NodeDetail } from '../../../api';
-import { duration, nodeTone, short, time, value } from '../format';
+import { duration, nodeTone, short, time } from '../format';
+import { ShownValues } from './shown-values';
 
 function Json({ label, data }: { label: string; data: unknown }) {
   if (data === undefined || data === null) return null;
@@ -71,16 +72,7 @@ export function StepPanel({ node, detail }: { node: GraphNode; detail: NodeDetai
       {detail.gate && (
         <div className="gate">
           <h3>Approval</h3>
-          <table className="kv">
-            <tbody>
-              {Object.entries(detail.gate.show).map(([k, v]) => (
-                <tr key={k}>
-                  <th>{k}</th>
-                  <td>{value(v)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <ShownValues values={detail.gate.show} />
           {detail.gate.decision ? (
             <p>
               {detail.gate.decision.approved ? 'Approved' : 'Rejected'} by {detail.gate.decision.by}

@@ -2,8 +2,9 @@ import { useState } from 'react';
 import { Link } from 'wouter';
 import type { DecisionRequest, DecisionResponse, PendingApproval } from '../../../api';
 import { api } from '../api-client';
+import { ShownValues } from '../components/shown-values';
 import { Empty, ErrorNote, Loaded } from '../components/status';
-import { time, value } from '../format';
+import { time } from '../format';
 import { useHasRole } from '../session';
 import { useApi } from '../use-api';
 
@@ -70,16 +71,7 @@ function Gate({ approval, onDecided }: { approval: PendingApproval; onDecided: (
         Run <Link href={`/runs/${encodeURIComponent(approval.runId)}`}>{approval.runId}</Link>, waiting since{' '}
         {time(approval.waitingSince)}
       </p>
-      <table className="kv">
-        <tbody>
-          {Object.entries(approval.shown).map(([k, v]) => (
-            <tr key={k}>
-              <th>{k}</th>
-              <td>{value(v)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <ShownValues values={approval.shown} />
       <div className="decide">
         <input
           name="comment"
