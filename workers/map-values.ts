@@ -19,8 +19,14 @@ export function mapValueActivities(artifacts: ArtifactStore) {
         for (const [index, value] of await artifacts.readJson<Array<[number, unknown]>>(chunk.uri))
           values[index] = value;
       }
+      // An index past the end (the chunks are of another map) grows the list: that is named too.
+      if (values.length !== count)
+        throw ApplicationFailure.nonRetryable(
+          `map results do not fit the map: item ${values.length - 1} is in a chunk, but the map has ${count} items`,
+          FailureTypes.InvalidInput,
+        );
       const missing = values.findIndex((_, i) => !(i in values));
-      if (missing >= 0 || values.length !== count) {
+      if (missing >= 0) {
         // A chunk lost from the artifact store: no retry brings it back.
         throw ApplicationFailure.nonRetryable(
           `map results are incomplete: item ${missing} of ${count} is in none of ${chunks.length} chunks`,

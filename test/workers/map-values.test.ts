@@ -45,6 +45,18 @@ describe('a map’s results in the artifact store', () => {
     );
   });
 
+  it('refuses to join a chunk holding an item past the end of the map, naming it', async () => {
+    const activities = mapValueActivities(ctx.artifacts);
+    const chunk = await activities['kiln.putValues']([
+      [0, 'a'],
+      [4, 'e'],
+    ]);
+    await assert.rejects(
+      activities['kiln.joinValues']({ chunks: [chunk], count: 2 }),
+      failsAs('InvalidInput', /item 4 is in a chunk, but the map has 2 items/),
+    );
+  });
+
   it('reads only artifact uris: a plan’s literal reference cannot name a file or a path', async () => {
     for (const uri of ['file:///etc/passwd', 'artifact:sha256:../../../../etc/passwd', '/proc/self/environ']) {
       await assert.rejects(
