@@ -18,6 +18,8 @@ export const help = `kiln console [--port 8090] [--host 127.0.0.1] [--pipeline F
 
 const DEFAULT_CONSOLE_PORT = 8090;
 
+const isLoopback = (host: string) => host === 'localhost' || host === '::1' || host.startsWith('127.');
+
 /** The pipeline modules in ./examples, when there is such a folder. */
 function examplePipelines(): string[] {
   try {
@@ -53,6 +55,10 @@ export async function startConsole(
     log: print,
   });
   const host = options.host ?? '127.0.0.1';
+  if (!isLoopback(host))
+    print(
+      `Warning: the console on ${host} is reachable from other machines over plain HTTP: tokens and session cookies cross the network in clear. Put it behind a TLS proxy.`,
+    );
   const url = await server.listen({ host, port: options.port ?? DEFAULT_CONSOLE_PORT }).catch((error: unknown) => {
     if (!options.fallback || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
     return server.listen({ host, port: 0 });

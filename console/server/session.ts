@@ -31,6 +31,8 @@ export class Sessions {
   private readonly sessions = new Map<string, Session>();
 
   open(principal: Principal, now = Date.now()): string {
+    // Sessions nobody comes back to would otherwise stay in memory: each sign-in sweeps the expired.
+    for (const [id, session] of this.sessions) if (session.expiresAt <= now) this.sessions.delete(id);
     const id = randomBytes(32).toString('base64url');
     this.sessions.set(id, { principal, expiresAt: now + SESSION_TTL_MS });
     return id;
@@ -48,6 +50,11 @@ export class Sessions {
 
   close(id: string): void {
     this.sessions.delete(id);
+  }
+
+  /** How many sessions are held, expired ones not yet swept included. */
+  get size(): number {
+    return this.sessions.size;
   }
 }
 
