@@ -193,6 +193,15 @@ export default pipeline(
             ...fairness,
           },
           report: bySex.report,
+          card: {
+            intendedUse: 'Pre-screening consumer credit applications for a person to review; not for automatic refusal',
+            owner: 'credit-risk team',
+            limitations: [
+              'Trained on 1,000 German applicants from the 1990s (Statlog)',
+              'Sex is inferred from personal_status',
+              'Gated on parity by sex and by age, not by other groups',
+            ],
+          },
         },
         { id: 'register' },
       );

@@ -8,6 +8,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { builtinSteps } from '../../activities';
 import { ArtifactStore } from '../../activities/artifacts/store';
+import { loadModelCard } from '../../activities/registry/card';
 import { testBackends } from '../support/backends';
 import { statusQuery } from '../../workflows';
 import creditRisk from '../../examples/credit-risk';
@@ -111,6 +112,15 @@ for (const backend of testBackends())
 
       const model = await new ArtifactStore(env.kiln.artifactsDir).readJson<{ kind: string }>(output.model.uri);
       assert.equal(model.kind, 'kiln.model');
+
+      // The version's card carries what the pipeline declares about it and where its data came from.
+      const card = await loadModelCard(env.store, new ArtifactStore(env.kiln.artifactsDir), SYSTEM, 'credit-risk', 1);
+      assert.equal(card.declared.owner, 'credit-risk team');
+      assert.match(card.declared.intendedUse ?? '', /person to review/);
+      assert.ok(
+        JSON.stringify(card).includes(createHash('sha256').update(csv).digest('hex')),
+        'the card names the CSV by hash',
+      );
     });
 
     it("refuses a viewer's approval, and a forged one sent straight to the run: production stays on version 1", async () => {
