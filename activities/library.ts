@@ -43,8 +43,12 @@ export type StepStore = {
   };
   /** This run's recorded decisions. */
   decisions: { listDecisions(): Promise<Approval[]> };
-  /** Audits a refusal the step made itself (`access.denied`); nothing else. */
-  audit: { appendAudit(event: AuditInput & { action: 'access.denied' }): Promise<void> };
+  audit: {
+    /** Audits a refusal the step made itself (`access.denied`); nothing else. */
+    appendAudit(event: AuditInput & { action: 'access.denied' }): Promise<void>;
+    /** Audits (`dataset.read_sensitive`) that this run, as the principal who started it, read a dataset's sensitive columns. */
+    readSensitive(dataset: { uri: string; sha256: string }, columns: string[]): Promise<void>;
+  };
 };
 
 /** An external input of a step, identified by the hash of what was read. */

@@ -16,7 +16,14 @@ export const datasetRef = z.object({
   kind: z.literal('dataset'),
   ...artifact,
   rows: z.number().int().nonnegative(),
-  columns: z.array(z.object({ name: z.string(), type: columnType })),
+  columns: z.array(
+    z.object({
+      name: z.string(),
+      type: columnType,
+      /** Tagged sensitive when read: its values are shown only as keyed hashes in logs, errors and reports. */
+      sensitive: z.literal(true).optional(),
+    }),
+  ),
 });
 export type DatasetRef = z.infer<typeof datasetRef>;
 

@@ -51,7 +51,7 @@ export interface MonitorReport {
   share: number | null;
   driftShare: number;
   features: Record<string, FeatureDrift>;
-  /** Features logged as keyed hashes (sensitive): not judged. */
+  /** Features logged as keyed hashes, or tagged sensitive in the training dataset: not judged. */
   masked: string[];
   /** Features of the training dataset that no row of the window carried: not judged. */
   absent: string[];
@@ -74,7 +74,7 @@ export interface MonitorReport {
 
 /** The training rows and what is known of the model, to compare a window with. */
 export interface Reference {
-  columns: ReadonlyArray<{ name: string; type: 'number' | 'integer' | 'boolean' | 'string' }>;
+  columns: ReadonlyArray<{ name: string; type: 'number' | 'integer' | 'boolean' | 'string'; sensitive?: true }>;
   rows: ReadonlyArray<Readonly<Record<string, unknown>>>;
   /** The label column, left out of the features. */
   label: string | null;
@@ -134,7 +134,8 @@ export function measureWindow(reference: Reference, rows: readonly WindowRow[], 
       absent.push(column.name);
       continue;
     }
-    if (values.some((v) => typeof v === 'string' && MASKED.test(v))) {
+    // Tagged sensitive in the training data, or logged hashed: the reference's values are not to be shown either.
+    if (column.sensitive || values.some((v) => typeof v === 'string' && MASKED.test(v))) {
       masked.push(column.name);
       continue;
     }

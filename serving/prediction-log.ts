@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { defaultHashKey, keyedHash } from '../activities/common/keyed-hash';
 import type { PredictionErrorRecord, PredictionRecord, Route } from './source';
 
 // The prediction log, off the request path: a request appends one entry (a reference to its rows
@@ -93,7 +93,7 @@ export class PredictionLog {
     if (!(Number.isInteger(this.writers) && this.writers >= 1))
       throw new RangeError(`prediction log: writers must be a whole number from 1, got ${options.writers}`);
     this.maxPending = options.maxPending ?? 100_000;
-    this.hashKey = options.hashKey ?? process.env.KILN_LOG_HASH_KEY ?? randomBytes(32).toString('hex');
+    this.hashKey = options.hashKey ?? defaultHashKey();
   }
 
   /** Whether to log this request: decided once per request, so a shadow is logged with its current. */
@@ -125,9 +125,7 @@ export class PredictionLog {
 
   /** A keyed hash of a value: equal values hash equal, and the value cannot be read back without the key. */
   hash(value: unknown): string | null {
-    if (value === null || value === undefined) return null;
-    const text = typeof value === 'string' ? value : JSON.stringify(value);
-    return `hmac-sha256:${createHmac('sha256', this.hashKey).update(text).digest('hex').slice(0, 32)}`;
+    return keyedHash(this.hashKey, value);
   }
 
   // A fired timer is forgotten first: when it fires during a write, the write's end must be free

@@ -83,6 +83,16 @@ export function stepStore(store: Store, runId: string, planHash?: string): StepS
           throw new StepStoreError(`a step may audit only a refusal (access.denied), not '${String(event.action)}'`);
         await store.audit.appendAudit(SYSTEM, event);
       },
+      // The actor is who started the run (its run.start event), never a name the step gives.
+      readSensitive: async (dataset, columns) => {
+        const actor = (await store.runs.startedBy(SYSTEM, runId)) ?? `run:${runId}`;
+        await store.audit.appendAudit(SYSTEM, {
+          actor,
+          action: 'dataset.read_sensitive',
+          subject: `dataset:${dataset.sha256}`,
+          after: { run: runId, uri: dataset.uri, columns },
+        });
+      },
     },
   };
 }

@@ -5,6 +5,7 @@ import type { Cell } from '../common/dataset/cells';
 import { writeDataset, type Column } from '../common/dataset/dataset';
 import { invalidData } from '../common/failures';
 import { confinedPath } from '../common/data-roots';
+import { auditSensitiveRead, tagColumns, type SensitivePolicy } from './sensitive';
 
 // What the file readers (data.readCsv, data.readJsonl) share: the file check, progress, and the
 // second pass that writes the rows a first pass has typed and counted.
@@ -48,6 +49,9 @@ export interface Scanned {
   missing: number[];
   /** The fingerprint of the bytes the first pass read. */
   source: () => SourceRef;
+  /** The input's label column and sensitive columns: tagged, or dropped, as the rows are written. */
+  label?: string;
+  sensitive?: SensitivePolicy;
 }
 
 /** The second pass's rows, and the fingerprint of the bytes they were parsed from (once they are all read). */
@@ -68,11 +72,14 @@ export async function writeScanned(
   scanned: Scanned,
   reread: Reread,
 ) {
-  const { path, columns, rows, missing } = scanned;
+  const { path, rows } = scanned;
+  const policy = scanned.sensitive ?? {};
+  const { columns, kept } = tagColumns(path, scanned.columns, policy, scanned.label);
+  const missing = kept.map((i) => scanned.missing[i]!);
   let written = 0;
   async function* counted(): AsyncGenerator<Cell[]> {
     for await (const row of reread.values) {
-      yield row;
+      yield kept.length === row.length ? row : kept.map((i) => row[i]!);
       written++;
       heartbeat({ phase: 'write', rows: written, of: rows });
     }
@@ -87,6 +94,7 @@ export async function writeScanned(
     );
   }
   ctx.readFrom(first);
+  await auditSensitiveRead(ctx, dataset, policy);
   ctx.log(`read ${format}`, { path, rows, columns: columns.length, sha256: dataset.sha256 });
   return {
     dataset,

@@ -1,4 +1,5 @@
 import type { ColumnType } from '../refs';
+import { hashForReport } from '../common/keyed-hash';
 import type { Cell } from '../common/dataset/cells';
 import type { Column } from '../common/dataset/dataset';
 import { categoricalBinning, histogram, numericBinning, psi, type Binning } from '../common/metrics/psi';
@@ -55,6 +56,14 @@ const rowsWord = (n: number) => (n === 1 ? '1 row' : `${n} rows`);
 const verb = (n: number, one: string, many: string) => (n === 1 ? one : many);
 const isNumeric = (type: ColumnType) => type === 'integer' || type === 'number';
 const show = (value: Cell) => (typeof value === 'string' ? `'${value}'` : String(value));
+
+/** How a column's values appear in messages and the report: in clear, or as keyed hashes when it is sensitive. */
+interface Shown {
+  value(v: Cell): Cell;
+  text(v: Cell): string;
+}
+const inClear: Shown = { value: (v) => v, text: show };
+const asHash: Shown = { value: hashForReport, text: (v) => hashForReport(v) ?? 'null' };
 const keyOf = (value: Cell) => `${typeof value}:${String(value)}`;
 
 function rangeText(min: number | undefined, max: number | undefined): string {
@@ -104,6 +113,7 @@ function columnRule(
     return judgedNow(judged(base, `no such column; columns are ${columns.map((c) => c.name).join(', ')}`, {}, null));
   }
   const type = columns[index]!.type;
+  const shown = columns[index]!.sensitive ? asHash : inClear;
   switch (rule.rule) {
     case 'type': {
       const ok = type === check.type || (check.type === 'number' && type === 'integer');
@@ -143,7 +153,7 @@ function columnRule(
           judged(
             base,
             failing.count ? `${rowsWord(failing.count)} out of range ${failing.text}` : undefined,
-            { min: lo === Infinity ? null : lo, max: hi === -Infinity ? null : hi },
+            { min: lo === Infinity ? null : shown.value(lo), max: hi === -Infinity ? null : shown.value(hi) },
             failing.summary,
           ),
       };
@@ -165,7 +175,7 @@ function columnRule(
           const ranked = [...others.values()].sort((a, b) => b.rows - a.rows);
           const examples = ranked
             .slice(0, FIRST_ROWS)
-            .map((o) => show(o.value))
+            .map((o) => shown.text(o.value))
             .join(', ');
           const failure = failing.count
             ? `${rowsWord(failing.count)} ${verb(failing.count, 'holds', 'hold')} other values, such as ${examples} ${failing.text}`
@@ -173,7 +183,10 @@ function columnRule(
           return judged(
             base,
             failure,
-            { otherValues: ranked.slice(0, REPORTED_BINS), distinctOtherValues: ranked.length },
+            {
+              otherValues: ranked.slice(0, REPORTED_BINS).map((o) => ({ ...o, value: shown.value(o.value) })),
+              distinctOtherValues: ranked.length,
+            },
             failing.summary,
           );
         },
@@ -199,15 +212,15 @@ function columnRule(
           judged(
             base,
             failing.count
-              ? `${rowsWord(failing.count)} ${verb(failing.count, 'repeats', 'repeat')} an earlier value, such as ${repeated.map(show).join(', ')} ${failing.text}`
+              ? `${rowsWord(failing.count)} ${verb(failing.count, 'repeats', 'repeat')} an earlier value, such as ${repeated.map(shown.text).join(', ')} ${failing.text}`
               : undefined,
-            { distinct: seen.size, repeatedValues: repeated },
+            { distinct: seen.size, repeatedValues: repeated.map(shown.value) },
             failing.summary,
           ),
       };
     }
     case 'distribution':
-      return distribution(base, index, type, check.distribution!, reference!);
+      return distribution(base, index, type, check.distribution!, reference!, shown);
     case 'rowCount':
       throw new Error('rowCount is not a column rule');
   }
@@ -219,6 +232,7 @@ function distribution(
   type: ColumnType,
   rule: NonNullable<ColumnCheck['distribution']>,
   reference: ReferenceColumn,
+  shown: Shown,
 ): Evaluator {
   if ('problem' in reference) return judgedNow(judged(base, reference.problem, {}, null));
   const numeric = isNumeric(type);
@@ -242,6 +256,9 @@ function distribution(
   }
   const expected = histogram(binning, reference.values);
   const counts = binning.labels.map(() => 0);
+  // A sensitive column's bins are named by number: their labels are its values, or edges taken from them.
+  const label = (bin: string, i: number) =>
+    shown === inClear || bin === binning.labels.at(-1) ? bin : `bin ${i + 1} of ${binning.labels.length - 1}`;
   return {
     observe: (row) => {
       counts[binning.binOf(row[index]!)]!++;
@@ -249,7 +266,10 @@ function distribution(
     finish() {
       const result = psi(binning.labels, expected, counts);
       const value = Number(result.psi.toFixed(6));
-      const bins = [...result.bins].sort((a, b) => b.contribution - a.contribution).slice(0, REPORTED_BINS);
+      const bins = result.bins
+        .map((b, i) => ({ ...b, bin: label(b.bin, i) }))
+        .sort((a, b) => b.contribution - a.contribution)
+        .slice(0, REPORTED_BINS);
       const failure =
         result.psi > rule.maxPsi
           ? `PSI ${result.psi.toFixed(3)} against the reference exceeds ${rule.maxPsi}`

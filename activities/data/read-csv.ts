@@ -180,7 +180,7 @@ export const readCsvImpl = implement(readCsv, async (input, ctx) => {
     ctx,
     heartbeat,
     'CSV',
-    { path, columns, rows, missing, source: fingerprint.source },
+    { path, columns, rows, missing, source: fingerprint.source, label: input.label, sensitive: input.sensitive },
     { values: values(), source: again.source },
   );
 });

@@ -179,7 +179,15 @@ export const readJsonlImpl = implement(readJsonl, async (input, ctx) => {
     ctx,
     heartbeat,
     'JSON Lines',
-    { path, columns, rows, missing: missingPerColumn, source: fingerprint.source },
+    {
+      path,
+      columns,
+      rows,
+      missing: missingPerColumn,
+      source: fingerprint.source,
+      label: input.label,
+      sensitive: input.sensitive,
+    },
     { values: values(), source: again.source },
   );
 });

@@ -23,6 +23,12 @@ export const readCsv = defineStep({
       .describe(
         'inf, -Infinity, nan or 1e309 in a numeric column: fail naming line and column (the default), or read as missing',
       ),
+    sensitive: z
+      .record(z.string().min(1), z.enum(['hash', 'drop']))
+      .optional()
+      .describe(
+        "sensitive columns by name: 'hash' keeps the values for steps (fairness) but shows them only as keyed hashes in logs, errors and reports; 'drop' leaves the column out. Reading one is audited",
+      ),
   }),
   output: z.object({
     dataset: datasetRef,

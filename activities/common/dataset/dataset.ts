@@ -9,6 +9,8 @@ import type { Cell } from './cells';
 export interface Column {
   name: string;
   type: ColumnType;
+  /** Tagged sensitive by the reader (data.readCsv's `sensitive`): values are never shown in clear. */
+  sensitive?: true;
 }
 
 export interface DatasetHeader {
@@ -50,7 +52,7 @@ export async function writeDataset(
   columns: readonly Column[],
   rows: Iterable<Row | Cell[]> | AsyncIterable<Row | Cell[]>,
 ): Promise<DatasetRef> {
-  const schema = columns.map(({ name, type }) => ({ name, type }));
+  const schema = columns.map(({ name, type, sensitive }) => ({ name, type, ...(sensitive && { sensitive }) }));
   const header: DatasetHeader = { kind: 'kiln.dataset', version: 1, columns: schema };
   let count = 0;
   async function* lines(): AsyncGenerator<string> {
