@@ -1,3 +1,4 @@
+import { hashForReport } from '../common/keyed-hash';
 import { implement } from '../library';
 import type { Cell } from '../common/dataset/cells';
 import { readDatasetValues, writeDataset, type Column } from '../common/dataset/dataset';
@@ -48,9 +49,11 @@ export const splitImpl = implement(splitDataset, async (input, ctx) => {
   }
   // Stratifying by a column means keeping its classes balanced; one class is a label nothing can learn from.
   if (stratifyBy !== undefined && strata.length > 0 && strata.every((key) => key === strata[0])) {
+    const value = JSON.parse(strata[0]!) as unknown;
+    const shown = columns[column]!.sensitive ? hashForReport(value) : value;
     throw invalidData(
-      `cannot stratify by '${stratifyBy}': all ${strata.length} rows have the value ${strata[0]}; a label needs at least two classes, so check the data or the column`,
-      { column: stratifyBy, value: JSON.parse(strata[0]!) as unknown, rows: strata.length },
+      `cannot stratify by '${stratifyBy}': all ${strata.length} rows have the value ${JSON.stringify(shown)}; a label needs at least two classes, so check the data or the column`,
+      { column: stratifyBy, value: shown, rows: strata.length },
     );
   }
   const isTest = chooseTestRows(strata, testFraction, seed);

@@ -6,7 +6,10 @@ import { hashForReport } from '../../../activities/common/keyed-hash';
 import { readCsvImpl } from '../../../activities/data/read-csv';
 import { readJsonlImpl } from '../../../activities/data/read-jsonl';
 import { checkQualityImpl, type QualityReport } from '../../../activities/data/quality';
+import { splitImpl } from '../../../activities/data/split';
 import { evaluateFairnessImpl } from '../../../activities/evaluate/fairness';
+import { monitorPolicy } from '../../../monitor/policy';
+import { measureWindow } from '../../../monitor/report';
 import { SYSTEM } from '../../../store';
 import { stepStore } from '../../../workers/step-store';
 import { testBackends } from '../../support/backends';
@@ -111,6 +114,21 @@ for (const backend of testBackends()) {
       assert.equal(out.metrics.demographicParityDifference, 0.5);
     });
 
+    it('does not name the one value of a tagged column a split cannot stratify by', async () => {
+      const one = await writeInput(ctx, 'csv', `x,group\n1,${SECRET}\n2,${SECRET}\n3,${SECRET}\n`);
+      const { dataset } = await readCsvImpl.run({ path: one, sensitive: { group: 'hash' } }, ctx);
+      await assert.rejects(
+        splitImpl.run({ dataset, testFraction: 0.5, seed: 1, stratifyBy: 'group' }, ctx),
+        (error: unknown) => {
+          assert.ok(error instanceof ApplicationFailure);
+          const written = JSON.stringify([error.message, error.details]);
+          assert.match(error.message, /all 3 rows have the value "hmac-sha256:/);
+          assert.ok(!written.includes(SECRET), written);
+          return true;
+        },
+      );
+    });
+
     it('applies the same policy to JSON Lines', async () => {
       const jsonl = await writeInput(
         ctx,
@@ -151,5 +169,32 @@ describe('sensitive columns without a store', () => {
     } finally {
       await ctx.dispose();
     }
+  });
+});
+
+describe('the drift report', () => {
+  it('does not judge a feature the training dataset tags sensitive, even when the log holds it in clear', () => {
+    const reference = {
+      columns: [
+        { name: 'x', type: 'number' as const },
+        { name: 'group', type: 'string' as const, sensitive: true as const },
+      ],
+      rows: [1, 2, 3, 4].map((x) => ({ x, group: SECRET })),
+      label: null,
+      classes: null,
+      predictions: null,
+    };
+    const rows = [1, 2, 3, 4].map((x) => ({
+      requestId: `r${x}`,
+      features: { x, group: SECRET },
+      probabilities: [0.5, 0.5],
+      label: 'no',
+      trueLabel: null,
+      latencyMs: 1,
+    }));
+    const measures = measureWindow(reference, rows, monitorPolicy.parse({ minRows: 1, actions: {} }));
+    assert.deepEqual(measures.masked, ['group']);
+    assert.deepEqual(Object.keys(measures.features), ['x']);
+    assert.ok(!JSON.stringify(measures).includes(SECRET));
   });
 });
