@@ -23,6 +23,7 @@ type Outcome<O> = { output: O } | { failure: ProtoFailure };
 export const computeTask =
   <I, O>(fn: (input: I, progress: (details: unknown) => void) => Promise<O>) =>
   async ({ input, progress }: ComputeTask<I>): Promise<Outcome<O>> => {
+    progress.postMessage(STARTED);
     try {
       return { output: await fn(input, (details) => progress.postMessage(details)) };
     } catch (error) {
@@ -34,6 +35,23 @@ export const computeTask =
 
 /** How long the main thread waits between liveness heartbeats while a task computes. */
 const LIVENESS_MS = 1000;
+
+/** What a task posts first, when a thread takes it from the queue: from then on it is expected to progress. */
+const STARTED = 'kiln.compute.started';
+
+/**
+ * How long a started task may go without progress before the main thread stops vouching for it:
+ * KILN_COMPUTE_STALL_MS, default 10 minutes. Its heartbeats then stop, the step's heartbeat
+ * timeout fires, and Temporal retries it, instead of a stuck thread holding the step until its
+ * start-to-close limit.
+ */
+export function computeStallMs(value = process.env.KILN_COMPUTE_STALL_MS): number {
+  if (value === undefined || value === '') return 10 * 60_000;
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 1)
+    throw new Error(`KILN_COMPUTE_STALL_MS must be a whole number of milliseconds, not '${value}'`);
+  return ms;
+}
 
 /** Threads in the pool: KILN_COMPUTE_THREADS, else one per core. */
 export function computeThreads(value = process.env.KILN_COMPUTE_THREADS): number {
@@ -60,16 +78,21 @@ export async function runOffThread<I, O>(
   module: URL,
   name: string,
   input: I,
-  options: { signal?: AbortSignal; heartbeat?: (details: unknown) => void } = {},
+  options: { signal?: AbortSignal; heartbeat?: (details: unknown) => void; stallMs?: number } = {},
 ): Promise<O> {
-  const { signal, heartbeat } = options;
+  const { signal, heartbeat, stallMs = computeStallMs() } = options;
   const channel = new MessageChannel();
   let last: unknown;
+  // Undefined while the task waits in the pool's queue: a busy pool is not a stuck thread.
+  let progressedAt: number | undefined;
   channel.port1.on('message', (details: unknown) => {
+    progressedAt = Date.now();
+    if (details === STARTED) return;
     last = details;
     heartbeat?.(details);
   });
-  const liveness = heartbeat && setInterval(() => heartbeat(last), LIVENESS_MS);
+  const stalled = () => progressedAt !== undefined && Date.now() - progressedAt > stallMs;
+  const liveness = heartbeat && setInterval(() => stalled() || heartbeat(last), LIVENESS_MS);
   try {
     const task: ComputeTask<I> = { input, progress: channel.port2 };
     const outcome = (await computePool().run(task, {

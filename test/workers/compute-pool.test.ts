@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import { computeThreads, runOffThread } from '../../activities/common/compute-pool';
+import { computeStallMs, computeThreads, runOffThread } from '../../activities/common/compute-pool';
 
 const tasks = new URL('./compute-tasks.ts', import.meta.url);
 
@@ -44,4 +44,34 @@ it('refuses a KILN_COMPUTE_THREADS that is not a whole number of at least 1, nam
   assert.equal(computeThreads('3'), 3);
   assert.throws(() => computeThreads('0'), /KILN_COMPUTE_THREADS must be a whole number of at least 1, not '0'/);
   assert.throws(() => computeThreads('two'), /KILN_COMPUTE_THREADS .* not 'two'/);
+});
+
+it('stops vouching for a started task that makes no progress, so the step times out and is retried', async () => {
+  const beats: number[] = [];
+  const abort = new AbortController();
+  const started = Date.now();
+  setTimeout(() => abort.abort(new Error('heartbeat timeout')), 5000);
+  await assert.rejects(
+    runOffThread(
+      tasks,
+      'stall',
+      {},
+      { signal: abort.signal, stallMs: 2000, heartbeat: () => beats.push(Date.now() - started) },
+    ),
+    /heartbeat timeout/,
+  );
+  assert.ok(beats.length >= 2, `it heartbeat while the task was young (${beats.join(', ')} ms)`);
+  assert.ok(
+    beats.every((at) => at < 3500),
+    `no heartbeat once the task had gone 2 s without progress (${beats.join(', ')} ms)`,
+  );
+});
+
+it('refuses a KILN_COMPUTE_STALL_MS that is not a whole number, naming it', () => {
+  assert.equal(computeStallMs('1500'), 1500);
+  assert.equal(computeStallMs(undefined), 600_000);
+  assert.throws(
+    () => computeStallMs('soon'),
+    /KILN_COMPUTE_STALL_MS must be a whole number of milliseconds, not 'soon'/,
+  );
 });

@@ -19,3 +19,8 @@ export const refuse = computeTask(async (input: { why: string }) => {
 export const spin = computeTask(async () => {
   for (;;) await new Promise((r) => setImmediate(r));
 });
+
+export const stall = computeTask(async (_input: unknown, progress) => {
+  progress({ epoch: 1 });
+  for (;;) await new Promise((r) => setImmediate(r));
+});
