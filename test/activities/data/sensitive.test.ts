@@ -103,6 +103,26 @@ for (const backend of testBackends()) {
       assert.ok(!written.includes("'a'"), 'allowed values of the column are hashed too');
     });
 
+    it('reports the observed range of a tagged numeric column only as keyed hashes', async () => {
+      const ages = await writeInput(ctx, 'csv', 'age,y\n30,a\n4242,b\n41,a\n');
+      const { dataset } = await readCsvImpl.run({ path: ages, sensitive: { age: 'hash' } }, ctx);
+      const out = await checkQualityImpl.run(
+        { dataset, checks: [{ column: 'age', min: 18, max: 100 }], onFailure: 'warn' },
+        ctx,
+      );
+      assert.deepEqual(out.failures, [
+        {
+          column: 'age',
+          rule: 'range',
+          message: "column 'age' range [18, 100]: 1 row out of range (row 2)",
+          count: 1,
+          rows: [2],
+        },
+      ]);
+      const report = await ctx.artifacts.readJson<QualityReport>(out.report.uri);
+      assert.deepEqual(report.checks[0]!.observed, { min: hashForReport(30), max: hashForReport(4242) });
+    });
+
     it('lets a fairness step group by a tagged column', async () => {
       const { dataset } = await read();
       const model = await linearModel(ctx.artifacts);
