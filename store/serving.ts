@@ -103,30 +103,43 @@ export const servingApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) =
     return row;
   }
 
+  /** Each alias (or the one named), the version it holds and its traffic split, by model and alias. */
+  const aliasRoutes = (only?: { model: string; alias: string }) =>
+    db
+      .select({
+        model: models.name,
+        alias: modelAliases.alias,
+        current: modelVersions.version,
+        mode: trafficSplits.mode,
+        percent: trafficSplits.percent,
+        rollout: trafficSplits.rollout,
+        candidate: candidates.version,
+      })
+      .from(modelAliases)
+      .innerJoin(models, eq(models.id, modelAliases.modelId))
+      .innerJoin(modelVersions, eq(modelVersions.id, modelAliases.versionId))
+      .leftJoin(trafficSplits, and(eq(trafficSplits.modelId, models.id), eq(trafficSplits.alias, modelAliases.alias)))
+      .leftJoin(candidates, eq(candidates.id, trafficSplits.candidateVersionId))
+      .where(only ? and(eq(models.name, only.model), eq(modelAliases.alias, only.alias)) : undefined)
+      .orderBy(models.name, modelAliases.alias);
+
   return {
     /** The versions `name#alias` serves now, in one query (a server polls it); undefined when the alias is unset. */
     async servedVersions(actor: Principal, name: string, alias: string): Promise<ServedVersions | undefined> {
       await access.authorize(actor, 'serve', `model:${name}#${alias}`);
-      const [row] = await db
-        .select({
-          current: modelVersions.version,
-          mode: trafficSplits.mode,
-          percent: trafficSplits.percent,
-          rollout: trafficSplits.rollout,
-          candidate: candidates.version,
-        })
-        .from(modelAliases)
-        .innerJoin(models, eq(models.id, modelAliases.modelId))
-        .innerJoin(modelVersions, eq(modelVersions.id, modelAliases.versionId))
-        .leftJoin(trafficSplits, and(eq(trafficSplits.modelId, models.id), eq(trafficSplits.alias, modelAliases.alias)))
-        .leftJoin(candidates, eq(candidates.id, trafficSplits.candidateVersionId))
-        .where(and(eq(models.name, name), eq(modelAliases.alias, alias)));
+      const [row] = await aliasRoutes({ model: name, alias });
       if (!row) return undefined;
       const split =
         row.mode && row.candidate !== null
           ? { mode: row.mode, candidate: row.candidate, percent: row.percent!, rollout: row.rollout }
           : null;
       return { current: row.current, split };
+    },
+
+    /** Every alias (or the one named) with the version it holds and its traffic split, for reading (a console). */
+    async aliasRoutes(actor: Principal, only?: { model: string; alias: string }) {
+      await access.authorize(actor, 'read', only ? `model:${only.model}#${only.alias}` : 'deployments');
+      return aliasRoutes(only);
     },
 
     /** The artifact and signature of one version, for loading it into a server. */

@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { and, desc, eq, gte, sql } from 'drizzle-orm';
-import { alias as aliasedTable } from 'drizzle-orm/pg-core';
 import type { Principal, Store } from '../../../store';
-import { modelAliases, models, modelVersions } from '../../../store/schema/registry';
-import { predictionErrors, predictions, trafficSplits } from '../../../store/schema/serving';
+import { models, modelVersions } from '../../../store/schema/registry';
+import { predictionErrors, predictions } from '../../../store/schema/serving';
 import { deployments } from '../../../store/schema/decisions';
 import type { RunInput } from '../../../workflows/protocol';
 import { monitorReports } from '../../../cli/monitors';
@@ -13,28 +12,11 @@ import type { ConsoleContext } from '../context';
 import { ApiInputError } from '../errors';
 import { durationParam, textParams } from '../input';
 
-const candidates = aliasedTable(modelVersions, 'candidate_versions');
 const SERIES_WINDOW_MS = 60 * 60 * 1000;
 
 /** Every alias of every model is a deployment `<model>:<alias>`, with its traffic split and newest rollout. */
 async function deploymentSummaries(store: Store, actor: Principal, only?: { model: string; alias: string }) {
-  await store.access.authorize(actor, 'read', only ? `model:${only.model}#${only.alias}` : 'deployments');
-  const rows = await store.db
-    .select({
-      model: models.name,
-      alias: modelAliases.alias,
-      version: modelVersions.version,
-      mode: trafficSplits.mode,
-      percent: trafficSplits.percent,
-      candidate: candidates.version,
-    })
-    .from(modelAliases)
-    .innerJoin(models, eq(models.id, modelAliases.modelId))
-    .innerJoin(modelVersions, eq(modelVersions.id, modelAliases.versionId))
-    .leftJoin(trafficSplits, and(eq(trafficSplits.modelId, models.id), eq(trafficSplits.alias, modelAliases.alias)))
-    .leftJoin(candidates, eq(candidates.id, trafficSplits.candidateVersionId))
-    .where(only ? and(eq(models.name, only.model), eq(modelAliases.alias, only.alias)) : undefined)
-    .orderBy(models.name, modelAliases.alias);
+  const rows = await store.serving.aliasRoutes(actor, only);
   const history = await store.db
     .select({
       key: deployments.key,
@@ -56,7 +38,7 @@ async function deploymentSummaries(store: Store, actor: Principal, only?: { mode
       name: `${r.model}:${r.alias}`,
       model: r.model,
       alias: r.alias,
-      version: r.version,
+      version: r.current,
       split:
         r.mode && r.candidate !== null ? { mode: r.mode, candidateVersion: r.candidate, percent: r.percent! } : null,
       rollout: newest ? { id: newest.key, state: newest.status, at: newest.at.toISOString() } : null,
