@@ -34,7 +34,8 @@ interface Holder {
   url?: string;
 }
 
-const alive = (pid: number) => {
+/** Whether process `pid` of this host is running (EPERM: it is, as another user's). */
+export const processAlive = (pid: number) => {
   try {
     process.kill(pid, 0);
     return true;
@@ -111,7 +112,7 @@ export async function lockPgliteDir(dir: string, options: { waitMs?: number } = 
         if (holder.url) return { owner: false, url: holder.url, pid: holder.pid };
         throw new StoreLockedError(dir, holder.pid);
       }
-      if (!alive(holder.pid)) {
+      if (!processAlive(holder.pid)) {
         await takeOverStale(path, holder.pid);
         continue;
       }

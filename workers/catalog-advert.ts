@@ -2,6 +2,7 @@ import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promise
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { processAlive } from '../store/pglite-lock';
 
 // Workers on this machine advertise the steps they run in KILN_HOME/workers/<identity>.json, so
 // that `kiln run` can refuse a plan no running worker can finish before starting it. Temporal
@@ -24,21 +25,12 @@ const dirOf = (home: string) => join(home, 'workers');
 const fileOf = (home: string, identity: string) =>
   join(dirOf(home), `${identity.replace(/[^A-Za-z0-9@._-]/g, '_')}.json`);
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
-
 /** Removes the adverts of workers of this host that are gone without withdrawing theirs (killed). */
 async function removeDead(home: string): Promise<void> {
   const suffix = `@${hostname()}`;
   for (const [identity] of await advertisedCatalogs(home)) {
     const pid = Number(identity.slice(0, identity.indexOf('@')));
-    if (identity.endsWith(suffix) && Number.isSafeInteger(pid) && pid > 0 && !alive(pid))
+    if (identity.endsWith(suffix) && Number.isSafeInteger(pid) && pid > 0 && !processAlive(pid))
       await rm(fileOf(home, identity), { force: true });
   }
 }
