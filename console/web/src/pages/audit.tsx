@@ -2,6 +2,7 @@ import { useState } from 'react';
 import type { AuditPage as Page, AuditVerifyResponse } from '../../../api';
 import { query } from '../api-client';
 import { usePages } from '../components/pager';
+import { DataTable } from '../components/data-table';
 import { Empty, ErrorNote, Loaded } from '../components/status';
 import { time } from '../format';
 import { useApi } from '../use-api';
@@ -50,35 +51,28 @@ export function AuditPage() {
             <Empty>No events{actor || action ? ' match these filters' : ''}.</Empty>
           ) : (
             <>
-              <table className="audit">
-                <thead>
-                  <tr>
-                    <th>#</th>
-                    <th>At</th>
-                    <th>Actor</th>
-                    <th>Action</th>
-                    <th>Subject</th>
-                    <th>Change</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.events.map((e) => (
-                    <tr key={e.seq}>
-                      <td title={e.hash}>{e.seq}</td>
-                      <td>{time(e.at)}</td>
-                      <td>{e.actor}</td>
-                      <td>
-                        <code>{e.action}</code>
-                      </td>
-                      <td>{e.subject}</td>
-                      <td className="change">
+              <DataTable
+                className="audit"
+                rows={page.events}
+                rowKey={(e) => e.seq}
+                columns={[
+                  { header: '#', cell: (e) => e.seq, td: (e) => ({ title: e.hash }) },
+                  { header: 'At', cell: (e) => time(e.at) },
+                  { header: 'Actor', cell: (e) => e.actor },
+                  { header: 'Action', cell: (e) => <code>{e.action}</code> },
+                  { header: 'Subject', cell: (e) => e.subject },
+                  {
+                    header: 'Change',
+                    td: () => ({ className: 'change' }),
+                    cell: (e) => (
+                      <>
                         {e.before !== null && e.before !== undefined && <code>{JSON.stringify(e.before)}</code>}
                         {e.after !== null && e.after !== undefined && <code>→ {JSON.stringify(e.after)}</code>}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+                      </>
+                    ),
+                  },
+                ]}
+              />
               {pager(page.next)}
             </>
           )

@@ -1,6 +1,7 @@
 import { Link } from 'wouter';
 import type { DeploymentDetail, DeploymentSummary, MonitorSummary } from '../../../api';
 import { Chart } from '../components/chart';
+import { DataTable } from '../components/data-table';
 import { Empty, Loaded } from '../components/status';
 import { time } from '../format';
 import { useApi } from '../use-api';
@@ -28,30 +29,19 @@ export function DeploymentsPage() {
               Nothing is deployed yet: a pipeline&apos;s deploy step, or moving an alias, makes a deployment.
             </Empty>
           ) : (
-            <table>
-              <thead>
-                <tr>
-                  <th>Deployment</th>
-                  <th>Serving</th>
-                  <th>Traffic</th>
-                  <th>Rollout</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.map((d) => (
-                  <tr key={d.name}>
-                    <td>
-                      <Link href={`/deployments/${encodeURIComponent(d.name)}`}>{d.name}</Link>
-                    </td>
-                    <td>v{d.version ?? '—'}</td>
-                    <td>
-                      <Split d={d} />
-                    </td>
-                    <td>{d.rollout ? `${d.rollout.state} (${time(d.rollout.at)})` : '—'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <DataTable
+              rows={list}
+              rowKey={(d) => d.name}
+              columns={[
+                {
+                  header: 'Deployment',
+                  cell: (d) => <Link href={`/deployments/${encodeURIComponent(d.name)}`}>{d.name}</Link>,
+                },
+                { header: 'Serving', cell: (d) => <>v{d.version ?? '—'}</> },
+                { header: 'Traffic', cell: (d) => <Split d={d} /> },
+                { header: 'Rollout', cell: (d) => (d.rollout ? `${d.rollout.state} (${time(d.rollout.at)})` : '—') },
+              ]}
+            />
           )
         }
       </Loaded>
@@ -61,32 +51,30 @@ export function DeploymentsPage() {
           list.length === 0 ? (
             <Empty>No monitor is watching a deployment.</Empty>
           ) : (
-            <table>
-              <thead>
-                <tr>
-                  <th>Monitor</th>
-                  <th>Watches</th>
-                  <th>Every</th>
-                  <th>Last window</th>
-                  <th>Drift</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.map((m) => (
-                  <tr key={m.name}>
-                    <td>
-                      <Link href={`/monitors/${encodeURIComponent(m.name)}`}>{m.name}</Link>
-                    </td>
-                    <td>
+            <DataTable
+              rows={list}
+              rowKey={(m) => m.name}
+              columns={[
+                {
+                  header: 'Monitor',
+                  cell: (m) => <Link href={`/monitors/${encodeURIComponent(m.name)}`}>{m.name}</Link>,
+                },
+                {
+                  header: 'Watches',
+                  cell: (m) => (
+                    <>
                       {m.model}@{m.alias}
-                    </td>
-                    <td>{m.every ?? '—'}</td>
-                    <td>{time(m.lastWindowEnd) || '—'}</td>
-                    <td>{m.lastDrifted === null ? '—' : m.lastDrifted ? 'drifted' : 'none'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+                    </>
+                  ),
+                },
+                { header: 'Every', cell: (m) => m.every ?? '—' },
+                { header: 'Last window', cell: (m) => time(m.lastWindowEnd) || '—' },
+                {
+                  header: 'Drift',
+                  cell: (m) => (m.lastDrifted === null ? '—' : m.lastDrifted ? 'drifted' : 'none'),
+                },
+              ]}
+            />
           )
         }
       </Loaded>
@@ -153,26 +141,16 @@ export function DeploymentPage({ name }: { name: string }) {
             {d.history.length === 0 ? (
               <Empty>No rollout recorded.</Empty>
             ) : (
-              <table>
-                <thead>
-                  <tr>
-                    <th>At</th>
-                    <th>State</th>
-                    <th>Version</th>
-                    <th>By</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {d.history.map((h, i) => (
-                    <tr key={i}>
-                      <td>{time(h.at)}</td>
-                      <td>{h.state}</td>
-                      <td>{h.version ?? '—'}</td>
-                      <td>{h.by}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <DataTable
+                rows={d.history}
+                rowKey={(_, i) => i}
+                columns={[
+                  { header: 'At', cell: (h) => time(h.at) },
+                  { header: 'State', cell: (h) => h.state },
+                  { header: 'Version', cell: (h) => h.version ?? '—' },
+                  { header: 'By', cell: (h) => h.by },
+                ]}
+              />
             )}
           </>
         )}

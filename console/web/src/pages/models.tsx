@@ -1,5 +1,6 @@
 import { Link } from 'wouter';
 import type { ModelListItem } from '../../../api';
+import { DataTable } from '../components/data-table';
 import { Empty, Loaded } from '../components/status';
 import { useApi } from '../use-api';
 
@@ -14,32 +15,23 @@ export function ModelsPage() {
           list.length === 0 ? (
             <Empty>No model is registered yet: a pipeline&apos;s registerModel step adds one.</Empty>
           ) : (
-            <table>
-              <thead>
-                <tr>
-                  <th>Model</th>
-                  <th>Latest version</th>
-                  <th>Aliases</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.map((m) => (
-                  <tr key={m.name}>
-                    <td>
-                      <Link href={`/models/${encodeURIComponent(m.name)}`}>{m.name}</Link>
-                    </td>
-                    <td>{m.latestVersion ?? '—'}</td>
-                    <td>
-                      {Object.entries(m.aliases).map(([alias, version]) => (
-                        <span key={alias} className="tag">
-                          {alias} → {version}
-                        </span>
-                      ))}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <DataTable
+              rows={list}
+              rowKey={(m) => m.name}
+              columns={[
+                { header: 'Model', cell: (m) => <Link href={`/models/${encodeURIComponent(m.name)}`}>{m.name}</Link> },
+                { header: 'Latest version', cell: (m) => m.latestVersion ?? '—' },
+                {
+                  header: 'Aliases',
+                  cell: (m) =>
+                    Object.entries(m.aliases).map(([alias, version]) => (
+                      <span key={alias} className="tag">
+                        {alias} → {version}
+                      </span>
+                    )),
+                },
+              ]}
+            />
           )
         }
       </Loaded>

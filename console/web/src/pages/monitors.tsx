@@ -1,6 +1,7 @@
 import { Link } from 'wouter';
 import type { MonitorReports } from '../../../api';
 import { Chart } from '../components/chart';
+import { DataTable } from '../components/data-table';
 import { Empty, Loaded } from '../components/status';
 import { time } from '../format';
 import { useApi } from '../use-api';
@@ -60,26 +61,16 @@ export function MonitorPage({ name }: { name: string }) {
               {r.alerts.length === 0 ? (
                 <Empty>No alerts.</Empty>
               ) : (
-                <table>
-                  <thead>
-                    <tr>
-                      <th>At</th>
-                      <th>Kind</th>
-                      <th>Outcome</th>
-                      <th>Detail</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {r.alerts.map((a, i) => (
-                      <tr key={i}>
-                        <td>{time(a.at)}</td>
-                        <td>{a.kind}</td>
-                        <td>{a.outcome}</td>
-                        <td>{a.detail}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
+                <DataTable
+                  rows={r.alerts}
+                  rowKey={(_, i) => i}
+                  columns={[
+                    { header: 'At', cell: (a) => time(a.at) },
+                    { header: 'Kind', cell: (a) => a.kind },
+                    { header: 'Outcome', cell: (a) => a.outcome },
+                    { header: 'Detail', cell: (a) => a.detail },
+                  ]}
+                />
               )}
             </>
           );

@@ -5,6 +5,7 @@ import { runStates } from '../../../../dsl/states';
 import { query } from '../api-client';
 import { StartRun } from '../components/start-run';
 import { usePages } from '../components/pager';
+import { DataTable } from '../components/data-table';
 import { Empty, Loaded } from '../components/status';
 import { duration, runTone, time } from '../format';
 import { useHasRole } from '../session';
@@ -76,36 +77,30 @@ export function RunsPage() {
             <Empty>No runs{pipeline || state ? ' match these filters' : ' yet'}.</Empty>
           ) : (
             <>
-              <table className="runs">
-                <thead>
-                  <tr>
-                    <th>Run</th>
-                    <th>Pipeline</th>
-                    <th>State</th>
-                    <th>Started</th>
-                    <th>Duration</th>
-                    <th>Started by</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.runs.map((r) => (
-                    <tr key={r.runId} data-run={r.runId}>
-                      <td>
-                        <Link href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId}</Link>
-                      </td>
-                      <td>{r.pipeline}</td>
-                      <td>
-                        <span className="pill" style={{ background: runTone[r.state] }}>
-                          {r.state}
-                        </span>
-                      </td>
-                      <td>{time(r.startedAt)}</td>
-                      <td>{duration(r.durationMs)}</td>
-                      <td>{r.startedBy ?? (r.scheduleId ? `schedule ${r.scheduleId}` : '')}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <DataTable
+                className="runs"
+                rows={page.runs}
+                rowKey={(r) => r.runId}
+                rowProps={(r) => ({ 'data-run': r.runId })}
+                columns={[
+                  { header: 'Run', cell: (r) => <Link href={`/runs/${encodeURIComponent(r.runId)}`}>{r.runId}</Link> },
+                  { header: 'Pipeline', cell: (r) => r.pipeline },
+                  {
+                    header: 'State',
+                    cell: (r) => (
+                      <span className="pill" style={{ background: runTone[r.state] }}>
+                        {r.state}
+                      </span>
+                    ),
+                  },
+                  { header: 'Started', cell: (r) => time(r.startedAt) },
+                  { header: 'Duration', cell: (r) => duration(r.durationMs) },
+                  {
+                    header: 'Started by',
+                    cell: (r) => r.startedBy ?? (r.scheduleId ? `schedule ${r.scheduleId}` : ''),
+                  },
+                ]}
+              />
               {pager(page.next)}
             </>
           )

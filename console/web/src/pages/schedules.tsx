@@ -1,5 +1,6 @@
 import { Link } from 'wouter';
 import type { ScheduleSummary } from '../../../api';
+import { DataTable } from '../components/data-table';
 import { Empty, Loaded } from '../components/status';
 import { time } from '../format';
 import { useApi } from '../use-api';
@@ -15,40 +16,34 @@ export function SchedulesPage() {
           list.length === 0 ? (
             <Empty>No schedules: `kiln schedule` creates one.</Empty>
           ) : (
-            <table>
-              <thead>
-                <tr>
-                  <th>Schedule</th>
-                  <th>Pipeline</th>
-                  <th>Cron</th>
-                  <th>Next runs</th>
-                  <th>Recent runs</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.map((s) => (
-                  <tr key={s.id}>
-                    <td>
+            <DataTable
+              rows={list}
+              rowKey={(s) => s.id}
+              columns={[
+                {
+                  header: 'Schedule',
+                  cell: (s) => (
+                    <>
                       {s.id}
                       {s.paused && <span className="tag">paused</span>}
                       {s.note && <div className="muted">{s.note}</div>}
-                    </td>
-                    <td>{s.pipeline ?? '—'}</td>
-                    <td>
-                      <code>{s.cron.join(', ')}</code>
-                    </td>
-                    <td>{s.nextRuns.map((t) => time(t)).join(', ')}</td>
-                    <td>
-                      {s.recentRuns.map((r) => (
-                        <div key={r.runId}>
-                          <Link href={`/runs/${encodeURIComponent(r.runId)}`}>{time(r.at)}</Link>
-                        </div>
-                      ))}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+                    </>
+                  ),
+                },
+                { header: 'Pipeline', cell: (s) => s.pipeline ?? '—' },
+                { header: 'Cron', cell: (s) => <code>{s.cron.join(', ')}</code> },
+                { header: 'Next runs', cell: (s) => s.nextRuns.map((t) => time(t)).join(', ') },
+                {
+                  header: 'Recent runs',
+                  cell: (s) =>
+                    s.recentRuns.map((r) => (
+                      <div key={r.runId}>
+                        <Link href={`/runs/${encodeURIComponent(r.runId)}`}>{time(r.at)}</Link>
+                      </div>
+                    )),
+                },
+              ]}
+            />
           )
         }
       </Loaded>
