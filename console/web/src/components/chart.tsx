@@ -27,6 +27,17 @@ echarts.use([
 
 export type ChartOption = echarts.EChartsCoreOption;
 
+/** A chart over time: its title, an axis tooltip, the legend below; `extra` adds or replaces options. */
+export const timeSeries = (title: string, series: unknown[], extra: ChartOption = {}): ChartOption => ({
+  title: { text: title, textStyle: { fontSize: 13 } },
+  tooltip: { trigger: 'axis' },
+  legend: { bottom: 0 },
+  xAxis: { type: 'time' },
+  yAxis: { type: 'value' },
+  series,
+  ...extra,
+});
+
 /**
  * An ECharts chart in a div, drawn as SVG (crisp in screenshots, inspectable in tests); `option`
  * is applied whole on each change, and the chart follows the div's size.

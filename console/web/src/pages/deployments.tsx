@@ -1,6 +1,6 @@
 import { Link } from 'wouter';
 import type { DeploymentDetail, DeploymentSummary, MonitorSummary } from '../../../api';
-import { Chart } from '../components/chart';
+import { Chart, timeSeries } from '../components/chart';
 import { DataTable } from '../components/data-table';
 import { Empty, Loaded } from '../components/status';
 import { time } from '../format';
@@ -104,36 +104,22 @@ export function DeploymentPage({ name }: { name: string }) {
               <div className="charts">
                 <Chart
                   name="latency"
-                  option={{
-                    title: { text: 'Latency (ms)', textStyle: { fontSize: 13 } },
-                    tooltip: { trigger: 'axis' },
-                    legend: { bottom: 0 },
-                    xAxis: { type: 'time' },
-                    yAxis: { type: 'value' },
-                    series: [
-                      { type: 'line', name: 'p50', data: d.series.map((s) => [s.at, s.p50Ms]) },
-                      { type: 'line', name: 'p99', data: d.series.map((s) => [s.at, s.p99Ms]) },
-                    ],
-                  }}
+                  option={timeSeries('Latency (ms)', [
+                    { type: 'line', name: 'p50', data: d.series.map((s) => [s.at, s.p50Ms]) },
+                    { type: 'line', name: 'p99', data: d.series.map((s) => [s.at, s.p99Ms]) },
+                  ])}
                 />
                 <Chart
                   name="requests"
-                  option={{
-                    title: { text: 'Requests and errors per minute', textStyle: { fontSize: 13 } },
-                    tooltip: { trigger: 'axis' },
-                    legend: { bottom: 0 },
-                    xAxis: { type: 'time' },
-                    yAxis: { type: 'value' },
-                    series: [
-                      { type: 'bar', name: 'requests', data: d.series.map((s) => [s.at, s.requests]) },
-                      {
-                        type: 'bar',
-                        name: 'errors',
-                        data: d.series.map((s) => [s.at, s.errors]),
-                        itemStyle: { color: '#eb5757' },
-                      },
-                    ],
-                  }}
+                  option={timeSeries('Requests and errors per minute', [
+                    { type: 'bar', name: 'requests', data: d.series.map((s) => [s.at, s.requests]) },
+                    {
+                      type: 'bar',
+                      name: 'errors',
+                      data: d.series.map((s) => [s.at, s.errors]),
+                      itemStyle: { color: '#eb5757' },
+                    },
+                  ])}
                 />
               </div>
             )}

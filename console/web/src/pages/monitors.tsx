@@ -1,6 +1,6 @@
 import { Link } from 'wouter';
 import type { MonitorReports } from '../../../api';
-import { Chart } from '../components/chart';
+import { Chart, timeSeries } from '../components/chart';
 import { DataTable } from '../components/data-table';
 import { Empty, Loaded } from '../components/status';
 import { time } from '../format';
@@ -27,33 +27,25 @@ export function MonitorPage({ name }: { name: string }) {
                   <Chart
                     name="drift"
                     height={340}
-                    option={{
-                      title: { text: 'Drift per feature', textStyle: { fontSize: 13 } },
-                      tooltip: { trigger: 'axis' },
-                      legend: { bottom: 0, type: 'scroll' },
-                      grid: { left: 48, right: 16, top: 36, bottom: 56 },
-                      xAxis: { type: 'time' },
-                      yAxis: { type: 'value' },
-                      series: features.map((f) => ({
+                    option={timeSeries(
+                      'Drift per feature',
+                      features.map((f) => ({
                         type: 'line',
                         name: f,
                         data: r.windows.map((w) => [w.end, w.drift[f] ?? null]),
                       })),
-                    }}
+                      {
+                        legend: { bottom: 0, type: 'scroll' },
+                        grid: { left: 48, right: 16, top: 36, bottom: 56 },
+                      },
+                    )}
                   />
                   <Chart
                     name="monitor-latency"
-                    option={{
-                      title: { text: 'Latency (ms)', textStyle: { fontSize: 13 } },
-                      tooltip: { trigger: 'axis' },
-                      legend: { bottom: 0 },
-                      xAxis: { type: 'time' },
-                      yAxis: { type: 'value' },
-                      series: [
-                        { type: 'line', name: 'p50', data: r.windows.map((w) => [w.end, w.latencyP50Ms]) },
-                        { type: 'line', name: 'p99', data: r.windows.map((w) => [w.end, w.latencyP99Ms]) },
-                      ],
-                    }}
+                    option={timeSeries('Latency (ms)', [
+                      { type: 'line', name: 'p50', data: r.windows.map((w) => [w.end, w.latencyP50Ms]) },
+                      { type: 'line', name: 'p99', data: r.windows.map((w) => [w.end, w.latencyP99Ms]) },
+                    ])}
                   />
                 </div>
               )}
