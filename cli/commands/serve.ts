@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ArtifactStore } from '../../activities/artifacts/store';
 import { parseTarget, productionModels, startServing, storeSource, type EngineChoice } from '../../serving';
+import { sensitiveTrainingColumns } from '../../serving/training-tags';
 import { StoreSharedError } from '../../store';
 import { loadConfig } from '../../runtime/config';
 import { caller, openKilnStore } from '../store';
@@ -16,7 +17,8 @@ export const help = `kiln serve [name@alias ...] [--port 8080] [--host 127.0.0.1
   --body-limit B     largest body in bytes (default 4194304; larger get 413)
   --poll-ms MS       how often the store is asked where aliases point (default 1000)
   --sample R         share of requests in the prediction log, 0 to 1 (default 1)
-  --sensitive a,b    fields logged only as keyed hashes (key: KILN_LOG_HASH_KEY)
+  --sensitive a,b    fields logged only as keyed hashes (key: KILN_LOG_HASH_KEY), besides the columns
+                     tagged sensitive in the model's training data, which always are
   --no-log           keep no prediction log
   --token TOKEN      act as this token's principal (viewer role or above)`;
 
@@ -54,26 +56,31 @@ export async function serve(args: string[], print = console.log): Promise<number
   });
   try {
     const actor = await caller(store, config, print, values.token);
-    const targets = positionals.length > 0 ? positionals.map(parseTarget) : await productionModels(store, actor);
-    const sample = number('sample', values.sample);
-    const { server, url, examples } = await startServing(
-      storeSource(store, new ArtifactStore(config.artifactsDir), actor),
-      targets,
-      {
-        port: number('port', values.port)!,
-        host: values.host,
-        engine: values.engine as EngineChoice,
-        ...(values['max-rows'] ? { maxRows: number('max-rows', values['max-rows'])! } : {}),
-        ...(values['body-limit'] ? { bodyLimit: number('body-limit', values['body-limit'])! } : {}),
-        ...(values['poll-ms'] ? { pollMs: number('poll-ms', values['poll-ms'])! } : {}),
-        log: values['no-log']
-          ? false
-          : {
-              ...(sample === undefined ? {} : { sample }),
-              sensitive: values.sensitive?.split(',').filter(Boolean) ?? [],
-            },
-      },
+    const artifacts = new ArtifactStore(config.artifactsDir);
+    const named = positionals.length > 0 ? positionals.map(parseTarget) : await productionModels(store, actor);
+    const targets = await Promise.all(
+      named.map(async (target) => {
+        const tagged = await sensitiveTrainingColumns(store, artifacts, actor, target.name);
+        if (tagged.length > 0)
+          print(`${target.name}: logging ${tagged.join(', ')} as keyed hashes (tagged sensitive in its training data)`);
+        return { ...target, sensitive: tagged };
+      }),
     );
+    const sample = number('sample', values.sample);
+    const { server, url, examples } = await startServing(storeSource(store, artifacts, actor), targets, {
+      port: number('port', values.port)!,
+      host: values.host,
+      engine: values.engine as EngineChoice,
+      ...(values['max-rows'] ? { maxRows: number('max-rows', values['max-rows'])! } : {}),
+      ...(values['body-limit'] ? { bodyLimit: number('body-limit', values['body-limit'])! } : {}),
+      ...(values['poll-ms'] ? { pollMs: number('poll-ms', values['poll-ms'])! } : {}),
+      log: values['no-log']
+        ? false
+        : {
+            ...(sample === undefined ? {} : { sample }),
+            sensitive: values.sensitive?.split(',').filter(Boolean) ?? [],
+          },
+    });
     for (const [name, model] of server.models)
       print(`Serving ${name}@${model.alias} v${model.state.current} at ${url}`);
     print(`Try:\n${examples.map((e) => `  ${e}`).join('\n')}\nCtrl-C stops it.`);

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { connect } from '@nats-io/transport-node';
 import { ArtifactStore } from '../../activities/artifacts/store';
+import { sensitiveTrainingColumns } from '../../serving/training-tags';
 import { parseTarget, type EngineChoice } from '../../serving';
 import { startStreamScoring, streamSource } from '../../serving/stream';
 import { StoreSharedError } from '../../store';
@@ -21,7 +22,8 @@ export const help = `kiln stream <name@alias> --from <subject> --to <subject> [o
   --ack-wait-ms MS   an unacknowledged event is redelivered after this long (default 30000)
   --poll-ms MS       how often the store is asked where the alias points (default 1000)
   --engine auto|kiln|onnx  how versions run (auto: the faster for the model's kind)
-  --sensitive a,b    fields logged only as keyed hashes (key: KILN_LOG_HASH_KEY)
+  --sensitive a,b    fields logged only as keyed hashes (key: KILN_LOG_HASH_KEY), besides the columns
+                     tagged sensitive in the model's training data, which always are
   --token TOKEN      act as this token's principal (viewer role or above)`;
 
 const count = (name: string, text: string | undefined): number | undefined => {
@@ -75,15 +77,19 @@ export async function stream(args: string[], print = console.log): Promise<numbe
       const maxInFlight = count('max-in-flight', values['max-in-flight']);
       const ackWaitMs = count('ack-wait-ms', values['ack-wait-ms']);
       const pollMs = count('poll-ms', values['poll-ms']);
+      const artifacts = new ArtifactStore(config.artifactsDir);
+      const tagged = await sensitiveTrainingColumns(store, artifacts, actor, target.name);
+      if (tagged.length > 0)
+        print(`${target.name}: logging ${tagged.join(', ')} as keyed hashes (tagged sensitive in its training data)`);
       const scorer = await startStreamScoring({
         connection,
-        source: streamSource(store, new ArtifactStore(config.artifactsDir), actor),
+        source: streamSource(store, artifacts, actor),
         model: target.name,
         alias: target.alias,
         from: values.from,
         to: values.to,
         engine: values.engine as EngineChoice,
-        log: { sensitive: values.sensitive?.split(',').filter(Boolean) ?? [] },
+        log: { sensitive: [...(values.sensitive?.split(',').filter(Boolean) ?? []), ...tagged] },
         ...(values['dead-letter'] ? { deadLetter: values['dead-letter'] } : {}),
         ...(values.durable ? { durable: values.durable } : {}),
         ...(maxInFlight ? { maxInFlight } : {}),
