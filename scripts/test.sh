@@ -14,6 +14,7 @@ ensure_temporal_cli
 ensure_postgres
 ensure_chromium
 ensure_nats
+ensure_s3
 
 failed=()
 stage() {
