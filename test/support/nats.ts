@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, listening } from './ports';
 
 /** Debian's nats-server (scripts/setup.sh installs it); $KILN_NATS_SERVER overrides. */
 export const NATS_SERVER = process.env.KILN_NATS_SERVER ?? '/usr/sbin/nats-server';
@@ -21,27 +21,6 @@ export interface TestNats {
   /** Stops the server and removes its directory. Safe to call twice. */
   stop(): Promise<void>;
 }
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-const listening = (port: number) =>
-  new Promise<boolean>((done) => {
-    const socket = createConnection({ port, host: '127.0.0.1' });
-    socket.once('connect', () => {
-      socket.destroy();
-      done(true);
-    });
-    socket.once('error', () => done(false));
-  });
 
 /**
  * A private nats-server with JetStream on a free loopback port, its store in a temp directory.

@@ -1,10 +1,10 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { s3ClientFromEnv } from '../../activities/artifacts/s3-objects';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { freePort, listening } from './ports';
 
 export interface TestS3 {
   /** `http://127.0.0.1:PORT`, for KILN_S3_ENDPOINT. */
@@ -24,27 +24,6 @@ const serverBinary = () =>
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   }).trim();
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-const listening = (port: number) =>
-  new Promise<boolean>((done) => {
-    const socket = createConnection({ port, host: '127.0.0.1' });
-    socket.once('connect', () => {
-      socket.destroy();
-      done(true);
-    });
-    socket.once('error', () => done(false));
-  });
 
 /**
  * A private S3-compatible server (gofakes3 on its file-system backend) on a free loopback port,
