@@ -22,6 +22,7 @@ import { testContext } from '../../test/support/step-context';
 // The prediction log goes to PostgreSQL (a throwaway server) unless --store pglite.
 //   npx tsx bench/stream/stream.ts [--events 20000] [--rate 1000] [--paced-events 3000] [--store postgres|pglite]
 //     [--log-writers 2]: prediction log batches kiln stream writes at once
+//     [--cpu-prof DIR]: a V8 CPU profile of each consumer process into DIR (NODE_OPTIONS refuses --cpu-prof)
 
 const { values } = parseArgs({
   options: {
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     'max-in-flight': { type: 'string', default: '256' },
     'log-writers': { type: 'string', default: '2' },
     store: { type: 'string', default: 'postgres' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const saturatedEvents = Number(values.events);
@@ -79,6 +81,7 @@ async function startConsumer(
   const child = spawn(
     process.execPath,
     [
+      ...(values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : []),
       '--import',
       'tsx',
       'bench/stream/consumer.ts',

@@ -7,6 +7,7 @@ import { PredictionLog, type PredictionLogOptions } from '../prediction-log';
 import { ServedModel, type LoadedVersion } from '../served-model';
 import type { ServingSource } from '../source';
 import { parseEvent, StreamEventError } from './event';
+import { JetStreamPublisher, Outbox } from './publisher';
 import { Slots } from './slots';
 import { durableNameFor, ensureDurable, ensureStream, StreamSetupError } from './topology';
 
@@ -164,6 +165,12 @@ export async function startStreamScoring(options: StreamScoringOptions): Promise
   });
   await served.refresh();
 
+  // Answers, dead letters and acks leave in bursts (one socket write each), published without js.publish's per-call cost.
+  const outbox = new Outbox((error) =>
+    onError(error, 'publishing or acknowledging (JetStream redelivers what was not acked)'),
+  );
+  const publisher = new JetStreamPublisher(connection, outbox, publishTimeout);
+
   const counts: StreamCounts = { received: 0, scored: 0, published: 0, duplicates: 0, dead: 0, retried: 0 };
   const sensitive: ReadonlySet<string> = new Set(options.log?.sensitive ?? []);
   const waiters = new Map<string, Waiter>();
@@ -219,7 +226,7 @@ export async function startStreamScoring(options: StreamScoringOptions): Promise
       if (error.where.field !== undefined) h.set(STREAM_HEADERS.deadField, oneLine(error.where.field));
     }
     setSource(h, m, requestId);
-    await js.publish(deadLetter, m.data, { msgID: `${model}:${requestId}:dead`, headers: h, timeout: publishTimeout });
+    await publisher.publish(deadLetter, m.data, `${model}:${requestId}:dead`, h);
     counts.dead++;
   }
 
@@ -289,11 +296,7 @@ export async function startStreamScoring(options: StreamScoringOptions): Promise
       setSource(h, m, requestId);
       h.set(STREAM_HEADERS.version, String(target.version));
       h.set(STREAM_HEADERS.route, route);
-      const ack = await js.publish(to, JSON.stringify(answer), {
-        msgID: `${model}:${requestId}`,
-        headers: h,
-        timeout: publishTimeout,
-      });
+      const ack = await publisher.publish(to, JSON.stringify(answer), `${model}:${requestId}`, h);
       if (ack.duplicate) counts.duplicates++;
       else counts.published++;
       await inLog;
@@ -311,13 +314,13 @@ export async function startStreamScoring(options: StreamScoringOptions): Promise
     const running = inflight.get(requestId);
     if (running) {
       await running;
-      m.ack();
+      outbox.add(() => m.ack());
       return;
     }
     const work = handle(m, requestId).then(
       () => {
         const action = options.beforeAck?.({ requestId, seq: m.seq, deliveries: m.info.deliveryCount }) ?? 'ack';
-        if (action === 'ack') m.ack();
+        if (action === 'ack') outbox.add(() => m.ack());
         else if (action === 'nak') m.nak();
       },
       (error: unknown) => {
@@ -390,7 +393,9 @@ export async function startStreamScoring(options: StreamScoringOptions): Promise
         }),
       ]);
       clearTimeout(timeout);
+      outbox.flush();
       await log.close();
+      publisher.close();
       await served.close();
     },
   };

@@ -1,15 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import type { ModelServer } from '../../serving';
 import {
   ensureStream,
+  parseEvent,
   startStreamScoring,
+  StreamEventError,
   streamSource,
   type StreamScorer,
   type StreamScoringOptions,
 } from '../../serving/stream';
+import { JetStreamPublisher, Outbox, StreamPublishError } from '../../serving/stream/publisher';
 import { SYSTEM } from '../../store/access';
 import { startNats, type TestNats } from '../support/nats';
 import { storeContext } from '../support/store-context';
@@ -327,5 +330,66 @@ describe('kiln stream', () => {
       Array.from({ length: 60 }, (_, i) => i + 1),
     );
     await stop(scorer);
+  });
+});
+
+describe('stream events', () => {
+  it('parses an event as JSON', () => {
+    assert.deepEqual(parseEvent(new TextEncoder().encode('{"age": 30, "note": "a\\"b"}')), { age: 30, note: 'a"b' });
+  });
+
+  it('refuses the forbidden keys also when spelled with escapes', () => {
+    for (const event of [
+      '{"__proto__": {"x": 1}}',
+      '{"\\u005f_proto__": {"x": 1}}',
+      '{"a": {"constructor": {"prototype": {}}}}',
+      '{"a": {"\\u0063onstructor": {"prototype": {}}}}',
+    ])
+      assert.throws(
+        () => parseEvent(new TextEncoder().encode(event)),
+        (error) =>
+          error instanceof StreamEventError && error.code === 'InvalidJson' && /forbidden key/.test(error.message),
+        event,
+      );
+  });
+});
+
+describe('JetStream publisher', () => {
+  const publisher = (timeoutMs = 1000) => new JetStreamPublisher(nc, new Outbox(() => {}), timeoutMs);
+
+  it('resolves with the PubAck, and reports a repeated Nats-Msg-Id as a duplicate', async () => {
+    await ensureStream(jsm, 'p1.out');
+    const p = publisher();
+    try {
+      const first = await p.publish('p1.out', 'a', 'id-1', headers());
+      const again = await p.publish('p1.out', 'a', 'id-1', headers());
+      assert.deepEqual([first.duplicate, again.duplicate, again.seq], [false, true, first.seq]);
+      assert.equal((await stored('p1.out')).length, 1);
+    } finally {
+      p.close();
+    }
+  });
+
+  it('rejects a publish to a subject no stream captures', async () => {
+    const p = publisher();
+    try {
+      await assert.rejects(p.publish('p2.nowhere', 'a', 'id-1', headers()), (error) => {
+        return error instanceof StreamPublishError && /no JetStream stream captures/.test(error.message);
+      });
+    } finally {
+      p.close();
+    }
+  });
+
+  it('rejects a publish whose PubAck does not come in time', async () => {
+    // A plain subscriber takes the message and never answers.
+    const silent = nc.subscribe('p3.silent', { callback: () => {} });
+    const p = publisher(200);
+    try {
+      await assert.rejects(p.publish('p3.silent', 'a', 'id-1', headers()), /no PubAck within 200 ms/);
+    } finally {
+      p.close();
+      silent.unsubscribe();
+    }
   });
 });
