@@ -22,6 +22,7 @@ import { testContext } from '../../test/support/step-context';
 // The prediction log goes to PostgreSQL (a throwaway server) unless --store pglite.
 //   npx tsx bench/stream/stream.ts [--events 20000] [--rate 1000] [--paced-events 3000] [--store postgres|pglite]
 //     [--log-writers 2]: prediction log batches kiln stream writes at once
+//     [--modes floor,relay,kiln]: the consumers to run (the share of the floor needs floor and kiln)
 //     [--cpu-prof DIR]: a V8 CPU profile of each consumer process into DIR (NODE_OPTIONS refuses --cpu-prof)
 
 const { values } = parseArgs({
@@ -34,6 +35,7 @@ const { values } = parseArgs({
     'log-writers': { type: 'string', default: '2' },
     store: { type: 'string', default: 'postgres' },
     'cpu-prof': { type: 'string' },
+    modes: { type: 'string', default: 'floor,relay,kiln' },
   },
 });
 const saturatedEvents = Number(values.events);
@@ -63,6 +65,9 @@ const js = jetstream(nc);
 const jsm = await jetstreamManager(nc);
 
 type Mode = 'floor' | 'relay' | 'kiln';
+const modes = values.modes.split(',') as Mode[];
+for (const mode of modes)
+  if (!['floor', 'relay', 'kiln'].includes(mode)) throw new Error(`--modes takes floor, relay and kiln, not '${mode}'`);
 
 async function startConsumer(
   mode: Mode,
@@ -163,7 +168,7 @@ const results: Record<
   { saturated: Awaited<ReturnType<typeof measure>>; paced: Awaited<ReturnType<typeof measure>>; counts: string }
 > = {};
 try {
-  for (const mode of ['floor', 'relay', 'kiln'] as const) {
+  for (const mode of modes) {
     const { child, out } = await startConsumer(mode, `bench.${mode}.in`, `bench.${mode}.out`);
     try {
       const saturated = await measure(`bench.${mode}.in`, `bench.${mode}.out`, saturatedEvents);
@@ -194,9 +199,11 @@ try {
         `at ${rate}/s: p50 ${r.paced.p50.toFixed(2)} ms, p99 ${r.paced.p99.toFixed(2)} ms  ${r.counts}`,
     );
   }
-  const share = results.kiln!.saturated.eventsPerSecond / results.floor!.saturated.eventsPerSecond;
+  const { kiln, floor } = results;
+  const share =
+    kiln && floor ? `${((kiln.saturated.eventsPerSecond / floor.saturated.eventsPerSecond) * 100).toFixed(0)}%` : 'n/a';
   console.log(
-    `kiln stream at ${(share * 100).toFixed(0)}% of the floor's throughput (target ≥ 50%); store ${values.store}; log writers ${values['log-writers']}; ${saturatedEvents} events saturated, ${pacedEvents} at ${rate}/s; ${cpus().length} × ${cpus()[0]?.model.trim()}`,
+    `kiln stream at ${share} of the floor's throughput (target ≥ 50%); store ${values.store}; log writers ${values['log-writers']}; ${saturatedEvents} events saturated, ${pacedEvents} at ${rate}/s; ${cpus().length} × ${cpus()[0]?.model.trim()}`,
   );
 } finally {
   await nc.close();
