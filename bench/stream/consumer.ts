@@ -21,6 +21,7 @@ const { values } = parseArgs({
     to: { type: 'string' },
     'max-in-flight': { type: 'string', default: '256' },
     'log-writers': { type: 'string', default: '2' },
+    'log-batch': { type: 'string' },
     'database-url': { type: 'string' },
     artifacts: { type: 'string' },
   },
@@ -54,7 +55,10 @@ if (mode === 'kiln') {
     from,
     to,
     maxInFlight,
-    log: { writers: Number(values['log-writers']) },
+    log: {
+      writers: Number(values['log-writers']),
+      ...(values['log-batch'] ? { batchSize: Number(values['log-batch']) } : {}),
+    },
   });
   cpuAtReady = process.cpuUsage();
   console.log('ready');

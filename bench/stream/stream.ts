@@ -22,6 +22,7 @@ import { testContext } from '../../test/support/step-context';
 // The prediction log goes to PostgreSQL (a throwaway server) unless --store pglite.
 //   npx tsx bench/stream/stream.ts [--events 20000] [--rate 1000] [--paced-events 3000] [--store postgres|pglite]
 //     [--log-writers 2]: prediction log batches kiln stream writes at once
+//     [--log-batch N]: rows per prediction log write (default: half of --max-in-flight)
 //     [--modes floor,relay,kiln]: the consumers to run (the share of the floor needs floor and kiln)
 //     [--cpu-prof DIR]: a V8 CPU profile of each consumer process into DIR (NODE_OPTIONS refuses --cpu-prof)
 
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     window: { type: 'string', default: '512' },
     'max-in-flight': { type: 'string', default: '256' },
     'log-writers': { type: 'string', default: '2' },
+    'log-batch': { type: 'string' },
     store: { type: 'string', default: 'postgres' },
     'cpu-prof': { type: 'string' },
     modes: { type: 'string', default: 'floor,relay,kiln' },
@@ -102,6 +104,7 @@ async function startConsumer(
       String(maxInFlight),
       '--log-writers',
       String(values['log-writers']),
+      ...(values['log-batch'] ? ['--log-batch', values['log-batch']] : []),
       ...(postgres ? ['--database-url', postgres.url, '--artifacts', ctx.artifacts.root] : []),
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
