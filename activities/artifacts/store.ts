@@ -125,6 +125,17 @@ export class ArtifactStore {
     return this.commit(sha256, size, async () => {}, tmp);
   }
 
+  /** Stores a finished file (moved in, not copied), hashing it on the way; it must be below `root`'s tmp folder or on its file system. */
+  async putFile(path: string): Promise<StoredArtifact> {
+    const hash = createHash('sha256');
+    let size = 0;
+    for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      size += chunk.byteLength;
+    }
+    return this.commit(hash.digest('hex'), size, async () => {}, path);
+  }
+
   private async commit(
     sha256: string,
     size: number,
@@ -201,6 +212,16 @@ export class ArtifactStore {
     }
     const actual = hash.digest('hex');
     if (actual !== sha256) throw new ArtifactIntegrityError(uri, remote.describe(sha256), actual);
+  }
+
+  /** A local file holding the artifact, for readers that need a path (DuckDB): the store's own, or the cache's copy of the object. */
+  async localPath(uri: string): Promise<string> {
+    const sha256 = ArtifactStore.shaOf(uri);
+    const path = this.pathOf(sha256);
+    if (await exists(path)) return path;
+    if (!this.remote) throw new ArtifactNotFoundError(uri);
+    await this.fetch(uri, sha256);
+    return path;
   }
 
   async readJson<T>(uri: string): Promise<T> {

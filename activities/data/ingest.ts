@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import type { ColumnType } from '../refs';
+import type { ColumnType, DatasetRef } from '../refs';
 import { stopIfCancelled, type SourceRef, type StepContext } from '../library';
 import type { Cell } from '../common/dataset/cells';
 import { writeDataset, type Column } from '../common/dataset/dataset';
@@ -93,7 +93,22 @@ export async function writeScanned(
       `${path} changed while it was being read (sha256 ${first.sha256.slice(0, 12)}…, then ${second.sha256.slice(0, 12)}…); read it again`,
     );
   }
-  ctx.readFrom(first);
+  return finishRead(ctx, format, { path, source: first, dataset, policy, missing });
+}
+
+/**
+ * What every file reader does once its dataset is stored: reports the file as the step's source,
+ * audits a read of sensitive columns, and answers with the dataset and a summary (rows, columns,
+ * missing values by column).
+ */
+export async function finishRead(
+  ctx: StepContext,
+  format: string,
+  read: { path: string; source: SourceRef; dataset: DatasetRef; policy: SensitivePolicy; missing: number[] },
+) {
+  const { path, source, dataset, policy, missing } = read;
+  const { columns, rows } = dataset;
+  ctx.readFrom(source);
   await auditSensitiveRead(ctx, dataset, policy);
   ctx.log(`read ${format}`, { path, rows, columns: columns.length, sha256: dataset.sha256 });
   return {

@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
 import type { ColumnType } from '../refs';
 import { fileFingerprint } from '../artifacts/hashing';
-import { implement } from '../library';
+import { implement, type StepContext } from '../library';
+import type { z } from 'zod';
 import { isMissing, parseCell, TypeInference, type Cell } from '../common/dataset/cells';
 import { CsvSyntaxError, parseCsv, type CsvRecord } from './csv';
 import type { Column } from '../common/dataset/dataset';
@@ -9,6 +10,7 @@ import { article, inputFile, progress, writeScanned } from './ingest';
 import { invalidData } from '../common/failures';
 import { isNonFinite, isNumericType, nonFiniteFailure, type NonFiniteSeen } from './non-finite';
 import { readCsv } from './steps';
+import { readCsvWithDuckdb } from './read-csv-duckdb';
 
 /** The records of a file, with parse errors turned into non-retryable failures that name the place. */
 async function* records(path: string, through = (s: AsyncIterable<Uint8Array>) => s): AsyncGenerator<CsvRecord> {
@@ -64,8 +66,20 @@ function checkWidth(path: string, record: CsvRecord, header: string[], headerLin
   );
 }
 
+/** The header of a file whose first record is one; undefined for an empty file. */
+async function headerOf(path: string): Promise<string[] | undefined> {
+  for await (const record of records(path)) return checkHeader(path, record);
+  return undefined;
+}
+
 export const readCsvImpl = implement(readCsv, async (input, ctx) => {
   const path = await inputFile(input.path);
+  const header = await headerOf(path);
+  return (header && (await readCsvWithDuckdb(ctx, path, input, header))) || readCsvRows(ctx, path, input);
+});
+
+/** The row reader: two passes in JS, the first typing and counting, the second writing; it names the line and column of what is wrong. */
+export async function readCsvRows(ctx: StepContext, path: string, input: z.infer<typeof readCsv.input>) {
   const heartbeat = progress(ctx);
   const declared = input.columns ?? {};
   let header: string[] | undefined;
@@ -183,4 +197,4 @@ export const readCsvImpl = implement(readCsv, async (input, ctx) => {
     { path, columns, rows, missing, source: fingerprint.source, label: input.label, sensitive: input.sensitive },
     { values: values(), source: again.source },
   );
-});
+}

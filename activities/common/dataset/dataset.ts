@@ -1,10 +1,21 @@
+import { open } from 'node:fs/promises';
 import type { ArtifactStore } from '../../artifacts/store';
 import { datasetRef, type ColumnType, type DatasetRef } from '../../refs';
 import type { Cell } from './cells';
+import { duckdbConnection, withDuckdb } from './duckdb';
+import {
+  PARQUET_MAGIC,
+  parquetColumns,
+  parquetRows,
+  readParquetHeader,
+  writeParquetRows,
+  type ColumnValues,
+} from './parquet';
 
 // The stored form of a dataset, chosen so that identical data hashes identically and can be
-// streamed: JSON Lines, a header line with the schema, then one JSON array per row in column
-// order. Only types cross here (no Node modules), so pure steps can read datasets too.
+// streamed. Version 2 (written now): a Parquet file (./parquet.ts), read column-wise. Version 1
+// (still read, so datasets stored before stay usable): JSON Lines, a header line with the
+// schema, then one JSON array per row in column order.
 
 export interface Column {
   name: string;
@@ -15,7 +26,7 @@ export interface Column {
 
 export interface DatasetHeader {
   kind: 'kiln.dataset';
-  version: 1;
+  version: 1 | 2;
   columns: Column[];
 }
 
@@ -38,11 +49,6 @@ export class DatasetFormatError extends Error {
   }
 }
 
-const FLUSH_CHARS = 1 << 16;
-
-const canonicalCell = (value: Cell | undefined): Cell =>
-  value === undefined || (typeof value === 'number' && !Number.isFinite(value)) ? null : value;
-
 /**
  * Writes rows (arrays in column order, or objects by column name) as a dataset artifact and
  * returns its reference. Streams: rows may come from an async source of any length.
@@ -53,25 +59,10 @@ export async function writeDataset(
   rows: Iterable<Row | Cell[]> | AsyncIterable<Row | Cell[]>,
 ): Promise<DatasetRef> {
   const schema = columns.map(({ name, type, sensitive }) => ({ name, type, ...(sensitive && { sensitive }) }));
-  const header: DatasetHeader = { kind: 'kiln.dataset', version: 1, columns: schema };
-  let count = 0;
-  async function* lines(): AsyncGenerator<string> {
-    let buffer = `${JSON.stringify(header)}\n`;
-    for await (const row of rows) {
-      const values = Array.isArray(row) ? row : schema.map((c) => row[c.name]);
-      if (values.length !== schema.length) {
-        throw new Error(`row ${count + 1} has ${values.length} values but the dataset has ${schema.length} columns`);
-      }
-      buffer += `${JSON.stringify(values.map(canonicalCell))}\n`;
-      count++;
-      if (buffer.length >= FLUSH_CHARS) {
-        yield buffer;
-        buffer = '';
-      }
-    }
-    yield buffer;
+  async function* values(): AsyncGenerator<Cell[]> {
+    for await (const row of rows) yield Array.isArray(row) ? row : schema.map((c) => row[c.name] ?? null);
   }
-  const stored = await artifacts.putStream(lines());
+  const { stored, rows: count } = await writeParquetRows(artifacts, schema, values());
   return datasetRef.parse({ kind: 'dataset', ...stored, rows: count, columns: schema });
 }
 
@@ -93,38 +84,127 @@ export async function* textLines(chunks: AsyncIterable<Uint8Array | string>): As
   if (rest) yield rest;
 }
 
+type DatasetLocation = Pick<DatasetRef, 'uri'> & Partial<Pick<DatasetRef, 'rows'>>;
+
+/** Whether a stored dataset is a version 2 (Parquet) file, by its first bytes. */
+async function isParquet(path: string): Promise<boolean> {
+  const file = await open(path, 'r');
+  try {
+    const { buffer, bytesRead } = await file.read(Buffer.alloc(4), 0, 4, 0);
+    return bytesRead === 4 && buffer.toString('latin1') === PARQUET_MAGIC;
+  } finally {
+    await file.close();
+  }
+}
+
+/** The local file of a version 2 dataset and its header, or undefined for a version 1 one. */
+async function parquetDataset(artifacts: ArtifactStore, ref: DatasetLocation) {
+  if (!(await artifacts.has(ref.uri))) throw new DatasetFormatError(ref.uri, 'is not in the artifact store');
+  const path = await artifacts.localPath(ref.uri);
+  if (!(await isParquet(path))) return undefined;
+  const header = await withDuckdb((connection) => readParquetHeader(connection, path)).catch(() => undefined);
+  if (!header) throw new DatasetFormatError(ref.uri, 'is a Parquet file without a kiln.dataset version 2 schema');
+  return { path, header };
+}
+
 /**
  * Streams a dataset: first the header, then each row as an array in column order. Fails on an
  * artifact that is missing or not a dataset, and on a row count that differs from the reference.
  */
 export async function* readDatasetValues(
   artifacts: ArtifactStore,
-  ref: Pick<DatasetRef, 'uri'> & Partial<Pick<DatasetRef, 'rows'>>,
+  ref: DatasetLocation,
 ): AsyncGenerator<DatasetHeader | Cell[]> {
-  if (!(await artifacts.has(ref.uri))) throw new DatasetFormatError(ref.uri, 'is not in the artifact store');
+  const parquet = await parquetDataset(artifacts, ref);
+  const rows = parquet ? parquetValues(parquet.path, parquet.header) : jsonLinesValues(artifacts, ref.uri);
   let header: DatasetHeader | undefined;
   let count = 0;
-  for await (const line of textLines(artifacts.stream(ref.uri))) {
+  for await (const item of rows) {
+    if (!Array.isArray(item)) header = item;
+    else count++;
+    yield item;
+  }
+  if (!header) throw new DatasetFormatError(ref.uri, 'is empty');
+  if (ref.rows !== undefined && ref.rows !== count) {
+    throw new DatasetFormatError(ref.uri, `holds ${count} rows but its reference says ${ref.rows}`);
+  }
+}
+
+async function* parquetValues(path: string, header: DatasetHeader): AsyncGenerator<DatasetHeader | Cell[]> {
+  yield header;
+  // Held while the consumer pulls rows; closed when it has them all or stops early.
+  const connection = await duckdbConnection();
+  try {
+    yield* parquetRows(connection, path, header.columns);
+  } finally {
+    connection.closeSync();
+  }
+}
+
+async function* jsonLinesValues(artifacts: ArtifactStore, uri: string): AsyncGenerator<DatasetHeader | Cell[]> {
+  let header: DatasetHeader | undefined;
+  let count = 0;
+  for await (const line of textLines(artifacts.stream(uri))) {
     const value: unknown = JSON.parse(line);
     if (!header) {
       const candidate = value as Partial<DatasetHeader> | null;
       if (candidate?.kind !== 'kiln.dataset' || candidate.version !== 1 || !Array.isArray(candidate.columns)) {
-        throw new DatasetFormatError(ref.uri, 'does not start with a kiln.dataset version 1 header');
+        throw new DatasetFormatError(uri, 'does not start with a kiln.dataset version 1 header');
       }
       header = candidate as DatasetHeader;
       yield header;
       continue;
     }
     if (!Array.isArray(value) || value.length !== header.columns.length) {
-      throw new DatasetFormatError(ref.uri, `row ${count + 1} does not have ${header.columns.length} values`);
+      throw new DatasetFormatError(uri, `row ${count + 1} does not have ${header.columns.length} values`);
     }
     count++;
     yield value as Cell[];
   }
-  if (!header) throw new DatasetFormatError(ref.uri, 'is empty');
-  if (ref.rows !== undefined && ref.rows !== count) {
-    throw new DatasetFormatError(ref.uri, `holds ${count} rows but its reference says ${ref.rows}`);
+}
+
+/** A dataset held as columns: numbers in Float64Arrays (NaN where missing), other types as cells. */
+export interface ColumnarDataset {
+  columns: Column[];
+  rows: number;
+  values: Map<string, ColumnValues>;
+}
+
+/**
+ * Reads a dataset column-wise: all its columns, or only those named (in that order). Version 1
+ * datasets are read row by row and turned into columns.
+ */
+export async function loadColumns(
+  artifacts: ArtifactStore,
+  ref: DatasetLocation & Pick<DatasetRef, 'rows'>,
+  names?: readonly string[],
+): Promise<ColumnarDataset> {
+  const parquet = await parquetDataset(artifacts, ref);
+  const all = parquet?.header.columns;
+  const pick = (columns: Column[]) => {
+    if (!names) return columns;
+    return names.map((name) => {
+      const column = columns.find((c) => c.name === name);
+      if (!column) throw new DatasetFormatError(ref.uri, `has no column '${name}'`);
+      return column;
+    });
+  };
+  if (parquet && all) {
+    const columns = pick(all);
+    const values = await withDuckdb((connection) => parquetColumns(connection, parquet.path, columns, ref.rows));
+    return { columns, rows: ref.rows, values: new Map(columns.map((c, i) => [c.name, values[i]!])) };
   }
+  const { columns: stored, rows } = await loadDataset(artifacts, ref);
+  const columns = pick(stored);
+  const values = new Map<string, ColumnValues>(
+    columns.map((c) => [
+      c.name,
+      c.type === 'number' || c.type === 'integer'
+        ? Float64Array.from(rows, (row) => (row[c.name] as number | null) ?? Number.NaN)
+        : rows.map((row) => row[c.name] ?? null),
+    ]),
+  );
+  return { columns, rows: rows.length, values };
 }
 
 /** Streams a dataset's rows as objects keyed by column name. */

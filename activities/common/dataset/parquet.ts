@@ -1,0 +1,208 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DuckDBConnection, DuckDBVector } from '@duckdb/node-api';
+import type { ArtifactStore, StoredArtifact } from '../../artifacts/store';
+import type { ColumnType } from '../../refs';
+import type { Cell } from './cells';
+import { ident, literal, withDuckdb } from './duckdb';
+import type { Column, DatasetHeader } from './dataset';
+
+// Datasets from version 2 on are Parquet files, written and read by DuckDB: columns stored as
+// columns, compressed, readable a column or a row group at a time. The schema as Kiln types it
+// (with sensitive tags) rides in the file's key-value metadata under `kiln.dataset`.
+
+const SQL_TYPES: Record<ColumnType, string> = {
+  number: 'DOUBLE',
+  integer: 'BIGINT',
+  boolean: 'BOOLEAN',
+  string: 'VARCHAR',
+};
+
+/** DuckDB's type for each Kiln column type, and back. */
+export const sqlType = (type: ColumnType) => SQL_TYPES[type];
+export const columnTypeOf = (sql: string): ColumnType | undefined =>
+  (Object.keys(SQL_TYPES) as ColumnType[]).find((type) => SQL_TYPES[type] === sql);
+
+export const PARQUET_MAGIC = 'PAR1';
+const METADATA_KEY = 'kiln.dataset';
+
+export const datasetHeader = (columns: readonly Column[]): DatasetHeader => ({
+  kind: 'kiln.dataset',
+  version: 2,
+  columns: columns.map(({ name, type, sensitive }) => ({ name, type, ...(sensitive && { sensitive }) })),
+});
+
+/**
+ * Writes the result of `select` (SQL over sources DuckDB can read) as a dataset file and stores
+ * it, unless `accept` (given the written file) refuses it. The same query over the same data gives
+ * the same bytes, so identical datasets share a hash.
+ */
+export async function copyToDataset(
+  connection: DuckDBConnection,
+  artifacts: ArtifactStore,
+  select: string,
+  columns: readonly Column[],
+  accept: (file: string) => Promise<boolean> = async () => true,
+): Promise<StoredArtifact | undefined> {
+  const tmpDir = join(artifacts.root, 'tmp');
+  await mkdir(tmpDir, { recursive: true, mode: 0o700 });
+  const tmp = join(tmpDir, `${randomUUID()}.parquet`);
+  const header = JSON.stringify(datasetHeader(columns));
+  try {
+    await connection.run(
+      `COPY (${select}) TO ${literal(tmp)} (FORMAT parquet, COMPRESSION zstd, KV_METADATA {${literal(METADATA_KEY)}: ${literal(header)}})`,
+    );
+    return (await accept(tmp)) ? await artifacts.putFile(tmp) : undefined;
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+type Append = (value: Cell) => void;
+
+/**
+ * Writes rows (arrays in column order) as a dataset file. Values must have their column's type
+ * (null for missing; numbers that are not finite are stored as missing).
+ */
+export async function writeParquetRows(
+  artifacts: ArtifactStore,
+  columns: readonly Column[],
+  rows: Iterable<Cell[]> | AsyncIterable<Cell[]>,
+): Promise<{ stored: StoredArtifact; rows: number }> {
+  return withDuckdb(async (connection) => {
+    const table = `kiln_rows_${randomUUID().replaceAll('-', '')}`;
+    const definition = columns.map((c) => `${ident(c.name)} ${sqlType(c.type)}`).join(', ');
+    await connection.run(`CREATE TABLE ${table} (${definition})`);
+    try {
+      const appender = await connection.createAppender(table);
+      let count = 0;
+      const appenders = columns.map((column, i): Append => {
+        const wrong = (value: Cell) =>
+          new Error(
+            `row ${count + 1}, column ${i + 1} ('${column.name}'): ${typeof value} where ${column.type} was expected`,
+          );
+        switch (column.type) {
+          case 'number':
+            return (v) => {
+              if (typeof v !== 'number') throw wrong(v);
+              if (Number.isFinite(v)) appender.appendDouble(v);
+              else appender.appendNull();
+            };
+          case 'integer':
+            return (v) => {
+              if (typeof v !== 'number' || !Number.isInteger(v)) throw wrong(v);
+              appender.appendBigInt(BigInt(v));
+            };
+          case 'boolean':
+            return (v) => {
+              if (typeof v !== 'boolean') throw wrong(v);
+              appender.appendBoolean(v);
+            };
+          case 'string':
+            return (v) => {
+              if (typeof v !== 'string') throw wrong(v);
+              appender.appendVarchar(v);
+            };
+        }
+      });
+      try {
+        for await (const row of rows) {
+          if (row.length !== columns.length) {
+            throw new Error(`row ${count + 1} has ${row.length} values but the dataset has ${columns.length} columns`);
+          }
+          for (let i = 0; i < row.length; i++) {
+            const value = row[i];
+            if (value === null || value === undefined) appender.appendNull();
+            else appenders[i]!(value);
+          }
+          appender.endRow();
+          count++;
+        }
+        appender.flushSync();
+      } finally {
+        appender.closeSync();
+      }
+      const stored = await copyToDataset(connection, artifacts, `SELECT * FROM ${table}`, columns);
+      return { stored: stored!, rows: count };
+    } finally {
+      await connection.run(`DROP TABLE IF EXISTS ${table}`);
+    }
+  });
+}
+
+/** The schema stored in a dataset file, or undefined when the file has none (not Kiln's). */
+export async function readParquetHeader(
+  connection: DuckDBConnection,
+  path: string,
+): Promise<DatasetHeader | undefined> {
+  const result = await connection.runAndReadAll(
+    `SELECT value FROM parquet_kv_metadata(${literal(path)}) WHERE key = ${literal(METADATA_KEY)}`,
+  );
+  const value = result.getRowsJS()[0]?.[0];
+  if (!(value instanceof Uint8Array)) return undefined;
+  const header = JSON.parse(Buffer.from(value).toString('utf8')) as Partial<DatasetHeader>;
+  return header.kind === 'kiln.dataset' && header.version === 2 && Array.isArray(header.columns)
+    ? (header as DatasetHeader)
+    : undefined;
+}
+
+/** A SELECT list that reads each column as JS wants it: integers as doubles (exact up to 2^53). */
+export const jsColumns = (columns: readonly Column[]) =>
+  columns
+    .map((c) => (c.type === 'integer' ? `CAST(${ident(c.name)} AS DOUBLE) AS ${ident(c.name)}` : ident(c.name)))
+    .join(', ');
+
+/** Streams a dataset file's rows, as arrays in column order, a DuckDB chunk (2,048 rows) at a time. */
+export async function* parquetRows(
+  connection: DuckDBConnection,
+  path: string,
+  columns: readonly Column[],
+): AsyncGenerator<Cell[]> {
+  const result = await connection.stream(`SELECT ${jsColumns(columns)} FROM read_parquet(${literal(path)})`);
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) return;
+    const vectors = columns.map((_, i) => chunk.getColumnVector(i) as DuckDBVector<Cell>);
+    for (let r = 0; r < chunk.rowCount; r++) {
+      const row = new Array<Cell>(vectors.length);
+      for (let i = 0; i < vectors.length; i++) row[i] = vectors[i]!.getItem(r);
+      yield row;
+    }
+  }
+}
+
+/** One column held whole: numbers (integers too) in a Float64Array with NaN where missing; others as cells. */
+export type ColumnValues = Float64Array | Cell[];
+
+/** Reads the named columns of a dataset file whole, column by column. */
+export async function parquetColumns(
+  connection: DuckDBConnection,
+  path: string,
+  columns: readonly Column[],
+  rows: number,
+): Promise<ColumnValues[]> {
+  const numeric = columns.map((c) => c.type === 'number' || c.type === 'integer');
+  const values: ColumnValues[] = columns.map((_, i) =>
+    numeric[i] ? new Float64Array(rows) : new Array<Cell>(rows).fill(null),
+  );
+  const result = await connection.stream(`SELECT ${jsColumns(columns)} FROM read_parquet(${literal(path)})`);
+  let at = 0;
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    if (at + chunk.rowCount > rows) throw new Error(`${path} holds more than the ${rows} rows its reference says`);
+    for (let i = 0; i < columns.length; i++) {
+      const vector = chunk.getColumnVector(i) as DuckDBVector<Cell>;
+      const target = values[i]!;
+      if (target instanceof Float64Array) {
+        for (let r = 0; r < chunk.rowCount; r++) target[at + r] = (vector.getItem(r) as number | null) ?? Number.NaN;
+      } else {
+        for (let r = 0; r < chunk.rowCount; r++) target[at + r] = vector.getItem(r);
+      }
+    }
+    at += chunk.rowCount;
+  }
+  if (at !== rows) throw new Error(`${path} holds ${at} rows but its reference says ${rows}`);
+  return values;
+}

@@ -1,0 +1,171 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { z } from 'zod';
+import type { ColumnType } from '../refs';
+import { datasetRef } from '../refs';
+import type { StepContext } from '../library';
+import { MISSING_TOKENS } from '../common/dataset/cells';
+import type { Column } from '../common/dataset/dataset';
+import { ident, literal, withDuckdb } from '../common/dataset/duckdb';
+import { columnTypeOf, copyToDataset, sqlType } from '../common/dataset/parquet';
+import { finishRead } from './ingest';
+import { tagColumns } from './sensitive';
+import type { readCsv } from './steps';
+
+// data.readCsv's fast path: DuckDB parses the file in parallel straight into the dataset's Parquet
+// file. It is taken only where DuckDB's reading provably matches the row reader's rules (types,
+// missing values, finite numbers); anywhere it might not, it declines and the row reader reads
+// the file, which also names the line and column of whatever is wrong.
+
+type Input = z.infer<typeof readCsv.input>;
+
+const MISSING = [...MISSING_TOKENS].map(literal).join(', ');
+const BOOLEAN_WORDS = ['true', 'True', 'TRUE', 'false', 'False', 'FALSE'].map(literal).join(', ');
+// The row reader's integer and number spellings (cells.ts), and the non-finite ones (non-finite.ts).
+const NUMERIC = String.raw`[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:[iI][nN][fF](?:[iI][nN][iI][tT][yY])?|[nN][aA][nN])`;
+const LARGEST_SAFE = Number.MAX_SAFE_INTEGER;
+
+/** What one pass over the bytes learns: their fingerprint, and whether they hold spellings only DuckDB reads as numbers. */
+interface ByteScan {
+  sha256: string;
+  size: number;
+  /** `1_000` and `0x1F` are numbers to DuckDB and text to the row reader; a lone CR ends a line only for DuckDB. */
+  ambiguous: boolean;
+}
+
+async function scanBytes(path: string): Promise<ByteScan> {
+  const hash = createHash('sha256');
+  let size = 0;
+  let ambiguous = false;
+  let previous = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    size += chunk.byteLength;
+    if (ambiguous) continue;
+    const before = (at: number) => (at === 0 ? previous : chunk[at - 1]!);
+    const digit = (byte: number | undefined) => byte !== undefined && byte >= 0x30 && byte <= 0x39;
+    // A digit group separator (`1_000`) or a hex prefix (`0x1F`); `credit_amount` is neither.
+    ambiguous =
+      positions(chunk, 0x5f).some((at) => digit(before(at)) && (at + 1 === chunk.byteLength || digit(chunk[at + 1]))) ||
+      [0x78, 0x58].some((x) => positions(chunk, x).some((at) => before(at) === 0x30)) ||
+      positions(chunk, 0x0d).some((at) => at + 1 < chunk.byteLength && chunk[at + 1] !== 0x0a);
+    previous = chunk[chunk.byteLength - 1] ?? 0;
+  }
+  return { sha256: hash.digest('hex'), size, ambiguous };
+}
+
+const positions = (chunk: Buffer, byte: number) => {
+  const found: number[] = [];
+  for (let at = chunk.indexOf(byte); at >= 0; at = chunk.indexOf(byte, at + 1)) found.push(at);
+  return found;
+};
+
+const csvOptions = `delim=',', quote='"', escape='"', header=true, nullstr=[${MISSING}]`;
+
+/** DuckDB's types for the file's columns from a sample, or undefined when it sees other columns than `header`. */
+async function sniffTypes(connection: DuckDBConnection, path: string, header: string[]) {
+  const result = await connection.runAndReadAll(
+    `SELECT Columns FROM sniff_csv(${literal(path)}, ${csvOptions}, auto_type_candidates=['BIGINT', 'DOUBLE', 'VARCHAR'])`,
+  );
+  const sniffed = result.getRowsJS()[0]?.[0] as Array<{ name: string; type: string }> | undefined;
+  if (sniffed?.length !== header.length || sniffed.some((c, i) => c.name !== header[i])) return undefined;
+  return sniffed.map((c) => columnTypeOf(c.type));
+}
+
+/**
+ * Reads the CSV file at `path` (already confined) whose header is `header`, or answers undefined
+ * when the row reader must: a declared integer or boolean column, spellings DuckDB and the row
+ * reader read differently, a text column the row reader would type, a number that is not finite,
+ * a missing label, or anything DuckDB refuses.
+ */
+export async function readCsvWithDuckdb(ctx: StepContext, path: string, input: Input, header: string[]) {
+  const declared = input.columns ?? {};
+  if (Object.values(declared).some((type) => type === 'integer' || type === 'boolean')) return undefined;
+  if (input.label !== undefined && !header.includes(input.label)) return undefined;
+  if (Object.keys(declared).some((name) => !header.includes(name))) return undefined;
+  const before = await stat(path);
+  const bytes = await scanBytes(path);
+  if (bytes.ambiguous) return undefined;
+  return withDuckdb(async (connection) => {
+    const sniffed = await sniffTypes(connection, path, header).catch(() => undefined);
+    if (!sniffed) return undefined;
+    const types = header.map((name, i) => declared[name] ?? sniffed[i]);
+    if (types.some((type) => type === undefined || type === 'boolean')) return undefined;
+    const read: Column[] = header.map((name, i) => ({ name, type: types[i]! }));
+    const { columns, kept } = tagColumns(path, read, input.sensitive ?? {}, input.label);
+    const spec = read.map((c) => `${literal(c.name)}: ${literal(sqlType(c.type))}`).join(', ');
+    const select = columns
+      .map(({ name, type }) =>
+        // Text is kept as written; a missing token with spaces around it is still missing, as in the row reader.
+        type === 'string'
+          ? `CASE WHEN trim(${ident(name)}) IN (${MISSING}) THEN NULL ELSE ${ident(name)} END AS ${ident(name)}`
+          : ident(name),
+      )
+      .join(', ');
+    const source = `read_csv(${literal(path)}, ${csvOptions}, auto_detect=false, strict_mode=true, columns={${spec}})`;
+    let verdict: { rows: number; missing: number[] } | undefined;
+    const stored = await copyToDataset(
+      connection,
+      ctx.artifacts,
+      `SELECT ${select} FROM ${source}`,
+      columns,
+      async (file) => {
+        verdict = await agreesWithRowReader(connection, file, columns, input.label, declared);
+        return verdict !== undefined;
+      },
+    ).catch(() => undefined);
+    if (!stored || !verdict) return undefined;
+    const after = await stat(path);
+    if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || after.size !== bytes.size)
+      throw new Error(`${path} changed while it was being read; read it again`);
+    const dataset = datasetRef.parse({ kind: 'dataset', ...stored, rows: verdict.rows, columns });
+    ctx.log('read CSV with DuckDB', { path, columns: kept.length });
+    const fileSource = { kind: 'file' as const, uri: pathToFileURL(path).href, sha256: bytes.sha256, size: bytes.size };
+    return finishRead(ctx, 'CSV', {
+      path,
+      source: fileSource,
+      dataset,
+      policy: input.sensitive ?? {},
+      missing: verdict.missing,
+    });
+  });
+}
+
+/**
+ * Checks a written file against the row reader's rules, reading its columns (cheap, in Parquet):
+ * numbers finite, integers safe, the label never missing, and no text column the row reader
+ * would have typed as numbers or booleans. Answers the rows and missing values per column, or
+ * undefined where it disagrees.
+ */
+async function agreesWithRowReader(
+  connection: DuckDBConnection,
+  file: string,
+  columns: readonly Column[],
+  label: string | undefined,
+  declared: Readonly<Record<string, ColumnType>>,
+) {
+  const checks = columns.map(({ name, type }) => {
+    const c = ident(name);
+    const disagree =
+      declared[name] === 'string'
+        ? '0'
+        : type === 'number'
+          ? `count(*) FILTER (WHERE NOT isfinite(${c}))`
+          : type === 'integer'
+            ? `count(*) FILTER (WHERE abs(${c}) > ${LARGEST_SAFE})`
+            : `CASE WHEN bool_and(trim(${c}) IN (${BOOLEAN_WORDS})) OR bool_and(regexp_full_match(trim(${c}), ${literal(NUMERIC)})) THEN 1 ELSE 0 END`;
+    return `${disagree}, count(*) - count(${c})`;
+  });
+  const result = await connection.runAndReadAll(
+    `SELECT count(*), ${checks.join(', ')} FROM read_parquet(${literal(file)})`,
+  );
+  const [rows, ...pairs] = (result.getRowsJS()[0] ?? []).map(Number);
+  const missing = columns.map((_, i) => pairs[2 * i + 1]!);
+  const labelIndex = columns.findIndex((c) => c.name === label);
+  if (!rows || columns.some((_, i) => pairs[2 * i]! > 0)) return undefined;
+  if (labelIndex >= 0 && missing[labelIndex]! > 0) return undefined;
+  return { rows, missing };
+}

@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { loadColumns, loadDataset } from '../../../activities/common/dataset/dataset';
+import { readCsvImpl, readCsvRows } from '../../../activities/data/read-csv';
+import { readCsvWithDuckdb } from '../../../activities/data/read-csv-duckdb';
+import { testContext } from '../../support/step-context';
+import { writeInput } from '../../support/step-inputs';
+
+// data.readCsv reads a file with DuckDB only where the result is the row reader's: these tests
+// read each file both ways and compare, and check that the DuckDB path declines where DuckDB
+// reads differently.
+
+type Ctx = Awaited<ReturnType<typeof testContext>>;
+type Input = Parameters<typeof readCsvRows>[2];
+let ctx: Ctx;
+before(async () => {
+  ctx = await testContext();
+});
+after(async () => {
+  await ctx.dispose();
+});
+
+const csv = (text: string | Buffer) => writeInput(ctx, 'csv', text);
+const headerOf = (text: string) =>
+  text
+    .split(/\r?\n/)[0]!
+    .replace(/^\uFEFF/, '')
+    .split(',');
+
+/** Reads `path` both ways; answers the DuckDB path's result after checking it equals the row reader's. */
+async function bothWays(path: string, header: string[], options: Omit<Input, 'path'> = {}, on = ctx) {
+  const input = { path, ...options };
+  const rows = await readCsvRows(on, path, input);
+  const duck = await readCsvWithDuckdb(on, path, input, header);
+  if (!duck) return undefined;
+  assert.deepEqual(duck.dataset.columns, rows.dataset.columns);
+  assert.deepEqual(duck.summary, rows.summary);
+  assert.deepEqual(
+    (await loadDataset(ctx.artifacts, duck.dataset)).rows,
+    (await loadDataset(ctx.artifacts, rows.dataset)).rows,
+  );
+  assert.equal(duck.dataset.sha256, rows.dataset.sha256, 'the same data stores as the same bytes, either way');
+  assert.deepEqual(ctx.sources.at(-1), ctx.sources.at(-2), 'both report the same bytes as the source');
+  return duck;
+}
+
+describe('data.readCsv with DuckDB', () => {
+  for (const file of ['german-credit.csv', 'cps-wages-1985.csv', 'sensor-network-stream.csv']) {
+    it(`reads ${file} as the row reader does`, async () => {
+      const path = resolve('examples', 'data', file);
+      const header = headerOf(await readFile(path, 'utf8'));
+      assert.ok(await bothWays(path, header), 'a clean vendored file is read by DuckDB');
+    });
+  }
+
+  it('keeps text as written, quoting and missing tokens as the row reader reads them', async () => {
+    const text = 'id,score,name,note\n1,0.5,"a, b", x \n2,?,NA,"q""r"\n3,1e3,  ,"multi\nline"\n-4,NaN, NA ,?\n';
+    const duck = await bothWays(await csv(text), headerOf(text));
+    assert.ok(duck);
+    assert.deepEqual(duck.summary.missing, { score: 2, name: 3, note: 1 });
+  });
+
+  it('reads CRLF line ends, a BOM and blank lines', async () => {
+    const text = '\uFEFFx,y\r\n1,a\r\n\r\n2,b\r\n';
+    assert.ok(await bothWays(await csv(text), headerOf(text)));
+  });
+
+  it('honours declared number and string columns, the label and sensitive columns', async () => {
+    const text = 'code,amount,ssn,class\n007,1,123-45,good\n012,2,678-90,bad\n';
+    // Reading a sensitive column is audited: a store that takes the record.
+    const audited = { ...ctx, store: { audit: { readSensitive: async () => {} } } } as unknown as Ctx;
+    const duck = await bothWays(
+      await csv(text),
+      headerOf(text),
+      {
+        columns: { code: 'string', amount: 'number' },
+        label: 'class',
+        sensitive: { ssn: 'drop' },
+      },
+      audited,
+    );
+    assert.deepEqual(duck?.dataset.columns, [
+      { name: 'code', type: 'string' },
+      { name: 'amount', type: 'number' },
+      { name: 'class', type: 'string' },
+    ]);
+  });
+
+  it('reads hostile column names and file names as data, never as SQL', async () => {
+    const text = `"a""; DROP TABLE x; --",it's,"} , {"\n1,2,3\n4,5,6\n`;
+    const path = join(ctx.artifacts.root, `it's"; --.csv`);
+    await writeFile(path, text);
+    const duck = await bothWays(path, ['a"; DROP TABLE x; --', "it's", '} , {']);
+    assert.deepEqual(
+      duck?.dataset.columns.map((c) => c.name),
+      ['a"; DROP TABLE x; --', "it's", '} , {'],
+    );
+  });
+
+  const declines: Array<[string, string, Omit<Input, 'path'>?]> = [
+    ['numbers DuckDB reads and the row reader does not (1_000)', 'n\n1_000\n2\n'],
+    ['hexadecimal', 'n\n0x10\n2\n'],
+    ['a non-finite number', 'n\n1.5\ninf\n'],
+    ['a number beyond a double', 'n\n1.5\n1e400\n'],
+    ['a missing token with spaces in a number column', 'n,m\n1,1\n NA ,2\n'],
+    ['a boolean column', 'ok,n\ntrue,1\nFALSE,2\n'],
+    ['a column DuckDB reads as text and the row reader as integers (+2)', 'n\n1\n+2\n'],
+    ['an integer beyond 2^53', 'n\n1\n9007199254740993\n'],
+    ['a declared integer column', 'n\n1\n2\n', { columns: { n: 'integer' } }],
+    ['a missing label', 'x,class\n1,a\n2,\n', { label: 'class' }],
+    ['a ragged row', 'a,b\n1,2\n3\n'],
+    ['a row too long', 'a,b\n1,2,3\n'],
+    ['a lone CR', 'a,b\r1,2\r'],
+    ['a header without rows', 'a,b\n'],
+  ];
+  for (const [what, text, options] of declines) {
+    it(`leaves ${what} to the row reader`, async () => {
+      const path = await csv(text);
+      assert.equal(await readCsvWithDuckdb(ctx, path, { path, ...options }, headerOf(text)), undefined);
+    });
+  }
+
+  it('leaves invalid UTF-8 to the row reader, which names the file', async () => {
+    const path = await csv(Buffer.from([0x61, 0x0a, 0xff, 0xfe, 0x0a]));
+    assert.equal(await readCsvWithDuckdb(ctx, path, { path }, ['a']), undefined);
+    await assert.rejects(readCsvImpl.run({ path }, ctx), /is not valid UTF-8 text/);
+  });
+
+  it('stores columns that read back column-wise, numbers as Float64Array with NaN where missing', async () => {
+    const text = 'n,s\n1.5,a\n?,b\n3,\n';
+    const duck = await bothWays(await csv(text), headerOf(text));
+    assert.ok(duck);
+    const data = await loadColumns(ctx.artifacts, duck.dataset);
+    assert.deepEqual([...(data.values.get('n') as Float64Array)], [1.5, Number.NaN, 3]);
+    assert.deepEqual(data.values.get('s'), ['a', 'b', null]);
+  });
+});
