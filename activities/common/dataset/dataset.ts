@@ -8,6 +8,7 @@ import {
   parquetColumns,
   parquetRows,
   readParquetHeader,
+  writeParquetColumns,
   writeParquetRows,
   type ColumnValues,
 } from './parquet';
@@ -164,10 +165,24 @@ async function* jsonLinesValues(artifacts: ArtifactStore, uri: string): AsyncGen
 }
 
 /** A dataset held as columns: numbers in Float64Arrays (NaN where missing), other types as cells. */
+export type { ColumnValues };
+
 export interface ColumnarDataset {
   columns: Column[];
   rows: number;
   values: Map<string, ColumnValues>;
+}
+
+/** Writes whole columns (as `loadColumns` gives them) as a dataset artifact and returns its reference. */
+export async function writeColumns(
+  artifacts: ArtifactStore,
+  columns: readonly Column[],
+  values: readonly ColumnValues[],
+  rows: number,
+): Promise<DatasetRef> {
+  const schema = columns.map(({ name, type, sensitive }) => ({ name, type, ...(sensitive && { sensitive }) }));
+  const stored = await writeParquetColumns(artifacts, schema, values, rows);
+  return datasetRef.parse({ kind: 'dataset', ...stored, rows, columns: schema });
 }
 
 /**

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DuckDBConnection, DuckDBVector } from '@duckdb/node-api';
+import { BOOLEAN, DOUBLE, DuckDBDataChunk, VARCHAR, type DuckDBConnection, type DuckDBVector } from '@duckdb/node-api';
 import type { ArtifactStore, StoredArtifact } from '../../artifacts/store';
 import type { ColumnType } from '../../refs';
 import type { Cell } from './cells';
@@ -131,6 +131,61 @@ export async function writeParquetRows(
   });
 }
 
+/** One column held whole: numbers (integers too) in a Float64Array with NaN where missing; others as cells. */
+export type ColumnValues = Float64Array | Cell[];
+
+const CHUNK = 2048;
+
+/**
+ * Writes whole columns as a dataset file, a DuckDB chunk at a time (no row objects): numbers
+ * from Float64Arrays (NaN stored as missing), other types from arrays of cells.
+ */
+export async function writeParquetColumns(
+  artifacts: ArtifactStore,
+  columns: readonly Column[],
+  values: readonly ColumnValues[],
+  rows: number,
+): Promise<StoredArtifact> {
+  if (values.length !== columns.length || values.some((v) => v.length !== rows))
+    throw new Error(`writeColumns: ${columns.length} columns of ${rows} rows expected`);
+  return withDuckdb(async (connection) => {
+    const table = `kiln_columns_${randomUUID().replaceAll('-', '')}`;
+    // Integers travel as doubles (exact to 2^53) and become BIGINT in the file.
+    const staged = columns.map((c) =>
+      c.type === 'number' || c.type === 'integer' ? DOUBLE : c.type === 'boolean' ? BOOLEAN : VARCHAR,
+    );
+    await connection.run(
+      `CREATE TABLE ${table} (${columns.map((c, i) => `${ident(c.name)} ${staged[i]!.toString()}`).join(', ')})`,
+    );
+    try {
+      const appender = await connection.createAppender(table);
+      try {
+        for (let start = 0; start < rows; start += CHUNK) {
+          const end = Math.min(rows, start + CHUNK);
+          const chunk = DuckDBDataChunk.create(staged, end - start);
+          values.forEach((column, i) => {
+            const slice =
+              column instanceof Float64Array
+                ? Array.from(column.subarray(start, end), (v) => (Number.isFinite(v) ? v : null))
+                : column.slice(start, end);
+            chunk.setColumnValues(i, slice);
+          });
+          appender.appendDataChunk(chunk);
+        }
+        appender.flushSync();
+      } finally {
+        appender.closeSync();
+      }
+      const select = columns
+        .map((c) => (c.type === 'integer' ? `CAST(${ident(c.name)} AS BIGINT) AS ${ident(c.name)}` : ident(c.name)))
+        .join(', ');
+      return (await copyToDataset(connection, artifacts, `SELECT ${select} FROM ${table}`, columns))!;
+    } finally {
+      await connection.run(`DROP TABLE IF EXISTS ${table}`);
+    }
+  });
+}
+
 /** The schema stored in a dataset file, or undefined when the file has none (not Kiln's). */
 export async function readParquetHeader(
   connection: DuckDBConnection,
@@ -171,9 +226,6 @@ export async function* parquetRows(
     }
   }
 }
-
-/** One column held whole: numbers (integers too) in a Float64Array with NaN where missing; others as cells. */
-export type ColumnValues = Float64Array | Cell[];
 
 /** Reads the named columns of a dataset file whole, column by column. */
 export async function parquetColumns(
