@@ -66,10 +66,12 @@ export class JetStreamPublisher {
     private readonly outbox: Outbox,
     private readonly timeoutMs: number,
   ) {
-    this.inbox = createInbox();
+    // Under the connection's inbox prefix, as js.publish's replies are: permissions may allow only that one.
+    this.inbox = createInbox((connection as { options?: { inboxPrefix?: string } }).options?.inboxPrefix);
     this.subscription = connection.subscribe(`${this.inbox}.*`, {
       callback: (error, m) => {
-        if (error) return;
+        // The subscription failed (a permission refused): no PubAck can come for what is waiting.
+        if (error) return this.failAll(`the PubAck subscription on '${this.inbox}.*' failed: ${error.message}`, error);
         const token = m.subject.slice(this.inbox.length + 1);
         const waiting = this.waiting.get(token);
         if (!waiting) return;
@@ -129,8 +131,12 @@ export class JetStreamPublisher {
   close(): void {
     clearInterval(this.sweep);
     this.subscription.unsubscribe();
+    this.failAll('the publisher was closed before its PubAck');
+  }
+
+  private failAll(message: string, cause?: unknown): void {
     for (const waiting of this.waiting.values())
-      waiting.reject(new StreamPublishError(waiting.subject, 'the publisher was closed before its PubAck'));
+      waiting.reject(new StreamPublishError(waiting.subject, message, cause === undefined ? {} : { cause }));
     this.waiting.clear();
   }
 }
