@@ -66,6 +66,38 @@ describe('data.split', () => {
     await assert.rejects(splitImpl.run({ dataset, testFraction: 0.1, seed: 1 }, ctx), /leaves the test set empty/);
   });
 
+  it('writes each part as the same bytes as its rows written one by one, missing values and all', async () => {
+    const mixed = [
+      { name: 'id', type: 'integer' as const },
+      { name: 'x', type: 'number' as const },
+      { name: 'flag', type: 'boolean' as const },
+      { name: 'y', type: 'string' as const },
+    ];
+    const all = Array.from({ length: 5000 }, (_, i) => [
+      i,
+      i % 7 === 0 ? null : i / 3,
+      i % 5 === 0 ? null : i % 2 === 0,
+      i % 11 === 0 ? null : `c${i % 3}`,
+    ]);
+    const dataset = await writeDataset(ctx.artifacts, mixed, all);
+    const { train, test } = await splitImpl.run({ dataset, testFraction: 0.3, seed: 5, stratifyBy: 'x' }, ctx);
+    const isTest = chooseTestRows(
+      all.map((row) => JSON.stringify(row[1])),
+      0.3,
+      5,
+    );
+    const expected = async (want: number) =>
+      (
+        await writeDataset(
+          ctx.artifacts,
+          mixed,
+          all.filter((_, i) => isTest[i] === want),
+        )
+      ).sha256;
+    assert.equal(train.sha256, await expected(0));
+    assert.equal(test.sha256, await expected(1));
+  });
+
   it('rounds each stratum separately', () => {
     const isTest = chooseTestRows(['a', 'a', 'a', 'a', 'b', 'b'], 0.5, 3);
     assert.equal(
