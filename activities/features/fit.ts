@@ -1,4 +1,3 @@
-import { streamRows } from '../common/dataset/dataset';
 import { invalidData } from '../common/failures';
 import { implement } from '../library';
 import { transformRef } from '../refs';
@@ -7,6 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FailureTypes } from '../../dsl/failures';
 import { NonFiniteFitError, TransformFitError, TransformFitter } from './fitter';
 import { transformWidth, type TransformSpec } from '../common/model/transform';
+import { columnBatches } from './column-batches';
 
 const PROGRESS_EVERY = 50_000;
 
@@ -30,9 +30,17 @@ export const fitFeaturesImpl = implement(fitFeatures, async (input, ctx) => {
       ...(input.bucketize && { bucketize: input.bucketize }),
     });
     let rows = 0;
-    for await (const row of streamRows(ctx.artifacts, dataset)) {
-      fitter.observe(row);
-      if (++rows % PROGRESS_EVERY === 0) ctx.heartbeat({ rows, of: dataset.rows });
+    // Only the feature columns are read, a batch of rows at a time: memory stays flat with the row count.
+    for await (const batch of columnBatches(
+      ctx.artifacts,
+      dataset,
+      columns.map((c) => c.name),
+    )) {
+      fitter.observeColumns(batch);
+      const before = rows;
+      rows += batch.rows;
+      if (Math.floor(rows / PROGRESS_EVERY) > Math.floor(before / PROGRESS_EVERY))
+        ctx.heartbeat({ rows, of: dataset.rows });
     }
     spec = fitter.finish();
   } catch (error) {

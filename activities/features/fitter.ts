@@ -1,5 +1,6 @@
 import type { Cell } from '../common/dataset/cells';
 import type { Column } from '../common/dataset/dataset';
+import type { ColumnBatch } from './column-batches';
 import {
   categoryOf,
   increasingInFloat32,
@@ -9,8 +10,10 @@ import {
 } from '../common/model/transform';
 import { quantile } from '../common/metrics/quantile';
 
-// Fitting a transform from rows as they stream by. What a column gets is declared per column
-// (`impute`, `bucketize`); a column declared nowhere is standardized or one-hot encoded.
+// Fitting a transform from rows as they stream by, one row or a batch of columns at a time (the
+// same arithmetic in the same row order, so both give the same bits). What a column gets is
+// declared per column (`impute`, `bucketize`); a column declared nowhere is standardized or
+// one-hot encoded.
 
 /** How to fill a column's missing values: numbers mean | median | constant, categories mostFrequent | constant. */
 export type ImputeChoice = 'mean' | 'median' | 'mostFrequent' | { constant: number | string | boolean };
@@ -51,9 +54,63 @@ interface NumericStats {
   n: number;
   mean: number;
   m2: number;
-  values?: number[];
+  /** The present values, a batch at a time, kept when a median or quantiles are asked for. */
+  values?: Float64Array[];
   /** The value of largest magnitude and its row (1-based), to name in an overflow. */
   largest: { value: number; row: number };
+}
+
+const infinite = (name: string, row: number, x: number) =>
+  new NonFiniteFitError(
+    name,
+    row,
+    `row ${row} holds ${x}; a model cannot be fitted on infinite values: fix or drop the row, or make it missing`,
+  );
+
+/**
+ * Adds the values of one numeric column, rows `first`, `first + 1`, ... (1-based), to its Welford
+ * statistics. Stops at an infinite value and returns its index in `x`; -1 when there is none.
+ */
+function addNumbers(s: NumericStats, x: ArrayLike<number>, first: number): number {
+  let { n, mean, m2 } = s;
+  let largest = Math.abs(s.largest.value);
+  let at = -1;
+  let kept: Float64Array | undefined;
+  let k = 0;
+  if (s.values) kept = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    // NaN is how a dataset marks a missing number; an infinity is a value no statistic survives.
+    if (v !== v) continue;
+    if (v === Infinity || v === -Infinity) {
+      at = i;
+      break;
+    }
+    if (Math.abs(v) > largest) {
+      largest = Math.abs(v);
+      s.largest = { value: v, row: first + i };
+    }
+    n++;
+    const delta = v - mean;
+    mean += delta / n;
+    m2 += delta * (v - mean);
+    if (kept) kept[k++] = v;
+  }
+  s.n = n;
+  s.mean = mean;
+  s.m2 = m2;
+  if (kept && k > 0) s.values!.push(k === kept.length ? kept : kept.slice(0, k));
+  return at;
+}
+
+/** Counts the categories of one column; missing ('' too) counts for none. */
+function addCategories(seen: Map<string, number>, x: ArrayLike<Cell>): void {
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    if (v === null || v === undefined || v === '') continue;
+    const c = categoryOf(v);
+    seen.set(c, (seen.get(c) ?? 0) + 1);
+  }
 }
 
 /** The model reads features as float32: a statistic past its range makes every transformed value 0 or NaN. */
@@ -125,7 +182,7 @@ export class TransformFitter {
           mean: 0,
           m2: 0,
           largest: { value: 0, row: 0 },
-          ...(keep ? { values: [] } : {}),
+          ...(keep ? { values: [] as Float64Array[] } : {}),
         });
       } else {
         if (bucket) throw new TransformFitError(c.name, `is ${c.type}, not numeric; only numbers can be bucketized`);
@@ -147,34 +204,43 @@ export class TransformFitter {
     this.rows++;
     for (const [name, s] of this.numeric) {
       const x = row[name];
-      // NaN is how a dataset marks a missing number; an infinity is a value no statistic survives.
-      if (typeof x !== 'number' || Number.isNaN(x)) continue;
-      if (!Number.isFinite(x))
-        throw new NonFiniteFitError(
-          name,
-          this.rows,
-          `row ${this.rows} holds ${x}; a model cannot be fitted on infinite values: fix or drop the row, or make it missing`,
-        );
-      if (Math.abs(x) > Math.abs(s.largest.value)) s.largest = { value: x, row: this.rows };
-      s.n++;
-      const delta = x - s.mean;
-      s.mean += delta / s.n;
-      s.m2 += delta * (x - s.mean);
-      s.values?.push(x);
+      if (typeof x !== 'number') continue;
+      if (addNumbers(s, [x], this.rows) >= 0) throw infinite(name, this.rows, x);
     }
     for (const [name, seen] of this.categories) {
       const x = row[name];
-      if (x === null || x === undefined || x === '') continue;
-      const c = categoryOf(x);
-      seen.set(c, (seen.get(c) ?? 0) + 1);
+      if (x !== undefined) addCategories(seen, [x]);
     }
+  }
+
+  /**
+   * Observes a batch of rows given as columns: numbers as Float64Arrays (NaN where missing),
+   * others as cells. An infinite value fails as `observe` would, on its first row.
+   */
+  observeColumns(batch: ColumnBatch): void {
+    const first = this.rows + 1;
+    let bad: NonFiniteFitError | undefined;
+    for (const [name, s] of this.numeric) {
+      const x = batch.values.get(name);
+      if (x === undefined) continue;
+      const numbers = x instanceof Float64Array ? x : Float64Array.from(x, (v) => (typeof v === 'number' ? v : NaN));
+      const at = addNumbers(s, numbers, first);
+      // The row reader fails on the first such row, whichever column it is in; columns come in the same order.
+      if (at >= 0 && (!bad || first + at < bad.row)) bad = infinite(name, first + at, numbers[at]!);
+    }
+    if (bad) throw bad;
+    for (const [name, seen] of this.categories) {
+      const x = batch.values.get(name);
+      if (x !== undefined) addCategories(seen, x as ArrayLike<Cell>);
+    }
+    this.rows += batch.rows;
   }
 
   finish(): TransformSpec {
     const sorted = new Map<string, Float64Array>();
     const valuesOf = (name: string) => {
       let v = sorted.get(name);
-      if (!v) sorted.set(name, (v = Float64Array.from(this.numeric.get(name)!.values!).sort()));
+      if (!v) sorted.set(name, (v = concat(this.numeric.get(name)!.values!).sort()));
       return v;
     };
     const features = this.columns.map((c): FeatureSpec => {
@@ -246,4 +312,14 @@ export class TransformFitter {
     const extras = Object.keys(this.impute).length + Object.keys(this.bucketize).length > 0;
     return { kind: 'kiln.transform', version: extras ? 2 : 1, label: this.label, features };
   }
+}
+
+function concat(parts: readonly Float64Array[]): Float64Array {
+  const all = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return all;
 }
