@@ -5,7 +5,8 @@ import type { Column } from '../common/dataset/dataset';
 import { categoricalBinning, histogram, numericBinning, psi, type Binning } from '../common/metrics/psi';
 import type { ColumnCheck, QualityCheck, QualityRule } from './quality-schema';
 
-// Each declared rule becomes an evaluator that sees every row once, in order, and then judges.
+// Each declared rule becomes an evaluator that sees every value of its column once, in row order,
+// and then judges. Rules are independent, so the step can run them a column at a time.
 // Rows are numbered from 1 for the first data row, as the messages and the report show them.
 
 /** How many failing rows a result lists. */
@@ -30,7 +31,9 @@ export interface CheckResult {
 export type ReferenceColumn = { type: ColumnType; values: Cell[]; rows: number } | { problem: string };
 
 export interface Evaluator {
-  observe(row: readonly Cell[], rowNumber: number): void;
+  /** The column whose values `observe` sees; absent for a rule judged without reading rows. */
+  readonly column?: string;
+  observe(value: Cell, rowNumber: number): void;
   finish(rows: number): CheckResult;
 }
 
@@ -122,8 +125,9 @@ function columnRule(
     case 'notNull': {
       const failing = new FailingRows();
       return {
-        observe: (row, n) => {
-          if (row[index] === null) failing.add(n);
+        column: check.column,
+        observe: (v, n) => {
+          if (v === null) failing.add(n);
         },
         finish: () =>
           judged(
@@ -142,8 +146,9 @@ function columnRule(
       let lo = Infinity;
       let hi = -Infinity;
       return {
-        observe(row, n) {
-          const v = row[index] as number | null;
+        column: check.column,
+        observe(value, n) {
+          const v = value as number | null;
           if (v === null) return;
           if (v < lo) lo = v;
           if (v > hi) hi = v;
@@ -163,8 +168,8 @@ function columnRule(
       const failing = new FailingRows();
       const others = new Map<string, { value: Cell; rows: number }>();
       return {
-        observe(row, n) {
-          const v = row[index]!;
+        column: check.column,
+        observe(v, n) {
           if (v === null || allowed.has(keyOf(v))) return;
           failing.add(n);
           const seen = others.get(keyOf(v));
@@ -197,8 +202,8 @@ function columnRule(
       const repeated: Cell[] = [];
       const failing = new FailingRows();
       return {
-        observe(row, n) {
-          const v = row[index]!;
+        column: check.column,
+        observe(v, n) {
           if (v === null) return;
           const key = keyOf(v);
           if (!seen.has(key)) {
@@ -220,7 +225,7 @@ function columnRule(
       };
     }
     case 'distribution':
-      return distribution(base, index, type, check.distribution!, reference!, shown);
+      return distribution(base, type, check.distribution!, reference!, shown);
     case 'rowCount':
       throw new Error('rowCount is not a column rule');
   }
@@ -228,7 +233,6 @@ function columnRule(
 
 function distribution(
   base: { column: string; rule: QualityRule; check: string },
-  index: number,
   type: ColumnType,
   rule: NonNullable<ColumnCheck['distribution']>,
   reference: ReferenceColumn,
@@ -260,8 +264,9 @@ function distribution(
   const label = (bin: string, i: number) =>
     shown === inClear || bin === binning.labels.at(-1) ? bin : `bin ${i + 1} of ${binning.labels.length - 1}`;
   return {
-    observe: (row) => {
-      counts[binning.binOf(row[index]!)]!++;
+    column: base.column,
+    observe: (v) => {
+      counts[binning.binOf(v)]!++;
     },
     finish() {
       const result = psi(binning.labels, expected, counts);
@@ -326,8 +331,11 @@ export function evaluate(
   references: References = new Map(),
 ): CheckResult[] {
   const all = evaluators(checks, columns, references);
+  const indices = all.map((e) => columns.findIndex((c) => c.name === e.column));
   rows.forEach((row, i) => {
-    for (const e of all) e.observe(row, i + 1);
+    all.forEach((e, k) => {
+      if (indices[k]! >= 0) e.observe(row[indices[k]!]!, i + 1);
+    });
   });
   return all.map((e) => e.finish(rows.length));
 }

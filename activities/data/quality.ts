@@ -4,15 +4,14 @@ import type { StepContext } from '../library';
 import { implement, stopIfCancelled } from '../library';
 import { reportRef, type ColumnType, type DatasetRef, type ReportRef } from '../refs';
 import type { Cell } from '../common/dataset/cells';
-import { readDatasetValues } from '../common/dataset/dataset';
-import { evaluators, type CheckResult, type Evaluator, type ReferenceColumn } from './quality-checks';
+import { loadColumns, type ColumnValues } from '../common/dataset/dataset';
+import { evaluators, type CheckResult, type ReferenceColumn } from './quality-checks';
 import type { ColumnCheck, QualityFailure } from './quality-schema';
+import { parquetFileOf } from './dataset-file';
 import { checkQuality } from './steps';
 
 /** The failure type when a dataset breaks its declared quality checks. */
 export const DATA_QUALITY_FAILED = FailureTypes.DataQualityFailed;
-
-const PROGRESS_EVERY = 10_000;
 
 /** The report artifact of `data.quality`. */
 export interface QualityReport {
@@ -29,25 +28,24 @@ export interface QualityFailureDetails {
   failures: QualityFailure[];
 }
 
+/** A column's value at a row as a cell: numbers arrive in Float64Arrays with NaN for missing. */
+const cellAt = (values: ColumnValues, row: number): Cell => {
+  const v = values[row]!;
+  return typeof v === 'number' && Number.isNaN(v) ? null : v;
+};
+
 /** Reads one column of a reference dataset into memory, for a distribution rule. */
 async function referenceColumn(ctx: StepContext, reference: DatasetRef, column: string): Promise<ReferenceColumn> {
-  let index = -1;
-  let type: ColumnType = 'string';
-  const values: Cell[] = [];
-  for await (const item of readDatasetValues(ctx.artifacts, reference)) {
-    if (Array.isArray(item)) {
-      values.push(item[index]!);
-      continue;
-    }
-    index = item.columns.findIndex((c) => c.name === column);
-    if (index < 0)
-      return {
-        problem: `the reference has no column '${column}'; its columns are ${item.columns.map((c) => c.name).join(', ')}`,
-      };
-    type = item.columns[index]!.type;
-  }
-  if (values.length === 0) return { problem: 'the reference dataset has no rows' };
-  return { type, values, rows: values.length };
+  const found = reference.columns.find((c) => c.name === column);
+  if (!found)
+    return {
+      problem: `the reference has no column '${column}'; its columns are ${reference.columns.map((c) => c.name).join(', ')}`,
+    };
+  const { rows, values } = await loadColumns(ctx.artifacts, reference, [column]);
+  if (rows === 0) return { problem: 'the reference dataset has no rows' };
+  const cells = values.get(column)!;
+  const type: ColumnType = found.type;
+  return { type, values: Array.from({ length: rows }, (_, row) => cellAt(cells, row)), rows };
 }
 
 const asFailure = (r: CheckResult): QualityFailure => ({
@@ -67,19 +65,19 @@ export const checkQualityImpl = implement(checkQuality, async ({ dataset, checks
     }
   }
 
-  let running: Evaluator[] = [];
-  let rows = 0;
-  for await (const item of readDatasetValues(ctx.artifacts, dataset)) {
-    if (!Array.isArray(item)) {
-      running = evaluators(checks, item.columns, references);
-      continue;
+  // Rules are independent: each column is read once, alone, and every rule on it sees its values in row order.
+  const running = evaluators(checks, dataset.columns, references);
+  const rows = dataset.rows;
+  const read = new Set(running.flatMap((e) => (e.column === undefined ? [] : [e.column])));
+  // Reading a column checks the file against its reference; with none to read, check the file alone.
+  if (read.size === 0) await parquetFileOf(ctx.artifacts, dataset);
+  for (const column of read) {
+    stopIfCancelled(ctx);
+    const values = (await loadColumns(ctx.artifacts, dataset, [column])).values.get(column)!;
+    for (const e of running.filter((r) => r.column === column)) {
+      for (let row = 0; row < rows; row++) e.observe(cellAt(values, row), row + 1);
     }
-    rows++;
-    for (const e of running) e.observe(item, rows);
-    if (rows % PROGRESS_EVERY === 0) {
-      ctx.heartbeat({ phase: 'check', rows, of: dataset.rows });
-      stopIfCancelled(ctx);
-    }
+    ctx.heartbeat({ phase: 'check', column, rows });
   }
   const results = running.map((e) => e.finish(rows));
   const passed = results.every((r) => r.passed);
