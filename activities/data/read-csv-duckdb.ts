@@ -87,24 +87,18 @@ export async function readCsvWithDuckdb(ctx: StepContext, path: string, input: I
   if (input.label !== undefined && !header.includes(input.label)) return undefined;
   if (Object.keys(declared).some((name) => !header.includes(name))) return undefined;
   const before = await stat(path);
-  const bytes = await scanBytes(path);
-  if (bytes.ambiguous) return undefined;
-  return withDuckdb(async (connection) => {
+  // Fingerprinting runs on this thread while DuckDB parses on its own.
+  const scanning = scanBytes(path);
+  scanning.catch(() => {}); // awaited below; a failure here must not go unhandled if DuckDB fails first
+  const read = await withDuckdb(async (connection) => {
     const sniffed = await sniffTypes(connection, path, header).catch(() => undefined);
     if (!sniffed) return undefined;
     const types = header.map((name, i) => declared[name] ?? sniffed[i]);
     if (types.some((type) => type === undefined || type === 'boolean')) return undefined;
-    const read: Column[] = header.map((name, i) => ({ name, type: types[i]! }));
-    const { columns, kept } = tagColumns(path, read, input.sensitive ?? {}, input.label);
-    const spec = read.map((c) => `${literal(c.name)}: ${literal(sqlType(c.type))}`).join(', ');
-    const select = columns
-      .map(({ name, type }) =>
-        // Text is kept as written; a missing token with spaces around it is still missing, as in the row reader.
-        type === 'string'
-          ? `CASE WHEN trim(${ident(name)}) IN (${MISSING}) THEN NULL ELSE ${ident(name)} END AS ${ident(name)}`
-          : ident(name),
-      )
-      .join(', ');
+    const typed: Column[] = header.map((name, i) => ({ name, type: types[i]! }));
+    const { columns } = tagColumns(path, typed, input.sensitive ?? {}, input.label);
+    const spec = typed.map((c) => `${literal(c.name)}: ${literal(sqlType(c.type))}`).join(', ');
+    const select = columns.map((c) => ident(c.name)).join(', ');
     const source = `read_csv(${literal(path)}, ${csvOptions}, auto_detect=false, strict_mode=true, columns={${spec}})`;
     let verdict: { rows: number; missing: number[] } | undefined;
     const stored = await copyToDataset(
@@ -118,20 +112,19 @@ export async function readCsvWithDuckdb(ctx: StepContext, path: string, input: I
       },
     ).catch(() => undefined);
     if (!stored || !verdict) return undefined;
-    const after = await stat(path);
-    if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || after.size !== bytes.size)
-      throw new Error(`${path} changed while it was being read; read it again`);
-    const dataset = datasetRef.parse({ kind: 'dataset', ...stored, rows: verdict.rows, columns });
-    ctx.log('read CSV with DuckDB', { path, columns: kept.length });
-    const fileSource = { kind: 'file' as const, uri: pathToFileURL(path).href, sha256: bytes.sha256, size: bytes.size };
-    return finishRead(ctx, 'CSV', {
-      path,
-      source: fileSource,
-      dataset,
-      policy: input.sensitive ?? {},
+    return {
+      dataset: datasetRef.parse({ kind: 'dataset', ...stored, rows: verdict.rows, columns }),
       missing: verdict.missing,
-    });
+    };
   });
+  const bytes = await scanning;
+  if (!read || bytes.ambiguous) return undefined;
+  const after = await stat(path);
+  if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || after.size !== bytes.size)
+    throw new Error(`${path} changed while it was being read; read it again`);
+  ctx.log('read CSV with DuckDB', { path, columns: read.dataset.columns.length });
+  const source = { kind: 'file' as const, uri: pathToFileURL(path).href, sha256: bytes.sha256, size: bytes.size };
+  return finishRead(ctx, 'CSV', { path, source, ...read, policy: input.sensitive ?? {} });
 }
 
 /**
@@ -147,25 +140,36 @@ async function agreesWithRowReader(
   label: string | undefined,
   declared: Readonly<Record<string, ColumnType>>,
 ) {
+  const parquet = `read_parquet(${literal(file)})`;
   const checks = columns.map(({ name, type }) => {
     const c = ident(name);
     const disagree =
-      declared[name] === 'string'
-        ? '0'
-        : type === 'number'
-          ? `count(*) FILTER (WHERE NOT isfinite(${c}))`
-          : type === 'integer'
-            ? `count(*) FILTER (WHERE abs(${c}) > ${LARGEST_SAFE})`
-            : `CASE WHEN bool_and(trim(${c}) IN (${BOOLEAN_WORDS})) OR bool_and(regexp_full_match(trim(${c}), ${literal(NUMERIC)})) THEN 1 ELSE 0 END`;
+      type === 'number'
+        ? `count(*) FILTER (WHERE NOT isfinite(${c}))`
+        : type === 'integer'
+          ? `count(*) FILTER (WHERE abs(${c}) > ${LARGEST_SAFE})`
+          : '0';
     return `${disagree}, count(*) - count(${c})`;
   });
-  const result = await connection.runAndReadAll(
-    `SELECT count(*), ${checks.join(', ')} FROM read_parquet(${literal(file)})`,
-  );
+  const result = await connection.runAndReadAll(`SELECT count(*), ${checks.join(', ')} FROM ${parquet}`);
   const [rows, ...pairs] = (result.getRowsJS()[0] ?? []).map(Number);
   const missing = columns.map((_, i) => pairs[2 * i + 1]!);
   const labelIndex = columns.findIndex((c) => c.name === label);
   if (!rows || columns.some((_, i) => pairs[2 * i]! > 0)) return undefined;
   if (labelIndex >= 0 && missing[labelIndex]! > 0) return undefined;
+  const found = async (where: string) =>
+    (await connection.runAndReadAll(`SELECT 1 FROM ${parquet} WHERE ${where} LIMIT 1`)).currentRowCount > 0;
+  for (const [i, { name, type }] of columns.entries()) {
+    if (type !== 'string' || missing[i] === rows) continue;
+    const c = ident(name);
+    // A missing token with spaces around it (` NA `): missing to the row reader, text to DuckDB.
+    if (await found(`${c} NOT IN (${MISSING}) AND trim(${c}) IN (${MISSING})`)) return undefined;
+    if (declared[name] === 'string') continue;
+    // A text column the row reader would have typed: every value a number, or every value a boolean.
+    // Each query stops at the first value that is neither, which in a real text column is the first.
+    for (const typed of [`regexp_full_match(trim(${c}), ${literal(NUMERIC)})`, `trim(${c}) IN (${BOOLEAN_WORDS})`]) {
+      if (!(await found(`${c} IS NOT NULL AND NOT (${typed})`))) return undefined;
+    }
+  }
   return { rows, missing };
 }

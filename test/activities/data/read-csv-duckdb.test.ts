@@ -56,7 +56,7 @@ describe('data.readCsv with DuckDB', () => {
   }
 
   it('keeps text as written, quoting and missing tokens as the row reader reads them', async () => {
-    const text = 'id,score,name,note\n1,0.5,"a, b", x \n2,?,NA,"q""r"\n3,1e3,  ,"multi\nline"\n-4,NaN, NA ,?\n';
+    const text = 'id,score,name,note\n1,0.5,"a, b", x \n2,?,NA,"q""r"\n3,1e3,,"multi\nline"\n-4,NaN,"",?\n';
     const duck = await bothWays(await csv(text), headerOf(text));
     assert.ok(duck);
     assert.deepEqual(duck.summary.missing, { score: 2, name: 3, note: 1 });
@@ -105,6 +105,8 @@ describe('data.readCsv with DuckDB', () => {
     ['a non-finite number', 'n\n1.5\ninf\n'],
     ['a number beyond a double', 'n\n1.5\n1e400\n'],
     ['a missing token with spaces in a number column', 'n,m\n1,1\n NA ,2\n'],
+    ['a missing token with spaces in a text column', 'n,s\n1,a\n2, NA \n'],
+    ['a blank (spaces only) text value', 'n,s\n1,a\n2,   \n'],
     ['a boolean column', 'ok,n\ntrue,1\nFALSE,2\n'],
     ['a column DuckDB reads as text and the row reader as integers (+2)', 'n\n1\n+2\n'],
     ['an integer beyond 2^53', 'n\n1\n9007199254740993\n'],
