@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DuckDBDataChunk, INTEGER, type DuckDBConnection } from '@duckdb/node-api';
 import type { ArtifactStore } from '../artifacts/store';
 import { datasetRef, type DatasetRef } from '../refs';
-import { DatasetFormatError, type Column, type DatasetHeader } from '../common/dataset/dataset';
+import { DatasetFormatError, readDatasetValues, type Column, type DatasetHeader } from '../common/dataset/dataset';
 import { ident, literal, withDuckdb } from '../common/dataset/duckdb';
 import { PARQUET_MAGIC, copyToDataset, readParquetHeader } from '../common/dataset/parquet';
 
@@ -34,6 +34,17 @@ export async function parquetFileOf(
   // A column of that name would clash with the row position DuckDB adds; such files take the row path.
   if (!header || header.columns.some((c) => c.name === ROW)) return undefined;
   return { path, header };
+}
+
+/** The columns a dataset file stores (with their sensitive tags), read from its header alone. */
+export async function storedColumns(artifacts: ArtifactStore, ref: Pick<DatasetRef, 'uri'>): Promise<Column[]> {
+  const items = readDatasetValues(artifacts, ref);
+  try {
+    const first = await items.next();
+    return (first.value as DatasetHeader).columns;
+  } finally {
+    await items.return(undefined);
+  }
 }
 
 const ROW = 'file_row_number';

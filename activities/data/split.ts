@@ -1,12 +1,12 @@
 import { hashForReport } from '../common/keyed-hash';
 import { implement } from '../library';
 import type { Cell } from '../common/dataset/cells';
-import { loadColumns, readDatasetValues, writeDataset, type Column } from '../common/dataset/dataset';
+import { loadColumns, readDatasetValues, writeDataset } from '../common/dataset/dataset';
 import { invalidData } from '../common/failures';
 import { mulberry32 } from '../common/random';
 import type { DatasetRef } from '../refs';
 import type { StepContext } from '../library';
-import { parquetFileOf, writeRowsOf } from './dataset-file';
+import { parquetFileOf, storedColumns, writeRowsOf } from './dataset-file';
 import { splitDataset } from './steps';
 
 /**
@@ -125,17 +125,13 @@ export const splitImpl = implement(splitDataset, async (input, ctx) => {
     ])) as [DatasetRef, DatasetRef];
   } else {
     // A version 1 dataset (JSON Lines) streams through twice more, once per output.
-    let columns: Column[] = [];
     async function* part(wantTest: 0 | 1): AsyncGenerator<Cell[]> {
       let i = 0;
       for await (const item of readDatasetValues(ctx.artifacts, dataset)) {
-        if (!Array.isArray(item)) columns = item.columns;
-        else if (isTest[i++] === wantTest) yield item;
+        if (Array.isArray(item) && isTest[i++] === wantTest) yield item;
       }
     }
-    const header = readDatasetValues(ctx.artifacts, dataset);
-    columns = ((await header.next()).value as { columns: Column[] }).columns;
-    await header.return(undefined);
+    const columns = await storedColumns(ctx.artifacts, dataset);
     train = await writeDataset(ctx.artifacts, columns, part(0));
     test = await writeDataset(ctx.artifacts, columns, part(1));
   }

@@ -36,6 +36,19 @@ describe('data.threshold', () => {
     assert.ok(rows.every((r) => !('wage' in r)));
   });
 
+  it('writes the same bytes as the labelled rows written one by one', async () => {
+    const dataset = await wages();
+    const out = await thresholdLabelImpl.run({ dataset, ...label, threshold: 0.1 + 7.6 }, ctx);
+    const { columns, rows } = await loadDataset(ctx.artifacts, dataset);
+    const kept = columns.filter((c) => c.name !== 'wage');
+    const expected = await writeDataset(
+      ctx.artifacts,
+      [...kept, { name: 'pay', type: 'string' }],
+      rows.map((r) => [...kept.map((c) => r[c.name]!), (r.wage as number) > 0.1 + 7.6 ? 'high' : 'low']),
+    );
+    assert.equal(out.dataset.sha256, expected.sha256);
+  });
+
   it('uses a declared threshold, with rows at the threshold in the lower class', async () => {
     const dataset = await writeDataset(
       ctx.artifacts,
