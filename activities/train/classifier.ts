@@ -58,10 +58,15 @@ export function solverOf(architecture: 'logistic' | 'mlp', solver: 'lbfgs' | 'sg
 }
 
 export const trainClassifierImpl = implement(trainClassifier, async (input, ctx) => {
-  const { label, architecture, epochs, learningRate, batchSize, seed } = input;
+  const { label, architecture, epochs, learningRate, seed } = input;
   const l2 = input.l2 ?? 0;
   const hidden = hiddenLayers(architecture, input.hidden);
   const solver = solverOf(architecture, input.solver);
+  if (solver === 'lbfgs' && input.earlyStopping !== undefined && input.earlyStopping !== false)
+    throw invalidData(
+      `earlyStopping is for gradient descent; logistic regression by L-BFGS runs to convergence (epochs = its most iterations): drop earlyStopping, or use solver 'sgd'`,
+      { option: 'earlyStopping', solver },
+    );
 
   const { spec, rows, features } = await loadTrainingData(ctx, input);
   const classes = classesOf(rows, label, input.positiveClass);
@@ -77,16 +82,28 @@ export const trainClassifierImpl = implement(trainClassifier, async (input, ctx)
     else targets[i * outputs + k] = 1;
   });
 
+  const yTrue = rows.map((row) => index.get(categoryOf(row[label]!))!);
   const data = { features, targets, rows: rows.length };
-  const { layers, reference, backend, seconds } =
+  const { layers, reference, backend, seconds, record } =
     solver === 'lbfgs'
-      ? await trainLogistic(ctx, data, { inputs: width, outputs, l2, maxIterations: epochs, describe: { task } })
+      ? {
+          ...(await trainLogistic(ctx, data, {
+            inputs: width,
+            outputs,
+            l2,
+            maxIterations: epochs,
+            describe: { task },
+          })),
+          record: undefined,
+        }
       : await trainDense(
           ctx,
-          data,
+          { ...data, strata: yTrue },
           { inputs: width, hidden, outputs, learningRate, l2, seed },
-          { epochs, batchSize, describe: { task, architecture } },
+          { epochs, batchSize: input.batchSize, earlyStopping: input.earlyStopping, describe: { task, architecture } },
         );
+  // The batch size the fit used (or, for L-BFGS, which ignores it, the one given).
+  const batchSize = record?.batchSize ?? input.batchSize ?? rows.length;
 
   const model: ModelSpec = {
     kind: 'kiln.model',
@@ -111,7 +128,6 @@ export const trainClassifierImpl = implement(trainClassifier, async (input, ctx)
   });
   checkParity(drift);
 
-  const yTrue = rows.map((row) => index.get(categoryOf(row[label]!))!);
   const predicted = proba.map((p) => (task === 'binary' ? (p[1]! >= DEFAULT_THRESHOLD ? 1 : 0) : argmax(p)));
   const correct = predicted.reduce((sum, k, i) => sum + (k === yTrue[i] ? 1 : 0), 0);
   const loss =
@@ -128,5 +144,6 @@ export const trainClassifierImpl = implement(trainClassifier, async (input, ctx)
     model: modelRef.parse({ kind: 'model', ...stored, task, architecture, label, classes, backend }),
     trainMetrics: { loss, accuracy: correct / rows.length },
     backend,
+    ...(record && { training: record }),
   };
 });

@@ -10,6 +10,8 @@ import { runOffThread } from '../common/compute-pool';
 import type { FitInput, FitOutput } from './fit-thread';
 import type { DenseLayer } from '../common/model/model';
 import type { NetworkConfig } from './network';
+import { defaultBatchSize } from './batch-size';
+import { resolveEarlyStopping, validationRows, type EarlyStoppingOption } from './early-stopping';
 
 // What the classifier and the regressor share: reading the training rows through the fitted
 // transform, and training dense layers on TensorFlow.js (off the event loop) with heartbeats and cancellation.
@@ -85,25 +87,70 @@ export interface DenseTraining {
   seconds: number;
 }
 
+/** How a gradient-descent fit ran, as the step reports it. */
+export interface GradientDescentRecord {
+  batchSize: number;
+  epochsRun: number;
+  earlyStopping?: { validationRows: number; bestEpoch: number; validationLoss: number };
+}
+
+export interface DenseFit extends DenseTraining {
+  record: GradientDescentRecord;
+}
+
 /**
  * Trains dense layers on features and targets on a compute-pool thread, heartbeating each epoch
- * and every second between; a cancelled activity ends the thread.
+ * and every second between; a cancelled activity ends the thread. The batch size is the given
+ * one or `defaultBatchSize` of the rows; early stopping follows `resolveEarlyStopping`, holding
+ * out rows drawn by the seed, stratified by `strata` (a classifier's class of each row).
  */
 export async function trainDense(
   ctx: StepContext,
-  data: { features: Float32Array; targets: Float32Array; rows: number },
+  data: { features: Float32Array; targets: Float32Array; rows: number; strata?: ArrayLike<number> },
   config: NetworkConfig,
-  fit: { epochs: number; batchSize: number; describe?: Record<string, unknown> },
-): Promise<DenseTraining> {
-  ctx.log('training', { rows: data.rows, width: config.inputs, hidden: config.hidden, ...fit.describe });
-  const { skipped, ...trained } = await runOffThread<FitInput, FitOutput>(
+  fit: {
+    epochs: number;
+    batchSize: number | undefined;
+    earlyStopping: EarlyStoppingOption;
+    describe?: Record<string, unknown>;
+  },
+): Promise<DenseFit> {
+  const { features, targets, rows } = data;
+  const batchSize = fit.batchSize ?? defaultBatchSize(rows);
+  const stopping = resolveEarlyStopping(fit.earlyStopping, rows);
+  const held = stopping && validationRows(rows, stopping.validationFraction, config.seed, data.strata);
+  ctx.log('training', {
+    rows,
+    width: config.inputs,
+    hidden: config.hidden,
+    batchSize,
+    ...(held && { validationRows: held.length, patience: stopping.patience }),
+    ...fit.describe,
+  });
+  const { skipped, epochsRun, bestEpoch, validationLoss, ...trained } = await runOffThread<FitInput, FitOutput>(
     new URL('./fit-thread.ts', import.meta.url),
     'fitDense',
-    { ...data, config, epochs: fit.epochs, batchSize: fit.batchSize },
+    {
+      features,
+      targets,
+      rows,
+      config,
+      epochs: fit.epochs,
+      batchSize,
+      ...(held && { validation: { rows: held, patience: stopping.patience, minDelta: stopping.minDelta } }),
+    },
     { signal: ctx.signal, heartbeat: (details) => ctx.heartbeat(details) },
   );
   if (skipped.length > 0) ctx.log('TensorFlow.js backends skipped', { backend: trained.backend, skipped });
-  return trained;
+  const record: GradientDescentRecord = {
+    batchSize,
+    epochsRun,
+    ...(held &&
+      bestEpoch !== undefined &&
+      validationLoss !== undefined && { earlyStopping: { validationRows: held.length, bestEpoch, validationLoss } }),
+  };
+  if (record.earlyStopping) ctx.log('early stopping', { ...record.earlyStopping, epochsRun, epochs: fit.epochs });
+  return { ...trained, record };
 }
 
 /** Fails loudly when the stored model's predictions drift from the trained network's. */

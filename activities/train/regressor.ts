@@ -34,7 +34,7 @@ function unstandardize(layer: DenseLayer, target: { mean: number; std: number })
 }
 
 export const trainRegressorImpl = implement(trainRegressor, async (input, ctx) => {
-  const { label, architecture, epochs, learningRate, batchSize, seed } = input;
+  const { label, architecture, epochs, learningRate, seed } = input;
   const l2 = input.l2 ?? 0;
   const hidden = hiddenLayers(architecture, input.hidden);
   const { spec, columns, rows, features } = await loadTrainingData(ctx, input);
@@ -56,8 +56,14 @@ export const trainRegressorImpl = implement(trainRegressor, async (input, ctx) =
     ctx,
     { features, targets: Float32Array.from(y, (v) => (v - mean) / std), rows: rows.length },
     { inputs: width, hidden, outputs: 1, head: 'linear', learningRate, l2, seed },
-    { epochs, batchSize, describe: { task: 'regression', architecture, target } },
+    {
+      epochs,
+      batchSize: input.batchSize,
+      earlyStopping: input.earlyStopping,
+      describe: { task: 'regression', architecture, target },
+    },
   );
+  const { batchSize } = trained.record;
   const layers = [...trained.layers.slice(0, -1), unstandardize(trained.layers.at(-1)!, target)];
   const { backend } = trained;
   const model: ModelSpec = {
@@ -90,5 +96,6 @@ export const trainRegressorImpl = implement(trainRegressor, async (input, ctx) =
     model: modelRef.parse({ kind: 'model', ...stored, task: 'regression', architecture, label, classes: [], backend }),
     trainMetrics,
     backend,
+    training: trained.record,
   };
 });
