@@ -11,6 +11,7 @@ import { startPostgres } from '../../store/postgres-server';
 import { register, trainCreditModel } from '../../test/serving/credit-model';
 import { startNats } from '../../test/support/nats';
 import { testContext } from '../../test/support/step-context';
+import { treeCpuMs } from './cpu';
 
 // The stream benchmark on loopback: one nats-server (JetStream, file storage), this process
 // publishing German credit rows as events and timing each answer, and the consumer in a process of
@@ -168,13 +169,21 @@ async function measure(from: string, to: string, n: number, perSecond?: number) 
 
 const results: Record<
   string,
-  { saturated: Awaited<ReturnType<typeof measure>>; paced: Awaited<ReturnType<typeof measure>>; counts: string }
+  {
+    saturated: Awaited<ReturnType<typeof measure>>;
+    paced: Awaited<ReturnType<typeof measure>>;
+    counts: string;
+    /** CPU ms per event of every process of the run over the saturated run. */
+    systemCpu: number;
+  }
 > = {};
 try {
   for (const mode of modes) {
     const { child, out } = await startConsumer(mode, `bench.${mode}.in`, `bench.${mode}.out`);
     try {
+      const cpuBefore = treeCpuMs();
       const saturated = await measure(`bench.${mode}.in`, `bench.${mode}.out`, saturatedEvents);
+      const systemCpuMs = treeCpuMs() - cpuBefore;
       // The paced run reads a stream of its own from sequence 1: a second consumer process.
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
@@ -184,6 +193,7 @@ try {
         results[mode] = {
           saturated,
           paced: result,
+          systemCpu: systemCpuMs / saturatedEvents,
           counts: out()
             .split('\n')
             .filter((l) => l.startsWith('{'))
@@ -199,10 +209,17 @@ try {
     const r = results[mode]!;
     console.log(
       `${mode.padEnd(6)} ${r.saturated.eventsPerSecond.toFixed(0).padStart(7)} events/s (p50 ${r.saturated.p50.toFixed(1)} ms, p99 ${r.saturated.p99.toFixed(1)} ms saturated); ` +
-        `at ${rate}/s: p50 ${r.paced.p50.toFixed(2)} ms, p99 ${r.paced.p99.toFixed(2)} ms  ${r.counts}`,
+        `at ${rate}/s: p50 ${r.paced.p50.toFixed(2)} ms, p99 ${r.paced.p99.toFixed(2)} ms; ` +
+        `all processes ${r.systemCpu.toFixed(3)} CPU ms/event  ${r.counts}`,
     );
   }
   const { kiln, floor } = results;
+  // On idle cores a run is bound by the CPU all its processes spend per event (or one process's core).
+  if (kiln && floor)
+    console.log(
+      `CPU per event of all processes: kiln ${(kiln.systemCpu / floor.systemCpu).toFixed(2)}× the floor's, so on idle cores ` +
+        `kiln would reach about ${((floor.systemCpu / kiln.systemCpu) * 100).toFixed(0)}% of the floor's events/s`,
+    );
   const share =
     kiln && floor ? `${((kiln.saturated.eventsPerSecond / floor.saturated.eventsPerSecond) * 100).toFixed(0)}%` : 'n/a';
   console.log(
