@@ -28,6 +28,7 @@ const BATCH_ROWS = 65_536;
 
 const isNumeric = (c: Column) => c.type === 'number' || c.type === 'integer';
 
+/** Column buffers of a batch being filled; each full batch is handed over and new buffers begin. */
 class Batches {
   private values: ColumnValues[] = [];
   filled = 0;

@@ -110,22 +110,23 @@ async function phase(name: string) {
   console.log(JSON.stringify({ phase: name, seconds: elapsed, maxRssKiB: process.resourceUsage().maxRSS, result }));
 }
 
+if (args.child === 'generate') {
+  const since = performance.now();
+  const ref = await generate(new ArtifactStore(store));
+  writeFileSync(refFile, JSON.stringify(ref));
+  console.log(`generated ${rows} rows in ${seconds(since).toFixed(1)} s (${ref.sha256.slice(0, 12)})`);
+  process.exit(0);
+}
 if (args.child) {
   await phase(args.child);
   process.exit(0);
 }
 
-mkdirSync(args.dir, { recursive: true });
-if (!existsSync(refFile)) {
-  const since = performance.now();
-  const ref = await generate(new ArtifactStore(store));
-  writeFileSync(refFile, JSON.stringify(ref));
-  console.log(`generated ${rows} rows in ${seconds(since).toFixed(1)} s (${ref.sha256.slice(0, 12)})`);
-}
-console.log(`rows ${rows}; ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(2)}`);
+// Linux hands a child the parent's peak RSS at fork (ru_maxrss survives exec): this process
+// stays small and generates the data in a child too, so that each phase's peak is its own.
 const self = fileURLToPath(import.meta.url);
-for (const name of args.phases.split(',')) {
-  const out = execFileSync(
+const child = (name: string) =>
+  execFileSync(
     process.execPath,
     ['--import', 'tsx', self, '--rows', String(rows), '--dir', args.dir, '--child', name],
     {
@@ -133,7 +134,11 @@ for (const name of args.phases.split(',')) {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
-  const line = out.trim().split('\n').at(-1)!;
+mkdirSync(args.dir, { recursive: true });
+if (!existsSync(refFile)) process.stdout.write(child('generate'));
+console.log(`rows ${rows}; ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(2)}`);
+for (const name of args.phases.split(',')) {
+  const line = child(name).trim().split('\n').at(-1)!;
   const r = JSON.parse(line) as { seconds: number; maxRssKiB: number; result: string };
   console.log(
     `${name.padEnd(13)} ${r.seconds.toFixed(2).padStart(7)} s  ${Math.round(rows / r.seconds)
