@@ -1,10 +1,9 @@
-import { streamRows } from '../common/dataset/dataset';
 import { invalidData } from '../common/failures';
-import { categoryOf, TransformInputError } from '../common/model/transform';
+import { categoryOf } from '../common/model/transform';
 import { implement } from '../library';
 import { reportRef } from '../refs';
 import { loadModel } from '../common/model/model';
-import { predictProba } from '../common/model/predict';
+import { cellAt, predictBatch, readModelColumns, RowInputError } from '../common/model/scored-rows';
 import { binaryIntervals, multiclassIntervals, type BootstrapIntervals } from '../common/metrics/bootstrap';
 import { calibration } from '../common/metrics/calibration';
 import {
@@ -112,40 +111,60 @@ export const evaluateClassifierImpl = implement(evaluateClassifier, async (input
     );
   }
   const index = new Map(classes.map((c, i) => [c, i]));
+  const data = await readModelColumns(ctx.artifacts, model, dataset, [label]);
+  const labelColumn = data.values.get(label)!;
   const yTrue: number[] = [];
-  const proba: number[][] = [];
-  for await (const row of streamRows(ctx.artifacts, dataset)) {
-    const value = row[label];
-    const n = yTrue.length + 1;
-    if (value === null || value === undefined)
-      throw invalidData(`row ${n} has no value for the label '${label}'`, { label, row: n });
+  // Rows are judged in order, as one pass row by row would: a bad label stops before its row is scored.
+  let labelFailure: Error | undefined;
+  for (let r = 0; r < data.rows; r++) {
+    const value = cellAt(labelColumn, r);
+    const n = r + 1;
+    if (value === null) {
+      labelFailure = invalidData(`row ${n} has no value for the label '${label}'`, { label, row: n });
+      break;
+    }
     const k = index.get(categoryOf(value));
     if (k === undefined) {
-      throw invalidData(
+      labelFailure = invalidData(
         `row ${n} has the class '${categoryOf(value)}', which the model was not trained on (classes: ${classes.join(', ')})`,
         { label, row: n, class: categoryOf(value) },
       );
+      break;
     }
-    try {
-      const p = predictProba(model, [row])[0]!;
-      const bad = p.findIndex((v) => !(v >= 0 && v <= 1));
-      if (bad >= 0) {
+    yTrue.push(k);
+  }
+  const width = model.task === 'binary' ? 2 : classes.length;
+  const probs = new Float64Array(yTrue.length * width);
+  const check = (p: Float64Array, first: number) => {
+    for (let at = 0; at < p.length; at++) {
+      const v = p[at]!;
+      if (!(v >= 0 && v <= 1)) {
+        const n = first + Math.floor(at / width) + 1;
         throw invalidData(
-          `row ${n}: the model gives class '${classes[bad]}' the probability ${p[bad]}, not one in [0, 1]; the model is broken (diverged training?) and cannot be evaluated`,
+          `row ${n}: the model gives class '${classes[at % width]}' the probability ${v}, not one in [0, 1]; the model is broken (diverged training?) and cannot be evaluated`,
           { row: n },
         );
       }
-      proba.push(p);
-    } catch (error) {
-      if (error instanceof TransformInputError)
-        throw invalidData(`row ${n}: ${error.message}`, { row: n, feature: error.feature });
-      throw error;
     }
-    yTrue.push(k);
-    if (n % PROGRESS_EVERY === 0) ctx.heartbeat({ rows: n, of: dataset.rows });
+    probs.set(p, first * width);
+  };
+  for (let start = 0; start < yTrue.length; start += PROGRESS_EVERY) {
+    const end = Math.min(yTrue.length, start + PROGRESS_EVERY);
+    try {
+      check(predictBatch(model, data.values, start, end), start);
+    } catch (error) {
+      if (!(error instanceof RowInputError)) throw error;
+      // The rows before the one the transform rejects are checked first, as in row order.
+      check(predictBatch(model, data.values, start, error.row), start);
+      const n = error.row + 1;
+      throw invalidData(`row ${n}: ${error.error.message}`, { row: n, feature: error.error.feature });
+    }
+    if (end % PROGRESS_EVERY === 0) ctx.heartbeat({ rows: end, of: dataset.rows });
   }
+  if (labelFailure) throw labelFailure;
   if (yTrue.length === 0) throw invalidData('the evaluation data has no rows', {});
-  const absent = classes.filter((_, k) => !yTrue.includes(k));
+  const seen = new Set(yTrue);
+  const absent = classes.filter((_, k) => !seen.has(k));
   if (absent.length > 0) {
     throw invalidData(
       `the evaluation data has no rows of class ${absent.map((c) => `'${c}'`).join(', ')}, so ROC AUC is undefined; use a larger or stratified test set`,
@@ -169,7 +188,7 @@ export const evaluateClassifierImpl = implement(evaluateClassifier, async (input
     dataset: { sha256: dataset.sha256, rows: yTrue.length },
   };
   if (model.task === 'binary') {
-    const scores = proba.map((p) => p[1]!);
+    const scores = Array.from(yTrue, (_, i) => probs[2 * i + 1]!);
     const { confusion: c, ...m } = binaryMetrics(yTrue, scores, DEFAULT_THRESHOLD);
     metrics = m;
     report = {
@@ -189,6 +208,7 @@ export const evaluateClassifierImpl = implement(evaluateClassifier, async (input
       confidence: binaryIntervals(yTrue, scores, DEFAULT_THRESHOLD, LOG_LOSS_EPS),
     };
   } else {
+    const proba = Array.from(yTrue, (_, i) => Array.from(probs.subarray(i * width, (i + 1) * width)));
     const { confusionMatrix, perClass, ...m } = multiclassMetrics(yTrue, proba);
     metrics = m;
     report = {

@@ -1,5 +1,5 @@
 import { isAbsent, type Cell } from '../common/dataset/cells';
-import type { Row } from '../common/dataset/dataset';
+import type { ColumnValues, Row } from '../common/dataset/dataset';
 import { invalidData } from '../common/failures';
 import { categoryOf } from '../common/model/transform';
 import { implement } from '../library';
@@ -7,7 +7,7 @@ import { reportRef, type DatasetRef } from '../refs';
 import { loadModel } from '../common/model/model';
 import { fairnessMetricValues, fairnessReport, type FairnessReport } from './fairness-report';
 import { metricReport, reportSubject, type ReportSubject } from './model-report';
-import { labelledRows, requireBinary, scoreRows } from '../common/model/scored-rows';
+import { cellAt, labelledColumns, requireBinary, scoreColumns } from '../common/model/scored-rows';
 import { definedOrZero, judgeStepGates } from '../common/gates/step-gates';
 import { evaluateFairness, type SensitiveGroups } from './steps';
 
@@ -34,6 +34,20 @@ const binLabels = (bins: readonly number[]): string[] => [
 /** The group name of every row: the column's values, or the groups a derivation assigns. */
 export function sensitiveValues(
   rows: readonly Row[],
+  sensitive: string | SensitiveGroups,
+  columns: DatasetRef['columns'],
+): string[] {
+  const column = typeof sensitive === 'string' ? sensitive : sensitive.column;
+  return sensitiveGroupsOf(
+    rows.map((row) => row[column] ?? null),
+    sensitive,
+    columns,
+  );
+}
+
+/** As `sensitiveValues`, from the sensitive column's values. */
+export function sensitiveGroupsOf(
+  values: ColumnValues,
   sensitive: string | SensitiveGroups,
   columns: DatasetRef['columns'],
 ): string[] {
@@ -79,16 +93,20 @@ export function sensitiveValues(
       return labels[b]!;
     };
   }
-  return rows.map((row, i) => group(row[column], i));
+  return Array.from({ length: values.length }, (_, i) => group(cellAt(values, i), i));
 }
 
 export const evaluateFairnessImpl = implement(evaluateFairness, async (input, ctx) => {
   const model = await loadModel(ctx.artifacts, input.model.uri);
   requireBinary(model, STEP);
-  const { rows, labels } = await labelledRows(ctx.artifacts, model, input.dataset, STEP);
-  const groups = sensitiveValues(rows, input.sensitive, input.dataset.columns);
-  const predicted = scoreRows(model, rows, STEP).map((p) => (p[1]! >= input.threshold ? 1 : 0));
-  ctx.heartbeat({ rows: rows.length });
+  const column = typeof input.sensitive === 'string' ? input.sensitive : input.sensitive.column;
+  const present = input.dataset.columns.some((c) => c.name === column);
+  const { data, labels } = await labelledColumns(ctx.artifacts, model, input.dataset, STEP, present ? [column] : []);
+  // An absent sensitive column is refused here, with the message that names the data's columns.
+  const groups = sensitiveGroupsOf(data.values.get(column) ?? [], input.sensitive, input.dataset.columns);
+  const proba = scoreColumns(model, data, STEP);
+  const predicted = Array.from(labels, (_, i) => (proba[2 * i + 1]! >= input.threshold ? 1 : 0));
+  ctx.heartbeat({ rows: data.rows });
   const report = await metricReport(STEP, () =>
     fairnessReport(labels, predicted, groups, input.reference === undefined ? {} : { reference: input.reference }),
   );
@@ -97,7 +115,7 @@ export const evaluateFairnessImpl = implement(evaluateFairness, async (input, ct
   const artifact: FairnessReportArtifact = {
     kind: 'kiln.fairness',
     version: 1,
-    ...reportSubject(input, model, rows.length),
+    ...reportSubject(input, model, data.rows),
     sensitive: input.sensitive,
     threshold: input.threshold,
     metrics: exact,
@@ -115,7 +133,7 @@ export const evaluateFairnessImpl = implement(evaluateFairness, async (input, ct
       truePositiveRateDifference: values.true_positive_rate_difference!,
       falsePositiveRateDifference: values.false_positive_rate_difference!,
       disparateImpactRatio: values.disparate_impact_ratio!,
-      rows: rows.length,
+      rows: data.rows,
     },
     selectionRate: Object.fromEntries(report.groups.map((g) => [g.group, g.selectionRate])),
     groupRows: Object.fromEntries(report.groups.map((g) => [g.group, g.count])),

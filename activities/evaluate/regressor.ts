@@ -1,11 +1,9 @@
-import { streamRows } from '../common/dataset/dataset';
 import { invalidData } from '../common/failures';
 import { quantile } from '../common/metrics/quantile';
-import { TransformInputError } from '../common/model/transform';
 import { implement } from '../library';
 import { reportRef } from '../refs';
 import { loadModel } from '../common/model/model';
-import { predictValues } from '../common/model/predict';
+import { cellAt, predictBatch, readModelColumns, RowInputError } from '../common/model/scored-rows';
 import { regressionMetrics, type RegressionMetrics } from '../common/metrics/regression';
 import { evaluateRegressor } from './steps';
 
@@ -76,27 +74,35 @@ export const evaluateRegressorImpl = implement(evaluateRegressor, async (input, 
       { label },
     );
   }
+  const data = await readModelColumns(ctx.artifacts, model, dataset, [label]);
+  const labelColumn = data.values.get(label)!;
   const actual: number[] = [];
-  const predicted: number[] = [];
-  for await (const row of streamRows(ctx.artifacts, dataset)) {
-    const value = row[label];
-    const n = actual.length + 1;
+  // Rows are judged in order, as one pass row by row would: a bad label stops before its row is scored.
+  let labelFailure: Error | undefined;
+  for (let r = 0; r < data.rows; r++) {
+    const value = cellAt(labelColumn, r);
     if (typeof value !== 'number' || !Number.isFinite(value)) {
-      throw invalidData(
-        `row ${n} has ${value === null || value === undefined ? 'no value' : `the value ${JSON.stringify(value)}`} for the label '${label}'; evaluation needs a number in every row`,
-        { label, row: n },
+      labelFailure = invalidData(
+        `row ${r + 1} has ${value === null ? 'no value' : `the value ${JSON.stringify(value)}`} for the label '${label}'; evaluation needs a number in every row`,
+        { label, row: r + 1 },
       );
-    }
-    try {
-      predicted.push(predictValues(model, [row])[0]!);
-    } catch (error) {
-      if (error instanceof TransformInputError)
-        throw invalidData(`row ${n}: ${error.message}`, { row: n, feature: error.feature });
-      throw error;
+      break;
     }
     actual.push(value);
-    if (n % PROGRESS_EVERY === 0) ctx.heartbeat({ rows: n, of: dataset.rows });
   }
+  const predicted: number[] = [];
+  for (let start = 0; start < actual.length; start += PROGRESS_EVERY) {
+    const end = Math.min(actual.length, start + PROGRESS_EVERY);
+    try {
+      for (const value of predictBatch(model, data.values, start, end)) predicted.push(value);
+    } catch (error) {
+      if (!(error instanceof RowInputError)) throw error;
+      const n = error.row + 1;
+      throw invalidData(`row ${n}: ${error.error.message}`, { row: n, feature: error.error.feature });
+    }
+    if (end % PROGRESS_EVERY === 0) ctx.heartbeat({ rows: end, of: dataset.rows });
+  }
+  if (labelFailure) throw labelFailure;
   if (actual.length === 0) throw invalidData('the evaluation data has no rows', {});
 
   const metrics = { ...regressionMetrics(actual, predicted), rows: actual.length };

@@ -9,7 +9,8 @@ import { FailureTypes } from '../../dsl/failures';
 import { NotFoundError } from '../../store/errors';
 import type { ArtifactStore } from '../artifacts/store';
 import type { Cell } from '../common/dataset/cells';
-import { streamRows } from '../common/dataset/dataset';
+import { loadColumns } from '../common/dataset/dataset';
+import { cellAt } from '../common/model/scored-rows';
 import { confinedPath } from '../common/data-roots';
 import { invalidData, requireStore } from '../common/failures';
 import { implement } from '../library';
@@ -66,9 +67,19 @@ async function writeCsv(artifacts: ArtifactStore, dataset: DatasetRef, path: str
     size += Buffer.byteLength(text);
     return text;
   };
-  async function* lines() {
-    yield line(dataset.columns.map((c) => c.name));
-    for await (const row of streamRows(artifacts, dataset)) yield line(dataset.columns.map((c) => row[c.name] ?? null));
+  const { values, rows } = await loadColumns(artifacts, dataset);
+  const columns = dataset.columns.map((c) => values.get(c.name)!);
+  // Lines go out in chunks: one write per row would dominate on millions of rows.
+  function* lines() {
+    let text = line(dataset.columns.map((c) => c.name));
+    for (let r = 0; r < rows; r++) {
+      text += line(columns.map((column) => cellAt(column, r)));
+      if (text.length >= 1 << 16) {
+        yield text;
+        text = '';
+      }
+    }
+    yield text;
   }
   try {
     await pipeline(lines(), createWriteStream(partial, { flags: 'wx', mode: 0o644 }));

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { streamRows } from '../common/dataset/dataset';
+import { loadColumns } from '../common/dataset/dataset';
+import { cellAt } from '../common/model/scored-rows';
 import { invalidData } from '../common/failures';
 import { failure, scrubber } from '../common/postgres-failures';
 import { checkAllowedHost, checkNotStore, checkStepUrl } from '../common/postgres-target';
@@ -167,8 +168,10 @@ export async function writeTable(
     ctx.heartbeat({ phase: 'table', rows });
     stopIfCancelled(ctx);
   };
-  for await (const row of streamRows(ctx.artifacts, dataset)) {
-    const values = [run, model.name, model.version, rows, ...dataset.columns.map((c) => row[c.name] ?? null)];
+  const data = await loadColumns(ctx.artifacts, dataset);
+  const source = dataset.columns.map((c) => data.values.get(c.name)!);
+  for (let r = 0; r < data.rows; r++) {
+    const values = [run, model.name, model.version, rows, ...source.map((column) => cellAt(column, r))];
     hashLine(values);
     batch.push(values);
     rows++;

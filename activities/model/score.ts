@@ -1,32 +1,36 @@
 import type { ArtifactStore } from '../artifacts/store';
 import type { Cell } from '../common/dataset/cells';
-import { streamRows, writeDataset, type Column, type Row } from '../common/dataset/dataset';
+import { readDatasetValues, writeDataset, type Column, type ColumnValues } from '../common/dataset/dataset';
 import { invalidData } from '../common/failures';
 import { argmax } from '../common/metrics/classification';
-import { TransformInputError } from '../common/model/transform';
+import { predictBatch, RowInputError } from '../common/model/scored-rows';
 import { implement, type StepContext } from '../library';
 import { buildOnnx, OnnxExportError, onnxSignatureOf, PROBABILITIES } from './onnx/build';
 import { createScorer, OnnxInputError, openOnnx, type OnnxScorer } from './onnx/session';
+import { onnxProbabilities } from './onnx-columns';
 import type { DatasetRef, ModelRef, OnnxRef } from '../refs';
 import { loadModel, type ModelSpec } from '../common/model/model';
-import { predictProba, predictValues } from '../common/model/predict';
 import { PREDICTION_COLUMN, probabilityColumn, scoreModel } from './steps';
 
 export { PREDICTION_COLUMN, probabilityColumn, scoreModel } from './steps';
 
 const STEP = 'model.score';
 /** Rows scored per batch, and between heartbeats. */
-export const SCORE_BATCH = 1000;
+export const SCORE_BATCH = 8192;
 
-/** Scores batches of raw rows: class probabilities, or a regressor's value as a one-element row. */
+/** Scores batches of rows held as columns: class probabilities, or a regressor's value. */
 export interface BatchScorer {
   task: 'binary' | 'multiclass' | 'regression';
   /** Empty for a regressor. */
   classes: string[];
   /** The columns the model reads. */
   reads: string[];
-  /** `first` is the 0-based index of the batch's first row in the dataset, for error messages. */
-  score(rows: readonly Row[], first: number): Promise<number[][]>;
+  /**
+   * Outputs of rows [start, end) of the columns, row-major: probabilities (rows × classes), or one
+   * value per row for a regressor. `first` is the 0-based index of the columns' first row in the
+   * dataset, for error messages.
+   */
+  score(columns: ReadonlyMap<string, ColumnValues>, start: number, end: number, first: number): Promise<Float64Array>;
   close(): Promise<void>;
 }
 
@@ -36,27 +40,23 @@ const rowError = (row: number, column: string, message: string) =>
     { row, column },
   );
 
-/** The model's own transform and forward pass, row by row, as training and evaluation run it. */
+/** The model's own transform and forward pass, as training and evaluation run it. */
 function kilnScorer(model: ModelSpec): BatchScorer {
-  const predict =
-    model.task === 'regression'
-      ? (row: Row) => [predictValues(model, [row])[0]!]
-      : (row: Row) => predictProba(model, [row])[0]!;
   return {
     task: model.task,
     classes: model.classes,
     reads: model.transform.spec.features.map((f) => f.name),
-    score: async (rows, first) =>
-      rows.map((row, i) => {
-        try {
-          return predict(row);
-        } catch (error) {
-          if (error instanceof TransformInputError) {
-            throw rowError(first + i + 1, error.feature, error.message.slice(`feature '${error.feature}': `.length));
-          }
-          throw error;
+    score: async (columns, start, end, first) => {
+      try {
+        return predictBatch(model, columns, start, end);
+      } catch (error) {
+        if (error instanceof RowInputError) {
+          const { feature, message } = error.error;
+          throw rowError(first + error.row + 1, feature, message.slice(`feature '${feature}': `.length));
         }
-      }),
+        throw error;
+      }
+    },
     close: async () => {},
   };
 }
@@ -66,12 +66,16 @@ function onnxBatchScorer(scorer: OnnxScorer, classes: string[]): BatchScorer {
     task: classes.length === 2 ? 'binary' : 'multiclass',
     classes,
     reads: scorer.signature.inputs.map((i) => i.name),
-    async score(rows, first) {
+    async score(columns, start, end, first) {
       try {
-        return await scorer.predictProba(rows);
+        return await onnxProbabilities(scorer, columns, start, end);
       } catch (error) {
         if (error instanceof OnnxInputError) {
-          throw rowError(first + error.row + 1, error.input, error.message.replace(/^input '.*?', row \d+: /s, ''));
+          throw rowError(
+            first + start + error.row + 1,
+            error.input,
+            error.message.replace(/^input '.*?', row \d+: /s, ''),
+          );
         }
         throw error;
       }
@@ -130,16 +134,45 @@ export async function openScorer(
   return engine === 'kiln' ? kilnScorer(spec) : exportedScorer(spec, model.uri);
 }
 
-async function* batches(rows: AsyncIterable<Row>, size: number): AsyncGenerator<Row[]> {
-  let batch: Row[] = [];
-  for await (const row of rows) {
-    batch.push(row);
+/**
+ * A dataset's rows in batches: each row as an array in the dataset's column order (fresh, so it
+ * may be extended), and the columns the model reads of the batch. Numbers of a version 2 dataset
+ * come as a Float64Array; a version 1 dataset's cells stay as its JSON held them, so a value of
+ * the wrong type reaches the model, which names it.
+ */
+async function* rowBatches(
+  artifacts: ArtifactStore,
+  dataset: DatasetRef,
+  reads: readonly string[],
+  size: number,
+): AsyncGenerator<{ rows: Cell[][]; columns: Map<string, ColumnValues> }> {
+  let order: (row: Cell[]) => Cell[] = (row) => row;
+  let take: Array<(rows: Cell[][]) => ColumnValues> = [];
+  let batch: Cell[][] = [];
+  const columns = (rows: Cell[][]) => new Map(reads.map((name, j) => [name, take[j]!(rows)]));
+  for await (const item of readDatasetValues(artifacts, dataset)) {
+    if (!Array.isArray(item)) {
+      const at = new Map(item.columns.map((c, i) => [c.name, i]));
+      const positions = dataset.columns.map((c) => at.get(c.name) ?? -1);
+      if (positions.some((p, i) => p !== i) || item.columns.length !== positions.length)
+        order = (row) => positions.map((p) => row[p] ?? null);
+      // Indices into the rows as reordered: the reference's column order.
+      take = reads.map((name) => {
+        const i = dataset.columns.findIndex((c) => c.name === name);
+        const type = item.columns[positions[i] ?? -1]?.type;
+        return item.version === 2 && (type === 'number' || type === 'integer')
+          ? (rows) => Float64Array.from(rows, (row) => (row[i] as number | null) ?? Number.NaN)
+          : (rows) => rows.map((row) => row[i] ?? null);
+      });
+      continue;
+    }
+    batch.push(order(item));
     if (batch.length === size) {
-      yield batch;
+      yield { rows: batch, columns: columns(batch) };
       batch = [];
     }
   }
-  if (batch.length > 0) yield batch;
+  if (batch.length > 0) yield { rows: batch, columns: columns(batch) };
 }
 
 /** What a scoring run reports: the scored dataset and how many rows went to each class. */
@@ -179,25 +212,27 @@ export async function scoreDataset(
         { clash },
       );
     }
-    const predicted = (p: number[]): Cell =>
-      task === 'regression' ? p[0]! : task === 'binary' ? classes[p[1]! >= threshold ? 1 : 0]! : classes[argmax(p)]!;
+    const width = classes.length;
     const byClass = new Map(classes.map((cls) => [cls, 0]));
     let scored = 0;
     async function* rows(): AsyncGenerator<Cell[]> {
-      for await (const batch of batches(streamRows(ctx.artifacts, dataset), SCORE_BATCH)) {
+      for await (const batch of rowBatches(ctx.artifacts, dataset, scorer.reads, SCORE_BATCH)) {
         ctx.signal.throwIfAborted();
-        const outputs = await scorer.score(batch, scored);
-        for (let i = 0; i < batch.length; i++) {
-          const p = outputs[i]!;
-          const prediction = predicted(p);
-          if (task !== 'regression') byClass.set(prediction as string, byClass.get(prediction as string)! + 1);
-          yield [
-            ...dataset.columns.map((c) => batch[i]![c.name] ?? null),
-            prediction,
-            ...(task === 'regression' ? [] : p),
-          ];
+        const outputs = await scorer.score(batch.columns, 0, batch.rows.length, scored);
+        for (let r = 0; r < batch.rows.length; r++) {
+          const row = batch.rows[r]!;
+          if (task === 'regression') {
+            row.push(outputs[r]!);
+            yield row;
+            continue;
+          }
+          const p = outputs.subarray(r * width, (r + 1) * width);
+          const cls = task === 'binary' ? classes[p[1]! >= threshold ? 1 : 0]! : classes[argmax(Array.from(p))]!;
+          byClass.set(cls, byClass.get(cls)! + 1);
+          row.push(cls, ...p);
+          yield row;
         }
-        scored += batch.length;
+        scored += batch.rows.length;
         ctx.heartbeat({ rows: scored, of: dataset.rows });
       }
     }

@@ -4,7 +4,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { readCsvImpl } from '../../../activities/data/read-csv';
 import { splitImpl } from '../../../activities/data/split';
 import { testContext } from '../../support/step-context';
-import { writeDataset } from '../../../activities/common/dataset/dataset';
+import { writeDataset, type Row } from '../../../activities/common/dataset/dataset';
+import { writeVersion1Dataset } from '../../support/version1-dataset';
 import { fitFeaturesImpl } from '../../../activities/features/fit';
 import { trainClassifierImpl } from '../../../activities/train/classifier';
 import { checkGatesImpl } from '../../../activities/validate/gates';
@@ -161,6 +162,29 @@ describe('evaluate.classifier', () => {
       [4, 'b'],
     ]);
     await assert.rejects(evaluateClassifierImpl.run({ model: trained, dataset: partial }, ctx), /no rows of class 'c'/);
+  });
+
+  it('names the first bad row, whether its label or a feature is what is wrong', async () => {
+    const trained = await model(train3);
+    const good = Array.from({ length: 60_000 }, (_, i): Row => ({ x: (i % 3) * 4, y: ['a', 'b', 'c'][i % 3]! }));
+    const labelFirst = good.map((r, i) => (i === 51_000 ? { ...r, y: 'z' } : i === 52_000 ? { ...r, x: 'far' } : r));
+    const featureFirst = good.map((r, i) => (i === 51_000 ? { ...r, x: 'far' } : i === 52_000 ? { ...r, y: null } : r));
+    const fails = (pattern: RegExp) => (error: unknown) =>
+      error instanceof ApplicationFailure && error.type === 'InvalidData' && pattern.test(error.message);
+    await assert.rejects(
+      evaluateClassifierImpl.run(
+        { model: trained, dataset: await writeVersion1Dataset(ctx.artifacts, columns, labelFirst) },
+        ctx,
+      ),
+      fails(/^row 51001 has the class 'z'/),
+    );
+    await assert.rejects(
+      evaluateClassifierImpl.run(
+        { model: trained, dataset: await writeVersion1Dataset(ctx.artifacts, columns, featureFirst) },
+        ctx,
+      ),
+      fails(/^row 51001: feature 'x': expected a number, got "far"/),
+    );
   });
 });
 

@@ -135,6 +135,18 @@ describe('model.score on the German credit holdout', () => {
     }
   });
 
+  it('names the row of a rejected value far past the first batch of rows, with either engine', async () => {
+    const many = Array.from({ length: 20_000 }, (_, i) => rows[i % rows.length]!);
+    const broken = many.map((r, i) => (i === 17_321 ? { ...r, age: 'old' } : r));
+    const dataset = await writeVersion1Dataset(ctx.artifacts, holdout.columns, broken);
+    for (const engine of ['kiln', 'onnx'] as const) {
+      await assert.rejects(
+        run(ctx, { model, dataset, engine }),
+        invalid(/model\.score: row 17322, column 'age': expected a number, got "old"/),
+      );
+    }
+  });
+
   it('refuses a dataset without a column the model reads, and an ONNX graph with engine kiln', async () => {
     const without = await writeDataset(
       ctx.artifacts,

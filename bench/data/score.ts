@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ArtifactStore } from '../../activities/artifacts/store';
+import { loadColumns, writeColumns, type ColumnValues } from '../../activities/common/dataset/dataset';
+import { mulberry32 } from '../../activities/common/random';
+import { readCsvImpl } from '../../activities/data/read-csv';
+import { splitImpl } from '../../activities/data/split';
+import { evaluateClassifierImpl } from '../../activities/evaluate/classifier';
+import { evaluateClassifier } from '../../activities/evaluate/steps';
+import { fitFeaturesImpl } from '../../activities/features/fit';
+import type { StepContext } from '../../activities/library';
+import { scoreModelImpl } from '../../activities/model/score';
+import { scoreModel } from '../../activities/model/steps';
+import type { DatasetRef, ModelRef } from '../../activities/refs';
+import { trainClassifierImpl } from '../../activities/train/classifier';
+
+// Scoring and evaluating a large dataset of German credit's columns (its rows resampled) with a
+// model trained on German credit. Each phase runs in its own process so that peak RSS is its own.
+// Usage:
+//   tsx bench/data/score.ts prepare [rows=1000000]    trains the model, writes the dataset (once)
+//   tsx bench/data/score.ts score|onnx|evaluate        times one phase on what prepare wrote
+// KILN_BENCH_DIR (default /tmp/kiln-bench-score) holds the artifact store between runs.
+
+const dir = process.env.KILN_BENCH_DIR ?? '/tmp/kiln-bench-score';
+const refsFile = join(dir, 'refs.json');
+
+function context(): StepContext {
+  return {
+    artifacts: new ArtifactStore(join(dir, 'artifacts')),
+    heartbeat: () => {},
+    signal: new AbortController().signal,
+    log: () => {},
+    run: { workflowId: 'bench', runId: 'bench', pipeline: 'bench', node: 'step' },
+    readFrom: () => {},
+  };
+}
+
+async function prepare(rows: number): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const ctx = context();
+  const raw = await readCsvImpl.run({ path: 'examples/data/german-credit.csv', label: 'class' }, ctx);
+  const split = await splitImpl.run({ dataset: raw.dataset, testFraction: 0.2, seed: 7, stratifyBy: 'class' }, ctx);
+  const { transform } = await fitFeaturesImpl.run({ dataset: split.train, label: 'class' }, ctx);
+  const { model } = await trainClassifierImpl.run(
+    {
+      train: split.train,
+      transform,
+      label: 'class',
+      positiveClass: 'bad',
+      architecture: 'mlp',
+      hidden: [16, 8],
+      epochs: 40,
+      learningRate: 0.01,
+      batchSize: 64,
+      l2: 0.001,
+      seed: 7,
+    },
+    ctx,
+  );
+  const source = await loadColumns(ctx.artifacts, raw.dataset);
+  const random = mulberry32(11);
+  const picks = Uint32Array.from({ length: rows }, () => Math.floor(random() * source.rows));
+  const values = source.columns.map((c): ColumnValues => {
+    const from = source.values.get(c.name)!;
+    return from instanceof Float64Array
+      ? Float64Array.from(picks, (i) => from[i]!)
+      : Array.from(picks, (i) => from[i]!);
+  });
+  const dataset = await writeColumns(ctx.artifacts, source.columns, values, rows);
+  await writeFile(refsFile, JSON.stringify({ model, dataset, holdout: split.test }));
+  console.log(`prepared ${rows} rows in ${dir}: dataset ${dataset.sha256}`);
+}
+
+async function phase(name: string): Promise<void> {
+  const ctx = context();
+  const { model, dataset, holdout } = JSON.parse(await readFile(refsFile, 'utf8')) as {
+    model: ModelRef;
+    dataset: DatasetRef;
+    holdout: DatasetRef;
+  };
+  const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+  // The German credit holdout first: its outputs' hashes are the ones to compare across versions.
+  const small = async (target: DatasetRef) =>
+    name === 'evaluate'
+      ? await evaluateClassifierImpl
+          .run(evaluateClassifier.input.parse({ model, dataset: target }), ctx)
+          .then((out) => ({
+            hash: out.report.sha256,
+            metrics: sha(JSON.stringify(out.metrics)),
+          }))
+      : await scoreModelImpl
+          .run(scoreModel.input.parse({ model, dataset: target, engine: name === 'onnx' ? 'onnx' : 'kiln' }), ctx)
+          .then((out) => ({ hash: out.predictions.sha256, metrics: sha(JSON.stringify(out.summary)) }));
+  const onHoldout = await small(holdout);
+  const started = process.hrtime.bigint();
+  const onLarge = await small(dataset);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const peak = process.resourceUsage().maxRSS / 1024;
+  console.log(
+    `${name}: ${dataset.rows} rows in ${seconds.toFixed(2)} s, ${Math.round(dataset.rows / seconds)} rows/s, peak RSS ${peak.toFixed(0)} MiB`,
+  );
+  console.log(`  holdout output ${onHoldout.hash} (summary/metrics ${onHoldout.metrics.slice(0, 16)})`);
+  console.log(`  large output   ${onLarge.hash} (summary/metrics ${onLarge.metrics.slice(0, 16)})`);
+}
+
+const [command = 'score', arg] = process.argv.slice(2);
+if (command === 'prepare') await prepare(Number(arg ?? 1_000_000));
+else await phase(command);
