@@ -6,7 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FailureTypes } from '../../dsl/failures';
 import { NonFiniteFitError, TransformFitError, TransformFitter } from './fitter';
 import { transformWidth, type TransformSpec } from '../common/model/transform';
-import { columnBatches } from './column-batches';
+import { columnBatches } from '../common/dataset/dataset';
 
 const PROGRESS_EVERY = 50_000;
 

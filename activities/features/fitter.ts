@@ -1,6 +1,6 @@
 import type { Cell } from '../common/dataset/cells';
 import type { Column } from '../common/dataset/dataset';
-import type { ColumnBatch } from './column-batches';
+import type { ColumnBatch } from '../common/dataset/dataset';
 import {
   categoryOf,
   increasingInFloat32,

@@ -4,8 +4,9 @@ import { datasetRef, type ColumnType, type DatasetRef } from '../../refs';
 import type { Cell } from './cells';
 import { duckdbConnection, withDuckdb } from './duckdb';
 import {
+  ColumnBuffers,
   PARQUET_MAGIC,
-  parquetColumns,
+  parquetColumnBatches,
   parquetRows,
   readParquetHeader,
   writeParquetColumns,
@@ -185,41 +186,107 @@ export async function writeColumns(
   return datasetRef.parse({ kind: 'dataset', ...stored, rows, columns: schema });
 }
 
+/** A batch of rows as columns, by column name (as `loadColumns` gives them). */
+export interface ColumnBatch {
+  rows: number;
+  values: ReadonlyMap<string, ColumnValues>;
+}
+
+/** Rows per batch: enough to make the per-batch cost vanish, small enough to stay a few MiB. */
+const BATCH_ROWS = 65_536;
+
+const pickColumns = (uri: string, columns: readonly Column[], names?: readonly string[]): Column[] =>
+  names
+    ? names.map((name) => {
+        const column = columns.find((c) => c.name === name);
+        if (!column) throw new DatasetFormatError(uri, `has no column '${name}'`);
+        return column;
+      })
+    : [...columns];
+
 /**
- * Reads a dataset column-wise: all its columns, or only those named (in that order). Version 1
- * datasets are read row by row and turned into columns.
+ * Streams a dataset's columns (all, or those named) in batches of rows, in row order: numbers
+ * (integers too) as Float64Arrays with NaN where missing, other types as cells; what a pass over
+ * ten million rows needs. Fails on a missing artifact, a column it does not have, or a row count
+ * that differs from `ref`. Version 1 datasets are read row by row and batched.
  */
+export async function* columnBatches(
+  artifacts: ArtifactStore,
+  ref: DatasetLocation & Pick<DatasetRef, 'rows'>,
+  names?: readonly string[],
+  batchRows = BATCH_ROWS,
+): AsyncGenerator<ColumnBatch> {
+  const parquet = await parquetDataset(artifacts, ref);
+  let columns: Column[] = [];
+  const named = (values: ColumnValues[]): ColumnBatch => ({
+    rows: values[0]?.length ?? 0,
+    values: new Map(columns.map((c, i) => [c.name, values[i]!])),
+  });
+  let count = 0;
+  if (parquet) {
+    columns = pickColumns(ref.uri, parquet.header.columns, names);
+    const connection = await duckdbConnection();
+    try {
+      const batches = parquetColumnBatches(connection, parquet.path, columns, batchRows);
+      for (let next = await batches.next(); ; next = await batches.next()) {
+        if (next.done) {
+          count = next.value;
+          break;
+        }
+        yield named(next.value);
+      }
+    } finally {
+      connection.closeSync();
+    }
+  } else {
+    let at: number[] = [];
+    let batch: ColumnBuffers | undefined;
+    for await (const item of readDatasetValues(artifacts, { uri: ref.uri })) {
+      if (!Array.isArray(item)) {
+        columns = pickColumns(ref.uri, item.columns, names);
+        at = columns.map((c) => item.columns.indexOf(c));
+        batch = new ColumnBuffers(columns, batchRows);
+        continue;
+      }
+      const b = batch!;
+      for (let i = 0; i < at.length; i++) {
+        const value = item[at[i]!]!;
+        const target = b.column(i);
+        // As a row reader sees it: anything but a number in a numeric column is no number.
+        if (target instanceof Float64Array) target[b.filled] = typeof value === 'number' ? value : Number.NaN;
+        else target[b.filled] = value ?? null;
+      }
+      count++;
+      if (++b.filled === b.size) yield named(b.take());
+    }
+    if (batch && batch.filled > 0) yield named(batch.take());
+  }
+  if (count !== ref.rows)
+    throw new DatasetFormatError(ref.uri, `holds ${count} rows but its reference says ${ref.rows}`);
+}
+
+/** Reads a dataset column-wise and whole: all its columns, or only those named (in that order). */
 export async function loadColumns(
   artifacts: ArtifactStore,
   ref: DatasetLocation & Pick<DatasetRef, 'rows'>,
   names?: readonly string[],
 ): Promise<ColumnarDataset> {
-  const parquet = await parquetDataset(artifacts, ref);
-  const all = parquet?.header.columns;
-  const pick = (columns: Column[]) => {
-    if (!names) return columns;
-    return names.map((name) => {
-      const column = columns.find((c) => c.name === name);
-      if (!column) throw new DatasetFormatError(ref.uri, `has no column '${name}'`);
-      return column;
-    });
-  };
-  if (parquet && all) {
-    const columns = pick(all);
-    const values = await withDuckdb((connection) => parquetColumns(connection, parquet.path, columns, ref.rows));
-    return { columns, rows: ref.rows, values: new Map(columns.map((c, i) => [c.name, values[i]!])) };
-  }
-  const { columns: stored, rows } = await loadDataset(artifacts, ref);
-  const columns = pick(stored);
+  const columns = await columnsOf(artifacts, ref, names);
   const values = new Map<string, ColumnValues>(
-    columns.map((c) => [
-      c.name,
-      c.type === 'number' || c.type === 'integer'
-        ? Float64Array.from(rows, (row) => (row[c.name] as number | null) ?? Number.NaN)
-        : rows.map((row) => row[c.name] ?? null),
-    ]),
+    columns.map((c) => [c.name, c.type === 'number' || c.type === 'integer' ? new Float64Array(0) : []]),
   );
-  return { columns, rows: rows.length, values };
+  for await (const batch of columnBatches(artifacts, ref, names, Math.max(1, ref.rows)))
+    for (const [name, column] of batch.values) values.set(name, column);
+  return { columns, rows: ref.rows, values };
+}
+
+/** The named columns of a dataset (all when none are named), from its header. */
+async function columnsOf(artifacts: ArtifactStore, ref: DatasetLocation, names?: readonly string[]) {
+  const parquet = await parquetDataset(artifacts, ref);
+  if (parquet) return pickColumns(ref.uri, parquet.header.columns, names);
+  for await (const item of readDatasetValues(artifacts, { uri: ref.uri }))
+    if (!Array.isArray(item)) return pickColumns(ref.uri, item.columns, names);
+  throw new DatasetFormatError(ref.uri, 'is empty');
 }
 
 /** Streams a dataset's rows as objects keyed by column name. */

@@ -228,57 +228,99 @@ export async function* parquetRows(
 }
 
 /**
- * Copies a DOUBLE vector into `target` at `at` in one block, then marks its missing values NaN.
- * getItem tests validity with BigInt arithmetic per value, most of the cost of reading a column;
- * this reads the vector's buffers directly (fields of @duckdb/node-api's DuckDBDoubleVector and
- * DuckDBValidity, pinned in package.json) and answers false when they are not there, so the
- * caller falls back to getItem.
+ * Copies rows [from, from + count) of a DOUBLE vector into `target` at `to` in one block, then
+ * marks its missing values NaN. getItem tests validity with BigInt arithmetic per value, most of
+ * the cost of reading a column; this reads the vector's buffers directly (fields of
+ * @duckdb/node-api's DuckDBDoubleVector and DuckDBValidity, pinned in package.json) and answers
+ * false when they are not there, so the caller falls back to getItem.
  */
-function copyDoubles(vector: DuckDBVector<Cell>, target: Float64Array, at: number, count: number): boolean {
+function copyDoubles(vector: DuckDBVector<Cell>, from: number, count: number, target: Float64Array, to: number) {
   const { items, validity } = vector as unknown as { items?: unknown; validity?: { data?: unknown; offset?: unknown } };
-  if (!(items instanceof Float64Array) || items.length < count || validity?.offset !== 0) return false;
+  if (!(items instanceof Float64Array) || items.length < from + count || validity?.offset !== 0) return false;
   const words = validity.data;
   if (words !== null && !(words instanceof BigUint64Array)) return false;
-  target.set(items.subarray(0, count), at);
+  target.set(items.subarray(from, from + count), to);
   if (words === null) return true;
   const bits = new Uint32Array(words.buffer, words.byteOffset, words.length * 2); // little-endian halves
-  for (let w = 0; w * 32 < count; w++) {
-    const word = bits[w]!;
-    if (word === 0xffffffff) continue;
-    for (let b = 0; b < 32 && w * 32 + b < count; b++) if (!(word & (1 << b))) target[at + w * 32 + b] = Number.NaN;
+  for (let r = from; r < from + count;) {
+    const word = bits[r >>> 5]!;
+    if (word === 0xffffffff) {
+      r = ((r >>> 5) + 1) << 5;
+      continue;
+    }
+    if (!(word & (1 << (r & 31)))) target[to + r - from] = Number.NaN;
+    r++;
   }
   return true;
 }
 
-/** Reads the named columns of a dataset file whole, column by column. */
-export async function parquetColumns(
+/** Buffers for a batch of rows, column by column; `take` hands a batch over and starts new ones. */
+export class ColumnBuffers {
+  private values: ColumnValues[] = [];
+  filled = 0;
+
+  constructor(
+    private readonly columns: readonly Column[],
+    readonly size: number,
+  ) {
+    this.reset();
+  }
+
+  private reset(): void {
+    this.values = this.columns.map((c) =>
+      c.type === 'number' || c.type === 'integer' ? new Float64Array(this.size) : new Array<Cell>(this.size).fill(null),
+    );
+    this.filled = 0;
+  }
+
+  column(i: number): ColumnValues {
+    return this.values[i]!;
+  }
+
+  take(): ColumnValues[] {
+    const rows = this.filled;
+    const values = this.values.map((v) => (rows === v.length ? v : v.slice(0, rows)));
+    this.reset();
+    return values;
+  }
+}
+
+/**
+ * Streams the given columns of a dataset file in batches of `size` rows (the last may be
+ * shorter), in row order; answers the number of rows read.
+ */
+export async function* parquetColumnBatches(
   connection: DuckDBConnection,
   path: string,
   columns: readonly Column[],
-  rows: number,
-): Promise<ColumnValues[]> {
-  const numeric = columns.map((c) => c.type === 'number' || c.type === 'integer');
-  const values: ColumnValues[] = columns.map((_, i) =>
-    numeric[i] ? new Float64Array(rows) : new Array<Cell>(rows).fill(null),
-  );
+  size: number,
+): AsyncGenerator<ColumnValues[], number> {
+  const batch = new ColumnBuffers(columns, size);
   const result = await connection.stream(`SELECT ${jsColumns(columns)} FROM read_parquet(${literal(path)})`);
-  let at = 0;
+  let count = 0;
   for (;;) {
     const chunk = await result.fetchChunk();
     if (!chunk || chunk.rowCount === 0) break;
-    if (at + chunk.rowCount > rows) throw new Error(`${path} holds more than the ${rows} rows its reference says`);
-    for (let i = 0; i < columns.length; i++) {
-      const vector = chunk.getColumnVector(i) as DuckDBVector<Cell>;
-      const target = values[i]!;
-      if (target instanceof Float64Array) {
-        if (!copyDoubles(vector, target, at, chunk.rowCount))
-          for (let r = 0; r < chunk.rowCount; r++) target[at + r] = (vector.getItem(r) as number | null) ?? Number.NaN;
-      } else {
-        for (let r = 0; r < chunk.rowCount; r++) target[at + r] = vector.getItem(r);
+    const vectors = columns.map((_, i) => chunk.getColumnVector(i) as DuckDBVector<Cell>);
+    for (let from = 0; from < chunk.rowCount;) {
+      const n = Math.min(chunk.rowCount - from, batch.size - batch.filled);
+      for (let i = 0; i < vectors.length; i++) {
+        const vector = vectors[i]!;
+        const target = batch.column(i);
+        const at = batch.filled - from;
+        if (target instanceof Float64Array) {
+          if (!copyDoubles(vector, from, n, target, batch.filled))
+            for (let r = from; r < from + n; r++) target[at + r] = (vector.getItem(r) as number | null) ?? Number.NaN;
+        } else {
+          for (let r = from; r < from + n; r++) target[at + r] = vector.getItem(r);
+        }
       }
+      batch.filled += n;
+      from += n;
+      count += n;
+      if (batch.filled === batch.size) yield batch.take();
     }
-    at += chunk.rowCount;
   }
-  if (at !== rows) throw new Error(`${path} holds ${at} rows but its reference says ${rows}`);
-  return values;
+  if (batch.filled > 0) yield batch.take();
+  return count;
 }

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Cell } from '../../../activities/common/dataset/cells';
 import { loadColumns, writeDataset, type Column } from '../../../activities/common/dataset/dataset';
 import { mulberry32 } from '../../../activities/common/random';
-import { columnBatches } from '../../../activities/features/column-batches';
+import { columnBatches } from '../../../activities/common/dataset/dataset';
 import { fitFeaturesImpl } from '../../../activities/features/fit';
 import { NonFiniteFitError, TransformFitter, type TransformOptions } from '../../../activities/features/fitter';
 import { testContext } from '../../support/step-context';
