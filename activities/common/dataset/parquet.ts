@@ -51,7 +51,7 @@ export async function copyToDataset(
   const header = JSON.stringify(datasetHeader(columns));
   try {
     await connection.run(
-      `COPY (${select}) TO ${literal(tmp)} (FORMAT parquet, COMPRESSION zstd, KV_METADATA {${literal(METADATA_KEY)}: ${literal(header)}})`,
+      `COPY (${select}) TO ${literal(tmp)} (FORMAT parquet, COMPRESSION lz4, KV_METADATA {${literal(METADATA_KEY)}: ${literal(header)}})`,
     );
     return (await accept(tmp)) ? await artifacts.putFile(tmp) : undefined;
   } finally {
