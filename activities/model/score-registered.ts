@@ -9,13 +9,11 @@ import { FailureTypes } from '../../dsl/failures';
 import { NotFoundError } from '../../store/errors';
 import type { ArtifactStore } from '../artifacts/store';
 import type { Cell } from '../common/dataset/cells';
-import { loadColumns } from '../common/dataset/dataset';
-import { cellAt } from '../common/model/scored-rows';
 import { confinedPath } from '../common/data-roots';
 import { invalidData, requireStore } from '../common/failures';
 import { implement } from '../library';
 import { artifactUri, type DatasetRef } from '../refs';
-import { openScorer, scoreDataset } from './score';
+import { openScorer, orderedRows, scoreDataset } from './score';
 import { connectTable, writeTable } from './score-table';
 import { scoreRegistered } from './steps';
 
@@ -67,13 +65,11 @@ async function writeCsv(artifacts: ArtifactStore, dataset: DatasetRef, path: str
     size += Buffer.byteLength(text);
     return text;
   };
-  const { values, rows } = await loadColumns(artifacts, dataset);
-  const columns = dataset.columns.map((c) => values.get(c.name)!);
   // Lines go out in chunks: one write per row would dominate on millions of rows.
-  function* lines() {
-    let text = line(dataset.columns.map((c) => c.name));
-    for (let r = 0; r < rows; r++) {
-      text += line(columns.map((column) => cellAt(column, r)));
+  async function* lines() {
+    let text = '';
+    for await (const item of orderedRows(artifacts, dataset)) {
+      text += line(Array.isArray(item) ? item : dataset.columns.map((c) => c.name));
       if (text.length >= 1 << 16) {
         yield text;
         text = '';

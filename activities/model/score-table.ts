@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { loadColumns } from '../common/dataset/dataset';
-import { cellAt } from '../common/model/scored-rows';
 import { invalidData } from '../common/failures';
 import { failure, scrubber } from '../common/postgres-failures';
 import { checkAllowedHost, checkNotStore, checkStepUrl } from '../common/postgres-target';
 import { stopIfCancelled, type StepContext } from '../library';
 import type { ColumnType, DatasetRef } from '../refs';
+import { orderedRows } from './score';
 
 // model.scoreRegistered's table output. Every row carries the run that wrote it, so runs coexist
 // ('append') and an attempt retried after a crash replaces its own rows instead of doubling them.
@@ -168,10 +167,9 @@ export async function writeTable(
     ctx.heartbeat({ phase: 'table', rows });
     stopIfCancelled(ctx);
   };
-  const data = await loadColumns(ctx.artifacts, dataset);
-  const source = dataset.columns.map((c) => data.values.get(c.name)!);
-  for (let r = 0; r < data.rows; r++) {
-    const values = [run, model.name, model.version, rows, ...source.map((column) => cellAt(column, r))];
+  for await (const row of orderedRows(ctx.artifacts, dataset)) {
+    if (!Array.isArray(row)) continue;
+    const values = [run, model.name, model.version, rows, ...row];
     hashLine(values);
     batch.push(values);
     rows++;

@@ -1,6 +1,12 @@
 import type { ArtifactStore } from '../artifacts/store';
 import type { Cell } from '../common/dataset/cells';
-import { readDatasetValues, writeDataset, type Column, type ColumnValues } from '../common/dataset/dataset';
+import {
+  readDatasetValues,
+  writeDataset,
+  type Column,
+  type ColumnValues,
+  type DatasetHeader,
+} from '../common/dataset/dataset';
 import { invalidData } from '../common/failures';
 import { argmax } from '../common/metrics/classification';
 import { predictBatch, RowInputError } from '../common/model/scored-rows';
@@ -135,10 +141,31 @@ export async function openScorer(
 }
 
 /**
- * A dataset's rows in batches: each row as an array in the dataset's column order (fresh, so it
- * may be extended), and the columns the model reads of the batch. Numbers of a version 2 dataset
- * come as a Float64Array; a version 1 dataset's cells stay as its JSON held them, so a value of
- * the wrong type reaches the model, which names it.
+ * A dataset's header, then its rows as arrays in its reference's column order (a column the file
+ * lacks reads as null), as streamRows would key them: fresh arrays, no object per row.
+ */
+export async function* orderedRows(
+  artifacts: ArtifactStore,
+  dataset: DatasetRef,
+): AsyncGenerator<DatasetHeader | Cell[]> {
+  let order: (row: Cell[]) => Cell[] = (row) => row;
+  for await (const item of readDatasetValues(artifacts, dataset)) {
+    if (Array.isArray(item)) {
+      yield order(item);
+      continue;
+    }
+    const at = new Map(item.columns.map((c, i) => [c.name, i]));
+    const positions = dataset.columns.map((c) => at.get(c.name) ?? -1);
+    if (positions.some((p, i) => p !== i) || item.columns.length !== positions.length)
+      order = (row) => positions.map((p) => row[p] ?? null);
+    yield item;
+  }
+}
+
+/**
+ * A dataset's rows in batches (as `orderedRows` gives them) with the columns the model reads of
+ * each batch. Numbers of a version 2 dataset come as a Float64Array; a version 1 dataset's cells
+ * stay as its JSON held them, so a value of the wrong type reaches the model, which names it.
  */
 async function* rowBatches(
   artifacts: ArtifactStore,
@@ -146,27 +173,22 @@ async function* rowBatches(
   reads: readonly string[],
   size: number,
 ): AsyncGenerator<{ rows: Cell[][]; columns: Map<string, ColumnValues> }> {
-  let order: (row: Cell[]) => Cell[] = (row) => row;
   let take: Array<(rows: Cell[][]) => ColumnValues> = [];
   let batch: Cell[][] = [];
   const columns = (rows: Cell[][]) => new Map(reads.map((name, j) => [name, take[j]!(rows)]));
-  for await (const item of readDatasetValues(artifacts, dataset)) {
+  for await (const item of orderedRows(artifacts, dataset)) {
     if (!Array.isArray(item)) {
-      const at = new Map(item.columns.map((c, i) => [c.name, i]));
-      const positions = dataset.columns.map((c) => at.get(c.name) ?? -1);
-      if (positions.some((p, i) => p !== i) || item.columns.length !== positions.length)
-        order = (row) => positions.map((p) => row[p] ?? null);
-      // Indices into the rows as reordered: the reference's column order.
+      const version = item.version;
       take = reads.map((name) => {
         const i = dataset.columns.findIndex((c) => c.name === name);
-        const type = item.columns[positions[i] ?? -1]?.type;
-        return item.version === 2 && (type === 'number' || type === 'integer')
+        const type = item.columns.find((c) => c.name === name)?.type;
+        return version === 2 && (type === 'number' || type === 'integer')
           ? (rows) => Float64Array.from(rows, (row) => (row[i] as number | null) ?? Number.NaN)
           : (rows) => rows.map((row) => row[i] ?? null);
       });
       continue;
     }
-    batch.push(order(item));
+    batch.push(item);
     if (batch.length === size) {
       yield { rows: batch, columns: columns(batch) };
       batch = [];
