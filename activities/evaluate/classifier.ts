@@ -3,7 +3,7 @@ import { categoryOf } from '../common/model/transform';
 import { implement } from '../library';
 import { reportRef } from '../refs';
 import { loadModel } from '../common/model/model';
-import { cellAt, predictBatch, readModelColumns, RowInputError } from '../common/model/scored-rows';
+import { cellAt, modelColumnBatches, predictBatch, RowInputError } from '../common/model/scored-rows';
 import { binaryIntervals, multiclassIntervals, type BootstrapIntervals } from '../common/metrics/bootstrap';
 import { calibration } from '../common/metrics/calibration';
 import {
@@ -111,30 +111,9 @@ export const evaluateClassifierImpl = implement(evaluateClassifier, async (input
     );
   }
   const index = new Map(classes.map((c, i) => [c, i]));
-  const data = await readModelColumns(ctx.artifacts, model, dataset, [label]);
-  const labelColumn = data.values.get(label)!;
-  const yTrue: number[] = [];
-  // Rows are judged in order, as one pass row by row would: a bad label stops before its row is scored.
-  let labelFailure: Error | undefined;
-  for (let r = 0; r < data.rows; r++) {
-    const value = cellAt(labelColumn, r);
-    const n = r + 1;
-    if (value === null) {
-      labelFailure = invalidData(`row ${n} has no value for the label '${label}'`, { label, row: n });
-      break;
-    }
-    const k = index.get(categoryOf(value));
-    if (k === undefined) {
-      labelFailure = invalidData(
-        `row ${n} has the class '${categoryOf(value)}', which the model was not trained on (classes: ${classes.join(', ')})`,
-        { label, row: n, class: categoryOf(value) },
-      );
-      break;
-    }
-    yTrue.push(k);
-  }
   const width = model.task === 'binary' ? 2 : classes.length;
-  const probs = new Float64Array(yTrue.length * width);
+  const yTrue: number[] = [];
+  const parts: Float64Array[] = [];
   const check = (p: Float64Array, first: number) => {
     for (let at = 0; at < p.length; at++) {
       const v = p[at]!;
@@ -146,23 +125,52 @@ export const evaluateClassifierImpl = implement(evaluateClassifier, async (input
         );
       }
     }
-    probs.set(p, first * width);
+    parts.push(p);
   };
-  for (let start = 0; start < yTrue.length; start += PROGRESS_EVERY) {
-    const end = Math.min(yTrue.length, start + PROGRESS_EVERY);
+  let first = 0;
+  for await (const batch of modelColumnBatches(ctx.artifacts, model, dataset, [label], PROGRESS_EVERY)) {
+    // Rows are judged in order, as one pass row by row would: a bad label stops before its row is scored.
+    const labels = batch.values.get(label)!;
+    let labelFailure: Error | undefined;
+    let good = 0;
+    for (; good < batch.rows; good++) {
+      const value = cellAt(labels, good);
+      const n = first + good + 1;
+      if (value === null) {
+        labelFailure = invalidData(`row ${n} has no value for the label '${label}'`, { label, row: n });
+        break;
+      }
+      const k = index.get(categoryOf(value));
+      if (k === undefined) {
+        labelFailure = invalidData(
+          `row ${n} has the class '${categoryOf(value)}', which the model was not trained on (classes: ${classes.join(', ')})`,
+          { label, row: n, class: categoryOf(value) },
+        );
+        break;
+      }
+      yTrue.push(k);
+    }
     try {
-      check(predictBatch(model, data.values, start, end), start);
+      check(predictBatch(model, batch.values, 0, good), first);
     } catch (error) {
       if (!(error instanceof RowInputError)) throw error;
       // The rows before the one the transform rejects are checked first, as in row order.
-      check(predictBatch(model, data.values, start, error.row), start);
-      const n = error.row + 1;
+      check(predictBatch(model, batch.values, 0, error.row), first);
+      const n = first + error.row + 1;
       throw invalidData(`row ${n}: ${error.error.message}`, { row: n, feature: error.error.feature });
     }
-    if (end % PROGRESS_EVERY === 0) ctx.heartbeat({ rows: end, of: dataset.rows });
+    if (labelFailure) throw labelFailure;
+    for (let n = first - (first % PROGRESS_EVERY) + PROGRESS_EVERY; n <= first + batch.rows; n += PROGRESS_EVERY)
+      ctx.heartbeat({ rows: n, of: dataset.rows });
+    first += batch.rows;
   }
-  if (labelFailure) throw labelFailure;
   if (yTrue.length === 0) throw invalidData('the evaluation data has no rows', {});
+  const probs = new Float64Array(yTrue.length * width);
+  let at = 0;
+  for (const p of parts) {
+    probs.set(p, at);
+    at += p.length;
+  }
   const seen = new Set(yTrue);
   const absent = classes.filter((_, k) => !seen.has(k));
   if (absent.length > 0) {

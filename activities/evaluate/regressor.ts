@@ -3,7 +3,7 @@ import { quantile } from '../common/metrics/quantile';
 import { implement } from '../library';
 import { reportRef } from '../refs';
 import { loadModel } from '../common/model/model';
-import { cellAt, predictBatch, readModelColumns, RowInputError } from '../common/model/scored-rows';
+import { cellAt, modelColumnBatches, predictBatch, RowInputError } from '../common/model/scored-rows';
 import { regressionMetrics, type RegressionMetrics } from '../common/metrics/regression';
 import { evaluateRegressor } from './steps';
 
@@ -74,35 +74,38 @@ export const evaluateRegressorImpl = implement(evaluateRegressor, async (input, 
       { label },
     );
   }
-  const data = await readModelColumns(ctx.artifacts, model, dataset, [label]);
-  const labelColumn = data.values.get(label)!;
   const actual: number[] = [];
-  // Rows are judged in order, as one pass row by row would: a bad label stops before its row is scored.
-  let labelFailure: Error | undefined;
-  for (let r = 0; r < data.rows; r++) {
-    const value = cellAt(labelColumn, r);
-    if (typeof value !== 'number' || !Number.isFinite(value)) {
-      labelFailure = invalidData(
-        `row ${r + 1} has ${value === null ? 'no value' : `the value ${JSON.stringify(value)}`} for the label '${label}'; evaluation needs a number in every row`,
-        { label, row: r + 1 },
-      );
-      break;
-    }
-    actual.push(value);
-  }
   const predicted: number[] = [];
-  for (let start = 0; start < actual.length; start += PROGRESS_EVERY) {
-    const end = Math.min(actual.length, start + PROGRESS_EVERY);
+  let first = 0;
+  for await (const batch of modelColumnBatches(ctx.artifacts, model, dataset, [label], PROGRESS_EVERY)) {
+    // Rows are judged in order, as one pass row by row would: a bad label stops before its row is scored.
+    const labels = batch.values.get(label)!;
+    let labelFailure: Error | undefined;
+    let good = 0;
+    for (; good < batch.rows; good++) {
+      const value = cellAt(labels, good);
+      const n = first + good + 1;
+      if (typeof value !== 'number' || !Number.isFinite(value)) {
+        labelFailure = invalidData(
+          `row ${n} has ${value === null ? 'no value' : `the value ${JSON.stringify(value)}`} for the label '${label}'; evaluation needs a number in every row`,
+          { label, row: n },
+        );
+        break;
+      }
+      actual.push(value);
+    }
     try {
-      for (const value of predictBatch(model, data.values, start, end)) predicted.push(value);
+      for (const value of predictBatch(model, batch.values, 0, good)) predicted.push(value);
     } catch (error) {
       if (!(error instanceof RowInputError)) throw error;
-      const n = error.row + 1;
+      const n = first + error.row + 1;
       throw invalidData(`row ${n}: ${error.error.message}`, { row: n, feature: error.error.feature });
     }
-    if (end % PROGRESS_EVERY === 0) ctx.heartbeat({ rows: end, of: dataset.rows });
+    if (labelFailure) throw labelFailure;
+    for (let n = first - (first % PROGRESS_EVERY) + PROGRESS_EVERY; n <= first + batch.rows; n += PROGRESS_EVERY)
+      ctx.heartbeat({ rows: n, of: dataset.rows });
+    first += batch.rows;
   }
-  if (labelFailure) throw labelFailure;
   if (actual.length === 0) throw invalidData('the evaluation data has no rows', {});
 
   const metrics = { ...regressionMetrics(actual, predicted), rows: actual.length };

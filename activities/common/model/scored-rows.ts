@@ -2,8 +2,10 @@ import { open } from 'node:fs/promises';
 import type { ArtifactStore } from '../../artifacts/store';
 import { isAbsent, type Cell } from '../dataset/cells';
 import {
+  columnBatches,
   DatasetFormatError,
   loadColumns,
+  type ColumnBatch,
   loadDataset,
   type ColumnarDataset,
   type ColumnValues,
@@ -206,6 +208,32 @@ export function readModelColumns(
     artifacts,
     dataset,
     names.filter((name) => present.has(name)),
+  );
+}
+
+/**
+ * As `readModelColumns`, in batches of rows in row order: what a pass over millions of rows needs.
+ * A version 1 dataset comes as one batch of the cells its JSON held (see `readColumns`).
+ */
+export async function* modelColumnBatches(
+  artifacts: ArtifactStore,
+  model: ModelSpec,
+  dataset: DatasetRef,
+  extra: readonly string[],
+  size: number,
+): AsyncGenerator<ColumnBatch> {
+  if (await isVersion1(artifacts, dataset.uri)) {
+    const { rows, values } = await readModelColumns(artifacts, model, dataset, extra);
+    yield { rows, values };
+    return;
+  }
+  const present = new Set(dataset.columns.map((c) => c.name));
+  const names = [...new Set([...model.transform.spec.features.map((f) => f.name), ...extra])];
+  yield* columnBatches(
+    artifacts,
+    dataset,
+    names.filter((name) => present.has(name)),
+    size,
   );
 }
 
