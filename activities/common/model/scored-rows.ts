@@ -12,8 +12,8 @@ import {
   type Row,
 } from '../dataset/dataset';
 import { invalidData } from '../failures';
-import { applyTransformInto, bucketOf, categoryOf, transformWidth, TransformInputError } from './transform';
-import type { FeatureSpec, TransformSpec } from './transform';
+import { categoryOf, transformWidth, TransformInputError, type TransformSpec } from './transform';
+import { tryTransformColumnsInto } from './transform-columns';
 import type { DatasetRef } from '../../refs';
 import type { DenseLayer, ModelSpec } from './model';
 import { predictProba } from './predict';
@@ -249,96 +249,20 @@ export class RowInputError extends Error {
 }
 
 /**
- * Writes one feature's slots for rows [start, end) into the row-major matrix `out` at column
- * `offset`, as `applyTransformInto` would row by row. Numbers held in a Float64Array and every
- * category take a direct path; other cells go through `applyTransformInto` itself, which may throw.
- */
-function featureInto(
-  f: FeatureSpec,
-  column: ColumnValues | undefined,
-  start: number,
-  end: number,
-  out: Float64Array,
-  width: number,
-  offset: number,
-): void {
-  if (f.type === 'categorical') {
-    const slot = new Map<string, number>();
-    f.categories.forEach((c, i) => {
-      if (!slot.has(c)) slot.set(c, i);
-    });
-    const missing = f.impute === undefined ? -1 : (slot.get(f.impute.value) ?? -1);
-    for (let r = start; r < end; r++) {
-      const value = column?.[r];
-      // '' is missing too, as applyTransformInto reads it.
-      const at = isAbsent(value) || value === '' ? missing : (slot.get(categoryOf(value as Cell)) ?? -1);
-      const k = (r - start) * width + offset;
-      for (let c = 0; c < f.categories.length; c++) out[k + c] = c === at ? 1 : 0;
-    }
-    return;
-  }
-  if (column instanceof Float64Array) {
-    if (f.type === 'numeric') {
-      const fill = f.impute?.value ?? f.mean;
-      for (let r = start; r < end; r++) {
-        const v = column[r]!;
-        out[(r - start) * width + offset] = ((Number.isNaN(v) ? fill : v) - f.mean) / f.std;
-      }
-    } else {
-      const slots = f.boundaries.length + 1;
-      const missing = f.impute === undefined ? -1 : bucketOf(f.boundaries, f.impute.value);
-      for (let r = start; r < end; r++) {
-        const v = column[r]!;
-        const at = Number.isNaN(v) ? missing : bucketOf(f.boundaries, v);
-        const k = (r - start) * width + offset;
-        for (let c = 0; c < slots; c++) out[k + c] = c === at ? 1 : 0;
-      }
-    }
-    return;
-  }
-  const one: TransformSpec = { kind: 'kiln.transform', version: 2, label: '', features: [f] };
-  const cell: Record<string, unknown> = {};
-  for (let r = start; r < end; r++) {
-    cell[f.name] = column?.[r];
-    applyTransformInto(one, cell, out, (r - start) * width + offset);
-  }
-}
-
-/**
  * The feature matrix of rows [start, end), row-major (rows × transformWidth), in float64 as
  * `applyTransform` gives it. A value the transform rejects throws a RowInputError for the first
  * such row, and within it the first such feature, as reading row by row would.
  */
-export function transformColumns(
+function featureMatrix(
   spec: TransformSpec,
   columns: ReadonlyMap<string, ColumnValues>,
   start: number,
   end: number,
 ): Float64Array {
-  const width = transformWidth(spec);
-  const out = new Float64Array((end - start) * width);
-  try {
-    let offset = 0;
-    for (const f of spec.features) {
-      featureInto(f, columns.get(f.name), start, end, out, width, offset);
-      offset += f.type === 'numeric' ? 1 : f.type === 'categorical' ? f.categories.length : f.boundaries.length + 1;
-    }
-  } catch (error) {
-    if (!(error instanceof TransformInputError)) throw error;
-    // Which row fails first is found by reading the batch row by row, as the row path does.
-    const row: Record<string, unknown> = {};
-    const scratch = new Float64Array(width);
-    for (let r = start; r < end; r++) {
-      for (const f of spec.features) row[f.name] = columns.get(f.name)?.[r];
-      try {
-        applyTransformInto(spec, row, scratch);
-      } catch (first) {
-        if (first instanceof TransformInputError) throw new RowInputError(r, first);
-        throw first;
-      }
-    }
-    throw error;
-  }
+  const out = new Float64Array((end - start) * transformWidth(spec));
+  // The columns hold at least `end` rows; a feature without a column reads as missing.
+  const rejected = tryTransformColumnsInto(spec, { rows: end, values: columns }, out, start, end);
+  if (rejected) throw new RowInputError(rejected.row, rejected.error);
   return out;
 }
 
@@ -413,7 +337,7 @@ export function predictBatch(
   end: number,
 ): Float64Array {
   const rows = end - start;
-  const out = forwardRows(model.layers, transformColumns(model.transform.spec, columns, start, end), rows);
+  const out = forwardRows(model.layers, featureMatrix(model.transform.spec, columns, start, end), rows);
   const width = rows === 0 ? 0 : out.length / rows;
   if (model.task === 'multiclass') return out;
   if (model.task === 'regression')

@@ -24,6 +24,12 @@ export interface FeatureColumns {
 
 export type FeatureMatrix = Float32Array | Float64Array;
 
+/** A value the transform rejects, at a 0-based row of the columns. */
+export interface RejectedRow {
+  row: number;
+  error: TransformInputError;
+}
+
 /**
  * Writes the feature vectors of rows `from` to `to` (exclusive) of `data` into `out`, row-major,
  * `transformWidth(spec)` values per row, starting at out[0]. A feature whose column is not in
@@ -37,6 +43,21 @@ export function transformColumnsInto(
   from = 0,
   to = data.rows,
 ): void {
+  const rejected = tryTransformColumnsInto(spec, data, out, from, to);
+  if (rejected) throw rejected.error;
+}
+
+/**
+ * As `transformColumnsInto`, but returns the value `transformRows` would reject first (the
+ * earliest row, and within it the first feature) with its row, instead of throwing it.
+ */
+export function tryTransformColumnsInto(
+  spec: TransformSpec,
+  data: FeatureColumns,
+  out: FeatureMatrix,
+  from = 0,
+  to = data.rows,
+): RejectedRow | undefined {
   const width = transformWidth(spec);
   if (!(0 <= from && from <= to && to <= data.rows))
     throw new RangeError(`rows ${from} to ${to} are not within the ${data.rows} rows`);
@@ -47,7 +68,7 @@ export function transformColumnsInto(
   // One-hot slots are only ever set to 1 below.
   out.fill(0, 0, (to - from) * width);
   let slot = 0;
-  let failure: { row: number; error: TransformInputError } | undefined;
+  let failure: RejectedRow | undefined;
   for (const f of spec.features) {
     const column = data.values.get(f.name);
     const rows = { out, width, slot, from, to };
@@ -59,7 +80,7 @@ export function transformColumnsInto(
     }
     slot += f.type === 'numeric' ? 1 : f.type === 'categorical' ? f.categories.length : f.boundaries.length + 1;
   }
-  if (failure) throw failure.error;
+  return failure;
 }
 
 /**
@@ -138,12 +159,7 @@ function oneHotCategories(f: CategoricalFeature, x: ColumnValues | undefined, ro
 }
 
 /** A numeric or bucketized feature from cells, through the per-row definition; the first row it rejects. */
-function byRow(
-  spec: TransformSpec,
-  f: FeatureSpec,
-  x: readonly Cell[],
-  rows: Rows,
-): { row: number; error: TransformInputError } | undefined {
+function byRow(spec: TransformSpec, f: FeatureSpec, x: readonly Cell[], rows: Rows): RejectedRow | undefined {
   const { out, width, slot, from, to } = rows;
   const one = { ...spec, features: [f] };
   const row: Record<string, Cell> = {};
