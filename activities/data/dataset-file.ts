@@ -1,11 +1,16 @@
-import { open } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { DuckDBDataChunk, INTEGER, type DuckDBConnection } from '@duckdb/node-api';
 import type { ArtifactStore } from '../artifacts/store';
 import { datasetRef, type DatasetRef } from '../refs';
-import { DatasetFormatError, readDatasetValues, type Column, type DatasetHeader } from '../common/dataset/dataset';
+import {
+  DatasetFormatError,
+  datasetVersion,
+  readDatasetValues,
+  type Column,
+  type DatasetHeader,
+} from '../common/dataset/dataset';
 import { ident, literal, withDuckdb } from '../common/dataset/duckdb';
-import { PARQUET_MAGIC, copyToDataset, readParquetHeader } from '../common/dataset/parquet';
+import { copyToDataset, readParquetHeader } from '../common/dataset/parquet';
 
 // Steps that keep some rows of a dataset and drop the others do it in DuckDB, over the stored
 // Parquet file: only the row numbers to keep cross from JavaScript, and no row is ever an object.
@@ -16,13 +21,7 @@ export async function parquetFileOf(
   ref: Pick<DatasetRef, 'uri' | 'rows'>,
 ): Promise<{ path: string; header: DatasetHeader } | undefined> {
   const path = await artifacts.localPath(ref.uri);
-  const file = await open(path, 'r');
-  try {
-    const { buffer, bytesRead } = await file.read(Buffer.alloc(4), 0, 4, 0);
-    if (bytesRead !== 4 || buffer.toString('latin1') !== PARQUET_MAGIC) return undefined;
-  } finally {
-    await file.close();
-  }
+  if ((await datasetVersion(artifacts, ref)) === 1) return undefined;
   const { header, rows } = await withDuckdb(async (connection) => ({
     header: await readParquetHeader(connection, path),
     rows: Number(

@@ -99,11 +99,16 @@ async function isParquet(path: string): Promise<boolean> {
   }
 }
 
+/** A stored dataset's format version by its first bytes: 2 for Parquet, 1 for JSON Lines. Fails if it is missing. */
+export async function datasetVersion(artifacts: ArtifactStore, ref: Pick<DatasetRef, 'uri'>): Promise<1 | 2> {
+  if (!(await artifacts.has(ref.uri))) throw new DatasetFormatError(ref.uri, 'is not in the artifact store');
+  return (await isParquet(await artifacts.localPath(ref.uri))) ? 2 : 1;
+}
+
 /** The local file of a version 2 dataset and its header, or undefined for a version 1 one. */
 async function parquetDataset(artifacts: ArtifactStore, ref: DatasetLocation) {
-  if (!(await artifacts.has(ref.uri))) throw new DatasetFormatError(ref.uri, 'is not in the artifact store');
+  if ((await datasetVersion(artifacts, ref)) === 1) return undefined;
   const path = await artifacts.localPath(ref.uri);
-  if (!(await isParquet(path))) return undefined;
   const header = await withDuckdb((connection) => readParquetHeader(connection, path)).catch(() => undefined);
   if (!header) throw new DatasetFormatError(ref.uri, 'is a Parquet file without a kiln.dataset version 2 schema');
   return { path, header };

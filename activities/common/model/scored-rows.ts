@@ -1,9 +1,9 @@
-import { open } from 'node:fs/promises';
 import type { ArtifactStore } from '../../artifacts/store';
 import { isAbsent, type Cell } from '../dataset/cells';
 import {
   columnBatches,
   DatasetFormatError,
+  datasetVersion,
   loadColumns,
   type ColumnBatch,
   loadDataset,
@@ -161,19 +161,6 @@ export function requireEveryClass(model: ModelSpec, labels: readonly number[], s
   }
 }
 
-/** Whether a stored dataset is version 1 (JSON Lines): not a Parquet file. */
-async function isVersion1(artifacts: ArtifactStore, uri: string): Promise<boolean> {
-  // A missing artifact is left to loadColumns, which names it.
-  if (!(await artifacts.has(uri))) return false;
-  const file = await open(await artifacts.localPath(uri), 'r');
-  try {
-    const { buffer, bytesRead } = await file.read(Buffer.alloc(4), 0, 4, 0);
-    return !(bytesRead === 4 && buffer.toString('latin1') === 'PAR1');
-  } finally {
-    await file.close();
-  }
-}
-
 /**
  * Reads the named columns whole. A version 1 dataset's columns are kept as the cells its JSON
  * held, even number columns: there a number column may hold text, which the model must reject
@@ -184,7 +171,7 @@ export async function readColumns(
   dataset: DatasetRef,
   names: readonly string[],
 ): Promise<ColumnarDataset> {
-  if (!(await isVersion1(artifacts, dataset.uri))) return loadColumns(artifacts, dataset, names);
+  if ((await datasetVersion(artifacts, dataset)) === 2) return loadColumns(artifacts, dataset, names);
   const { columns: stored, rows } = await loadDataset(artifacts, dataset);
   const columns = names.map((name) => {
     const column = stored.find((c) => c.name === name);
@@ -222,7 +209,7 @@ export async function* modelColumnBatches(
   extra: readonly string[],
   size: number,
 ): AsyncGenerator<ColumnBatch> {
-  if (await isVersion1(artifacts, dataset.uri)) {
+  if ((await datasetVersion(artifacts, dataset)) === 1) {
     const { rows, values } = await readModelColumns(artifacts, model, dataset, extra);
     yield { rows, values };
     return;
