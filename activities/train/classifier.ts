@@ -1,28 +1,36 @@
-import type { Row } from '../common/dataset/dataset';
+import type { ColumnValues } from '../common/dataset/parquet';
 import { invalidData } from '../common/failures';
 import { categoryOf, transformWidth } from '../common/model/transform';
 import { argmax, DEFAULT_THRESHOLD, logLoss, multiclassLogLoss } from '../common/metrics/classification';
 import { implement } from '../library';
 import { modelRef } from '../refs';
-import { checkParity, hiddenLayers, loadTrainingData, trainDense } from './dense';
+import { checkParity, hiddenLayers, loadTrainingData, storedModelOutputs, trainDense } from './dense';
 import type { ModelSpec } from '../common/model/model';
-import { predictProba } from '../common/model/predict';
+import { predictProbaOfFeatures } from '../common/model/predict';
 import { trainLogistic } from './logistic';
 import { trainClassifier } from './steps';
+
+/** A label cell, or undefined where it is missing (NaN in a column of numbers). */
+export function labelAt(column: ColumnValues, i: number): Exclude<ColumnValues[number], null> | undefined {
+  const value = column[i];
+  return value === null || value === undefined || (column instanceof Float64Array && Number.isNaN(value))
+    ? undefined
+    : value;
+}
 
 /**
  * The classes of a label column, sorted; for two classes, the positive one last. A binary
  * model's positive class is `positiveClass` when given, else the second in sorted order
  * ('true' for booleans, '1' for 0/1).
  */
-export function classesOf(rows: readonly Row[], label: string, positiveClass?: string): string[] {
+export function classesOf(column: ColumnValues, label: string, positiveClass?: string): string[] {
   const seen = new Set<string>();
-  rows.forEach((row, i) => {
-    const value = row[label];
-    if (value === null || value === undefined)
+  for (let i = 0; i < column.length; i++) {
+    const value = labelAt(column, i);
+    if (value === undefined)
       throw invalidData(`row ${i + 1} has no value for the label '${label}'`, { label, row: i + 1 });
     seen.add(categoryOf(value));
-  });
+  }
   const classes = [...seen].sort();
   if (classes.length < 2)
     throw invalidData(
@@ -68,22 +76,23 @@ export const trainClassifierImpl = implement(trainClassifier, async (input, ctx)
       { option: 'earlyStopping', solver },
     );
 
-  const { spec, rows, features } = await loadTrainingData(ctx, input);
-  const classes = classesOf(rows, label, input.positiveClass);
+  const training = await loadTrainingData(ctx, input);
+  const { spec, rows, features } = training;
+  const classes = classesOf(training.label, label, input.positiveClass);
   const task = classes.length === 2 ? 'binary' : 'multiclass';
   const width = transformWidth(spec);
   const outputs = task === 'binary' ? 1 : classes.length;
 
   const index = new Map(classes.map((c, i) => [c, i]));
-  const targets = new Float32Array(rows.length * outputs);
-  rows.forEach((row, i) => {
-    const k = index.get(categoryOf(row[label]!))!;
+  // classesOf saw a value in every row.
+  const yTrue = Array.from({ length: rows }, (_, i) => index.get(categoryOf(labelAt(training.label, i)!))!);
+  const targets = new Float32Array(rows * outputs);
+  yTrue.forEach((k, i) => {
     if (task === 'binary') targets[i] = k;
     else targets[i * outputs + k] = 1;
   });
 
-  const yTrue = rows.map((row) => index.get(categoryOf(row[label]!))!);
-  const data = { features, targets, rows: rows.length };
+  const data = { features, targets, rows };
   const { layers, reference, backend, seconds, record } =
     solver === 'lbfgs'
       ? {
@@ -103,7 +112,7 @@ export const trainClassifierImpl = implement(trainClassifier, async (input, ctx)
           { epochs, batchSize: input.batchSize, earlyStopping: input.earlyStopping, describe: { task, architecture } },
         );
   // The batch size the fit used (or, for L-BFGS, which ignores it, the one given).
-  const batchSize = record?.batchSize ?? input.batchSize ?? rows.length;
+  const batchSize = record?.batchSize ?? input.batchSize ?? rows;
 
   const model: ModelSpec = {
     kind: 'kiln.model',
@@ -120,7 +129,7 @@ export const trainClassifierImpl = implement(trainClassifier, async (input, ctx)
   };
 
   // The stored model must predict what the trained network predicts: check on every row.
-  const proba = predictProba(model, rows);
+  const proba = storedModelOutputs(training, (x, n) => predictProbaOfFeatures(model, x, n));
   let drift = 0;
   proba.forEach((p, i) => {
     for (let k = 0; k < outputs; k++)
@@ -142,7 +151,7 @@ export const trainClassifierImpl = implement(trainClassifier, async (input, ctx)
   ctx.log('trained', { backend, seconds, loss, sha256: stored.sha256, parity: drift });
   return {
     model: modelRef.parse({ kind: 'model', ...stored, task, architecture, label, classes, backend }),
-    trainMetrics: { loss, accuracy: correct / rows.length },
+    trainMetrics: { loss, accuracy: correct / rows },
     backend,
     ...(record && { training: record }),
   };

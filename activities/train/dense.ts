@@ -1,9 +1,11 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureTypes } from '../../dsl/failures';
-import { loadDataset, type Column, type Row } from '../common/dataset/dataset';
+import { loadColumns, type ColumnarDataset } from '../common/dataset/dataset';
+import type { ColumnValues } from '../common/dataset/parquet';
 import { invalidData } from '../common/failures';
 import { loadTransform } from '../common/model/transform';
-import { TransformInputError, transformRows, type TransformSpec } from '../common/model/transform';
+import { TransformInputError, type TransformSpec } from '../common/model/transform';
+import { transformColumns } from '../common/model/transform-columns';
 import type { StepContext } from '../library';
 import type { DatasetRef, TransformRef } from '../refs';
 import { runOffThread } from '../common/compute-pool';
@@ -13,21 +15,27 @@ import type { NetworkConfig } from './network';
 import { defaultBatchSize } from './batch-size';
 import { resolveEarlyStopping, validationRows, type EarlyStoppingOption } from './early-stopping';
 
-// What the classifier and the regressor share: reading the training rows through the fitted
-// transform, and training dense layers on TensorFlow.js (off the event loop) with heartbeats and cancellation.
+// What the classifier and the regressor share: reading the training columns (the transform's
+// features and the label, never row objects) through the fitted transform, and training dense
+// layers on TensorFlow.js (off the event loop) with heartbeats and cancellation.
 
 /** Largest difference allowed between TensorFlow.js and the plain forward pass on the training rows. */
 const PARITY_TOLERANCE = 1e-4;
 
+/** Rows per float64 batch when the stored model is run on the training columns. */
+const OUTPUT_BATCH_ROWS = 65_536;
+
 export interface TrainingData {
   spec: TransformSpec;
-  columns: Column[];
-  rows: Row[];
+  /** The label and those of the transform's feature columns the dataset has. */
+  data: ColumnarDataset;
+  label: ColumnValues;
+  rows: number;
   /** Row-major, transformWidth(spec) per row. */
   features: Float32Array;
 }
 
-/** The training rows and their features; fails as invalid data when the transform or label do not fit them. */
+/** The training columns and their features; fails as invalid data when the transform or label do not fit them. */
 export async function loadTrainingData(
   ctx: StepContext,
   input: { train: DatasetRef; transform: TransformRef; label: string },
@@ -40,16 +48,21 @@ export async function loadTrainingData(
       transformLabel: spec.label,
     });
   }
-  const { columns, rows } = await loadDataset(ctx.artifacts, input.train);
+  const { columns } = input.train;
   if (!columns.some((c) => c.name === label)) {
     throw invalidData(
       `the training data has no label column '${label}'; columns are ${columns.map((c) => c.name).join(', ')}`,
       { label },
     );
   }
+  // A feature the dataset lacks reads as missing on every row, as it did from row objects.
+  const present = new Set(columns.map((c) => c.name));
+  const names = [...new Set([...spec.features.map((f) => f.name).filter((name) => present.has(name)), label])];
+  const data = await loadColumns(ctx.artifacts, input.train, names);
+  const rows = data.rows;
   let features: Float32Array;
   try {
-    features = transformRows(spec, rows);
+    features = transformColumns(spec, data);
   } catch (error) {
     if (error instanceof TransformInputError)
       throw invalidData(`training data: ${error.message}`, { feature: error.feature });
@@ -57,14 +70,33 @@ export async function loadTrainingData(
   }
   const bad = features.findIndex((x) => !Number.isFinite(x));
   if (bad >= 0) {
-    const row = Math.floor(bad / (features.length / rows.length)) + 1;
+    const row = Math.floor(bad / (features.length / rows)) + 1;
     throw ApplicationFailure.nonRetryable(
       `training data: row ${row} has a feature that is not finite after the transform (an infinite or overflowing value); fix the row, or refit the transform on data without it`,
       FailureTypes.NonFiniteData,
       { row },
     );
   }
-  return { spec, columns, rows, features };
+  return { spec, data, label: data.values.get(label)!, rows, features };
+}
+
+/**
+ * Runs `predict` on the training columns in batches, as float64 features the way `applyTransform`
+ * computes them (the float32 training matrix is rounded), so that the results are the row-wise
+ * predictions' exactly, without holding a float64 copy of the whole matrix.
+ */
+export function storedModelOutputs<T>(
+  training: TrainingData,
+  predict: (features: Float64Array, rows: number) => T[],
+): T[] {
+  const { spec, data, rows } = training;
+  const outputs: T[] = [];
+  for (let from = 0; from < rows; from += OUTPUT_BATCH_ROWS) {
+    const to = Math.min(rows, from + OUTPUT_BATCH_ROWS);
+    for (const output of predict(transformColumns(spec, data, { precision: 'float64', from, to }), to - from))
+      outputs.push(output);
+  }
+  return outputs;
 }
 
 /** The hidden layer sizes: none for linear or logistic regression (which refuse any), [16] for an mlp unless given. */

@@ -1,20 +1,21 @@
-import type { Row } from '../common/dataset/dataset';
+import type { ColumnValues } from '../common/dataset/parquet';
 import { invalidData } from '../common/failures';
 import { transformWidth } from '../common/model/transform';
 import { regressionMetrics } from '../common/metrics/regression';
 import { implement } from '../library';
 import { modelRef } from '../refs';
-import { checkParity, hiddenLayers, loadTrainingData, trainDense } from './dense';
+import { checkParity, hiddenLayers, loadTrainingData, storedModelOutputs, trainDense } from './dense';
 import type { DenseLayer, ModelSpec } from '../common/model/model';
-import { predictValues } from '../common/model/predict';
+import { predictValuesOfFeatures } from '../common/model/predict';
 import { trainRegressor } from './steps';
 
-/** The label of every row as a finite number; fails naming the first row that has none. */
-export function targetsOf(rows: readonly Row[], label: string): Float64Array {
-  return Float64Array.from(rows, (row, i) => {
-    const value = row[label];
+/** The label of every row as a finite number; fails naming the first row that has none (NaN in a column of numbers is missing). */
+export function targetsOf(column: ColumnValues, label: string): Float64Array {
+  const numbers = column instanceof Float64Array;
+  return Float64Array.from(column, (value, i) => {
     if (typeof value !== 'number' || !Number.isFinite(value)) {
-      const what = value === null || value === undefined ? 'no value' : `the value ${JSON.stringify(value)}`;
+      const missing = value === null || value === undefined || (numbers && Number.isNaN(value));
+      const what = missing ? 'no value' : `the value ${JSON.stringify(value)}`;
       throw invalidData(`row ${i + 1} has ${what} for the label '${label}'; a regressor needs a number in every row`, {
         label,
         row: i + 1,
@@ -37,15 +38,16 @@ export const trainRegressorImpl = implement(trainRegressor, async (input, ctx) =
   const { label, architecture, epochs, learningRate, seed } = input;
   const l2 = input.l2 ?? 0;
   const hidden = hiddenLayers(architecture, input.hidden);
-  const { spec, columns, rows, features } = await loadTrainingData(ctx, input);
-  const type = columns.find((c) => c.name === label)!.type;
+  const training = await loadTrainingData(ctx, input);
+  const { spec, rows, features } = training;
+  const type = training.data.columns.find((c) => c.name === label)!.type;
   if (type !== 'number' && type !== 'integer') {
     throw invalidData(
       `the label '${label}' is a ${type} column; a regressor needs a numeric label (use train.classifier for classes)`,
       { label, type },
     );
   }
-  const y = targetsOf(rows, label);
+  const y = targetsOf(training.label, label);
   // Train on the standardized label, so that learning rates carry across units.
   const mean = y.reduce((a, b) => a + b, 0) / y.length;
   const std = Math.sqrt(y.reduce((a, b) => a + (b - mean) ** 2, 0) / y.length) || 1;
@@ -54,7 +56,7 @@ export const trainRegressorImpl = implement(trainRegressor, async (input, ctx) =
 
   const trained = await trainDense(
     ctx,
-    { features, targets: Float32Array.from(y, (v) => (v - mean) / std), rows: rows.length },
+    { features, targets: Float32Array.from(y, (v) => (v - mean) / std), rows },
     { inputs: width, hidden, outputs: 1, head: 'linear', learningRate, l2, seed },
     {
       epochs,
@@ -82,7 +84,7 @@ export const trainRegressorImpl = implement(trainRegressor, async (input, ctx) =
   };
 
   // The stored model must predict what the trained network predicts: check on every row, in standardized units.
-  const predicted = predictValues(model, rows);
+  const predicted = storedModelOutputs(training, (x, n) => predictValuesOfFeatures(model, x, n));
   let drift = 0;
   predicted.forEach((v, i) => {
     drift = Math.max(drift, Math.abs((v - mean) / std - trained.reference[i]!));

@@ -1,4 +1,4 @@
-import { applyTransform } from './transform';
+import { applyTransform, transformWidth } from './transform';
 import type { DenseLayer, ModelSpec } from './model';
 
 // The forward pass in plain JavaScript (float64): what evaluation and serving run, and what the
@@ -48,25 +48,55 @@ export function forward(layers: readonly DenseLayer[], x: ArrayLike<number>): nu
  * the model's own transform turns them into features.
  */
 export function predictProba(model: ModelSpec, rows: readonly Readonly<Record<string, unknown>>[]): number[][] {
-  if (model.task === 'regression')
-    throw new Error(
-      `the model of '${model.label}' is a regressor, which has no class probabilities; use predictValues`,
-    );
+  refuseRegressor(model);
   const spec = model.transform.spec;
-  return rows.map((row) => {
-    const out = forward(model.layers, applyTransform(spec, row));
-    if (model.task === 'binary') {
-      const p = out[0]!;
-      return [1 - p, p];
-    }
-    return out;
-  });
+  return rows.map((row) => probabilities(model, forward(model.layers, applyTransform(spec, row))));
 }
 
 /** A regressor's prediction for each row, in the label's units. */
 export function predictValues(model: ModelSpec, rows: readonly Readonly<Record<string, unknown>>[]): number[] {
-  if (model.task !== 'regression')
-    throw new Error(`the model of '${model.label}' is a ${model.task} classifier; use predictProba`);
+  refuseClassifier(model);
   const spec = model.transform.spec;
   return rows.map((row) => forward(model.layers, applyTransform(spec, row))[0]!);
+}
+
+/**
+ * `predictProba` of rows already turned into features by the model's transform, row-major and in
+ * float64 (`transformColumns(spec, data, { precision: 'float64' })`), `rows` of them: the same numbers, without row objects.
+ */
+export function predictProbaOfFeatures(model: ModelSpec, features: Float64Array, rows: number): number[][] {
+  refuseRegressor(model);
+  return featureRows(model, features, rows, (x) => probabilities(model, forward(model.layers, x)));
+}
+
+/** `predictValues` of rows already turned into float64 features by the model's transform, as `predictProbaOfFeatures`. */
+export function predictValuesOfFeatures(model: ModelSpec, features: Float64Array, rows: number): number[] {
+  refuseClassifier(model);
+  return featureRows(model, features, rows, (x) => forward(model.layers, x)[0]!);
+}
+
+function refuseRegressor(model: ModelSpec): void {
+  if (model.task === 'regression')
+    throw new Error(
+      `the model of '${model.label}' is a regressor, which has no class probabilities; use predictValues`,
+    );
+}
+
+function refuseClassifier(model: ModelSpec): void {
+  if (model.task !== 'regression')
+    throw new Error(`the model of '${model.label}' is a ${model.task} classifier; use predictProba`);
+}
+
+/** A binary model's one output p as [1 − p, p]; a multiclass model's outputs as they are. */
+function probabilities(model: ModelSpec, out: number[]): number[] {
+  if (model.task !== 'binary') return out;
+  const p = out[0]!;
+  return [1 - p, p];
+}
+
+function featureRows<T>(model: ModelSpec, features: Float64Array, rows: number, each: (x: Float64Array) => T): T[] {
+  const width = transformWidth(model.transform.spec);
+  if (features.length !== rows * width)
+    throw new RangeError(`${rows} rows of ${width} features need ${rows * width} values, not ${features.length}`);
+  return Array.from({ length: rows }, (_, i) => each(features.subarray(i * width, (i + 1) * width)));
 }
