@@ -3,7 +3,6 @@ import { categoryOf } from '../common/model/transform';
 import { implement } from '../library';
 import { reportRef } from '../refs';
 import { loadModel } from '../common/model/model';
-import { cellAt, modelColumnBatches, predictBatch, RowInputError } from '../common/model/scored-rows';
 import { binaryIntervals, multiclassIntervals, type BootstrapIntervals } from '../common/metrics/bootstrap';
 import { calibration } from '../common/metrics/calibration';
 import {
@@ -16,6 +15,7 @@ import {
   type ClassificationMetrics,
   type ClassMetrics,
 } from '../common/metrics/classification';
+import { scoreHeldOut } from './scored-held-out';
 import { evaluateClassifier } from './steps';
 
 export { classificationMetrics, evaluateClassifier } from './steps';
@@ -68,8 +68,6 @@ export interface EvaluationReport {
   /** 95% percentile-bootstrap intervals of `metrics` over the evaluation rows (seeded: the same rows give the same intervals). */
   confidence?: BootstrapIntervals;
 }
-
-const PROGRESS_EVERY = 50_000;
 
 const rocReport = (cls: string, auc: number, yTrue: number[], yScore: number[]): RocReport => {
   const curve = rocCurve(yTrue, yScore);
@@ -127,43 +125,24 @@ export const evaluateClassifierImpl = implement(evaluateClassifier, async (input
     }
     parts.push(p);
   };
-  let first = 0;
-  for await (const batch of modelColumnBatches(ctx.artifacts, model, dataset, [label], PROGRESS_EVERY)) {
-    // Rows are judged in order, as one pass row by row would: a bad label stops before its row is scored.
-    const labels = batch.values.get(label)!;
-    let labelFailure: Error | undefined;
-    let good = 0;
-    for (; good < batch.rows; good++) {
-      const value = cellAt(labels, good);
-      const n = first + good + 1;
-      if (value === null) {
-        labelFailure = invalidData(`row ${n} has no value for the label '${label}'`, { label, row: n });
-        break;
-      }
+  await scoreHeldOut(
+    ctx,
+    model,
+    dataset,
+    (value, n) => {
+      if (value === null) return invalidData(`row ${n} has no value for the label '${label}'`, { label, row: n });
       const k = index.get(categoryOf(value));
       if (k === undefined) {
-        labelFailure = invalidData(
+        return invalidData(
           `row ${n} has the class '${categoryOf(value)}', which the model was not trained on (classes: ${classes.join(', ')})`,
           { label, row: n, class: categoryOf(value) },
         );
-        break;
       }
       yTrue.push(k);
-    }
-    try {
-      check(predictBatch(model, batch.values, 0, good), first);
-    } catch (error) {
-      if (!(error instanceof RowInputError)) throw error;
-      // The rows before the one the transform rejects are checked first, as in row order.
-      check(predictBatch(model, batch.values, 0, error.row), first);
-      const n = first + error.row + 1;
-      throw invalidData(`row ${n}: ${error.error.message}`, { row: n, feature: error.error.feature });
-    }
-    if (labelFailure) throw labelFailure;
-    for (let n = first - (first % PROGRESS_EVERY) + PROGRESS_EVERY; n <= first + batch.rows; n += PROGRESS_EVERY)
-      ctx.heartbeat({ rows: n, of: dataset.rows });
-    first += batch.rows;
-  }
+      return undefined;
+    },
+    check,
+  );
   if (yTrue.length === 0) throw invalidData('the evaluation data has no rows', {});
   const probs = new Float64Array(yTrue.length * width);
   let at = 0;

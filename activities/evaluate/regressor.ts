@@ -3,8 +3,8 @@ import { quantile } from '../common/metrics/quantile';
 import { implement } from '../library';
 import { reportRef } from '../refs';
 import { loadModel } from '../common/model/model';
-import { cellAt, modelColumnBatches, predictBatch, RowInputError } from '../common/model/scored-rows';
 import { regressionMetrics, type RegressionMetrics } from '../common/metrics/regression';
+import { scoreHeldOut } from './scored-held-out';
 import { evaluateRegressor } from './steps';
 
 export { evaluateRegressor, regressionMetricsOutput } from './steps';
@@ -29,7 +29,6 @@ export interface RegressionReport {
   residuals: ResidualSummary;
 }
 
-const PROGRESS_EVERY = 50_000;
 const LARGEST = 10;
 
 function residualSummary(actual: readonly number[], predicted: readonly number[]): ResidualSummary {
@@ -76,36 +75,24 @@ export const evaluateRegressorImpl = implement(evaluateRegressor, async (input, 
   }
   const actual: number[] = [];
   const predicted: number[] = [];
-  let first = 0;
-  for await (const batch of modelColumnBatches(ctx.artifacts, model, dataset, [label], PROGRESS_EVERY)) {
-    // Rows are judged in order, as one pass row by row would: a bad label stops before its row is scored.
-    const labels = batch.values.get(label)!;
-    let labelFailure: Error | undefined;
-    let good = 0;
-    for (; good < batch.rows; good++) {
-      const value = cellAt(labels, good);
-      const n = first + good + 1;
+  await scoreHeldOut(
+    ctx,
+    model,
+    dataset,
+    (value, n) => {
       if (typeof value !== 'number' || !Number.isFinite(value)) {
-        labelFailure = invalidData(
+        return invalidData(
           `row ${n} has ${value === null ? 'no value' : `the value ${JSON.stringify(value)}`} for the label '${label}'; evaluation needs a number in every row`,
           { label, row: n },
         );
-        break;
       }
       actual.push(value);
-    }
-    try {
-      for (const value of predictBatch(model, batch.values, 0, good)) predicted.push(value);
-    } catch (error) {
-      if (!(error instanceof RowInputError)) throw error;
-      const n = first + error.row + 1;
-      throw invalidData(`row ${n}: ${error.error.message}`, { row: n, feature: error.error.feature });
-    }
-    if (labelFailure) throw labelFailure;
-    for (let n = first - (first % PROGRESS_EVERY) + PROGRESS_EVERY; n <= first + batch.rows; n += PROGRESS_EVERY)
-      ctx.heartbeat({ rows: n, of: dataset.rows });
-    first += batch.rows;
-  }
+      return undefined;
+    },
+    (outputs) => {
+      for (const value of outputs) predicted.push(value);
+    },
+  );
   if (actual.length === 0) throw invalidData('the evaluation data has no rows', {});
 
   const metrics = { ...regressionMetrics(actual, predicted), rows: actual.length };
