@@ -36,14 +36,8 @@ export interface RejectedRow {
  * `data` reads as missing on every row, as `applyTransformInto` reads a row without the key.
  * Throws the TransformInputError `transformRows` would throw first (the earliest row).
  */
-export function transformColumnsInto(
-  spec: TransformSpec,
-  data: FeatureColumns,
-  out: FeatureMatrix,
-  from = 0,
-  to = data.rows,
-): void {
-  const rejected = tryTransformColumnsInto(spec, data, out, from, to);
+export function transformColumnsInto(...args: Parameters<typeof tryTransformColumnsInto>): void {
+  const rejected = tryTransformColumnsInto(...args);
   if (rejected) throw rejected.error;
 }
 
