@@ -4,19 +4,16 @@ import { join } from 'node:path';
 import { ArtifactStore } from '../../activities/artifacts/store';
 import { loadColumns, writeColumns, type ColumnValues } from '../../activities/common/dataset/dataset';
 import { mulberry32 } from '../../activities/common/random';
-import { readCsvImpl } from '../../activities/data/read-csv';
-import { splitImpl } from '../../activities/data/split';
 import { evaluateClassifierImpl } from '../../activities/evaluate/classifier';
 import { evaluateClassifier } from '../../activities/evaluate/steps';
-import { fitFeaturesImpl } from '../../activities/features/fit';
 import type { StepContext } from '../../activities/library';
 import { scoreModelImpl } from '../../activities/model/score';
 import { scoreModel } from '../../activities/model/steps';
 import type { DatasetRef, ModelRef } from '../../activities/refs';
-import { trainClassifierImpl } from '../../activities/train/classifier';
+import { trainCreditModel } from '../../test/serving/credit-model';
 
-// Scoring and evaluating a large dataset of German credit's columns (its rows resampled) with a
-// model trained on German credit. Each phase runs in its own process so that peak RSS is its own.
+// Scoring and evaluating a large dataset of German credit's columns (its held-out rows resampled)
+// with an MLP trained on German credit. Each phase runs in its own process so that peak RSS is its own.
 // Usage:
 //   tsx bench/data/score.ts prepare [rows=1000000]    trains the model, writes the dataset (once)
 //   tsx bench/data/score.ts score|onnx|evaluate        times one phase on what prepare wrote
@@ -39,26 +36,8 @@ function context(): StepContext {
 async function prepare(rows: number): Promise<void> {
   await mkdir(dir, { recursive: true });
   const ctx = context();
-  const raw = await readCsvImpl.run({ path: 'examples/data/german-credit.csv', label: 'class' }, ctx);
-  const split = await splitImpl.run({ dataset: raw.dataset, testFraction: 0.2, seed: 7, stratifyBy: 'class' }, ctx);
-  const { transform } = await fitFeaturesImpl.run({ dataset: split.train, label: 'class' }, ctx);
-  const { model } = await trainClassifierImpl.run(
-    {
-      train: split.train,
-      transform,
-      label: 'class',
-      positiveClass: 'bad',
-      architecture: 'mlp',
-      hidden: [16, 8],
-      epochs: 40,
-      learningRate: 0.01,
-      batchSize: 64,
-      l2: 0.001,
-      seed: 7,
-    },
-    ctx,
-  );
-  const source = await loadColumns(ctx.artifacts, raw.dataset);
+  const credit = await trainCreditModel(ctx, { architecture: 'mlp', hidden: [16, 8] });
+  const source = await loadColumns(ctx.artifacts, credit.test);
   const random = mulberry32(11);
   const picks = Uint32Array.from({ length: rows }, () => Math.floor(random() * source.rows));
   const values = source.columns.map((c): ColumnValues => {
@@ -68,7 +47,7 @@ async function prepare(rows: number): Promise<void> {
       : Array.from(picks, (i) => from[i]!);
   });
   const dataset = await writeColumns(ctx.artifacts, source.columns, values, rows);
-  await writeFile(refsFile, JSON.stringify({ model, dataset, holdout: split.test }));
+  await writeFile(refsFile, JSON.stringify({ model: credit.model, dataset, holdout: credit.test }));
   console.log(`prepared ${rows} rows in ${dir}: dataset ${dataset.sha256}`);
 }
 

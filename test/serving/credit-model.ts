@@ -1,3 +1,4 @@
+import type { StepContext } from '../../activities/library';
 import type { AddressInfo } from 'node:net';
 import type { Row } from '../../activities/common/dataset/dataset';
 import { loadDataset } from '../../activities/common/dataset/dataset';
@@ -30,7 +31,7 @@ export interface CreditModel {
 
 /** Trains on the example's split; a logistic regression unless `network` asks for hidden layers. */
 export async function trainCreditModel(
-  ctx: Ctx,
+  ctx: StepContext,
   network: { architecture: 'logistic' | 'mlp'; hidden?: number[] } = { architecture: 'logistic' },
 ): Promise<CreditModel> {
   const raw = await readCsvImpl.run({ path: 'examples/data/german-credit.csv', label: 'class' }, ctx);
