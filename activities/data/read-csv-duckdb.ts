@@ -148,7 +148,8 @@ async function agreesWithRowReader(
         ? `count(*) FILTER (WHERE NOT isfinite(${c}))`
         : type === 'integer'
           ? `count(*) FILTER (WHERE abs(${c}) > ${LARGEST_SAFE})`
-          : '0';
+          : // A missing token with spaces around it (` NA `): missing to the row reader, text to DuckDB.
+            `count(*) FILTER (WHERE ${c} NOT IN (${MISSING}) AND trim(${c}) IN (${MISSING}))`;
     return `${disagree}, count(*) - count(${c})`;
   });
   const result = await connection.runAndReadAll(`SELECT count(*), ${checks.join(', ')} FROM ${parquet}`);
@@ -160,11 +161,8 @@ async function agreesWithRowReader(
   const found = async (where: string) =>
     (await connection.runAndReadAll(`SELECT 1 FROM ${parquet} WHERE ${where} LIMIT 1`)).currentRowCount > 0;
   for (const [i, { name, type }] of columns.entries()) {
-    if (type !== 'string' || missing[i] === rows) continue;
+    if (type !== 'string' || missing[i] === rows || declared[name] === 'string') continue;
     const c = ident(name);
-    // A missing token with spaces around it (` NA `): missing to the row reader, text to DuckDB.
-    if (await found(`${c} NOT IN (${MISSING}) AND trim(${c}) IN (${MISSING})`)) return undefined;
-    if (declared[name] === 'string') continue;
     // A text column the row reader would have typed: every value a number, or every value a boolean.
     // Each query stops at the first value that is neither, which in a real text column is the first.
     for (const typed of [`regexp_full_match(trim(${c}), ${literal(NUMERIC)})`, `trim(${c}) IN (${BOOLEAN_WORDS})`]) {
