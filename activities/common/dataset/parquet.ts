@@ -27,7 +27,7 @@ export const columnTypeOf = (sql: string): ColumnType | undefined =>
 export const PARQUET_MAGIC = 'PAR1';
 const METADATA_KEY = 'kiln.dataset';
 
-export const datasetHeader = (columns: readonly Column[]): DatasetHeader => ({
+const datasetHeader = (columns: readonly Column[]): DatasetHeader => ({
   kind: 'kiln.dataset',
   version: 2,
   columns: columns.map(({ name, type, sensitive }) => ({ name, type, ...(sensitive && { sensitive }) })),
@@ -203,7 +203,7 @@ export async function readParquetHeader(
 }
 
 /** A SELECT list that reads each column as JS wants it: integers as doubles (exact up to 2^53). */
-export const jsColumns = (columns: readonly Column[]) =>
+const jsColumns = (columns: readonly Column[]) =>
   columns
     .map((c) => (c.type === 'integer' ? `CAST(${ident(c.name)} AS DOUBLE) AS ${ident(c.name)}` : ident(c.name)))
     .join(', ');
