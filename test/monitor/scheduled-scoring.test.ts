@@ -117,8 +117,11 @@ describe('batch scoring on a schedule', () => {
     ])
       assert.ok(artifacts.includes(`artifact:${sha}`), `${what} is upstream of the CSV`);
 
-    // The alias moves; the next run follows it without touching the schedule.
+    // The alias moves; the next run follows it without touching the schedule. Temporal names a
+    // schedule's runs by the second they start at, so the second trigger waits for the next second
+    // (the first run can now finish within the second it started in).
     await store.registry.promote(SYSTEM, 'credit-risk', 2, 'production');
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     assert.equal(await schedule(['trigger', name, '--token', operator], () => {}), 0);
     const second = await nextScored(name, 2);
     assert.equal(second.model.version, 2);

@@ -60,17 +60,22 @@ const carded = pipeline(
       sensitive: 'personal_status',
       gates: [{ metric: 'demographic_parity_difference', max: 0.99 }],
     });
-    const registered = p.step(registerModel, {
-      name: 'card-credit',
-      model: trained.model,
-      metrics: { rocAuc: heldOut.metrics.rocAuc, accuracy: heldOut.metrics.accuracy },
-      report: heldOut.report,
-      card: {
-        intendedUse: `pre-screening ${HOSTILE}`,
-        owner: 'risk-team',
-        limitations: ['trained on 1994 | German data'],
+    const registered = p.step(
+      registerModel,
+      {
+        name: 'card-credit',
+        model: trained.model,
+        metrics: { rocAuc: heldOut.metrics.rocAuc, accuracy: heldOut.metrics.accuracy },
+        report: heldOut.report,
+        card: {
+          intendedUse: `pre-screening ${HOSTILE}`,
+          owner: 'risk-team',
+          limitations: ['trained on 1994 | German data'],
+        },
+        // A card holds the reports on record when the version is registered: fairness runs first.
       },
-    });
+      { after: [fairness.report] },
+    );
     return { version: registered.version, test: split.test, fairness: fairness.report };
   },
 );
