@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { loadDataset } from '../../activities/common/dataset/dataset';
 import { rocAuc } from '../../activities/common/metrics/classification';
@@ -7,19 +7,12 @@ import { MetricInputError } from '../../activities/common/metrics/input-check';
 import { readCsvImpl } from '../../activities/data/read-csv';
 import { fitFeaturesImpl } from '../../activities/features/fit';
 import { trainRegressorImpl } from '../../activities/train/regressor';
-import { testContext } from '../support/step-context';
+import { fileTestContext } from '../support/step-context';
 import { writeInput } from '../support/step-inputs';
 
 // Numbers that are not numbers, from the file to the metric (issue 11, item 11).
 
-type Ctx = Awaited<ReturnType<typeof testContext>>;
-let ctx: Ctx;
-before(async () => {
-  ctx = await testContext();
-});
-after(async () => {
-  await ctx.dispose();
-});
+const ctx = fileTestContext();
 
 const csv = (text: string) => writeInput(ctx, 'csv', text);
 

@@ -1,17 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { loadValueRefs, mapValueActivities } from '../../workers/map-values';
-import { testContext } from '../support/step-context';
+import { fileTestContext } from '../support/step-context';
 
-type Ctx = Awaited<ReturnType<typeof testContext>>;
-let ctx: Ctx;
-before(async () => {
-  ctx = await testContext();
-});
-after(async () => {
-  await ctx.dispose();
-});
+const ctx = fileTestContext();
 
 const failsAs = (type: string, message: RegExp) => (error: unknown) => {
   assert.ok(error instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(error)}`);

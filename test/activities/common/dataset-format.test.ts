@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   loadColumns,
   loadDataset,
@@ -8,17 +8,10 @@ import {
   type Column,
 } from '../../../activities/common/dataset/dataset';
 import { withDuckdb } from '../../../activities/common/dataset/duckdb';
-import { testContext } from '../../support/step-context';
+import { fileTestContext } from '../../support/step-context';
 import { writeVersion1Dataset } from '../../support/version1-dataset';
 
-type Ctx = Awaited<ReturnType<typeof testContext>>;
-let ctx: Ctx;
-before(async () => {
-  ctx = await testContext();
-});
-after(async () => {
-  await ctx.dispose();
-});
+const ctx = fileTestContext();
 
 const columns: Column[] = [
   { name: 'id', type: 'integer' },

@@ -1,26 +1,19 @@
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { loadColumns, loadDataset } from '../../../activities/common/dataset/dataset';
 import { readCsvImpl, readCsvRows } from '../../../activities/data/read-csv';
 import { readCsvWithDuckdb } from '../../../activities/data/read-csv-duckdb';
-import { testContext } from '../../support/step-context';
+import { fileTestContext, type TestContext } from '../../support/step-context';
 import { writeInput } from '../../support/step-inputs';
 
 // data.readCsv reads a file with DuckDB only where the result is the row reader's: these tests
 // read each file both ways and compare, and check that the DuckDB path declines where DuckDB
 // reads differently.
 
-type Ctx = Awaited<ReturnType<typeof testContext>>;
 type Input = Parameters<typeof readCsvRows>[2];
-let ctx: Ctx;
-before(async () => {
-  ctx = await testContext();
-});
-after(async () => {
-  await ctx.dispose();
-});
+const ctx = fileTestContext();
 
 const csv = (text: string | Buffer) => writeInput(ctx, 'csv', text);
 const headerOf = (text: string) =>
@@ -70,7 +63,7 @@ describe('data.readCsv with DuckDB', () => {
   it('honours declared number and string columns, the label and sensitive columns', async () => {
     const text = 'code,amount,ssn,class\n007,1,123-45,good\n012,2,678-90,bad\n';
     // Reading a sensitive column is audited: a store that takes the record.
-    const audited = { ...ctx, store: { audit: { readSensitive: async () => {} } } } as unknown as Ctx;
+    const audited = { ...ctx, store: { audit: { readSensitive: async () => {} } } } as unknown as TestContext;
     const duck = await bothWays(
       await csv(text),
       headerOf(text),

@@ -1,20 +1,13 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { loadDataset } from '../../../activities/common/dataset/dataset';
 import { readCsvImpl, readCsvRows } from '../../../activities/data/read-csv';
-import { testContext } from '../../support/step-context';
+import { fileTestContext } from '../../support/step-context';
 import { rejectsWith, writeInput } from '../../support/step-inputs';
 
-type Ctx = Awaited<ReturnType<typeof testContext>>;
-let ctx: Ctx;
-before(async () => {
-  ctx = await testContext();
-});
-after(async () => {
-  await ctx.dispose();
-});
+const ctx = fileTestContext();
 
 const csv = (text: string | Buffer) => writeInput(ctx, 'csv', text);
 

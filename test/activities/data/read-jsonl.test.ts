@@ -3,21 +3,14 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { loadDataset } from '../../../activities/common/dataset/dataset';
 import { readCsvImpl } from '../../../activities/data/read-csv';
 import { readJsonlImpl } from '../../../activities/data/read-jsonl';
-import { testContext } from '../../support/step-context';
+import { fileTestContext } from '../../support/step-context';
 import { rejectsWith, writeInput } from '../../support/step-inputs';
 
-type Ctx = Awaited<ReturnType<typeof testContext>>;
-let ctx: Ctx;
-before(async () => {
-  ctx = await testContext();
-});
-after(async () => {
-  await ctx.dispose();
-});
+const ctx = fileTestContext();
 
 const jsonl = (text: string | Buffer) => writeInput(ctx, 'jsonl', text);
 

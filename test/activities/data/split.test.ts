@@ -1,18 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { loadDataset, writeDataset } from '../../../activities/common/dataset/dataset';
 import { readCsvImpl } from '../../../activities/data/read-csv';
 import { chooseTestRows, splitImpl } from '../../../activities/data/split';
-import { testContext } from '../../support/step-context';
+import { fileTestContext } from '../../support/step-context';
 
-type Ctx = Awaited<ReturnType<typeof testContext>>;
-let ctx: Ctx;
-before(async () => {
-  ctx = await testContext();
-});
-after(async () => {
-  await ctx.dispose();
-});
+const ctx = fileTestContext();
 
 const columns = [
   { name: 'id', type: 'integer' as const },

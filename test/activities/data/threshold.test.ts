@@ -1,18 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { loadDataset, writeDataset } from '../../../activities/common/dataset/dataset';
 import { readCsvImpl } from '../../../activities/data/read-csv';
-import { testContext } from '../../support/step-context';
+import { fileTestContext } from '../../support/step-context';
 import { median, thresholdLabelImpl } from '../../../activities/data/threshold';
 
-type Ctx = Awaited<ReturnType<typeof testContext>>;
-let ctx: Ctx;
-before(async () => {
-  ctx = await testContext();
-});
-after(async () => {
-  await ctx.dispose();
-});
+const ctx = fileTestContext();
 
 const wages = () => readCsvImpl.run({ path: 'examples/data/cps-wages-1985.csv' }, ctx).then((r) => r.dataset);
 const label = { column: 'wage', label: 'pay', above: 'high', atOrBelow: 'low' };

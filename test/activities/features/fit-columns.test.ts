@@ -1,25 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Cell } from '../../../activities/common/dataset/cells';
 import { loadColumns, writeDataset, type Column } from '../../../activities/common/dataset/dataset';
 import { mulberry32 } from '../../../activities/common/random';
 import { columnBatches } from '../../../activities/common/dataset/dataset';
 import { fitFeaturesImpl } from '../../../activities/features/fit';
 import { NonFiniteFitError, TransformFitter, type TransformOptions } from '../../../activities/features/fitter';
-import { testContext } from '../../support/step-context';
+import { fileTestContext } from '../../support/step-context';
 import { writeVersion1Dataset } from '../../support/version1-dataset';
 
 // features.fit reads columns a batch at a time; the transform it fits must be the one the row
 // reader fitted, to the last bit, so that stored transforms (and their hashes) keep their meaning.
 
-type Ctx = Awaited<ReturnType<typeof testContext>>;
-let ctx: Ctx;
-before(async () => {
-  ctx = await testContext();
-});
-after(async () => {
-  await ctx.dispose();
-});
+const ctx = fileTestContext();
 
 const columns: Column[] = [
   { name: 'x', type: 'number' },

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Cell } from '../../../activities/common/dataset/cells';
 import { loadColumns, loadDataset, writeDataset, type Column } from '../../../activities/common/dataset/dataset';
 import { mulberry32 } from '../../../activities/common/random';
@@ -11,19 +11,12 @@ import {
   type TransformSpec,
 } from '../../../activities/common/model/transform';
 import { transformColumns, transformColumnsInto } from '../../../activities/common/model/transform-columns';
-import { testContext } from '../../support/step-context';
+import { fileTestContext } from '../../support/step-context';
 
 // transformColumns is the columnar twin of transformRows: evaluation and scoring switch to it on
 // the promise that every feature value stays the same.
 
-type Ctx = Awaited<ReturnType<typeof testContext>>;
-let ctx: Ctx;
-before(async () => {
-  ctx = await testContext();
-});
-after(async () => {
-  await ctx.dispose();
-});
+const ctx = fileTestContext();
 
 const columns: Column[] = [
   { name: 'age', type: 'integer' },

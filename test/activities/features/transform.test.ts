@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { writeDataset } from '../../../activities/common/dataset/dataset';
-import { testContext } from '../../support/step-context';
+import { fileTestContext } from '../../support/step-context';
 import { fitFeaturesImpl } from '../../../activities/features/fit';
 import { loadTransform } from '../../../activities/common/model/transform';
 import { TransformFitter } from '../../../activities/features/fitter';
@@ -13,14 +13,7 @@ import {
   type TransformSpec,
 } from '../../../activities/common/model/transform';
 
-type Ctx = Awaited<ReturnType<typeof testContext>>;
-let ctx: Ctx;
-before(async () => {
-  ctx = await testContext();
-});
-after(async () => {
-  await ctx.dispose();
-});
+const ctx = fileTestContext();
 
 const columns = [
   { name: 'age', type: 'integer' as const },
