@@ -22,6 +22,7 @@ import { transformColumns } from '../../activities/common/model/transform-column
 import { fitFeaturesImpl } from '../../activities/features/fit';
 import type { StepContext } from '../../activities/library';
 import type { DatasetRef, TransformRef } from '../../activities/refs';
+import { benchContext } from './machine';
 
 const { values: args } = parseArgs({
   options: {
@@ -59,17 +60,6 @@ async function generate(artifacts: ArtifactStore): Promise<DatasetRef> {
   return writeColumns(artifacts, columns, [...numbers, labels], rows);
 }
 
-function context(artifacts: ArtifactStore): StepContext {
-  return {
-    artifacts,
-    heartbeat: () => {},
-    signal: new AbortController().signal,
-    log: () => {},
-    run: { workflowId: 'bench', runId: 'bench', pipeline: 'bench', node: 'features' },
-    readFrom: () => {},
-  };
-}
-
 async function transformOf(ctx: StepContext, dataset: DatasetRef): Promise<TransformRef> {
   const file = join(args.dir, `transform-${rows}.json`);
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as TransformRef;
@@ -80,8 +70,7 @@ async function transformOf(ctx: StepContext, dataset: DatasetRef): Promise<Trans
 
 /** Runs one phase in this process; prints one JSON line. */
 async function phase(name: string) {
-  const artifacts = new ArtifactStore(store);
-  const ctx = context(artifacts);
+  const ctx = benchContext(store);
   const dataset = JSON.parse(readFileSync(refFile, 'utf8')) as DatasetRef;
   let result: string;
   let since: number;
@@ -95,14 +84,14 @@ async function phase(name: string) {
     );
     result = transform.sha256;
   } else {
-    const spec = await loadTransform(artifacts, (await transformOf(ctx, dataset)).uri);
+    const spec = await loadTransform(ctx.artifacts, (await transformOf(ctx, dataset)).uri);
     const names = spec.features.map((f) => f.name);
     since = performance.now();
     let features: Float32Array;
     if (name === 'rows') {
-      features = transformRows(spec, (await loadDataset(artifacts, dataset)).rows);
+      features = transformRows(spec, (await loadDataset(ctx.artifacts, dataset)).rows);
     } else if (name === 'columns') {
-      features = transformColumns(spec, await loadColumns(artifacts, dataset, names));
+      features = transformColumns(spec, await loadColumns(ctx.artifacts, dataset, names));
     } else throw new Error(`unknown phase '${name}'`);
     result = createHash('sha256').update(features).digest('hex');
   }

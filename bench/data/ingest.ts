@@ -5,13 +5,14 @@
 // Usage: bash bench/data/run.sh [--rows 500000,2000000] [--repeat 3]
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readCsvImpl, readCsvRows } from '../../activities/data/read-csv';
 import { testContext } from '../../test/support/step-context';
 import { generateCsv } from './generate';
+import { load, machine } from './machine';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const { values } = parseArgs({
@@ -34,14 +35,8 @@ const time = async (fn: () => Promise<unknown>) => {
   return (performance.now() - started) / 1000;
 };
 
-console.log(
-  `machine: ${cpus().length} cores (${cpus()[0]?.model}), ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`,
-);
-console.log(
-  `load average at start: ${loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' ')}`,
-);
+console.log(machine());
+console.log(`load average at start: ${load()}`);
 console.log('| rows | MB | pandas.read_csv s | Kiln data.readCsv s | Kiln / pandas | Kiln rows/s | row reader s |');
 console.log('|---:|---:|---:|---:|---:|---:|---:|');
 try {
@@ -66,11 +61,7 @@ try {
     );
   }
   console.log(`peak RSS of this process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
-  console.log(
-    `load average at end: ${loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')}`,
-  );
+  console.log(`load average at end: ${load()}`);
 } finally {
   await ctx.dispose();
   await rm(dir, { recursive: true, force: true });

@@ -4,7 +4,6 @@
 // Usage: npx tsx bench/data/pipeline.ts [--rows 10000000] [--dir /tmp/kiln-bench]
 import { existsSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkQualityImpl } from '../../activities/data/quality';
@@ -13,6 +12,7 @@ import { splitImpl } from '../../activities/data/split';
 import { fitFeaturesImpl } from '../../activities/features/fit';
 import { testContext } from '../../test/support/step-context';
 import { generateCsv } from './generate';
+import { load, machine } from './machine';
 
 const { values } = parseArgs({
   options: { rows: { type: 'string', default: '10000000' }, dir: { type: 'string', default: '/tmp/kiln-bench' } },
@@ -27,13 +27,9 @@ if (!existsSync(csv)) {
 }
 
 const peakMiB = () => process.resourceUsage().maxRSS / 1024;
+console.log(machine());
 console.log(
-  `machine: ${cpus().length} cores (${cpus()[0]?.model}), ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`,
-);
-console.log(
-  `file: ${rows.toLocaleString('en')} rows, ${(statSync(csv).size / 1e6).toFixed(0)} MB; load average ${loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' ')}`,
+  `file: ${rows.toLocaleString('en')} rows, ${(statSync(csv).size / 1e6).toFixed(0)} MB; load average ${load()}`,
 );
 console.log(`peak RSS before the steps: ${peakMiB().toFixed(0)} MiB`);
 console.log('| step | s | rows/s | peak RSS after, MiB |');
@@ -69,11 +65,7 @@ try {
   await step('features.fit', split.train.rows, () =>
     fitFeaturesImpl.run({ dataset: split.train, label: 'label' }, ctx),
   );
-  console.log(
-    `peak RSS: ${(peakMiB() / 1024).toFixed(2)} GiB; load average ${loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')}`,
-  );
+  console.log(`peak RSS: ${(peakMiB() / 1024).toFixed(2)} GiB; load average ${load()}`);
 } finally {
   await ctx.dispose();
 }

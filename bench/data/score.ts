@@ -1,16 +1,15 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ArtifactStore } from '../../activities/artifacts/store';
 import { loadColumns, writeColumns, type ColumnValues } from '../../activities/common/dataset/dataset';
 import { mulberry32 } from '../../activities/common/random';
 import { evaluateClassifierImpl } from '../../activities/evaluate/classifier';
 import { evaluateClassifier } from '../../activities/evaluate/steps';
-import type { StepContext } from '../../activities/library';
 import { scoreModelImpl } from '../../activities/model/score';
 import { scoreModel } from '../../activities/model/steps';
 import type { DatasetRef, ModelRef } from '../../activities/refs';
 import { trainCreditModel } from '../../test/serving/credit-model';
+import { benchContext } from './machine';
 
 // Scoring and evaluating a large dataset of German credit's columns (its held-out rows resampled)
 // with an MLP trained on German credit. Each phase runs in its own process so that peak RSS is its own.
@@ -22,16 +21,7 @@ import { trainCreditModel } from '../../test/serving/credit-model';
 const dir = process.env.KILN_BENCH_DIR ?? '/tmp/kiln-bench-score';
 const refsFile = join(dir, 'refs.json');
 
-function context(): StepContext {
-  return {
-    artifacts: new ArtifactStore(join(dir, 'artifacts')),
-    heartbeat: () => {},
-    signal: new AbortController().signal,
-    log: () => {},
-    run: { workflowId: 'bench', runId: 'bench', pipeline: 'bench', node: 'step' },
-    readFrom: () => {},
-  };
-}
+const context = () => benchContext(join(dir, 'artifacts'));
 
 async function prepare(rows: number): Promise<void> {
   await mkdir(dir, { recursive: true });

@@ -5,7 +5,7 @@
 // Usage: npx tsx bench/data/steps.ts [--rows 1000000] [--steps quality,split,threshold]
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ArtifactStore } from '../../activities/artifacts/store';
@@ -17,6 +17,7 @@ import { checkQuality } from '../../activities/data/steps';
 import { thresholdLabelImpl } from '../../activities/data/threshold';
 import { datasetRef, type DatasetRef } from '../../activities/refs';
 import type { StepContext } from '../../activities/library';
+import { benchContext, load, machine } from './machine';
 
 const { values } = parseArgs({
   options: {
@@ -27,15 +28,6 @@ const { values } = parseArgs({
     root: { type: 'string' },
     dataset: { type: 'string' },
   },
-});
-
-const context = (root: string): StepContext => ({
-  artifacts: new ArtifactStore(root),
-  heartbeat: () => {},
-  signal: new AbortController().signal,
-  log: () => {},
-  run: { workflowId: 'bench', runId: 'bench', pipeline: 'bench', node: 'step' },
-  readFrom: () => {},
 });
 
 /** Eight standard normal columns (one in a thousand x1 missing) and a label, 'bad' about 30% of the time. */
@@ -97,7 +89,7 @@ if (values.child === 'generate') {
   process.exit(0);
 }
 if (values.child) {
-  const ctx = context(values.root!);
+  const ctx = benchContext(values.root!);
   const dataset = datasetRef.parse(JSON.parse(values.dataset!));
   const started = performance.now();
   const result = await runStep(values.child, ctx, dataset);
@@ -107,14 +99,8 @@ if (values.child) {
 }
 
 const rows = Number(values.rows);
-console.log(
-  `machine: ${cpus().length} cores (${cpus()[0]?.model}), ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`,
-);
-console.log(
-  `load average at start: ${loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' ')}`,
-);
+console.log(machine());
+console.log(`load average at start: ${load()}`);
 const root = await mkdtemp(`${tmpdir()}/kiln-steps-`);
 /** Runs this script as a child with these arguments and returns the JSON its last line prints. */
 const child = (args: string[]): unknown => {
@@ -153,11 +139,7 @@ try {
       `| ${step} | ${rows.toLocaleString('en')} | ${seconds.toFixed(2)} | ${Math.round(rows / seconds).toLocaleString('en')} | ${(maxRssKiB / 1024).toFixed(0)} | ${JSON.stringify(result)} |`,
     );
   }
-  console.log(
-    `load average at end: ${loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')}`,
-  );
+  console.log(`load average at end: ${load()}`);
 } finally {
   await rm(root, { recursive: true, force: true });
 }
