@@ -10,7 +10,7 @@ import type { StepContext } from '../library';
 import { MISSING_TOKENS } from '../common/dataset/cells';
 import type { Column } from '../common/dataset/dataset';
 import { ident, literal, withDuckdb } from '../common/dataset/duckdb';
-import { columnTypeOf, copyToDataset, sqlType } from '../common/dataset/parquet';
+import { columnTypeOf, copyToDataset, sqlType, type WrittenStats } from '../common/dataset/parquet';
 import { finishRead } from './ingest';
 import { tagColumns } from './sensitive';
 import type { readCsv } from './steps';
@@ -106,8 +106,8 @@ export async function readCsvWithDuckdb(ctx: StepContext, path: string, input: I
       ctx.artifacts,
       `SELECT ${select} FROM ${source}`,
       columns,
-      async (file) => {
-        verdict = await agreesWithRowReader(connection, file, columns, input.label, declared);
+      async (file, stats) => {
+        verdict = await agreesWithRowReader(connection, file, stats, columns, input.label, declared);
         return verdict !== undefined;
       },
     ).catch(() => undefined);
@@ -127,42 +127,51 @@ export async function readCsvWithDuckdb(ctx: StepContext, path: string, input: I
   return finishRead(ctx, 'CSV', { path, source, ...read, policy: input.sensitive ?? {} });
 }
 
+const LARGEST_SAFE_BIG = BigInt(LARGEST_SAFE);
+const finite = (printed: string | undefined) => printed !== undefined && Number.isFinite(Number(printed));
+const safe = (printed: string | undefined) =>
+  printed !== undefined &&
+  /^-?\d+$/.test(printed) &&
+  BigInt(printed) <= LARGEST_SAFE_BIG &&
+  -BigInt(printed) <= LARGEST_SAFE_BIG;
+
 /**
- * Checks a written file against the row reader's rules, reading its columns (cheap, in Parquet):
- * numbers finite, integers safe, the label never missing, and no text column the row reader
- * would have typed as numbers or booleans. Answers the rows and missing values per column, or
- * undefined where it disagrees.
+ * Checks a written file against the row reader's rules: numbers finite, integers safe, the label
+ * never missing (all from what DuckDB counted while writing it), and, reading only the text
+ * columns, no missing token with spaces around it and no text column the row reader would have
+ * typed as numbers or booleans. Answers the rows and missing values per column, or undefined
+ * where it disagrees.
  */
 async function agreesWithRowReader(
   connection: DuckDBConnection,
   file: string,
+  written: WrittenStats,
   columns: readonly Column[],
   label: string | undefined,
   declared: Readonly<Record<string, ColumnType>>,
 ) {
-  const parquet = `read_parquet(${literal(file)})`;
-  const checks = columns.map(({ name, type }) => {
-    const c = ident(name);
-    const disagree =
-      type === 'number'
-        ? `count(*) FILTER (WHERE NOT isfinite(${c}))`
-        : type === 'integer'
-          ? `count(*) FILTER (WHERE abs(${c}) > ${LARGEST_SAFE})`
-          : // A missing token with spaces around it (` NA `): missing to the row reader, text to DuckDB.
-            `count(*) FILTER (WHERE ${c} NOT IN (${MISSING}) AND trim(${c}) IN (${MISSING}))`;
-    return `${disagree}, count(*) - count(${c})`;
-  });
-  const result = await connection.runAndReadAll(`SELECT count(*), ${checks.join(', ')} FROM ${parquet}`);
-  const [rows, ...pairs] = (result.getRowsJS()[0] ?? []).map(Number);
-  const missing = columns.map((_, i) => pairs[2 * i + 1]!);
+  const { rows } = written;
+  const stats = columns.map((c) => written.columns.get(c.name));
+  if (!rows || stats.some((s) => s?.null_count === undefined)) return undefined;
+  const missing = stats.map((s) => Number(s!.null_count));
   const labelIndex = columns.findIndex((c) => c.name === label);
-  if (!rows || columns.some((_, i) => pairs[2 * i]! > 0)) return undefined;
   if (labelIndex >= 0 && missing[labelIndex]! > 0) return undefined;
+  for (const [i, { type }] of columns.entries()) {
+    const { min, max, has_nan: nan } = stats[i]!;
+    if (missing[i] === rows) continue;
+    // An infinity is a column's min or max; NaN is kept out of both and counted apart.
+    if (type === 'number' && (nan !== 'false' || !finite(min) || !finite(max))) return undefined;
+    if (type === 'integer' && (!safe(min) || !safe(max))) return undefined;
+  }
+  const parquet = `read_parquet(${literal(file)})`;
   const found = async (where: string) =>
     (await connection.runAndReadAll(`SELECT 1 FROM ${parquet} WHERE ${where} LIMIT 1`)).currentRowCount > 0;
   for (const [i, { name, type }] of columns.entries()) {
-    if (type !== 'string' || missing[i] === rows || declared[name] === 'string') continue;
+    if (type !== 'string' || missing[i] === rows) continue;
     const c = ident(name);
+    // A missing token with spaces around it (` NA `): missing to the row reader, text to DuckDB.
+    if (await found(`${c} NOT IN (${MISSING}) AND trim(${c}) IN (${MISSING})`)) return undefined;
+    if (declared[name] === 'string') continue;
     // A text column the row reader would have typed: every value a number, or every value a boolean.
     // Each query stops at the first value that is neither, which in a real text column is the first.
     for (const typed of [`regexp_full_match(trim(${c}), ${literal(NUMERIC)})`, `trim(${c}) IN (${BOOLEAN_WORDS})`]) {

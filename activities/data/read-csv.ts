@@ -13,9 +13,13 @@ import { readCsv } from './steps';
 import { readCsvWithDuckdb } from './read-csv-duckdb';
 
 /** The records of a file, with parse errors turned into non-retryable failures that name the place. */
-async function* records(path: string, through = (s: AsyncIterable<Uint8Array>) => s): AsyncGenerator<CsvRecord> {
+async function* records(
+  path: string,
+  through = (s: AsyncIterable<Uint8Array>) => s,
+  chunk?: number,
+): AsyncGenerator<CsvRecord> {
   try {
-    yield* parseCsv(through(createReadStream(path)));
+    yield* parseCsv(through(createReadStream(path, chunk ? { highWaterMark: chunk } : {})));
   } catch (error) {
     if (error instanceof CsvSyntaxError) {
       // Columns are named by number: a header is the file's content, and errors reach Temporal's history.
@@ -68,7 +72,8 @@ function checkWidth(path: string, record: CsvRecord, header: string[], headerLin
 
 /** The header of a file whose first record is one; undefined for an empty file. */
 async function headerOf(path: string): Promise<string[] | undefined> {
-  for await (const record of records(path)) return checkHeader(path, record);
+  // Small reads: the parser splits all of a chunk into records, and only the first is wanted here.
+  for await (const record of records(path, undefined, 4096)) return checkHeader(path, record);
   return undefined;
 }
 

@@ -34,26 +34,55 @@ const datasetHeader = (columns: readonly Column[]): DatasetHeader => ({
 });
 
 /**
+ * What DuckDB counted while writing a dataset file: its rows, and each column's statistics by
+ * column name (`null_count`, and where there are values `min`, `max`, and for doubles `has_nan`),
+ * as DuckDB prints them.
+ */
+export interface WrittenStats {
+  rows: number;
+  columns: ReadonlyMap<string, Readonly<Record<string, string>>>;
+}
+
+/** The statistics a `COPY ... (RETURN_STATS true)` answers, keyed by the names of `columns`. */
+function writtenStats(row: Record<string, unknown> | undefined, columns: readonly Column[]): WrittenStats {
+  const entries = (map: unknown) => (Array.isArray(map) ? (map as Array<{ key: string; value: unknown }>) : []);
+  // DuckDB names each column as a quoted identifier.
+  const byKey = new Map(
+    entries(row?.column_statistics).map(({ key, value }) => [
+      key,
+      Object.fromEntries(entries(value).map((stat) => [stat.key, String(stat.value)])),
+    ]),
+  );
+  const stats = columns.flatMap((c) => {
+    const found = byKey.get(ident(c.name));
+    return found ? [[c.name, found] as const] : [];
+  });
+  return { rows: Number(row?.count ?? 0), columns: new Map(stats) };
+}
+
+/**
  * Writes the result of `select` (SQL over sources DuckDB can read) as a dataset file and stores
- * it, unless `accept` (given the written file) refuses it. The same query over the same data gives
- * the same bytes, so identical datasets share a hash.
+ * it, unless `accept` (given the written file and what DuckDB counted while writing it) refuses
+ * it. The same query over the same data gives the same bytes, so identical datasets share a hash.
  */
 export async function copyToDataset(
   connection: DuckDBConnection,
   artifacts: ArtifactStore,
   select: string,
   columns: readonly Column[],
-  accept: (file: string) => Promise<boolean> = async () => true,
+  accept: (file: string, stats: WrittenStats) => Promise<boolean> = async () => true,
 ): Promise<StoredArtifact | undefined> {
   const tmpDir = join(artifacts.root, 'tmp');
   await mkdir(tmpDir, { recursive: true, mode: 0o700 });
   const tmp = join(tmpDir, `${randomUUID()}.parquet`);
   const header = JSON.stringify(datasetHeader(columns));
   try {
-    await connection.run(
-      `COPY (${select}) TO ${literal(tmp)} (FORMAT parquet, COMPRESSION lz4, KV_METADATA {${literal(METADATA_KEY)}: ${literal(header)}})`,
+    // RETURN_STATS leaves the file's bytes as they are; it answers what the writer counted anyway.
+    const result = await connection.runAndReadAll(
+      `COPY (${select}) TO ${literal(tmp)} (FORMAT parquet, COMPRESSION lz4, KV_METADATA {${literal(METADATA_KEY)}: ${literal(header)}}, RETURN_STATS true)`,
     );
-    return (await accept(tmp)) ? await artifacts.putFile(tmp) : undefined;
+    const stats = writtenStats(result.getRowObjectsJS()[0], columns);
+    return (await accept(tmp, stats)) ? await artifacts.putFile(tmp) : undefined;
   } finally {
     await rm(tmp, { force: true });
   }

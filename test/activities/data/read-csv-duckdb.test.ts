@@ -96,6 +96,9 @@ describe('data.readCsv with DuckDB', () => {
     ['numbers DuckDB reads and the row reader does not (1_000)', 'n\n1_000\n2\n'],
     ['hexadecimal', 'n\n0x10\n2\n'],
     ['a non-finite number', 'n\n1.5\ninf\n'],
+    ['a negative infinity', 'n\n1.5\n-inf\n'],
+    ['a NaN the row reader does not read as missing (nan)', 'n\n1.5\nnan\n'],
+    ['a non-finite number past the first row group', `n\n${'1.5\n'.repeat(200_000)}inf\n`],
     ['a number beyond a double', 'n\n1.5\n1e400\n'],
     ['a missing token with spaces in a number column', 'n,m\n1,1\n NA ,2\n'],
     ['a missing token with spaces in a text column', 'n,s\n1,a\n2, NA \n'],
@@ -103,11 +106,16 @@ describe('data.readCsv with DuckDB', () => {
     ['a boolean column', 'ok,n\ntrue,1\nFALSE,2\n'],
     ['a column DuckDB reads as text and the row reader as integers (+2)', 'n\n1\n+2\n'],
     ['an integer beyond 2^53', 'n\n1\n9007199254740993\n'],
+    ['an integer below -2^53', 'n\n1\n-9007199254740993\n'],
+    ['an integer beyond 2^53 past the first row group', `n\n${'1\n'.repeat(200_000)}9007199254740993\n`],
     ['a declared integer column', 'n\n1\n2\n', { columns: { n: 'integer' } }],
     ['a missing label', 'x,class\n1,a\n2,\n', { label: 'class' }],
     ['a ragged row', 'a,b\n1,2\n3\n'],
     ['a row too long', 'a,b\n1,2,3\n'],
     ['a lone CR', 'a,b\r1,2\r'],
+    ['text after a closing quote', 'a,b\n1,x\n2,"y"z\n'],
+    ['a quote never closed', 'a,b\n1,x\n2,"y\n'],
+    ['text after a closing quote in a dropped column', 'a,b\n1,x\n2,"y"z\n', { sensitive: { b: 'drop' } }],
     ['a header without rows', 'a,b\n'],
   ];
   for (const [what, text, options] of declines) {
@@ -121,6 +129,13 @@ describe('data.readCsv with DuckDB', () => {
     const path = await csv(Buffer.from([0x61, 0x0a, 0xff, 0xfe, 0x0a]));
     assert.equal(await readCsvWithDuckdb(ctx, path, { path }, ['a']), undefined);
     await assert.rejects(readCsvImpl.run({ path }, ctx), /is not valid UTF-8 text/);
+  });
+
+  it('leaves invalid UTF-8 in a column it drops to the row reader', async () => {
+    const path = await csv(Buffer.from([0x61, 0x2c, 0x62, 0x0a, 0x31, 0x2c, 0xff, 0xfe, 0x0a]));
+    const input = { path, sensitive: { b: 'drop' as const } };
+    assert.equal(await readCsvWithDuckdb(ctx, path, input, ['a', 'b']), undefined);
+    await assert.rejects(readCsvImpl.run(input, ctx), /is not valid UTF-8 text/);
   });
 
   it('stores columns that read back column-wise, numbers as Float64Array with NaN where missing', async () => {
