@@ -63,6 +63,11 @@ const positions = (chunk: Buffer, byte: number) => {
   return found;
 };
 
+/** An integer column read as text, cast where it holds only digits, signs and spaces; anything else fails the read. */
+const integerOf = (c: string) =>
+  // DuckDB's GLOB reads a `-` last in a class as no character: it goes first.
+  `CASE WHEN ${c} GLOB '*[!-+ 0-9]*' THEN error('not an integer') ELSE CAST(${c} AS BIGINT) END AS ${c}`;
+
 const csvOptions = `delim=',', quote='"', escape='"', header=true, nullstr=[${MISSING}]`;
 
 /** DuckDB's types for the file's columns from a sample, or undefined when it sees other columns than `header`. */
@@ -97,8 +102,11 @@ export async function readCsvWithDuckdb(ctx: StepContext, path: string, input: I
     if (types.some((type) => type === undefined || type === 'boolean')) return undefined;
     const typed: Column[] = header.map((name, i) => ({ name, type: types[i]! }));
     const { columns } = tagColumns(path, typed, input.sensitive ?? {}, input.label);
-    const spec = typed.map((c) => `${literal(c.name)}: ${literal(sqlType(c.type))}`).join(', ');
-    const select = columns.map((c) => ident(c.name)).join(', ');
+    // Integer columns are read as text and cast here, past a guard: the sniffer types a column from a
+    // sample, and DuckDB's integer cast takes spellings that rows outside it may hold (1.5, 1e3, 0b101).
+    const readAs = (type: ColumnType) => (type === 'integer' ? 'VARCHAR' : sqlType(type));
+    const spec = typed.map((c) => `${literal(c.name)}: ${literal(readAs(c.type))}`).join(', ');
+    const select = columns.map((c) => (c.type === 'integer' ? integerOf(ident(c.name)) : ident(c.name))).join(', ');
     const source = `read_csv(${literal(path)}, ${csvOptions}, auto_detect=false, strict_mode=true, columns={${spec}})`;
     let verdict: { rows: number; missing: number[] } | undefined;
     const stored = await copyToDataset(

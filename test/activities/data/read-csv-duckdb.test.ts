@@ -107,6 +107,10 @@ describe('data.readCsv with DuckDB', () => {
     ['a column DuckDB reads as text and the row reader as integers (+2)', 'n\n1\n+2\n'],
     ['an integer beyond 2^53', 'n\n1\n9007199254740993\n'],
     ['an integer below -2^53', 'n\n1\n-9007199254740993\n'],
+    // Past the rows DuckDB samples to type a column, spellings its integer cast takes and the row reader does not.
+    ['a decimal in a column sampled as integers', `n\n${'1\n'.repeat(300_000)}1.5\n`],
+    ['an exponent in a column sampled as integers', `n\n${'1\n'.repeat(300_000)}1e3\n`],
+    ['a binary literal in a column sampled as integers', `n\n${'1\n'.repeat(300_000)}0b101\n`],
     ['an integer beyond 2^53 past the first row group', `n\n${'1\n'.repeat(200_000)}9007199254740993\n`],
     ['a declared integer column', 'n\n1\n2\n', { columns: { n: 'integer' } }],
     ['a missing label', 'x,class\n1,a\n2,\n', { label: 'class' }],
