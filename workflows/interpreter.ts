@@ -110,7 +110,12 @@ export class Interpreter {
     private readonly options: RunOptions,
     carried?: Carried,
     /** Behaviours that change the order of commands, on only for runs that started with them (patched()). */
-    private readonly since: { syncAdmission?: boolean; lightSteps?: boolean; mapLanes?: boolean } = {},
+    private readonly since: {
+      syncAdmission?: boolean;
+      lightSteps?: boolean;
+      mapLanes?: boolean;
+      leanSteps?: boolean;
+    } = {},
     /**
      * Records a step's terminal outcome (failed, cancelled, skipped): the workflow alone decides it,
      * since only it sees timeouts, lost workers and the end of retries. Absent when nothing records.
@@ -241,14 +246,10 @@ export class Interpreter {
   private env(scope: Scope): Env {
     return {
       value: (node) => {
-        for (let s: Scope | undefined = scope; s; s = s.parent) {
-          const outcome = s.settled.get(node);
-          if (outcome) {
-            if (outcome.skipped) throw new SkippedValue(node);
-            return outcome.value;
-          }
-        }
-        throw new Error(`no value for '${node}'`);
+        const outcome = this.settled(node, scope);
+        if (!outcome) throw new Error(`no value for '${node}'`);
+        if (outcome.skipped) throw new SkippedValue(node);
+        return outcome.value;
       },
       param: (name) => this.params[name],
       item: (map) => {
@@ -276,14 +277,14 @@ export class Interpreter {
     return undefined;
   }
 
-  private async runNode(node: PlanNode, scope: Scope): Promise<Outcome> {
+  private runNode(node: PlanNode, scope: Scope): Promise<Outcome> {
     const id = scope.prefix + node.id;
     const carried = this.carried.get(id);
     if (carried && carried.status !== 'waiting') {
       const outcome: Outcome =
         carried.status === 'skipped' ? { skipped: true } : { skipped: false, value: carried.output };
       scope.settled.set(node.id, outcome);
-      return outcome;
+      return Promise.resolve(outcome);
     }
     const state: NodeSnapshot = this.states.get(id) ?? {
       id,
@@ -293,30 +294,65 @@ export class Interpreter {
       ...(node.type === 'step' ? { step: node.step.name } : {}),
     };
     this.states.set(id, state);
+    if (!this.since.leanSteps || node.type !== 'step') return this.runNodeAwaiting(node, id, state, scope, carried);
+    // A step makes one promise of its own beside its activity's: every promise a workflow makes
+    // costs a captured stack (the SDK's stack-trace query), and a fan-out of N steps makes N of them.
+    const inputs = this.unsettled(node, scope);
+    if (inputs.length === 0) return this.runLeanStep(node, id, state, scope);
+    return Promise.all(inputs).then(() => this.runLeanStep(node, id, state, scope));
+  }
 
-    const skip = async (because: string): Promise<Outcome> => {
-      state.status = 'skipped';
-      state.skippedBecause = because;
-      const outcome: Outcome = { skipped: true };
+  /** The outcomes a node reads that have not settled yet. */
+  private unsettled(node: PlanNode, scope: Scope): Promise<Outcome>[] {
+    const waits = new Set<Promise<Outcome>>();
+    for (const { source } of nodeSources(node)) {
+      if (source.kind !== 'ref' || source.node === node.id || this.settled(source.node, scope)) continue;
+      const dep = this.lookup(source.node, scope);
+      if (dep) waits.add(dep);
+    }
+    return [...waits];
+  }
+
+  /** A step whose inputs have all settled: skipped, or started with its outcome settled when it ends. */
+  private runLeanStep(node: StepNode, id: string, state: NodeSnapshot, scope: Scope): Promise<Outcome> {
+    for (const { source } of nodeSources(node)) {
+      if (source.kind !== 'ref' || source.node === node.id) continue;
+      if (this.settled(source.node, scope)?.skipped)
+        return this.skip(node, id, state, scope, `'${source.node}' was skipped`);
+    }
+    const env = this.env(scope);
+    const unmet = node.when?.find((condition) => !holds(condition, env));
+    if (unmet) return this.skip(node, id, state, scope, `condition '${describeCondition(unmet)}' is false`);
+    return this.runStep(node, id, state, env, scope.wide === true, (value) => {
+      const outcome: Outcome = { skipped: false, value };
       scope.settled.set(node.id, outcome);
-      if (node.type === 'step') await this.record(node, id, 'skipped', state);
       return outcome;
-    };
+    });
+  }
 
+  /** Every node of runs started before kiln.lean-steps, and approvals and maps: waits on each input in turn. */
+  private async runNodeAwaiting(
+    node: PlanNode,
+    id: string,
+    state: NodeSnapshot,
+    scope: Scope,
+    carried?: NodeSnapshot,
+  ): Promise<Outcome> {
     for (const { source } of nodeSources(node)) {
       if (source.kind !== 'ref' || source.node === node.id) continue;
       const dep = this.lookup(source.node, scope);
-      if (dep && (await dep).skipped) return skip(`'${source.node}' was skipped`);
+      if (dep && (await dep).skipped) return this.skip(node, id, state, scope, `'${source.node}' was skipped`);
     }
     const env = this.env(scope);
     for (const condition of node.when ?? []) {
-      if (!holds(condition, env)) return skip(`condition '${describeCondition(condition)}' is false`);
+      if (!holds(condition, env))
+        return this.skip(node, id, state, scope, `condition '${describeCondition(condition)}' is false`);
     }
 
     let value: unknown;
     switch (node.type) {
       case 'step':
-        value = await this.runStep(node, id, state, env, scope.wide === true);
+        value = await this.runStepAwaiting(node, id, state, env, scope.wide === true);
         break;
       case 'approval':
         value = await this.runApproval(node, id, state, env, carried);
@@ -328,6 +364,23 @@ export class Interpreter {
     const outcome: Outcome = { skipped: false, value };
     scope.settled.set(node.id, outcome);
     return outcome;
+  }
+
+  private async skip(node: PlanNode, id: string, state: NodeSnapshot, scope: Scope, because: string): Promise<Outcome> {
+    state.status = 'skipped';
+    state.skippedBecause = because;
+    const outcome: Outcome = { skipped: true };
+    scope.settled.set(node.id, outcome);
+    if (node.type === 'step') await this.record(node, id, 'skipped', state);
+    return outcome;
+  }
+
+  private settled(id: string, scope: Scope): Outcome | undefined {
+    for (let s: Scope | undefined = scope; s; s = s.parent) {
+      const outcome = s.settled.get(id);
+      if (outcome) return outcome;
+    }
+    return undefined;
   }
 
   private activityOptions(node: StepNode, id: string): wf.ActivityOptions {
@@ -344,53 +397,114 @@ export class Interpreter {
     };
   }
 
-  private async runStep(node: StepNode, id: string, state: NodeSnapshot, env: Env, wide: boolean): Promise<unknown> {
-    const input = resolve({ kind: 'object', fields: node.inputs }, env);
+  /** Starts a step's activity once a slot is free; `settle` turns its output into what the promise holds. */
+  private runStep<T>(
+    node: StepNode,
+    id: string,
+    state: NodeSnapshot,
+    env: Env,
+    wide: boolean,
+    settle: (output: unknown) => T,
+  ): Promise<T> {
+    const request = this.stepRequest(node, id, env);
+    const options = this.activityOptions(node, id);
+    const start = () => {
+      this.stepStarted(state);
+      return this.call(node, id, options, wide, request).then(
+        (envelope) => {
+          const output = this.stepSucceeded(state, envelope);
+          this.stepEnded(state);
+          return settle(output);
+        },
+        async (error: unknown) => {
+          const { outcome, failure } = this.stepFailed(state, options, error);
+          try {
+            await this.record(node, id, outcome, state);
+          } finally {
+            this.stepEnded(state);
+          }
+          throw failure;
+        },
+      );
+    };
+    return !this.draining && this.slots.tryAcquire() ? start() : this.admit().then(start);
+  }
+
+  /** runStep for runs started before kiln.lean-steps: the same work, in the order of promises they recorded. */
+  private async runStepAwaiting(
+    node: StepNode,
+    id: string,
+    state: NodeSnapshot,
+    env: Env,
+    wide: boolean,
+  ): Promise<unknown> {
+    const request = this.stepRequest(node, id, env);
     const options = this.activityOptions(node, id);
     // A free slot is taken without a round through the microtask queue: every promise a workflow
     // makes costs a captured stack (the SDK's stack-trace query), and a fan-out makes many.
     const admitted = this.since.syncAdmission && !this.draining && this.slots.tryAcquire();
     if (!admitted) await this.admit();
+    this.stepStarted(state);
+    try {
+      return this.stepSucceeded(state, await this.call(node, id, options, wide, request));
+    } catch (error) {
+      const { outcome, failure } = this.stepFailed(state, options, error);
+      await this.record(node, id, outcome, state);
+      throw failure;
+    } finally {
+      this.stepEnded(state);
+    }
+  }
+
+  private stepRequest(node: StepNode, id: string, env: Env): StepRequest {
+    const info = wf.workflowInfo();
+    return {
+      input: resolve({ kind: 'object', fields: node.inputs }, env),
+      context: {
+        workflowId: info.workflowId,
+        runId: info.runId,
+        pipeline: this.plan.name,
+        planHash: this.plan.hash,
+        node: id,
+        step: node.step,
+        cache: (this.options.cache ?? true) && (node.options.cache ?? this.plan.defaults.cache ?? true),
+      },
+    };
+  }
+
+  private stepStarted(state: NodeSnapshot): void {
     state.status = 'running';
     state.startedAt = now();
     this.running++;
-    try {
-      const info = wf.workflowInfo();
-      const envelope = await this.call(node, id, options, wide, {
-        input,
-        context: {
-          workflowId: info.workflowId,
-          runId: info.runId,
-          pipeline: this.plan.name,
-          planHash: this.plan.hash,
-          node: id,
-          step: node.step,
-          cache: (this.options.cache ?? true) && (node.options.cache ?? this.plan.defaults.cache ?? true),
-        },
-      });
-      state.status = 'succeeded';
-      state.attempts = envelope.attempt;
-      state.output = envelope.output;
-      if (envelope.cached) state.cached = envelope.cached;
-      return envelope.output;
-    } catch (error) {
-      const cancelled = isCancellation(error);
-      state.status = cancelled ? 'cancelled' : 'failed';
-      state.error = cancelled ? { type: FailureTypes.Cancelled, message: 'cancelled with the run' } : failureOf(error);
-      state.attempts =
-        error instanceof ActivityFailure && error.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED
-          ? (options.retry?.maximumAttempts ?? 0)
-          : Math.max(state.attempts, 1);
-      state.finishedAt = now();
-      await this.record(node, id, state.status, state);
-      if (cancelled) throw error;
-      throw new NodeFailed(id, state.error, { cause: error });
-    } finally {
-      state.finishedAt ??= now();
-      this.running--;
-      this.slots.release();
-      this.checkHistory();
-    }
+  }
+
+  private stepSucceeded(state: NodeSnapshot, envelope: StepEnvelope): unknown {
+    state.status = 'succeeded';
+    state.attempts = envelope.attempt;
+    state.output = envelope.output;
+    if (envelope.cached) state.cached = envelope.cached;
+    return envelope.output;
+  }
+
+  /** Marks a step failed or cancelled; the failure is what the run fails with. */
+  private stepFailed(state: NodeSnapshot, options: wf.ActivityOptions, error: unknown) {
+    const cancelled = isCancellation(error);
+    const outcome = cancelled ? ('cancelled' as const) : ('failed' as const);
+    state.status = outcome;
+    state.error = cancelled ? { type: FailureTypes.Cancelled, message: 'cancelled with the run' } : failureOf(error);
+    state.attempts =
+      error instanceof ActivityFailure && error.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED
+        ? (options.retry?.maximumAttempts ?? 0)
+        : Math.max(state.attempts, 1);
+    state.finishedAt = now();
+    return { outcome, failure: cancelled ? error : new NodeFailed(state.id, state.error, { cause: error }) };
+  }
+
+  private stepEnded(state: NodeSnapshot): void {
+    state.finishedAt ??= now();
+    this.running--;
+    this.slots.release();
+    this.checkHistory();
   }
 
   private async runApproval(

@@ -120,14 +120,18 @@ export async function runPipeline(input: RunInput): Promise<RunResult> {
     }
   });
 
-  // Runs started before run records existed replay without them. Asked before any await: a
-  // patch marker must keep its place relative to the local activities' markers.
-  const current = wf.patched('kiln.begin');
-  const syncAdmission = wf.patched('kiln.sync-admission');
+  // Patches, asked before any await: a patch marker must keep its place relative to the local
+  // activities' markers. Each marker costs the run two history events (the marker and a search
+  // attribute upsert), so runs started since kiln.lean-steps record only it: it implies the others.
+  // Runs started before it made three more promises a step (async node and step functions).
+  const leanSteps = wf.patched('kiln.lean-steps');
+  // Runs started before run records existed replay without them.
+  const current = leanSteps || wf.patched('kiln.begin');
+  const syncAdmission = leanSteps || wf.patched('kiln.sync-admission');
   // Runs started before it left step failures to the activity and the run's end to the store.
-  const stepOutcomes = wf.patched('kiln.step-outcome');
+  const stepOutcomes = leanSteps || wf.patched('kiln.step-outcome');
   // Runs before it took a decision sent to Temporal without asking the store for it.
-  const decisionsOnRecord = wf.patched('kiln.decision-on-record');
+  const decisionsOnRecord = leanSteps || wf.patched('kiln.decision-on-record');
   // `resume` is what continue-as-new carries; on a fresh start it would skip the duplicate-run
   // check and replay a closed run's recorded approvals.
   if (input.resume && !wf.workflowInfo().continuedFromExecutionRunId && decisionsOnRecord) {
@@ -137,9 +141,9 @@ export async function runPipeline(input: RunInput): Promise<RunResult> {
     );
   }
   // Runs started before it ran light steps as regular activities.
-  const lightSteps = wf.patched('kiln.light-steps');
+  const lightSteps = leanSteps || wf.patched('kiln.light-steps');
   // Runs started before it ran a map's items all at once and kept every result in history.
-  const mapLanes = wf.patched('kiln.map-lanes');
+  const mapLanes = leanSteps || wf.patched('kiln.map-lanes');
   const { workflowId, originalExecutionRunId } = wf.workflowInfo();
   let params: Record<string, unknown> = {};
   let recorded = false;
@@ -170,7 +174,7 @@ export async function runPipeline(input: RunInput): Promise<RunResult> {
     params,
     options,
     input.resume,
-    { syncAdmission, lightSteps, mapLanes },
+    { syncAdmission, lightSteps, mapLanes, leanSteps },
     recorded && stepOutcomes ? recordStep : undefined,
     recorded && decisionsOnRecord
       ? (d) => wf.CancellationScope.nonCancellable(() => decisionOnRecord(workflowId, d))
