@@ -55,10 +55,23 @@ export interface CachedResult {
 }
 
 const terminal = sql.raw(`('succeeded', 'failed', 'cancelled', 'cached', 'skipped')`);
-const ended = sql`${stepExecutions.status} in ('failed', 'cancelled')`;
+/**
+ * A start that reopens a step which ended without success: a Temporal reset, whose attempts count
+ * anew. Only an attempt begun after the end: a start written late (a worker writes a quick step's
+ * start with its finish) of the attempt the workflow has since cancelled or failed leaves it ended.
+ */
+const reopens = sql`(${stepExecutions.status} in ('failed', 'cancelled') and excluded.attempt_started_at > ${stepExecutions.finishedAt})`;
+
+/** A step that started and finished before either was written: both in one write. */
+export interface StepRan {
+  start: StepStart;
+  finish: StepFinish;
+}
 
 /** One write of a step's record, for recordSteps. */
-export type StepWrite = { start: StepStart } | { finish: StepFinish };
+export type StepWrite = { start: StepStart } | { finish: StepFinish } | { ran: StepRan };
+
+const written = (w: StepWrite) => ('start' in w ? w.start : 'finish' in w ? w.finish : w.ran.finish);
 
 /** Upserts the starts of distinct nodes in one statement; their rows, in no particular order. */
 async function startsIn(db: Executor, starts: readonly StepStart[]): Promise<StepExecution[]> {
@@ -83,12 +96,11 @@ async function startsIn(db: Executor, starts: readonly StepStart[]): Promise<Ste
     .onConflictDoUpdate({
       target: [stepExecutions.runId, stepExecutions.nodeId],
       set: {
-        // A later attempt reopens the step; a replay of an attempt already seen changes nothing. A
-        // start after the step ended without success is a Temporal reset, whose attempts count anew.
-        status: sql`case when excluded.attempts > ${stepExecutions.attempts} or ${stepExecutions.status} not in ${terminal} or ${ended} then 'running' else ${stepExecutions.status} end`,
-        attemptStartedAt: sql`case when excluded.attempts > ${stepExecutions.attempts} or ${ended} then excluded.attempt_started_at else ${stepExecutions.attemptStartedAt} end`,
-        finishedAt: sql`case when excluded.attempts > ${stepExecutions.attempts} or ${ended} then null else ${stepExecutions.finishedAt} end`,
-        attempts: sql`case when ${ended} then excluded.attempts else greatest(${stepExecutions.attempts}, excluded.attempts) end`,
+        // A later attempt reopens the step; a replay of an attempt already seen changes nothing.
+        status: sql`case when excluded.attempts > ${stepExecutions.attempts} or ${stepExecutions.status} not in ${terminal} or ${reopens} then 'running' else ${stepExecutions.status} end`,
+        attemptStartedAt: sql`case when excluded.attempts > ${stepExecutions.attempts} or ${reopens} then excluded.attempt_started_at else ${stepExecutions.attemptStartedAt} end`,
+        finishedAt: sql`case when excluded.attempts > ${stepExecutions.attempts} or ${reopens} then null else ${stepExecutions.finishedAt} end`,
+        attempts: sql`case when ${reopens} then excluded.attempts else greatest(${stepExecutions.attempts}, excluded.attempts) end`,
         cacheKey: sql`coalesce(excluded.cache_key, ${stepExecutions.cacheKey})`,
       },
     })
@@ -132,6 +144,49 @@ async function finishesIn(tx: Executor, finishes: readonly StepFinish[]): Promis
     const row = updated.find((r) => r.run_id === finish.runId && r.node_id === finish.nodeId);
     if (!row) await finishIn(tx, finish);
     else if (finish.lineage) await recordLineageIn(tx, row.id, finish.lineage);
+  }
+}
+
+/**
+ * Records steps that started and finished between two writes. A node with no row yet gets its
+ * finished row at once, in one insert for all; one with a row (a retry, a replay) takes the start's
+ * rules and then the finish's, as if they were written one after the other.
+ */
+async function ransIn(tx: Executor, ran: readonly StepRan[]): Promise<void> {
+  const inserted = await tx
+    .insert(stepExecutions)
+    .values(
+      ran.map(({ start, finish }) => {
+        const startedAt = (start.startedAt ?? new Date()).toISOString();
+        return {
+          runId: start.runId,
+          nodeId: start.nodeId,
+          stepName: start.step.name,
+          stepVersion: start.step.version,
+          status: finish.status,
+          attempts: Math.max(start.attempt ?? 1, finish.attempt ?? 1),
+          cacheKey: start.cacheKey ?? null,
+          output: finish.output === undefined ? null : finish.output,
+          errorType: finish.error?.type ?? null,
+          errorMessage: finish.error?.message ?? null,
+          startedAt: sql`${startedAt}::timestamptz`,
+          attemptStartedAt: sql`${startedAt}::timestamptz`,
+          finishedAt: sql`${(finish.finishedAt ?? new Date()).toISOString()}::timestamptz`,
+        };
+      }),
+    )
+    .onConflictDoNothing({ target: [stepExecutions.runId, stepExecutions.nodeId] })
+    .returning({ id: stepExecutions.id, runId: stepExecutions.runId, nodeId: stepExecutions.nodeId });
+  await recordArtifactsIn(
+    tx,
+    ran.flatMap((r) => r.finish.artifacts ?? []),
+  );
+  for (const { start, finish } of ran) {
+    const row = inserted.find((r) => r.runId === start.runId && r.nodeId === start.nodeId);
+    if (!row) {
+      await startsIn(tx, [start]);
+      await finishesIn(tx, [finish]);
+    } else if (finish.lineage) await recordLineageIn(tx, row.id, finish.lineage);
   }
 }
 
@@ -216,38 +271,34 @@ export const stepsApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) => 
    */
   async recordSteps(actor: Principal, writes: readonly StepWrite[]): Promise<void> {
     for (const w of writes) {
-      const { runId, nodeId } = 'start' in w ? w.start : w.finish;
+      const { runId, nodeId } = written(w);
       await access.authorize(actor, 'record', `run:${runId}/${nodeId}`);
     }
     await db.transaction(async (tx) => {
-      // Consecutive starts of distinct nodes go in one statement (an upsert may touch a row once).
+      // Consecutive writes of one kind for distinct nodes go in one statement (an upsert may touch a row once).
+      // One group is open at a time: a write of another kind, or of a node already in it, closes it.
       let starts: StepStart[] = [];
+      let finishes: StepFinish[] = [];
+      let rans: StepRan[] = [];
       const seen = new Set<string>();
-      const flushStarts = async () => {
+      const flush = async () => {
         if (starts.length) await startsIn(tx, starts);
-        starts = [];
+        if (finishes.length) await finishesIn(tx, finishes);
+        if (rans.length) await ransIn(tx, rans);
+        [starts, finishes, rans] = [[], [], []];
         seen.clear();
       };
-      // Likewise consecutive finishes of distinct nodes, in one update.
-      let finishes: StepFinish[] = [];
-      const flushFinishes = async () => {
-        if (finishes.length) await finishesIn(tx, finishes);
-        finishes = [];
-      };
       for (const w of writes) {
-        const { runId, nodeId } = 'start' in w ? w.start : w.finish;
+        const { runId, nodeId } = written(w);
         const key = JSON.stringify([runId, nodeId]);
-        const joins = 'start' in w ? starts : finishes;
-        if (!joins.length || seen.has(key)) {
-          await flushStarts();
-          await flushFinishes();
-        }
+        const open = 'start' in w ? starts : 'finish' in w ? finishes : rans;
+        if ((seen.size && !open.length) || seen.has(key)) await flush();
         seen.add(key);
         if ('start' in w) starts.push(w.start);
-        else finishes.push(w.finish);
+        else if ('finish' in w) finishes.push(w.finish);
+        else rans.push(w.ran);
       }
-      await flushStarts();
-      await flushFinishes();
+      await flush();
     });
   },
 

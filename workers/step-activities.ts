@@ -34,7 +34,10 @@ export interface StepRecorder {
     key: string,
     attempt: number,
   ): Promise<{ output: Record<string, unknown>; cached?: NonNullable<StepEnvelope['cached']> } | undefined>;
+  /** Queues the attempt's start; the promise settles when it is committed, which the step need not wait for. */
   started(request: StepRequest, key: string, attempt: number): Promise<void>;
+  /** An attempt that failed: its start is committed before the failure reaches the workflow, which records the end. */
+  failed(request: StepRequest): Promise<void>;
   /** `sources`: what the step read from outside the artifact store (ctx.readFrom). */
   succeeded(request: StepRequest, key: string, envelope: StepEnvelope, sources: SourceRef[]): Promise<void>;
 }
@@ -81,10 +84,12 @@ export function stepActivities(
     if (!parsed.success) throw invalid(request, 'input', parsed.error);
     request = { ...request, context: { ...request.context, step: resolvedStep(request.context.step, impl) } };
     const { recorder } = deps;
-    const key = recorder ? cacheKey(request.context.step, request.input) : '';
+    // The key is read only to reuse a result: from the cache, or from this node's own earlier attempt.
+    const key = recorder && (request.context.cache || attempt > 1) ? cacheKey(request.context.step, request.input) : '';
     const hit = await recorder?.reuse(request, key, attempt);
     if (hit) return { ...hit, attempt };
-    await recorder?.started(request, key, attempt);
+    // Not waited for: a quick step's start is written with its finish, as one row.
+    void recorder?.started(request, key, attempt);
     const sources: SourceRef[] = [];
     const ctx: StepContext = {
       artifacts: deps.artifacts,
@@ -104,16 +109,29 @@ export function stepActivities(
         pipeline: request.context.pipeline,
         node: request.context.node,
       },
-      // Bound to this run: the principal an alias moves as is this run's recorded approver.
-      ...(deps.store ? { store: stepStore(deps.store, request.context.workflowId, request.context.planHash) } : {}),
     };
-    // A failed attempt records nothing here: whether it ends the step (retries exhausted, a
-    // timeout, a lost worker, a cancellation) is the workflow's to decide, and it records that.
-    const output = impl.def.output.safeParse(await impl.run(parsed.data, ctx));
-    if (!output.success) throw invalid(request, 'output', output.error);
-    const envelope: StepEnvelope = { output: output.data as Record<string, unknown>, attempt };
-    await recorder?.succeeded(request, key, envelope, sources);
-    return envelope;
+    // Bound to this run: the principal an alias moves as is this run's recorded approver. Made
+    // when a step first reads it, since most never do.
+    const { store } = deps;
+    if (store) {
+      let bound: StepContext['store'];
+      Object.defineProperty(ctx, 'store', {
+        enumerable: true,
+        get: () => (bound ??= stepStore(store, request.context.workflowId, request.context.planHash)),
+      });
+    }
+    try {
+      const output = impl.def.output.safeParse(await impl.run(parsed.data, ctx));
+      if (!output.success) throw invalid(request, 'output', output.error);
+      const envelope: StepEnvelope = { output: output.data as Record<string, unknown>, attempt };
+      await recorder?.succeeded(request, key, envelope, sources);
+      return envelope;
+    } catch (error) {
+      // A failed attempt records nothing more: whether it ends the step (retries exhausted, a
+      // timeout, a lost worker, a cancellation) is the workflow's to decide, and it records that.
+      await recorder?.failed(request);
+      throw error;
+    }
   };
   const activities: Record<string, (request: StepRequest) => Promise<StepEnvelope>> = {};
   // A step that runs as a child workflow has no activity of its own (deploy.rollout).

@@ -10,7 +10,8 @@ import type { StepRecorder } from './step-activities';
 /**
  * Records steps in the store, as the system (its own bookkeeping). Kiln's run id is the workflow id, which continue-as-new keeps;
  * every write is idempotent, so a retried or replayed activity never adds a row. Starts and
- * finishes of concurrent steps share transactions (stepWrites); each resolves once committed.
+ * finishes of concurrent steps share transactions, and a quick step's start and finish are one
+ * row (stepWrites).
  */
 export function storeRecorder(store: Store, artifacts: ArtifactStore): StepRecorder {
   const write = stepWrites(store);
@@ -44,10 +45,12 @@ export function storeRecorder(store: Store, artifacts: ArtifactStore): StepRecor
       return { output: hit.output as Record<string, unknown>, cached: { runId: hit.runId, node: hit.nodeId } };
     },
 
-    async started(request, key, attempt) {
-      await write({
-        start: { ...identity(request), attempt, ...(request.context.cache ? { cacheKey: key } : {}) },
-      });
+    started(request, key, attempt) {
+      return write.start({ ...identity(request), attempt, ...(request.context.cache ? { cacheKey: key } : {}) });
+    },
+
+    failed(request) {
+      return write.settle({ runId: request.context.workflowId, nodeId: request.context.node });
     },
 
     async succeeded(request, _key, envelope, sources: SourceRef[]) {
@@ -55,25 +58,23 @@ export function storeRecorder(store: Store, artifacts: ArtifactStore): StepRecor
       // A ref passed through (tune.select's best model) was read, not made: its producer stays the step that wrote it.
       const read = new Set(inputs.map((r) => r.artifact.sha256));
       const outputs = findRefs(envelope.output).filter((r) => !read.has(r.artifact.sha256));
-      await write({
-        finish: {
-          runId: request.context.workflowId,
-          nodeId: request.context.node,
-          status: 'succeeded',
-          attempt: envelope.attempt,
-          output: envelope.output,
-          artifacts: [
-            ...sources.map(({ kind, uri, sha256, size }) => ({ kind, uri, sha256, size })),
-            ...inputs.map((r) => r.artifact),
-            ...outputs.map((r) => r.artifact),
+      await write.finish({
+        runId: request.context.workflowId,
+        nodeId: request.context.node,
+        status: 'succeeded',
+        attempt: envelope.attempt,
+        output: envelope.output,
+        artifacts: [
+          ...sources.map(({ kind, uri, sha256, size }) => ({ kind, uri, sha256, size })),
+          ...inputs.map((r) => r.artifact),
+          ...outputs.map((r) => r.artifact),
+        ],
+        lineage: {
+          inputs: [
+            ...sources.map((s) => ({ sha256: s.sha256, port: 'source' })),
+            ...inputs.map((r) => ({ sha256: r.artifact.sha256, port: r.port })),
           ],
-          lineage: {
-            inputs: [
-              ...sources.map((s) => ({ sha256: s.sha256, port: 'source' })),
-              ...inputs.map((r) => ({ sha256: r.artifact.sha256, port: r.port })),
-            ],
-            outputs: outputs.map((r) => ({ sha256: r.artifact.sha256, port: r.port })),
-          },
+          outputs: outputs.map((r) => ({ sha256: r.artifact.sha256, port: r.port })),
         },
       });
     },

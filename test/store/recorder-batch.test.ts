@@ -10,6 +10,7 @@ import { fakePlan, startRun } from '../support/store-fixtures';
 import { testBackends } from '../support/backends';
 import type { StepRequest } from '../../workflows/protocol';
 import { storeRecorder } from '../../workers/store-recorder';
+import { START_DELAY_MS } from '../../workers/step-writes';
 
 const step = { name: 'test.digest', version: '1' };
 
@@ -139,6 +140,87 @@ for (const backend of testBackends()) {
         (e: Error) => e.message.includes(`${runId}/ghost`),
       );
       assert.deepEqual(await store.steps.listSteps(SYSTEM, runId), []);
+    });
+
+    /** The writes a store receives, by kind, while `body` runs. */
+    async function writesDuring(body: () => Promise<void>) {
+      const kinds: string[] = [];
+      const { recordSteps, recordStepStart, recordStepFinish } = store.steps;
+      Object.assign(store.steps, {
+        recordSteps: (actor: typeof SYSTEM, writes: Parameters<typeof recordSteps>[1]) => {
+          kinds.push(writes.map((w) => Object.keys(w)[0]).join('+'));
+          return recordSteps(actor, writes);
+        },
+        recordStepStart: (...args: Parameters<typeof recordStepStart>) => {
+          kinds.push('start');
+          return recordStepStart(...args);
+        },
+        recordStepFinish: (...args: Parameters<typeof recordStepFinish>) => {
+          kinds.push('finish');
+          return recordStepFinish(...args);
+        },
+      });
+      try {
+        await body();
+      } finally {
+        Object.assign(store.steps, { recordSteps, recordStepStart, recordStepFinish });
+      }
+      return kinds;
+    }
+
+    it('writes a quick step as one row: its start goes with its finish, timed when it started', async () => {
+      const runId = `batch-ran-${backend.name}`;
+      await startRun(store, runId);
+      const recorder = storeRecorder(store, artifacts);
+      const req = request(runId, 'quick');
+      const before = Date.now();
+      const kinds = await writesDuring(async () => {
+        void recorder.started(req, 'k', 1);
+        await new Promise((r) => setTimeout(r, 5));
+        await recorder.succeeded(req, 'k', { output: { ok: true }, attempt: 1 }, []);
+      });
+      assert.deepEqual(kinds, ['ran']);
+      const row = await store.steps.getStep(SYSTEM, { runId, nodeId: 'quick' });
+      assert.deepEqual([row?.status, row?.attempts, row?.cacheKey, row?.output], ['succeeded', 1, 'k', { ok: true }]);
+      assert.ok(row!.startedAt.getTime() >= before - 1 && row!.startedAt < row!.finishedAt!, 'started when it started');
+    });
+
+    it('writes a long step’s start within the delay, before it finishes', async () => {
+      const runId = `batch-lazy-${backend.name}`;
+      await startRun(store, runId);
+      const recorder = storeRecorder(store, artifacts);
+      const req = request(runId, 'long');
+      void recorder.started(req, 'k', 1);
+      assert.equal(await store.steps.getStep(SYSTEM, { runId, nodeId: 'long' }), undefined);
+      await new Promise((r) => setTimeout(r, START_DELAY_MS + 200));
+      assert.equal((await store.steps.getStep(SYSTEM, { runId, nodeId: 'long' }))?.status, 'running');
+      await recorder.succeeded(req, 'k', { output: { ok: true }, attempt: 1 }, []);
+      assert.equal((await store.steps.getStep(SYSTEM, { runId, nodeId: 'long' }))?.status, 'succeeded');
+    });
+
+    it('commits a failed attempt’s start before the failure returns, so the workflow’s record comes after it', async () => {
+      const runId = `batch-failed-${backend.name}`;
+      await startRun(store, runId);
+      const recorder = storeRecorder(store, artifacts);
+      const req = request(runId, 'boom');
+      void recorder.started(req, 'k', 1);
+      await recorder.failed(req);
+      assert.equal((await store.steps.getStep(SYSTEM, { runId, nodeId: 'boom' }))?.status, 'running');
+    });
+
+    it('fails a step’s finish when its start could not be written, and records no success', async () => {
+      const runId = `batch-start-conflict-${backend.name}`;
+      await startRun(store, runId);
+      await store.steps.recordStepStart(SYSTEM, { runId, nodeId: 'taken', step: { name: 'other.step', version: '1' } });
+      const recorder = storeRecorder(store, artifacts);
+      const req = request(runId, 'taken');
+      void recorder.started(req, 'k', 1);
+      await assert.rejects(
+        recorder.succeeded(req, 'k', { output: { ok: true }, attempt: 1 }, []),
+        (e) => e instanceof ConflictError && /recorded as other\.step@1, not test\.digest@1/.test(e.message),
+      );
+      const row = await store.steps.getStep(SYSTEM, { runId, nodeId: 'taken' });
+      assert.deepEqual([row?.stepName, row?.status], ['other.step', 'running']);
     });
   });
 }

@@ -140,13 +140,21 @@ for (const backend of testBackends()) {
     it('reopens a failed step when Temporal resets it, its attempts counting anew', async () => {
       await startRun(store, 'run-reset');
       const step = { name: 'trainClassifier', version: '1' };
-      await store.steps.recordStepStart(SYSTEM, { runId: 'run-reset', nodeId: 'train', step, attempt: 3 });
+      const failedAt = new Date(Date.now() - 60_000);
+      await store.steps.recordStepStart(SYSTEM, {
+        runId: 'run-reset',
+        nodeId: 'train',
+        step,
+        attempt: 3,
+        startedAt: new Date(failedAt.getTime() - 60_000),
+      });
       await store.steps.recordStepFinish(SYSTEM, {
         runId: 'run-reset',
         nodeId: 'train',
         status: 'failed',
         attempt: 3,
         error: { type: 'Error', message: 'boom' },
+        finishedAt: failedAt,
       });
       await store.steps.recordStepStart(SYSTEM, { runId: 'run-reset', nodeId: 'train', step, attempt: 1 });
       await store.steps.recordStepFinish(SYSTEM, {
@@ -158,6 +166,30 @@ for (const backend of testBackends()) {
       });
       const row = await store.steps.getStep(SYSTEM, { runId: 'run-reset', nodeId: 'train' });
       assert.deepEqual([row?.status, row?.attempts, row?.output], ['succeeded', 1, { ok: 'after reset' }]);
+    });
+
+    it('keeps a step the workflow cancelled ended when its start is written after the cancellation', async () => {
+      await startRun(store, 'run-late-start');
+      const step = { name: 'trainClassifier', version: '1' };
+      const startedAt = new Date(Date.now() - 1_000);
+      await store.steps.recordStepFinish(SYSTEM, {
+        runId: 'run-late-start',
+        nodeId: 'train',
+        step,
+        status: 'cancelled',
+        attempt: 1,
+      });
+      // The worker writes a quick step's start with its finish, so this attempt's start can land late.
+      await store.steps.recordStepStart(SYSTEM, {
+        runId: 'run-late-start',
+        nodeId: 'train',
+        step,
+        attempt: 1,
+        startedAt,
+      });
+      const row = await store.steps.getStep(SYSTEM, { runId: 'run-late-start', nodeId: 'train' });
+      assert.deepEqual([row?.status, row?.attempts], ['cancelled', 1]);
+      assert.ok(row?.finishedAt);
     });
 
     it('records a skipped node that never started', async () => {
