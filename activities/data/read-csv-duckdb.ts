@@ -27,6 +27,9 @@ const BOOLEAN_WORDS = ['true', 'True', 'TRUE', 'false', 'False', 'FALSE'].map(li
 // The row reader's integer and number spellings (cells.ts), and the non-finite ones (non-finite.ts).
 const NUMERIC = String.raw`[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:[iI][nN][fF](?:[iI][nN][iI][tT][yY])?|[nN][aA][nN])`;
 const LARGEST_SAFE = Number.MAX_SAFE_INTEGER;
+// What JavaScript's trim() strips, as the row reader trims: DuckDB's trim() takes only spaces.
+const JS_SPACE = String.raw`[\t\n\x{0B}\f\r \x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{FEFF}]`;
+const jsTrim = (column: string) => `regexp_replace(${column}, ${literal(`^${JS_SPACE}+|${JS_SPACE}+$`)}, '', 'g')`;
 
 /** What one pass over the bytes learns: their fingerprint, and whether they hold spellings only DuckDB reads as numbers. */
 interface ByteScan {
@@ -178,11 +181,14 @@ async function agreesWithRowReader(
     if (type !== 'string' || missing[i] === rows) continue;
     const c = ident(name);
     // A missing token with spaces around it (` NA `): missing to the row reader, text to DuckDB.
-    if (await found(`${c} NOT IN (${MISSING}) AND trim(${c}) IN (${MISSING})`)) return undefined;
+    if (await found(`${c} NOT IN (${MISSING}) AND ${jsTrim(c)} IN (${MISSING})`)) return undefined;
     if (declared[name] === 'string') continue;
     // A text column the row reader would have typed: every value a number, or every value a boolean.
     // Each query stops at the first value that is neither, which in a real text column is the first.
-    for (const typed of [`regexp_full_match(trim(${c}), ${literal(NUMERIC)})`, `trim(${c}) IN (${BOOLEAN_WORDS})`]) {
+    for (const typed of [
+      `regexp_full_match(${jsTrim(c)}, ${literal(NUMERIC)})`,
+      `${jsTrim(c)} IN (${BOOLEAN_WORDS})`,
+    ]) {
       if (!(await found(`${c} IS NOT NULL AND NOT (${typed})`))) return undefined;
     }
   }

@@ -129,6 +129,21 @@ describe('data.readCsv with DuckDB', () => {
     });
   }
 
+  // The row reader trims as JavaScript does: tabs, no-break spaces and the other Unicode spaces too.
+  const padded: Array<[string, string]> = [
+    ['numbers padded with no-break spaces', 'n,m\n\u00A012,1\n3\u00A0,2\n'],
+    ['numbers padded with tabs', 'n,m\n\t12,1\n3\t,2\n'],
+    ['numbers padded with ideographic and zero-width no-break spaces', 'n,m\n\u300012,1\n3\uFEFF,2\n'],
+    ['booleans padded with no-break spaces', 'b,m\n\u00A0true,1\nfalse\u00A0,2\n'],
+    ['a missing token padded with a no-break space', 'n,s\n1,a\n2,\u00A0NA\n'],
+    ['a missing token padded with a tab', 'n,s\n1,a\n2,NA\t\n'],
+  ];
+  for (const [what, text] of padded) {
+    it(`reads ${what} as the row reader does, or leaves them to it`, async () => {
+      await bothWays(await csv(text), headerOf(text));
+    });
+  }
+
   it('leaves invalid UTF-8 to the row reader, which names the file', async () => {
     const path = await csv(Buffer.from([0x61, 0x0a, 0xff, 0xfe, 0x0a]));
     assert.equal(await readCsvWithDuckdb(ctx, path, { path }, ['a']), undefined);
