@@ -36,8 +36,11 @@ export interface StepRecorder {
   ): Promise<{ output: Record<string, unknown>; cached?: NonNullable<StepEnvelope['cached']> } | undefined>;
   /** Queues the attempt's start; the promise settles when it is committed, which the step need not wait for. */
   started(request: StepRequest, key: string, attempt: number): Promise<void>;
-  /** An attempt that failed: its start is committed before the failure reaches the workflow, which records the end. */
-  failed(request: StepRequest): Promise<void>;
+  /**
+   * Commits the attempt's start now, if it still waits for its finish: before a failure returns
+   * (the workflow then records the step's end), and before the step reads the store.
+   */
+  settle(request: StepRequest): Promise<void>;
   /** `sources`: what the step read from outside the artifact store (ctx.readFrom). */
   succeeded(request: StepRequest, key: string, envelope: StepEnvelope, sources: SourceRef[]): Promise<void>;
 }
@@ -111,13 +114,14 @@ export function stepActivities(
       },
     };
     // Bound to this run: the principal an alias moves as is this run's recorded approver. Made
-    // when a step first reads it, since most never do.
+    // when a step first reads it, since most never do; its calls wait for the step's start.
     const { store } = deps;
     if (store) {
       let bound: StepContext['store'];
+      const { workflowId, planHash } = request.context;
       Object.defineProperty(ctx, 'store', {
         enumerable: true,
-        get: () => (bound ??= stepStore(store, request.context.workflowId, request.context.planHash)),
+        get: () => (bound ??= stepStore(store, workflowId, planHash, recorder?.settle(request))),
       });
     }
     try {
@@ -129,7 +133,7 @@ export function stepActivities(
     } catch (error) {
       // A failed attempt records nothing more: whether it ends the step (retries exhausted, a
       // timeout, a lost worker, a cancellation) is the workflow's to decide, and it records that.
-      await recorder?.failed(request);
+      await recorder?.settle(request);
       throw error;
     }
   };

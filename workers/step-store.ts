@@ -33,7 +33,33 @@ function bind<A extends unknown[], R>(
  * the role the store gives it now.
  * Nothing reaches principals or tokens, and there is no argument through which to name an actor.
  */
-export function stepStore(store: Store, runId: string, planHash?: string): StepStore {
+export function stepStore(store: Store, runId: string, planHash?: string, ready?: Promise<void>): StepStore {
+  const bound = boundStore(store, runId, planHash);
+  return ready ? waitingFor(ready, bound) : bound;
+}
+
+/**
+ * `store` with each method waiting for `ready` first: the worker writes a step's start lazily, and
+ * a step reading the store may read its own record (registry.register's lineage does).
+ */
+function waitingFor(ready: Promise<void>, store: StepStore): StepStore {
+  return Object.fromEntries(
+    Object.entries(store).map(([space, methods]) => [
+      space,
+      Object.fromEntries(
+        Object.entries(methods as Record<string, (...args: unknown[]) => Promise<unknown>>).map(([name, method]) => [
+          name,
+          async (...args: unknown[]) => {
+            await ready;
+            return method(...args);
+          },
+        ]),
+      ),
+    ]),
+  ) as unknown as StepStore;
+}
+
+function boundStore(store: Store, runId: string, planHash?: string): StepStore {
   const narrowed = Object.fromEntries(
     Object.entries(STEP_STORE_METHODS).map(([space, methods]) => {
       const api = store[space as keyof typeof STEP_STORE_METHODS] as unknown as Record<

@@ -49,7 +49,7 @@ export function storeRecorder(store: Store, artifacts: ArtifactStore): StepRecor
       return write.start({ ...identity(request), attempt, ...(request.context.cache ? { cacheKey: key } : {}) });
     },
 
-    failed(request) {
+    settle(request) {
       return write.settle({ runId: request.context.workflowId, nodeId: request.context.node });
     },
 

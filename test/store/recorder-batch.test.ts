@@ -204,7 +204,7 @@ for (const backend of testBackends()) {
       const recorder = storeRecorder(store, artifacts);
       const req = request(runId, 'boom');
       void recorder.started(req, 'k', 1);
-      await recorder.failed(req);
+      await recorder.settle(req);
       assert.equal((await store.steps.getStep(SYSTEM, { runId, nodeId: 'boom' }))?.status, 'running');
     });
 
