@@ -147,13 +147,9 @@ async function finishesIn(tx: Executor, finishes: readonly StepFinish[]): Promis
   }
 }
 
-/**
- * Records steps that started and finished between two writes. A node with no row yet gets its
- * finished row at once, in one insert for all; one with a row (a retry, a replay) takes the start's
- * rules and then the finish's, as if they were written one after the other.
- */
-async function ransIn(tx: Executor, ran: readonly StepRan[]): Promise<void> {
-  const inserted = await tx
+/** Inserts the finished rows of steps whose nodes have none; the rows it inserted. */
+function insertRans(db: Executor, ran: readonly StepRan[]) {
+  return db
     .insert(stepExecutions)
     .values(
       ran.map(({ start, finish }) => {
@@ -177,6 +173,15 @@ async function ransIn(tx: Executor, ran: readonly StepRan[]): Promise<void> {
     )
     .onConflictDoNothing({ target: [stepExecutions.runId, stepExecutions.nodeId] })
     .returning({ id: stepExecutions.id, runId: stepExecutions.runId, nodeId: stepExecutions.nodeId });
+}
+
+/**
+ * Records steps that started and finished between two writes. A node with no row yet gets its
+ * finished row at once, in one insert for all; one with a row (a retry, a replay) takes the start's
+ * rules and then the finish's, as if they were written one after the other.
+ */
+async function ransIn(tx: Executor, ran: readonly StepRan[]): Promise<void> {
+  const inserted = await insertRans(tx, ran);
   await recordArtifactsIn(
     tx,
     ran.flatMap((r) => r.finish.artifacts ?? []),
@@ -262,6 +267,18 @@ export const stepsApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) => 
   async recordStepFinish(actor: Principal, finish: StepFinish): Promise<StepExecution> {
     await access.authorize(actor, 'record', `run:${finish.runId}/${finish.nodeId}`);
     return db.transaction((tx) => finishIn(tx, finish));
+  },
+
+  /**
+   * Records a step that started and finished before either was written: one insert when its node
+   * has no row and it has no artifacts or lineage to go with it, else ransIn's rules in one transaction.
+   */
+  async recordStepRan(actor: Principal, ran: StepRan): Promise<void> {
+    await access.authorize(actor, 'record', `run:${ran.start.runId}/${ran.start.nodeId}`);
+    const { artifacts = [], lineage } = ran.finish;
+    const bare = !artifacts.length && !lineage?.inputs?.length && !lineage?.outputs?.length;
+    if (bare && (await insertRans(db, [ran])).length) return;
+    await db.transaction((tx) => ransIn(tx, [ran]));
   },
 
   /**

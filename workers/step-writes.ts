@@ -45,7 +45,7 @@ export function stepWrites(store: Store, startDelayMs = START_DELAY_MS) {
       ? store.steps.recordStepStart(SYSTEM, write.start)
       : 'finish' in write
         ? store.steps.recordStepFinish(SYSTEM, write.finish)
-        : store.steps.recordSteps(SYSTEM, [write]);
+        : store.steps.recordStepRan(SYSTEM, write.ran);
 
   /** Writes what is due: every write but the waiting starts, or with `all` those too. */
   async function flush(all: boolean) {

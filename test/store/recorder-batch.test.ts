@@ -145,11 +145,15 @@ for (const backend of testBackends()) {
     /** The writes a store receives, by kind, while `body` runs. */
     async function writesDuring(body: () => Promise<void>) {
       const kinds: string[] = [];
-      const { recordSteps, recordStepStart, recordStepFinish } = store.steps;
+      const { recordSteps, recordStepStart, recordStepFinish, recordStepRan } = store.steps;
       Object.assign(store.steps, {
         recordSteps: (actor: typeof SYSTEM, writes: Parameters<typeof recordSteps>[1]) => {
           kinds.push(writes.map((w) => Object.keys(w)[0]).join('+'));
           return recordSteps(actor, writes);
+        },
+        recordStepRan: (...args: Parameters<typeof recordStepRan>) => {
+          kinds.push('ran');
+          return recordStepRan(...args);
         },
         recordStepStart: (...args: Parameters<typeof recordStepStart>) => {
           kinds.push('start');
@@ -163,7 +167,7 @@ for (const backend of testBackends()) {
       try {
         await body();
       } finally {
-        Object.assign(store.steps, { recordSteps, recordStepStart, recordStepFinish });
+        Object.assign(store.steps, { recordSteps, recordStepStart, recordStepFinish, recordStepRan });
       }
       return kinds;
     }
@@ -183,6 +187,19 @@ for (const backend of testBackends()) {
       const row = await store.steps.getStep(SYSTEM, { runId, nodeId: 'quick' });
       assert.deepEqual([row?.status, row?.attempts, row?.cacheKey, row?.output], ['succeeded', 1, 'k', { ok: true }]);
       assert.ok(row!.startedAt.getTime() >= before - 1 && row!.startedAt < row!.finishedAt!, 'started when it started');
+    });
+
+    it('writes a quick retry onto the row its failed attempt left, by the start’s and the finish’s rules', async () => {
+      const runId = `batch-ran-retry-${backend.name}`;
+      await startRun(store, runId);
+      const recorder = storeRecorder(store, artifacts);
+      const req = request(runId, 'flaky');
+      void recorder.started(req, 'k', 1);
+      await recorder.settle(req);
+      void recorder.started(req, 'k', 2);
+      await recorder.succeeded(req, 'k', { output: { ok: 2 }, attempt: 2 }, []);
+      const row = await store.steps.getStep(SYSTEM, { runId, nodeId: 'flaky' });
+      assert.deepEqual([row?.status, row?.attempts, row?.output], ['succeeded', 2, { ok: 2 }]);
     });
 
     it('writes a long step’s start within the delay, before it finishes', async () => {
