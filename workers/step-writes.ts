@@ -12,13 +12,25 @@ export const START_DELAY_MS = 50;
 
 interface Pending {
   write: StepWrite;
-  /** A start: it waits for its finish, for settle() or for the delay. */
-  lazy: boolean;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
 
-const nodeKey = (step: { runId: string; nodeId: string }) => JSON.stringify([step.runId, step.nodeId]);
+/** A step's start, from when it is queued until it is committed. */
+interface Start extends Pending {
+  write: { start: StepStart };
+  committed: Promise<void>;
+  /** Taken into a batch, or merged into its finish: no longer waiting. */
+  taken: boolean;
+}
+
+const nodeKey = (step: { runId: string; nodeId: string }) => `${step.runId}\u0000${step.nodeId}`;
+
+function pending<T extends StepWrite>(write: T) {
+  let settle!: Pick<Pending, 'resolve' | 'reject'>;
+  const committed = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+  return { write, ...settle, committed };
+}
 
 /**
  * Group commit for the step records of a worker's concurrent activities: a write waits for the
@@ -27,18 +39,20 @@ const nodeKey = (step: { runId: string; nodeId: string }) => JSON.stringify([ste
  * A finish settles when it is committed, so an activity returns its result to Temporal only after
  * its record is in the store: a crash loses no record of a completion Temporal has. A start is not
  * waited for: it goes with its own finish as one row when the step is quick, else after
- * START_DELAY_MS; a failed attempt commits it first (settle), since the workflow records the end.
+ * START_DELAY_MS; a failed attempt, or a step reading the store, commits it first (settle).
  *
  * A failed batch (a conflict, a deadlock between two workers' batches) is retried write by write,
  * so each write gets its own outcome and one bad write fails no other; a start's failure fails
  * its step's finish.
  */
 export function stepWrites(store: Store, startDelayMs = START_DELAY_MS) {
-  let queue: Pending[] = [];
+  /** Writes to go with the next flush, in order. */
+  let due: Pending[] = [];
+  /** Starts not yet known to be committed, by node; those not `taken` wait. */
+  const starts = new Map<string, Start>();
+  let waiting = 0;
   let flushing = false;
   let timer: NodeJS.Timeout | undefined;
-  /** Starts not known to be committed, by node; `queued` while still in the queue. */
-  const starts = new Map<string, { queued?: Pending; committed: Promise<void> }>();
 
   const alone = (write: StepWrite) =>
     'start' in write
@@ -47,17 +61,24 @@ export function stepWrites(store: Store, startDelayMs = START_DELAY_MS) {
         ? store.steps.recordStepFinish(SYSTEM, write.finish)
         : store.steps.recordStepRan(SYSTEM, write.ran);
 
-  /** Writes what is due: every write but the waiting starts, or with `all` those too. */
+  const take = (start: Start) => {
+    start.taken = true;
+    waiting--;
+  };
+
+  /** Writes what is due; with `all`, the waiting starts too. */
   async function flush(all: boolean) {
     for (;;) {
-      const batch = queue.filter((p) => all || !p.lazy).slice(0, MAX_BATCH);
+      const batch = due.slice(0, MAX_BATCH);
+      due = due.slice(batch.length);
+      if (all)
+        for (const start of starts.values()) {
+          if (batch.length >= MAX_BATCH) break;
+          if (start.taken) continue;
+          take(start);
+          batch.push(start);
+        }
       if (!batch.length) break;
-      const taken = new Set(batch);
-      queue = queue.filter((p) => !taken.has(p));
-      for (const { write } of batch) {
-        const entry = 'start' in write ? starts.get(nodeKey(write.start)) : undefined;
-        if (entry) entry.queued = undefined;
-      }
       try {
         if (batch.length === 1) await alone(batch[0]!.write);
         else
@@ -76,14 +97,14 @@ export function stepWrites(store: Store, startDelayMs = START_DELAY_MS) {
   }
 
   function schedule() {
-    if (flushing || !queue.length) return;
-    if (queue.some((p) => !p.lazy)) {
+    if (flushing) return;
+    if (due.length) {
       clearTimeout(timer);
       timer = undefined;
       flushing = true;
       // One turn of the event loop lets the activities that became ready together join the first batch.
       setImmediate(() => void flush(false));
-    } else {
+    } else if (waiting) {
       timer ??= setTimeout(() => {
         timer = undefined;
         if (flushing) return;
@@ -93,14 +114,11 @@ export function stepWrites(store: Store, startDelayMs = START_DELAY_MS) {
     }
   }
 
-  const enqueue = (write: StepWrite, lazy: boolean) => {
-    let pending!: Pending;
-    const committed = new Promise<void>((resolve, reject) => {
-      pending = { write, lazy, resolve, reject };
-    });
-    queue.push(pending);
+  const enqueue = (write: StepWrite) => {
+    const p = pending(write);
+    due.push(p);
     schedule();
-    return { pending, committed };
+    return p.committed;
   };
 
   return {
@@ -108,40 +126,42 @@ export function stepWrites(store: Store, startDelayMs = START_DELAY_MS) {
     start(start: StepStart): Promise<void> {
       const key = nodeKey(start);
       // Timed now, not when written: a start written after its run was cancelled must not reopen it.
-      const { pending, committed } = enqueue({ start: { ...start, startedAt: start.startedAt ?? new Date() } }, true);
-      const entry = { queued: pending, committed };
+      const entry: Start = {
+        ...pending({ start: { ...start, startedAt: start.startedAt ?? new Date() } }),
+        taken: false,
+      };
       starts.set(key, entry);
+      waiting++;
+      schedule();
       // Handled here too: a start whose step fails, and never asks, is no unhandled rejection.
-      committed.then(
+      entry.committed.then(
         () => starts.get(key) === entry && starts.delete(key),
         () => {},
       );
-      return committed;
+      return entry.committed;
     },
 
-    /** Writes a step's finish, with its start as one row when that is still queued; settles once committed. */
+    /** Writes a step's finish, with its start as one row when that still waits; settles once committed. */
     async finish(finish: StepFinish): Promise<void> {
       const key = nodeKey(finish);
       const start = starts.get(key);
       starts.delete(key);
-      const queued = start?.queued;
-      if (queued && 'start' in queued.write) {
-        queue = queue.filter((p) => p !== queued);
-        const ran = enqueue({ ran: { start: queued.write.start, finish } }, false).committed;
-        ran.then(queued.resolve, queued.reject);
+      if (start && !start.taken) {
+        take(start);
+        const ran = enqueue({ ran: { start: start.write.start, finish } });
+        ran.then(start.resolve, start.reject);
         return ran;
       }
       await start?.committed;
-      return enqueue({ finish }, false).committed;
+      return enqueue({ finish });
     },
 
-    /** Commits a step's start now if it is still queued, and waits for it; a failed write is the step's to ignore. */
+    /** Commits a step's start now if it still waits, and waits for it; a failed write is the step's to ignore. */
     async settle(step: { runId: string; nodeId: string }): Promise<void> {
-      const key = nodeKey(step);
-      const start = starts.get(key);
-      starts.delete(key);
-      if (start?.queued) {
-        start.queued.lazy = false;
+      const start = starts.get(nodeKey(step));
+      if (start && !start.taken) {
+        take(start);
+        due.push(start);
         schedule();
       }
       await start?.committed.catch(() => {});
