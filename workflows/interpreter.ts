@@ -386,9 +386,10 @@ export class Interpreter {
   private activityOptions(node: StepNode, id: string): wf.ActivityOptions {
     const o = { ...this.plan.defaults, ...node.options };
     const retry = { ...DEFAULT_RETRY, ...this.plan.defaults.retry, ...node.options.retry };
+    // The Web UI names an activity by its type (the step) and id (the node): no summary repeats them,
+    // which would cost each scheduled step a payload of its own.
     return {
       activityId: id,
-      summary: `${id} (${node.step.name})`,
       taskQueue: o.taskQueue ?? this.options.taskQueue,
       startToCloseTimeout: ms(o.startToCloseTimeout ?? (o.scheduleToCloseTimeout ? undefined : DEFAULT_START_TO_CLOSE)),
       scheduleToCloseTimeout: ms(o.scheduleToCloseTimeout),
