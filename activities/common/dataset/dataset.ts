@@ -221,7 +221,17 @@ export async function* columnBatches(
   names?: readonly string[],
   batchRows = BATCH_ROWS,
 ): AsyncGenerator<ColumnBatch> {
-  const parquet = await parquetDataset(artifacts, ref);
+  yield* batchesOf(artifacts, ref, await parquetDataset(artifacts, ref), names, batchRows);
+}
+
+/** columnBatches over a dataset whose Parquet header is read already (undefined for version 1). */
+async function* batchesOf(
+  artifacts: ArtifactStore,
+  ref: DatasetLocation & Pick<DatasetRef, 'rows'>,
+  parquet: Awaited<ReturnType<typeof parquetDataset>>,
+  names: readonly string[] | undefined,
+  batchRows: number,
+): AsyncGenerator<ColumnBatch> {
   let columns: Column[] = [];
   const named = (values: ColumnValues[]): ColumnBatch => ({
     rows: values[0]?.length ?? 0,
@@ -276,20 +286,22 @@ export async function loadColumns(
   ref: DatasetLocation & Pick<DatasetRef, 'rows'>,
   names?: readonly string[],
 ): Promise<ColumnarDataset> {
-  const columns = await columnsOf(artifacts, ref, names);
+  // The header is read once: its columns name the result, and the batches read from it.
+  const parquet = await parquetDataset(artifacts, ref);
+  const columns = parquet
+    ? pickColumns(ref.uri, parquet.header.columns, names)
+    : await jsonColumnsOf(artifacts, ref, names);
   const values = new Map<string, ColumnValues>(
     columns.map((c) => [c.name, c.type === 'number' || c.type === 'integer' ? new Float64Array(0) : []]),
   );
-  for await (const batch of columnBatches(artifacts, ref, names, Math.max(1, ref.rows)))
+  for await (const batch of batchesOf(artifacts, ref, parquet, names, Math.max(1, ref.rows)))
     for (const [name, column] of batch.values) values.set(name, column);
   return { columns, rows: ref.rows, values };
 }
 
-/** The named columns of a dataset (all when none are named), from its header. */
-async function columnsOf(artifacts: ArtifactStore, ref: DatasetLocation, names?: readonly string[]) {
-  const parquet = await parquetDataset(artifacts, ref);
-  if (parquet) return pickColumns(ref.uri, parquet.header.columns, names);
-  for await (const item of readDatasetValues(artifacts, { uri: ref.uri }))
+/** The named columns of a version 1 dataset (all when none are named), from its first line. */
+async function jsonColumnsOf(artifacts: ArtifactStore, ref: DatasetLocation, names?: readonly string[]) {
+  for await (const item of jsonLinesValues(artifacts, ref.uri))
     if (!Array.isArray(item)) return pickColumns(ref.uri, item.columns, names);
   throw new DatasetFormatError(ref.uri, 'is empty');
 }
