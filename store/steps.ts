@@ -73,26 +73,27 @@ export type StepWrite = { start: StepStart } | { finish: StepFinish } | { ran: S
 
 const written = (w: StepWrite) => ('start' in w ? w.start : 'finish' in w ? w.finish : w.ran.finish);
 
+/** The row a start makes: running, its attempt begun when the step began. */
+function startedRow(start: StepStart) {
+  const at = (start.startedAt ?? new Date()).toISOString();
+  return {
+    runId: start.runId,
+    nodeId: start.nodeId,
+    stepName: start.step.name,
+    stepVersion: start.step.version,
+    status: 'running' as StepState,
+    attempts: start.attempt ?? 1,
+    cacheKey: start.cacheKey ?? null,
+    startedAt: sql`${at}::timestamptz`,
+    attemptStartedAt: sql`${at}::timestamptz`,
+  };
+}
+
 /** Upserts the starts of distinct nodes in one statement; their rows, in no particular order. */
 async function startsIn(db: Executor, starts: readonly StepStart[]): Promise<StepExecution[]> {
   const rows = await db
     .insert(stepExecutions)
-    .values(
-      starts.map((start) => {
-        const at = (start.startedAt ?? new Date()).toISOString();
-        return {
-          runId: start.runId,
-          nodeId: start.nodeId,
-          stepName: start.step.name,
-          stepVersion: start.step.version,
-          status: 'running' as const,
-          attempts: start.attempt ?? 1,
-          cacheKey: start.cacheKey ?? null,
-          startedAt: sql`${at}::timestamptz`,
-          attemptStartedAt: sql`${at}::timestamptz`,
-        };
-      }),
-    )
+    .values(starts.map(startedRow))
     .onConflictDoUpdate({
       target: [stepExecutions.runId, stepExecutions.nodeId],
       set: {
@@ -152,24 +153,15 @@ function insertRans(db: Executor, ran: readonly StepRan[]) {
   return db
     .insert(stepExecutions)
     .values(
-      ran.map(({ start, finish }) => {
-        const startedAt = (start.startedAt ?? new Date()).toISOString();
-        return {
-          runId: start.runId,
-          nodeId: start.nodeId,
-          stepName: start.step.name,
-          stepVersion: start.step.version,
-          status: finish.status,
-          attempts: Math.max(start.attempt ?? 1, finish.attempt ?? 1),
-          cacheKey: start.cacheKey ?? null,
-          output: finish.output === undefined ? null : finish.output,
-          errorType: finish.error?.type ?? null,
-          errorMessage: finish.error?.message ?? null,
-          startedAt: sql`${startedAt}::timestamptz`,
-          attemptStartedAt: sql`${startedAt}::timestamptz`,
-          finishedAt: sql`${(finish.finishedAt ?? new Date()).toISOString()}::timestamptz`,
-        };
-      }),
+      ran.map(({ start, finish }) => ({
+        ...startedRow(start),
+        status: finish.status,
+        attempts: Math.max(start.attempt ?? 1, finish.attempt ?? 1),
+        output: finish.output === undefined ? null : finish.output,
+        errorType: finish.error?.type ?? null,
+        errorMessage: finish.error?.message ?? null,
+        finishedAt: sql`${(finish.finishedAt ?? new Date()).toISOString()}::timestamptz`,
+      })),
     )
     .onConflictDoNothing({ target: [stepExecutions.runId, stepExecutions.nodeId] })
     .returning({ id: stepExecutions.id, runId: stepExecutions.runId, nodeId: stepExecutions.nodeId });
