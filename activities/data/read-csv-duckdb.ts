@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
@@ -7,13 +8,14 @@ import type { z } from 'zod';
 import type { ColumnType } from '../refs';
 import { datasetRef } from '../refs';
 import type { StepContext } from '../library';
-import { MISSING_TOKENS } from '../common/dataset/cells';
+import { MISSING_TOKENS, parseCell, TypeInference } from '../common/dataset/cells';
 import type { Column } from '../common/dataset/dataset';
 import { ident, literal, withDuckdb } from '../common/dataset/duckdb';
-import { columnTypeOf, copyToDataset, sqlType, type WrittenStats } from '../common/dataset/parquet';
+import { copyToDataset, sqlType, type WrittenStats } from '../common/dataset/parquet';
 import { finishRead } from './ingest';
 import { tagColumns } from './sensitive';
 import type { readCsv } from './steps';
+import type { CsvHead } from './read-csv';
 
 // data.readCsv's fast path: DuckDB parses the file in parallel straight into the dataset's Parquet
 // file. It is taken only where DuckDB's reading provably matches the row reader's rules (types,
@@ -31,11 +33,14 @@ const LARGEST_SAFE = Number.MAX_SAFE_INTEGER;
 const JS_SPACE = String.raw`[\t\n\x{0B}\f\r \x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{FEFF}]`;
 const jsTrim = (column: string) => `regexp_replace(${column}, ${literal(`^${JS_SPACE}+|${JS_SPACE}+$`)}, '', 'g')`;
 
-/** What one pass over the bytes learns: their fingerprint, and whether they hold spellings only DuckDB reads as numbers. */
+/** What one pass over the bytes learns: their fingerprint, and whether they hold what DuckDB reads and the row reader does not. */
 interface ByteScan {
   sha256: string;
   size: number;
-  /** `1_000` and `0x1F` are numbers to DuckDB and text to the row reader; a lone CR ends a line only for DuckDB. */
+  /**
+   * `1_000` and `0x1F` are numbers to DuckDB and text to the row reader; a lone CR ends a line only
+   * for DuckDB; invalid UTF-8 fails the row reader, and DuckDB only where it reads the column.
+   */
   ambiguous: boolean;
 }
 
@@ -44,20 +49,38 @@ async function scanBytes(path: string): Promise<ByteScan> {
   let size = 0;
   let ambiguous = false;
   let previous = 0;
+  // The bytes of a character the previous chunk cut off.
+  let carried = Buffer.alloc(0);
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
     hash.update(chunk);
     size += chunk.byteLength;
     if (ambiguous) continue;
     const before = (at: number) => (at === 0 ? previous : chunk[at - 1]!);
     const digit = (byte: number | undefined) => byte !== undefined && byte >= 0x30 && byte <= 0x39;
+    const text = carried.byteLength ? Buffer.concat([carried, chunk]) : chunk;
+    const cut = text.byteLength - cutCharacter(text);
+    carried = Buffer.from(text.subarray(cut));
     // A digit group separator (`1_000`) or a hex prefix (`0x1F`); `credit_amount` is neither.
     ambiguous =
       positions(chunk, 0x5f).some((at) => digit(before(at)) && (at + 1 === chunk.byteLength || digit(chunk[at + 1]))) ||
       [0x78, 0x58].some((x) => positions(chunk, x).some((at) => before(at) === 0x30)) ||
-      positions(chunk, 0x0d).some((at) => at + 1 < chunk.byteLength && chunk[at + 1] !== 0x0a);
+      (previous === 0x0d && chunk[0] !== 0x0a) ||
+      positions(chunk, 0x0d).some((at) => at + 1 < chunk.byteLength && chunk[at + 1] !== 0x0a) ||
+      !isUtf8(text.subarray(0, cut));
     previous = chunk[chunk.byteLength - 1] ?? 0;
   }
-  return { sha256: hash.digest('hex'), size, ambiguous };
+  return { sha256: hash.digest('hex'), size, ambiguous: ambiguous || carried.byteLength > 0 };
+}
+
+/** How many bytes at the end of `bytes` start a UTF-8 character that continues past them. */
+function cutCharacter(bytes: Buffer) {
+  for (let back = 1; back <= Math.min(3, bytes.byteLength); back++) {
+    const byte = bytes[bytes.byteLength - back]!;
+    if ((byte & 0xc0) === 0x80) continue; // a continuation byte: look further back for the lead
+    const length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return length > back ? back : 0;
+  }
+  return 0;
 }
 
 const positions = (chunk: Buffer, byte: number) => {
@@ -66,67 +89,95 @@ const positions = (chunk: Buffer, byte: number) => {
   return found;
 };
 
-/** An integer column read as text, cast where it holds only digits, signs and spaces; anything else fails the read. */
-const integerOf = (c: string) =>
+/**
+ * An integer column read as text, cast where it holds only digits, signs and spaces; anything else
+ * fails the read with an error that names the column's index and the value (see `widen`).
+ */
+const integerOf = (c: string, index: number) =>
   // DuckDB's GLOB reads a `-` last in a class as no character: it goes first.
-  `CASE WHEN ${c} GLOB '*[!-+ 0-9]*' THEN error('not an integer') ELSE CAST(${c} AS BIGINT) END AS ${c}`;
+  `CASE WHEN ${c} GLOB '*[!-+ 0-9]*' THEN error(${literal(`${NOT_AN_INTEGER}${index} `)} || ${c}) ELSE CAST(${c} AS BIGINT) END AS ${c}`;
+const NOT_AN_INTEGER = 'kiln: not an integer: ';
+const NOT_AN_INTEGER_ERROR = new RegExp(`^Invalid Input Error: ${NOT_AN_INTEGER}(\\d+) ([\\s\\S]*)$`);
 
 const csvOptions = `delim=',', quote='"', escape='"', header=true, nullstr=[${MISSING}]`;
+/** How many times a read is retried with a column typed wider than its sample showed. */
+const WIDENINGS = 3;
 
-/** DuckDB's types for the file's columns from a sample, or undefined when it sees other columns than `header`. */
-async function sniffTypes(connection: DuckDBConnection, path: string, header: string[]) {
-  const result = await connection.runAndReadAll(
-    `SELECT Columns FROM sniff_csv(${literal(path)}, ${csvOptions}, auto_type_candidates=['BIGINT', 'DOUBLE', 'VARCHAR'])`,
-  );
-  const sniffed = result.getRowsJS()[0]?.[0] as Array<{ name: string; type: string }> | undefined;
-  if (sniffed?.length !== header.length || sniffed.some((c, i) => c.name !== header[i])) return undefined;
-  return sniffed.map((c) => columnTypeOf(c.type));
+/** The row reader's types for the columns of the sampled rows, or undefined where a row's width is not the header's. */
+function sampledTypes({ header, rows }: CsvHead) {
+  if (!rows?.length || rows.some((row) => row.length !== header.length)) return undefined;
+  const types = header.map(() => new TypeInference());
+  for (const row of rows) row.forEach((raw, i) => types[i]!.observe(raw));
+  return types.map((type) => type.type);
 }
 
 /**
- * Reads the CSV file at `path` (already confined) whose header is `header`, or answers undefined
- * when the row reader must: a declared integer or boolean column, spellings DuckDB and the row
- * reader read differently, a text column the row reader would type, a number that is not finite,
- * a missing label, or anything DuckDB refuses.
+ * After DuckDB refused a value in a column typed from the sample, widens the column's type as the
+ * row reader would have typed it had the sample held that value: an integer column to numbers (or
+ * text), a number column to text. False where the error is about anything else or the column was
+ * declared: the row reader then reads the file, and names what is wrong.
  */
-export async function readCsvWithDuckdb(ctx: StepContext, path: string, input: Input, header: string[]) {
+function widen(error: unknown, header: readonly string[], types: ColumnType[], declared: Input['columns'] = {}) {
+  const message = error instanceof Error ? error.message : '';
+  let index: number;
+  let wider: ColumnType;
+  const integer = NOT_AN_INTEGER_ERROR.exec(message);
+  if (integer) {
+    index = Number(integer[1]);
+    const value = integer[2]!;
+    // A value the row reader reads as an integer (padded with tabs, say) is no reason to widen.
+    if (parseCell(value, 'integer') !== undefined) return false;
+    wider = parseCell(value, 'number') === undefined ? 'string' : 'number';
+  } else {
+    // DuckDB names the column it could not convert as written, unquoted inside its quotes; text
+    // columns are checked whole afterwards, so a misread name costs a retry, never a wrong dataset.
+    index = header.findIndex(
+      (name, i) => types[i] === 'number' && message.includes(`converting column "${name}". Could not convert`),
+    );
+    wider = 'string';
+  }
+  const name = header[index];
+  if (name === undefined || types[index] === 'string' || declared[name] !== undefined) return false;
+  types[index] = wider;
+  return true;
+}
+
+/**
+ * Reads the CSV file at `path` (already confined) whose head is `head`, or answers undefined when
+ * the row reader must: a declared integer or boolean column, spellings DuckDB and the row reader
+ * read differently, a text column the row reader would type, a number that is not finite, a
+ * missing label, or anything DuckDB refuses.
+ */
+export async function readCsvWithDuckdb(ctx: StepContext, path: string, input: Input, head: CsvHead) {
+  const { header } = head;
   const declared = input.columns ?? {};
   if (Object.values(declared).some((type) => type === 'integer' || type === 'boolean')) return undefined;
   if (input.label !== undefined && !header.includes(input.label)) return undefined;
   if (Object.keys(declared).some((name) => !header.includes(name))) return undefined;
+  // DuckDB takes the first line for the header; the row reader skips blank lines before it.
+  if (head.line !== 1) return undefined;
+  const sampled = sampledTypes(head);
+  if (!sampled) return undefined;
+  const types = header.map((name, i) => declared[name] ?? sampled[i]!);
   const before = await stat(path);
   // Fingerprinting runs on this thread while DuckDB parses on its own.
   const scanning = scanBytes(path);
   scanning.catch(() => {}); // awaited below; a failure here must not go unhandled if DuckDB fails first
   const read = await withDuckdb(async (connection) => {
-    const sniffed = await sniffTypes(connection, path, header).catch(() => undefined);
-    if (!sniffed) return undefined;
-    const types = header.map((name, i) => declared[name] ?? sniffed[i]);
-    if (types.some((type) => type === undefined || type === 'boolean')) return undefined;
-    const typed: Column[] = header.map((name, i) => ({ name, type: types[i]! }));
-    const { columns } = tagColumns(path, typed, input.sensitive ?? {}, input.label);
-    // Integer columns are read as text and cast here, past a guard: the sniffer types a column from a
-    // sample, and DuckDB's integer cast takes spellings that rows outside it may hold (1.5, 1e3, 0b101).
-    const readAs = (type: ColumnType) => (type === 'integer' ? 'VARCHAR' : sqlType(type));
-    const spec = typed.map((c) => `${literal(c.name)}: ${literal(readAs(c.type))}`).join(', ');
-    const select = columns.map((c) => (c.type === 'integer' ? integerOf(ident(c.name)) : ident(c.name))).join(', ');
-    const source = `read_csv(${literal(path)}, ${csvOptions}, auto_detect=false, strict_mode=true, columns={${spec}})`;
-    let verdict: { rows: number; missing: number[] } | undefined;
-    const stored = await copyToDataset(
-      connection,
-      ctx.artifacts,
-      `SELECT ${select} FROM ${source}`,
-      columns,
-      async (file, stats) => {
-        verdict = await agreesWithRowReader(connection, file, stats, columns, input.label, declared);
-        return verdict !== undefined;
-      },
-    ).catch(() => undefined);
-    if (!stored || !verdict) return undefined;
-    return {
-      dataset: datasetRef.parse({ kind: 'dataset', ...stored, rows: verdict.rows, columns }),
-      missing: verdict.missing,
-    };
+    for (let retry = 0; retry <= WIDENINGS && !types.includes('boolean'); retry++) {
+      try {
+        return await copyCsv(
+          ctx,
+          connection,
+          path,
+          input,
+          header.map((name, i) => ({ name, type: types[i]! })),
+        );
+      } catch (error) {
+        if (!widen(error, header, types, declared)) return undefined;
+      }
+    }
+    return undefined;
   });
   const bytes = await scanning;
   if (!read || bytes.ambiguous) return undefined;
@@ -136,6 +187,36 @@ export async function readCsvWithDuckdb(ctx: StepContext, path: string, input: I
   ctx.log('read CSV with DuckDB', { path, columns: read.dataset.columns.length });
   const source = { kind: 'file' as const, uri: pathToFileURL(path).href, sha256: bytes.sha256, size: bytes.size };
   return finishRead(ctx, 'CSV', { path, source, ...read, policy: input.sensitive ?? {} });
+}
+
+/** Writes the file as a dataset of the columns `typed`; undefined where the written data disagrees with the row reader. */
+async function copyCsv(ctx: StepContext, connection: DuckDBConnection, path: string, input: Input, typed: Column[]) {
+  const { columns } = tagColumns(path, typed, input.sensitive ?? {}, input.label);
+  // Integer columns are read as text and cast past a guard: a column is typed from a sample, and
+  // DuckDB's integer cast takes spellings that rows outside it may hold (1.5, 1e3, 0b101).
+  const readAs = (type: ColumnType) => (type === 'integer' ? 'VARCHAR' : sqlType(type));
+  const spec = typed.map((c) => `${literal(c.name)}: ${literal(readAs(c.type))}`).join(', ');
+  const indexOf = (name: string) => typed.findIndex((c) => c.name === name);
+  const select = columns
+    .map((c) => (c.type === 'integer' ? integerOf(ident(c.name), indexOf(c.name)) : ident(c.name)))
+    .join(', ');
+  const source = `read_csv(${literal(path)}, ${csvOptions}, auto_detect=false, strict_mode=true, columns={${spec}})`;
+  let verdict: { rows: number; missing: number[] } | undefined;
+  const stored = await copyToDataset(
+    connection,
+    ctx.artifacts,
+    `SELECT ${select} FROM ${source}`,
+    columns,
+    async (file, stats) => {
+      verdict = await agreesWithRowReader(connection, file, stats, columns, input.label, input.columns ?? {});
+      return verdict !== undefined;
+    },
+  );
+  if (!stored || !verdict) return undefined;
+  return {
+    dataset: datasetRef.parse({ kind: 'dataset', ...stored, rows: verdict.rows, columns }),
+    missing: verdict.missing,
+  };
 }
 
 const LARGEST_SAFE_BIG = BigInt(LARGEST_SAFE);

@@ -70,17 +70,36 @@ function checkWidth(path: string, record: CsvRecord, header: string[], headerLin
   );
 }
 
-/** The header of a file whose first record is one; undefined for an empty file. */
-async function headerOf(path: string): Promise<string[] | undefined> {
-  // Small reads: the parser splits all of a chunk into records, and only the first is wanted here.
-  for await (const record of records(path, undefined, 4096)) return checkHeader(path, record);
-  return undefined;
+/** A file's header (the line it is on) and the rows of its first read, from which the DuckDB path types columns. */
+export interface CsvHead {
+  header: string[];
+  line: number;
+  /** Undefined where the rows could not be read: the row reader names what is wrong. */
+  rows: string[][] | undefined;
+}
+
+const SAMPLE_ROWS = 1000;
+
+/** The head of a file whose first record is a header; undefined for an empty file. */
+export async function headOf(path: string): Promise<CsvHead | undefined> {
+  let head: CsvHead | undefined;
+  try {
+    // One 64 KiB read: the parser splits all of a chunk into records, and only the first ones are wanted here.
+    for await (const record of records(path, undefined, 1 << 16)) {
+      if (!head) head = { header: checkHeader(path, record), line: record.line, rows: [] };
+      else if (head.rows!.push(record.fields) >= SAMPLE_ROWS) break;
+    }
+  } catch (error) {
+    if (!head) throw error;
+    head.rows = undefined;
+  }
+  return head;
 }
 
 export const readCsvImpl = implement(readCsv, async (input, ctx) => {
   const path = await inputFile(input.path);
-  const header = await headerOf(path);
-  return (header && (await readCsvWithDuckdb(ctx, path, input, header))) || readCsvRows(ctx, path, input);
+  const head = await headOf(path);
+  return (head && (await readCsvWithDuckdb(ctx, path, input, head))) || readCsvRows(ctx, path, input);
 });
 
 /** The row reader: two passes in JS, the first typing and counting, the second writing; it names the line and column of what is wrong. */

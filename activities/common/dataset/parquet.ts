@@ -19,10 +19,8 @@ const SQL_TYPES: Record<ColumnType, string> = {
   string: 'VARCHAR',
 };
 
-/** DuckDB's type for each Kiln column type, and back. */
+/** DuckDB's type for each Kiln column type. */
 export const sqlType = (type: ColumnType) => SQL_TYPES[type];
-export const columnTypeOf = (sql: string): ColumnType | undefined =>
-  (Object.keys(SQL_TYPES) as ColumnType[]).find((type) => SQL_TYPES[type] === sql);
 
 export const PARQUET_MAGIC = 'PAR1';
 const METADATA_KEY = 'kiln.dataset';
@@ -79,7 +77,7 @@ export async function copyToDataset(
   try {
     // RETURN_STATS leaves the file's bytes as they are; it answers what the writer counted anyway.
     const result = await connection.runAndReadAll(
-      `COPY (${select}) TO ${literal(tmp)} (FORMAT parquet, COMPRESSION lz4, KV_METADATA {${literal(METADATA_KEY)}: ${literal(header)}}, RETURN_STATS true)`,
+      `COPY (${select}) TO ${literal(tmp)} (FORMAT parquet, COMPRESSION lz4, PARQUET_VERSION v2, KV_METADATA {${literal(METADATA_KEY)}: ${literal(header)}}, RETURN_STATS true)`,
     );
     const stats = writtenStats(result.getRowObjectsJS()[0], columns);
     return (await accept(tmp, stats)) ? await artifacts.putFile(tmp) : undefined;
