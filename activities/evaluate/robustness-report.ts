@@ -1,7 +1,7 @@
-import { isAbsent } from '../common/dataset/cells';
 import { MetricInputError, checkLengths, type Numbers } from '../common/metrics/input-check';
 import { meanAbsoluteError, r2Score, rootMeanSquaredError } from '../common/metrics/regression';
 import { accuracy, rocAuc } from '../common/metrics/classification';
+import { sliceReport } from './robustness-slices';
 
 /** A raw cell as the model's fitted transform takes it; null (or NaN) is a missing value. */
 export type Cell = number | string | boolean | null | undefined;
@@ -25,10 +25,9 @@ export type SliceSpec =
   | { column: string; kind: 'categorical'; values?: ReadonlyArray<Cell> }
   | { column: string; kind: 'quantile'; bins: number; values?: ReadonlyArray<Cell> };
 
-export interface RobustnessInput<R extends Row> {
-  rows: readonly R[];
+/** What a report is computed with, whichever form (rows or columns) the data takes. */
+export interface RobustnessOptions {
   labels: Numbers;
-  predict: Predict<R>;
   /** Numeric columns with each one's (training-set) standard deviation; noise perturbs only these. */
   std: Readonly<Record<string, number>>;
   /** Categorical columns, which missing-value injection reaches as well. */
@@ -52,6 +51,33 @@ export interface RobustnessInput<R extends Row> {
   worstBy?: string;
   /** Slices with fewer rows are reported but cannot be the worst; 10 unless declared. */
   minSliceSize?: number;
+}
+
+export interface RobustnessInput<R extends Row> extends RobustnessOptions {
+  rows: readonly R[];
+  predict: Predict<R>;
+}
+
+/**
+ * Held-out data as a report reads and perturbs it, in one form: `D` is what the model scores.
+ * Perturbed copies leave the data as it was.
+ */
+export interface RobustnessTable<D> {
+  rows: number;
+  /** Whether rows are feature vectors, whose missing cell is NaN rather than null. */
+  vectors: boolean;
+  /** Throws a MetricInputError naming `what` unless every column is in the data. */
+  check(columns: readonly string[], what: string): void;
+  clean(): D;
+  /**
+   * Adds z × scale × std to each finite number of `columns`, drawing one z per cell, present or
+   * not, row by row and within a row in the order of `columns`.
+   */
+  noisy(columns: readonly string[], draw: () => number, scale: number, std: Readonly<Record<string, number>>): D;
+  /** Sets the cells numbered row × columns.length + column to `value`. */
+  holed(cells: readonly number[], columns: readonly string[], value: null | number): D;
+  /** A column's cells in row order. */
+  column(name: string): ReadonlyArray<Cell>;
 }
 
 export interface PerturbationResult {
@@ -136,13 +162,15 @@ function checkColumns(rows: readonly Row[], columns: readonly string[], what: st
   }
 }
 
-async function score<R extends Row>(predict: Predict<R>, rows: R[], scenario: string): Promise<number[]> {
-  const scores = Array.from(await predict(rows));
-  if (scores.length !== rows.length) {
-    throw new MetricInputError(
-      'robustness',
-      `predict returned ${scores.length} scores for ${rows.length} rows ${scenario}`,
-    );
+async function score<D>(
+  predict: (data: D) => Promise<Numbers> | Numbers,
+  data: D,
+  rows: number,
+  scenario: string,
+): Promise<number[]> {
+  const scores = Array.from(await predict(data));
+  if (scores.length !== rows) {
+    throw new MetricInputError('robustness', `predict returned ${scores.length} scores for ${rows} rows ${scenario}`);
   }
   const bad = scores.findIndex((s) => !Number.isFinite(s));
   if (bad >= 0) {
@@ -201,139 +229,29 @@ function sampleDistinct(n: number, k: number, random: () => number): number[] {
   return [...chosen].sort((a, b) => a - b);
 }
 
-const MISSING_SLICE = '(missing)';
-
-// Quantile edges with numpy's default linear interpolation.
-function quantileEdges(sorted: number[], bins: number): number[] {
-  const edges: number[] = [];
-  for (let i = 0; i <= bins; i++) {
-    const position = (sorted.length - 1) * (i / bins);
-    const lo = Math.floor(position);
-    const hi = Math.min(lo + 1, sorted.length - 1);
-    edges.push(sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (position - lo));
-  }
-  return [...new Set(edges)];
-}
-
-// Each row's slice name, and the slices in report order: sorted values or ascending bins, missing last.
-interface Slicing {
-  names: string[];
-  order: string[];
-  ranges: Map<string, [number, number]>;
-}
-
-const edgeLabel = (x: number) => String(Number(x.toPrecision(6)));
-
-function sliceNames(spec: SliceSpec, values: ReadonlyArray<Cell>): Slicing {
-  const ranges = new Map<string, [number, number]>();
-  const withMissingLast = (names: string[], order: string[]) => ({
-    names,
-    ranges,
-    order: names.includes(MISSING_SLICE) ? [...order, MISSING_SLICE] : order,
-  });
-  if (spec.kind === 'categorical') {
-    const names = values.map((v) => (isAbsent(v) ? MISSING_SLICE : String(v)));
-    const present = [...new Set(names)].filter((n) => n !== MISSING_SLICE).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    return withMissingLast(names, present);
-  }
-  if (!Number.isInteger(spec.bins) || spec.bins < 1) {
-    throw new MetricInputError(
-      'robustness',
-      `slice on '${spec.column}' declares ${spec.bins} bins; declare a positive whole number`,
-    );
-  }
-  const numbers = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
-  const strays = values.find((v) => !isAbsent(v) && (typeof v !== 'number' || !Number.isFinite(v)));
-  if (strays !== undefined) {
-    throw new MetricInputError(
-      'robustness',
-      `quantile slice on '${spec.column}' met the value ${JSON.stringify(strays)}; slice a non-numeric column with kind 'categorical'`,
-    );
-  }
-  if (numbers.length === 0)
-    return withMissingLast(
-      values.map(() => MISSING_SLICE),
-      [],
-    );
-  const edges = quantileEdges(
-    [...numbers].sort((a, b) => a - b),
-    spec.bins,
-  );
-  const last = Math.max(edges.length - 2, 0);
-  const labels = edges.slice(0, last + 1).map((lo, b) => {
-    const hi = edges[b + 1] ?? lo;
-    const label = `[${edgeLabel(lo)}, ${edgeLabel(hi)}${b === last ? ']' : ')'}`;
-    ranges.set(label, [lo, hi]);
-    return label;
-  });
-  const names = values.map((v) => {
-    if (typeof v !== 'number' || !Number.isFinite(v)) return MISSING_SLICE;
-    let b = 0;
-    while (b < last && edges[b + 1]! <= v) b++;
-    return labels[b]!;
-  });
-  const used = new Set(names);
-  return withMissingLast(
-    names,
-    labels.filter((l) => used.has(l)),
-  );
-}
-
-function sliceReport(
-  spec: SliceSpec,
-  rows: readonly Row[],
-  labels: number[],
-  scores: number[],
-  metrics: Readonly<Record<string, MetricSpec>>,
-  worstBy: string,
-  minSize: number,
-): SliceReport {
-  let values: ReadonlyArray<Cell>;
-  if (spec.values) {
-    checkLengths('robustness', rows, spec.values, ['rows', `slice '${spec.column}' values`]);
-    values = spec.values;
-  } else {
-    checkColumns(rows, [spec.column], 'slice');
-    values = rows.map((r) => (r as Record<string, Cell>)[spec.column]);
-  }
-  const { names, order, ranges } = sliceNames(spec, values);
-  const members = new Map<string, number[]>();
-  names.forEach((name, i) => {
-    const list = members.get(name);
-    if (list) list.push(i);
-    else members.set(name, [i]);
-  });
-  const slices = order.map((slice): SliceResult => {
-    const index = members.get(slice)!;
-    const y = index.map((i) => labels[i]!);
-    const s = index.map((i) => scores[i]!);
-    const range = ranges.get(slice);
-    const result: SliceResult = {
-      column: spec.column,
-      slice,
-      ...(range && { range }),
-      count: index.length,
-      metrics: {},
-    };
-    for (const [name, metric] of Object.entries(metrics)) {
-      try {
-        result.metrics[name] = metric.fn(y, s);
-      } catch (error) {
-        // A metric undefined on one slice (one class, say) is recorded, not fatal to the report.
-        result.metrics[name] = Number.NaN;
-        (result.errors ??= {})[name] = error instanceof Error ? error.message : String(error);
-      }
-    }
-    return result;
-  });
-  const direction = metrics[worstBy]!.higherIsBetter ? 1 : -1;
-  let worst: SliceResult | null = null;
-  for (const s of slices) {
-    const v = s.metrics[worstBy]!;
-    if (s.count < minSize || Number.isNaN(v)) continue;
-    if (worst === null || direction * v < direction * worst.metrics[worstBy]!) worst = s;
-  }
-  return { column: spec.column, kind: spec.kind, slices, worst };
+function rowTable<R extends Row>(rows: readonly R[]): RobustnessTable<R[]> {
+  return {
+    rows: rows.length,
+    vectors: Array.isArray(rows[0]),
+    check: (columns, what) => checkColumns(rows, columns, what),
+    clean: () => [...rows],
+    noisy: (columns, draw, scale, std) =>
+      rows.map((row) => {
+        const copy = copyRow(row);
+        for (const column of columns) {
+          const z = draw();
+          const v = copy[column];
+          if (typeof v === 'number' && Number.isFinite(v)) copy[column] = v + z * scale * std[column]!;
+        }
+        return copy as unknown as R;
+      }),
+    holed: (cells, columns, value) => {
+      const holed = rows.map((row) => copyRow(row));
+      for (const cell of cells) holed[Math.floor(cell / columns.length)]![columns[cell % columns.length]!] = value;
+      return holed as unknown as R[];
+    },
+    column: (name) => rows.map((r) => (r as Record<string, Cell>)[name]),
+  };
 }
 
 /**
@@ -341,7 +259,17 @@ function sliceReport(
  * values, and slices the clean scores; deterministic for a given `random` sequence.
  */
 export async function robustness<R extends Row>(input: RobustnessInput<R>): Promise<RobustnessReport> {
-  const { rows, predict, std, random } = input;
+  return robustnessOf(rowTable(input.rows), input.predict, input);
+}
+
+/** As `robustness`, over data in any form `table` reads; the same report for the same cells. */
+export async function robustnessOf<D>(
+  table: RobustnessTable<D>,
+  predict: (data: D) => Promise<Numbers> | Numbers,
+  input: RobustnessOptions,
+): Promise<RobustnessReport> {
+  const { std, random } = input;
+  const rows = table.rows;
   const labels = Array.from(input.labels);
   const task = input.task ?? 'binary';
   const threshold = task === 'binary' ? (input.threshold ?? 0.5) : null;
@@ -358,10 +286,10 @@ export async function robustness<R extends Row>(input: RobustnessInput<R>): Prom
       'robustness',
       `worstBy '${worstBy}' is not one of the metrics ${metricNames.join(', ')}`,
     );
-  checkLengths('robustness', rows, labels, ['rows', 'labels']);
+  checkLengths('robustness', { length: rows }, labels, ['rows', 'labels']);
 
   const numeric = Object.keys(std).sort();
-  checkColumns(rows, numeric, 'numeric');
+  table.check(numeric, 'numeric');
   for (const column of numeric) {
     if (!(std[column]! >= 0) || !Number.isFinite(std[column])) {
       throw new MetricInputError(
@@ -374,39 +302,33 @@ export async function robustness<R extends Row>(input: RobustnessInput<R>): Prom
   if (!(scale >= 0) || !Number.isFinite(scale))
     throw new MetricInputError('robustness', `noise scale is ${scale}; give a finite scale >= 0, such as 0.05`);
   const missingColumns = [...new Set(input.missing?.columns ?? [...numeric, ...(input.categorical ?? [])])].sort();
-  checkColumns(rows, missingColumns, 'missing-value');
+  table.check(missingColumns, 'missing-value');
   const fraction = input.missing?.fraction ?? 0.1;
   if (!(fraction >= 0 && fraction <= 1))
     throw new MetricInputError('robustness', `missing fraction is ${fraction}; give a fraction in [0, 1], such as 0.1`);
-  const vectors = Array.isArray(rows[0]);
-  const missingValue = input.missing && 'value' in input.missing ? input.missing.value! : vectors ? Number.NaN : null;
+  const missingValue =
+    input.missing && 'value' in input.missing ? input.missing.value! : table.vectors ? Number.NaN : null;
 
-  const cleanScores = await score(predict, [...rows], 'on the clean rows');
+  const cleanScores = await score(predict, table.clean(), rows, 'on the clean rows');
   const clean = { scores: cleanScores, values: evaluate(metrics, labels, cleanScores) };
 
-  // One draw per numeric cell, present or not, so the noise a cell gets does not depend on other cells.
-  const noisy = rows.map((row) => {
-    const copy = copyRow(row);
-    for (const column of numeric) {
-      const z = gaussian(random);
-      const v = copy[column];
-      if (typeof v === 'number' && Number.isFinite(v)) copy[column] = v + z * scale * std[column]!;
-    }
-    return copy as unknown as R;
-  });
-  const noiseScores = await score(predict, noisy, 'under Gaussian noise');
+  // The random sequence is drawn in one order whatever the form: noise cell by cell, then the holes.
+  const noisy = table.noisy(numeric, () => gaussian(random), scale, std);
+  const noiseScores = await score(predict, noisy, rows, 'under Gaussian noise');
 
-  const cellCount = Math.round(fraction * rows.length * missingColumns.length);
-  const holed = rows.map((row) => copyRow(row));
-  for (const cell of sampleDistinct(rows.length * missingColumns.length, cellCount, random)) {
-    holed[Math.floor(cell / missingColumns.length)]![missingColumns[cell % missingColumns.length]!] = missingValue;
-  }
-  const missingScores = await score(predict, holed as unknown as R[], 'under injected missing values');
+  const cellCount = Math.round(fraction * rows * missingColumns.length);
+  const cells = sampleDistinct(rows * missingColumns.length, cellCount, random);
+  const holed = table.holed(cells, missingColumns, missingValue);
+  const missingScores = await score(predict, holed, rows, 'under injected missing values');
 
   const minSize = input.minSliceSize ?? 10;
-  const slices = (input.slices ?? []).map((spec) =>
-    sliceReport(spec, rows, labels, cleanScores, metrics, worstBy, minSize),
-  );
+  const slices = (input.slices ?? []).map((spec) => {
+    if (spec.values)
+      checkLengths('robustness', { length: rows }, spec.values, ['rows', `slice '${spec.column}' values`]);
+    else table.check([spec.column], 'slice');
+    const values = spec.values ?? table.column(spec.column);
+    return sliceReport(spec, values, labels, cleanScores, metrics, worstBy, minSize);
+  });
   const direction = metrics[worstBy]!.higherIsBetter ? 1 : -1;
   let worstSlice: SliceResult | null = null;
   for (const { worst } of slices) {
@@ -418,7 +340,7 @@ export async function robustness<R extends Row>(input: RobustnessInput<R>): Prom
   }
 
   return {
-    rows: rows.length,
+    rows,
     task,
     threshold,
     clean: clean.values,

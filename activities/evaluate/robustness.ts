@@ -1,12 +1,13 @@
-import type { Row } from '../common/dataset/dataset';
+import type { ColumnarDataset } from '../common/dataset/dataset';
 import { invalidData } from '../common/failures';
 import { mulberry32 } from '../common/random';
 import { implement } from '../library';
 import { reportRef } from '../refs';
 import { loadModel, type ModelSpec } from '../common/model/model';
 import { metricReport, reportSubject, type ReportSubject } from './model-report';
-import { robustness, robustnessMetricValues, type RobustnessReport, type SliceSpec } from './robustness-report';
-import { labelledRows, requireBinary, requireEveryClass, scoreRows } from '../common/model/scored-rows';
+import { robustnessMetricValues, type RobustnessReport, type SliceSpec } from './robustness-report';
+import { robustnessColumns } from './robustness-columns';
+import { labelledColumns, requireBinary, requireEveryClass, scoreColumns } from '../common/model/scored-rows';
 import { judgeStepGates } from '../common/gates/step-gates';
 import { evaluateRobustness } from './steps';
 
@@ -31,7 +32,7 @@ const std = (values: number[]): number => {
 };
 
 /** Numeric feature columns with the std noise is scaled by, and the categorical ones. */
-function featureColumns(model: ModelSpec, rows: readonly Row[]) {
+function featureColumns(model: ModelSpec, data: ColumnarDataset) {
   const scale: Record<string, number> = {};
   const stdSource: Record<string, 'transform' | 'data'> = {};
   const categorical: string[] = [];
@@ -42,9 +43,9 @@ function featureColumns(model: ModelSpec, rows: readonly Row[]) {
       stdSource[f.name] = 'transform';
     } else {
       // A bucketized feature keeps no spread of its raw values; this data's is the next best.
-      const present = rows
-        .map((r) => r[f.name])
-        .filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+      const present = Array.from(data.values.get(f.name) ?? []).filter(
+        (v): v is number => typeof v === 'number' && Number.isFinite(v),
+      );
       scale[f.name] = present.length > 0 ? std(present) : 0;
       stdSource[f.name] = 'data';
     }
@@ -55,7 +56,16 @@ function featureColumns(model: ModelSpec, rows: readonly Row[]) {
 export const evaluateRobustnessImpl = implement(evaluateRobustness, async (input, ctx) => {
   const model = await loadModel(ctx.artifacts, input.model.uri);
   requireBinary(model, STEP);
-  const { rows, labels } = await labelledRows(ctx.artifacts, model, input.dataset, STEP);
+  const names = input.dataset.columns.map((c) => c.name);
+  // Slice columns are read too; one the data lacks is refused below, once the label is checked.
+  const sliceColumns = input.sliceBy.map((s) => (typeof s === 'string' ? s : s.column));
+  const { data, labels } = await labelledColumns(
+    ctx.artifacts,
+    model,
+    input.dataset,
+    STEP,
+    sliceColumns.filter((column) => names.includes(column)),
+  );
   requireEveryClass(model, labels, STEP);
   const slices: SliceSpec[] = input.sliceBy.map((s) => {
     const column = typeof s === 'string' ? s : s.column;
@@ -70,14 +80,16 @@ export const evaluateRobustnessImpl = implement(evaluateRobustness, async (input
       ? { column, kind: 'quantile', bins: DEFAULT_BINS }
       : { column, kind: 'categorical' };
   });
-  const { scale, stdSource, categorical } = featureColumns(model, rows);
+  const { scale, stdSource, categorical } = featureColumns(model, data);
   const report = await metricReport(STEP, () =>
-    robustness({
-      rows,
+    robustnessColumns({
+      data,
+      columnNames: names,
       labels,
-      predict: (batch) => {
-        ctx.heartbeat({ rows: batch.length });
-        return scoreRows(model, batch, STEP).map((p) => p[1]!);
+      predict: (columns) => {
+        ctx.heartbeat({ rows: columns.rows });
+        const proba = scoreColumns(model, columns, STEP);
+        return Float64Array.from({ length: columns.rows }, (_, i) => proba[2 * i + 1]!);
       },
       std: scale,
       categorical,
@@ -94,7 +106,7 @@ export const evaluateRobustnessImpl = implement(evaluateRobustness, async (input
   const artifact: RobustnessReportArtifact = {
     kind: 'kiln.robustness',
     version: 1,
-    ...reportSubject(input, model, rows.length),
+    ...reportSubject(input, model, data.rows),
     seed: input.seed,
     stdSource,
     metrics: values,
@@ -114,7 +126,7 @@ export const evaluateRobustnessImpl = implement(evaluateRobustness, async (input
       missingMeanAbsChange: report.missing.meanAbsChange,
       missingDropAccuracy: report.missing.drop.accuracy!,
       missingDropRocAuc: report.missing.drop.roc_auc!,
-      rows: rows.length,
+      rows: data.rows,
     },
     worstSlice: worst && {
       column: worst.column,

@@ -6,27 +6,30 @@ import { requireStore } from '../common/failures';
 import { loadModel, type ModelSpec } from '../common/model/model';
 import { compareChampion } from '../common/gates/judge';
 import { binaryMetrics, multiclassMetrics } from '../common/metrics/classification';
-import { labelledRows, requireEveryClass, scoreRows } from '../common/model/scored-rows';
+import type { ColumnarDataset } from '../common/dataset/dataset';
+import { labelledColumns, readColumns, requireEveryClass, scoreColumns } from '../common/model/scored-rows';
+import type { StepContext } from '../library';
+import type { DatasetRef } from '../refs';
 import { validateChampion } from './steps';
 
 export { championMetric, validateChampion } from './steps';
 
 const STEP = 'validate.champion';
 
-/** Every classification metric of a model on labelled rows, under snake_case names. */
-function holdoutMetrics(
-  model: ModelSpec,
-  rows: Parameters<typeof scoreRows>[1],
-  labels: number[],
-): Record<string, number> {
-  const proba = scoreRows(model, rows, STEP);
+/** Every classification metric of a model on the labelled columns, under snake_case names. */
+function holdoutMetrics(model: ModelSpec, data: ColumnarDataset, labels: number[]): Record<string, number> {
+  const proba = scoreColumns(model, data, STEP);
+  const width = model.task === 'binary' ? 2 : model.classes.length;
   const m =
     model.task === 'binary'
       ? binaryMetrics(
           labels,
-          proba.map((p) => p[1]!),
+          Array.from(labels, (_, i) => proba[2 * i + 1]!),
         )
-      : multiclassMetrics(labels, proba);
+      : multiclassMetrics(
+          labels,
+          Array.from(labels, (_, i) => Array.from(proba.subarray(i * width, (i + 1) * width))),
+        );
   return {
     roc_auc: m.rocAuc,
     accuracy: m.accuracy,
@@ -37,14 +40,34 @@ function holdoutMetrics(
   };
 }
 
+/** The columns with those of the model's features the dataset has and they lack, read now. */
+async function withFeatures(
+  artifacts: StepContext['artifacts'],
+  model: ModelSpec,
+  dataset: DatasetRef,
+  data: ColumnarDataset,
+): Promise<ColumnarDataset> {
+  const present = new Set(dataset.columns.map((c) => c.name));
+  const lacking = [...new Set(model.transform.spec.features.map((f) => f.name))].filter(
+    (name) => present.has(name) && !data.values.has(name),
+  );
+  if (lacking.length === 0) return data;
+  const more = await readColumns(artifacts, dataset, lacking);
+  return {
+    columns: [...data.columns, ...more.columns],
+    rows: data.rows,
+    values: new Map([...data.values, ...more.values]),
+  };
+}
+
 export const validateChampionImpl = implement(validateChampion, async (input, ctx) => {
   const store = requireStore(ctx, STEP);
   const { registeredName: name, alias, metric, margin } = input;
   const higherIsBetter = metric !== 'log_loss';
   const challengerModel = await loadModel(ctx.artifacts, input.model.uri);
-  const { rows, labels } = await labelledRows(ctx.artifacts, challengerModel, input.dataset, STEP);
+  const { data, labels } = await labelledColumns(ctx.artifacts, challengerModel, input.dataset, STEP);
   requireEveryClass(challengerModel, labels, STEP);
-  const challenger = holdoutMetrics(challengerModel, rows, labels);
+  const challenger = holdoutMetrics(challengerModel, data, labels);
   ctx.heartbeat({ scored: 'challenger' });
 
   let holder;
@@ -77,7 +100,9 @@ export const validateChampionImpl = implement(validateChampion, async (input, ct
       { model: name, version: holder.version },
     );
   }
-  const champion = holdoutMetrics(championModel, rows, labels);
+  // The champion may read features the challenger does not.
+  const championData = await withFeatures(ctx.artifacts, championModel, input.dataset, data);
+  const champion = holdoutMetrics(championModel, championData, labels);
   // compareChampion throws the non-retryable GateFailed naming both values and the margin.
   const outcome = compareChampion(challenger, champion, { metric, higherIsBetter, margin });
   const message = `${metric} ${outcome.challenger.toFixed(4)} of the challenger against ${outcome.champion!.toFixed(4)} of the champion ${name}@${holder.version} (alias '${alias}'), margin ${margin}: passed`;

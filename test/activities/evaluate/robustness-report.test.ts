@@ -8,6 +8,9 @@ import {
   robustnessMetricValues,
   type RobustnessInput,
 } from '../../../activities/evaluate/robustness-report';
+import { robustnessColumns } from '../../../activities/evaluate/robustness-columns';
+import { cellAt } from '../../../activities/common/model/scored-rows';
+import type { ColumnarDataset, ColumnValues } from '../../../activities/common/dataset/dataset';
 
 type Applicant = { income: number | null; age: number | null; region: string | null };
 
@@ -224,6 +227,60 @@ describe('robustness', () => {
     await assert.rejects(
       robustness({ ...base(), std: { salary: 1 } }),
       /numeric column 'salary' is not in the rows, which have income, age, region/,
+    );
+  });
+
+  it('gives the same report over columns as over rows, to the bit, for the same seed', async () => {
+    // Some cells missing to begin with: null in rows, NaN in a number column.
+    const rows = data.rows.map((r, i) => ({
+      ...r,
+      income: i % 11 === 0 ? null : r.income,
+      region: i % 13 === 0 ? null : r.region,
+    }));
+    const columns: ColumnarDataset = {
+      columns: [
+        { name: 'income', type: 'number' },
+        { name: 'age', type: 'number' },
+        { name: 'region', type: 'string' },
+      ],
+      rows: rows.length,
+      values: new Map<string, ColumnValues>([
+        ['income', Float64Array.from(rows, (r) => r.income ?? Number.NaN)],
+        ['age', Float64Array.from(rows, (r) => r.age!)],
+        ['region', rows.map((r) => r.region)],
+      ]),
+    };
+    const scoreColumns = (d: ColumnarDataset) =>
+      Array.from({ length: d.rows }, (_, i) =>
+        score({
+          income: cellAt(d.values.get('income')!, i) as number | null,
+          age: cellAt(d.values.get('age')!, i) as number | null,
+          region: cellAt(d.values.get('region')!, i) as string | null,
+        }),
+      );
+    const slices = [
+      { column: 'region', kind: 'categorical' as const },
+      { column: 'income', kind: 'quantile' as const, bins: 3 },
+    ];
+    const options = { ...base(4), noise: { scale: 0.4 }, missing: { fraction: 0.2 }, slices };
+    const byRows = await robustness({ ...options, rows, predict: (batch) => batch.map(score) });
+    const byColumns = await robustnessColumns({
+      ...options,
+      random: mulberry32(4),
+      data: columns,
+      predict: scoreColumns,
+    });
+    assert.deepEqual(byColumns, byRows);
+    assert.ok(byRows.noise.flipRate! > 0 && byRows.missing.flipRate! > 0);
+    await assert.rejects(
+      robustnessColumns({
+        ...options,
+        std: { wealth: 1 },
+        data: columns,
+        predict: scoreColumns,
+        columnNames: ['income', 'age', 'region', 'label'],
+      }),
+      /numeric column 'wealth' is not in the rows, which have income, age, region, label/,
     );
   });
 

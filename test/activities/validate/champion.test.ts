@@ -3,12 +3,59 @@ import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Store } from '../../../store';
 import { storeContext } from '../../support/store-context';
-import type { DatasetRef, ModelRef } from '../../../activities/refs';
+import { modelRef, type DatasetRef, type ModelRef } from '../../../activities/refs';
 import { validateChampionImpl } from '../../../activities/validate/champion';
+import { loadDataset } from '../../../activities/common/dataset/dataset';
+import type { ModelSpec } from '../../../activities/common/model/model';
+import { scoreRows } from '../../../activities/common/model/scored-rows';
+import { binaryMetrics, multiclassMetrics } from '../../../activities/common/metrics/classification';
+import type { ArtifactStore } from '../../../activities/artifacts/store';
 import { dataset, linearModel } from '../../fixtures/models';
 import { SYSTEM } from '../../../store/access';
 
 type Ctx = Awaited<ReturnType<typeof storeContext>>;
+
+// A softmax model on the numeric features named, one weight row per feature.
+async function softmaxModel(
+  artifacts: ArtifactStore,
+  features: string[],
+  classes: string[],
+  weights: number[][],
+): Promise<{ ref: ModelRef; spec: ModelSpec }> {
+  const task = classes.length === 2 ? 'binary' : 'multiclass';
+  const spec: ModelSpec = {
+    kind: 'kiln.model',
+    version: 1,
+    task,
+    architecture: 'logistic',
+    label: 'y',
+    classes,
+    transform: {
+      sha256: '0'.repeat(64),
+      spec: {
+        kind: 'kiln.transform',
+        version: 1,
+        label: 'y',
+        features: features.map((name) => ({ name, type: 'numeric' as const, mean: 0, std: 1 })),
+      },
+    },
+    layers: [{ weights, bias: weights[0]!.map(() => 0), activation: task === 'binary' ? 'sigmoid' : 'softmax' }],
+    backend: 'test',
+    seed: 0,
+    params: { hidden: [], epochs: 0, learningRate: 0, batchSize: 1, l2: 0 },
+  };
+  const stored = await artifacts.putJson(spec);
+  const ref = modelRef.parse({
+    kind: 'model',
+    ...stored,
+    task,
+    architecture: 'logistic',
+    label: 'y',
+    classes,
+    backend: 'test',
+  });
+  return { ref, spec };
+}
 
 describe('validate.champion', () => {
   let store: Store;
@@ -88,6 +135,65 @@ describe('validate.champion', () => {
     );
     const lower = await validateChampionImpl.run(input(sharp, 'credit', 'log_loss'), ctx);
     assert.equal(lower.bar, lower.champion!.value);
+  });
+
+  it('scores a champion on a feature the challenger does not read, as row by row', async () => {
+    const rows = Array.from({ length: 60 }, (_, i) => {
+      const x = (i - 29.5) / 8;
+      const z = Math.sin(i) * 2;
+      return { x, z, y: x + 0.5 * z >= 0 ? 'yes' : 'no' };
+    });
+    const data = await dataset(
+      ctx.artifacts,
+      [
+        { name: 'x', type: 'number' },
+        { name: 'z', type: 'number' },
+        { name: 'y', type: 'string' },
+      ],
+      rows,
+    );
+    const challenger = await softmaxModel(ctx.artifacts, ['x'], ['no', 'yes'], [[1.5]]);
+    const holder = await softmaxModel(ctx.artifacts, ['z'], ['no', 'yes'], [[0.8]]);
+    await champion('by-z', holder.ref);
+    const out = await validateChampionImpl.run({ ...input(challenger.ref, 'by-z', 'roc_auc', 1), dataset: data }, ctx);
+    const stored = (await loadDataset(ctx.artifacts, data)).rows;
+    const labels = stored.map((r) => (r.y === 'yes' ? 1 : 0));
+    const auc = (spec: ModelSpec) =>
+      binaryMetrics(
+        labels,
+        scoreRows(spec, stored, 'test').map((p) => p[1]!),
+      ).rocAuc;
+    assert.equal(out.challenger, auc(challenger.spec));
+    assert.equal(out.champion!.value, auc(holder.spec));
+    assert.ok(out.champion!.value < out.challenger, 'z alone ranks worse than x');
+  });
+
+  it('compares multiclass models by the metrics their rows give', async () => {
+    const classes = ['a', 'b', 'c'];
+    const rows = Array.from({ length: 45 }, (_, i) => {
+      const x = (i - 22) / 6;
+      return { x, y: classes[i % 7 === 0 ? 1 : x < -1 ? 0 : x < 1 ? 1 : 2]! };
+    });
+    const data = await dataset(
+      ctx.artifacts,
+      [
+        { name: 'x', type: 'number' },
+        { name: 'y', type: 'string' },
+      ],
+      rows,
+    );
+    const challenger = await softmaxModel(ctx.artifacts, ['x'], classes, [[-2, 0, 2]]);
+    const holder = await softmaxModel(ctx.artifacts, ['x'], classes, [[-1, 0, 1]]);
+    await champion('three', holder.ref);
+    const out = await validateChampionImpl.run(
+      { ...input(challenger.ref, 'three', 'log_loss', 1), dataset: data },
+      ctx,
+    );
+    const stored = (await loadDataset(ctx.artifacts, data)).rows;
+    const labels = stored.map((r) => classes.indexOf(r.y as string));
+    const logLoss = (spec: ModelSpec) => multiclassMetrics(labels, scoreRows(spec, stored, 'test')).logLoss;
+    assert.equal(out.challenger, logLoss(challenger.spec));
+    assert.equal(out.champion!.value, logLoss(holder.spec));
   });
 
   it('fails clearly without a store', async () => {
