@@ -113,20 +113,6 @@ export const f1 = (yTrue: readonly number[], yScore: readonly number[], threshol
   return ratio(2 * c.tp, 2 * c.tp + c.fp + c.fn);
 };
 
-/** 1-based ranks of the values in ascending order, ties sharing their average rank. */
-export function averageRanks(values: readonly number[]): number[] {
-  const order = values.map((_, i) => i).sort((a, b) => values[a]! - values[b]!);
-  const ranks = new Array<number>(values.length);
-  for (let start = 0; start < order.length;) {
-    let end = start + 1;
-    while (end < order.length && values[order[end]!] === values[order[start]!]) end++;
-    const rank = (start + 1 + end) / 2;
-    for (let k = start; k < end; k++) ranks[order[k]!] = rank;
-    start = end;
-  }
-  return ranks;
-}
-
 /**
  * Area under the ROC curve, by the Mann–Whitney statistic (equal to the trapezoidal area
  * scikit-learn computes, ties included). Undefined when only one class is present: a
@@ -134,15 +120,21 @@ export function averageRanks(values: readonly number[]): number[] {
  */
 export function rocAuc(yTrue: readonly number[], yScore: readonly number[]): number {
   checkBinary(yTrue, yScore);
-  const ranks = averageRanks(yScore);
-  let positives = 0;
+  // Two native sorts (every score, and the positives' scores) walked together: each block of tied
+  // scores gives its average rank to the positives in it. Sorting indices under a comparator, as
+  // ranking each row would, takes four times as long. Ranks are halves: the sum is exact.
+  const all = Float64Array.from(yScore).sort();
+  const positive = Float64Array.from(yScore.filter((_, i) => yTrue[i] === 1)).sort();
+  const positives = positive.length;
   let rankSum = 0;
-  yTrue.forEach((y, i) => {
-    if (y === 1) {
-      positives++;
-      rankSum += ranks[i]!;
-    }
-  });
+  for (let start = 0, p = 0; start < all.length;) {
+    let end = start + 1;
+    while (end < all.length && all[end] === all[start]) end++;
+    const first = p;
+    while (p < positives && positive[p] === all[start]) p++;
+    rankSum += ((p - first) * (start + 1 + end)) / 2;
+    start = end;
+  }
   const negatives = yTrue.length - positives;
   if (positives === 0 || negatives === 0)
     throw new MetricInputError(

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { mulberry32 } from '../../../../activities/common/random';
 import {
   accuracy,
-  averageRanks,
   binaryMetrics,
   confusion,
   f1,
@@ -48,7 +48,27 @@ describe('binary metrics', () => {
     // positives 0.5, 0.9 against negatives 0.5, 0.2: pairs score 0.5 + 1 + 1 + 1 of 4
     assert.equal(rocAuc([0, 1, 0, 1], [0.5, 0.5, 0.2, 0.9]), 0.875);
     assert.equal(rocAuc([0, 1, 0, 1], [0.3, 0.3, 0.3, 0.3]), 0.5);
-    assert.deepEqual(averageRanks([10, 20, 10, 30]), [1.5, 3, 1.5, 4]);
+  });
+
+  it('gives ROC AUC as the share of positive-negative pairs ordered right, ties (-0 and 0 among them) half', () => {
+    const random = mulberry32(11);
+    for (let trial = 0; trial < 50; trial++) {
+      const scores = Array.from(
+        { length: 120 },
+        () => [0, -0, 0.25, 1, random(), -Infinity][Math.floor(random() * 6)]!,
+      );
+      const labels = scores.map((_, i) => (i < 2 ? i : random() < 0.4 ? 1 : 0));
+      let credit = 0;
+      let pairs = 0;
+      labels.forEach((p, i) =>
+        labels.forEach((n, j) => {
+          if (p !== 1 || n !== 0) return;
+          pairs++;
+          credit += scores[i]! > scores[j]! ? 1 : scores[i] === scores[j] ? 0.5 : 0;
+        }),
+      );
+      assert.equal(rocAuc(labels, scores), credit / pairs);
+    }
   });
 
   it('refuses ROC AUC when only one class is present, as scikit-learn does', () => {
