@@ -278,8 +278,17 @@ for (const backend of testBackends())
       assert.equal(detail.nodes.release!.state, 'waiting');
       assert.deepEqual(detail.nodes.release!.gate?.show, { sums: [1, 2, 3] });
 
-      // The event stream: snapshots until the run closes.
-      const events = fetch(`${base}/api/runs/${runId}/events`, { headers: { cookie: as.victor.cookie } });
+      // The event stream: snapshots until the run closes. Its first one is read before the approval.
+      const stream = await fetch(`${base}/api/runs/${runId}/events`, { headers: { cookie: as.victor.cookie } });
+      assert.equal(stream.status, 200);
+      assert.match(stream.headers.get('content-type') ?? '', /text\/event-stream/);
+      const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let text = '';
+      while (!/event: snapshot\n[^]*?\n\n/.test(text)) {
+        const { value, done } = await reader.read();
+        assert.ok(!done, `the stream closed before its first snapshot: ${text.slice(0, 500)}`);
+        text += value;
+      }
 
       const inbox = (await call(as.victor, 'GET', '/api/approvals')).body as PendingApproval[];
       const pending = inbox.find((a) => a.runId === runId);
@@ -314,10 +323,7 @@ for (const backend of testBackends())
       assert.equal(recorded?.reason, 'sums hold');
       await handle.result();
 
-      const stream = await events;
-      assert.equal(stream.status, 200);
-      assert.match(stream.headers.get('content-type') ?? '', /text\/event-stream/);
-      const text = await stream.text();
+      for (let next = await reader.read(); !next.done; next = await reader.read()) text += next.value;
       const snapshots = text
         .split('\n\n')
         .filter((block) => block.startsWith('event: snapshot'))
