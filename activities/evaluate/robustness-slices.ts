@@ -8,7 +8,7 @@ import type { Cell, MetricSpec, SliceReport, SliceResult, SliceSpec } from './ro
 const MISSING_SLICE = '(missing)';
 
 // Quantile edges with numpy's default linear interpolation.
-function quantileEdges(sorted: number[], bins: number): number[] {
+function quantileEdges(sorted: Float64Array, bins: number): number[] {
   const edges: number[] = [];
   for (let i = 0; i <= bins; i++) {
     const position = (sorted.length - 1) * (i / bins);
@@ -59,10 +59,8 @@ function sliceNames(spec: SliceSpec, values: ReadonlyArray<Cell>): Slicing {
       values.map(() => MISSING_SLICE),
       [],
     );
-  const edges = quantileEdges(
-    [...numbers].sort((a, b) => a - b),
-    spec.bins,
-  );
+  // A typed array sorts natively, several times faster than numbers under a comparator.
+  const edges = quantileEdges(Float64Array.from(numbers).sort(), spec.bins);
   const last = Math.max(edges.length - 2, 0);
   const labels = edges.slice(0, last + 1).map((lo, b) => {
     const hi = edges[b + 1] ?? lo;
