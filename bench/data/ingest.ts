@@ -1,6 +1,7 @@
 // data.readCsv against pandas.read_csv, in one run, on generated files of the issue's shape (8 numeric
 // columns and a string label): the floor is pandas parsing the file into memory; Kiln's number is the
-// whole step (fingerprint, type inference, checks, the Parquet dataset stored). The row reader (the
+// whole step (fingerprint, type inference, checks, the Parquet dataset stored). The CPU seconds (the
+// least of the repeats) show the work each does, whatever the load. The row reader (the
 // fallback for files DuckDB may read differently) is timed on the smallest file.
 // Usage: bash bench/data/run.sh [--rows 500000,2000000] [--repeat 3]
 import { execFileSync } from 'node:child_process';
@@ -34,11 +35,20 @@ const time = async (fn: () => Promise<unknown>) => {
   await fn();
   return (performance.now() - started) / 1000;
 };
+/** Wall and CPU seconds of `fn`; the CPU is every thread of this process, DuckDB's among them. */
+const timeWithCpu = async (fn: () => Promise<unknown>) => {
+  const cpu = process.cpuUsage();
+  const seconds = await time(fn);
+  const used = process.cpuUsage(cpu);
+  return { seconds, cpu: (used.user + used.system) / 1e6 };
+};
 
 console.log(machine());
 console.log(`load average at start: ${load()}`);
-console.log('| rows | MB | pandas.read_csv s | Kiln data.readCsv s | Kiln / pandas | Kiln rows/s | row reader s |');
-console.log('|---:|---:|---:|---:|---:|---:|---:|');
+console.log(
+  '| rows | MB | pandas.read_csv s | Kiln data.readCsv s | Kiln / pandas | Kiln rows/s | CPU s, pandas / Kiln | row reader s |',
+);
+console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
 try {
   for (const [i, rows] of sizes.entries()) {
     const path = join(dir, `${rows}.csv`);
@@ -47,17 +57,23 @@ try {
     // Alternate the two so that load on the machine falls on both.
     const pandas: number[] = [];
     const kiln: number[] = [];
+    const pandasCpu: number[] = [];
+    const kilnCpu: number[] = [];
     for (let r = 0; r < repeat; r++) {
       const out = execFileSync(values.python, [join(repo, 'bench/data/pandas_read.py'), path, '1'], {
         encoding: 'utf8',
       });
-      pandas.push(...(JSON.parse(out) as { seconds: number[] }).seconds);
-      kiln.push(await time(() => readCsvImpl.run({ path, label: 'label' }, ctx)));
+      const read = JSON.parse(out) as { seconds: number[]; cpu: number[] };
+      pandas.push(...read.seconds);
+      pandasCpu.push(...read.cpu);
+      const step = await timeWithCpu(() => readCsvImpl.run({ path, label: 'label' }, ctx));
+      kiln.push(step.seconds);
+      kilnCpu.push(step.cpu);
     }
     const rowReader = i === 0 ? (await time(() => readCsvRows(ctx, path, { path, label: 'label' }))).toFixed(2) : '';
     const [p, k] = [best(pandas), best(kiln)];
     console.log(
-      `| ${rows.toLocaleString('en')} | ${mb.toFixed(0)} | ${p.toFixed(3)} | ${k.toFixed(3)} | ${(k / p).toFixed(2)}x | ${Math.round(rows / k).toLocaleString('en')} | ${rowReader} |`,
+      `| ${rows.toLocaleString('en')} | ${mb.toFixed(0)} | ${p.toFixed(3)} | ${k.toFixed(3)} | ${(k / p).toFixed(2)}x | ${Math.round(rows / k).toLocaleString('en')} | ${best(pandasCpu).toFixed(2)} / ${best(kilnCpu).toFixed(2)} | ${rowReader} |`,
     );
   }
   console.log(`peak RSS of this process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
