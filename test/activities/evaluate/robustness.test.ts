@@ -3,60 +3,37 @@ import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { mulberry32 } from '../../../activities/common/random';
 import { loadDataset } from '../../../activities/common/dataset/dataset';
-import { loadModel, type ModelSpec } from '../../../activities/common/model/model';
+import { loadModel } from '../../../activities/common/model/model';
 import { labelledRows, scoreRows } from '../../../activities/common/model/scored-rows';
 import { testContext } from '../../support/step-context';
-import { modelRef, type DatasetRef, type ModelRef } from '../../../activities/refs';
+import type { DatasetRef, ModelRef } from '../../../activities/refs';
 import { evaluateRobustnessImpl, type RobustnessReportArtifact } from '../../../activities/evaluate/robustness';
 import { robustness, type RobustnessReport } from '../../../activities/evaluate/robustness-report';
-import { dataset, linearModel } from '../../fixtures/models';
+import { dataset, linearModel, logisticSpec, storeModel } from '../../fixtures/models';
 
 type Ctx = Awaited<ReturnType<typeof testContext>>;
 
 // A model over a numeric, a categorical and a bucketized feature, to compare the step's report
 // with the one rows give: the step reads columns (NaN for a missing number), rows hold null.
-async function mixedModel(ctx: Ctx): Promise<ModelRef> {
-  const spec: ModelSpec = {
-    kind: 'kiln.model',
-    version: 1,
-    task: 'binary',
-    architecture: 'logistic',
-    label: 'y',
-    classes: ['no', 'yes'],
-    transform: {
-      sha256: '0'.repeat(64),
-      spec: {
-        kind: 'kiln.transform',
-        version: 2,
-        label: 'y',
-        features: [
-          { name: 'x', type: 'numeric', mean: 0.1, std: 1.7 },
-          {
-            name: 'region',
-            type: 'categorical',
-            categories: ['north', 'south'],
-            impute: { strategy: 'constant', value: 'north' },
-          },
-          { name: 'age', type: 'bucketized', boundaries: [30, 50], impute: { strategy: 'median', value: 41 } },
-        ],
-      },
-    },
-    layers: [{ weights: [[1.3], [0.4], [-0.6], [-0.5], [0.1], [0.7]], bias: [0.05], activation: 'sigmoid' }],
-    backend: 'test',
-    seed: 0,
-    params: { hidden: [], epochs: 0, learningRate: 0, batchSize: 1, l2: 0 },
-  };
-  const stored = await ctx.artifacts.putJson(spec);
-  return modelRef.parse({
-    kind: 'model',
-    ...stored,
-    task: 'binary',
-    architecture: 'logistic',
-    label: 'y',
-    classes: spec.classes,
-    backend: 'test',
-  });
-}
+const mixedModel = (ctx: Ctx): Promise<ModelRef> =>
+  storeModel(
+    ctx.artifacts,
+    logisticSpec({
+      transformVersion: 2,
+      features: [
+        { name: 'x', type: 'numeric', mean: 0.1, std: 1.7 },
+        {
+          name: 'region',
+          type: 'categorical',
+          categories: ['north', 'south'],
+          impute: { strategy: 'constant', value: 'north' },
+        },
+        { name: 'age', type: 'bucketized', boundaries: [30, 50], impute: { strategy: 'median', value: 41 } },
+      ],
+      weights: [[1.3], [0.4], [-0.6], [-0.5], [0.1], [0.7]],
+      bias: [0.05],
+    }),
+  );
 
 const defaults = {
   noise: 0.05,

@@ -3,58 +3,31 @@ import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Store } from '../../../store';
 import { storeContext } from '../../support/store-context';
-import { modelRef, type DatasetRef, type ModelRef } from '../../../activities/refs';
+import type { DatasetRef, ModelRef } from '../../../activities/refs';
 import { validateChampionImpl } from '../../../activities/validate/champion';
 import { loadDataset } from '../../../activities/common/dataset/dataset';
 import type { ModelSpec } from '../../../activities/common/model/model';
 import { scoreRows } from '../../../activities/common/model/scored-rows';
 import { binaryMetrics, multiclassMetrics } from '../../../activities/common/metrics/classification';
 import type { ArtifactStore } from '../../../activities/artifacts/store';
-import { dataset, linearModel } from '../../fixtures/models';
+import { dataset, linearModel, logisticSpec, storeModel } from '../../fixtures/models';
 import { SYSTEM } from '../../../store/access';
 
 type Ctx = Awaited<ReturnType<typeof storeContext>>;
 
-// A softmax model on the numeric features named, one weight row per feature.
+// A model on the numeric features named, one weight row per feature: sigmoid for two classes, else softmax.
 async function softmaxModel(
   artifacts: ArtifactStore,
   features: string[],
   classes: string[],
   weights: number[][],
 ): Promise<{ ref: ModelRef; spec: ModelSpec }> {
-  const task = classes.length === 2 ? 'binary' : 'multiclass';
-  const spec: ModelSpec = {
-    kind: 'kiln.model',
-    version: 1,
-    task,
-    architecture: 'logistic',
-    label: 'y',
+  const spec = logisticSpec({
+    features: features.map((name) => ({ name, type: 'numeric', mean: 0, std: 1 })),
+    weights,
     classes,
-    transform: {
-      sha256: '0'.repeat(64),
-      spec: {
-        kind: 'kiln.transform',
-        version: 1,
-        label: 'y',
-        features: features.map((name) => ({ name, type: 'numeric' as const, mean: 0, std: 1 })),
-      },
-    },
-    layers: [{ weights, bias: weights[0]!.map(() => 0), activation: task === 'binary' ? 'sigmoid' : 'softmax' }],
-    backend: 'test',
-    seed: 0,
-    params: { hidden: [], epochs: 0, learningRate: 0, batchSize: 1, l2: 0 },
-  };
-  const stored = await artifacts.putJson(spec);
-  const ref = modelRef.parse({
-    kind: 'model',
-    ...stored,
-    task,
-    architecture: 'logistic',
-    label: 'y',
-    classes,
-    backend: 'test',
   });
-  return { ref, spec };
+  return { ref: await storeModel(artifacts, spec), spec };
 }
 
 describe('validate.champion', () => {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { Tensor2D } from '@tensorflow/tfjs';
 import { mulberry32 } from '../../../../activities/common/random';
 import { tensorflow } from '../../../../activities/train/backend';
-import type { ModelSpec } from '../../../../activities/common/model/model';
+import { logisticSpec } from '../../../fixtures/models';
 import { buildNetwork, exportLayers, fitNetwork, type NetworkConfig } from '../../../../activities/train/network';
 import { forward, predictProba } from '../../../../activities/common/model/predict';
 
@@ -51,30 +51,14 @@ describe('predictProba', () => {
   });
 
   it("reads rows through the model's transform and returns [1 - p, p] for a binary model", () => {
-    const model: ModelSpec = {
-      kind: 'kiln.model',
-      version: 1,
-      task: 'binary',
-      architecture: 'logistic',
-      label: 'y',
-      classes: ['no', 'yes'],
-      transform: {
-        sha256: '0'.repeat(64),
-        spec: {
-          kind: 'kiln.transform',
-          version: 1,
-          label: 'y',
-          features: [
-            { name: 'x', type: 'numeric', mean: 1, std: 2 },
-            { name: 'c', type: 'categorical', categories: ['a', 'b'] },
-          ],
-        },
-      },
-      layers: [{ weights: [[2], [1], [-1]], bias: [0.5], activation: 'sigmoid' }],
-      backend: 'cpu',
-      seed: 0,
-      params: { hidden: [], epochs: 1, learningRate: 0.1, batchSize: 1, l2: 0 },
-    };
+    const model = logisticSpec({
+      features: [
+        { name: 'x', type: 'numeric', mean: 1, std: 2 },
+        { name: 'c', type: 'categorical', categories: ['a', 'b'] },
+      ],
+      weights: [[2], [1], [-1]],
+      bias: [0.5],
+    });
     // x = 3 → 1; c = 'b' → [0, 1]; z = 2·1 + 1·0 − 1·1 + 0.5 = 1.5
     const [p] = predictProba(model, [{ x: 3, c: 'b' }]);
     const expected = 1 / (1 + Math.exp(-1.5));
