@@ -6,6 +6,7 @@ import type { ArtifactStore, StoredArtifact } from '../../artifacts/store';
 import type { ColumnType } from '../../refs';
 import type { Cell } from './cells';
 import { ident, literal, withDuckdb } from './duckdb';
+import { copyDoubles, copyStrings, ShortStrings } from './vector-copy';
 import type { Column, DatasetHeader } from './dataset';
 
 // Datasets from version 2 on are Parquet files, written and read by DuckDB: columns stored as
@@ -241,44 +242,25 @@ export async function* parquetRows(
   path: string,
   columns: readonly Column[],
 ): AsyncGenerator<Cell[]> {
+  const strings = columns.map(() => new ShortStrings());
   const result = await connection.stream(`SELECT ${jsColumns(columns)} FROM read_parquet(${literal(path)})`);
   for (;;) {
     const chunk = await result.fetchChunk();
     if (!chunk || chunk.rowCount === 0) return;
-    const vectors = columns.map((_, i) => chunk.getColumnVector(i) as DuckDBVector<Cell>);
+    // Text columns are copied out whole first, each short string decoded once (copyStrings).
+    const vectors = columns.map((column, i) => {
+      const vector = chunk.getColumnVector(i) as DuckDBVector<Cell>;
+      const text = new Array<Cell>(chunk.rowCount);
+      return column.type === 'string' && copyStrings(vector, 0, chunk.rowCount, text, 0, strings[i]!)
+        ? { getItem: (r: number) => text[r]! }
+        : vector;
+    });
     for (let r = 0; r < chunk.rowCount; r++) {
       const row = new Array<Cell>(vectors.length);
       for (let i = 0; i < vectors.length; i++) row[i] = vectors[i]!.getItem(r);
       yield row;
     }
   }
-}
-
-/**
- * Copies rows [from, from + count) of a DOUBLE vector into `target` at `to` in one block, then
- * marks its missing values NaN. getItem tests validity with BigInt arithmetic per value, most of
- * the cost of reading a column; this reads the vector's buffers directly (fields of
- * @duckdb/node-api's DuckDBDoubleVector and DuckDBValidity, pinned in package.json) and answers
- * false when they are not there, so the caller falls back to getItem.
- */
-function copyDoubles(vector: DuckDBVector<Cell>, from: number, count: number, target: Float64Array, to: number) {
-  const { items, validity } = vector as unknown as { items?: unknown; validity?: { data?: unknown; offset?: unknown } };
-  if (!(items instanceof Float64Array) || items.length < from + count || validity?.offset !== 0) return false;
-  const words = validity.data;
-  if (words !== null && !(words instanceof BigUint64Array)) return false;
-  target.set(items.subarray(from, from + count), to);
-  if (words === null) return true;
-  const bits = new Uint32Array(words.buffer, words.byteOffset, words.length * 2); // little-endian halves
-  for (let r = from; r < from + count;) {
-    const word = bits[r >>> 5]!;
-    if (word === 0xffffffff) {
-      r = ((r >>> 5) + 1) << 5;
-      continue;
-    }
-    if (!(word & (1 << (r & 31)))) target[to + r - from] = Number.NaN;
-    r++;
-  }
-  return true;
 }
 
 /** Buffers for a batch of rows, column by column; `take` hands a batch over and starts new ones. */
@@ -323,6 +305,7 @@ export async function* parquetColumnBatches(
   size: number,
 ): AsyncGenerator<ColumnValues[], number> {
   const batch = new ColumnBuffers(columns, size);
+  const strings = columns.map(() => new ShortStrings());
   const result = await connection.stream(`SELECT ${jsColumns(columns)} FROM read_parquet(${literal(path)})`);
   let count = 0;
   for (;;) {
@@ -338,7 +321,7 @@ export async function* parquetColumnBatches(
         if (target instanceof Float64Array) {
           if (!copyDoubles(vector, from, n, target, batch.filled))
             for (let r = from; r < from + n; r++) target[at + r] = (vector.getItem(r) as number | null) ?? Number.NaN;
-        } else {
+        } else if (columns[i]!.type !== 'string' || !copyStrings(vector, from, n, target, batch.filled, strings[i]!)) {
           for (let r = from; r < from + n; r++) target[at + r] = vector.getItem(r);
         }
       }

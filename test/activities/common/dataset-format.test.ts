@@ -90,4 +90,30 @@ describe('datasets stored as Parquet (version 2)', () => {
     const ref = await writeDataset(ctx.artifacts, columns, rows);
     await assert.rejects(loadDataset(ctx.artifacts, { ...ref, rows: 2 }), /holds 3 rows but its reference says 2/);
   });
+
+  it('reads text column-wise as by rows: short and long, multi-byte, missing, and more distinct values than it keeps decoded', async () => {
+    // Strings of up to 12 bytes sit inline in DuckDB's vectors and are decoded once per column.
+    const edge = [
+      '',
+      'a',
+      'yes',
+      'abcdefghijkl',
+      'abcdefghijklm',
+      'é',
+      'émigré',
+      '🔥🔥🔥',
+      '🔥🔥🔥x',
+      'a\u0000b',
+      'a'.repeat(40),
+    ];
+    const text = Array.from({ length: 20_000 }, (_, i) =>
+      i % 11 === 3 ? null : i % 3 === 0 ? `v${i}` : edge[i % edge.length]!,
+    );
+    const ref = await writeColumns(ctx.artifacts, [{ name: 't', type: 'string' }], [text], text.length);
+    assert.deepEqual((await loadColumns(ctx.artifacts, ref)).values.get('t'), text);
+    assert.deepEqual(
+      (await loadDataset(ctx.artifacts, ref)).rows.map((row) => row.t),
+      text,
+    );
+  });
 });
