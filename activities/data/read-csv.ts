@@ -78,16 +78,21 @@ export interface CsvHead {
   rows: string[][] | undefined;
 }
 
+/** The rows the head holds: a thousand, fewer where rows are wide. */
 const SAMPLE_ROWS = 1000;
+const SAMPLE_CELLS = 50_000;
 
 /** The head of a file whose first record is a header; undefined for an empty file. */
 export async function headOf(path: string): Promise<CsvHead | undefined> {
   let head: CsvHead | undefined;
   try {
-    // One 64 KiB read: the parser splits all of a chunk into records, and only the first ones are wanted here.
+    // 64 KiB reads: the parser splits all of a chunk into records, and only the first ones are wanted here.
     for await (const record of records(path, undefined, 1 << 16)) {
       if (!head) head = { header: checkHeader(path, record), line: record.line, rows: [] };
-      else if (head.rows!.push(record.fields) >= SAMPLE_ROWS) break;
+      else {
+        const rows = head.rows!.push(record.fields);
+        if (rows >= SAMPLE_ROWS || rows * head.header.length >= SAMPLE_CELLS) break;
+      }
     }
   } catch (error) {
     if (!head) throw error;
