@@ -159,12 +159,14 @@ export async function readCsvWithDuckdb(ctx: StepContext, path: string, input: I
   const sampled = sampledTypes(head);
   if (!sampled) return undefined;
   const types = header.map((name, i) => declared[name] ?? sampled[i]!);
+  // DuckDB's booleans are not the row reader's (it reads 1 and 0, t and f as booleans).
+  if (types.includes('boolean')) return undefined;
   const before = await stat(path);
   // Fingerprinting runs on this thread while DuckDB parses on its own.
   const scanning = scanBytes(path);
   scanning.catch(() => {}); // awaited below; a failure here must not go unhandled if DuckDB fails first
   const read = await withDuckdb(async (connection) => {
-    for (let retry = 0; retry <= WIDENINGS && !types.includes('boolean'); retry++) {
+    for (let retry = 0; retry <= WIDENINGS; retry++) {
       try {
         return await copyCsv(
           ctx,
