@@ -92,3 +92,16 @@ export function copyStrings(
   }
   return true;
 }
+
+/** Copies rows [from, from + count) of an ENUM vector into `target` at `to`: each code's string, null where missing. */
+export function copyEnums(vector: DuckDBVector<Cell>, from: number, count: number, target: Cell[], to: number) {
+  const { items, enumType } = vector as unknown as { items?: unknown; enumType?: { values?: unknown } };
+  const values = enumType?.values;
+  const bits = validityBits(vector);
+  const codes = items instanceof Uint8Array || items instanceof Uint16Array || items instanceof Uint32Array;
+  if (!codes || !Array.isArray(values) || items.length < from + count || bits === undefined) return false;
+  for (let r = from; r < from + count; r++) {
+    target[to + r - from] = bits !== null && !(bits[r >>> 5]! & (1 << (r & 31))) ? null : (values[items[r]!] as Cell);
+  }
+  return true;
+}
