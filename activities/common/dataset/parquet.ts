@@ -6,7 +6,7 @@ import type { ArtifactStore, StoredArtifact } from '../../artifacts/store';
 import type { ColumnType } from '../../refs';
 import type { Cell } from './cells';
 import { ident, literal, withDuckdb } from './duckdb';
-import { copyDoubles, copyEnums, copyStrings, ShortStrings } from './vector-copy';
+import { copyDoubles, copyText, ShortStrings } from './vector-copy';
 import type { Column, DatasetHeader } from './dataset';
 
 // Datasets from version 2 on are Parquet files, written and read by DuckDB: columns stored as
@@ -240,33 +240,42 @@ const ENUM_LIMIT = 4096;
  * longer than 12 bytes (stored out of line) is a native call and a decode each, ten times as slow.
  */
 async function jsColumns(connection: DuckDBConnection, source: string, columns: readonly Column[]) {
-  const text = columns.filter((c) => c.type === 'string');
+  const text = columns.filter((c) => c.type === 'string').map((c) => ident(c.name));
   const enums = new Map<string, string>();
   if (text.length > 0) {
-    // One pass estimates every text column's distinct values; only the few-valued ones are listed.
-    const estimate = (
+    // One pass estimates every text column's distinct values, a second lists the few-valued ones'.
+    const estimates = (
       await connection.runAndReadAll(
-        `SELECT ${text.map((c) => `approx_count_distinct(${ident(c.name)})`).join(', ')} FROM ${source}`,
+        `SELECT ${text.map((c) => `approx_count_distinct(${c})`).join(', ')} FROM ${source}`,
       )
     ).getRowsJS()[0]!;
-    for (const [i, { name }] of text.entries()) {
-      if (Number(estimate[i]) > ENUM_LIMIT) continue;
-      const c = ident(name);
-      const distinct = await connection.runAndReadAll(
-        `SELECT DISTINCT ${c} FROM ${source} WHERE ${c} IS NOT NULL LIMIT ${ENUM_LIMIT + 1}`,
-      );
-      const values = distinct.getRowsJS().map((row) => String(row[0]));
+    const few = text.filter((_, i) => Number(estimates[i]) <= ENUM_LIMIT);
+    const lists = few.length
+      ? (
+          await connection.runAndReadAll(
+            `SELECT ${few.map((c) => `list(DISTINCT ${c}) FILTER (WHERE ${c} IS NOT NULL)`).join(', ')} FROM ${source}`,
+          )
+        ).getRowsJS()[0]!
+      : [];
+    for (const [i, c] of few.entries()) {
+      const values = ((lists[i] ?? []) as unknown[]).map(String);
       // SQL text cannot carry a NUL character: such a column stays text.
       if (values.length === 0 || values.length > ENUM_LIMIT || values.some((v) => v.includes('\u0000'))) continue;
-      enums.set(name, `CAST(${c} AS ENUM(${values.map(literal).join(', ')})) AS ${c}`);
+      enums.set(c, `CAST(${c} AS ENUM(${values.map(literal).join(', ')})) AS ${c}`);
     }
   }
   return columns
     .map((c) => {
-      if (c.type === 'integer') return `CAST(${ident(c.name)} AS DOUBLE) AS ${ident(c.name)}`;
-      return enums.get(c.name) ?? ident(c.name);
+      const name = ident(c.name);
+      return c.type === 'integer' ? `CAST(${name} AS DOUBLE) AS ${name}` : (enums.get(name) ?? name);
     })
     .join(', ');
+}
+
+/** A dataset file's columns as JS reads them (`jsColumns`), streamed. */
+async function streamColumns(connection: DuckDBConnection, path: string, columns: readonly Column[]) {
+  const source = `read_parquet(${literal(path)})`;
+  return connection.stream(`SELECT ${await jsColumns(connection, source, columns)} FROM ${source}`);
 }
 
 /** Streams a dataset file's rows, as arrays in column order, a DuckDB chunk (2,048 rows) at a time. */
@@ -276,19 +285,16 @@ export async function* parquetRows(
   columns: readonly Column[],
 ): AsyncGenerator<Cell[]> {
   const strings = columns.map(() => new ShortStrings());
-  const source = `read_parquet(${literal(path)})`;
-  const result = await connection.stream(`SELECT ${await jsColumns(connection, source, columns)} FROM ${source}`);
+  const result = await streamColumns(connection, path, columns);
   for (;;) {
     const chunk = await result.fetchChunk();
     if (!chunk || chunk.rowCount === 0) return;
-    // Text columns are copied out whole first: ENUM codes looked up, short strings decoded once.
+    // Text columns are copied out whole first (copyText).
     const vectors = columns.map((column, i) => {
       const vector = chunk.getColumnVector(i) as DuckDBVector<Cell>;
       if (column.type !== 'string') return vector;
       const text = new Array<Cell>(chunk.rowCount);
-      const copied =
-        copyEnums(vector, 0, chunk.rowCount, text, 0) || copyStrings(vector, 0, chunk.rowCount, text, 0, strings[i]!);
-      return copied ? { getItem: (r: number) => text[r]! } : vector;
+      return copyText(vector, 0, chunk.rowCount, text, 0, strings[i]!) ? { getItem: (r: number) => text[r]! } : vector;
     });
     for (let r = 0; r < chunk.rowCount; r++) {
       const row = new Array<Cell>(vectors.length);
@@ -341,8 +347,7 @@ export async function* parquetColumnBatches(
 ): AsyncGenerator<ColumnValues[], number> {
   const batch = new ColumnBuffers(columns, size);
   const strings = columns.map(() => new ShortStrings());
-  const source = `read_parquet(${literal(path)})`;
-  const result = await connection.stream(`SELECT ${await jsColumns(connection, source, columns)} FROM ${source}`);
+  const result = await streamColumns(connection, path, columns);
   let count = 0;
   for (;;) {
     const chunk = await result.fetchChunk();
@@ -357,13 +362,7 @@ export async function* parquetColumnBatches(
         if (target instanceof Float64Array) {
           if (!copyDoubles(vector, from, n, target, batch.filled))
             for (let r = from; r < from + n; r++) target[at + r] = (vector.getItem(r) as number | null) ?? Number.NaN;
-        } else if (
-          columns[i]!.type !== 'string' ||
-          !(
-            copyEnums(vector, from, n, target, batch.filled) ||
-            copyStrings(vector, from, n, target, batch.filled, strings[i]!)
-          )
-        ) {
+        } else if (columns[i]!.type !== 'string' || !copyText(vector, from, n, target, batch.filled, strings[i]!)) {
           for (let r = from; r < from + n; r++) target[at + r] = vector.getItem(r);
         }
       }

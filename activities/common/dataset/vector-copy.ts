@@ -73,7 +73,7 @@ export class ShortStrings {
 }
 
 /** Copies rows [from, from + count) of a VARCHAR vector into `target` at `to`, null where missing. */
-export function copyStrings(
+function copyStrings(
   vector: DuckDBVector<Cell>,
   from: number,
   count: number,
@@ -94,7 +94,7 @@ export function copyStrings(
 }
 
 /** Copies rows [from, from + count) of an ENUM vector into `target` at `to`: each code's string, null where missing. */
-export function copyEnums(vector: DuckDBVector<Cell>, from: number, count: number, target: Cell[], to: number) {
+function copyEnums(vector: DuckDBVector<Cell>, from: number, count: number, target: Cell[], to: number) {
   const { items, enumType } = vector as unknown as { items?: unknown; enumType?: { values?: unknown } };
   const values = enumType?.values;
   const bits = validityBits(vector);
@@ -105,3 +105,13 @@ export function copyEnums(vector: DuckDBVector<Cell>, from: number, count: numbe
   }
   return true;
 }
+
+/** Copies rows of a text column's vector (an ENUM or a VARCHAR) into `target` at `to`, null where missing. */
+export const copyText = (
+  vector: DuckDBVector<Cell>,
+  from: number,
+  count: number,
+  target: Cell[],
+  to: number,
+  strings: ShortStrings,
+) => copyEnums(vector, from, count, target, to) || copyStrings(vector, from, count, target, to, strings);
