@@ -6,8 +6,9 @@ import { generateCsv } from './generate';
 import { load, machine } from './machine';
 
 // Where data.readCsv's time goes at a given size: DuckDB parsing every column of the generated CSV
-// alone, against the same parse written to Parquet as Kiln writes datasets (version 2 pages, LZ4).
-// Median of the repeats.
+// alone, against the same parse written to Parquet as Kiln writes datasets (version 2 pages, LZ4),
+// and the parse on one thread: its CPU is what parsing costs, whatever the parallelism. Median of
+// the repeats.
 // Usage: npx tsx bench/data/csv-copy.ts [--rows 500000] [--repeat 5]
 const arg = (name: string, fallback: number) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -36,30 +37,44 @@ const spec = Object.entries(types)
   .join(', ');
 const source = `read_csv(${literal(path)}, header=true, auto_detect=false, strict_mode=true, columns={${spec}})`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const maxes = Object.keys(types)
+  .map((c) => `max(${c})`)
+  .join(', ');
 
 console.log(`${machine()}; load average at start: ${load()}`);
-const times = await withDuckdb(async (connection) => {
-  const parse: number[] = [];
-  const write: number[] = [];
-  for (let i = 0; i < repeat; i++) {
-    let t0 = performance.now();
-    // Every column is aggregated: DuckDB converts only the columns a query reads.
-    await connection.run(
-      `SELECT ${Object.keys(types)
-        .map((c) => `max(${c})`)
-        .join(', ')} FROM ${source}`,
-    );
-    parse.push(performance.now() - t0);
-    t0 = performance.now();
-    await connection.run(
-      `COPY (SELECT * REPLACE (CAST(c AS BIGINT) AS c, CAST(g AS BIGINT) AS g) FROM ${source}) TO ${literal(join(dir, 'out.parquet'))} (FORMAT parquet, COMPRESSION lz4, PARQUET_VERSION v2)`,
-    );
-    write.push(performance.now() - t0);
+const timings = await withDuckdb(async (connection) => {
+  /** Median wall and CPU milliseconds of `sql` (the CPU is every thread of this process, DuckDB's among them). */
+  const timed = async (sql: string) => {
+    const wall: number[] = [];
+    const cpu: number[] = [];
+    for (let i = 0; i < repeat; i++) {
+      const cpuBefore = process.cpuUsage();
+      const started = performance.now();
+      await connection.run(sql);
+      wall.push(performance.now() - started);
+      const used = process.cpuUsage(cpuBefore);
+      cpu.push((used.user + used.system) / 1000);
+    }
+    return { wall: median(wall), cpu: median(cpu) };
+  };
+  const threads = Number((await connection.runAndReadAll(`SELECT current_setting('threads')`)).getRows()[0]![0]);
+  // Every column is aggregated: DuckDB converts only the columns a query reads.
+  const parse = `SELECT ${maxes} FROM ${source}`;
+  const write = `COPY (SELECT * REPLACE (CAST(c AS BIGINT) AS c, CAST(g AS BIGINT) AS g) FROM ${source}) TO ${literal(join(dir, 'out.parquet'))} (FORMAT parquet, COMPRESSION lz4, PARQUET_VERSION v2)`;
+  const measured = [
+    [`parse, ${threads} threads`, await timed(parse)],
+    [`parse and write Parquet, ${threads} threads`, await timed(write)],
+  ] as const;
+  await connection.run('SET threads = 1');
+  try {
+    return [...measured, ['parse, 1 thread', await timed(parse)] as const];
+  } finally {
+    await connection.run('RESET threads');
   }
-  return { parse: median(parse), write: median(write) };
 });
-console.log(`| rows | parse only ms | parse and write Parquet ms |`);
-console.log(`|---:|---:|---:|`);
-console.log(`| ${rows.toLocaleString('en')} | ${times.parse.toFixed(0)} | ${times.write.toFixed(0)} |`);
+console.log(`${rows.toLocaleString('en')} rows`);
+console.log(`| what | wall ms | CPU ms |`);
+console.log(`|---|---:|---:|`);
+for (const [what, { wall, cpu }] of timings) console.log(`| ${what} | ${wall.toFixed(0)} | ${cpu.toFixed(0)} |`);
 console.log(`load average at end: ${load()}`);
 await rm(dir, { recursive: true, force: true });
