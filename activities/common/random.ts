@@ -1,3 +1,12 @@
+const STEP = 0x6d2b79f5;
+
+/** mulberry32's output for a state: 32 random bits. */
+function mix(state: number) {
+  let t = Math.imul(state ^ (state >>> 15), state | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return (t ^ (t >>> 14)) >>> 0;
+}
+
 /**
  * mulberry32: a small, fast, seeded PRNG with 2^32 states. Every random choice a step makes
  * (splits, shuffles) draws from one of these so that a seed reproduces a run exactly.
@@ -5,12 +14,25 @@
 export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    state = (state + STEP) >>> 0;
+    return mix(state) / 4294967296;
   };
+}
+
+/**
+ * Draws `draws` indices below `counts.length`, as `Math.floor(random() * counts.length)` with
+ * `random = mulberry32(state)` would, and counts how often each is drawn; answers the state to
+ * continue the stream from. For loops of millions of draws: a call through the closure costs as
+ * much as the draw itself.
+ */
+export function countDraws(counts: Uint32Array, draws: number, state: number): number {
+  const n = counts.length;
+  let s = state >>> 0;
+  for (let i = 0; i < draws; i++) {
+    s = (s + STEP) >>> 0;
+    counts[Math.floor((mix(s) / 4294967296) * n)]!++;
+  }
+  return s;
 }
 
 /** Shuffles in place (Fisher–Yates) with the given source of randomness. */

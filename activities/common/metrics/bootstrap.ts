@@ -1,4 +1,4 @@
-import { mulberry32 } from '../random';
+import { countDraws } from '../random';
 
 /** A percentile bootstrap: the settings it ran with and each metric's interval. */
 export interface BootstrapIntervals {
@@ -27,12 +27,12 @@ export function bootstrapIntervals(
   const resamples = options.resamples ?? BOOTSTRAP_RESAMPLES;
   const seed = options.seed ?? BOOTSTRAP_SEED;
   const level = options.level ?? 0.95;
-  const random = mulberry32(seed);
+  let state = seed;
   const values = new Map<string, number[]>();
   const weights = new Uint32Array(n);
   for (let r = 0; r < resamples; r++) {
     weights.fill(0);
-    for (let i = 0; i < n; i++) weights[Math.floor(random() * n)]!++;
+    state = countDraws(weights, n, state);
     for (const [name, value] of Object.entries(metrics(weights))) {
       if (!Number.isFinite(value)) continue;
       if (!values.has(name)) values.set(name, []);
@@ -63,12 +63,13 @@ export function binaryIntervals(
 ): BootstrapIntervals {
   const n = yTrue.length;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
-  const y = Float64Array.from(order, (i) => yTrue[i]!);
   const score = Float64Array.from(order, (i) => scores[i]!);
   const loss = Float64Array.from(order, (i) => {
     const p = Math.min(Math.max(scores[i]!, logLossEps), 1 - logLossEps);
     return yTrue[i] === 1 ? -Math.log(p) : -Math.log(1 - p);
   });
+  const positive = Uint8Array.from(order, (i) => (yTrue[i] === 1 ? 1 : 0));
+  const squared = Float64Array.from(order, (i) => (scores[i]! - yTrue[i]!) ** 2);
   // Where each run of tied scores ends: ROC AUC shares a tie's credit out evenly.
   const tieEnd = new Uint32Array(n);
   for (let j = n - 1; j >= 0; j--) tieEnd[j] = j + 1 < n && score[j + 1] === score[j] ? tieEnd[j + 1]! : j + 1;
@@ -84,16 +85,17 @@ export function binaryIntervals(
     let negativesBelow = 0;
     for (let g = 0; g < n;) {
       let positives = 0;
-      let negatives = 0;
+      let drawn = 0;
       const end = tieEnd[g]!;
       for (; g < end; g++) {
         const weight = w[g]!;
-        if (weight === 0) continue;
-        if (y[g] === 1) positives += weight;
-        else negatives += weight;
+        // No branch on a row drawn no times: it adds zeros (its loss and score are finite), which leave every sum as it was.
+        drawn += weight;
+        positives += weight * positive[g]!;
         logLoss += weight * loss[g]!;
-        brier += weight * (score[g]! - y[g]!) ** 2;
+        brier += weight * squared[g]!;
       }
+      const negatives = drawn - positives;
       if (score[end - 1]! >= threshold) {
         tp += positives;
         fp += negatives;
