@@ -13,7 +13,8 @@ import { confinedPath } from '../common/data-roots';
 import { invalidData, requireStore } from '../common/failures';
 import { implement } from '../library';
 import { artifactUri, type DatasetRef } from '../refs';
-import { openScorer, orderedRows, scoreDataset } from './score';
+import { orderedRows } from '../common/dataset/dataset';
+import { openScorer, scoreDataset } from './score';
 import { connectTable, writeTable } from './score-table';
 import { scoreRegistered } from './steps';
 

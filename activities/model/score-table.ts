@@ -5,7 +5,7 @@ import { failure, scrubber } from '../common/postgres-failures';
 import { checkAllowedHost, checkNotStore, checkStepUrl } from '../common/postgres-target';
 import { stopIfCancelled, type StepContext } from '../library';
 import type { ColumnType, DatasetRef } from '../refs';
-import { orderedRows } from './score';
+import { orderedRows } from '../common/dataset/dataset';
 
 // model.scoreRegistered's table output. Every row carries the run that wrote it, so runs coexist
 // ('append') and an attempt retried after a crash replaces its own rows instead of doubling them.

@@ -1,11 +1,13 @@
 import type { ArtifactStore } from '../artifacts/store';
 import type { Cell } from '../common/dataset/cells';
 import {
-  readDatasetValues,
-  writeDataset,
+  columnBatches,
+  datasetVersion,
+  extendDataset,
+  orderedRows,
   type Column,
+  type ColumnBatch,
   type ColumnValues,
-  type DatasetHeader,
 } from '../common/dataset/dataset';
 import { invalidData } from '../common/failures';
 import { argmax } from '../common/metrics/classification';
@@ -141,60 +143,35 @@ export async function openScorer(
 }
 
 /**
- * A dataset's header, then its rows as arrays in its reference's column order (a column the file
- * lacks reads as null), as streamRows would key them: fresh arrays, no object per row.
+ * The columns the model reads, in batches of rows. A version 2 dataset's numbers come as
+ * Float64Arrays; a version 1 dataset's cells stay as its JSON held them, so a value of the wrong
+ * type reaches the model, which names it.
  */
-export async function* orderedRows(
-  artifacts: ArtifactStore,
-  dataset: DatasetRef,
-): AsyncGenerator<DatasetHeader | Cell[]> {
-  let order: (row: Cell[]) => Cell[] = (row) => row;
-  for await (const item of readDatasetValues(artifacts, dataset)) {
-    if (Array.isArray(item)) {
-      yield order(item);
-      continue;
-    }
-    const at = new Map(item.columns.map((c, i) => [c.name, i]));
-    const positions = dataset.columns.map((c) => at.get(c.name) ?? -1);
-    if (positions.some((p, i) => p !== i) || item.columns.length !== positions.length)
-      order = (row) => positions.map((p) => row[p] ?? null);
-    yield item;
-  }
-}
-
-/**
- * A dataset's rows in batches (as `orderedRows` gives them) with the columns the model reads of
- * each batch. Numbers of a version 2 dataset come as a Float64Array; a version 1 dataset's cells
- * stay as its JSON held them, so a value of the wrong type reaches the model, which names it.
- */
-async function* rowBatches(
+async function* inputBatches(
   artifacts: ArtifactStore,
   dataset: DatasetRef,
   reads: readonly string[],
   size: number,
-): AsyncGenerator<{ rows: Cell[][]; columns: Map<string, ColumnValues> }> {
-  let take: Array<(rows: Cell[][]) => ColumnValues> = [];
-  let batch: Cell[][] = [];
-  const columns = (rows: Cell[][]) => new Map(reads.map((name, j) => [name, take[j]!(rows)]));
+): AsyncGenerator<ColumnBatch> {
+  if ((await datasetVersion(artifacts, dataset)) === 2) {
+    yield* columnBatches(artifacts, dataset, reads, size);
+    return;
+  }
+  const at = reads.map((name) => dataset.columns.findIndex((c) => c.name === name));
+  let rows: Cell[][] = [];
+  const batch = (): ColumnBatch => ({
+    rows: rows.length,
+    values: new Map(reads.map((name, j) => [name, rows.map((row) => row[at[j]!] ?? null)])),
+  });
   for await (const item of orderedRows(artifacts, dataset)) {
-    if (!Array.isArray(item)) {
-      const version = item.version;
-      take = reads.map((name) => {
-        const i = dataset.columns.findIndex((c) => c.name === name);
-        const type = item.columns.find((c) => c.name === name)?.type;
-        return version === 2 && (type === 'number' || type === 'integer')
-          ? (rows) => Float64Array.from(rows, (row) => (row[i] as number | null) ?? Number.NaN)
-          : (rows) => rows.map((row) => row[i] ?? null);
-      });
-      continue;
-    }
-    batch.push(item);
-    if (batch.length === size) {
-      yield { rows: batch, columns: columns(batch) };
-      batch = [];
+    if (!Array.isArray(item)) continue;
+    rows.push(item);
+    if (rows.length === size) {
+      yield batch();
+      rows = [];
     }
   }
-  if (batch.length > 0) yield { rows: batch, columns: columns(batch) };
+  if (rows.length > 0) yield batch();
 }
 
 /** What a scoring run reports: the scored dataset and how many rows went to each class. */
@@ -205,7 +182,8 @@ export interface Scored {
 
 /**
  * Scores every row of `dataset` with `scorer` (closing it after), streaming into a dataset of the
- * input's columns, `prediction` and the `p_<class>` columns.
+ * input's columns, `prediction` and the `p_<class>` columns; only the columns the model reads
+ * pass through JS.
  */
 export async function scoreDataset(
   scorer: BatchScorer,
@@ -236,29 +214,30 @@ export async function scoreDataset(
     }
     const width = classes.length;
     const byClass = new Map(classes.map((cls) => [cls, 0]));
+    /** A batch's added columns: the prediction, then each class's probability. */
+    const addedValues = (outputs: Float64Array, rows: number): ColumnValues[] => {
+      if (task === 'regression') return [outputs.slice(0, rows)];
+      const prediction = new Array<Cell>(rows);
+      const probabilities = classes.map(() => new Float64Array(rows));
+      for (let r = 0; r < rows; r++) {
+        const p = outputs.subarray(r * width, (r + 1) * width);
+        p.forEach((v, k) => (probabilities[k]![r] = v));
+        const cls = task === 'binary' ? classes[p[1]! >= threshold ? 1 : 0]! : classes[argmax(Array.from(p))]!;
+        byClass.set(cls, byClass.get(cls)! + 1);
+        prediction[r] = cls;
+      }
+      return [prediction, ...probabilities];
+    };
     let scored = 0;
-    async function* rows(): AsyncGenerator<Cell[]> {
-      for await (const batch of rowBatches(ctx.artifacts, dataset, scorer.reads, SCORE_BATCH)) {
+    async function* scores(): AsyncGenerator<ColumnValues[]> {
+      for await (const batch of inputBatches(ctx.artifacts, dataset, scorer.reads, SCORE_BATCH)) {
         ctx.signal.throwIfAborted();
-        const outputs = await scorer.score(batch.columns, 0, batch.rows.length, scored);
-        for (let r = 0; r < batch.rows.length; r++) {
-          const row = batch.rows[r]!;
-          if (task === 'regression') {
-            row.push(outputs[r]!);
-            yield row;
-            continue;
-          }
-          const p = outputs.subarray(r * width, (r + 1) * width);
-          const cls = task === 'binary' ? classes[p[1]! >= threshold ? 1 : 0]! : classes[argmax(Array.from(p))]!;
-          byClass.set(cls, byClass.get(cls)! + 1);
-          row.push(cls, ...p);
-          yield row;
-        }
-        scored += batch.rows.length;
+        yield addedValues(await scorer.score(batch.values, 0, batch.rows, scored), batch.rows);
+        scored += batch.rows;
         ctx.heartbeat({ rows: scored, of: dataset.rows });
       }
     }
-    const predictions = await writeDataset(ctx.artifacts, [...dataset.columns, ...added], rows());
+    const predictions = await extendDataset(ctx.artifacts, dataset, added, scores());
     const summary = {
       rows: predictions.rows,
       ...(task === 'regression' ? {} : { byClass: Object.fromEntries(byClass) }),
