@@ -1,17 +1,9 @@
 import type { ArtifactStore } from '../artifacts/store';
 import type { Cell } from '../common/dataset/cells';
-import {
-  columnBatches,
-  datasetVersion,
-  extendDataset,
-  orderedRows,
-  type Column,
-  type ColumnBatch,
-  type ColumnValues,
-} from '../common/dataset/dataset';
+import { extendDataset, type Column, type ColumnValues } from '../common/dataset/dataset';
 import { invalidData } from '../common/failures';
 import { argmax } from '../common/metrics/classification';
-import { predictBatch, RowInputError } from '../common/model/scored-rows';
+import { predictBatch, readColumnBatches, RowInputError } from '../common/model/scored-rows';
 import { implement, type StepContext } from '../library';
 import { buildOnnx, OnnxExportError, onnxSignatureOf, PROBABILITIES } from './onnx/build';
 import { createScorer, OnnxInputError, openOnnx, type OnnxScorer } from './onnx/session';
@@ -142,38 +134,6 @@ export async function openScorer(
   return engine === 'kiln' ? kilnScorer(spec) : exportedScorer(spec, model.uri);
 }
 
-/**
- * The columns the model reads, in batches of rows. A version 2 dataset's numbers come as
- * Float64Arrays; a version 1 dataset's cells stay as its JSON held them, so a value of the wrong
- * type reaches the model, which names it.
- */
-async function* inputBatches(
-  artifacts: ArtifactStore,
-  dataset: DatasetRef,
-  reads: readonly string[],
-  size: number,
-): AsyncGenerator<ColumnBatch> {
-  if ((await datasetVersion(artifacts, dataset)) === 2) {
-    yield* columnBatches(artifacts, dataset, reads, size);
-    return;
-  }
-  const at = reads.map((name) => dataset.columns.findIndex((c) => c.name === name));
-  let rows: Cell[][] = [];
-  const batch = (): ColumnBatch => ({
-    rows: rows.length,
-    values: new Map(reads.map((name, j) => [name, rows.map((row) => row[at[j]!] ?? null)])),
-  });
-  for await (const item of orderedRows(artifacts, dataset)) {
-    if (!Array.isArray(item)) continue;
-    rows.push(item);
-    if (rows.length === size) {
-      yield batch();
-      rows = [];
-    }
-  }
-  if (rows.length > 0) yield batch();
-}
-
 /** What a scoring run reports: the scored dataset and how many rows went to each class. */
 export interface Scored {
   predictions: DatasetRef;
@@ -230,7 +190,7 @@ export async function scoreDataset(
     };
     let scored = 0;
     async function* scores(): AsyncGenerator<ColumnValues[]> {
-      for await (const batch of inputBatches(ctx.artifacts, dataset, scorer.reads, SCORE_BATCH)) {
+      for await (const batch of readColumnBatches(ctx.artifacts, dataset, scorer.reads, SCORE_BATCH)) {
         ctx.signal.throwIfAborted();
         yield addedValues(await scorer.score(batch.values, 0, batch.rows, scored), batch.rows);
         scored += batch.rows;

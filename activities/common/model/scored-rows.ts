@@ -199,24 +199,34 @@ export function readModelColumns(
 }
 
 /**
- * As `readModelColumns`, in batches of rows in row order: what a pass over millions of rows needs.
- * A version 1 dataset comes as one batch of the cells its JSON held (see `readColumns`).
+ * The named columns in batches of rows, in row order: what a pass over millions of rows needs. A
+ * version 1 dataset comes as one batch of the cells its JSON held (see `readColumns`).
  */
-export async function* modelColumnBatches(
+export async function* readColumnBatches(
+  artifacts: ArtifactStore,
+  dataset: DatasetRef,
+  names: readonly string[],
+  size: number,
+): AsyncGenerator<ColumnBatch> {
+  if ((await datasetVersion(artifacts, dataset)) === 1) {
+    const { rows, values } = await readColumns(artifacts, dataset, names);
+    yield { rows, values };
+    return;
+  }
+  yield* columnBatches(artifacts, dataset, names, size);
+}
+
+/** As `readModelColumns`, in batches of rows (`readColumnBatches`). */
+export function modelColumnBatches(
   artifacts: ArtifactStore,
   model: ModelSpec,
   dataset: DatasetRef,
   extra: readonly string[],
   size: number,
 ): AsyncGenerator<ColumnBatch> {
-  if ((await datasetVersion(artifacts, dataset)) === 1) {
-    const { rows, values } = await readModelColumns(artifacts, model, dataset, extra);
-    yield { rows, values };
-    return;
-  }
   const present = new Set(dataset.columns.map((c) => c.name));
   const names = [...new Set([...model.transform.spec.features.map((f) => f.name), ...extra])];
-  yield* columnBatches(
+  return readColumnBatches(
     artifacts,
     dataset,
     names.filter((name) => present.has(name)),
