@@ -174,11 +174,13 @@ export type ColumnValues = Float64Array | Cell[];
 const CHUNK = 2048;
 
 /**
- * A temporary DuckDB table that whole columns are appended to a DuckDB chunk at a time (no row
+ * A temporary DuckDB table that whole columns are appended to, a DuckDB chunk at a time (no row
  * objects): numbers from Float64Arrays (NaN stored as missing), other types from arrays of cells.
- * Integers travel as doubles (exact to 2^53); `select` reads them back as BIGINT.
+ * Integers travel as doubles (exact to 2^53); `finish` reads them back as BIGINT.
  */
 export class ColumnTable {
+  private appending = true;
+
   private constructor(
     private readonly connection: DuckDBConnection,
     readonly name: string,
@@ -186,8 +188,6 @@ export class ColumnTable {
     private readonly appender: DuckDBAppender,
     private readonly staged: DuckDBType[],
   ) {}
-
-  private appending = true;
 
   static async create(connection: DuckDBConnection, columns: readonly Column[]): Promise<ColumnTable> {
     const name = `kiln_columns_${randomUUID().replaceAll('-', '')}`;
