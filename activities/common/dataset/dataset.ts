@@ -207,6 +207,8 @@ export async function extendDataset(
   added: readonly Column[],
   batches: AsyncIterable<ColumnValues[]>,
 ): Promise<DatasetRef> {
+  const clash = added.find((c) => ref.columns.some((own) => own.name === c.name));
+  if (clash) throw new Error(`extendDataset: dataset ${ref.uri} already has a column '${clash.name}'`);
   const schema = [...ref.columns, ...added].map(({ name, type, sensitive }) => ({
     name,
     type,

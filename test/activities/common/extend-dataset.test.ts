@@ -91,6 +91,14 @@ describe("extendDataset: added columns beside a dataset's own", () => {
     );
   });
 
+  it('refuses an added column the dataset already has', async () => {
+    const dataset = await writeDataset(ctx.artifacts, own, ownRows(3));
+    await assert.rejects(
+      extendDataset(ctx.artifacts, dataset, [{ name: 'id', type: 'number' }], batches(3, [3])),
+      /already has a column 'id'/,
+    );
+  });
+
   for (const [what, given] of [
     ['fewer', 99],
     ['more', 101],
