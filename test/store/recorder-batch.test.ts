@@ -108,6 +108,42 @@ for (const backend of testBackends()) {
       ]);
     });
 
+    it('stores text the way it was given, whatever it holds, in the rows a batch inserts and updates', async () => {
+      const runId = `batch-text-${backend.name}`;
+      await startRun(store, runId);
+      // What an array literal gives meaning to: quotes, backslashes, braces, commas, NULL, blanks.
+      const hostile = ['say "hi"', 'C:\\tmp\\x', '{a,b}', 'NULL', '', ' padded ', 'line\nbreak', 'naïve ✓'];
+      const output = { hostile, nested: { 'key "q"': '\\' } };
+      await store.steps.recordSteps(SYSTEM, [
+        { start: { runId, nodeId: 'updated', step } },
+        ...hostile.map((message, i) => ({
+          ran: {
+            start: { runId, nodeId: `ran${i}`, step, cacheKey: message },
+            finish: { runId, nodeId: `ran${i}`, status: 'failed' as const, error: { type: message, message } },
+          },
+        })),
+        {
+          ran: {
+            start: { runId, nodeId: 'output', step },
+            finish: { runId, nodeId: 'output', status: 'succeeded' as const, output },
+          },
+        },
+      ]);
+      await store.steps.recordSteps(SYSTEM, [
+        { finish: { runId, nodeId: 'updated', status: 'failed', error: { type: 'NULL', message: hostile.join('|') } } },
+      ]);
+      const rows = new Map((await store.steps.listSteps(SYSTEM, runId)).map((r) => [r.nodeId, r]));
+      hostile.forEach((message, i) => {
+        const row = rows.get(`ran${i}`)!;
+        assert.deepEqual([row.errorType, row.errorMessage, row.cacheKey], [message, message, message]);
+      });
+      assert.deepEqual(rows.get('output')!.output, output);
+      assert.deepEqual(
+        [rows.get('updated')!.errorType, rows.get('updated')!.errorMessage],
+        ['NULL', hostile.join('|')],
+      );
+    });
+
     it('keeps each finish its own rules within one batch: a late success loses to a failure, a skipped node gets a row', async () => {
       const runId = `batch-finishes-${backend.name}`;
       await startRun(store, runId);
