@@ -1,6 +1,7 @@
 import type { ArtifactStore } from '../artifacts/store';
 import type { Cell } from '../common/dataset/cells';
-import { extendDataset, type Column, type ColumnValues } from '../common/dataset/dataset';
+import type { Column, ColumnValues } from '../common/dataset/dataset';
+import { extendDataset } from '../common/dataset/extend-dataset';
 import { invalidData } from '../common/failures';
 import { argmax } from '../common/metrics/classification';
 import { predictBatch, readColumnBatches, RowInputError } from '../common/model/scored-rows';

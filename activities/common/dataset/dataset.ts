@@ -2,17 +2,14 @@ import { open } from 'node:fs/promises';
 import type { ArtifactStore } from '../../artifacts/store';
 import { datasetRef, type ColumnType, type DatasetRef } from '../../refs';
 import type { Cell } from './cells';
-import { duckdbConnection, ident, literal, withDuckdb } from './duckdb';
+import { writeParquetColumns } from './column-table';
+import { duckdbConnection, withDuckdb } from './duckdb';
 import {
   ColumnBuffers,
-  ColumnTable,
-  copyToDataset,
   PARQUET_MAGIC,
   parquetColumnBatches,
   parquetRows,
   readParquetHeader,
-  sqlType,
-  writeParquetColumns,
   writeParquetRows,
   type ColumnValues,
 } from './parquet';
@@ -109,7 +106,7 @@ export async function datasetVersion(artifacts: ArtifactStore, ref: Pick<Dataset
 }
 
 /** The local file of a version 2 dataset and its header, or undefined for a version 1 one. */
-async function parquetDataset(artifacts: ArtifactStore, ref: DatasetLocation) {
+export async function parquetDataset(artifacts: ArtifactStore, ref: DatasetLocation) {
   if ((await datasetVersion(artifacts, ref)) === 1) return undefined;
   const path = await artifacts.localPath(ref.uri);
   const header = await withDuckdb((connection) => readParquetHeader(connection, path)).catch(() => undefined);
@@ -193,79 +190,6 @@ export async function* orderedRows(
       order = (row) => positions.map((p) => row[p] ?? null);
     yield item;
   }
-}
-
-/**
- * Writes a dataset of `ref`'s rows with the `added` columns after its own; their values come from
- * `batches` (one array per added column, a batch of rows at a time, in row order) and must cover
- * every row. A version 2 dataset's own columns go from its file to the new one inside DuckDB,
- * side by side with the added ones, never through JS; a version 1 dataset's rows are read again.
- */
-export async function extendDataset(
-  artifacts: ArtifactStore,
-  ref: DatasetRef,
-  added: readonly Column[],
-  batches: AsyncIterable<ColumnValues[]>,
-): Promise<DatasetRef> {
-  const clash = added.find((c) => ref.columns.some((own) => own.name === c.name));
-  if (clash) throw new Error(`extendDataset: dataset ${ref.uri} already has a column '${clash.name}'`);
-  const schema = [...ref.columns, ...added].map(({ name, type, sensitive }) => ({
-    name,
-    type,
-    ...(sensitive && { sensitive }),
-  }));
-  const uncovered = () =>
-    new DatasetFormatError(ref.uri, `the added columns' values do not match its ${ref.rows} rows one for one`);
-  const parquet = await parquetDataset(artifacts, ref);
-  if (!parquet) {
-    async function* rows(): AsyncGenerator<Cell[]> {
-      const values = batches[Symbol.asyncIterator]();
-      let batch: ColumnValues[] = [];
-      let at = 0;
-      const used = () => at === (batch[0]?.length ?? 0);
-      for await (const row of orderedRows(artifacts, ref)) {
-        if (!Array.isArray(row)) continue;
-        while (used()) {
-          const next = await values.next();
-          if (next.done) throw uncovered();
-          [batch, at] = [next.value, 0];
-        }
-        yield [...row, ...batch.map((column) => column[at]!)];
-        at++;
-      }
-      if (!used() || !(await values.next()).done) throw uncovered();
-    }
-    return writeDataset(artifacts, schema, rows());
-  }
-  const stored = await withDuckdb(async (connection) => {
-    const table = await ColumnTable.create(connection, added);
-    try {
-      let given = 0;
-      for await (const values of batches) {
-        const rows = values[0]?.length ?? 0;
-        table.append(values, rows);
-        given += rows;
-      }
-      if (given !== ref.rows) throw uncovered();
-      const have = new Set(parquet.header.columns.map((c) => c.name));
-      const own = ref.columns.map(({ name, type }) =>
-        have.has(name) ? `input.${ident(name)}` : `CAST(NULL AS ${sqlType(type)}) AS ${ident(name)}`,
-      );
-      // Two plain scans side by side: DuckDB reads them in step, row for row (a positional scan).
-      const select = `SELECT ${[...own, table.finish('added')].join(', ')} FROM read_parquet(${literal(parquet.path)}) AS input POSITIONAL JOIN ${table.name} AS added`;
-      return await copyToDataset(
-        connection,
-        artifacts,
-        select,
-        schema,
-        async (_, written) => written.rows === ref.rows,
-      );
-    } finally {
-      await table.drop();
-    }
-  });
-  if (!stored) throw new DatasetFormatError(ref.uri, `does not hold the ${ref.rows} rows its reference says`);
-  return datasetRef.parse({ kind: 'dataset', ...stored, rows: ref.rows, columns: schema });
 }
 
 /** A dataset held as columns: numbers in Float64Arrays (NaN where missing), other types as cells. */

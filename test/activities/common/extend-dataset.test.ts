@@ -3,7 +3,6 @@ import { readdir } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import {
   DatasetFormatError,
-  extendDataset,
   loadColumns,
   loadDataset,
   writeColumns,
@@ -12,6 +11,7 @@ import {
   type ColumnValues,
 } from '../../../activities/common/dataset/dataset';
 import type { Cell } from '../../../activities/common/dataset/cells';
+import { extendDataset } from '../../../activities/common/dataset/extend-dataset';
 import { fileTestContext } from '../../support/step-context';
 import { writeVersion1Dataset } from '../../support/version1-dataset';
 
