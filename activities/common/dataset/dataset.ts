@@ -10,6 +10,7 @@ import {
   parquetColumnBatches,
   parquetRows,
   readParquetHeader,
+  schemaOf,
   writeParquetRows,
   type ColumnValues,
 } from './parquet';
@@ -60,7 +61,7 @@ export async function writeDataset(
   columns: readonly Column[],
   rows: Iterable<Row | Cell[]> | AsyncIterable<Row | Cell[]>,
 ): Promise<DatasetRef> {
-  const schema = columns.map(({ name, type, sensitive }) => ({ name, type, ...(sensitive && { sensitive }) }));
+  const schema = schemaOf(columns);
   async function* values(): AsyncGenerator<Cell[]> {
     for await (const row of rows) yield Array.isArray(row) ? row : schema.map((c) => row[c.name] ?? null);
   }
@@ -208,7 +209,7 @@ export async function writeColumns(
   values: readonly ColumnValues[],
   rows: number,
 ): Promise<DatasetRef> {
-  const schema = columns.map(({ name, type, sensitive }) => ({ name, type, ...(sensitive && { sensitive }) }));
+  const schema = schemaOf(columns);
   const stored = await writeParquetColumns(artifacts, schema, values, rows);
   return datasetRef.parse({ kind: 'dataset', ...stored, rows, columns: schema });
 }

@@ -11,7 +11,7 @@ import {
   type ColumnValues,
 } from './dataset';
 import { ident, literal, withDuckdb } from './duckdb';
-import { copyToDataset, sqlType } from './parquet';
+import { copyToDataset, schemaOf, sqlType } from './parquet';
 
 /**
  * Writes a dataset of `ref`'s rows with the `added` columns after its own; their values come from
@@ -27,11 +27,7 @@ export async function extendDataset(
 ): Promise<DatasetRef> {
   const clash = added.find((c) => ref.columns.some((own) => own.name === c.name));
   if (clash) throw new Error(`extendDataset: dataset ${ref.uri} already has a column '${clash.name}'`);
-  const schema = [...ref.columns, ...added].map(({ name, type, sensitive }) => ({
-    name,
-    type,
-    ...(sensitive && { sensitive }),
-  }));
+  const schema = schemaOf([...ref.columns, ...added]);
   const uncovered = () =>
     new DatasetFormatError(ref.uri, `the added columns' values do not match its ${ref.rows} rows one for one`);
   const parquet = await parquetDataset(artifacts, ref);

@@ -26,10 +26,14 @@ export const sqlType = (type: ColumnType) => SQL_TYPES[type];
 export const PARQUET_MAGIC = 'PAR1';
 const METADATA_KEY = 'kiln.dataset';
 
+/** Columns as a dataset stores them: name, type and the sensitive tag, nothing a caller added. */
+export const schemaOf = (columns: readonly Column[]): Column[] =>
+  columns.map(({ name, type, sensitive }) => ({ name, type, ...(sensitive && { sensitive }) }));
+
 const datasetHeader = (columns: readonly Column[]): DatasetHeader => ({
   kind: 'kiln.dataset',
   version: 2,
-  columns: columns.map(({ name, type, sensitive }) => ({ name, type, ...(sensitive && { sensitive }) })),
+  columns: schemaOf(columns),
 });
 
 /**

@@ -17,6 +17,9 @@ function validityBits(vector: DuckDBVector<Cell>): Uint32Array | null | undefine
   return new Uint32Array(words.buffer, words.byteOffset, words.length * 2);
 }
 
+/** Whether row `r` is missing, by validity bits as validityBits reads them. */
+const missingAt = (bits: Uint32Array | null, r: number) => bits !== null && !(bits[r >>> 5]! & (1 << (r & 31)));
+
 /** Copies rows [from, from + count) of a DOUBLE vector into `target` at `to` in one block, missing values NaN. */
 export function copyDoubles(vector: DuckDBVector<Cell>, from: number, count: number, target: Float64Array, to: number) {
   const { items } = vector as unknown as { items?: unknown };
@@ -85,10 +88,7 @@ function copyStrings(
   const bits = validityBits(vector);
   if (!(dataView instanceof DataView) || dataView.byteLength < (from + count) * 16 || bits === undefined) return false;
   for (let r = from; r < from + count; r++) {
-    target[to + r - from] =
-      bits !== null && !(bits[r >>> 5]! & (1 << (r & 31)))
-        ? null
-        : (strings.read(dataView, r * 16) ?? vector.getItem(r));
+    target[to + r - from] = missingAt(bits, r) ? null : (strings.read(dataView, r * 16) ?? vector.getItem(r));
   }
   return true;
 }
@@ -101,7 +101,7 @@ function copyEnums(vector: DuckDBVector<Cell>, from: number, count: number, targ
   const codes = items instanceof Uint8Array || items instanceof Uint16Array || items instanceof Uint32Array;
   if (!codes || !Array.isArray(values) || items.length < from + count || bits === undefined) return false;
   for (let r = from; r < from + count; r++) {
-    target[to + r - from] = bits !== null && !(bits[r >>> 5]! & (1 << (r & 31))) ? null : (values[items[r]!] as Cell);
+    target[to + r - from] = missingAt(bits, r) ? null : (values[items[r]!] as Cell);
   }
   return true;
 }
