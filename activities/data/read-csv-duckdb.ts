@@ -1,5 +1,4 @@
 import { isUtf8 } from 'node:buffer';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
@@ -12,6 +11,7 @@ import { MISSING_TOKENS, parseCell, TypeInference } from '../common/dataset/cell
 import type { Column } from '../common/dataset/dataset';
 import { ident, literal, withDuckdb } from '../common/dataset/duckdb';
 import { copyToDataset, sqlType, type WrittenStats } from '../common/dataset/parquet';
+import { fileChunks } from '../common/file-chunks';
 import { finishRead } from './ingest';
 import { tagColumns } from './sensitive';
 import type { readCsv } from './steps';
@@ -51,7 +51,7 @@ async function scanBytes(path: string): Promise<ByteScan> {
   let previous = 0;
   // The bytes of a character the previous chunk cut off.
   let carried = Buffer.alloc(0);
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+  for await (const chunk of fileChunks(path)) {
     hash.update(chunk);
     size += chunk.byteLength;
     if (ambiguous) continue;
