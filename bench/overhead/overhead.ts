@@ -9,6 +9,7 @@ import { startDevServer } from '../../cli/temporal-server';
 import { createKilnWorker } from '../../workers/create-worker';
 import { runPipeline } from '../../workflows';
 import { openStore } from '../../store';
+import { startPostgres } from '../../store/postgres-server';
 import { noop, testSteps } from '../../test/fixtures/steps';
 import { handChain, handFan, handLocalChain } from './workflows';
 
@@ -64,8 +65,12 @@ const cases = [
   { name: `fan-out of ${N}`, kiln: compile(fan), hand: handFan },
 ].filter((c) => !process.env.CASES || c.name.startsWith(process.env.CASES));
 
-// Optional third column: Kiln recording every run and step into a store (PGlite in memory).
-const store = process.env.BENCH_STORE ? await openStore({ dir: 'memory://' }) : undefined;
+// Optional third column: Kiln recording every run and step into a store: PGlite in memory
+// (BENCH_STORE=1), or a throwaway PostgreSQL server on this machine (BENCH_STORE=postgres).
+const postgres = process.env.BENCH_STORE === 'postgres' ? await startPostgres() : undefined;
+const store = process.env.BENCH_STORE
+  ? await openStore(postgres ? { url: postgres.url } : { dir: 'memory://' })
+  : undefined;
 const recordingQueue = `bench-recording-${randomUUID()}`;
 const recordingWorker =
   store &&
@@ -80,7 +85,7 @@ const workers = [kilnWorker, handWorker, ...(recordingWorker ? [recordingWorker]
 const running = workers.map((w) => w.run());
 
 console.log(
-  `Kiln step overhead, ${REPS} runs each (median), ${cpus().length} cores, ${cpus()[0]?.model}, ${new Date().toISOString().slice(0, 10)}`,
+  `Kiln step overhead, ${REPS} runs each (median), ${cpus().length} cores, ${cpus()[0]?.model}, ${new Date().toISOString().slice(0, 10)}${store ? `, recording into ${store.driver}` : ''}`,
 );
 console.log(
   'case'.padEnd(20),
@@ -121,6 +126,7 @@ if (process.env.BENCH_JSON) await writeFile(process.env.BENCH_JSON, JSON.stringi
 for (const w of workers) w.shutdown();
 await Promise.all(running);
 await store?.close();
+await postgres?.stop();
 await connection.close();
 await client.connection.close();
 await server.stop();
