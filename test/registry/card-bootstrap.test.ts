@@ -11,7 +11,7 @@ import { mulberry32 } from '../../activities/common/random';
 
 const random = mulberry32(7);
 const outcomes = Array.from({ length: 400 }, (): number => (random() < 0.3 ? 1 : 0));
-const meanOf = (weights: Uint32Array) => ({
+const meanOf = (weights: Uint8Array) => ({
   rate: outcomes.reduce((sum, y, i) => sum + weights[i]! * y, 0) / outcomes.length,
   undefinedHere: Number.NaN,
 });

@@ -21,7 +21,7 @@ export const BOOTSTRAP_RESAMPLES = 200;
  */
 export function bootstrapIntervals(
   n: number,
-  metrics: (weights: Uint32Array) => Record<string, number>,
+  metrics: (weights: Uint8Array) => Record<string, number>,
   options: { resamples?: number; seed?: number; level?: number } = {},
 ): BootstrapIntervals {
   const resamples = options.resamples ?? BOOTSTRAP_RESAMPLES;
@@ -29,7 +29,7 @@ export function bootstrapIntervals(
   const level = options.level ?? 0.95;
   let state = seed;
   const values = new Map<string, number[]>();
-  const weights = new Uint32Array(n);
+  const weights = new Uint8Array(n);
   for (let r = 0; r < resamples; r++) {
     weights.fill(0);
     state = countDraws(weights, n, state);
@@ -132,7 +132,7 @@ export function multiclassIntervals(
   });
   // The macro one-vs-rest Brier score is the mean over rows of each row's mean squared gap.
   const brier = proba.map((p, i) => p.reduce((sum, v, c) => sum + (v - (c === yTrue[i] ? 1 : 0)) ** 2, 0) / p.length);
-  const weighted = (w: Uint32Array, values: readonly number[]) =>
+  const weighted = (w: Uint8Array, values: readonly number[]) =>
     values.reduce((sum, v, i) => sum + w[i]! * v, 0) / values.length;
   return bootstrapIntervals(yTrue.length, (w) => ({
     accuracy: weighted(w, correct),

@@ -7,8 +7,8 @@ describe('countDraws', () => {
     it(`counts the indices mulberry32(${seed}) draws, and continues its stream (seed ${seed})`, () => {
       const n = 1000;
       const random = mulberry32(seed);
-      const expected = new Uint32Array(n);
-      const counts = new Uint32Array(n);
+      const expected = new Uint8Array(n);
+      const counts = new Uint8Array(n);
       let state = seed;
       for (let round = 0; round < 3; round++) {
         expected.fill(0);
@@ -21,4 +21,15 @@ describe('countDraws', () => {
       assert.equal(mulberry32(state)(), random());
     });
   }
+
+  it('refuses an index drawn a 256th time instead of wrapping its count to zero', () => {
+    const counts = new Uint8Array(1);
+    assert.equal(countDraws(counts, 255, 7) >>> 0, (7 + 255 * 0x6d2b79f5) >>> 0);
+    assert.equal(counts[0], 255);
+    counts.fill(0);
+    assert.throws(() => countDraws(counts, 256, 7), {
+      name: 'RangeError',
+      message: /index 0 was drawn more than 255 times/,
+    });
+  });
 });
