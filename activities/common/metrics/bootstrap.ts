@@ -1,4 +1,5 @@
 import { countDraws } from '../random';
+import { scoreOrder } from './score-order';
 
 /** A percentile bootstrap: the settings it ran with and each metric's interval. */
 export interface BootstrapIntervals {
@@ -62,7 +63,7 @@ export function binaryIntervals(
   logLossEps: number,
 ): BootstrapIntervals {
   const n = yTrue.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
+  const order = scoreOrder(scores, 'ascending');
   const score = Float64Array.from(order, (i) => scores[i]!);
   const loss = Float64Array.from(order, (i) => {
     const p = Math.min(Math.max(scores[i]!, logLossEps), 1 - logLossEps);

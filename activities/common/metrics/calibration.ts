@@ -6,6 +6,7 @@ import {
   checkProbabilities,
   type Numbers,
 } from './input-check';
+import { scoreOrder } from './score-order';
 
 /** Precision and recall at each distinct score threshold, as scikit-learn's `precision_recall_curve`. */
 export interface PrecisionRecallCurve {
@@ -25,7 +26,7 @@ interface ThresholdCounts {
 // Cumulative true and false positives at each distinct score, from the highest score down;
 // tied scores form one threshold, as in scikit-learn's _binary_clf_curve.
 function countsByThreshold(yTrue: Numbers, yScore: Numbers): ThresholdCounts {
-  const order = Array.from({ length: yScore.length }, (_, i) => i).sort((a, b) => yScore[b]! - yScore[a]!);
+  const order = scoreOrder(yScore, 'descending');
   const thresholds: number[] = [];
   const tps: number[] = [];
   const fps: number[] = [];

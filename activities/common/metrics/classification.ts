@@ -7,6 +7,7 @@
 
 import { averagePrecision, brierScore, calibration } from './calibration';
 import { MetricInputError } from './input-check';
+import { scoreOrder } from './score-order';
 
 export interface Confusion {
   tp: number;
@@ -147,7 +148,7 @@ export function rocAuc(yTrue: readonly number[], yScore: readonly number[]): num
 /** The ROC curve at each distinct score, dropping collinear points as scikit-learn's `roc_curve` does. */
 export function rocCurve(yTrue: readonly number[], yScore: readonly number[]): RocCurve {
   checkBinary(yTrue, yScore);
-  const order = yScore.map((_, i) => i).sort((a, b) => yScore[b]! - yScore[a]!);
+  const order = scoreOrder(yScore, 'descending');
   const tps: number[] = [];
   const fps: number[] = [];
   const scores: number[] = [];
