@@ -1,8 +1,8 @@
 /**
  * The indices of `values` (finite numbers) sorted by value, ties in index order: what
  * `indices.sort((a, b) => values[a] - values[b])` answers (or `values[b] - values[a]` descending),
- * -0 and 0 tied as there. A least-significant-digit radix sort of each value's bits, so a million
- * scores take a few tens of milliseconds, where the comparator sort takes most of a second.
+ * -0 and 0 tied as there. A least-significant-digit radix sort of each value's bits: on a million
+ * scores, three to four times faster than the comparator sort.
  */
 export function scoreOrder(values: ArrayLike<number>, direction: 'ascending' | 'descending'): Uint32Array {
   const n = values.length;
