@@ -74,9 +74,18 @@ export type StepWrite = { start: StepStart } | { finish: StepFinish } | { ran: S
 
 const written = (w: StepWrite) => ('start' in w ? w.start : 'finish' in w ? w.finish : w.ran.finish);
 
+/** A moment as the statements write it: when given, else now. */
+const isoAt = (date: Date | undefined) => (date ?? new Date()).toISOString();
+
+/** A finish's output as JSON text, for a statement that casts it to jsonb. */
+const outputText = (finish: StepFinish) => (finish.output === undefined ? null : JSON.stringify(finish.output));
+
+/** One column of a batch as an array parameter, for a statement that unnests it. */
+const arrayParam = <T>(items: readonly T[], value: (item: T) => unknown) => sql.param(items.map(value));
+
 /** The row a start makes: running, its attempt begun when the step began. */
 function startedRow(start: StepStart) {
-  const at = (start.startedAt ?? new Date()).toISOString();
+  const at = isoAt(start.startedAt);
   return {
     runId: start.runId,
     nodeId: start.nodeId,
@@ -124,15 +133,15 @@ async function startsIn(db: Executor, starts: readonly StepStart[]): Promise<Ste
  * through finishIn, which finds or inserts its row.
  */
 async function finishesIn(tx: Executor, finishes: readonly StepFinish[]): Promise<void> {
-  const column = (value: (f: StepFinish) => unknown) => sql.param(finishes.map(value));
+  const column = (value: (f: StepFinish) => unknown) => arrayParam(finishes, value);
   const updated = await rows<{ id: string; run_id: string; node_id: string }>(
     tx,
     sql`update ${stepExecutions} s set status = v.status, output = v.output::jsonb, error_type = v.error_type,
         error_message = v.error_message, finished_at = v.finished_at, attempts = greatest(s.attempts, v.attempt)
       from unnest(${column((f) => f.runId)}::text[], ${column((f) => f.nodeId)}::text[], ${column((f) => f.status)}::text[],
-        ${column((f) => (f.output === undefined ? null : JSON.stringify(f.output)))}::text[],
+        ${column(outputText)}::text[],
         ${column((f) => f.error?.type ?? null)}::text[], ${column((f) => f.error?.message ?? null)}::text[],
-        ${column((f) => (f.finishedAt ?? new Date()).toISOString())}::timestamptz[], ${column((f) => f.attempt ?? 1)}::int[])
+        ${column((f) => isoAt(f.finishedAt))}::timestamptz[], ${column((f) => f.attempt ?? 1)}::int[])
         as v(run_id, node_id, status, output, error_type, error_message, finished_at, attempt)
       where s.run_id = v.run_id and s.node_id = v.node_id
         and case when v.status = 'succeeded' then s.status = 'running' and s.attempts <= v.attempt
@@ -156,8 +165,7 @@ async function finishesIn(tx: Executor, finishes: readonly StepFinish[]): Promis
  * once (a VALUES list of a hundred rows took it longer to build than PGlite took to run it).
  */
 function insertRans(db: Executor, ran: readonly StepRan[]) {
-  const column = (value: (r: StepRan) => unknown) => sql.param(ran.map(value));
-  const at = (date: Date | undefined) => (date ?? new Date()).toISOString();
+  const column = (value: (r: StepRan) => unknown) => arrayParam(ran, value);
   return rows<{ id: string; run_id: string; node_id: string }>(
     db,
     sql`insert into ${stepExecutions} (id, run_id, node_id, step_name, step_version, status, attempts, cache_key,
@@ -169,9 +177,9 @@ function insertRans(db: Executor, ran: readonly StepRan[]) {
         ${column((r) => r.start.step.version)}::text[], ${column((r) => r.finish.status)}::text[],
         ${column((r) => Math.max(r.start.attempt ?? 1, r.finish.attempt ?? 1))}::int[],
         ${column((r) => r.start.cacheKey ?? null)}::text[],
-        ${column((r) => (r.finish.output === undefined ? null : JSON.stringify(r.finish.output)))}::text[],
+        ${column((r) => outputText(r.finish))}::text[],
         ${column((r) => r.finish.error?.type ?? null)}::text[], ${column((r) => r.finish.error?.message ?? null)}::text[],
-        ${column((r) => at(r.start.startedAt))}::timestamptz[], ${column((r) => at(r.finish.finishedAt))}::timestamptz[])
+        ${column((r) => isoAt(r.start.startedAt))}::timestamptz[], ${column((r) => isoAt(r.finish.finishedAt))}::timestamptz[])
         as v(id, run_id, node_id, step_name, step_version, status, attempts, cache_key, output, error_type,
           error_message, started_at, finished_at)
       on conflict (run_id, node_id) do nothing
@@ -201,7 +209,7 @@ async function ransIn(tx: Executor, ran: readonly StepRan[]): Promise<void> {
 
 /** Records a finish within `tx` (see recordStepFinish). */
 async function finishIn(tx: Executor, finish: StepFinish): Promise<StepExecution> {
-  const at = (finish.finishedAt ?? new Date()).toISOString();
+  const at = isoAt(finish.finishedAt);
   const attempt = finish.attempt ?? 1;
   const values = {
     status: finish.status,
@@ -370,7 +378,7 @@ export const stepsApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) => 
    */
   async recordCacheHit(actor: Principal, hit: CacheHitInput): Promise<StepExecution> {
     await access.authorize(actor, 'record', `run:${hit.runId}/${hit.nodeId}`);
-    const at = (hit.at ?? new Date()).toISOString();
+    const at = isoAt(hit.at);
     return db.transaction(async (tx) => {
       const [source] = await tx.select().from(stepExecutions).where(eq(stepExecutions.id, hit.from));
       if (!source) throw new NotFoundError('step execution', hit.from);
