@@ -2,11 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { literal, withDuckdb } from '../../activities/common/dataset/duckdb';
+import { WRITE_OPTIONS } from '../../activities/common/dataset/parquet';
 import { generateCsv } from './generate';
 import { load, machine } from './machine';
 
 // Where data.readCsv's time goes at a given size: DuckDB parsing every column of the generated CSV
-// alone, against the same parse written to Parquet as Kiln writes datasets (version 2 pages, LZ4),
+// alone, against the same parse written to Parquet as Kiln writes datasets (WRITE_OPTIONS),
 // and the parse on one thread: its CPU is what parsing costs, whatever the parallelism. Median of
 // the repeats.
 // Usage: npx tsx bench/data/csv-copy.ts [--rows 500000] [--repeat 5]
@@ -60,7 +61,7 @@ const timings = await withDuckdb(async (connection) => {
   const threads = Number((await connection.runAndReadAll(`SELECT current_setting('threads')`)).getRows()[0]![0]);
   // Every column is aggregated: DuckDB converts only the columns a query reads.
   const parse = `SELECT ${maxes} FROM ${source}`;
-  const write = `COPY (SELECT * REPLACE (CAST(c AS BIGINT) AS c, CAST(g AS BIGINT) AS g) FROM ${source}) TO ${literal(join(dir, 'out.parquet'))} (FORMAT parquet, COMPRESSION lz4, PARQUET_VERSION v2)`;
+  const write = `COPY (SELECT * REPLACE (CAST(c AS BIGINT) AS c, CAST(g AS BIGINT) AS g) FROM ${source}) TO ${literal(join(dir, 'out.parquet'))} (${WRITE_OPTIONS})`;
   const measured = [
     [`parse, ${threads} threads`, await timed(parse)],
     [`parse and write Parquet, ${threads} threads`, await timed(write)],

@@ -91,6 +91,37 @@ describe('datasets stored as Parquet (version 2)', () => {
     await assert.rejects(loadDataset(ctx.artifacts, { ...ref, rows: 2 }), /holds 3 rows but its reference says 2/);
   });
 
+  it('keeps a dictionary for a column of few values, not for one of measurements, and writes no bloom filters', async () => {
+    const rows = 30_000;
+    const ref = await writeColumns(
+      ctx.artifacts,
+      [
+        { name: 'measured', type: 'number' },
+        { name: 'grade', type: 'integer' },
+        { name: 'label', type: 'string' },
+      ],
+      [
+        Float64Array.from({ length: rows }, (_, i) => i / 7),
+        Float64Array.from({ length: rows }, (_, i) => i % 50),
+        Array.from({ length: rows }, (_, i) => (i % 3 ? 'yes' : 'no')),
+      ],
+      rows,
+    );
+    const path = await ctx.artifacts.localPath(ref.uri);
+    const chunks = await withDuckdb(async (c) =>
+      (
+        await c.runAndReadAll(
+          `SELECT path_in_schema, encodings, bloom_filter_length FROM parquet_metadata('${path}') WHERE row_group_id = 0`,
+        )
+      ).getRowObjectsJS(),
+    );
+    const dictionary = (name: string) => String(chunks.find((c) => c.path_in_schema === name)?.encodings);
+    assert.doesNotMatch(dictionary('measured'), /DICTIONARY/);
+    assert.match(dictionary('grade'), /DICTIONARY/);
+    assert.match(dictionary('label'), /DICTIONARY/);
+    assert.ok(chunks.every((c) => c.bloom_filter_length === null || Number(c.bloom_filter_length) === 0));
+  });
+
   it('reads text column-wise as by rows: short and long, multi-byte, missing, and more distinct values than it keeps decoded', async () => {
     // Strings of up to 12 bytes sit inline in DuckDB's vectors and are decoded once per column.
     const edge = [
