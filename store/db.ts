@@ -15,6 +15,7 @@ import { lineageApi } from './lineage/query';
 import { migrate } from './migrate';
 import { monitoringApi } from './monitoring';
 import { lockPgliteDir, StoreSharedError } from './pglite-lock';
+import { withDrizzleParsers } from './pglite-parsers';
 import { servePglite } from './pglite-server';
 import { registryApi } from './registry';
 import { retentionApi } from './retention';
@@ -179,7 +180,7 @@ async function serveOnUnixSocket(db: PGlite, preferred: string) {
 }
 
 async function pgliteStore(client: PGlite, options: StoreOptions, close: () => Promise<void>): Promise<Store> {
-  const db = drizzlePglite(client, { schema });
+  const db = drizzlePglite(withDrizzleParsers(client), { schema });
   try {
     if (options.migrate !== false) await migrate(db);
   } catch (error) {

@@ -108,7 +108,7 @@ for (const backend of testBackends()) {
       ]);
     });
 
-    it('stores text the way it was given, whatever it holds, in the rows a batch inserts and updates', async () => {
+    it('stores text the way it was given, whatever it holds, in the rows a batch inserts and updates, and in a row written alone', async () => {
       const runId = `batch-text-${backend.name}`;
       await startRun(store, runId);
       // What an array literal gives meaning to: quotes, backslashes, braces, commas, NULL, blanks.
@@ -132,7 +132,22 @@ for (const backend of testBackends()) {
       await store.steps.recordSteps(SYSTEM, [
         { finish: { runId, nodeId: 'updated', status: 'failed', error: { type: 'NULL', message: hostile.join('|') } } },
       ]);
+      // A step written alone goes as one row of values, not as arrays.
+      await store.steps.recordStepRan(SYSTEM, {
+        start: { runId, nodeId: 'alone', step, cacheKey: hostile.join('|') },
+        finish: { runId, nodeId: 'alone', status: 'failed', error: { type: '{a,b}', message: hostile.join('|') } },
+      });
+      await store.steps.recordStepRan(SYSTEM, {
+        start: { runId, nodeId: 'alone-output', step },
+        finish: { runId, nodeId: 'alone-output', status: 'succeeded', output },
+      });
       const rows = new Map((await store.steps.listSteps(SYSTEM, runId)).map((r) => [r.nodeId, r]));
+      const alone = rows.get('alone')!;
+      assert.deepEqual(
+        [alone.errorType, alone.errorMessage, alone.cacheKey],
+        ['{a,b}', hostile.join('|'), hostile.join('|')],
+      );
+      assert.deepEqual(rows.get('alone-output')!.output, output);
       hostile.forEach((message, i) => {
         const row = rows.get(`ran${i}`)!;
         assert.deepEqual([row.errorType, row.errorMessage, row.cacheKey], [message, message, message]);
