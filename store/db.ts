@@ -9,7 +9,15 @@ import { accessApi } from './access';
 import { artifactsApi } from './artifacts';
 import { auditApi } from './audit';
 import { decisionsApi } from './decisions';
-import { plainReader, preparedReader, type Executor, type ReadRunner } from './executor';
+import {
+  pgliteLiterals,
+  plainReader,
+  poolLiterals,
+  preparedReader,
+  type Executor,
+  type LiteralRunner,
+  type ReadRunner,
+} from './executor';
 import { experimentsApi } from './experiments';
 import { lineageApi } from './lineage/query';
 import { migrate } from './migrate';
@@ -44,11 +52,11 @@ export interface StoreOptions {
   migrate?: boolean;
 }
 
-function api(db: Executor, read: ReadRunner = plainReader(db)) {
+function api(db: Executor, read: ReadRunner = plainReader(db), literals?: LiteralRunner) {
   const access = accessApi(db);
   return {
     runs: runsApi(db, access),
-    steps: stepsApi(db, access),
+    steps: stepsApi(db, access, literals),
     artifacts: artifactsApi(db, access),
     lineage: lineageApi(db, access, read),
     experiments: experimentsApi(db, access),
@@ -107,7 +115,12 @@ async function openPostgres(
   }
   // Named prepared statements live in the server session; a shared PGlite is one session for
   // every connection, where a second connection's Parse of the same name would collide.
-  return { ...api(db, driver === 'postgres' ? preparedReader(pool) : plainReader(db)), driver, db, close };
+  return {
+    ...api(db, driver === 'postgres' ? preparedReader(pool) : plainReader(db), poolLiterals(pool)),
+    driver,
+    db,
+    close,
+  };
 }
 
 /**
@@ -187,7 +200,7 @@ async function pgliteStore(client: PGlite, options: StoreOptions, close: () => P
     await close();
     throw error;
   }
-  return { ...api(db), driver: 'pglite', db, close };
+  return { ...api(db, plainReader(db), pgliteLiterals(client)), driver: 'pglite', db, close };
 }
 
 const redact = (url: string) => url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { SQL } from 'drizzle-orm';
 import { PgDialect, type PgDatabase, type PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { PGlite } from '@electric-sql/pglite';
 import type pg from 'pg';
 import type * as schema from './schema';
 
@@ -47,4 +48,34 @@ export function preparedReader(pool: pg.Pool): ReadRunner {
     }
     return (await pool.query({ name: statement, text, values: params as unknown[] })).rows as T[];
   };
+}
+
+/**
+ * Runs one statement whose values are written into its text (sqlLiteral) by the simple query
+ * protocol: one message to the server, where a statement with parameters takes PGlite six
+ * (parse, describe, bind, describe, execute, sync), each a call into its WebAssembly build.
+ */
+export type LiteralRunner = <T>(text: string) => Promise<T[]>;
+
+export const pgliteLiterals =
+  (client: PGlite): LiteralRunner =>
+  async <T>(text: string) =>
+    ((await client.exec(text)).at(-1)?.rows ?? []) as T[];
+
+export const poolLiterals =
+  (pool: pg.Pool): LiteralRunner =>
+  async <T>(text: string) =>
+    (await pool.query(text)).rows as T[];
+
+/**
+ * A value as SQL literal text, or undefined for one that cannot be written so: text holding NUL
+ * (which PostgreSQL text cannot hold either) and numbers that are not safe integers. Text is an
+ * escape string (E'...'), quotes and backslashes doubled, which reads the same whatever
+ * standard_conforming_strings says.
+ */
+export function sqlLiteral(value: string | number | null): string | undefined {
+  if (value === null) return 'null';
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? String(value) : undefined;
+  if (value.includes('\u0000')) return undefined;
+  return `E'${value.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`;
 }

@@ -1,10 +1,10 @@
-import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableName, inArray, lte, sql } from 'drizzle-orm';
 import { randomUUID } from 'node:crypto';
 import type { Failure } from '../dsl/failures';
 import type { AccessApi, Principal } from './access';
 import { recordArtifactsIn, type ArtifactInput } from './artifacts';
 import { ConflictError, NotFoundError } from './errors';
-import { rows, type Executor } from './executor';
+import { rows, sqlLiteral, type Executor, type LiteralRunner } from './executor';
 import { copyLineageIn, recordLineageIn, resolveStep, type LineageInput, type StepRef } from './lineage/record';
 import { artifacts } from './schema/artifacts';
 import { lineageEdges } from './schema/lineage';
@@ -176,9 +176,9 @@ const RAN_COLUMNS = [
   ['attempt_started_at', 'timestamptz'],
   ['finished_at', 'timestamptz'],
 ] as const;
-const RAN_NAMES = sql.raw(RAN_COLUMNS.map(([name]) => name).join(', '));
+const RAN_NAMES = RAN_COLUMNS.map(([name]) => name).join(', ');
 
-const ranValues = ({ start, finish }: StepRan) => [
+const ranValues = ({ start, finish }: StepRan): Array<string | number | null> => [
   randomUUID(),
   start.runId,
   start.nodeId,
@@ -215,9 +215,36 @@ function insertRans(db: Executor, ran: readonly StepRan[]) {
       : sql`select * from unnest(${typed((i) => sql.param(values.map((row) => row[i])), '[]')})`;
   return rows<{ id: string; run_id: string; node_id: string }>(
     db,
-    sql`insert into ${stepExecutions} (${RAN_NAMES}) ${source}
+    sql`insert into ${stepExecutions} (${sql.raw(RAN_NAMES)}) ${source}
       on conflict (run_id, node_id) do nothing returning id, run_id, node_id`,
   );
+}
+
+const nodeKey = (runId: string, nodeId: string) => JSON.stringify([runId, nodeId]);
+
+/** A ran step with no artifacts or lineage: its record is its row alone. */
+const bare = ({ finish: { artifacts = [], lineage } }: StepRan) =>
+  !artifacts.length && !lineage?.inputs?.length && !lineage?.outputs?.length;
+
+/** insertRans as text with its values written in, or undefined where one cannot be (see sqlLiteral). */
+function ransAsLiterals(ran: readonly StepRan[]): string | undefined {
+  const rows: string[] = [];
+  for (const r of ran) {
+    const values = ranValues(r).map(sqlLiteral);
+    if (values.includes(undefined)) return undefined;
+    rows.push(`(${values.map((v, i) => `${v}::${RAN_COLUMNS[i]![1]}`).join(', ')})`);
+  }
+  return `insert into ${getTableName(stepExecutions)} (${RAN_NAMES}) values ${rows.join(', ')}
+    on conflict (run_id, node_id) do nothing returning id, run_id, node_id`;
+}
+
+/**
+ * Inserts bare ran steps in one statement, atomic alone: by the simple protocol where the driver
+ * has it and the values can be written in, else with parameters. The rows it inserted.
+ */
+function insertBare(db: Executor, literals: LiteralRunner | undefined, ran: readonly StepRan[]) {
+  const text = literals && ransAsLiterals(ran);
+  return text ? literals<{ run_id: string; node_id: string }>(text) : insertRans(db, ran);
 }
 
 /**
@@ -290,7 +317,7 @@ async function finishIn(tx: Executor, finish: StepFinish): Promise<StepExecution
   return row!;
 }
 
-export const stepsApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) => ({
+export const stepsApi = (db: Executor, access: Pick<AccessApi, 'authorize'>, literals?: LiteralRunner) => ({
   /**
    * Records an attempt of a step. One row per (run, node) whatever the number of attempts or
    * replays: `attempts` is the highest attempt seen; `started_at` stays the first start.
@@ -320,21 +347,31 @@ export const stepsApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) => 
    */
   async recordStepRan(actor: Principal, ran: StepRan): Promise<void> {
     await access.authorize(actor, 'record', `run:${ran.start.runId}/${ran.start.nodeId}`);
-    const { artifacts = [], lineage } = ran.finish;
-    const bare = !artifacts.length && !lineage?.inputs?.length && !lineage?.outputs?.length;
-    if (bare && (await insertRans(db, [ran])).length) return;
+    if (bare(ran) && (await insertBare(db, literals, [ran])).length) return;
     await db.transaction((tx) => ransIn(tx, [ran]));
   },
 
   /**
    * Records several starts and finishes in one transaction, in order, with the meaning each has
    * alone: what a worker's concurrent steps write at once (workers/step-writes.ts). All or none: a
-   * caller that needs each write's own error records them one by one after a failure.
+   * caller that needs each write's own error records them one by one after a failure. Except: a
+   * batch of bare ran steps only (a fan-out's quick steps) is first one insert, atomic alone, and
+   * the nodes that already had rows then take ransIn's rules in a transaction of their own. Every
+   * write is idempotent, so writing them again one by one after a failure doubles nothing.
    */
-  async recordSteps(actor: Principal, writes: readonly StepWrite[]): Promise<void> {
-    for (const w of writes) {
+  async recordSteps(actor: Principal, batch: readonly StepWrite[]): Promise<void> {
+    for (const w of batch) {
       const { runId, nodeId } = written(w);
       await access.authorize(actor, 'record', `run:${runId}/${nodeId}`);
+    }
+    let writes = batch;
+    const quick = batch.flatMap((w) => ('ran' in w && bare(w.ran) ? [w.ran] : []));
+    const nodes = new Set(quick.map((r) => nodeKey(r.start.runId, r.start.nodeId)));
+    // (A node twice in the batch takes the transaction: its second write goes by the rules.)
+    if (quick.length === batch.length && nodes.size === quick.length) {
+      const inserted = new Set((await insertBare(db, literals, quick)).map((r) => nodeKey(r.run_id, r.node_id)));
+      writes = quick.filter((r) => !inserted.has(nodeKey(r.start.runId, r.start.nodeId))).map((ran) => ({ ran }));
+      if (!writes.length) return;
     }
     await db.transaction(async (tx) => {
       // Consecutive writes of one kind for distinct nodes go in one statement (an upsert may touch a row once).
@@ -352,7 +389,7 @@ export const stepsApi = (db: Executor, access: Pick<AccessApi, 'authorize'>) => 
       };
       for (const w of writes) {
         const { runId, nodeId } = written(w);
-        const key = JSON.stringify([runId, nodeId]);
+        const key = nodeKey(runId, nodeId);
         const open = 'start' in w ? starts : 'finish' in w ? finishes : rans;
         if ((seen.size && !open.length) || seen.has(key)) await flush();
         seen.add(key);

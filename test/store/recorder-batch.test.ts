@@ -159,6 +159,79 @@ for (const backend of testBackends()) {
       );
     });
 
+    it('writes a batch of quick steps as one statement with its values written in, which hostile text cannot break out of', async () => {
+      const runId = `batch-literals-${backend.name}`;
+      await startRun(store, runId);
+      const hostile = [
+        "it's",
+        "\\'); drop table runs; --",
+        "E'\\x41'",
+        '$1 $$ $tag$',
+        '\\\\server\\share',
+        "'';",
+        'tab\there\r\nnewline',
+        '🔥 naïve',
+      ];
+      const ran = (nodeId: string, message: string) => ({
+        ran: {
+          start: { runId, nodeId, step, cacheKey: message },
+          finish: {
+            runId,
+            nodeId,
+            status: 'failed' as const,
+            error: { type: message, message },
+            output: { message, [message]: [message] },
+          },
+        },
+      });
+      await store.steps.recordSteps(
+        SYSTEM,
+        hostile.map((message, i) => ran(`n${i}`, message)),
+      );
+      const rows = new Map((await store.steps.listSteps(SYSTEM, runId)).map((r) => [r.nodeId, r]));
+      hostile.forEach((message, i) => {
+        const row = rows.get(`n${i}`)!;
+        assert.deepEqual(
+          [row.errorType, row.errorMessage, row.cacheKey, row.output],
+          [message, message, message, { message, [message]: [message] }],
+        );
+      });
+      assert.ok(await store.runs.getRun(SYSTEM, runId), 'the runs table is still there');
+
+      // Text PostgreSQL cannot hold (NUL) goes with parameters instead, and is refused there: the
+      // whole batch is, as before.
+      await assert.rejects(store.steps.recordSteps(SYSTEM, [ran('kept-out', 'fine'), ran('nul', 'a\u0000b')]));
+      const after = await store.steps.listSteps(SYSTEM, runId);
+      assert.deepEqual(
+        after.filter((r) => r.nodeId === 'kept-out' || r.nodeId === 'nul'),
+        [],
+      );
+    });
+
+    it('gives a quick step whose node already has a row the start and finish rules, in a batch of quick steps', async () => {
+      const runId = `batch-literals-rules-${backend.name}`;
+      await startRun(store, runId);
+      await store.steps.recordStepStart(SYSTEM, { runId, nodeId: 'started', step, attempt: 1 });
+      const quick = (nodeId: string, attempt: number, status: 'succeeded' | 'failed') => ({
+        ran: {
+          start: { runId, nodeId, step, attempt },
+          finish: { runId, nodeId, status, attempt, output: { attempt } },
+        },
+      });
+      await store.steps.recordSteps(SYSTEM, [quick('started', 1, 'succeeded'), quick('fresh', 1, 'succeeded')]);
+      // The same node twice in one batch: its second attempt reopens the row the first wrote.
+      await store.steps.recordSteps(SYSTEM, [quick('twice', 1, 'failed'), quick('twice', 2, 'succeeded')]);
+      const rows = new Map((await store.steps.listSteps(SYSTEM, runId)).map((r) => [r.nodeId, r]));
+      assert.deepEqual(
+        ['started', 'fresh', 'twice'].map((n) => [n, rows.get(n)?.status, rows.get(n)?.attempts, rows.get(n)?.output]),
+        [
+          ['started', 'succeeded', 1, { attempt: 1 }],
+          ['fresh', 'succeeded', 1, { attempt: 1 }],
+          ['twice', 'succeeded', 2, { attempt: 2 }],
+        ],
+      );
+    });
+
     it('keeps each finish its own rules within one batch: a late success loses to a failure, a skipped node gets a row', async () => {
       const runId = `batch-finishes-${backend.name}`;
       await startRun(store, runId);
