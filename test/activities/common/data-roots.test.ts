@@ -41,13 +41,14 @@ const signature = { inputs: [{ name: 'x', type: 'float32' as const, shape: [null
 
 /** Each reader is refused with a non-retryable InvalidInput naming the path and the roots, and echoes nothing of the file. */
 async function refused(path: string) {
+  // One at a time: a reader started early could be refused before its rejection had a handler.
   const attempts = [
-    readCsvImpl.run({ path }, ctx),
-    readJsonlImpl.run({ path }, ctx),
-    importOnnxImpl.run({ path, signature }, ctx),
+    () => readCsvImpl.run({ path }, ctx),
+    () => readJsonlImpl.run({ path }, ctx),
+    () => importOnnxImpl.run({ path, signature }, ctx),
   ];
   for (const attempt of attempts) {
-    await assert.rejects(attempt, (error: unknown) => {
+    await assert.rejects(attempt(), (error: unknown) => {
       assert.ok(error instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(error)}`);
       assert.equal(error.type, 'InvalidInput');
       assert.equal(error.nonRetryable, true);
