@@ -52,7 +52,7 @@ export interface StoreOptions {
   migrate?: boolean;
 }
 
-function api(db: Executor, read: ReadRunner = plainReader(db), literals?: LiteralRunner) {
+function api(db: Executor, read: ReadRunner, literals: LiteralRunner) {
   const access = accessApi(db);
   return {
     runs: runsApi(db, access),

@@ -80,9 +80,6 @@ const isoAt = (date: Date | undefined) => (date ?? new Date()).toISOString();
 /** A finish's output as JSON text, for a statement that casts it to jsonb. */
 const outputText = (finish: StepFinish) => (finish.output === undefined ? null : JSON.stringify(finish.output));
 
-/** One column of a batch as an array parameter, for a statement that unnests it. */
-const arrayParam = <T>(items: readonly T[], value: (item: T) => unknown) => sql.param(items.map(value));
-
 /** The row a start makes: running, its attempt begun when the step began. */
 function startedRow(start: StepStart) {
   const at = isoAt(start.startedAt);
@@ -133,7 +130,7 @@ async function startsIn(db: Executor, starts: readonly StepStart[]): Promise<Ste
  * through finishIn, which finds or inserts its row.
  */
 async function finishesIn(tx: Executor, finishes: readonly StepFinish[]): Promise<void> {
-  const column = (value: (f: StepFinish) => unknown) => arrayParam(finishes, value);
+  const column = (value: (f: StepFinish) => unknown) => sql.param(finishes.map(value));
   const updated = await rows<{ id: string; run_id: string; node_id: string }>(
     tx,
     sql`update ${stepExecutions} s set status = v.status, output = v.output::jsonb, error_type = v.error_type,
@@ -196,26 +193,16 @@ const ranValues = ({ start, finish }: StepRan): Array<string | number | null> =>
 ];
 
 /**
- * Inserts the finished rows of steps whose nodes have none; the rows it inserted. One row (a
- * worker's steps in a chain are written one at a time) goes as VALUES, which PGlite runs in
- * two thirds of the time it takes over the same row as arrays to unnest. More go as one array per
+ * Inserts the finished rows of steps whose nodes have none; the rows it inserted. One array per
  * column, unnested: a statement of fourteen parameters however many rows, which drizzle builds at
  * once (a VALUES list of a hundred rows took it longer to build than PGlite took to run it).
  */
 function insertRans(db: Executor, ran: readonly StepRan[]) {
   const values = ran.map(ranValues);
-  const typed = (value: (column: number) => unknown, suffix: string) =>
-    sql.join(
-      RAN_COLUMNS.map(([, type], i) => sql`${value(i)}::${sql.raw(type + suffix)}`),
-      sql`, `,
-    );
-  const source =
-    values.length === 1
-      ? sql`values (${typed((i) => values[0]![i], '')})`
-      : sql`select * from unnest(${typed((i) => sql.param(values.map((row) => row[i])), '[]')})`;
+  const columns = RAN_COLUMNS.map(([, type], i) => sql`${sql.param(values.map((row) => row[i]))}::${sql.raw(type)}[]`);
   return rows<{ id: string; run_id: string; node_id: string }>(
     db,
-    sql`insert into ${stepExecutions} (${sql.raw(RAN_NAMES)}) ${source}
+    sql`insert into ${stepExecutions} (${sql.raw(RAN_NAMES)}) select * from unnest(${sql.join(columns, sql`, `)})
       on conflict (run_id, node_id) do nothing returning id, run_id, node_id`,
   );
 }
@@ -239,11 +226,11 @@ function ransAsLiterals(ran: readonly StepRan[]): string | undefined {
 }
 
 /**
- * Inserts bare ran steps in one statement, atomic alone: by the simple protocol where the driver
- * has it and the values can be written in, else with parameters. The rows it inserted.
+ * Inserts bare ran steps in one statement, atomic alone: by the simple protocol where the values
+ * can be written in, else with parameters. The rows it inserted.
  */
-function insertBare(db: Executor, literals: LiteralRunner | undefined, ran: readonly StepRan[]) {
-  const text = literals && ransAsLiterals(ran);
+function insertBare(db: Executor, literals: LiteralRunner, ran: readonly StepRan[]) {
+  const text = ransAsLiterals(ran);
   return text ? literals<{ run_id: string; node_id: string }>(text) : insertRans(db, ran);
 }
 
@@ -317,7 +304,7 @@ async function finishIn(tx: Executor, finish: StepFinish): Promise<StepExecution
   return row!;
 }
 
-export const stepsApi = (db: Executor, access: Pick<AccessApi, 'authorize'>, literals?: LiteralRunner) => ({
+export const stepsApi = (db: Executor, access: Pick<AccessApi, 'authorize'>, literals: LiteralRunner) => ({
   /**
    * Records an attempt of a step. One row per (run, node) whatever the number of attempts or
    * replays: `attempts` is the highest attempt seen; `started_at` stays the first start.
