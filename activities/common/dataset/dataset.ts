@@ -261,6 +261,8 @@ async function* batchesOf(
     values: new Map(columns.map((c, i) => [c.name, values[i]!])),
   });
   let count = 0;
+  // A dataset smaller than a batch gets buffers of its size, not of a batch's.
+  batchRows = Math.max(1, Math.min(batchRows, ref.rows));
   if (parquet) {
     columns = pickColumns(ref.uri, parquet.header.columns, names);
     const connection = await duckdbConnection();

@@ -264,34 +264,35 @@ export async function* parquetRows(
   }
 }
 
-/** Buffers for a batch of rows, column by column; `take` hands a batch over and starts new ones. */
+/**
+ * Buffers for a batch of rows, column by column; `take` hands a batch over, and the next write
+ * starts new ones (so the last batch of a stream leaves none allocated behind it).
+ */
 export class ColumnBuffers {
-  private values: ColumnValues[] = [];
+  private values: ColumnValues[] | undefined;
   filled = 0;
 
   constructor(
     private readonly columns: readonly Column[],
     readonly size: number,
-  ) {
-    this.reset();
-  }
-
-  private reset(): void {
-    this.values = this.columns.map((c) =>
-      c.type === 'number' || c.type === 'integer' ? new Float64Array(this.size) : new Array<Cell>(this.size).fill(null),
-    );
-    this.filled = 0;
-  }
+  ) {}
 
   column(i: number): ColumnValues {
-    return this.values[i]!;
+    return (this.values ??= this.fresh())[i]!;
   }
 
   take(): ColumnValues[] {
     const rows = this.filled;
-    const values = this.values.map((v) => (rows === v.length ? v : v.slice(0, rows)));
-    this.reset();
+    const values = (this.values ?? this.fresh()).map((v) => (rows === v.length ? v : v.slice(0, rows)));
+    this.values = undefined;
+    this.filled = 0;
     return values;
+  }
+
+  private fresh(): ColumnValues[] {
+    return this.columns.map((c) =>
+      c.type === 'number' || c.type === 'integer' ? new Float64Array(this.size) : new Array<Cell>(this.size).fill(null),
+    );
   }
 }
 

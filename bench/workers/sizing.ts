@@ -1,0 +1,152 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { evaluateClassifierImpl } from '../../activities/evaluate/classifier';
+import { readCsvImpl } from '../../activities/data/read-csv';
+import { splitImpl } from '../../activities/data/split';
+import { fitFeaturesImpl } from '../../activities/features/fit';
+import { evaluateClassifier, fitFeatures, readCsv, splitDataset, trainClassifier } from '../../activities/steps';
+import { trainClassifierImpl } from '../../activities/train/classifier';
+import { startDevServer } from '../../cli/temporal-server';
+import { compile, pipeline } from '../../dsl';
+import { startPostgres } from '../../store/postgres-server';
+import { testContext } from '../../test/support/step-context';
+import { runPipeline } from '../../workflows';
+
+// How many runs and steps a second one worker sustains on real work, and what the engine costs
+// there. RUNS concurrent runs of a five-step pipeline (German credit: read, split, fit features,
+// train a logistic regression, evaluate) go to one worker process that records every run and
+// step into PostgreSQL. The floor is the same steps called directly in this process, RUNS chains
+// at once, nothing recorded and no engine. Rounds alternate the two; the table is their median.
+// Usage: RUNS=20 ROUNDS=3 npx tsx bench/workers/sizing.ts
+
+const RUNS = Number(process.env.RUNS) || 20;
+const ROUNDS = Number(process.env.ROUNDS) || 3;
+const repo = join(import.meta.dirname, '../..');
+const CSV = join(repo, 'examples/data/german-credit.csv');
+const STEPS = 5;
+
+const split = { testFraction: 0.2, seed: 7, stratifyBy: 'class' } as const;
+const training = {
+  label: 'class',
+  positiveClass: 'bad',
+  architecture: 'logistic',
+  epochs: 50,
+  learningRate: 0.1,
+  batchSize: 1024,
+  seed: 7,
+} as const;
+const credit = pipeline({ name: 'sizing-credit' }, (p) => {
+  const raw = p.step(readCsv, { path: CSV, label: 'class' });
+  const parts = p.step(splitDataset, { dataset: raw.dataset, ...split });
+  const features = p.step(fitFeatures, { dataset: parts.train, label: 'class' });
+  const trained = p.step(
+    trainClassifier,
+    { train: parts.train, transform: features.transform, ...training },
+    { id: 'train' },
+  );
+  const scored = p.step(evaluateClassifier, { model: trained.model, dataset: parts.test }, { id: 'evaluate' });
+  return { rocAuc: scored.metrics.rocAuc };
+});
+
+const server = await startDevServer({ headless: true, dbFile: ':memory:' });
+const postgres = await startPostgres();
+const scratch = await mkdtemp(join(tmpdir(), 'kiln-bench-sizing-'));
+process.env.KILN_DATA_ROOTS = join(repo, 'examples/data');
+const taskQueue = `bench-sizing-${randomUUID()}`;
+const client = new Client({ connection: await Connection.connect({ address: server.address }) });
+const ctx = await testContext();
+
+/** The worker, in a process of its own as in production, with a local artifact store. */
+function startWorker(): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(repo, 'test/artifacts/fleet-worker.ts'), server.address, taskQueue, '', postgres.url],
+    {
+      env: { ...process.env, KILN_ARTIFACTS: join(scratch, 'artifacts'), KILN_HOME: join(scratch, 'home') },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('ready')) resolve(child);
+    });
+    child.once('exit', (code, signal) => reject(new Error(`the worker exited early with ${code ?? signal}`)));
+  });
+}
+
+async function kilnRuns(n: number): Promise<number[]> {
+  const plan = compile(credit);
+  const handles = await Promise.all(
+    Array.from({ length: n }, () =>
+      client.workflow.start(runPipeline, {
+        taskQueue,
+        workflowId: `${credit.name}-${randomUUID()}`,
+        args: [{ plan, params: {}, options: { cache: false } }],
+      }),
+    ),
+  );
+  return (await Promise.all(handles.map((h) => h.result()))).map((r) => (r.output as { rocAuc: number }).rocAuc);
+}
+
+async function directChain(): Promise<number> {
+  const raw = await readCsvImpl.run({ path: CSV, label: 'class' }, ctx);
+  const parts = await splitImpl.run({ dataset: raw.dataset, ...split }, ctx);
+  const features = await fitFeaturesImpl.run({ dataset: parts.train, label: 'class' }, ctx);
+  const trained = await trainClassifierImpl.run(
+    { train: parts.train, transform: features.transform, ...training },
+    ctx,
+  );
+  return (await evaluateClassifierImpl.run({ model: trained.model, dataset: parts.test }, ctx)).metrics.rocAuc;
+}
+const directRuns = (n: number) => Promise.all(Array.from({ length: n }, directChain));
+
+const timed = async (fn: () => Promise<number[]>) => {
+  const started = performance.now();
+  const aucs = await fn();
+  // Both sides train the same model: a run that did less would show here, not as speed.
+  if (new Set(aucs).size !== 1) throw new Error(`runs disagree on ROC AUC: ${[...new Set(aucs)].join(', ')}`);
+  return { seconds: (performance.now() - started) / 1000, auc: aucs[0]! };
+};
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const worker = await startWorker();
+try {
+  // One of each first: workflow bundles, thread pools and JIT warm up outside the numbers.
+  const [warmKiln, warmDirect] = [await timed(() => kilnRuns(1)), await timed(() => directRuns(1))];
+  if (warmKiln.auc !== warmDirect.auc) throw new Error(`Kiln ${warmKiln.auc} and the floor ${warmDirect.auc} differ`);
+  const kiln: number[] = [];
+  const direct: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    direct.push((await timed(() => directRuns(RUNS))).seconds);
+    kiln.push((await timed(() => kilnRuns(RUNS))).seconds);
+  }
+  const [k, d] = [median(kiln), median(direct)];
+  console.log(
+    `One worker, ${RUNS} concurrent runs of ${STEPS} steps (German credit), ${ROUNDS} rounds (median), ` +
+      `${availableParallelism()} cores, ${cpus()[0]?.model}, ${new Date().toISOString().slice(0, 10)}`,
+  );
+  console.log('| | wall s | runs/s | steps/s | / floor |');
+  console.log('|---|---:|---:|---:|---:|');
+  const row = (what: string, s: number) =>
+    console.log(
+      `| ${what} | ${s.toFixed(2)} | ${(RUNS / s).toFixed(2)} | ${((RUNS * STEPS) / s).toFixed(1)} | ${(s / d).toFixed(2)}x |`,
+    );
+  row('steps called directly (floor)', d);
+  row('Kiln: one worker, recording into PostgreSQL', k);
+  console.log(
+    `every round: floor ${direct.map((s) => s.toFixed(2)).join(', ')}; Kiln ${kiln.map((s) => s.toFixed(2)).join(', ')}`,
+  );
+} finally {
+  const exited = new Promise((r) => worker.once('exit', r));
+  worker.kill('SIGTERM');
+  await exited;
+  await ctx.dispose();
+  await client.connection.close();
+  await postgres.stop();
+  await server.stop();
+  await rm(scratch, { recursive: true, force: true });
+}
