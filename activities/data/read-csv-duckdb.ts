@@ -13,6 +13,7 @@ import { ident, literal, withDuckdb } from '../common/dataset/duckdb';
 import { copyToDataset, sqlType, type WrittenStats } from '../common/dataset/parquet';
 import { fileChunks } from '../common/file-chunks';
 import { finishRead } from './ingest';
+import { isNonFinite } from './non-finite';
 import { tagColumns } from './sensitive';
 import type { readCsv } from './steps';
 import type { CsvHead } from './read-csv';
@@ -103,12 +104,21 @@ const csvOptions = `delim=',', quote='"', escape='"', header=true, nullstr=[${MI
 /** How many times a read is retried with a column typed wider than its sample showed. */
 const WIDENINGS = 3;
 
-/** The row reader's types for the columns of the sampled rows, or undefined where a row's width is not the header's. */
+/**
+ * The row reader's types for the columns of the sampled rows, and the columns the sample proves
+ * text whatever the rest of the file holds; undefined where a row's width is not the header's.
+ */
 function sampledTypes({ header, rows }: CsvHead) {
   if (!rows?.length || rows.some((row) => row.length !== header.length)) return undefined;
-  const types = header.map(() => new TypeInference());
-  for (const row of rows) row.forEach((raw, i) => types[i]!.observe(raw));
-  return types.map((type) => type.type);
+  const inferred = header.map(() => new TypeInference());
+  // As the row reader infers: it sets numbers that are not finite aside until it knows the column's type.
+  const finite = header.map(() => new TypeInference());
+  for (const row of rows)
+    row.forEach((raw, i) => {
+      inferred[i]!.observe(raw);
+      if (!isNonFinite(raw)) finite[i]!.observe(raw);
+    });
+  return { types: inferred.map((type) => type.type), text: header.filter((_, i) => finite[i]!.settled) };
 }
 
 /**
@@ -158,7 +168,9 @@ export async function readCsvWithDuckdb(ctx: StepContext, path: string, input: I
   if (head.line !== 1) return undefined;
   const sampled = sampledTypes(head);
   if (!sampled) return undefined;
-  const types = header.map((name, i) => declared[name] ?? sampled[i]!);
+  const types = header.map((name, i) => declared[name] ?? sampled.types[i]!);
+  // Columns the row reader reads as text whatever the rest of the file holds.
+  const text = new Set([...sampled.text, ...Object.keys(declared).filter((name) => declared[name] === 'string')]);
   // DuckDB's booleans are not the row reader's (it reads 1 and 0, t and f as booleans).
   if (types.includes('boolean')) return undefined;
   const before = await stat(path);
@@ -174,6 +186,7 @@ export async function readCsvWithDuckdb(ctx: StepContext, path: string, input: I
           path,
           input,
           header.map((name, i) => ({ name, type: types[i]! })),
+          text,
         );
       } catch (error) {
         if (!widen(error, header, types, declared)) return undefined;
@@ -192,7 +205,14 @@ export async function readCsvWithDuckdb(ctx: StepContext, path: string, input: I
 }
 
 /** Writes the file as a dataset of the columns `typed`; undefined where the written data disagrees with the row reader. */
-async function copyCsv(ctx: StepContext, connection: DuckDBConnection, path: string, input: Input, typed: Column[]) {
+async function copyCsv(
+  ctx: StepContext,
+  connection: DuckDBConnection,
+  path: string,
+  input: Input,
+  typed: Column[],
+  text: ReadonlySet<string>,
+) {
   const { columns } = tagColumns(path, typed, input.sensitive ?? {}, input.label);
   // Integer columns are read as text and cast past a guard: a column is typed from a sample, and
   // DuckDB's integer cast takes spellings that rows outside it may hold (1.5, 1e3, 0b101).
@@ -210,7 +230,7 @@ async function copyCsv(ctx: StepContext, connection: DuckDBConnection, path: str
     `SELECT ${select} FROM ${source}`,
     columns,
     async (file, stats) => {
-      verdict = await agreesWithRowReader(connection, file, stats, columns, input.label, input.columns ?? {});
+      verdict = await agreesWithRowReader(connection, file, stats, columns, input.label, text);
       return verdict !== undefined;
     },
   );
@@ -233,8 +253,8 @@ const safe = (printed: string | undefined) =>
  * Checks a written file against the row reader's rules: numbers finite, integers safe, the label
  * never missing (all from what DuckDB counted while writing it), and, reading only the text
  * columns, no missing token with spaces around it and no text column the row reader would have
- * typed as numbers or booleans. Answers the rows and missing values per column, or undefined
- * where it disagrees.
+ * typed as numbers or booleans (unless `text`, declared or proven by the sample, says it is
+ * text). Answers the rows and missing values per column, or undefined where it disagrees.
  */
 async function agreesWithRowReader(
   connection: DuckDBConnection,
@@ -242,7 +262,7 @@ async function agreesWithRowReader(
   written: WrittenStats,
   columns: readonly Column[],
   label: string | undefined,
-  declared: Readonly<Record<string, ColumnType>>,
+  text: ReadonlySet<string>,
 ) {
   const { rows } = written;
   const stats = columns.map((c) => written.columns.get(c.name));
@@ -260,12 +280,14 @@ async function agreesWithRowReader(
   const parquet = `read_parquet(${literal(file)})`;
   const found = async (where: string) =>
     (await connection.runAndReadAll(`SELECT 1 FROM ${parquet} WHERE ${where} LIMIT 1`)).currentRowCount > 0;
-  for (const [i, { name, type }] of columns.entries()) {
-    if (type !== 'string' || missing[i] === rows) continue;
+  const texts = columns.filter(({ type }, i) => type === 'string' && missing[i] !== rows).map(({ name }) => name);
+  // A missing token with spaces around it (` NA `): missing to the row reader, text to DuckDB.
+  // One pass over every text column: small files have many, and each query costs a read.
+  const spaced = texts.map(ident).map((c) => `(${c} NOT IN (${MISSING}) AND ${jsTrim(c)} IN (${MISSING}))`);
+  if (spaced.length > 0 && (await found(spaced.join(' OR ')))) return undefined;
+  for (const name of texts) {
+    if (text.has(name)) continue;
     const c = ident(name);
-    // A missing token with spaces around it (` NA `): missing to the row reader, text to DuckDB.
-    if (await found(`${c} NOT IN (${MISSING}) AND ${jsTrim(c)} IN (${MISSING})`)) return undefined;
-    if (declared[name] === 'string') continue;
     // A text column the row reader would have typed: every value a number, or every value a boolean.
     // Each query stops at the first value that is neither, which in a real text column is the first.
     for (const typed of [

@@ -67,6 +67,11 @@ export class TypeInference {
     if (this.possible & BOOL && !Object.hasOwn(BOOLEANS, text)) this.possible &= ~BOOL;
   }
 
+  /** True once the values seen rule out every type but text: no later value can change the type. */
+  get settled(): boolean {
+    return this.seen && this.possible === 0;
+  }
+
   /** The narrowest type that holds every value seen; a column of only missing values is a string. */
   get type(): ColumnType {
     if (!this.seen) return 'string';

@@ -98,6 +98,9 @@ describe('data.readCsv with DuckDB', () => {
     ['a number beyond a double', 'n\n1.5\n1e400\n'],
     ['a missing token with spaces in a number column', 'n,m\n1,1\n NA ,2\n'],
     ['a missing token with spaces in a text column', 'n,s\n1,a\n2, NA \n'],
+    ['a missing token with spaces in the last of several text columns', 'n,s,t,u\n1,a,b,c\n2,d,e, NA \n'],
+    // A sample of only missing values proves nothing: the row reader types the column from what follows.
+    ['numbers past a sample of only missing values', `n,m\n${'NA,a\n'.repeat(SAMPLED)}5,b\n`],
     ['a blank (spaces only) text value', 'n,s\n1,a\n2,   \n'],
     ['a boolean column', 'ok,n\ntrue,1\nFALSE,2\n'],
     // Past the sampled rows, an integer the row reader reads and the guard does not: no reason to widen.
@@ -140,6 +143,13 @@ describe('data.readCsv with DuckDB', () => {
       assert.equal(duck?.dataset.columns[0]?.type, type);
     });
   }
+
+  it('reads a column its sample proves text as text, whatever follows, as the row reader does', async () => {
+    for (const first of ['abc', 'true\nmaybe']) {
+      const duck = await bothWays(await csv(`s\n${first}\n${'1\n'.repeat(SAMPLED)}`));
+      assert.equal(duck?.dataset.columns[0]?.type, 'string');
+    }
+  });
 
   it('leaves a column it would widen to the row reader where the column is declared', async () => {
     const path = await csv(`n\n${'1.5\n'.repeat(SAMPLED)}x\n`);
