@@ -92,15 +92,26 @@ async function kilnRuns(n: number): Promise<number[]> {
   return (await Promise.all(handles.map((h) => h.result()))).map((r) => (r.output as { rocAuc: number }).rocAuc);
 }
 
+/** Milliseconds each step of the direct chains took, summed by step (meaningful for chains run one at a time). */
+const stepMs = new Map<string, number>();
+async function step<T>(name: string, run: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  const out = await run();
+  stepMs.set(name, (stepMs.get(name) ?? 0) + performance.now() - started);
+  return out;
+}
+
 async function directChain(): Promise<number> {
-  const raw = await readCsvImpl.run({ path: CSV, label: 'class' }, ctx);
-  const parts = await splitImpl.run({ dataset: raw.dataset, ...split }, ctx);
-  const features = await fitFeaturesImpl.run({ dataset: parts.train, label: 'class' }, ctx);
-  const trained = await trainClassifierImpl.run(
-    { train: parts.train, transform: features.transform, ...training },
-    ctx,
+  const raw = await step('data.readCsv', () => readCsvImpl.run({ path: CSV, label: 'class' }, ctx));
+  const parts = await step('data.split', () => splitImpl.run({ dataset: raw.dataset, ...split }, ctx));
+  const features = await step('features.fit', () => fitFeaturesImpl.run({ dataset: parts.train, label: 'class' }, ctx));
+  const trained = await step('train.classifier', () =>
+    trainClassifierImpl.run({ train: parts.train, transform: features.transform, ...training }, ctx),
   );
-  return (await evaluateClassifierImpl.run({ model: trained.model, dataset: parts.test }, ctx)).metrics.rocAuc;
+  const scored = await step('evaluate.classifier', () =>
+    evaluateClassifierImpl.run({ model: trained.model, dataset: parts.test }, ctx),
+  );
+  return scored.metrics.rocAuc;
 }
 const directRuns = (n: number) => Promise.all(Array.from({ length: n }, directChain));
 
@@ -139,6 +150,12 @@ try {
   row('Kiln: one worker, recording into PostgreSQL', k);
   console.log(
     `every round: floor ${direct.map((s) => s.toFixed(2)).join(', ')}; Kiln ${kiln.map((s) => s.toFixed(2)).join(', ')}`,
+  );
+  // Where a run's time goes: ten chains one after another, each step's mean.
+  stepMs.clear();
+  for (let i = 0; i < 10; i++) await directChain();
+  console.log(
+    `one chain at a time: ${[...stepMs].map(([name, ms]) => `${name} ${(ms / 10).toFixed(1)} ms`).join(', ')}`,
   );
 } finally {
   const exited = new Promise((r) => worker.once('exit', r));
