@@ -18,9 +18,10 @@ import { runPipeline } from '../../workflows';
 
 // How many runs and steps a second one worker sustains on real work, and what the engine costs
 // there. RUNS concurrent runs of a five-step pipeline (German credit: read, split, fit features,
-// train a logistic regression, evaluate) go to one worker process that records every run and
-// step into PostgreSQL. The floor is the same steps called directly in this process, RUNS chains
-// at once, nothing recorded and no engine. Rounds alternate the two; the table is their median.
+// train a logistic regression, evaluate) go to one `kiln worker` process that records every run
+// and step into PostgreSQL and logs to its file, as in production. The floor is the same steps
+// called directly in this process, RUNS chains at once, nothing recorded and no engine. Rounds
+// alternate the two; the table is their median.
 // Usage: RUNS=20 ROUNDS=3 npx tsx bench/workers/sizing.ts
 
 const RUNS = Number(process.env.RUNS) || 20;
@@ -60,19 +61,26 @@ const taskQueue = `bench-sizing-${randomUUID()}`;
 const client = new Client({ connection: await Connection.connect({ address: server.address }) });
 const ctx = await testContext();
 
-/** The worker, in a process of its own as in production, with a local artifact store. */
+/** The worker as production runs it: `kiln worker`, in a process of its own, its store in PostgreSQL. */
 function startWorker(): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(repo, 'test/artifacts/fleet-worker.ts'), server.address, taskQueue, '', postgres.url],
+    ['--import', import.meta.resolve('tsx'), join(repo, 'cli/main.ts'), 'worker', '--task-queue', taskQueue],
     {
-      env: { ...process.env, KILN_ARTIFACTS: join(scratch, 'artifacts'), KILN_HOME: join(scratch, 'home') },
+      cwd: scratch,
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: server.address,
+        DATABASE_URL: postgres.url,
+        KILN_HOME: join(scratch, 'home'),
+        KILN_ARTIFACTS: join(scratch, 'artifacts'),
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('ready')) resolve(child);
+      if (chunk.toString().includes('Kiln worker polling')) resolve(child);
     });
     child.once('exit', (code, signal) => reject(new Error(`the worker exited early with ${code ?? signal}`)));
   });
