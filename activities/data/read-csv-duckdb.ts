@@ -111,14 +111,16 @@ const WIDENINGS = 3;
 function sampledTypes({ header, rows }: CsvHead) {
   if (!rows?.length || rows.some((row) => row.length !== header.length)) return undefined;
   const inferred = header.map(() => new TypeInference());
-  // As the row reader infers: it sets numbers that are not finite aside until it knows the column's type.
-  const finite = header.map(() => new TypeInference());
-  for (const row of rows)
-    row.forEach((raw, i) => {
-      inferred[i]!.observe(raw);
-      if (!isNonFinite(raw)) finite[i]!.observe(raw);
-    });
-  return { types: inferred.map((type) => type.type), text: header.filter((_, i) => finite[i]!.settled) };
+  for (const row of rows) row.forEach((raw, i) => inferred[i]!.observe(raw));
+  // The row reader sets numbers that are not finite aside until it knows a column's type: only the
+  // column's other values can prove it text.
+  const provesText = (i: number) => {
+    if (!inferred[i]!.settled) return false;
+    const finite = new TypeInference();
+    for (const row of rows) if (!isNonFinite(row[i]!)) finite.observe(row[i]!);
+    return finite.settled;
+  };
+  return { types: inferred.map((type) => type.type), text: header.filter((_, i) => provesText(i)) };
 }
 
 /**
