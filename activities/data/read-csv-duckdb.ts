@@ -172,7 +172,7 @@ export async function readCsvWithDuckdb(ctx: StepContext, path: string, input: I
   if (!sampled) return undefined;
   const types = header.map((name, i) => declared[name] ?? sampled.types[i]!);
   // Columns the row reader reads as text whatever the rest of the file holds.
-  const text = new Set([...sampled.text, ...Object.keys(declared).filter((name) => declared[name] === 'string')]);
+  const knownText = new Set([...sampled.text, ...Object.keys(declared).filter((name) => declared[name] === 'string')]);
   // DuckDB's booleans are not the row reader's (it reads 1 and 0, t and f as booleans).
   if (types.includes('boolean')) return undefined;
   const before = await stat(path);
@@ -188,7 +188,7 @@ export async function readCsvWithDuckdb(ctx: StepContext, path: string, input: I
           path,
           input,
           header.map((name, i) => ({ name, type: types[i]! })),
-          text,
+          knownText,
         );
       } catch (error) {
         if (!widen(error, header, types, declared)) return undefined;
@@ -213,7 +213,7 @@ async function copyCsv(
   path: string,
   input: Input,
   typed: Column[],
-  text: ReadonlySet<string>,
+  knownText: ReadonlySet<string>,
 ) {
   const { columns } = tagColumns(path, typed, input.sensitive ?? {}, input.label);
   // Integer columns are read as text and cast past a guard: a column is typed from a sample, and
@@ -232,7 +232,7 @@ async function copyCsv(
     `SELECT ${select} FROM ${source}`,
     columns,
     async (file, stats) => {
-      verdict = await agreesWithRowReader(connection, file, stats, columns, input.label, text);
+      verdict = await agreesWithRowReader(connection, file, stats, columns, input.label, knownText);
       return verdict !== undefined;
     },
   );
@@ -255,8 +255,8 @@ const safe = (printed: string | undefined) =>
  * Checks a written file against the row reader's rules: numbers finite, integers safe, the label
  * never missing (all from what DuckDB counted while writing it), and, reading only the text
  * columns, no missing token with spaces around it and no text column the row reader would have
- * typed as numbers or booleans (unless `text`, declared or proven by the sample, says it is
- * text). Answers the rows and missing values per column, or undefined where it disagrees.
+ * typed as numbers or booleans (unless `knownText` holds it: declared text, or proven by the
+ * sample). Answers the rows and missing values per column, or undefined where it disagrees.
  */
 async function agreesWithRowReader(
   connection: DuckDBConnection,
@@ -264,7 +264,7 @@ async function agreesWithRowReader(
   written: WrittenStats,
   columns: readonly Column[],
   label: string | undefined,
-  text: ReadonlySet<string>,
+  knownText: ReadonlySet<string>,
 ) {
   const { rows } = written;
   const stats = columns.map((c) => written.columns.get(c.name));
@@ -282,13 +282,13 @@ async function agreesWithRowReader(
   const parquet = `read_parquet(${literal(file)})`;
   const found = async (where: string) =>
     (await connection.runAndReadAll(`SELECT 1 FROM ${parquet} WHERE ${where} LIMIT 1`)).currentRowCount > 0;
-  const texts = columns.filter(({ type }, i) => type === 'string' && missing[i] !== rows).map(({ name }) => name);
+  const textColumns = columns.filter(({ type }, i) => type === 'string' && missing[i] !== rows).map(({ name }) => name);
   // A missing token with spaces around it (` NA `): missing to the row reader, text to DuckDB.
   // One pass over every text column: small files have many, and each query costs a read.
-  const spaced = texts.map(ident).map((c) => `(${c} NOT IN (${MISSING}) AND ${jsTrim(c)} IN (${MISSING}))`);
+  const spaced = textColumns.map(ident).map((c) => `(${c} NOT IN (${MISSING}) AND ${jsTrim(c)} IN (${MISSING}))`);
   if (spaced.length > 0 && (await found(spaced.join(' OR ')))) return undefined;
-  for (const name of texts) {
-    if (text.has(name)) continue;
+  for (const name of textColumns) {
+    if (knownText.has(name)) continue;
     const c = ident(name);
     // A text column the row reader would have typed: every value a number, or every value a boolean.
     // Each query stops at the first value that is neither, which in a real text column is the first.
