@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,6 +133,39 @@ const timed = async (fn: () => Promise<number[]>) => {
 };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+/**
+ * CPU seconds a process and its descendants have used (Linux /proc, 100 ticks a second): a
+ * worker's threads, PostgreSQL's backends, and the children they reaped.
+ */
+function treeCpu(root: number): number {
+  const procs = readdirSync('/proc').flatMap((entry) => {
+    try {
+      // Fields after the command's closing parenthesis (a command may hold one): state, ppid, and
+      // from the 14th field on utime, stime, cutime, cstime.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const [utime, stime, cutime, cstime] = fields.slice(11, 15).map(Number) as [number, number, number, number];
+      return [{ pid: Number(entry), ppid: Number(fields[1]), ticks: utime + stime + cutime + cstime }];
+    } catch {
+      return []; // not a process, or one that ended while read
+    }
+  });
+  const tree = new Set([root]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of procs)
+      if (tree.has(p.ppid) && !tree.has(p.pid)) {
+        tree.add(p.pid);
+        grew = true;
+      }
+  }
+  return procs.filter((p) => tree.has(p.pid)).reduce((sum, p) => sum + p.ticks, 0) / 100;
+}
+const ownCpu = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+};
+
 const worker = await startWorker();
 try {
   // One of each first: workflow bundles, thread pools and JIT warm up outside the numbers.
@@ -139,9 +173,22 @@ try {
   if (warmKiln.auc !== warmDirect.auc) throw new Error(`Kiln ${warmKiln.auc} and the floor ${warmDirect.auc} differ`);
   const kiln: number[] = [];
   const direct: number[] = [];
+  const postmaster = Number(readFileSync(join(postgres.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  // CPU seconds each part used over all rounds: this process in the floor's, and in Kiln's the
+  // worker, the Temporal server, PostgreSQL and this process (the client).
+  const cpu = { floor: 0, worker: 0, temporal: 0, postgres: 0, client: 0 };
   for (let round = 0; round < ROUNDS; round++) {
+    let own = ownCpu();
     direct.push((await timed(() => directRuns(RUNS))).seconds);
+    cpu.floor += ownCpu() - own;
+    const before = [treeCpu(worker.pid!), treeCpu(server.pid), treeCpu(postmaster)];
+    own = ownCpu();
     kiln.push((await timed(() => kilnRuns(RUNS))).seconds);
+    cpu.client += ownCpu() - own;
+    const after = [treeCpu(worker.pid!), treeCpu(server.pid), treeCpu(postmaster)];
+    cpu.worker += after[0]! - before[0]!;
+    cpu.temporal += after[1]! - before[1]!;
+    cpu.postgres += after[2]! - before[2]!;
   }
   const [k, d] = [median(kiln), median(direct)];
   console.log(
@@ -158,6 +205,11 @@ try {
   row('Kiln: one worker, recording into PostgreSQL', k);
   console.log(
     `every round: floor ${direct.map((s) => s.toFixed(2)).join(', ')}; Kiln ${kiln.map((s) => s.toFixed(2)).join(', ')}`,
+  );
+  const perRun = (seconds: number) => `${((seconds / (ROUNDS * RUNS)) * 1000).toFixed(0)} ms`;
+  console.log(
+    `CPU a run: floor ${perRun(cpu.floor)}; Kiln ${perRun(cpu.worker + cpu.temporal + cpu.postgres + cpu.client)}: ` +
+      `worker ${perRun(cpu.worker)}, Temporal server ${perRun(cpu.temporal)}, PostgreSQL ${perRun(cpu.postgres)}, client ${perRun(cpu.client)}`,
   );
   // Where a run's time goes: ten chains one after another, each step's mean.
   stepMs.clear();
