@@ -9,11 +9,11 @@ import { evaluateClassifierImpl } from '../../activities/evaluate/classifier';
 import { readCsvImpl } from '../../activities/data/read-csv';
 import { splitImpl } from '../../activities/data/split';
 import { fitFeaturesImpl } from '../../activities/features/fit';
-import { evaluateClassifier, fitFeatures, readCsv, splitDataset, trainClassifier } from '../../activities/steps';
 import { trainClassifierImpl } from '../../activities/train/classifier';
 import { startDevServer } from '../../cli/temporal-server';
-import { compile, pipeline } from '../../dsl';
+import { compile } from '../../dsl';
 import { startPostgres } from '../../store/postgres-server';
+import { CREDIT_NODES, CREDIT_SPLIT, CREDIT_TRAINING, creditPipeline } from '../../test/support/credit-pipeline';
 import { testContext } from '../../test/support/step-context';
 import { runPipeline } from '../../workflows';
 
@@ -29,30 +29,9 @@ const RUNS = Number(process.env.RUNS) || 20;
 const ROUNDS = Number(process.env.ROUNDS) || 3;
 const repo = join(import.meta.dirname, '../..');
 const CSV = join(repo, 'examples/data/german-credit.csv');
-const STEPS = 5;
+const STEPS = CREDIT_NODES.length;
 
-const split = { testFraction: 0.2, seed: 7, stratifyBy: 'class' } as const;
-const training = {
-  label: 'class',
-  positiveClass: 'bad',
-  architecture: 'logistic',
-  epochs: 50,
-  learningRate: 0.1,
-  batchSize: 1024,
-  seed: 7,
-} as const;
-const credit = pipeline({ name: 'sizing-credit' }, (p) => {
-  const raw = p.step(readCsv, { path: CSV, label: 'class' });
-  const parts = p.step(splitDataset, { dataset: raw.dataset, ...split });
-  const features = p.step(fitFeatures, { dataset: parts.train, label: 'class' });
-  const trained = p.step(
-    trainClassifier,
-    { train: parts.train, transform: features.transform, ...training },
-    { id: 'train' },
-  );
-  const scored = p.step(evaluateClassifier, { model: trained.model, dataset: parts.test }, { id: 'evaluate' });
-  return { rocAuc: scored.metrics.rocAuc };
-});
+const credit = creditPipeline('sizing-credit', CSV);
 
 const server = await startDevServer({ headless: true, dbFile: ':memory:' });
 const postgres = await startPostgres();
@@ -112,10 +91,10 @@ async function step<T>(name: string, run: () => Promise<T>): Promise<T> {
 
 async function directChain(): Promise<number> {
   const raw = await step('data.readCsv', () => readCsvImpl.run({ path: CSV, label: 'class' }, ctx));
-  const parts = await step('data.split', () => splitImpl.run({ dataset: raw.dataset, ...split }, ctx));
+  const parts = await step('data.split', () => splitImpl.run({ dataset: raw.dataset, ...CREDIT_SPLIT }, ctx));
   const features = await step('features.fit', () => fitFeaturesImpl.run({ dataset: parts.train, label: 'class' }, ctx));
   const trained = await step('train.classifier', () =>
-    trainClassifierImpl.run({ train: parts.train, transform: features.transform, ...training }, ctx),
+    trainClassifierImpl.run({ train: parts.train, transform: features.transform, ...CREDIT_TRAINING }, ctx),
   );
   const scored = await step('evaluate.classifier', () =>
     evaluateClassifierImpl.run({ model: trained.model, dataset: parts.test }, ctx),

@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
-import { evaluateClassifier, fitFeatures, readCsv, splitDataset, trainClassifier } from '../../activities/steps';
-import { compile, pipeline } from '../../dsl';
+import { compile } from '../../dsl';
 import { SYSTEM, type Store } from '../../store';
 import { runPipeline } from '../../workflows';
 import { testBackends, type TestBackend } from '../support/backends';
+import { CREDIT_NODES, creditPipeline } from '../support/credit-pipeline';
 import { startS3, type TestS3 } from '../support/s3';
 import { temporal, type TestTemporal } from '../support/temporal';
 
@@ -18,29 +18,8 @@ const RUNS = Number(process.env.KILN_FLEET_RUNS ?? 50);
 const taskQueue = `fleet-${randomUUID()}`;
 const trainQueue = `train-${randomUUID()}`;
 
-const credit = pipeline({ name: 'fleet-credit' }, (p) => {
-  const raw = p.step(readCsv, { path: 'examples/data/german-credit.csv', label: 'class' });
-  const split = p.step(splitDataset, { dataset: raw.dataset, testFraction: 0.2, seed: 7, stratifyBy: 'class' });
-  const features = p.step(fitFeatures, { dataset: split.train, label: 'class' });
-  const trained = p.step(
-    trainClassifier,
-    {
-      train: split.train,
-      transform: features.transform,
-      label: 'class',
-      positiveClass: 'bad',
-      architecture: 'logistic',
-      epochs: 50,
-      learningRate: 0.1,
-      batchSize: 1024,
-      seed: 7,
-    },
-    { id: 'train', taskQueue: trainQueue },
-  );
-  const scored = p.step(evaluateClassifier, { model: trained.model, dataset: split.test }, { id: 'evaluate' });
-  return { rocAuc: scored.metrics.rocAuc };
-});
-const NODES = ['readCsv', 'split', 'fit', 'train', 'evaluate'];
+const credit = creditPipeline('fleet-credit', 'examples/data/german-credit.csv', trainQueue);
+const NODES = CREDIT_NODES;
 
 let t: TestTemporal;
 let s3: TestS3;
