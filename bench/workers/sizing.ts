@@ -22,8 +22,9 @@ import { runPipeline } from '../../workflows';
 // train a logistic regression, evaluate) go to one `kiln worker` process that records every run
 // and step into PostgreSQL and logs to its file, as in production. The floor is the same steps
 // called directly in this process, RUNS chains at once, nothing recorded and no engine. Rounds
-// alternate the two; the table is their median.
-// Usage: RUNS=20 ROUNDS=3 npx tsx bench/workers/sizing.ts
+// alternate the two; the table is their median. STORE=pglite leaves DATABASE_URL unset: the worker
+// records into its embedded PGlite store, on its own threads, as a first install does.
+// Usage: RUNS=20 ROUNDS=3 [STORE=pglite] npx tsx bench/workers/sizing.ts
 
 const RUNS = Number(process.env.RUNS) || 20;
 const ROUNDS = Number(process.env.ROUNDS) || 3;
@@ -34,7 +35,7 @@ const STEPS = CREDIT_NODES.length;
 const credit = creditPipeline('sizing-credit', CSV);
 
 const server = await startDevServer({ headless: true, dbFile: ':memory:' });
-const postgres = await startPostgres();
+const postgres = process.env.STORE === 'pglite' ? undefined : await startPostgres();
 const scratch = await mkdtemp(join(tmpdir(), 'kiln-bench-sizing-'));
 process.env.KILN_DATA_ROOTS = join(repo, 'examples/data');
 const taskQueue = `bench-sizing-${randomUUID()}`;
@@ -51,7 +52,7 @@ function startWorker(): Promise<ChildProcess> {
       env: {
         ...process.env,
         TEMPORAL_ADDRESS: server.address,
-        DATABASE_URL: postgres.url,
+        ...(postgres ? { DATABASE_URL: postgres.url } : {}),
         KILN_HOME: join(scratch, 'home'),
         KILN_ARTIFACTS: join(scratch, 'artifacts'),
       },
@@ -153,7 +154,9 @@ try {
   if (warmKiln.auc !== warmDirect.auc) throw new Error(`Kiln ${warmKiln.auc} and the floor ${warmDirect.auc} differ`);
   const kiln: number[] = [];
   const direct: number[] = [];
-  const postmaster = Number(readFileSync(join(postgres.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const postmaster =
+    postgres && Number(readFileSync(join(postgres.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const storeCpu = () => (postmaster ? treeCpu(postmaster) : 0);
   // CPU seconds each part used over all rounds: this process in the floor's, and in Kiln's the
   // worker, the Temporal server, PostgreSQL and this process (the client).
   const cpu = { floor: 0, worker: 0, temporal: 0, postgres: 0, client: 0 };
@@ -161,11 +164,11 @@ try {
     let own = ownCpu();
     direct.push((await timed(() => directRuns(RUNS))).seconds);
     cpu.floor += ownCpu() - own;
-    const before = [treeCpu(worker.pid!), treeCpu(server.pid), treeCpu(postmaster)];
+    const before = [treeCpu(worker.pid!), treeCpu(server.pid), storeCpu()];
     own = ownCpu();
     kiln.push((await timed(() => kilnRuns(RUNS))).seconds);
     cpu.client += ownCpu() - own;
-    const after = [treeCpu(worker.pid!), treeCpu(server.pid), treeCpu(postmaster)];
+    const after = [treeCpu(worker.pid!), treeCpu(server.pid), storeCpu()];
     cpu.worker += after[0]! - before[0]!;
     cpu.temporal += after[1]! - before[1]!;
     cpu.postgres += after[2]! - before[2]!;
@@ -182,14 +185,15 @@ try {
       `| ${what} | ${s.toFixed(2)} | ${(RUNS / s).toFixed(2)} | ${((RUNS * STEPS) / s).toFixed(1)} | ${(s / d).toFixed(2)}x |`,
     );
   row('steps called directly (floor)', d);
-  row('Kiln: one worker, recording into PostgreSQL', k);
+  row(`Kiln: one worker, recording into ${postgres ? 'PostgreSQL' : 'its PGlite'}`, k);
   console.log(
     `every round: floor ${direct.map((s) => s.toFixed(2)).join(', ')}; Kiln ${kiln.map((s) => s.toFixed(2)).join(', ')}`,
   );
   const perRun = (seconds: number) => `${((seconds / (ROUNDS * RUNS)) * 1000).toFixed(0)} ms`;
   console.log(
     `CPU a run: floor ${perRun(cpu.floor)}; Kiln ${perRun(cpu.worker + cpu.temporal + cpu.postgres + cpu.client)}: ` +
-      `worker ${perRun(cpu.worker)}, Temporal server ${perRun(cpu.temporal)}, PostgreSQL ${perRun(cpu.postgres)}, client ${perRun(cpu.client)}`,
+      `worker ${perRun(cpu.worker)}, Temporal server ${perRun(cpu.temporal)}, ` +
+      `${postgres ? `PostgreSQL ${perRun(cpu.postgres)}, ` : ''}client ${perRun(cpu.client)}`,
   );
   // Where a run's time goes: ten chains one after another, each step's mean.
   stepMs.clear();
@@ -203,7 +207,7 @@ try {
   await exited;
   await ctx.dispose();
   await client.connection.close();
-  await postgres.stop();
+  await postgres?.stop();
   await server.stop();
   await rm(scratch, { recursive: true, force: true });
 }
