@@ -67,8 +67,8 @@ function startWorker(): Promise<ChildProcess> {
   });
 }
 
+const plan = compile(credit);
 async function kilnRuns(n: number): Promise<number[]> {
-  const plan = compile(credit);
   const handles = await Promise.all(
     Array.from({ length: n }, () =>
       client.workflow.start(runPipeline, {
@@ -156,22 +156,23 @@ try {
   const direct: number[] = [];
   const postmaster =
     postgres && Number(readFileSync(join(postgres.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
-  const storeCpu = () => (postmaster ? treeCpu(postmaster) : 0);
-  // CPU seconds each part used over all rounds: this process in the floor's, and in Kiln's the
-  // worker, the Temporal server, PostgreSQL and this process (the client).
+  /** CPU seconds so far of Kiln's parts: the worker, the Temporal server, PostgreSQL and this process (the client). */
+  const kilnParts = () => ({
+    worker: treeCpu(worker.pid!),
+    temporal: treeCpu(server.pid),
+    postgres: postmaster ? treeCpu(postmaster) : 0,
+    client: ownCpu(),
+  });
+  // CPU seconds each part used over all rounds: this process in the floor's, Kiln's parts in Kiln's.
   const cpu = { floor: 0, worker: 0, temporal: 0, postgres: 0, client: 0 };
   for (let round = 0; round < ROUNDS; round++) {
-    let own = ownCpu();
+    const own = ownCpu();
     direct.push((await timed(() => directRuns(RUNS))).seconds);
     cpu.floor += ownCpu() - own;
-    const before = [treeCpu(worker.pid!), treeCpu(server.pid), storeCpu()];
-    own = ownCpu();
+    const before = kilnParts();
     kiln.push((await timed(() => kilnRuns(RUNS))).seconds);
-    cpu.client += ownCpu() - own;
-    const after = [treeCpu(worker.pid!), treeCpu(server.pid), storeCpu()];
-    cpu.worker += after[0]! - before[0]!;
-    cpu.temporal += after[1]! - before[1]!;
-    cpu.postgres += after[2]! - before[2]!;
+    const after = kilnParts();
+    for (const part of ['worker', 'temporal', 'postgres', 'client'] as const) cpu[part] += after[part] - before[part];
   }
   const [k, d] = [median(kiln), median(direct)];
   console.log(
